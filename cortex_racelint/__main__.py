@@ -1,0 +1,7 @@
+"""`python -m cortex_racelint` is `racelint`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared analyses every rule reads: names, locks, lazy initialisation, traversal context."""

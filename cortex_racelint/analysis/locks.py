@@ -1,0 +1,216 @@
+"""Which expressions are locks, and which locks are held at a point in the tree.
+
+Every rule asks the same two questions: "is this expression a lock?" and "is this
+statement guarded, and by what?". Answering them here keeps the rules consistent:
+a lock form taught to this module (a new factory, `acquire()`/`release()` pairs)
+is understood by every rule at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from .names import ImportMap, dotted_name
+
+#: Constructors whose result serialises threads when held in a `with` block.
+LOCK_FACTORIES = frozenset(
+    {
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
+        "multiprocessing.Lock",
+        "multiprocessing.RLock",
+        "_thread.allocate_lock",
+        "_thread.RLock",
+        "filelock.FileLock",
+    }
+)
+
+#: Objects that are safe to share through their own methods (no lock needed).
+THREAD_SAFE_FACTORIES = LOCK_FACTORIES | frozenset(
+    {
+        "threading.Event",
+        "threading.Barrier",
+        "threading.local",
+        "threading.Thread",
+        "threading.Timer",
+        "queue.Queue",
+        "queue.SimpleQueue",
+        "queue.LifoQueue",
+        "queue.PriorityQueue",
+        "multiprocessing.Queue",
+        "multiprocessing.Event",
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "collections.deque",
+    }
+)
+
+_LOCKISH_NAME = re.compile(r"(^|_)(r?lock|mutex|mtx|cond|condition|sem|semaphore|guard)$", re.IGNORECASE)
+_LOCKISH_SUFFIX = re.compile(r"(lock|mutex)$", re.IGNORECASE)
+
+
+def looks_like_lock_name(name: str) -> bool:
+    """Names people give locks (`_lock`, `cache_lock`, `db_mutex`, `_cond`, `Lock`)."""
+    last = name.rsplit(".", 1)[-1]
+    return bool(_LOCKISH_NAME.search(last) or _LOCKISH_SUFFIX.search(last))
+
+
+@dataclass
+class LockInventory:
+    """Names bound to lock objects anywhere a rule may see them used."""
+
+    module_locks: set[str] = field(default_factory=set)  # `_lock = threading.Lock()`
+    attribute_locks: set[str] = field(default_factory=set)  # `self._lock = ...`, class attrs
+    thread_safe_attributes: set[str] = field(default_factory=set)  # Event, Queue, ...
+
+    @classmethod
+    def from_module(cls, module: cst.Module, imports: ImportMap) -> "LockInventory":
+        inventory = cls()
+        collector = _InventoryCollector(inventory, imports)
+        module.visit(collector)
+        return inventory
+
+
+class _InventoryCollector(cst.CSTVisitor):
+    def __init__(self, inventory: LockInventory, imports: ImportMap) -> None:
+        self.inventory = inventory
+        self.imports = imports
+        self.depth = 0  # function nesting; 0 is module or class body
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._record([t.target for t in node.targets], node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record([node.target], node.value)
+
+    def _record(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression) -> None:
+        factory = call_factory(value, self.imports)
+        if factory is None:
+            return
+        is_lock = factory in LOCK_FACTORIES
+        is_safe = factory in THREAD_SAFE_FACTORIES
+        for target in targets:
+            if isinstance(target, cst.Name) and self.depth == 0:
+                if is_lock:
+                    self.inventory.module_locks.add(target.value)
+                    self.inventory.attribute_locks.add(target.value)  # class body attribute
+                if is_safe:
+                    self.inventory.thread_safe_attributes.add(target.value)
+            elif isinstance(target, cst.Attribute):
+                if is_lock:
+                    self.inventory.attribute_locks.add(target.attr.value)
+                if is_safe:
+                    self.inventory.thread_safe_attributes.add(target.attr.value)
+
+
+def call_factory(value: cst.BaseExpression, imports: ImportMap) -> Optional[str]:
+    """Qualified name of the callee when `value` is a call, else None."""
+    if isinstance(value, cst.Call):
+        return imports.qualify_call(value)
+    return None
+
+
+class LockAnalysis:
+    """Answers lock questions for one module."""
+
+    def __init__(self, imports: ImportMap, inventory: LockInventory) -> None:
+        self.imports = imports
+        self.inventory = inventory
+
+    def is_lock_factory_call(self, node: cst.BaseExpression) -> bool:
+        return call_factory(node, self.imports) in LOCK_FACTORIES
+
+    def is_lock(self, node: cst.BaseExpression) -> bool:
+        """Is `node` (a `with` item or an `acquire()` receiver) a lock?"""
+        if isinstance(node, cst.Call):
+            if self.is_lock_factory_call(node):
+                return True
+            # `with lock_for(path):`, `with self._locks[key]:` style helpers
+            name = dotted_name(node.func)
+            return bool(name and looks_like_lock_name(name.replace("_for", "")))
+        if isinstance(node, cst.Subscript):
+            return self.is_lock(node.value)
+        name = dotted_name(node)
+        if name is None:
+            return False
+        last = name.rsplit(".", 1)[-1]
+        if "." not in name and name in self.inventory.module_locks:
+            return True
+        if "." in name and last in self.inventory.attribute_locks:
+            return True
+        return looks_like_lock_name(name)
+
+    def lock_key(self, node: cst.BaseExpression) -> str:
+        """A stable name for "which lock" (`self._lock`, `_cache_lock`)."""
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func)
+            return f"{name}()" if name else "<call>"
+        if isinstance(node, cst.Subscript):
+            return self.lock_key(node.value) + "[]"
+        return dotted_name(node) or "<expr>"
+
+    def locks_held(self, path: Sequence[cst.CSTNode]) -> list[str]:
+        """Locks held at `path[-1]`, given the chain of ancestors from the module down."""
+        held: list[str] = []
+        for index, ancestor in enumerate(path[:-1]):
+            child = path[index + 1]
+            if isinstance(ancestor, cst.With) and child is ancestor.body:
+                for item in ancestor.items:
+                    if self.is_lock(item.item):
+                        held.append(self.lock_key(item.item))
+            elif isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
+                held.extend(self._acquired_before(ancestor.body, child))
+            elif isinstance(ancestor, cst.Try) and child is ancestor.body:
+                held.extend(self._released_in_finally(ancestor))
+        return held
+
+    def _released_in_finally(self, node: cst.Try) -> list[str]:
+        """`try: ... finally: lock.release()` with the acquire inside the try body."""
+        if node.finalbody is None:
+            return []
+        released = [key for key, verb in _lock_calls(node.finalbody.body.body, self) if verb == "release"]
+        acquired = [key for key, verb in _lock_calls(node.body.body[:1], self) if verb == "acquire"]
+        return [key for key in released if key in acquired]
+
+    def _acquired_before(self, body: Sequence[cst.CSTNode], child: cst.CSTNode) -> list[str]:
+        """Locks acquired by earlier sibling statements and not yet released."""
+        balance: dict[str, int] = {}
+        for stmt in body:
+            if stmt is child:
+                break
+            for key, verb in _lock_calls([stmt], self):
+                balance[key] = balance.get(key, 0) + (1 if verb == "acquire" else -1)
+        return [key for key, count in balance.items() if count > 0]
+
+    def is_guarded(self, path: Sequence[cst.CSTNode]) -> bool:
+        return bool(self.locks_held(path))
+
+
+def _lock_calls(statements: Sequence[cst.CSTNode], analysis: LockAnalysis) -> list[tuple[str, str]]:
+    """`(lock, "acquire"|"release")` for bare `x.acquire()` / `x.release()` statements."""
+    calls: list[tuple[str, str]] = []
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+                continue
+            func = small.value.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
+                if analysis.is_lock(func.value):
+                    calls.append((analysis.lock_key(func.value), func.attr.value))
+    return calls

@@ -1,0 +1,105 @@
+"""Per-path entry points over `lint_source` / `fix_source`: read, run in parallel, write.
+
+The CLI, the pre-commit hook and the tests all go through `run_paths`; the flake8
+plugin calls `lint_source` directly because flake8 already has the file's text.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import difflib
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from .engine import lint_source
+from .fixer import fix_source
+from .ftypes import Config, FileResult, ParseError
+from .sourcefile import WriteRefused, atomic_replace, read_bytes
+
+
+@dataclass
+class RunOutcome:
+    results: list[FileResult] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    write_errors: list[ParseError] = field(default_factory=list)
+
+
+def relative_path(path: str, config: Config) -> str:
+    base = config.root or Path.cwd()
+    try:
+        return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def process_file(path: str, config: Config, fix: bool) -> FileResult:
+    """Read and lint (or fix) one file; any failure becomes a reported error."""
+    try:
+        raw = read_bytes(path)
+    except OSError as error:
+        return FileResult(path=path, error=ParseError(path, f"cannot read: {error.strerror or error}"))
+    relative = relative_path(path, config)
+    if fix:
+        return fix_source(raw, path, config, relative)
+    return lint_source(raw, path, config, relative)
+
+
+def _process_batch(batch: Sequence[str], config: Config, fix: bool) -> list[FileResult]:
+    return [process_file(path, config, fix) for path in batch]
+
+
+def gil_enabled() -> bool:
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+def _batches(paths: Sequence[str], jobs: int) -> list[list[str]]:
+    size = max(1, min(32, len(paths) // (jobs * 4) or 1))
+    return [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+
+
+def run_files(paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int] = None) -> list[FileResult]:
+    """Process files, in parallel when worthwhile; results come back in input order."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(paths) < 8:
+        return _process_batch(paths, config, fix)
+    batches = _batches(paths, jobs)
+    if gil_enabled():
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        executor: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context(method)
+        )
+    else:  # free-threaded build: threads run the visitors truly in parallel
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    with executor:
+        chunks = executor.map(_process_batch, batches, [config] * len(batches), [fix] * len(batches))
+        return [result for chunk in chunks for result in chunk]
+
+
+def write_fixes(results: Iterable[FileResult]) -> tuple[list[str], list[ParseError]]:
+    """Write every changed file atomically; refusals are reported, nothing half-written."""
+    written: list[str] = []
+    errors: list[ParseError] = []
+    for result in results:
+        if result.new_source is None or result.old_source is None:
+            continue
+        try:
+            atomic_replace(result.path, result.new_source, result.old_source)
+            written.append(result.path)
+        except WriteRefused as error:
+            errors.append(ParseError(result.path, f"not fixed: {error}"))
+        except OSError as error:
+            errors.append(ParseError(result.path, f"not fixed: cannot write: {error.strerror or error}"))
+    return written, errors
+
+
+def unified_diff(result: FileResult) -> str:
+    if result.new_source is None or result.old_source is None:
+        return ""
+    old = result.old_source.decode("utf-8", "replace").splitlines(keepends=True)
+    new = result.new_source.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, f"a/{result.path}", f"b/{result.path}"))

@@ -1,0 +1,102 @@
+"""Building blocks the rules' fixes are made of: locks, double-checked locking, `with` wraps.
+
+Fixes are built as CST nodes, never as re-indented text, so statements moved into a new
+block keep their comments, blank lines and string contents byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from .analysis.context import LintContext
+from .rule import AddImport, InsertStatement, ModuleEdit
+
+
+def lock_name_for(state: str) -> str:
+    """`_history_instance` -> `_history_lock`; `_detector` -> `_detector_lock`."""
+    base = state.rsplit(".", 1)[-1].lstrip("_")
+    base = re.sub(r"_?(instance|singleton|inst)$", "", base) or "instance"
+    return f"_{base}_lock"
+
+
+def with_lock(lock: cst.BaseExpression, body: Sequence[cst.BaseStatement]) -> cst.With:
+    return cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(body=list(body)))
+
+
+def double_checked(check: cst.If, lock: cst.BaseExpression) -> cst.If:
+    """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept)."""
+    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=list(check.body.body)))
+    return check.with_changes(body=check.body.with_changes(body=[with_lock(lock, [inner])]))
+
+
+def recheck_inside(with_node: cst.With, test: cst.BaseExpression) -> cst.With:
+    """Broken double-checked locking: add the re-check under the lock."""
+    block = with_node.body
+    assert isinstance(block, cst.IndentedBlock)
+    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=list(block.body)))
+    return with_node.with_changes(body=block.with_changes(body=[inner]))
+
+
+def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> tuple[cst.Name, list[ModuleEdit]]:
+    """A module-level lock named `lock_name`: reused if it exists, else added beside `state`."""
+    if lock_name in context.locks.inventory.module_locks:
+        return cst.Name(lock_name), []
+    constructor, needs_import = context.lock_constructor()
+    anchor = context.module_assignments.get(state) if state else None
+    before = False
+    if anchor is None:
+        anchor = context.top_level_statement()
+        before = True
+    assert anchor is not None
+    edits: list[ModuleEdit] = [InsertStatement(anchor, f"{lock_name} = {constructor}\n", f"lock:{lock_name}", before)]
+    if needs_import:
+        edits.insert(0, AddImport("threading"))
+    return cst.Name(lock_name), edits
+
+
+def class_lock(
+    context: LintContext, class_node: cst.ClassDef, lock_name: str, attribute: str
+) -> list[ModuleEdit]:
+    """A class attribute lock beside the class attribute it guards (reused if present)."""
+    body = class_node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return []
+    anchor: Optional[cst.CSTNode] = None
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, cst.AnnAssign):
+                    targets = [small.target]
+                names = {t.value for t in targets if isinstance(t, cst.Name)}
+                if lock_name in names:
+                    return []  # the class already has it
+                if attribute in names and anchor is None:
+                    anchor = stmt
+    constructor, needs_import = context.lock_constructor()
+    before = False
+    if anchor is None:
+        anchor = body.body[0]
+        if _is_docstring(anchor) and len(body.body) > 1:
+            anchor = body.body[1]
+        before = not _is_docstring(anchor)
+    edits: list[ModuleEdit] = [
+        InsertStatement(anchor, f"{lock_name} = {constructor}\n", f"classlock:{class_node.name.value}.{lock_name}", before)
+    ]
+    if needs_import:
+        edits.insert(0, AddImport("threading"))
+    return edits
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )

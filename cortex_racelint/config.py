@@ -1,0 +1,123 @@
+"""`[tool.racelint]` from the nearest `pyproject.toml`, validated strictly.
+
+A typo in a key or a code is an error with the file and key named, not a silently
+ignored setting: a linter whose configuration quietly does nothing is worse than none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from .ftypes import Config
+from .registry import is_valid_selector
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message names the file and the key."""
+
+
+FILE_WRITE_FIXES = ("lock", "atomic", "lock+atomic")
+
+_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude"}
+_STRING_KEYS = {"sqlite-pool", "file-write-fix", "atomic-write-module"}
+_BOOL_KEYS = {"unsafe-fixes"}
+_KNOWN_KEYS = _LIST_KEYS | _STRING_KEYS | _BOOL_KEYS | {"per-file-ignores"}
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(start: Path, explicit: Optional[Path] = None) -> Config:
+    """Configuration for a run started at `start` (or from an explicit file)."""
+    path = explicit or find_pyproject(start)
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: malformed TOML: {error}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from error
+    section = data.get("tool", {}).get("racelint")
+    if section is None:
+        return Config(root=path.parent)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.racelint] must be a table")
+    return config_from_table(section, f"{path}: [tool.racelint]", root=path.parent)
+
+
+def _codes(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of strings, got {value!r}")
+    codes = tuple(v.strip().upper() for v in value)
+    return codes
+
+
+def validate_selectors(where: str, key: str, codes: Iterable[str]) -> None:
+    for code in codes:
+        if not is_valid_selector(code):
+            raise ConfigError(f"{where}: `{key}` has unknown rule code or prefix {code!r} (see `racelint rules`)")
+
+
+def config_from_table(section: dict, where: str, root: Optional[Path] = None) -> Config:
+    unknown = sorted(set(section) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key `{unknown[0]}` (known: {', '.join(sorted(_KNOWN_KEYS))})")
+    values: dict[str, Any] = {"root": root}
+    for key in _LIST_KEYS & set(section):
+        if key in ("exclude", "extend-exclude"):
+            value = section[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: `{key}` must be a list of glob strings, got {value!r}")
+            values[key.replace("-", "_")] = tuple(value)
+        else:
+            codes = _codes(where, key, section[key])
+            validate_selectors(where, key, codes)
+            values[key.replace("-", "_")] = codes
+    for key in _STRING_KEYS & set(section):
+        if not isinstance(section[key], str):
+            raise ConfigError(f"{where}: `{key}` must be a string, got {section[key]!r}")
+        values[key.replace("-", "_")] = section[key]
+    for key in _BOOL_KEYS & set(section):
+        if not isinstance(section[key], bool):
+            raise ConfigError(f"{where}: `{key}` must be true or false, got {section[key]!r}")
+        values[key.replace("-", "_")] = section[key]
+    if "file_write_fix" in values and values["file_write_fix"] not in FILE_WRITE_FIXES:
+        raise ConfigError(f"{where}: `file-write-fix` must be one of {', '.join(FILE_WRITE_FIXES)}")
+    if "sqlite_pool" in values and ":" not in values["sqlite_pool"]:
+        raise ConfigError(f"{where}: `sqlite-pool` must look like `package.module:function`")
+    if "per-file-ignores" in section:
+        table = section["per-file-ignores"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: `per-file-ignores` must be a table of glob = [codes]")
+        entries = []
+        for pattern, codes in table.items():
+            parsed = _codes(where, f"per-file-ignores.{pattern}", codes)
+            validate_selectors(where, f"per-file-ignores.{pattern}", parsed)
+            entries.append((pattern, parsed))
+        values["per_file_ignores"] = tuple(entries)
+    return Config(**values)
+
+
+def with_overrides(config: Config, **overrides: Any) -> Config:
+    """Command-line values win over the file; None means "not given"."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    for key in ("select", "ignore", "extend_select"):
+        if key in given:
+            validate_selectors("command line", f"--{key.replace('_', '-')}", given[key])
+    return dataclasses.replace(config, **given)

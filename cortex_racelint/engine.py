@@ -1,0 +1,220 @@
+"""Parse once, visit once with every enabled rule, turn reports into findings.
+
+Data flows one way: source bytes -> prefilter -> LibCST module -> one batched visit
+(all rules share the `LintContext`) -> reports -> suppressions -> findings. The fix
+loop (`fixer.py`) calls `run_rules` again on each re-parsed module.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from . import prefilter
+from .analysis.context import LintContext
+from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
+from .registry import enabled_rules, is_enabled
+from .rule import Report, Rule
+from .sourcefile import NewlineStyle
+from .suppressions import SuppressionTable
+
+
+class _BatchedVisitor(cst.CSTVisitor):
+    """Dispatches each node to the rules that asked for its type, keeping the path."""
+
+    def __init__(self, context: LintContext, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self.context = context
+        self.visits: dict[str, list[Callable]] = defaultdict(list)
+        self.leaves: dict[str, list[Callable]] = defaultdict(list)
+        for rule in rules:
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_"):
+                    self.visits[attr[6:]].append(getattr(rule, attr))
+                elif attr.startswith("leave_"):
+                    self.leaves[attr[6:]].append(getattr(rule, attr))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.context.ancestors.append(node)
+        for method in self.visits.get(type(node).__name__, ()):
+            method(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for method in self.leaves.get(type(original_node).__name__, ()):
+            method(original_node)
+        self.context.ancestors.pop()
+
+
+@dataclass
+class ModuleRun:
+    """Reports of one visit, with the positions needed to place them."""
+
+    module: cst.Module
+    reports: list[Report]
+    positions: dict[cst.CSTNode, CodeRange]
+
+    def span(self, node: cst.CSTNode) -> Span:
+        """From the node's start to the end of its first line's content.
+
+        A compound statement is reported by its header (`if x is None:`), not its whole
+        body, so editors underline the check rather than twenty lines.
+        """
+        code_range = self.positions[node]
+        end = code_range.end
+        header = _header_child(node)
+        if header is not None and header in self.positions:
+            end = self.positions[header].end
+        return Span(Position(code_range.start.line, code_range.start.column), Position(end.line, end.column))
+
+
+def _header_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    if isinstance(node, (cst.If, cst.While)):
+        return node.test
+    if isinstance(node, cst.With):
+        return node.items[-1]
+    if isinstance(node, cst.For):
+        return node.iter
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        return node.name
+    return None
+
+
+def parse(raw: bytes) -> cst.Module:
+    return cst.parse_module(raw)
+
+
+def run_rules(module: cst.Module, path: str, rule_classes: Sequence[type[Rule]]) -> ModuleRun:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    context = LintContext(module, path)
+    rules = [rule_class(context) for rule_class in rule_classes]
+    module.visit(_BatchedVisitor(context, rules))
+    reports = [report for rule in rules for report in rule.reports]
+    positions = dict(wrapper.resolve(PositionProvider)) if reports else {}
+    return ModuleRun(module, reports, positions)
+
+
+def _python_syntax_error(source: Optional[bytes]) -> Optional[SyntaxError]:
+    """CPython's own message and position, clearer than the LibCST parser's."""
+    if source is None:
+        return None
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return error
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def parse_error(path: str, error: BaseException, source: Optional[bytes] = None) -> ParseError:
+    """One clear line for anything that stops a file from being parsed."""
+    if isinstance(error, cst.ParserSyntaxError):
+        precise = _python_syntax_error(source)
+        if precise is not None:
+            return ParseError(path, f"cannot parse: {precise.msg}", precise.lineno or 0, max((precise.offset or 1) - 1, 0))
+        message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
+        return ParseError(path, f"cannot parse: {message}", error.raw_line, error.raw_column)
+    if isinstance(error, RecursionError):
+        return ParseError(path, "cannot parse: nesting too deep for the parser (recursion limit)")
+    if isinstance(error, UnicodeDecodeError):
+        return ParseError(path, f"cannot decode: {error.reason} at byte {error.start}")
+    if isinstance(error, (LookupError, SyntaxError)):
+        return ParseError(path, f"cannot decode: {error}")
+    if isinstance(error, ValueError) and "null" in str(error).lower():
+        return ParseError(path, "cannot parse: source contains NUL bytes")
+    return ParseError(path, f"cannot parse: {type(error).__name__}: {error}")
+
+
+def to_findings(
+    run: ModuleRun,
+    path: str,
+    source_text: str,
+    config: Config,
+    relative_path: str = "",
+    honour_noqa: bool = True,
+) -> tuple[list[Finding], list[Report]]:
+    """Suppress, then convert live reports to plain findings (sorted)."""
+    table = SuppressionTable(source_text)
+    findings: list[Finding] = []
+    kept: list[Report] = []
+    for report in run.reports:
+        span = run.span(report.node)
+        if table.suppresses(report.code, span.start.line, honour_noqa):
+            continue
+        kept.append(report)
+        findings.append(_finding(report, span, path, run, config))
+    if is_enabled("CRL001", config, relative_path):
+        for suppression, stale in table.unused():
+            what = ", ".join(stale) if stale else "any finding"
+            position = Position(suppression.line, suppression.column)
+            findings.append(
+                Finding(
+                    code="CRL001",
+                    message=f"Unused suppression: no {what} reported on this line",
+                    path=path,
+                    span=Span(position, position),
+                )
+            )
+    findings.sort(key=Finding.sort_key)
+    return findings, kept
+
+
+def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Config) -> Finding:
+    window = None
+    if report.window is not None and report.window.check in run.positions and report.window.act in run.positions:
+        hold = report.window.hold_call
+        window = RaceWindow(
+            check=run.span(report.window.check),
+            act=run.span(report.window.act),
+            hold_call=run.module.code_for_node(hold.func) if hold is not None else None,
+            exposure=report.window.exposure,
+        )
+    fix = report.fix
+    return Finding(
+        code=report.code,
+        message=report.message,
+        path=path,
+        span=span,
+        fix_applicability=fix.applicability if fix else None,
+        fix_message=fix.message if fix else None,
+        no_fix_reason=report.no_fix_reason,
+        window=window,
+    )
+
+
+def lint_source(
+    raw: bytes | str,
+    path: str = "<stdin>",
+    config: Optional[Config] = None,
+    relative_path: str = "",
+    use_prefilter: bool = True,
+    honour_noqa: bool = True,
+) -> FileResult:
+    """Lint one file's contents; never raises for bad input (it becomes `error`)."""
+    config = config or Config()
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    result = FileResult(path=path)
+    rule_classes = enabled_rules(config, relative_path)
+    if use_prefilter:
+        rule_classes = prefilter.candidate_rules(raw, rule_classes)
+    if not rule_classes and not is_enabled("CRL001", config, relative_path):
+        return result
+    style = NewlineStyle.detect(raw)
+    try:
+        module = parse(style.to_parser(raw))
+        run = run_rules(module, path, rule_classes)
+    except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
+        result.error = parse_error(path, error, raw)
+        return result
+    result.findings, _ = to_findings(run, path, module.code, config, relative_path, honour_noqa)
+    result.hidden_unsafe = sum(
+        1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
+    )
+    return result

@@ -1,0 +1,84 @@
+"""Find the rule classes and decide which are enabled for a file.
+
+Rules are discovered by importing every module of `cortex_racelint.rules`, so adding
+a rule means adding a class there and nothing else.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+from functools import lru_cache
+from typing import Iterable
+
+from .ftypes import Config
+from .rule import Rule
+
+#: Engine-level checks that are not visitor rules (documented like rules).
+META_CODES = {"CRL001": "unused-suppression"}
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    from . import rules as rules_package
+
+    for info in pkgutil.iter_modules(rules_package.__path__):
+        importlib.import_module(f"{rules_package.__name__}.{info.name}")
+    found: dict[str, type[Rule]] = {}
+    stack = list(Rule.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.CODE:
+            if cls.CODE in found and found[cls.CODE] is not cls:
+                raise RuntimeError(f"two rules claim {cls.CODE}: {found[cls.CODE].__name__}, {cls.__name__}")
+            found[cls.CODE] = cls
+    return tuple(found[code] for code in sorted(found))
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    for rule in all_rules():
+        if rule.CODE == code.upper():
+            return rule
+    return None
+
+
+def known_codes() -> list[str]:
+    return sorted([rule.CODE for rule in all_rules()] + list(META_CODES))
+
+
+def is_valid_selector(selector: str) -> bool:
+    """A selector is `ALL` or a prefix of at least one known code."""
+    selector = selector.strip().upper()
+    return selector == "ALL" or any(code.startswith(selector) for code in known_codes())
+
+
+def _matches(code: str, selectors: Iterable[str]) -> int:
+    """Length of the longest selector matching `code` (0 if none); longer wins."""
+    best = 0
+    for selector in selectors:
+        selector = selector.upper()
+        if selector == "ALL":
+            best = max(best, 1)
+        elif code.startswith(selector):
+            best = max(best, len(selector) + 1)
+    return best
+
+
+def is_enabled(code: str, config: Config, relative_path: str = "") -> bool:
+    selected = max(_matches(code, config.select), _matches(code, config.extend_select))
+    ignored = _matches(code, config.ignore)
+    for pattern, codes in config.per_file_ignores:
+        if relative_path and _path_matches(relative_path, pattern):
+            ignored = max(ignored, _matches(code, codes))
+    return selected > 0 and selected > ignored
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    path = path.replace("\\", "/")
+    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
+
+
+def enabled_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
+    return [rule for rule in all_rules() if is_enabled(rule.CODE, config, relative_path)]

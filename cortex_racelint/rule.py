@@ -1,0 +1,161 @@
+"""The rule base class: what a rule declares and how it reports.
+
+A rule is one class (Fixit's layout): its code, name and message, the documentation
+sections Ruff's rule pages have (plus *Free-threading impact*), and VALID/INVALID
+examples that are at once its tests and its documentation. Visitor methods named
+`visit_<Node>` / `leave_<Node>` are dispatched by the engine in one batched pass.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import ClassVar, Optional, Sequence, Union
+
+import libcst as cst
+
+from .analysis.context import LintContext
+from .ftypes import FixApplicability, GilExposure
+
+Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must not report."""
+
+    code: str
+
+    @property
+    def source(self) -> str:
+        return _example(self.code)
+
+
+def _example(code: str) -> str:
+    """Examples are written indented in triple quotes; line 1 is the first code line."""
+    return textwrap.dedent(code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must report at `line`; `expected_fix` is the fixed module, if any."""
+
+    code: str
+    line: int
+    expected_fix: Optional[str] = None
+    unsafe: bool = False
+
+    @property
+    def source(self) -> str:
+        return _example(self.code)
+
+    @property
+    def fixed(self) -> Optional[str]:
+        return _example(self.expected_fix) if self.expected_fix is not None else None
+
+
+@dataclass(frozen=True)
+class AddImport:
+    """Module edit: make `import module` available (reusing an existing import)."""
+
+    module: str
+    name: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        return f"import:{self.module}:{self.name}"
+
+
+@dataclass(frozen=True)
+class InsertStatement:
+    """Module edit: put `code` right after (or before) the statement `anchor`.
+
+    `key` deduplicates: two fixes asking for the same lock global add it once.
+    """
+
+    anchor: cst.CSTNode
+    code: str
+    key: str
+    before: bool = False
+
+
+ModuleEdit = Union[AddImport, InsertStatement]
+
+
+@dataclass
+class Fix:
+    """Node replacements (by identity) plus module edits, with an applicability."""
+
+    message: str
+    replacements: dict[cst.CSTNode, Replacement] = field(default_factory=dict)
+    edits: list[ModuleEdit] = field(default_factory=list)
+    applicability: FixApplicability = FixApplicability.SAFE
+
+
+@dataclass
+class Report:
+    """A finding while the tree is still alive (the engine turns it into `Finding`)."""
+
+    code: str
+    message: str
+    node: cst.CSTNode
+    fix: Optional[Fix]
+    no_fix_reason: Optional[str] = None
+    window: Optional["WindowNodes"] = None
+
+
+@dataclass(frozen=True)
+class WindowNodes:
+    """The race window as nodes: check, act, and the call a hook can hold."""
+
+    check: cst.CSTNode
+    act: cst.CSTNode
+    hold_call: Optional[cst.Call]
+    exposure: GilExposure
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and write visitor methods."""
+
+    CODE: ClassVar[str] = ""
+    NAME: ClassVar[str] = ""
+    MESSAGE: ClassVar[str] = ""
+    #: evidence the prefilter looks for: a file with none of these is never parsed
+    EVIDENCE: ClassVar[tuple[str, ...]] = ()
+    WHAT: ClassVar[str] = ""
+    WHY: ClassVar[str] = ""
+    FREE_THREADING: ClassVar[str] = ""
+    FIX_SAFETY: ClassVar[str] = ""
+    KNOWN_PROBLEMS: ClassVar[str] = ""
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+    #: the applicability of the fix this rule offers, None when it reports only
+    FIX: ClassVar[Optional[FixApplicability]] = FixApplicability.SAFE
+
+    def __init__(self, context: LintContext) -> None:
+        self.context = context
+        self.reports: list[Report] = []
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: Optional[str] = None,
+        *,
+        fix: Optional[Fix] = None,
+        no_fix_reason: Optional[str] = None,
+        window: Optional[WindowNodes] = None,
+    ) -> None:
+        self.reports.append(
+            Report(
+                code=self.CODE,
+                message=message or self.MESSAGE,
+                node=node,
+                fix=fix,
+                no_fix_reason=no_fix_reason,
+                window=window,
+            )
+        )
+
+    @classmethod
+    def summary(cls) -> str:
+        return textwrap.dedent(cls.WHAT).strip().splitlines()[0] if cls.WHAT else cls.MESSAGE

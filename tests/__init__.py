@@ -1,0 +1,1 @@
+"""racelint test suite."""

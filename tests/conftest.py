@@ -1,0 +1,51 @@
+"""Shared test helpers: the repository layout and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cortex_racelint.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>CRL\d+(?:\s*,\s*CRL\d+)*)")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run `racelint` in-process from a working directory."""
+
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def expected_findings(path: Path) -> list[tuple[str, int]]:
+    """`# expect: CRL101` annotations next to the lines that cause them (bugbear style)."""
+    found = []
+    text = path.read_bytes().decode("latin-1")
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = EXPECT.search(line)
+        if match:
+            found.extend((code.strip(), number) for code in match.group("codes").split(","))
+    return sorted(found)
+
+
+def fixture_inputs(folder: str) -> list[Path]:
+    return sorted(p for p in (FIXTURES / folder).glob("*.py") if not p.name.endswith(".fixed.py"))

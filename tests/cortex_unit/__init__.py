@@ -1,0 +1,1 @@
+"""Unit tests for the Cortex trees (legacy fixture and migrated package)."""

@@ -1,0 +1,96 @@
+"""Fixtures for the Cortex unit tests.
+
+Every test runs against each Cortex tree that exists:
+
+* ``legacy``   – ``fixtures/cortex_legacy/cortex`` (before the migration), always;
+* ``migrated`` – ``<repo>/cortex`` (what ``racelint --fix`` produced), once it exists.
+
+Both trees are the same package name (``cortex``), so :func:`import_cortex`
+drops every ``cortex``/``cortex.*`` module before importing from the wanted
+root. HOME points at a temporary folder so defaults under ``~/.cortex``
+never touch the real home directory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LEGACY_ROOT = REPO_ROOT / "fixtures" / "cortex_legacy"
+MIGRATED_ROOT = REPO_ROOT
+
+_TREES = [pytest.param(LEGACY_ROOT, id="legacy")]
+if (MIGRATED_ROOT / "cortex" / "transaction_history.py").exists():
+    _TREES.append(pytest.param(MIGRATED_ROOT, id="migrated"))
+
+
+def _purge_cortex_modules() -> None:
+    for name in list(sys.modules):
+        if name == "cortex" or name.startswith("cortex."):
+            del sys.modules[name]
+
+
+def import_cortex(root: Path, module_name: str, *, fresh: bool = True) -> ModuleType:
+    """Import ``module_name`` (e.g. ``"cortex.semantic_cache"``) from the tree at ``root``.
+
+    With ``fresh`` (the default) every ``cortex`` module is dropped first, so
+    the import really comes from ``root`` and module-level singletons start
+    empty. ``sys.path`` is restored afterwards; imported modules stay loaded
+    (submodules imported later resolve through the package's ``__path__``).
+    """
+    if not module_name.startswith("cortex"):
+        module_name = f"cortex.{module_name}"
+    if fresh:
+        _purge_cortex_modules()
+    saved_path = list(sys.path)
+    sys.path.insert(0, str(root))
+    try:
+        importlib.invalidate_caches()
+        module = importlib.import_module(module_name)
+    finally:
+        sys.path[:] = saved_path
+    expected = (Path(root) / "cortex").resolve()
+    package_file = Path(sys.modules["cortex"].__file__).resolve()
+    assert package_file.parent == expected, f"imported {package_file}, wanted a module under {expected}"
+    return module
+
+
+@pytest.fixture(params=_TREES)
+def cortex_root(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Root folder of the Cortex tree under test, with HOME redirected to a temp dir."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    return request.param
+
+
+@pytest.fixture
+def home(cortex_root: Path, tmp_path: Path) -> Path:
+    """The temporary HOME used by ``cortex_root``."""
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def load(cortex_root: Path) -> Callable[[str], ModuleType]:
+    """``load("semantic_cache")`` imports from the tree under test.
+
+    The first call in a test starts from a clean ``sys.modules``; later calls
+    in the same test reuse the already-loaded package so classes are shared
+    between modules (e.g. ``parallel_llm`` and ``llm_provider``).
+    """
+    state = {"fresh": True}
+
+    def _load(module_name: str) -> ModuleType:
+        module = import_cortex(cortex_root, module_name, fresh=state["fresh"])
+        state["fresh"] = False
+        return module
+
+    return _load

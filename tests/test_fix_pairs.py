@@ -1,0 +1,56 @@
+"""Fixture pairs: `fixtures/<family>/<case>.py` and its expected `<case>.fixed.py`.
+
+Expected findings are annotated in the input with `# expect: CODE` on the line that
+causes them; the fixed file must be exactly what `--fix --unsafe-fixes` writes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cortex_racelint import Config, fix_source, lint_source
+
+from .conftest import expected_findings, fixture_inputs
+
+FAMILIES = ["singletons"]
+CASES = [pytest.param(path, id=f"{path.parent.name}/{path.name}") for family in FAMILIES for path in fixture_inputs(family)]
+UNSAFE = Config(unsafe_fixes=True)
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_findings_match_annotations(path):
+    result = lint_source(path.read_bytes(), str(path), UNSAFE)
+    assert result.error is None
+    assert sorted((f.code, f.line) for f in result.findings) == expected_findings(path)
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_fix_produces_expected_file(path):
+    expected_path = path.with_name(path.stem + ".fixed.py")
+    result = fix_source(path.read_bytes(), str(path), UNSAFE)
+    assert result.fix_error is None
+    if not expected_findings(path):
+        assert result.new_source is None and not expected_path.exists()
+        return
+    assert result.new_source == expected_path.read_bytes()
+
+
+@pytest.mark.parametrize("path", [c for c in CASES if expected_findings(c.values[0])])
+def test_fixed_file_parses_compiles_is_clean_and_idempotent(path):
+    fixed = path.with_name(path.stem + ".fixed.py").read_bytes()
+    compile(fixed, str(path), "exec")
+    assert lint_source(fixed, str(path), UNSAFE).findings == []
+    assert fix_source(fixed, str(path), UNSAFE).new_source is None
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_every_comment_survives_the_fix(path):
+    import io
+    import tokenize
+
+    def comments(data: bytes) -> list[str]:
+        return [t.string for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type == tokenize.COMMENT]
+
+    result = fix_source(path.read_bytes(), str(path), UNSAFE)
+    if result.new_source is not None:
+        assert comments(result.new_source) == comments(path.read_bytes())
