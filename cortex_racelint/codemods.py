@@ -100,3 +100,74 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+def _init_method(class_node: cst.ClassDef) -> Optional[cst.FunctionDef]:
+    if isinstance(class_node.body, cst.IndentedBlock):
+        for stmt in class_node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                return stmt
+    return None
+
+
+def existing_instance_lock(context: LintContext, class_node: cst.ClassDef) -> Optional[str]:
+    """`self.<name>` of a lock the class already creates in `__init__`, if any."""
+    init = _init_method(class_node)
+    if init is None:
+        return None
+    for stmt in init.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Attribute)
+                    and context.locks.is_lock_factory_call(small.value)
+                ):
+                    target = small.targets[0].target
+                    if isinstance(target.value, cst.Name) and target.value.value == "self":
+                        return target.attr.value
+    return None
+
+
+def _is_super_init(stmt: cst.CSTNode) -> bool:
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+        return False
+    call = stmt.body[0].value
+    return (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "__init__"
+    )
+
+
+def instance_lock(
+    context: LintContext, class_node: cst.ClassDef, name: str = "_lock"
+) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """`self._lock`: reused if `__init__` creates a lock, else added at the top of `__init__`.
+
+    The lock goes first in `__init__` (after the docstring and a `super().__init__()`
+    call) so it exists before anything in the constructor can start a thread. A class
+    without `__init__` gets a class-level lock: coarser, but correct for every instance.
+    """
+    existing = existing_instance_lock(context, class_node)
+    if existing is not None:
+        return cst.Attribute(cst.Name("self"), cst.Name(existing)), []
+    constructor, needs_import = context.lock_constructor()
+    edits: list[ModuleEdit] = [AddImport("threading")] if needs_import else []
+    init = _init_method(class_node)
+    key = f"instlock:{class_node.name.value}.{name}"
+    if init is None:
+        edits += class_lock(context, class_node, name, "")
+        return cst.Attribute(cst.Name("self"), cst.Name(name)), [e for e in edits if not isinstance(e, AddImport)] + (
+            [AddImport("threading")] if needs_import else []
+        )
+    body = list(init.body.body)
+    index = 0
+    while index < len(body) and (_is_docstring(body[index]) or _is_super_init(body[index])):
+        index += 1
+    if index < len(body):
+        edits.append(InsertStatement(body[index], f"self.{name} = {constructor}\n", key, before=True))
+    else:
+        edits.append(InsertStatement(body[-1], f"self.{name} = {constructor}\n", key, before=False))
+    return cst.Attribute(cst.Name("self"), cst.Name(name)), edits

@@ -89,9 +89,11 @@ def parse(raw: bytes) -> cst.Module:
     return cst.parse_module(raw)
 
 
-def run_rules(module: cst.Module, path: str, rule_classes: Sequence[type[Rule]]) -> ModuleRun:
+def run_rules(
+    module: cst.Module, path: str, rule_classes: Sequence[type[Rule]], config: Optional[Config] = None
+) -> ModuleRun:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    context = LintContext(module, path)
+    context = LintContext(module, path, config)
     rules = [rule_class(context) for rule_class in rule_classes]
     module.visit(_BatchedVisitor(context, rules))
     reports = [report for rule in rules for report in rule.reports]
@@ -209,7 +211,7 @@ def lint_source(
     style = NewlineStyle.detect(raw)
     try:
         module = parse(style.to_parser(raw))
-        run = run_rules(module, path, rule_classes)
+        run = run_rules(module, path, rule_classes, config)
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
         return result

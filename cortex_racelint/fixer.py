@@ -42,11 +42,9 @@ class _FixApplier(cst.CSTTransformer):
         core = list(result.nodes) if isinstance(result, cst.FlattenSentinel) else [result]
         before = [cst.parse_statement(edit.code) for edit in edits if edit.before]
         after = [cst.parse_statement(edit.code) for edit in edits if not edit.before]
-        if before and hasattr(core[0], "leading_lines"):
-            # the new statement takes the anchor's comments/blank lines; a def keeps one blank line
-            before[0] = before[0].with_changes(leading_lines=core[0].leading_lines)
-            spacing = [cst.EmptyLine()] if isinstance(core[0], (cst.FunctionDef, cst.ClassDef)) else []
-            core[0] = core[0].with_changes(leading_lines=spacing)
+        if before and isinstance(core[0], (cst.FunctionDef, cst.ClassDef)) and not core[0].leading_lines:
+            # keep a def visually apart from the statement put above it
+            core[0] = core[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         return cst.FlattenSentinel([*before, *core, *after])
 
 
@@ -141,7 +139,7 @@ def fix_source(
     fixed_count = 0
     try:
         for _ in range(MAX_ROUNDS):
-            run = run_rules(module, path, rule_classes)
+            run = run_rules(module, path, rule_classes, config)
             _, live = to_findings(run, path, module.code, config, relative_path)
             chosen = choose_fixes(run, live, config.unsafe_fixes)
             if not chosen:
@@ -161,7 +159,7 @@ def fix_source(
             result.fix_error = f"fix reverted: the fixed code does not compile ({problem})"
             new_raw, fixed_count = raw, 0
             module = parse(style.to_parser(raw))
-    final = run_rules(module, path, rule_classes)
+    final = run_rules(module, path, rule_classes, config)
     result.findings, _ = to_findings(final, path, module.code, config, relative_path)
     result.hidden_unsafe = sum(
         1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes

@@ -12,6 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ..ftypes import Config
 from .locks import LockAnalysis, LockInventory
 from .names import ImportMap, dotted_name
 
@@ -19,9 +20,10 @@ from .names import ImportMap, dotted_name
 class LintContext:
     """Shared, per-module analysis state."""
 
-    def __init__(self, module: cst.Module, path: str) -> None:
+    def __init__(self, module: cst.Module, path: str, config: Optional[Config] = None) -> None:
         self.module = module
         self.path = path
+        self.config = config or Config()
         self.ancestors: list[cst.CSTNode] = []
         #: per-node results shared by rules that ask the same question of one node
         self.memo: dict[tuple[str, int], object] = {}
