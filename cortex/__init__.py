@@ -1,0 +1,1 @@
+"""Cortex: the migrated tree whose thread-safety helpers racelint fixes import."""

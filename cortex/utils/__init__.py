@@ -1,0 +1,1 @@
+"""Hand-written thread-safety helpers imported by racelint fixes (stdlib only)."""

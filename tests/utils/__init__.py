@@ -1,0 +1,1 @@
+"""Tests of the hand-written helpers the fixes import (cortex/utils)."""
