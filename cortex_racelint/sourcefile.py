@@ -52,7 +52,7 @@ def atomic_replace(path: str, data: bytes, expected_old: bytes) -> None:
         raise WriteRefused("changed on disk while racelint was fixing it; not overwritten")
     info = os.stat(path)
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.access(path, os.W_OK):
+    if not os.access(path, os.W_OK) or not info.st_mode & stat.S_IWUSR:  # read-only even for root
         raise WriteRefused("is read-only; not rewritten")
     try:
         fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".racelint")
