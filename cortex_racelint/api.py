@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .cache import ResultCache, entry_key
 from .engine import lint_source
 from .fixer import fix_source
 from .ftypes import Config, FileResult, ParseError
@@ -62,8 +63,40 @@ def _batches(paths: Sequence[str], jobs: int) -> list[list[str]]:
     return [list(paths[i : i + size]) for i in range(0, len(paths), size)]
 
 
-def run_files(paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int] = None) -> list[FileResult]:
-    """Process files, in parallel when worthwhile; results come back in input order."""
+def run_files(
+    paths: Sequence[str],
+    config: Config,
+    fix: bool,
+    jobs: Optional[int] = None,
+    cache: Optional[ResultCache] = None,
+) -> list[FileResult]:
+    """Process files, in parallel when worthwhile; results come back in input order.
+
+    Cache hits are answered in this process before any worker starts, so a warm run
+    over an unchanged tree costs a read and a hash per file. Fixing is never cached.
+    """
+    results: dict[int, FileResult] = {}
+    keys: dict[int, str] = {}
+    if cache is not None and not fix:
+        for index, path in enumerate(paths):
+            try:
+                raw = read_bytes(path)
+            except OSError:
+                continue
+            keys[index] = entry_key(path, raw, config)
+            hit = cache.get(keys[index], path)
+            if hit is not None:
+                results[index] = hit
+    todo = [i for i in range(len(paths)) if i not in results]
+    for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs)):
+        results[index] = result
+        unreadable = result.error is not None and result.error.message.startswith("cannot read")
+        if cache is not None and index in keys and not unreadable:
+            cache.put(keys[index], result)
+    return [results[i] for i in range(len(paths))]
+
+
+def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int]) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
         return _process_batch(paths, config, fix)

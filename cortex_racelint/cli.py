@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .api import relative_path, run_files, unified_diff, write_fixes
+from .cache import ResultCache
 from .config import ConfigError, load_config, with_overrides
 from .discovery import discover
 from .docs import render_catalog, render_rule
@@ -133,7 +134,8 @@ def _check(args: argparse.Namespace) -> int:
         return _check_stdin(args, config, fixing)
     missing = [p for p in args.paths if not os.path.exists(p)]
     files = list(discover(args.paths, config.exclude + config.extend_exclude, config.root, args.force_exclude))
-    results = run_files(files, config, fixing, args.jobs)
+    cache = None if args.no_cache else ResultCache(Path(config.root or Path.cwd()))
+    results = run_files(files, config, fixing, args.jobs, cache)
     written: list[str] = []
     write_errors: list[ParseError] = []
     if args.fix and not args.diff:
