@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
     check.add_argument("--config", type=Path, help="use this pyproject.toml")
     check.add_argument("--stdin-filename", help="the path to report for stdin input")
+    check.add_argument("--exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="glob patterns to skip (replaces config)")
+    check.add_argument("--extend-exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="more glob patterns to skip")
     check.add_argument("--force-exclude", action="store_true", help="apply excludes to explicitly named files")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .racelint_cache")
 
@@ -124,6 +126,8 @@ def _config_for(args: argparse.Namespace) -> Config:
         ignore=args.ignore,
         extend_select=args.extend_select,
         unsafe_fixes=args.unsafe_fixes,
+        exclude=args.exclude,
+        extend_exclude=(config.extend_exclude + args.extend_exclude) if args.extend_exclude else None,
     )
 
 

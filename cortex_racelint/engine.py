@@ -8,7 +8,7 @@ loop (`fixer.py`) calls `run_rules` again on each re-parsed module.
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -24,31 +24,75 @@ from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
 
 
-class _BatchedVisitor(cst.CSTVisitor):
-    """Dispatches each node to the rules that asked for its type, keeping the path."""
+#: Formatting-only nodes no rule looks at; skipping them halves the walk.
+_TRIVIA = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.Comma,
+    cst.Semicolon,
+    cst.Dot,
+    cst.Colon,
+    cst.AssignEqual,
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(node_type)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node_type) if f.name not in ("leading_lines", "lines_after_decorators"))
+        _CHILD_FIELDS[node_type] = names
+    return names
+
+
+class _BatchedWalk:
+    """Dispatches each node to the rules that asked for its type, keeping the path.
+
+    A direct walk over the nodes' dataclass fields in source order: LibCST's own
+    `visit` rebuilds every node it passes (it is a transformer underneath), which
+    costs more than the parse; a read-only lint needs none of that.
+    """
 
     def __init__(self, context: LintContext, rules: Sequence[Rule]) -> None:
-        super().__init__()
         self.context = context
-        self.visits: dict[str, list[Callable]] = defaultdict(list)
-        self.leaves: dict[str, list[Callable]] = defaultdict(list)
-        for rule in rules:
-            for attr in dir(type(rule)):
-                if attr.startswith("visit_"):
-                    self.visits[attr[6:]].append(getattr(rule, attr))
-                elif attr.startswith("leave_"):
-                    self.leaves[attr[6:]].append(getattr(rule, attr))
+        self.visits: dict[type, list[Callable]] = {}
+        self.leaves: dict[type, list[Callable]] = {}
+        self._rules = rules
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.context.ancestors.append(node)
-        for method in self.visits.get(type(node).__name__, ()):
+    def _methods(self, node_type: type) -> tuple[list[Callable], list[Callable]]:
+        if node_type not in self.visits:
+            name = node_type.__name__
+            self.visits[node_type] = [getattr(r, f"visit_{name}") for r in self._rules if hasattr(r, f"visit_{name}")]
+            self.leaves[node_type] = [getattr(r, f"leave_{name}") for r in self._rules if hasattr(r, f"leave_{name}")]
+        return self.visits[node_type], self.leaves[node_type]
+
+    def walk(self, node: cst.CSTNode) -> None:
+        ancestors = self.context.ancestors
+        visits, leaves = self._methods(type(node))
+        ancestors.append(node)
+        for method in visits:
             method(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        for method in self.leaves.get(type(original_node).__name__, ()):
-            method(original_node)
-        self.context.ancestors.pop()
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, _TRIVIA):
+                    self.walk(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA):
+                        self.walk(item)
+        for method in leaves:
+            method(node)
+        ancestors.pop()
 
 
 @dataclass
@@ -95,7 +139,7 @@ def run_rules(
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     context = LintContext(module, path, config)
     rules = [rule_class(context) for rule_class in rule_classes]
-    module.visit(_BatchedVisitor(context, rules))
+    _BatchedWalk(context, rules).walk(module)
     reports = [report for rule in rules for report in rule.reports]
     positions = dict(wrapper.resolve(PositionProvider)) if reports else {}
     return ModuleRun(module, reports, positions)

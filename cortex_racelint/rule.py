@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import ClassVar, Optional, Sequence, Union
+from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 
 import libcst as cst
 
 from .analysis.context import LintContext
 from .ftypes import FixApplicability, GilExposure
+
+if TYPE_CHECKING:
+    from .prefilter import AstFacts
 
 Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
 
@@ -155,6 +158,19 @@ class Rule:
                 window=window,
             )
         )
+
+    @classmethod
+    def ast_candidate(cls, facts: "AstFacts") -> bool:
+        """Second prefilter stage: can a module with these `ast` facts hold the pattern?
+
+        Override with a cheap check of `prefilter.AstFacts`; the default keeps the rule.
+        Must never return False for a module the rule would report on.
+        """
+        return True
+
+    @classmethod
+    def has_ast_candidate(cls) -> bool:
+        return cls.ast_candidate.__func__ is not Rule.ast_candidate.__func__  # type: ignore[attr-defined]
 
     @classmethod
     def summary(cls) -> str:

@@ -88,6 +88,13 @@ class LintContext:
             return self.ancestors[1]
         return None
 
+    def globals_of(self, function: cst.FunctionDef) -> set[str]:
+        """`function_globals`, memoised: rules ask it for every `if` in a function."""
+        key = ("globals", id(function))
+        if key not in self.memo:
+            self.memo[key] = function_globals(function)
+        return self.memo[key]  # type: ignore[return-value]
+
     def lock_constructor(self, factory: str = "Lock") -> tuple[str, bool]:
         """How to spell `threading.<factory>()` here, and whether an import is needed."""
         local = self.imports.local_name_for(f"threading.{factory}")

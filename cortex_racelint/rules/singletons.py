@@ -47,7 +47,7 @@ def _class_receiver(context: LintContext, state: str) -> Optional[str]:
 def _is_module_global(context: LintContext, name: str) -> bool:
     function = context.function
     return "." not in name and (
-        (function is not None and name in function_globals(function)) or name in context.module_assignments
+        (function is not None and name in context.globals_of(function)) or name in context.module_assignments
     )
 
 
@@ -93,10 +93,18 @@ def lazy_init_site(context: LintContext, node: cst.If) -> Optional[LazyInitSite]
 
 
 def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
-    if context.function is None or context.in_main_guard():
-        return None
     check = parse_lazy_check(node.test)
-    if check is None:
+    if check is None or context.function is None:
+        return None
+    # cheap questions first: most `if`s test locals, parameters or `self` attributes
+    if check.keyed:
+        shared = _is_module_global(context, check.state) or _class_receiver(context, check.state)
+        kind = "keyed"
+    elif _is_module_global(context, check.state):
+        shared, kind = True, "global"
+    else:
+        shared, kind = bool(_class_receiver(context, check.state)), "class"
+    if not shared or context.in_main_guard():
         return None
     early_return = False
     if check.missing:
@@ -113,16 +121,6 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
         if creation is not None and _lock_around(context, rest, creation) is not None:
             return None  # created under a lock after the fast-path return
     if creation is None:
-        return None
-    if check.keyed:
-        kind = "keyed" if _is_module_global(context, check.state) or _class_receiver(context, check.state) else None
-    elif _is_module_global(context, check.state):
-        kind = "global"
-    elif _class_receiver(context, check.state):
-        kind = "class"
-    else:
-        kind = None
-    if kind is None:
         return None
     if not early_return:
         lock_with = _lock_in_body(context, node, creation)
@@ -186,7 +184,7 @@ def _state_lock(context: LintContext, site: LazyInitSite) -> tuple[cst.BaseExpre
 
 class _LazyInitRule(Rule):
     KIND = ""
-    EVIDENCE = ("global", "None", " not in ", "hasattr", ".get(")
+    EVIDENCE = ("global",)
 
     def visit_If(self, node: cst.If) -> None:
         site = lazy_init_site(self.context, node)
@@ -211,6 +209,11 @@ _FREE_THREADING_LAZY = """
 
 class LazyGlobalSingleton(_LazyInitRule):
     CODE = "CRL101"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.declared_globals
+
     NAME = "unguarded-lazy-global"
     KIND = "global"
     MESSAGE = "Lazy initialisation of module global `{state}` is not guarded by a lock: two threads can both create it"
@@ -369,9 +372,14 @@ class LazyGlobalSingleton(_LazyInitRule):
 
 class LazyClassSingleton(_LazyInitRule):
     CODE = "CRL102"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.class_state_checks
+
     NAME = "unguarded-class-singleton"
     KIND = "class"
-    EVIDENCE = ("cls", "__new__", "_instance", "hasattr")
+    EVIDENCE = ("cls.", "cls,", "__new__", "_instance", "_inst", "hasattr(")
     MESSAGE = "Class-held singleton `{state}` is created without a lock: two threads can both create it"
     WHAT = """
         Finds singletons kept on the class, `if cls._instance is None: cls._instance = cls()`
@@ -476,9 +484,14 @@ class LazyClassSingleton(_LazyInitRule):
 
 class BrokenDoubleCheckedLocking(_LazyInitRule):
     CODE = "CRL103"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.declared_globals or facts.class_state_checks or facts.membership_checks
+
     NAME = "broken-double-checked-locking"
     KIND = "broken-dcl"
-    EVIDENCE = ("with",)
+    EVIDENCE = ("global", "cls.", "_instance")
     MESSAGE = "Double-checked locking on `{state}` does not re-check under the lock: a second thread still re-creates it"
     WHAT = """
         Finds `if x is None: with lock: x = X()`: the lock is taken after the check, but the
@@ -556,6 +569,11 @@ class BrokenDoubleCheckedLocking(_LazyInitRule):
 
 class PerCallLock(Rule):
     CODE = "CRL104"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.lock_created_in_function
+
     NAME = "lock-created-per-call"
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("Lock", "lock", "Semaphore", "Condition")
@@ -682,6 +700,11 @@ class PerCallLock(Rule):
 
 class LazyKeyedCache(_LazyInitRule):
     CODE = "CRL105"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.membership_checks
+
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
     EVIDENCE = (" not in ", ".get(")
@@ -742,6 +765,11 @@ class LazyKeyedCache(_LazyInitRule):
 
 class CacheDecoratedSingleton(Rule):
     CODE = "CRL106"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.cache_decorators
+
     NAME = "lru-cache-singleton"
     FIX = None
     EVIDENCE = ("cache",)
