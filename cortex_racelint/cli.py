@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="glob patterns to skip (replaces config)")
     check.add_argument("--extend-exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="more glob patterns to skip")
     check.add_argument("--force-exclude", action="store_true", help="apply excludes to explicitly named files")
+    check.add_argument("--certify", action="store_true", help="with --fix: prove each fix with its race reproducer")
+    check.add_argument("--certify-runs", type=int, default=20, help="reproducer runs per certificate (default 20)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .racelint_cache")
 
     rule = verbs.add_parser("rule", help="show a rule's documentation")
@@ -142,6 +144,10 @@ def _check(args: argparse.Namespace) -> int:
     results = run_files(files, config, fixing, args.jobs, cache)
     written: list[str] = []
     write_errors: list[ParseError] = []
+    if args.certify and fixing:
+        from .confirm.certify import certify_results
+
+        certify_results(results, config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)
     return _report(args, config, results, written, write_errors, missing)

@@ -602,7 +602,24 @@ class PerCallLock(Rule):
             if local is None:
                 continue
             name, creation_stmt = local
-            self.report(node, self.MESSAGE.format(lock=name), fix=self._fix(function, node, item, name, creation_stmt))
+            self.report(
+                node,
+                self.MESSAGE.format(lock=name),
+                fix=self._fix(function, node, item, name, creation_stmt),
+                window=self._window(node),
+            )
+
+    def _window(self, node: cst.With) -> Optional[WindowNodes]:
+        """The lazy init the useless lock was meant to guard, if there is one."""
+        for inner in walk_statements([node.body]):
+            if isinstance(inner, cst.If):
+                check = parse_lazy_check(inner.test)
+                creation = find_creation(list(inner.body.body), check) if check is not None else None
+                if creation is not None:
+                    hold = first_call(creation)
+                    exposure = GilExposure.GIL if hold is not None else GilExposure.FREE_THREADED_ONLY
+                    return WindowNodes(check=inner.test, act=creation, hold_call=hold, exposure=exposure)
+        return None
 
     def _per_call_lock(self, function: cst.FunctionDef, expr: cst.BaseExpression):
         locks = self.context.locks

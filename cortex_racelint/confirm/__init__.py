@@ -1,0 +1,70 @@
+"""`racelint confirm` and `--certify`: static findings turned into runtime proof.
+
+For every finding whose race window is known, build a reproducer that holds the window
+open with a barrier (see `racetest.py`), run it in a sandbox, and classify the finding
+as confirmed / not confirmed / not runnable. A fix is certified when the same
+reproducer, run against the fixed module, passes every time with the barrier timing out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..ftypes import Finding
+from .harness import RunReport, run_reproducer
+from .spec import NotRunnable, ReproducerSpec, build_spec
+
+
+class Status(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not confirmed"
+    NOT_RUNNABLE = "not runnable"
+
+
+@dataclass
+class Confirmation:
+    finding: Finding
+    status: Status
+    reason: str = ""
+    spec: Optional[ReproducerSpec] = None
+    reports: list[RunReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def raced_runs(self) -> int:
+        return sum(1 for r in self.reports if r.raced)
+
+
+def confirm_finding(finding: Finding, source: bytes, runs: int = 20, threads: int = 8) -> Confirmation:
+    import time
+
+    started = time.perf_counter()
+    try:
+        spec = build_spec(finding, source)
+        reports = run_reproducer(spec, runs=runs, threads=threads, timeout=1.0)
+    except NotRunnable as error:
+        return Confirmation(finding, Status.NOT_RUNNABLE, str(error), seconds=time.perf_counter() - started)
+    raced = sum(1 for r in reports if r.raced)
+    status = Status.CONFIRMED if raced else Status.NOT_CONFIRMED
+    reason = f"{raced}/{len(reports)} runs: {max(r.arrivals for r in reports)} threads performed the act together"
+    if not raced:
+        reason = f"0/{len(reports)} runs raced (the window is serialised)"
+    return Confirmation(finding, status, reason, spec, reports, time.perf_counter() - started)
+
+
+def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, threads: int = 8) -> tuple[bool, str]:
+    """Rerun a confirmed finding's reproducer against the fixed module `runs` times."""
+    assert confirmation.spec is not None
+    try:
+        reports = run_reproducer(confirmation.spec, fixed_source, runs=runs, threads=threads, timeout=0.3)
+    except NotRunnable as error:
+        return False, f"certificate could not run: {error}"
+    good = sum(1 for r in reports if r.serialised and not r.raced)
+    if good == len(reports):
+        return True, f"certified {good}/{len(reports)}: one thread in the window, barrier timed out every run"
+    return False, f"certificate failed: {len(reports) - good}/{len(reports)} runs still raced or were not serialised"
+
+
+__all__ = ["Confirmation", "NotRunnable", "Status", "certify_fix", "confirm_finding"]

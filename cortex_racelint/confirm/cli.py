@@ -1,0 +1,87 @@
+"""`racelint confirm PATH [--select CODES] [--emit-tests DIR] [--runs N] [--format ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..api import run_files
+from ..config import ConfigError, load_config, with_overrides
+from ..discovery import discover
+from . import Confirmation, Status, confirm_finding
+from .emit import emit_test
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="racelint confirm", description="Prove findings with deterministic reproducers.")
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--select", type=lambda v: tuple(c.strip().upper() for c in v.split(",") if c.strip()))
+    parser.add_argument("--runs", type=int, default=20, help="runs per reproducer (default 20)")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--emit-tests", type=Path, help="write each reproducer as a pytest file in this folder")
+    parser.add_argument("--format", choices=("concise", "json"), default="concise")
+    return parser
+
+
+def confirm_paths(paths: Sequence[str], select: Optional[tuple[str, ...]], runs: int, threads: int) -> list[Confirmation]:
+    config = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd())
+    config = with_overrides(config, select=select)
+    files = list(discover(paths, config.exclude + config.extend_exclude, config.root))
+    results = run_files(files, config, fix=False, jobs=1)
+    confirmations = []
+    for result in results:
+        if not result.findings:
+            continue
+        source = Path(result.path).read_bytes()
+        for finding in result.findings:
+            confirmations.append(confirm_finding(finding, source, runs=runs, threads=threads))
+    return confirmations
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    try:
+        confirmations = confirm_paths(args.paths, args.select, args.runs, args.threads)
+    except ConfigError as error:
+        print(f"racelint: error: {error}", file=sys.stderr)
+        return 2
+    emitted: dict[int, Path] = {}
+    if args.emit_tests is not None:
+        args.emit_tests.mkdir(parents=True, exist_ok=True)
+        for index, confirmation in enumerate(confirmations):
+            if confirmation.spec is not None:
+                emitted[index] = emit_test(confirmation, args.emit_tests)
+    if args.format == "json":
+        print(json.dumps([_as_json(c, emitted.get(i)) for i, c in enumerate(confirmations)], indent=2))
+    else:
+        for index, c in enumerate(confirmations):
+            f = c.finding
+            where = f" -> {emitted[index]}" if index in emitted else ""
+            exposure = f" [{f.window.exposure.value}]" if f.window else ""
+            print(f"{f.path}:{f.line}:{f.column + 1}: {f.code} {c.status.value}{exposure}: {c.reason}{where}")
+        timed = [c.seconds for c in confirmations if c.status is not Status.NOT_RUNNABLE]
+        counts = {s: sum(1 for c in confirmations if c.status is s) for s in Status}
+        summary = ", ".join(f"{n} {s.value}" for s, n in counts.items())
+        cost = f"; cost per finding median {statistics.median(timed):.2f}s, max {max(timed):.2f}s" if timed else ""
+        print(f"{len(confirmations)} findings: {summary}{cost}", file=sys.stderr)
+    return 1 if any(c.status is Status.CONFIRMED for c in confirmations) else 0
+
+
+def _as_json(c: Confirmation, emitted: Optional[Path]) -> dict:
+    f = c.finding
+    return {
+        "code": f.code,
+        "filename": str(Path(f.path).resolve()),
+        "location": {"row": f.line, "column": f.column + 1},
+        "status": c.status.value,
+        "reason": c.reason,
+        "gil_exposure": f.window.exposure.value if f.window else None,
+        "runs": len(c.reports),
+        "raced_runs": c.raced_runs,
+        "reproducer": str(emitted) if emitted else None,
+        "seconds": round(c.seconds, 3),
+    }
