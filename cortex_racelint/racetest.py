@@ -94,3 +94,25 @@ def load_module_from_source(source: str | bytes, name: str, path: Optional[str] 
     module.__file__ = path or f"<{name}>"
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def holding_super(hold: Callable[[], None]) -> Callable[..., Any]:
+    """A stand-in for the builtin `super` that waits in the window before delegating.
+
+    Installed as a module global (`module.super = holding_super(hold)`), it holds the
+    window of a `__new__` singleton at `super().__new__(cls)`. Zero-argument `super()`
+    is rebuilt from the caller's frame (its `__class__` cell and first argument).
+    """
+    import builtins
+    import sys
+
+    def shim(*args: Any) -> Any:
+        hold()
+        if args:
+            return builtins.super(*args)
+        frame = sys._getframe(1)
+        owner = frame.f_locals["__class__"]
+        first = frame.f_locals[frame.f_code.co_varnames[0]]
+        return builtins.super(owner, first)
+
+    return shim
