@@ -17,7 +17,7 @@ import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -62,14 +62,15 @@ def import_cortex(root: Path, module_name: str, *, fresh: bool = True) -> Module
 
 
 @pytest.fixture(params=_TREES)
-def cortex_root(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cortex_root(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Root folder of the Cortex tree under test, with HOME redirected to a temp dir."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("SHELL", "/bin/bash")
-    return request.param
+    yield request.param
+    _purge_cortex_modules()  # later tests import `cortex` (and cortex.utils) from the repository root
 
 
 @pytest.fixture
