@@ -33,6 +33,7 @@ class AstFacts:
     membership_checks: bool = False  # `if k not in d` / `if d.get(k) is None` in a function
     lock_created_in_function: bool = False
     cache_decorators: bool = False
+    write_opens: bool = False  # `open(...)` whose mode may write (literal w/a/x/+, or not a literal)
     called_names: set[str] = field(default_factory=set)  # last component of every called name
     attribute_names: set[str] = field(default_factory=set)  # every `.attr` used
 
@@ -60,6 +61,12 @@ class _FactCollector(ast.NodeVisitor):
         self.function_depth = 0
         self.classes: list[str] = []
         self.receivers: list[set[str]] = []  # names that denote the class inside each function
+        self.aliases: dict[str, str] = {}  # `from m import name as alias`: alias -> name
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         names = {_last_name(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
@@ -117,8 +124,12 @@ class _FactCollector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         name = _last_name(node.func)
+        if name == "open" and _may_write(node):
+            self.facts.write_opens = True
         if name is not None:
             self.facts.called_names.add(name)
+            if name in self.aliases:  # `c(path)` after `from sqlite3 import connect as c`
+                self.facts.called_names.add(self.aliases[name])
             if name in _LOCK_FACTORY_NAMES and self.function_depth:
                 self.facts.lock_created_in_function = True
         self.generic_visit(node)
@@ -126,6 +137,18 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.facts.attribute_names.add(node.attr)
         self.generic_visit(node)
+
+
+def _may_write(call: ast.Call) -> bool:
+    """Could this `open(...)` / `path.open(...)` call open for writing?"""
+    modes = [kw.value for kw in call.keywords if kw.arg == "mode"] + list(call.args)
+    for value in modes:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if set(value.value) & set("wax+"):
+                return True
+        elif not isinstance(value, ast.Constant) and value is not (call.args[0] if call.args and isinstance(call.func, ast.Name) else None):
+            return True  # a mode computed at run time
+    return False
 
 
 def ast_facts(raw: bytes) -> Optional[AstFacts]:

@@ -406,6 +406,10 @@ _FIX_SAFETY_201 = """
 
 class PerCallConnection(Rule):
     CODE = "CRL201"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return "connect" in facts.called_names
     NAME = "per-call-sqlite-connection"
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("connect",)
@@ -978,6 +982,10 @@ def _own_walk(node: cst.CSTNode, parents: tuple = ()):
 
 class SharedConnectionWithoutLock(Rule):
     CODE = "CRL202"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return "connect" in facts.called_names
     NAME = "shared-sqlite-connection-without-lock"
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("check_same_thread",)
