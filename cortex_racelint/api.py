@@ -136,3 +136,24 @@ def unified_diff(result: FileResult) -> str:
     old = result.old_source.decode("utf-8", "replace").splitlines(keepends=True)
     new = result.new_source.decode("utf-8", "replace").splitlines(keepends=True)
     return "".join(difflib.unified_diff(old, new, f"a/{result.path}", f"b/{result.path}"))
+
+
+def missing_helper_modules(results: Iterable[FileResult], config: Config) -> list[str]:
+    """Helper modules the fixes import (pool, atomic write) that the project does not have."""
+    import importlib.util
+
+    wanted = {config.sqlite_pool.split(":")[0], config.atomic_write_module}
+    used = {m for m in wanted for r in results if r.new_source is not None and m.encode() in r.new_source}
+    root = str(config.root or Path.cwd())
+    missing = []
+    for module in sorted(used):
+        sys.path.insert(0, root)
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        finally:
+            sys.path.remove(root)
+        if not found:
+            missing.append(module)
+    return missing

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
-from .api import relative_path, run_files, unified_diff, write_fixes
+from .api import missing_helper_modules, relative_path, run_files, unified_diff, write_fixes
 from .cache import ResultCache
 from .config import ConfigError, load_config, with_overrides
 from .discovery import discover
@@ -23,7 +23,7 @@ from .fixer import fix_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
 
-VERBS = ("check", "rule", "rules", "confirm", "scaffold", "version")
+VERBS = ("check", "rule", "rules", "confirm", "version")
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -83,10 +83,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .confirm.cli import main as confirm_main
 
         return confirm_main(argv[1:])
-    if argv[0] == "scaffold":
-        from .scaffold import main as scaffold_main
-
-        return scaffold_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.verb == "rule":
@@ -150,6 +146,13 @@ def _check(args: argparse.Namespace) -> int:
         certify_results(results, config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)
+    for module in missing_helper_modules(results, config) if fixing else ():
+        print(
+            f"racelint: warning: the fixes import `{module}`, which this project does not have; "
+            "add it (see docs/MIGRATION.md, or copy cortex/utils/) or point `sqlite-pool` / "
+            "`atomic-write-module` in [tool.racelint] at your own module",
+            file=sys.stderr,
+        )
     return _report(args, config, results, written, write_errors, missing)
 
 

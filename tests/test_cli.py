@@ -184,3 +184,9 @@ def test_parallel_output_order_is_deterministic(run_cli, tmp_path):
     one = run_cli("check", "--jobs", "1", ".", cwd=tmp_path).out
     two = run_cli("check", "--jobs", "2", ".", cwd=tmp_path).out
     assert one == two and one.count("CRL101") == 24
+
+
+def test_missing_pool_module_is_reported(run_cli, tmp_path):
+    shutil.copy(FIXTURES / "sqlite" / "assign_close.py", tmp_path / "store.py")
+    result = run_cli("--fix", "--unsafe-fixes", "store.py", cwd=tmp_path)
+    assert "the fixes import `cortex.utils.db_pool`, which this project does not have" in result.err
