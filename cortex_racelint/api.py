@@ -139,21 +139,19 @@ def unified_diff(result: FileResult) -> str:
 
 
 def missing_helper_modules(results: Iterable[FileResult], config: Config) -> list[str]:
-    """Helper modules the fixes import (pool, atomic write) that the project does not have."""
-    import importlib.util
+    """Helper modules the fixes import (pool, atomic write) that the project does not have.
 
+    Looked up as files under the project root (flat or `src/` layout), not on this
+    interpreter's path: what matters is whether the user's tree will import it.
+    """
     wanted = {config.sqlite_pool.split(":")[0], config.atomic_write_module}
     used = {m for m in wanted for r in results if r.new_source is not None and m.encode() in r.new_source}
-    root = str(config.root or Path.cwd())
+    root = Path(config.root or Path.cwd())
     missing = []
     for module in sorted(used):
-        sys.path.insert(0, root)
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        finally:
-            sys.path.remove(root)
-        if not found:
+        relative = Path(*module.split("."))
+        candidates = [base / relative.with_suffix(".py") for base in (root, root / "src")]
+        candidates += [base / relative / "__init__.py" for base in (root, root / "src")]
+        if not any(c.is_file() for c in candidates):
             missing.append(module)
     return missing
