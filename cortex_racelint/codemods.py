@@ -171,3 +171,154 @@ def instance_lock(
     else:
         edits.append(InsertStatement(body[-1], f"self.{name} = {constructor}\n", key, before=False))
     return cst.Attribute(cst.Name("self"), cst.Name(name)), edits
+
+
+# -- file writes (CRL3xx) -------------------------------------------------------------
+def _is_reinit_guard(stmt: cst.CSTNode) -> bool:
+    """`if <already initialised>: return` at the top of `__init__` (a singleton re-entered)."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None:
+        return False
+    body = stmt.body.body
+    if len(body) != 1:
+        return False
+    small = body[0]
+    if isinstance(small, cst.SimpleStatementLine):
+        if len(small.body) != 1:
+            return False
+        small = small.body[0]
+    return isinstance(small, cst.Return) and small.value is None
+
+
+def instance_lock_after_guard(
+    context: LintContext, class_node: cst.ClassDef, receiver: str = "self", name: str = "_lock"
+) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """`instance_lock`, but placed after a leading `if <initialised>: return` in `__init__`.
+
+    A singleton whose `__new__` returns the shared instance runs `__init__` again on every
+    construction; a lock created above that guard would be replaced under a thread holding
+    it. The receiver is spelt the way the method spells it.
+    """
+    existing = existing_instance_lock(context, class_node)
+    if existing is not None:
+        return cst.Attribute(cst.Name(receiver), cst.Name(existing)), []
+    init = _init_method(class_node)
+    if init is not None:
+        body = list(init.body.body)
+        index = 0
+        while index < len(body) and (_is_docstring(body[index]) or _is_super_init(body[index])):
+            index += 1
+        if index < len(body) and _is_reinit_guard(body[index]):
+            constructor, needs_import = context.lock_constructor()
+            edits: list[ModuleEdit] = [AddImport("threading")] if needs_import else []
+            key = f"instlock:{class_node.name.value}.{name}"
+            code = f"self.{name} = {constructor}\n"
+            if index + 1 < len(body):
+                edits.append(InsertStatement(body[index + 1], code, key, before=True))
+            else:
+                edits.append(InsertStatement(body[index], code, key, before=False))
+            return cst.Attribute(cst.Name(receiver), cst.Name(name)), edits
+    lock, edits = instance_lock(context, class_node, name)
+    assert isinstance(lock, cst.Attribute)
+    return lock.with_changes(value=cst.Name(receiver)), edits
+
+
+def with_lock_around(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
+    """`with lock:` around consecutive statements; the first one's comments stay above it."""
+    body = list(stmts)
+    leading = body[0].leading_lines
+    body[0] = body[0].with_changes(leading_lines=())
+    return with_lock(lock, body).with_changes(leading_lines=leading)
+
+
+def replace_in(node: cst.CSTNode, replacements: dict[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
+    """`node` with descendants swapped by identity (for fixes that also move `node`)."""
+    if not replacements:
+        return node
+
+    by_id = {id(old): new for old, new in replacements.items()}
+
+    class _Swap(cst.CSTTransformer):
+        def on_leave(self, original_node, updated_node):  # type: ignore[override]
+            return by_id.get(id(original_node), updated_node)
+
+    return node.visit(_Swap())
+
+
+# -- shared-state (CRL4xx) helpers ------------------------------------------------
+
+_MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
+
+
+def instance_mutex(
+    context: LintContext, class_node: cst.ClassDef, self_name: str = "self"
+) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """Like `instance_lock`, but only reuses a lock that excludes (Lock/RLock/Condition).
+
+    A `Semaphore(3)` in `__init__` does not serialise anything, so a new `self._lock` is
+    added instead of reusing it. A mutex the class body creates (`_lock = Lock()`) is
+    reused as `self._lock`.
+    """
+    from .analysis.locks import call_factory
+
+    def receiver(name: str) -> cst.Attribute:
+        return cst.Attribute(cst.Name(self_name), cst.Name(name))
+
+    init = _init_method(class_node)
+    if init is not None:
+        for stmt in init.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Attribute)
+                        and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
+                    ):
+                        target = small.targets[0].target
+                        if isinstance(target.value, cst.Name) and target.value.value == "self":
+                            return receiver(target.attr.value), []
+    if isinstance(class_node.body, cst.IndentedBlock):
+        for stmt in class_node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                        and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
+                    ):
+                        return receiver(small.targets[0].target.value), []
+    if existing_instance_lock(context, class_node) is None:
+        lock, edits = instance_lock(context, class_node)
+        return receiver(lock.attr.value) if isinstance(lock, cst.Attribute) else lock, edits
+    # a semaphore-like lock exists: add a real mutex beside it, named so it cannot clash
+    name = "_lock"
+    constructor, needs_import = context.lock_constructor()
+    edits: list[ModuleEdit] = [AddImport("threading")] if needs_import else []
+    assert init is not None
+    body = list(init.body.body)
+    index = 0
+    while index < len(body) and (_is_docstring(body[index]) or _is_super_init(body[index])):
+        index += 1
+    anchor, before = (body[index], True) if index < len(body) else (body[-1], False)
+    edits.append(InsertStatement(anchor, f"self.{name} = {constructor}\n", f"instlock:{class_node.name.value}.{name}", before))
+    return receiver(name), edits
+
+
+def negated(test: cst.BaseExpression) -> cst.BaseExpression:
+    """`not test`, spelt simply: `x` -> `not x`, `not x` -> `x`, `a and b` -> `not (a and b)`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression.deep_clone()
+        return inner.with_changes(lpar=[], rpar=[]) if isinstance(inner, (cst.Name, cst.Attribute, cst.Call)) else inner
+    operand = test.deep_clone()
+    if isinstance(operand, (cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.NamedExpr)) and not operand.lpar:
+        operand = operand.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.UnaryOperation(operator=cst.Not(), expression=operand)
+
+
+def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
+    """`with lock:` around `stmts`; the first statement's leading comments move above the `with`."""
+    first = stmts[0]
+    leading = getattr(first, "leading_lines", ())
+    body = [first.with_changes(leading_lines=()) if leading else first, *stmts[1:]]
+    return with_lock(lock, body).with_changes(leading_lines=leading)
