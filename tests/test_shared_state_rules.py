@@ -769,10 +769,13 @@ LEGACY_FINDINGS = [
     ("parallel_llm.py", 82, "CRL402"),
     ("parallel_llm.py", 87, "CRL401"),
     ("parallel_llm.py", 90, "CRL401"),
-    ("progress_indicators.py", 57, "CRL401"),
-    ("progress_indicators.py", 59, "CRL401"),
-    ("progress_indicators.py", 65, "CRL401"),
+    ("progress_indicators.py", 58, "CRL401"),
+    ("progress_indicators.py", 60, "CRL401"),
+    ("progress_indicators.py", 61, "CRL401"),
+    ("progress_indicators.py", 62, "CRL401"),
     ("progress_indicators.py", 68, "CRL401"),
+    ("progress_indicators.py", 69, "CRL401"),
+    ("progress_indicators.py", 72, "CRL401"),
 ]
 
 
