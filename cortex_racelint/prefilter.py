@@ -33,6 +33,7 @@ class AstFacts:
     membership_checks: bool = False  # `if k not in d` / `if d.get(k) is None` in a function
     lock_created_in_function: bool = False
     cache_decorators: bool = False
+    thread_subclass: bool = False  # `class X(Thread)`: its `run` is a thread entry
     write_opens: bool = False  # `open(...)` whose mode may write (literal w/a/x/+, or not a literal)
     called_names: set[str] = field(default_factory=set)  # last component of every called name
     attribute_names: set[str] = field(default_factory=set)  # every `.attr` used
@@ -84,6 +85,8 @@ class _FactCollector(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
+            self.facts.thread_subclass = True
         self.classes.append(node.name)
         self.generic_visit(node)
         self.classes.pop()

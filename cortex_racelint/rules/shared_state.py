@@ -864,6 +864,11 @@ def _replace_reads(node: cst.CSTNode, self_name: str, locals_for: dict[str, str]
 class _SharedStateRule(Rule):
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", ".map(", "start_new_thread", "to_thread")
+    _ENTRY_CALLS = frozenset({"Thread", "Timer", "submit", "map", "run_in_executor", "start_new_thread", "to_thread"})
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.thread_subclass or bool(facts.called_names & cls._ENTRY_CALLS)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):
