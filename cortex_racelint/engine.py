@@ -8,7 +8,6 @@ loop (`fixer.py`) calls `run_rules` again on each re-parsed module.
 from __future__ import annotations
 
 import ast
-import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -17,41 +16,12 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from . import prefilter
 from .analysis.context import LintContext
+from .analysis.traverse import walk
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
 from .registry import enabled_rules, is_enabled
 from .rule import Report, Rule
 from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
-
-
-#: Formatting-only nodes no rule looks at; skipping them halves the walk.
-_TRIVIA = (
-    cst.BaseParenthesizableWhitespace,
-    cst.EmptyLine,
-    cst.TrailingWhitespace,
-    cst.Comment,
-    cst.Newline,
-    cst.LeftParen,
-    cst.RightParen,
-    cst.LeftSquareBracket,
-    cst.RightSquareBracket,
-    cst.LeftCurlyBrace,
-    cst.RightCurlyBrace,
-    cst.Comma,
-    cst.Semicolon,
-    cst.Dot,
-    cst.Colon,
-    cst.AssignEqual,
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    names = _CHILD_FIELDS.get(node_type)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node_type) if f.name not in ("leading_lines", "lines_after_decorators"))
-        _CHILD_FIELDS[node_type] = names
-    return names
 
 
 class _BatchedWalk:
@@ -75,24 +45,16 @@ class _BatchedWalk:
             self.leaves[node_type] = [getattr(r, f"leave_{name}") for r in self._rules if hasattr(r, f"leave_{name}")]
         return self.visits[node_type], self.leaves[node_type]
 
-    def walk(self, node: cst.CSTNode) -> None:
-        ancestors = self.context.ancestors
-        visits, leaves = self._methods(type(node))
-        ancestors.append(node)
-        for method in visits:
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.context.ancestors.append(node)
+        for method in self._methods(type(node))[0]:
             method(node)
-        for name in _child_fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, _TRIVIA):
-                    self.walk(value)
-            elif isinstance(value, (tuple, list)):
-                for item in value:
-                    if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA):
-                        self.walk(item)
-        for method in leaves:
+        return True
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        for method in self.leaves[type(node)]:
             method(node)
-        ancestors.pop()
+        self.context.ancestors.pop()
 
 
 @dataclass
@@ -129,7 +91,40 @@ def _header_child(node: cst.CSTNode) -> Optional[cst.CSTNode]:
     return None
 
 
+#: CPython's messages for a file nested deeper than its parser allows
+_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too complex", "recursion")
+
+
+class NestingTooDeep(RecursionError):
+    """Refused before LibCST sees it: `args[0]` says why, `line` where (0 if unknown)."""
+
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def _refuse_deep_nesting(raw: bytes) -> None:
+    """Raise NestingTooDeep for nesting LibCST's native parser cannot survive.
+
+    LibCST's Rust parser has no depth limit: ~2000 nested brackets, or a few
+    thousand chained `[0]`/`lambda:`/unary operators, overflow the C stack and kill
+    the whole process (SIGSEGV), taking every other file of the run with it.
+    CPython's parser bounds nesting (200 brackets, 100 indents, its recursion limit),
+    so a file it refuses for depth is reported instead of handed to LibCST.
+    """
+    try:
+        ast.parse(raw)
+    except (RecursionError, MemoryError):
+        raise NestingTooDeep("recursion limit") from None
+    except SyntaxError as error:
+        if any(marker in str(error.msg) for marker in _TOO_DEEP):
+            raise NestingTooDeep(str(error.msg), error.lineno or 0) from None
+    except ValueError:  # NUL bytes: LibCST reports them
+        pass
+
+
 def parse(raw: bytes) -> cst.Module:
+    _refuse_deep_nesting(raw)
     return cst.parse_module(raw)
 
 
@@ -139,7 +134,8 @@ def run_rules(
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     context = LintContext(module, path, config)
     rules = [rule_class(context) for rule_class in rule_classes]
-    _BatchedWalk(context, rules).walk(module)
+    batched = _BatchedWalk(context, rules)
+    walk(module, batched.on_visit, batched.on_leave)
     reports = [report for rule in rules for report in rule.reports]
     positions = dict(wrapper.resolve(PositionProvider)) if reports else {}
     return ModuleRun(module, reports, positions)
@@ -166,6 +162,8 @@ def parse_error(path: str, error: BaseException, source: Optional[bytes] = None)
             return ParseError(path, f"cannot parse: {precise.msg}", precise.lineno or 0, max((precise.offset or 1) - 1, 0))
         message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
         return ParseError(path, f"cannot parse: {message}", error.raw_line, error.raw_column)
+    if isinstance(error, NestingTooDeep):
+        return ParseError(path, f"cannot parse: nesting too deep for the parser ({error.args[0]})", error.line)
     if isinstance(error, RecursionError):
         return ParseError(path, "cannot parse: nesting too deep for the parser (recursion limit)")
     if isinstance(error, UnicodeDecodeError):
@@ -259,7 +257,8 @@ def lint_source(
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
         return result
-    result.findings, _ = to_findings(run, path, module.code, config, relative_path, honour_noqa)
+    text = style.to_parser(raw).decode(module.encoding, errors="replace")  # for comments: no codegen
+    result.findings, _ = to_findings(run, path, text, config, relative_path, honour_noqa)
     result.hidden_unsafe = sum(
         1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
     )

@@ -178,7 +178,7 @@ def test_hardware_detection_parallel(tree, tmp_path):
     first = detector.detect()
     readers = 9
     half_written = threading.Event()
-    everyone = WindowHold(parties=readers + 1, timeout=0.5)
+    everyone = WindowHold(parties=readers + 1, timeout=3.0)
     real_json = module.json
 
     def slow_dump(obj, handle, **kwargs):  # the writer stops halfway through the file

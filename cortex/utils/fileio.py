@@ -209,6 +209,8 @@ class _PathLock:
         try:
             if self._depth == 0 and fcntl is not None:
                 flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+                # the file being locked may not exist yet, nor its folder (a first install)
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
                 fd = os.open(self.path + ".lock", flags, 0o666)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)

@@ -15,6 +15,7 @@ import libcst as cst
 from ..ftypes import Config
 from .locks import LockAnalysis, LockInventory
 from .names import ImportMap, dotted_name
+from .traverse import children
 
 
 class LintContext:
@@ -122,7 +123,7 @@ def _walk_own_statements(block: cst.BaseSuite):
         if isinstance(node, cst.SimpleStatementLine):
             yield from node.body
             continue
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(list(children(node))))
 
 
 def _bound_names(stmt: cst.CSTNode) -> list[str]:

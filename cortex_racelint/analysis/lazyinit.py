@@ -13,6 +13,7 @@ from typing import Iterator, Optional, Sequence
 import libcst as cst
 
 from .names import dotted_name
+from .traverse import children
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def walk_statements(stmts: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
         yield node
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(list(children(node))))
 
 
 def _targets(node: cst.CSTNode) -> list[cst.BaseExpression]:

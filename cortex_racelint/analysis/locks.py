@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from .names import ImportMap, dotted_name
+from .traverse import walk
 
 #: Constructors whose result serialises threads when held in a `with` block.
 LOCK_FACTORIES = frozenset(
@@ -74,28 +75,29 @@ class LockInventory:
     def from_module(cls, module: cst.Module, imports: ImportMap) -> "LockInventory":
         inventory = cls()
         collector = _InventoryCollector(inventory, imports)
-        module.visit(collector)
+        walk(module, collector.on_visit, collector.on_leave)
         return inventory
 
 
-class _InventoryCollector(cst.CSTVisitor):
+class _InventoryCollector:
     def __init__(self, inventory: LockInventory, imports: ImportMap) -> None:
         self.inventory = inventory
         self.imports = imports
         self.depth = 0  # function nesting; 0 is module or class body
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._record([t.target for t in node.targets], node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef):
+            self.depth += 1
+        elif isinstance(node, cst.Assign):
+            self._record([t.target for t in node.targets], node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
             self._record([node.target], node.value)
+        # locks are made by statements, never inside expressions: do not descend into them
+        return not isinstance(node, cst.BaseExpression)
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.FunctionDef):
+            self.depth -= 1
 
     def _record(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression) -> None:
         factory = call_factory(value, self.imports)

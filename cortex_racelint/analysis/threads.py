@@ -36,6 +36,7 @@ import libcst as cst
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .names import dotted_name
+from .traverse import children
 
 CALLER = "caller"
 
@@ -294,7 +295,7 @@ def _walk(
     """Pre-order walk yielding (node, path-including-node); `skip` prunes subtrees by id."""
     path.append(node)
     yield node, path
-    for child in node.children:
+    for child in children(node):
         if id(child) in skip or isinstance(child, cst.ClassDef):
             continue
         yield from _walk(child, path, skip)

@@ -51,6 +51,7 @@ from ..analysis.threads import (
 from ..codemods import instance_mutex, negated, wrap_statements
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import Fix, Invalid, Rule, Valid, WindowNodes
+from ..analysis.traverse import children
 
 # --------------------------------------------------------------------------- what may run under a lock
 
@@ -97,7 +98,7 @@ def _nodes(node: cst.CSTNode, skip_nested: bool = True) -> Iterator[cst.CSTNode]
         yield current
         if skip_nested and current is not node and isinstance(current, _GENERATOR_BARRIERS):
             continue
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(list(children(current))))
 
 
 def _is_self_attr(node: cst.CSTNode, self_name: str) -> bool:

@@ -1,0 +1,310 @@
+"""CRL301/CRL302: detection details, every fix style, and the legacy Cortex tree.
+
+Fixtures for the default style (`lock+atomic`) live in `fixtures/file_writes/` and are
+checked by `test_fix_pairs.py`. Fixtures for the other styles live in
+`fixtures/runtime/file_write_styles/` (outside the generic test's reach) and name their
+style on the first line: `# racelint-test: file-write-fix=lock`; this file reads it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from cortex_racelint import Config, fix_source, lint_source
+from cortex_racelint.racetest import load_module_from_source
+
+from .conftest import FIXTURES, expected_findings
+
+STYLE_DIR = FIXTURES / "runtime" / "file_write_styles"
+LEGACY = FIXTURES / "cortex_legacy" / "cortex"
+STYLE_LINE = re.compile(rb"#\s*racelint-test:\s*file-write-fix=(?P<style>\S+)")
+STYLES = ["lock", "atomic", "lock+atomic"]
+
+
+def style_config(path: Path) -> Config:
+    first = path.read_bytes().splitlines()[0]
+    match = STYLE_LINE.search(first)
+    assert match, f"{path.name}: first line must be `# racelint-test: file-write-fix=<style>`"
+    return Config(unsafe_fixes=True, file_write_fix=match.group("style").decode())
+
+
+STYLE_CASES = [
+    pytest.param(p, id=p.name) for p in sorted(STYLE_DIR.glob("*.py")) if not p.name.endswith(".fixed.py")
+]
+
+
+def codes(source: str, config: Config | None = None, path: str = "example.py") -> list[tuple[str, int]]:
+    result = lint_source(source, path, config or Config(unsafe_fixes=True))
+    assert result.error is None
+    return sorted((f.code, f.line) for f in result.findings if f.code.startswith("CRL3"))
+
+
+def comments(data: bytes) -> list[str]:
+    return [t.string for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type == tokenize.COMMENT]
+
+
+# -- fixture pairs of the non-default styles ------------------------------------------
+@pytest.mark.parametrize("path", STYLE_CASES)
+def test_style_fixture_findings_match_annotations(path):
+    result = lint_source(path.read_bytes(), str(path), style_config(path))
+    assert result.error is None
+    assert sorted((f.code, f.line) for f in result.findings) == expected_findings(path)
+
+
+@pytest.mark.parametrize("path", STYLE_CASES)
+def test_style_fixture_fixes_to_expected_file(path):
+    config = style_config(path)
+    result = fix_source(path.read_bytes(), str(path), config)
+    assert result.fix_error is None
+    assert result.new_source == path.with_name(path.stem + ".fixed.py").read_bytes()
+    assert comments(result.new_source) == comments(path.read_bytes())
+
+
+@pytest.mark.parametrize("path", STYLE_CASES)
+def test_style_fixture_output_compiles_is_clean_and_idempotent(path):
+    config = style_config(path)
+    fixed = path.with_name(path.stem + ".fixed.py").read_bytes()
+    compile(fixed, str(path), "exec")
+    assert lint_source(fixed, str(path), config).findings == []
+    assert fix_source(fixed, str(path), config).new_source is None
+
+
+def test_every_style_has_fixtures():
+    styles = {style_config(p.values[0]).file_write_fix for p in STYLE_CASES}
+    assert styles == {"lock", "atomic"}  # lock+atomic is the default: fixtures/file_writes/
+
+
+# -- detection -------------------------------------------------------------------------
+WRITE_CALLS = [
+    'open(self.path, "w")',
+    'open(self.path, "a")',
+    'open(self.path, "x")',
+    'open(self.path, "wb")',
+    'open(self.path, "ab")',
+    'open(self.path, "r+")',
+    'open(self.path, "w+b")',
+    'open(self.path, mode="w")',
+    'open(file=self.path, mode="a")',
+    'io.open(self.path, "w")',
+    'self.path.open("w")',
+    'self.path.open(mode="wb")',
+]
+READ_CALLS = ['open(self.path)', 'open(self.path, "r")', 'open(self.path, "rb")', 'self.path.open()', 'io.open(self.path)']
+
+
+def _method(call: str) -> str:
+    return f"import io\n\nclass C:\n    def __init__(self, path):\n        self.path = path\n\n    def m(self):\n        with {call} as f:\n            f.write('x')\n"
+
+
+@pytest.mark.parametrize("call", WRITE_CALLS)
+def test_write_modes_are_reported(call):
+    assert codes(_method(call)) == [("CRL301", 8)]
+
+
+@pytest.mark.parametrize("call", READ_CALLS)
+def test_read_modes_are_not_reported(call):
+    assert codes(_method(call)) == []
+
+
+@pytest.mark.parametrize(
+    "path_expr",
+    [
+        "self.dir / 'x.json'",
+        "self.dir / name",  # one file per key in a shared folder
+        "os.path.join(self.dir, os.path.basename(name))",
+        "Path(self.dir)",
+        "self.dir.joinpath('a', name).with_suffix('.json')",
+        "f'{self.dir}/x.json'",
+        "self.paths['cache']",
+        "CACHE",
+        "cls_path",
+    ],
+)
+def test_paths_derived_from_shared_values_are_shared(path_expr):
+    source = (
+        "import os\nfrom pathlib import Path\nCACHE = Path('/tmp/c')\n\n"
+        "class C:\n    def m(self, name, data):\n        cls_path = self.dir\n"
+        f"        with open({path_expr}, 'w') as f:\n            f.write(data)\n"
+    )
+    assert codes(source) == [("CRL301", 8)]
+
+
+@pytest.mark.parametrize(
+    "path_expr",
+    [
+        "path",
+        "Path(path) / 'x'",
+        "path / CACHE_NAME",  # the caller's folder, a shared file name: the caller's file
+        "os.path.join(path, CACHE_NAME)",
+        "'_configtest' + EXTENSIONS['c']",  # literal folder (literal paths are not tracked)
+        "tempfile.mkdtemp() + '/x'",
+        "Path(tempfile.mkdtemp(dir=self.dir)) / 'x'",
+        "self.dir / tempfile.mktemp()",
+        "'/tmp/literal'",
+        "local",
+    ],
+)
+def test_private_paths_are_not_shared(path_expr):
+    source = (
+        "import os\nimport tempfile\nfrom pathlib import Path\nCACHE_NAME = 'c.json'\nEXTENSIONS = {'c': '.c'}\n\n"
+        "class C:\n    def m(self, path, data):\n        local = make_path()\n"
+        f"        with open({path_expr}, 'w') as f:\n            f.write(data)\n"
+    )
+    assert codes(source) == []
+
+
+def test_json_dump_into_the_file_is_one_site():
+    source = (
+        "import json, pickle, yaml\n\nclass C:\n    def save(self, d):\n"
+        "        with open(self.p, 'w') as f:\n            json.dump(d, f)\n            yaml.safe_dump(d, f)\n"
+        "            pickle.dump(d, f)\n            f.write('x')\n"
+    )
+    assert codes(source) == [("CRL301", 5)]
+
+
+def test_module_level_and_main_guard_and_imported_open_are_not_reported():
+    source = (
+        "from gzip import open\nPATH = 'x'\nwith open(PATH, 'w') as f:\n    f.write('')\n\n"
+        "def save():\n    with open(PATH, 'wb') as f:\n        f.write(b'')\n"
+    )
+    assert codes(source) == []  # `open` is gzip.open here, and line 3 is module level
+    main = "PATH = 'x'\n\nif __name__ == '__main__':\n    def go():\n        open(PATH, 'w').write('')\n"
+    assert codes(main) == []
+
+
+def test_private_helper_is_guarded_only_if_every_caller_holds_a_lock():
+    source = (
+        "import threading\n\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n\n"
+        "    def a(self):\n        with self._lock:\n            self._write()\n\n"
+        "    def b(self):\n        self._write()\n\n"
+        "    def _write(self):\n        self.path.write_text('x')\n"
+    )
+    assert codes(source) == [("CRL301", 15)]
+    guarded = source.replace("    def b(self):\n        self._write()\n\n", "")
+    assert codes(guarded) == []
+
+
+# -- fixes -------------------------------------------------------------------------------
+def test_existing_non_reentrant_lock_held_by_a_caller_gets_no_fix():
+    source = (
+        "import threading\n\nclass C:\n    def __init__(self, path):\n        self._lock = threading.Lock()\n"
+        "        self.path = path\n\n    def update(self, text):\n        with self._lock:\n            self.save(text)\n\n"
+        "    def save(self, text):\n        self.path.write_text(text)\n"
+    )
+    result = lint_source(source, "x.py", Config(unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.code == "CRL301" and finding.fix_applicability is None
+    assert "deadlock" in finding.no_fix_reason
+    # an RLock may be taken again: the fix is offered
+    reentrant = source.replace("threading.Lock()", "threading.RLock()")
+    assert lint_source(reentrant, "x.py", Config(unsafe_fixes=True)).findings[0].fix_applicability is not None
+
+
+def test_reader_called_with_the_lock_held_is_reported_without_a_fix():
+    source = (
+        "import threading\n\nclass Audit:\n    def __init__(self, path):\n        self._mutex = threading.Lock()\n"
+        "        self.path = path\n\n    def add(self, line):\n        with self._mutex:\n"
+        "            with open(self.path, 'a') as f:\n                f.write(line)\n            self.count()\n\n"
+        "    def count(self):\n        with open(self.path) as f:\n            return sum(1 for _ in f)\n"
+    )
+    (finding,) = lint_source(source, "x.py", Config(unsafe_fixes=True)).findings
+    assert (finding.code, finding.line, finding.fix_applicability) == ("CRL302", 15, None)
+    assert "deadlock" in finding.no_fix_reason
+
+
+@pytest.mark.parametrize("style,applicability", [("lock", "safe"), ("atomic", "unsafe"), ("lock+atomic", "unsafe")])
+def test_fix_applicability_by_style(style, applicability):
+    source = "class C:\n    def save(self, text):\n        self.path.write_text(text)\n"
+    (finding,) = lint_source(source, "x.py", Config(file_write_fix=style)).findings
+    assert finding.fix_applicability.value == applicability
+    # without --unsafe-fixes only the lock style rewrites the file
+    changed = fix_source(source, "x.py", Config(file_write_fix=style)).new_source is not None
+    assert changed == (style == "lock")
+
+
+def test_atomic_module_is_configurable():
+    source = "class C:\n    def save(self, text):\n        self.path.write_text(text)\n"
+    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, atomic_write_module="myapp.fsutil")).new_source
+    assert b"from myapp.fsutil import atomic_write_text" in fixed
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'open(self.p, "w", errors="replace")',  # atomic_write has no errors=
+        'open(self.p, "w", 1)',  # buffering
+        'open(self.p, "a")',
+        'open(self.p, "w+")',
+    ],
+)
+def test_writes_without_an_atomic_form_get_the_lock_form(call):
+    source = f"class C:\n    def save(self, text):\n        with {call} as f:\n            f.write(text)\n"
+    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, file_write_fix="atomic")).new_source.decode()
+    assert "atomic_write" not in fixed and "with self._lock:" in fixed
+
+
+def test_check_then_write_covers_the_check():
+    source = (
+        "import json\n\nclass C:\n    def ensure(self):\n        if not self.path.exists():\n"
+        "            self.path.write_text('{}')\n"
+    )
+    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, file_write_fix="lock")).new_source.decode()
+    assert "        with self._lock:\n            if not self.path.exists():\n                self.path.write_text('{}')\n" in fixed
+
+
+# -- the legacy Cortex tree ----------------------------------------------------------------
+LEGACY_FINDINGS = {
+    "config_manager.py": [("CRL301", 84), ("CRL301", 125)],
+    "hardware_detection.py": [("CRL301", 159)],
+    "shell_installer.py": [("CRL301", 74), ("CRL301", 92)],
+}
+LEGACY_FILES = sorted(p for p in LEGACY.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", LEGACY_FILES, ids=lambda p: str(p.relative_to(LEGACY)))
+def test_legacy_findings_are_exactly_the_known_races(path):
+    found = codes(path.read_text(encoding="utf-8"), Config(), str(path))
+    assert found == LEGACY_FINDINGS.get(path.name, [])
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("name", sorted(LEGACY_FINDINGS))
+def test_legacy_fixes_compile_are_clean_and_idempotent(name, style):
+    config = Config(unsafe_fixes=True, file_write_fix=style, select=("CRL3",))
+    raw = (LEGACY / name).read_bytes()
+    result = fix_source(raw, name, config)
+    assert result.fix_error is None and result.new_source is not None
+    assert result.findings == []
+    compile(result.new_source, name, "exec")
+    assert fix_source(result.new_source, name, config).new_source is None
+    assert comments(result.new_source) == comments(raw)
+    if name == "config_manager.py":
+        assert b"def export(self, destination" in result.new_source
+        export = result.new_source.split(b"def export", 1)[1]
+        assert b"destination.write_text(" in export and b"lock" not in export
+
+
+def test_legacy_shell_installer_fixed_is_idempotent_and_uninstalls(tmp_path):
+    fixed = fix_source((LEGACY / "shell_installer.py").read_bytes(), "shell_installer.py", Config(unsafe_fixes=True))
+    module = load_module_from_source(fixed.new_source, "shell_installer_fixed")
+    rc = tmp_path / ".bashrc"
+    rc.write_text("export EDITOR=vim", encoding="utf-8")
+    installer = module.ShellInstaller(rc_path=rc, shell="bash")
+    assert installer.install() is True and installer.install() is False
+    assert rc.read_text(encoding="utf-8").count(module.MARKER) == 1
+    assert installer.uninstall() is True and rc.read_text(encoding="utf-8") == "export EDITOR=vim\n"
+
+
+def test_legacy_hardware_cache_fixed_round_trips(tmp_path):
+    fixed = fix_source((LEGACY / "hardware_detection.py").read_bytes(), "hardware_detection.py", Config(unsafe_fixes=True))
+    assert b"with atomic_write(self.cache_file, \"w\") as f:" in fixed.new_source
+    module = load_module_from_source(fixed.new_source, "hardware_detection_fixed")
+    detector = module.HardwareDetector(cache_file=tmp_path / "hw.json", use_commands=False)
+    detector._save_cache({"cpu": {"cores": 4}})
+    assert detector._load_cache() == {"cpu": {"cores": 4}}
+    assert [p.name for p in tmp_path.iterdir()] == ["hw.json"]
