@@ -74,11 +74,16 @@ def discover(
                 seen.add(given)
                 yield given
             continue
+        def excluded(full: str, name: str) -> bool:
+            # patterns are relative to the project root, or to the folder given when it lies outside
+            inside = os.path.relpath(full, given).replace(os.sep, "/")
+            return _excluded(relative_to_base(full), name, patterns) or _excluded(inside, name, patterns)
+
         for folder, subfolders, files in os.walk(given, followlinks=False):
             kept = []
             for sub in sorted(subfolders):
                 full = os.path.join(folder, sub)
-                if _excluded(relative_to_base(full), sub, patterns) or _is_venv(full):
+                if excluded(full, sub) or _is_venv(full):
                     continue
                 kept.append(sub)
             subfolders[:] = kept
@@ -86,7 +91,7 @@ def discover(
                 if not (name.endswith(".py") or name.endswith(".pyi")):
                     continue
                 full = os.path.join(folder, name)
-                if _excluded(relative_to_base(full), name, patterns):
+                if excluded(full, name):
                     continue
                 key = os.path.realpath(full)
                 if key not in seen:

@@ -32,3 +32,13 @@ def test_excludes_and_explicit_files(tmp_path):
 def test_each_file_once(tmp_path):
     touch(tmp_path / "a.py")
     assert len(list(discover([str(tmp_path), str(tmp_path)], root=tmp_path))) == 1
+
+
+def test_excludes_apply_relative_to_a_folder_outside_the_project(tmp_path):
+    outside = tmp_path / "outside"
+    touch(outside / "test" / "t.py")
+    touch(outside / "lib" / "l.py")
+    project = tmp_path / "project"
+    project.mkdir()
+    found = list(discover([str(outside)], exclude=["test/**"], root=project))
+    assert [p.rsplit("/", 1)[-1] for p in found] == ["l.py"]
