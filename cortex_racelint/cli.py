@@ -23,7 +23,7 @@ from .fixer import fix_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
 
-VERBS = ("check", "rule", "rules", "confirm", "version")
+VERBS = ("check", "rule", "rules", "confirm", "scaffold", "version")
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -79,6 +79,10 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = _normalise_argv(sys.argv[1:] if argv is None else argv)
+    if argv[0] == "scaffold":
+        from .scaffold import main as scaffold_main
+
+        return scaffold_main(argv[1:])
     if argv[0] == "confirm":
         from .confirm.cli import main as confirm_main
 
@@ -149,7 +153,7 @@ def _check(args: argparse.Namespace) -> int:
     for module in missing_helper_modules(results, config) if fixing else ():
         print(
             f"racelint: warning: the fixes import `{module}`, which this project does not have; "
-            "add it (see docs/MIGRATION.md, or copy cortex/utils/) or point `sqlite-pool` / "
+            "write it with `racelint scaffold db-pool|fileio PACKAGE_DIR`, or point `sqlite-pool` / "
             "`atomic-write-module` in [tool.racelint] at your own module",
             file=sys.stderr,
         )
