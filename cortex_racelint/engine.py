@@ -8,6 +8,8 @@ loop (`fixer.py`) calls `run_rules` again on each re-parsed module.
 from __future__ import annotations
 
 import ast
+import os
+import traceback
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -175,6 +177,16 @@ def parse_error(path: str, error: BaseException, source: Optional[bytes] = None)
     return ParseError(path, f"cannot parse: {type(error).__name__}: {error}")
 
 
+def rule_error(path: str, error: BaseException) -> ParseError:
+    """A file that parsed but could not be linted: too deep for the visitors, or a rule's bug."""
+    if isinstance(error, RecursionError):
+        return parse_error(path, error)
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    detail = f"{type(error).__name__}: {error}".rstrip(": ")
+    return ParseError(path, f"internal error: racelint crashed on this file ({detail}{where}); please report it")
+
+
 def to_findings(
     run: ModuleRun,
     path: str,
@@ -253,9 +265,13 @@ def lint_source(
     style = NewlineStyle.detect(raw)
     try:
         module = parse(style.to_parser(raw))
-        run = run_rules(module, path, rule_classes, config)
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
+        return result
+    try:
+        run = run_rules(module, path, rule_classes, config)
+    except Exception as error:  # noqa: BLE001 - a rule crashed: reported as such, never as a syntax error
+        result.error = rule_error(path, error)
         return result
     text = style.to_parser(raw).decode(module.encoding, errors="replace")  # for comments: no codegen
     result.findings, _ = to_findings(run, path, text, config, relative_path, honour_noqa)

@@ -17,9 +17,9 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from . import prefilter
-from .engine import ModuleRun, parse, parse_error, run_rules, to_findings
+from .engine import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .ftypes import Config, FileResult, FixApplicability
-from .registry import enabled_rules
+from .registry import enabled_rules, is_enabled
 from .rule import AddImport, InsertStatement, Replacement, Report
 from .sourcefile import NewlineStyle
 
@@ -40,12 +40,27 @@ class _FixApplier(cst.CSTTransformer):
         if not edits or isinstance(result, cst.RemovalSentinel):
             return result
         core = list(result.nodes) if isinstance(result, cst.FlattenSentinel) else [result]
-        before = [cst.parse_statement(edit.code) for edit in edits if edit.before]
-        after = [cst.parse_statement(edit.code) for edit in edits if not edit.before]
+        small = isinstance(original_node, cst.BaseSmallStatement)  # e.g. in `def __init__(self): self.x = 1`
+        before = [node for edit in edits if edit.before for node in _parse_insert(edit.code, small)]
+        after = [node for edit in edits if not edit.before for node in _parse_insert(edit.code, small)]
         if before and isinstance(core[0], (cst.FunctionDef, cst.ClassDef)) and not core[0].leading_lines:
             # keep a def visually apart from the statement put above it
             core[0] = core[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         return cst.FlattenSentinel([*before, *core, *after])
+
+
+def _parse_insert(code: str, small: bool) -> list[cst.CSTNode]:
+    """The statement to insert; beside a small statement of a one-line suite, its small statements.
+
+    `def __init__(self, p): self.p = p` gets `self._lock = Lock(); self.p = p`: a whole
+    `SimpleStatementLine` cannot sit in a one-line suite.
+    """
+    statement = cst.parse_statement(code)
+    if not small:
+        return [statement]
+    if not isinstance(statement, cst.SimpleStatementLine):
+        raise ValueError(f"cannot insert a compound statement into a one-line suite: {code.strip()!r}")
+    return list(statement.body)
 
 
 def _overlaps(a: tuple, b: tuple) -> bool:
@@ -129,12 +144,30 @@ def fix_source(
     rule_classes = enabled_rules(config, relative_path)
     if use_prefilter:
         rule_classes = prefilter.candidate_rules(raw, rule_classes)
+    if not rule_classes and not is_enabled("CRL001", config, relative_path):
+        return result  # as `lint_source`: a file no rule can match is not parsed, so `--fix` errs on no more files than `check`
     style = NewlineStyle.detect(raw)
     try:
         module = parse(style.to_parser(raw))
     except Exception as error:  # noqa: BLE001 - reported and skipped, never rewritten
         result.error = parse_error(path, error, raw)
         return result
+    try:
+        return _fix_module(module, raw, style, result, rule_classes, config, path, relative_path)
+    except Exception as error:  # noqa: BLE001 - too deep for LibCST's recursive codegen, or a rule crashed: never rewritten
+        return FileResult(path=path, old_source=raw, error=rule_error(path, error))
+
+
+def _fix_module(
+    module: cst.Module,
+    raw: bytes,
+    style: NewlineStyle,
+    result: FileResult,
+    rule_classes: Sequence[type],
+    config: Config,
+    path: str,
+    relative_path: str,
+) -> FileResult:
     original_compiled = _compiles(raw, path) is None
     fixed_count = 0
     try:
@@ -148,6 +181,8 @@ def fix_source(
             module = parse(candidate.bytes)
             fixed_count += len(chosen)
             rule_classes = enabled_rules(config, relative_path)  # fixes may add evidence
+    except RecursionError:
+        raise  # the module is too deep to lint at all (as in `lint_source`), not a broken fix
     except Exception as error:  # noqa: BLE001 - a fix that breaks the parse is reverted
         result.fix_error = f"fix reverted: the fixed code did not parse ({type(error).__name__}: {error})"
         module = parse(style.to_parser(raw))

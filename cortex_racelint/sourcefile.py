@@ -10,10 +10,15 @@ read is not overwritten.
 
 from __future__ import annotations
 
+import errno
+import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass
+from typing import Iterator
 
 
 class WriteRefused(Exception):
@@ -36,7 +41,11 @@ class NewlineStyle:
 
 
 def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
+    """The file's bytes; a FIFO or device named `*.py` is refused, not waited on forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
         return handle.read()
 
 
@@ -54,20 +63,44 @@ def atomic_replace(path: str, data: bytes, expected_old: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(path, os.W_OK) or not info.st_mode & stat.S_IWUSR:  # read-only even for root
         raise WriteRefused("is read-only; not rewritten")
-    try:
-        fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".racelint")
-    except OSError as error:
-        raise WriteRefused(f"cannot create a temp file beside it: {error.strerror}") from error
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_path, stat.S_IMODE(info.st_mode))
-        os.replace(temp_path, path)
-    except BaseException:
+    with _termination_deferred():
         try:
-            os.unlink(temp_path)
-        except FileNotFoundError:
-            pass
-        raise
+            fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".racelint")
+        except OSError as error:
+            raise WriteRefused(f"cannot create a temp file beside it: {error.strerror}") from error
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_path, stat.S_IMODE(info.st_mode))
+            os.replace(temp_path, path)
+        except BaseException:
+            try:
+                os.unlink(temp_path)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+#: signals whose default action kills the process before any `finally` runs
+_TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _termination_deferred() -> Iterator[None]:
+    """Hold SIGTERM/SIGINT/SIGHUP while a temp file exists, so a kill cannot strand it.
+
+    A signal that arrives meanwhile is delivered when the mask is restored, right after
+    the file has been swapped in (or the temp file removed): the process still stops,
+    only a few milliseconds later. Where the mask cannot be set, nothing changes.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, _TERMINATING)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
