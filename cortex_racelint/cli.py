@@ -253,7 +253,8 @@ def _summary(
         print(f"Would fix {fixed} finding{'s' if fixed != 1 else ''} in {would} file{'s' if would != 1 else ''}.", file=stream)
         return
     if not findings and not fixed:
-        if not machine:
+        failed = any(r.error or r.fix_error for r in results)
+        if not machine and not failed:
             print("All checks passed!", file=stream)
         return
     if fixed:

@@ -26,18 +26,37 @@ def with_lock(lock: cst.BaseExpression, body: Sequence[cst.BaseStatement]) -> cs
     return cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(body=list(body)))
 
 
+def block_statements(suite: cst.BaseSuite) -> tuple[list[cst.BaseStatement], cst.TrailingWhitespace]:
+    """A suite's statements as full lines, and the header's trailing comment.
+
+    `if x: a = 1  # note` is a one-line suite of small statements; moved into a new
+    indented block it becomes one statement line that keeps the comment.
+    """
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body), suite.header
+    assert isinstance(suite, cst.SimpleStatementSuite)
+    line = cst.SimpleStatementLine(body=list(suite.body), trailing_whitespace=suite.trailing_whitespace)
+    return [line], cst.TrailingWhitespace()
+
+
+def _as_block(suite: cst.BaseSuite, body: Sequence[cst.BaseStatement], header: cst.TrailingWhitespace) -> cst.IndentedBlock:
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.with_changes(body=list(body))
+    return cst.IndentedBlock(body=list(body), header=header)
+
+
 def double_checked(check: cst.If, lock: cst.BaseExpression) -> cst.If:
     """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept)."""
-    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=list(check.body.body)))
-    return check.with_changes(body=check.body.with_changes(body=[with_lock(lock, [inner])]))
+    statements, header = block_statements(check.body)
+    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=statements))
+    return check.with_changes(body=_as_block(check.body, [with_lock(lock, [inner])], header))
 
 
 def recheck_inside(with_node: cst.With, test: cst.BaseExpression) -> cst.With:
     """Broken double-checked locking: add the re-check under the lock."""
-    block = with_node.body
-    assert isinstance(block, cst.IndentedBlock)
-    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=list(block.body)))
-    return with_node.with_changes(body=block.with_changes(body=[inner]))
+    statements, header = block_statements(with_node.body)
+    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=statements))
+    return with_node.with_changes(body=_as_block(with_node.body, [inner], header))
 
 
 def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> tuple[cst.Name, list[ModuleEdit]]:

@@ -161,7 +161,6 @@ ONE_LINE_IFS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="codemods.double_checked keeps a one-line suite and puts a `with` in it: fix reverted")
 @pytest.mark.parametrize("code", sorted(ONE_LINE_IFS))
 def test_one_line_if_singleton_is_fixed(code):
     result = fix_source(ONE_LINE_IFS[code], "m.py", UNSAFE)
@@ -194,7 +193,6 @@ def test_lock_added_to_one_line_init(code):
 ONE_LINE_WITH = "import threading\n_x = None\n_lock = threading.Lock()\ndef get():\n    global _x\n    if _x is None:\n        with _lock: _x = make()\n    return _x\n"
 
 
-@pytest.mark.xfail(strict=True, reason="codemods.recheck_inside asserts an indented `with` body: CRL103 crashes the whole file's lint")
 def test_broken_dcl_with_one_line_with_is_linted_and_fixed():
     linted = lint_source(ONE_LINE_WITH, "m.py", UNSAFE)
     assert linted.error is None, linted.error
