@@ -258,7 +258,7 @@ def body(draw, names: Names, depth_left: int, allow_races: bool = True, sp: Opti
 
 def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     """Module state + a getter: `global _x; if _x is None: _x = X()` and its variants."""
-    variant = draw(st.sampled_from(["is_none", "early_return", "not", "class_cls", "new", "keyed", "broken_dcl", "per_call_lock", "reset"]))
+    variant = draw(st.sampled_from(["is_none", "early_return", "not", "class_cls", "new", "keyed", "keyed_get", "hasattr", "broken_dcl", "per_call_lock", "reset"]))
     state, func, factory = names.private(), names.func(), names.cls()
     extra = [Entry(0, f"logger_{names.counter}.debug('created')")] if draw(st.booleans()) else []
     if variant in ("is_none", "not", "reset"):
@@ -312,6 +312,25 @@ def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
             header(f"if {key} not in {state}", [Entry(0, f"{state}[{key}] = {factory}({key})")] + extra)
             + [Entry(0, f"return {state}[{key}]")],
         )
+    if variant == "keyed_get":
+        key = names.var()
+        return variant, [Entry(0, f"{state}: dict = {{}}")] + header(
+            f"def {func}({key}, *extra)",
+            [Entry(0, f"value = {state}.get({key})")]
+            + header("if value is None", [Entry(0, f"value = {state}[{key}] = {factory}({key})")] + extra)
+            + [Entry(0, "return value")],
+        )
+    if variant == "hasattr":
+        cls = names.cls()
+        return variant, header(
+            f"class {cls}",
+            [Entry(0, "@staticmethod")]
+            + header(
+                f"def {func}()",
+                header(f"if not hasattr({cls}, '_inst')", [Entry(0, f"{cls}._inst = {cls}()")] + extra)
+                + [Entry(0, f"return {cls}._inst")],
+            ),
+        )
     if variant == "broken_dcl":
         lock = names.private()
         return variant, [Entry(0, f"{state} = None"), Entry(0, f"{lock} = {sp.lock}()")] + header(
@@ -342,7 +361,9 @@ def _sqlite_body(draw, conn: str) -> Block:
 
 def sqlite_per_call(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     """Per-call `sqlite3.connect` (assign+close, with, try/finally) in a function or method."""
-    variant = draw(st.sampled_from(["assign_close", "with", "try_finally", "never_closed"]))
+    variant = draw(st.sampled_from(["assign_close", "with", "try_finally", "never_closed", "shared", "lazy_attr"]))
+    if variant in ("shared", "lazy_attr"):
+        return _sqlite_shared(draw, names, sp, variant)
     in_method = draw(st.booleans())
     conn = names.var()
     path = "self.db_path" if in_method else "path"
@@ -365,6 +386,22 @@ def sqlite_per_call(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     init = header("def __init__(self, db_path)", [Entry(0, "self.db_path = db_path")] + ([Entry(0, "self.other = []")] if draw(st.booleans()) else []))
     method = decorators(draw) + header(f"def {func}(self)", fn_body)
     return f"sqlite_method_{variant}", header(f"class {cls}", init + [Entry(0, "")] + method)
+
+
+def _sqlite_shared(draw, names: Names, sp: Spellings, variant: str) -> tuple[str, Block]:
+    """One connection for every thread (`check_same_thread=False`), or created lazily on `self`."""
+    cls, func = names.cls(), names.func()
+    if variant == "shared":
+        init = header("def __init__(self, db_path)", [Entry(0, f"self._conn = {sp.connect}(db_path, check_same_thread=False)")])
+        method = header(f"def {func}(self, k)", [Entry(0, "self._conn.execute('INSERT INTO t VALUES (?)', (k,))"), Entry(0, "self._conn.commit()")])
+        return "sqlite_shared", header(f"class {cls}", init + method)
+    init = header("def __init__(self, db_path)", [Entry(0, "self.db_path = db_path"), Entry(0, "self._conn = None")])
+    getter = header(
+        f"def {func}(self)",
+        header("if self._conn is None", [Entry(0, f"self._conn = {sp.connect}(self.db_path, check_same_thread=False)")])
+        + [Entry(0, "return self._conn")],
+    )
+    return "sqlite_lazy_attr", header(f"class {cls}", init + getter)
 
 
 def file_write(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
@@ -390,12 +427,20 @@ def file_write(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
 
 def thread_state(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     """A class that starts `Thread(target=self._loop)`; the loop shares attributes with other methods."""
-    variant = draw(st.sampled_from(["while_flag", "counter", "start_method", "inline_start"]))
+    variant = draw(st.sampled_from(["while_flag", "counter", "start_method", "inline_start", "timer", "submit"]))
     cls = names.cls()
     start = f"self._thread = {sp.thread}(target=self._loop, daemon=True)"
+    if variant == "timer":
+        start = f"self._thread = threading.Timer(0.1, self._loop)"
+    elif variant == "submit":
+        start = "self._thread = self._executor.submit(self._loop)"
     init_body = [Entry(0, "self.count = 0"), Entry(0, "self.running = True"), Entry(0, "self.items = []")]
+    if variant == "submit":
+        init_body.append(Entry(0, "self._executor = concurrent.futures.ThreadPoolExecutor(2)"))
     if variant == "inline_start":
         init_body.append(Entry(0, f"{sp.thread}(target=self._loop, name='w').start()"))
+    elif variant == "submit":
+        init_body.append(Entry(0, start))
     elif variant != "start_method":
         init_body += [Entry(0, start), Entry(0, "self._thread.start()")]
     methods = header("def __init__(self)", init_body)
