@@ -206,8 +206,9 @@ def test_hardware_detection_parallel(tree, tmp_path):
     known = (first["detected_at"], fresh["detected_at"])
     torn = sum(1 for result in run.results[1:] if result["detected_at"] not in known)  # re-detected
     expect(tree, torn > 0, f"{torn} of {readers} readers found a half-written cache file and re-ran detection")
-    final = json.loads(cache_file.read_text())  # whoever wrote last, the file is whole
-    assert set(final) >= {"cpu", "memory", "gpu", "disk", "system", "detected_at"}
+    if not tree.racy:  # legacy re-detecting readers write over each other too: only the fix promises a whole file
+        final = json.loads(cache_file.read_text())  # whoever wrote last, the file is whole
+        assert set(final) >= {"cpu", "memory", "gpu", "disk", "system", "detected_at"}
 
 
 # -- 4. the spinner, updated from 10 threads while it draws -----------------------------
