@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from . import prefilter
 from .analysis.context import LintContext
 from .analysis.traverse import walk
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
+from .positions import LazyPositions
 from .registry import enabled_rules, is_enabled
 from .rule import Report, Rule
 from .sourcefile import NewlineStyle
@@ -65,7 +65,7 @@ class ModuleRun:
 
     module: cst.Module
     reports: list[Report]
-    positions: dict[cst.CSTNode, CodeRange]
+    positions: LazyPositions  # node -> CodeRange, computed on first use
 
     def span(self, node: cst.CSTNode) -> Span:
         """From the node's start to the end of its first line's content.
@@ -133,14 +133,12 @@ def parse(raw: bytes) -> cst.Module:
 def run_rules(
     module: cst.Module, path: str, rule_classes: Sequence[type[Rule]], config: Optional[Config] = None
 ) -> ModuleRun:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     context = LintContext(module, path, config)
     rules = [rule_class(context) for rule_class in rule_classes]
     batched = _BatchedWalk(context, rules)
     walk(module, batched.on_visit, batched.on_leave)
     reports = [report for rule in rules for report in rule.reports]
-    positions = dict(wrapper.resolve(PositionProvider)) if reports else {}
-    return ModuleRun(module, reports, positions)
+    return ModuleRun(module, reports, LazyPositions(module, (report.top_level for report in reports)))
 
 
 def _python_syntax_error(source: Optional[bytes]) -> Optional[SyntaxError]:
