@@ -113,12 +113,21 @@ def class_lock(
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
+    """A docstring line, or (in a one-line body) a docstring small statement."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        stmt = stmt.body[0]
+    return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _init_small_statements(init: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
+    """The small statements of `__init__`'s own lines, whether its body is indented or on one line.
+
+    `def __init__(self): self._lock = Lock(); ...` must be seen to create its lock, or a
+    fix adds a second one (and callers end up holding different locks).
+    """
+    if isinstance(init.body, cst.SimpleStatementSuite):
+        return list(init.body.body)
+    return [small for stmt in init.body.body if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body]
 
 
 def _init_method(class_node: cst.ClassDef) -> Optional[cst.FunctionDef]:
@@ -134,25 +143,26 @@ def existing_instance_lock(context: LintContext, class_node: cst.ClassDef) -> Op
     init = _init_method(class_node)
     if init is None:
         return None
-    for stmt in init.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if (
-                    isinstance(small, cst.Assign)
-                    and len(small.targets) == 1
-                    and isinstance(small.targets[0].target, cst.Attribute)
-                    and context.locks.is_lock_factory_call(small.value)
-                ):
-                    target = small.targets[0].target
-                    if isinstance(target.value, cst.Name) and target.value.value == "self":
-                        return target.attr.value
+    for small in _init_small_statements(init):
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Attribute)
+            and context.locks.is_lock_factory_call(small.value)
+        ):
+            target = small.targets[0].target
+            if isinstance(target.value, cst.Name) and target.value.value == "self":
+                return target.attr.value
     return None
 
 
 def _is_super_init(stmt: cst.CSTNode) -> bool:
-    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+    """`super().__init__(...)` as a line, or (in a one-line body) as a small statement."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        stmt = stmt.body[0]
+    if not isinstance(stmt, cst.Expr):
         return False
-    call = stmt.body[0].value
+    call = stmt.value
     return (
         isinstance(call, cst.Call)
         and isinstance(call.func, cst.Attribute)
@@ -284,18 +294,16 @@ def instance_mutex(
 
     init = _init_method(class_node)
     if init is not None:
-        for stmt in init.body.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if (
-                        isinstance(small, cst.Assign)
-                        and len(small.targets) == 1
-                        and isinstance(small.targets[0].target, cst.Attribute)
-                        and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
-                    ):
-                        target = small.targets[0].target
-                        if isinstance(target.value, cst.Name) and target.value.value == "self":
-                            return receiver(target.attr.value), []
+        for small in _init_small_statements(init):
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Attribute)
+                and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
+            ):
+                target = small.targets[0].target
+                if isinstance(target.value, cst.Name) and target.value.value == "self":
+                    return receiver(target.attr.value), []
     if isinstance(class_node.body, cst.IndentedBlock):
         for stmt in class_node.body.body:
             if isinstance(stmt, cst.SimpleStatementLine):

@@ -31,7 +31,7 @@ from ..analysis.sqlite_usage import (
     value_escape,
     walk,
 )
-from ..codemods import instance_lock, lock_name_for, module_lock, with_lock
+from ..codemods import block_statements, instance_lock, lock_name_for, module_lock, with_lock
 from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix, InsertStatement, Invalid, ModuleEdit, Rule, Valid
 
@@ -131,9 +131,39 @@ def is_close_stmt(stmt: cst.CSTNode, conn: str) -> bool:
     if _is_call_on(stmt, conn, "close"):
         return True
     if isinstance(stmt, cst.If) and stmt.orelse is None and _tests_presence(stmt.test, conn):
-        body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+        body = suite_lines(stmt.body)
         return bool(body) and all(_is_call_on(s, conn, "close") for s in body)
     return False
+
+
+def _is_close_small(small: cst.BaseSmallStatement, conn: str) -> bool:
+    """`conn.close()` as one statement of a line (`finally: conn.close()`)."""
+    return _is_call_on(cst.SimpleStatementLine(body=[small]), conn, "close")
+
+
+def suite_lines(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
+    """A suite's statements as full lines, so `finally: conn.close()` reads like its indented form."""
+    return block_statements(suite)[0]
+
+
+def _header_comments(suite: cst.BaseSuite) -> list[cst.EmptyLine]:
+    """Comments after an indented block's colon (a one-line suite keeps its comment on its line)."""
+    return comment_lines(suite.header) if isinstance(suite, cst.IndentedBlock) else []
+
+
+def _footer(suite: cst.BaseSuite) -> list[cst.EmptyLine]:
+    return list(suite.footer) if isinstance(suite, cst.IndentedBlock) else []
+
+
+def _indented(
+    suite: cst.BaseSuite, body: Sequence[cst.BaseStatement], footer: Optional[Sequence[cst.EmptyLine]] = None
+) -> cst.IndentedBlock:
+    """`suite` holding `body`: an indented block stays one, a one-line suite becomes one."""
+    if isinstance(suite, cst.IndentedBlock):
+        block = suite.with_changes(body=list(body))
+    else:
+        block = cst.IndentedBlock(body=list(body))
+    return block if footer is None else block.with_changes(footer=list(footer))
 
 
 def _ends_with_raise(stmts: Sequence[cst.CSTNode]) -> bool:
@@ -235,17 +265,15 @@ class _CloseRewriter(cst.CSTTransformer):
             return updated_node
         if handlers:
             return updated_node.with_changes(handlers=handlers)
+        stmts = [*suite_lines(updated_node.body), *(suite_lines(updated_node.orelse.body) if updated_node.orelse else [])]
         if updated_node.finalbody is not None:
             return updated_node.with_changes(handlers=[], orelse=None, finalbody=updated_node.finalbody).with_changes(
-                body=updated_node.body.with_changes(
-                    body=[*updated_node.body.body, *(updated_node.orelse.body.body if updated_node.orelse else [])]
-                )
+                body=_indented(updated_node.body, stmts)
             )
-        stmts = [*updated_node.body.body, *(updated_node.orelse.body.body if updated_node.orelse else [])]
         stmts[0] = stmts[0].with_changes(
             leading_lines=[
                 *updated_node.leading_lines,
-                *comment_lines(updated_node.body.header),
+                *_header_comments(updated_node.body),
                 *stmts[0].leading_lines,
             ]
         )
@@ -253,9 +281,32 @@ class _CloseRewriter(cst.CSTTransformer):
             self.carried.extend(line for line in comment_lines(handler))
         return cst.FlattenSentinel(stmts)
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):
+    def _swallowing(self) -> bool:
+        """Inside an `except` handler that does not end by re-raising."""
         handler = self.handlers[-1] if self.handlers else None
-        swallowing = handler is not None and not _ends_with_raise(handler.body.body)  # type: ignore[attr-defined]
+        return handler is not None and not _ends_with_raise(suite_lines(handler.body))  # type: ignore[attr-defined]
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite):
+        """`except E: conn.close()` / `if x: conn.close()` on one line, as `leave_IndentedBlock` does."""
+        if not any(_is_close_small(small, self.conn) for small in updated_node.body):
+            return updated_node
+        self.changed = True
+        swallowing = self._swallowing()
+        body: list[cst.BaseSmallStatement] = []
+        for small in updated_node.body:
+            if not _is_close_small(small, self.conn):
+                body.append(small)
+            elif swallowing:
+                rollback = cst.parse_statement(f"{self.conn}.rollback()\n")
+                assert isinstance(rollback, cst.SimpleStatementLine)
+                body.append(rollback.body[0].with_changes(semicolon=small.semicolon))
+        if not body:
+            body = [cst.Pass()]
+        body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(body=body)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):
+        swallowing = self._swallowing()
         body: list[cst.BaseStatement] = []
         pending: list[cst.EmptyLine] = []
         for stmt in updated_node.body:
@@ -287,7 +338,7 @@ class _CloseRewriter(cst.CSTTransformer):
 
 
 def _only_reraises(block: cst.BaseSuite) -> bool:
-    body = block.body if isinstance(block, cst.IndentedBlock) else ()
+    body = suite_lines(block)
     return (
         len(body) == 1
         and isinstance(body[0], cst.SimpleStatementLine)
@@ -746,14 +797,14 @@ def _plan_assign(
         if is_close_stmt(later, conn) or (
             isinstance(later, cst.Try)
             and later.finalbody is not None
-            and any(is_close_stmt(s, conn) for s in later.finalbody.body.body)
+            and any(is_close_stmt(s, conn) for s in suite_lines(later.finalbody.body))
         ):
             close_at = position
             break
     if close_at is not None:
         region = segment[: close_at + 1]
     elif site.outer is not None and site.outer.finalbody is not None and any(
-        is_close_stmt(s, conn) for s in site.outer.finalbody.body.body
+        is_close_stmt(s, conn) for s in suite_lines(site.outer.finalbody.body)
     ):
         return _plan_outer_try(function, order, site, pool_call, loops, index)
     else:
@@ -801,8 +852,9 @@ def _plan_outer_try(
     assert conn is not None and isinstance(stmt, cst.SimpleStatementLine) and block is not None
     assert outer is not None and outer.finalbody is not None
     rest = list(block.body[index + 1 :])
-    closes = [s for s in outer.finalbody.body.body if is_close_stmt(s, conn)]
-    kept = [s for s in outer.finalbody.body.body if not is_close_stmt(s, conn)]
+    final_lines = suite_lines(outer.finalbody.body)
+    closes = [s for s in final_lines if is_close_stmt(s, conn)]
+    kept = [s for s in final_lines if not is_close_stmt(s, conn)]
     verdict = check_region(function, order, conn, [*rest, *closes], (order.start(stmt), order.end(outer)), loops)
     if verdict.problem:
         return verdict.problem
@@ -819,22 +871,22 @@ def _plan_outer_try(
         final_node = outer.finalbody
         carried = [
             *[e for line in final_node.leading_lines for e in comment_lines(line)],
-            *comment_lines(final_node.body.header),
+            *_header_comments(final_node.body),
             *carried,
-            *final_node.body.footer,
+            *_footer(final_node.body),
         ]
     in_with = [*footer, *carried] if not (outer.handlers and not kept) else footer
     pooled = _pooled_with(pool_call, conn, body, in_with, stmt.leading_lines, header)
     new_body = [*block.body[:index], pooled]
     if kept:
-        final = outer.finalbody.with_changes(body=outer.finalbody.body.with_changes(body=kept))
+        final = outer.finalbody.with_changes(body=_indented(outer.finalbody.body, kept))
     elif outer.handlers:
         new_outer = outer.with_changes(body=block.with_changes(body=new_body), finalbody=None)
         return {outer: _append_to_last_clause(new_outer, carried)}
     else:
         first = new_body[0]
         new_body[0] = first.with_changes(
-            leading_lines=[*outer.leading_lines, *comment_lines(outer.body.header), *first.leading_lines]
+            leading_lines=[*outer.leading_lines, *_header_comments(outer.body), *first.leading_lines]
         )
         return {outer: cst.FlattenSentinel(new_body)}
     return {outer: outer.with_changes(body=block.with_changes(body=new_body), finalbody=final)}
@@ -846,10 +898,13 @@ def _append_to_last_clause(node: cst.Try, lines: Sequence[cst.EmptyLine]) -> cst
         return node
     if node.orelse is not None:
         block = node.orelse.body
-        return node.with_changes(orelse=node.orelse.with_changes(body=block.with_changes(footer=[*block.footer, *lines])))
+        return node.with_changes(
+            orelse=node.orelse.with_changes(body=_indented(block, suite_lines(block), [*_footer(block), *lines]))
+        )
     handlers = list(node.handlers)
     last = handlers[-1]
-    handlers[-1] = last.with_changes(body=last.body.with_changes(footer=[*last.body.footer, *lines]))
+    block = last.body
+    handlers[-1] = last.with_changes(body=_indented(block, suite_lines(block), [*_footer(block), *lines]))
     return node.with_changes(handlers=handlers)
 
 
@@ -869,27 +924,28 @@ def _plan_try(
 ) -> cst.BaseStatement | str:
     assert node.finalbody is not None
     final = node.finalbody
-    kept = [s for s in final.body.body if not is_close_stmt(s, conn)]
+    final_lines = suite_lines(final.body)
+    kept = [s for s in final_lines if not is_close_stmt(s, conn)]
     carried: list[cst.EmptyLine] = []
-    for s in final.body.body:
+    for s in final_lines:
         if is_close_stmt(s, conn):
             carried += comment_lines(s)
     if kept:
         kept[0] = kept[0].with_changes(leading_lines=[*carried, *kept[0].leading_lines])
         carried = []
-        new_final = final.with_changes(body=final.body.with_changes(body=kept))
+        new_final = final.with_changes(body=_indented(final.body, kept))
     else:
-        carried = [e for line in final.leading_lines for e in comment_lines(line)] + comment_lines(final.body.header) + carried
-        carried += list(final.body.footer)
+        carried = [e for line in final.leading_lines for e in comment_lines(line)] + _header_comments(final.body) + carried
+        carried += _footer(final.body)
         new_final = None
     pre, pre_tail = rewrite_closes(before, conn)
     if not node.handlers and new_final is None:
         # the try only closed: unwrap it
-        inner, inner_tail = rewrite_closes(node.body.body, conn)
-        lines = [*node.leading_lines, *comment_lines(node.body.header)]
+        inner, inner_tail = rewrite_closes(suite_lines(node.body), conn)
+        lines = [*node.leading_lines, *_header_comments(node.body)]
         if inner:
             inner[0] = inner[0].with_changes(leading_lines=[*lines, *inner[0].leading_lines])
-        footer = [*pre_tail, *inner_tail, *node.body.footer, *carried]
+        footer = [*pre_tail, *inner_tail, *_footer(node.body), *carried]
         return _pooled_with(pool_call, conn, [*pre, *inner], footer, leading, header)
     trimmed = node.with_changes(finalbody=new_final)
     # closes elsewhere (handlers, early exits)
@@ -900,16 +956,16 @@ def _plan_try(
         return _pooled_with(pool_call, conn, [*pre, *rewritten_list], [*pre_tail, *footer], leading, header)
     rewritten = rewritten_list[0]
     handlers_safe = all(
-        _ends_with_raise(h.body.body) or _calls_rollback(h.body.body, conn) for h in rewritten.handlers
+        _ends_with_raise(suite_lines(h.body)) or _calls_rollback(suite_lines(h.body), conn) for h in rewritten.handlers
     )
     if handlers_safe:
         return _pooled_with(pool_call, conn, [*pre, rewritten], [*pre_tail, *footer], leading, header)
     uses_in_handlers = references([*rewritten.handlers, *([rewritten.orelse] if rewritten.orelse else [])], aliases)
     if not uses_in_handlers and not before:
         # the pool rolls back before the handler runs, as closing did after it
-        inner_with = _pooled_with(pool_call, conn, rewritten.body.body, rewritten.body.footer, (), header)
+        inner_with = _pooled_with(pool_call, conn, suite_lines(rewritten.body), _footer(rewritten.body), (), header)
         layout = rewritten.with_changes(
-            body=rewritten.body.with_changes(body=[inner_with], footer=[]),
+            body=_indented(rewritten.body, [inner_with], []),
             leading_lines=[*leading, *rewritten.leading_lines],
         )
         return _append_to_last_clause(layout, footer)
@@ -1171,6 +1227,9 @@ class SharedConnectionWithoutLock(Rule):
                 if isinstance(holder, cst.IndentedBlock) and isinstance(candidate, cst.BaseStatement):
                     statements.setdefault(id(candidate), (candidate, holder, chain[:position]))
                     break
+            else:
+                # `def put(self, k): self._conn.execute(...)`: no statement line to put under a lock
+                return None, f"`{name}` is used in a one-line function body, which cannot hold a `with` block"
         # drop statements nested in another chosen statement
         chosen = {
             key: value
