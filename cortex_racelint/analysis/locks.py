@@ -132,6 +132,9 @@ class LockAnalysis:
     def __init__(self, imports: ImportMap, inventory: LockInventory) -> None:
         self.imports = imports
         self.inventory = inventory
+        #: id(statement list) -> (the list, id(statement) -> index, locks held before each index);
+        #: the list itself is kept so its id cannot be reused by another list while cached
+        self._held_before: dict[int, tuple[Sequence[cst.CSTNode], dict[int, int], list[tuple[str, ...]]]] = {}
 
     def is_lock_factory_call(self, node: cst.BaseExpression) -> bool:
         return call_factory(node, self.imports) in LOCK_FACTORIES
@@ -189,14 +192,35 @@ class LockAnalysis:
         return [key for key in released if key in acquired]
 
     def _acquired_before(self, body: Sequence[cst.CSTNode], child: cst.CSTNode) -> list[str]:
-        """Locks acquired by earlier sibling statements and not yet released."""
+        """Locks acquired by earlier sibling statements and not yet released.
+
+        Every statement of a block asks this question about the same siblings, so the
+        answers for the whole block are computed once: rescanning the earlier statements
+        per query made a module of n racy functions cost n² scans.
+        """
+        cached = self._held_before.get(id(body))
+        if cached is None or cached[0] is not body:
+            cached = (body, *self._scan_block(body))
+            self._held_before[id(body)] = cached
+        _, index, held = cached
+        return list(held[index.get(id(child), len(body))])
+
+    def _scan_block(self, body: Sequence[cst.CSTNode]) -> tuple[dict[int, int], list[tuple[str, ...]]]:
+        """`id(stmt) -> index` (first occurrence) and the locks held before each index (and after the last)."""
+        index: dict[int, int] = {}
+        held: list[tuple[str, ...]] = []
         balance: dict[str, int] = {}
-        for stmt in body:
-            if stmt is child:
-                break
-            for key, verb in _lock_calls([stmt], self):
-                balance[key] = balance.get(key, 0) + (1 if verb == "acquire" else -1)
-        return [key for key, count in balance.items() if count > 0]
+        current: tuple[str, ...] = ()
+        for position, stmt in enumerate(body):
+            index.setdefault(id(stmt), position)
+            held.append(current)
+            calls = _lock_calls([stmt], self)
+            if calls:
+                for key, verb in calls:
+                    balance[key] = balance.get(key, 0) + (1 if verb == "acquire" else -1)
+                current = tuple(key for key, count in balance.items() if count > 0)
+        held.append(current)
+        return index, held
 
     def is_guarded(self, path: Sequence[cst.CSTNode]) -> bool:
         return bool(self.locks_held(path))
