@@ -7,13 +7,16 @@ plugin calls `lint_source` directly because flake8 already has the file's text.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import difflib
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from .cache import ResultCache, entry_key
 from .engine import lint_source
@@ -96,21 +99,114 @@ def run_files(
     return [results[i] for i in range(len(paths))]
 
 
+#: signals that end a run: the parent stops its workers first, then goes the way the signal says
+_STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _Stopped(BaseException):
+    """A terminating signal arrived while workers ran: unwind so they can be stopped first."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _worker_signals() -> None:
+    """In each worker: die on SIGTERM/SIGHUP, ignore SIGINT.
+
+    A forked worker inherits the parent's handlers, and a handler that raises inside a
+    worker is caught by the pool and sent back as a result: the worker would live on.
+    Ctrl-C reaches the whole process group; the parent answers it for everyone.
+    """
+    for signum in _STOPPING:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """While workers run, SIGTERM/SIGHUP raise `_Stopped` in the parent instead of killing it outright.
+
+    Killed outright, the parent left its pool workers running (holding its stdout open).
+    Handlers can only be set from the main thread; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in _STOPPING}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP (delivered on exit) so a second Ctrl-C cannot cut the cleanup short."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, (signal.SIGINT, *_STOPPING))
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
+
+
+def _abandon(executor: concurrent.futures.Executor) -> None:
+    """Drop the queued work and kill the workers now (they write nothing: files are written by the parent)."""
+    with _signals_held():
+        # taken before `shutdown`, which forgets them; a ThreadPoolExecutor has none (its
+        # running batches finish, the queued ones are cancelled)
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.kill()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
+
+
 def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int]) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
         return _process_batch(paths, config, fix)
     batches = _batches(paths, jobs)
+    try:
+        with _stoppable():
+            return _run_pool(batches, config, fix, jobs)
+    except _Stopped as stopped:
+        # the workers are gone; now end the way the signal's default action would have
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stopped.signum)
+        raise SystemExit(128 + stopped.signum) from None
+
+
+def _run_pool(batches: list[list[str]], config: Config, fix: bool, jobs: int) -> list[FileResult]:
+    """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         executor: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context(method)
+            max_workers=jobs, mp_context=multiprocessing.get_context(method), initializer=_worker_signals
         )
     else:  # free-threaded build: threads run the visitors truly in parallel
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
-    with executor:
+    try:
         chunks = executor.map(_process_batch, batches, [config] * len(batches), [fix] * len(batches))
-        return [result for chunk in chunks for result in chunk]
+        results = [result for chunk in chunks for result in chunk]
+    except BaseException:
+        _abandon(executor)
+        raise
+    executor.shutdown(wait=True)
+    return results
 
 
 def write_fixes(results: Iterable[FileResult]) -> tuple[list[str], list[ParseError]]:
