@@ -46,12 +46,25 @@ def confirm_finding(finding: Finding, source: bytes, runs: int = 20, threads: in
         reports = run_reproducer(spec, runs=runs, threads=threads, timeout=1.0)
     except NotRunnable as error:
         return Confirmation(finding, Status.NOT_RUNNABLE, str(error), seconds=time.perf_counter() - started)
-    raced = sum(1 for r in reports if r.raced)
+    seconds = time.perf_counter() - started
+    if spec.family != "creation" and not any(r.reached for r in reports):
+        return Confirmation(finding, Status.NOT_RUNNABLE, _unreached(spec, reports), spec, reports, seconds)
+    raced = [r for r in reports if r.raced]
     status = Status.CONFIRMED if raced else Status.NOT_CONFIRMED
-    reason = f"{raced}/{len(reports)} runs: {max(r.arrivals for r in reports)} threads performed the act together"
+    if spec.family == "creation":
+        reason = f"{len(raced)}/{len(reports)} runs: {max(r.arrivals for r in reports)} threads performed the act together"
+    else:
+        reason = f"{len(raced)}/{len(reports)} runs: {(raced or reports)[0].detail}"
     if not raced:
         reason = f"0/{len(reports)} runs raced (the window is serialised)"
-    return Confirmation(finding, status, reason, spec, reports, time.perf_counter() - started)
+    return Confirmation(finding, status, reason, spec, reports, seconds)
+
+
+def _unreached(spec: ReproducerSpec, reports: list[RunReport]) -> str:
+    """Why driving the entry point never got inside the window, as precisely as we know."""
+    errors = sorted({e for r in reports for e in r.errors})
+    why = f"; it raised {errors[0]}" if errors else ""
+    return f"driving `{spec.function}()` with neutral arguments never reached the window at line {spec.act_line}{why}"
 
 
 def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, threads: int = 8) -> tuple[bool, str]:
@@ -61,9 +74,11 @@ def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, t
         reports = run_reproducer(confirmation.spec, fixed_source, runs=runs, threads=threads, timeout=0.3)
     except NotRunnable as error:
         return False, f"certificate could not run: {error}"
-    good = sum(1 for r in reports if r.serialised and not r.raced)
+    good = sum(1 for r in reports if r.serialised and not r.raced and r.reached)
     if good == len(reports):
-        return True, f"certified {good}/{len(reports)}: one thread in the window, barrier timed out every run"
+        if confirmation.spec.family == "creation":
+            return True, f"certified {good}/{len(reports)}: one thread in the window, barrier timed out every run"
+        return True, f"certified {good}/{len(reports)}: {reports[0].detail}"
     return False, f"certificate failed: {len(reports) - good}/{len(reports)} runs still raced or were not serialised"
 
 

@@ -14,7 +14,10 @@ from typing import Sequence
 from ..engine import lint_source
 from ..ftypes import Config, FileResult
 from . import Status, certify_fix, confirm_finding
+from .families import FAMILIES
 from .spec import CREATION_RACES
+
+CONFIRMABLE = CREATION_RACES + tuple(FAMILIES)
 
 
 def certify_results(results: Sequence[FileResult], config: Config, runs: int = 20) -> None:
@@ -24,7 +27,7 @@ def certify_results(results: Sequence[FileResult], config: Config, runs: int = 2
         original = lint_source(result.old_source, result.path, config)
         fixed_text = result.new_source.decode("utf-8")
         for finding in original.findings:
-            if finding.code not in CREATION_RACES:
+            if finding.code not in CONFIRMABLE:
                 continue
             confirmation = confirm_finding(finding, result.old_source, runs=1)
             where = f"{finding.path}:{finding.line}: {finding.code}"

@@ -1,10 +1,10 @@
 """Run a reproducer in a sandbox: a throw-away copy of the package, HOME and working dir.
 
-The parent builds the sandbox and starts a child interpreter with a hard timeout; the
-child imports the module fresh for every run, installs the barrier hook, drives the
-entry point from several threads at once, and reports how many threads reached the act
-and whether the barrier timed out. A timeout of the child is "not confirmed", never a
-hang of racelint.
+The parent builds the sandbox and starts a child interpreter (`child.py`) with a hard
+timeout; the child imports the module fresh for every run, installs the family's hook,
+drives the entry points from several threads, and reports whether the window was
+reached, whether the race happened and whether the hook proved the window serialised.
+A timeout of the child is "not confirmed", never a hang of racelint.
 """
 
 from __future__ import annotations
@@ -19,35 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .spec import NotRunnable, ReproducerSpec, insert_hold
-
-CHILD = r'''
-import builtins, importlib, json, sys
-from cortex_racelint.racetest import WindowHold, run_together
-
-spec = json.loads(sys.argv[1])
-runs, threads, timeout = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-sys.path.insert(0, sys.argv[5])
-top = spec["module"].split(".")[0]
-report = []
-for _ in range(runs):
-    for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-        del sys.modules[name]
-    hold = WindowHold(parties=threads, timeout=timeout)
-    builtins.__racelint_hold__ = hold
-    module = importlib.import_module(spec["module"])
-    entry = spec["entry"]
-    if entry.endswith("()"):
-        target = getattr(module, entry[:-2])
-    else:
-        target = module
-        for part in entry.split("."):
-            target = getattr(target, part)
-    run = run_together(threads, lambda _i: target())
-    errors = sorted({type(e).__name__ + ": " + str(e)[:200] for e in run.errors})
-    report.append({"arrivals": hold.arrivals, "timeouts": hold.timeouts, "distinct": len({id(r) for r in run.results}), "errors": errors})
-print(json.dumps(report))
-'''
+from .spec import NotRunnable, ReproducerSpec, insert_hold, locate_line
 
 
 @dataclass(frozen=True)
@@ -56,16 +28,21 @@ class RunReport:
     timeouts: int
     distinct: int
     errors: tuple[str, ...]
+    #: the family's own verdicts (see `scenarios.py`); None in reports of older callers
+    effect: Optional[bool] = None
+    proof: Optional[bool] = None
+    reached: bool = True
+    detail: str = ""
 
     @property
     def raced(self) -> bool:
-        """More than one thread performed the act: the check-then-act was split."""
-        return self.arrivals > 1
+        """The race's observable effect happened (for creation races: several threads performed the act)."""
+        return self.effect if self.effect is not None else self.arrivals > 1
 
     @property
     def serialised(self) -> bool:
-        """One thread at a time inside the window, and the hook proved it by timing out."""
-        return self.arrivals == 1 and self.timeouts >= 1
+        """One thread at a time inside the window, and the hook proved it (by timing out)."""
+        return self.proof if self.proof is not None else self.arrivals == 1 and self.timeouts >= 1
 
 
 def _sandbox(spec: ReproducerSpec, module_text: str, base: Path) -> Path:
@@ -92,17 +69,25 @@ def run_reproducer(
     """Run the reproducer against the module (its original text, or `module_source`)."""
     original = Path(spec.package_root, spec.relative_file).read_text(encoding="utf-8")
     text = module_source if module_source is not None else original
-    # the act is found by its text nearest its old line: a fixed file moved it
-    hooked = insert_hold(text, spec.act_line, spec.act_source)
+    payload = spec.to_dict()
+    if spec.family == "creation":
+        # the act is found by its text nearest its old line: a fixed file moved it
+        hooked = insert_hold(text, spec.act_line, spec.act_source)
+    else:
+        # runtime hooks, no edit; the window line is looked up the same way (None: anywhere in the function)
+        hooked = text
+        payload["window_line"] = locate_line(text, spec.act_line, spec.act_source, original)
     with tempfile.TemporaryDirectory(prefix="racelint-confirm-") as temp:
         base = Path(temp)
         root = _sandbox(spec, hooked, base)
         home = base / "home"
         home.mkdir()
+        out = base / "reports.json"
         env = {**os.environ, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.run(
-                [sys.executable, "-c", CHILD, json.dumps(spec.to_dict()), str(runs), str(threads), str(timeout), str(root)],
+                [sys.executable, "-m", "cortex_racelint.confirm.child", json.dumps(payload), str(runs), str(threads), str(timeout),
+                 str(root), str(out)],
                 cwd=home,
                 env=env,
                 capture_output=True,
@@ -111,7 +96,15 @@ def run_reproducer(
             )
         except subprocess.TimeoutExpired as error:
             raise NotRunnable(f"the reproducer did not finish within {process_timeout:.0f}s") from error
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise NotRunnable(f"importing or driving the module failed: {last}")
-    return [RunReport(r["arrivals"], r["timeouts"], r["distinct"], tuple(r["errors"])) for r in json.loads(proc.stdout)]
+        if proc.returncode != 0 or not out.exists():
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise NotRunnable(f"importing or driving the module failed: {last}")
+        raw = json.loads(out.read_text(encoding="utf-8"))
+    for report in raw:
+        if "unrunnable" in report:
+            raise NotRunnable(report["unrunnable"])
+    return [
+        RunReport(r["arrivals"], r["timeouts"], r["distinct"], tuple(r["errors"]), r.get("raced"), r.get("serialised"),
+                  r.get("reached", True), r.get("detail", ""))
+        for r in raw
+    ]

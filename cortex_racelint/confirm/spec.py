@@ -38,6 +38,10 @@ class ReproducerSpec:
     entry: str  # `func`, `Class.method` or `Class()`
     function: str  # qualified name of the function holding the window
     exposure: str
+    family: str = "creation"  # which scenario drives it (see `scenarios.py`)
+    attr: str = ""  # the shared attribute (CRL401/CRL402)
+    other_function: str = ""  # the other side of a CRL401 race, `Class.method`
+    other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,18 +115,24 @@ def _entry(chain: list[ast.AST]) -> tuple[str, str]:
     raise NotRunnable(f"`{qualified}` is an instance method; its race needs a shared instance the reproducer cannot pick")
 
 
-def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
-    if finding.code not in CREATION_RACES:
-        raise NotRunnable(f"{finding.code} findings have no automatic reproducer yet")
-    if finding.window is None:
-        raise NotRunnable("the finding carries no race window")
+def parse_finding_source(finding: Finding, source: bytes) -> tuple[Path, ast.Module]:
     path = Path(finding.path)
     if not path.is_file():
         raise NotRunnable("the source is not a file on disk (stdin)")
     try:
-        tree = ast.parse(source)
+        return path, ast.parse(source)
     except SyntaxError as error:
         raise NotRunnable(f"the module does not parse: {error.msg}") from error
+
+
+def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
+    if finding.code not in CREATION_RACES:
+        from .families import build_family_spec
+
+        return build_family_spec(finding, source)
+    if finding.window is None:
+        raise NotRunnable("the finding carries no race window")
+    path, tree = parse_finding_source(finding, source)
     act_line = finding.window.act.start.line
     entry, qualified = _entry(_enclosing(tree, act_line))
     lines = source.decode("utf-8", "replace").splitlines()
@@ -140,6 +150,25 @@ def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         function=qualified,
         exposure=finding.window.exposure.value,
     )
+
+
+def locate_line(source: str, line: int, text: str, original: Optional[str] = None) -> Optional[int]:
+    """The 1-based line of `source` holding `text` (stripped) that was `line` in `original`.
+
+    A fix shifts lines: with as many occurrences as the original had, the same
+    occurrence (the second `self.n += 1` stays the second); otherwise the nearest one.
+    None if the text is gone.
+    """
+    def occurrences(text_of: str) -> list[int]:
+        return [i + 1 for i, candidate in enumerate(text_of.splitlines()) if candidate.strip() == text]
+
+    matches = occurrences(source)
+    if not matches:
+        return None
+    before = occurrences(original) if original is not None else []
+    if line in before and len(before) == len(matches):
+        return matches[before.index(line)]
+    return min(matches, key=lambda i: abs(i - line))
 
 
 def insert_hold(source: str, act_line: int, act_source: Optional[str] = None) -> str:

@@ -200,9 +200,21 @@ class _Planner:
         return results
 
     def _window(self, access: Access) -> Optional[WindowNodes]:
-        """For a read-modify-write or check-then-act: the read, the write, a call between them."""
+        """For a read-modify-write or check-then-act: the read, the write, a call between them.
+
+        For a plain access the window spans both sides: this access (`check`) and the first
+        conflicting access in another method (`act`), the one a reproducer runs while this
+        side is held right after its access.
+        """
         if access.kind not in (BINDING_RMW, CONTENTS_RMW) and access.check is None:
-            return None
+            partners = [c.other for c in self.threads.conflicts(access)]
+            other = next((p for p in partners if p.region != access.region), partners[0] if partners else None)
+            if other is None:
+                return None
+            statement = access.small if access.small is not None else access.node
+            hold = next((n for n in _nodes(statement) if isinstance(n, cst.Call)), None)
+            exposure = GilExposure.GIL if hold is not None else GilExposure.FREE_THREADED_ONLY
+            return WindowNodes(check=access.node, act=other.node, hold_call=hold, exposure=exposure)
         act = access.small if access.small is not None else access.node
         check = access.check.test if isinstance(access.check, (cst.If, cst.While)) else access.node
         hold = next((n for n in _nodes(act) if isinstance(n, cst.Call)), None)

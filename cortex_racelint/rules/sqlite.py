@@ -32,8 +32,8 @@ from ..analysis.sqlite_usage import (
     walk,
 )
 from ..codemods import block_statements, instance_lock, lock_name_for, module_lock, with_lock
-from ..ftypes import FixApplicability
-from ..rule import AddImport, Fix, InsertStatement, Invalid, ModuleEdit, Rule, Valid
+from ..ftypes import FixApplicability, GilExposure
+from ..rule import AddImport, Fix, InsertStatement, Invalid, ModuleEdit, Rule, Valid, WindowNodes
 
 # -- connect() arguments -------------------------------------------------------
 _DROPPED_KEYWORDS = {"timeout", "cached_statements"}
@@ -514,7 +514,9 @@ class PerCallConnection(Rule):
         fix, reason = None, args.blocker or site.reason
         if reason is None:
             fix, reason = self._fix(node, site, args, function)
-        self.report(node, self.MESSAGE, fix=fix, no_fix_reason=reason)
+        # the window: this connection's statements, which another connection's write lock can block
+        window = WindowNodes(check=node, act=node, hold_call=node, exposure=GilExposure.GIL)
+        self.report(node, self.MESSAGE, fix=fix, no_fix_reason=reason, window=window)
 
     # -- the fix ------------------------------------------------------------
     def _fix(self, node: cst.Call, site: _Site, args: ConnectArgs, function: cst.FunctionDef):

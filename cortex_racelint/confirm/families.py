@@ -1,0 +1,118 @@
+"""Reproducer specs for the families beyond check-then-create (CRL201, CRL301, CRL401, CRL402).
+
+These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
+edit of the module: the spec names the function holding the window, the window's line
+(found again by its text in a fixed module), the attribute for CRL4 and, for CRL401, the
+method on the other side of the race (the finding's window `act`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..ftypes import Finding
+from .spec import NotRunnable, ReproducerSpec, _enclosing, module_location, parse_finding_source
+
+#: code -> scenario family
+FAMILIES = {"CRL201": "sqlite", "CRL301": "file-write", "CRL401": "shared", "CRL402": "rmw"}
+
+_WHY_NOT = {
+    "CRL202": "a shared connection used without a lock corrupts transactions only when two statements interleave "
+    "inside SQLite; the reproducer has no hook there yet",
+    "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
+}
+
+
+def _function(tree: ast.Module, line: int, what: str) -> str:
+    """`Class.method` or `function` holding `line`; drivable ones only."""
+    chain = _enclosing(tree, line)
+    names = ".".join(n.name for n in chain)  # type: ignore[attr-defined]
+    if not chain or not isinstance(chain[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        raise NotRunnable(f"the {what} is not inside a function")
+    if isinstance(chain[-1], ast.AsyncFunctionDef):
+        raise NotRunnable("async functions are not driven by the reproducer yet")
+    if len(chain) == 1:
+        return names
+    if len(chain) == 2 and isinstance(chain[0], ast.ClassDef):
+        return names
+    raise NotRunnable(f"`{names}` is nested; only module functions and methods are driven")
+
+
+def _starter(tree: ast.Module, qualified: str) -> str:
+    """The method starting `qualified` as a `Thread(target=self.<name>)`, else `qualified` itself.
+
+    A thread target driven directly skips what its starter sets up (`self._running = True`),
+    so its loop may never run; the starter runs the real path.
+    """
+    owner, name = qualified.split(".", 1)
+    for node in tree.body:
+        if not (isinstance(node, ast.ClassDef) and node.name == owner):
+            continue
+        for method in node.body:
+            if not isinstance(method, ast.FunctionDef):
+                continue
+            for call in ast.walk(method):
+                if isinstance(call, ast.Call) and _callee(call.func) == "Thread":
+                    for keyword in call.keywords:
+                        target = keyword.value
+                        if keyword.arg == "target" and isinstance(target, ast.Attribute) and target.attr == name:
+                            return f"{owner}.{method.name}"
+    return qualified
+
+
+def _callee(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _attribute(line_text: str, column: int) -> str:
+    match = re.match(r"(\w+)\.(\w+)", line_text[column:])
+    if match is None:
+        raise NotRunnable("the finding does not point at a `self.<attr>` access")
+    return match.group(2)
+
+
+def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
+    family = FAMILIES.get(finding.code)
+    if family is None:
+        reason = _WHY_NOT.get(finding.code, "no automatic reproducer yet")
+        raise NotRunnable(f"{finding.code} findings: {reason}")
+    path, tree = parse_finding_source(finding, source)
+    lines = source.decode("utf-8", "replace").splitlines()
+    line = finding.line
+    function = _function(tree, line, "race")
+    attr = other = other_entry = ""
+    entry = function
+    if family in ("shared", "rmw"):
+        if "." not in function:
+            raise NotRunnable("the shared attribute is not accessed in a method")
+        attr = _attribute(lines[line - 1], finding.column)
+    if family == "shared":
+        if finding.window is None:
+            raise NotRunnable("the finding carries no race window (the other side is unknown)")
+        other = _function(tree, finding.window.act.start.line, "other side")
+        if other.split(".")[0] != function.split(".")[0]:
+            raise NotRunnable(f"the other side `{other}` is not a method of the same class")
+        if other == function:
+            raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
+        entry, other_entry = _starter(tree, function), _starter(tree, other)
+    root, top, module = module_location(path)
+    return ReproducerSpec(
+        code=finding.code,
+        package_root=str(root),
+        copy_dir=str(top),
+        module=module,
+        relative_file=str(path.resolve().relative_to(root)),
+        act_line=line,
+        act_source=lines[line - 1].strip(),
+        entry=entry,
+        function=function,
+        exposure=finding.window.exposure.value if finding.window else "gil",
+        family=family,
+        attr=attr,
+        other_function=other,
+        other_entry=other_entry,
+    )
+
+
+__all__ = ["FAMILIES", "build_family_spec"]

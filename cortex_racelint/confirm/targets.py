@@ -1,0 +1,66 @@
+"""Resolve a spec's entry (`func`, `Class.method`) to a callable with built arguments.
+
+Instance methods run on one shared instance, built from the constructor's neutral
+arguments (see `arguments.py`): a race between threads of one object needs one object.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+from .arguments import Unbuildable, call_arguments, instance_of
+
+
+@dataclass
+class Target:
+    call: Callable[[], Any]
+    function: str  # the code object's name, to recognise its frames
+    label: str
+
+
+def build_instance(module: ModuleType, qualified: str) -> Optional[Any]:
+    """The shared instance an instance method needs (None for functions, class/static methods)."""
+    if "." not in qualified:
+        return None
+    owner_name, name = qualified.split(".", 1)
+    owner = getattr(module, owner_name)
+    raw = inspect.getattr_static(owner, name)
+    if isinstance(raw, (classmethod, staticmethod)):
+        return None
+    try:
+        return instance_of(owner)
+    except Unbuildable as error:
+        raise Unbuildable(f"cannot build a `{owner_name}` to call `{qualified}()` on: {error}") from error
+
+
+def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Target:
+    """A zero-argument callable running `qualified` with neutral arguments."""
+    if "." not in qualified:
+        function = getattr(module, qualified)
+        arguments = _arguments(function, False, qualified)
+        return Target(lambda: function(**arguments), qualified, f"{qualified}()")
+    owner_name, name = qualified.split(".", 1)
+    owner = getattr(module, owner_name)
+    raw = inspect.getattr_static(owner, name)
+    if isinstance(raw, staticmethod):
+        arguments = _arguments(raw.__func__, False, qualified)
+        bound = getattr(owner, name)
+    elif isinstance(raw, classmethod):
+        arguments = _arguments(raw.__func__, True, qualified)
+        bound = getattr(owner, name)
+    else:
+        if not callable(raw):
+            raise Unbuildable(f"`{qualified}` is not a plain method")
+        arguments = _arguments(raw, True, qualified)
+        bound = getattr(instance, name)
+    return Target(lambda: bound(**arguments), name, f"{qualified}()")
+
+
+def _arguments(function: Callable[..., Any], skip_first: bool, qualified: str) -> dict[str, Any]:
+    try:
+        return call_arguments(function, skip_first)
+    except Unbuildable as error:
+        raise Unbuildable(f"`{qualified}()` needs arguments it cannot build: {error}") from error
