@@ -11,7 +11,7 @@ import ast
 import os
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import libcst as cst
 
@@ -125,8 +125,10 @@ def _refuse_deep_nesting(raw: bytes) -> None:
         pass
 
 
-def parse(raw: bytes) -> cst.Module:
-    _refuse_deep_nesting(raw)
+def parse(raw: bytes, depth_checked: bool = False) -> cst.Module:
+    """LibCST module of `raw`; `depth_checked` when `ast` already parsed it (the prefilter did)."""
+    if not depth_checked:
+        _refuse_deep_nesting(raw)
     return cst.parse_module(raw)
 
 
@@ -138,7 +140,18 @@ def run_rules(
     batched = _BatchedWalk(context, rules)
     walk(module, batched.on_visit, batched.on_leave)
     reports = [report for rule in rules for report in rule.reports]
-    return ModuleRun(module, reports, LazyPositions(module, (report.top_level for report in reports)))
+    return ModuleRun(module, reports, LazyPositions(module, _nodes_to_place(reports)))
+
+
+def _nodes_to_place(reports: Sequence[Report]) -> Iterator[cst.CSTNode]:
+    """Every node whose position a report can be asked for: itself, its window, its fix's edits."""
+    for report in reports:
+        yield report.node
+        if report.window is not None:
+            yield report.window.check
+            yield report.window.act
+        if report.fix is not None:
+            yield from report.fix.replacements
 
 
 def _python_syntax_error(source: Optional[bytes]) -> Optional[SyntaxError]:
@@ -256,13 +269,14 @@ def lint_source(
         raw = raw.encode("utf-8")
     result = FileResult(path=path)
     rule_classes = enabled_rules(config, relative_path)
+    depth_checked = False
     if use_prefilter:
-        rule_classes = prefilter.candidate_rules(raw, rule_classes)
+        rule_classes, depth_checked = prefilter.screen(raw, rule_classes)
     if not rule_classes and not is_enabled("CRL001", config, relative_path):
         return result
     style = NewlineStyle.detect(raw)
     try:
-        module = parse(style.to_parser(raw))
+        module = parse(style.to_parser(raw), depth_checked) if depth_checked else parse(style.to_parser(raw))
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
         return result

@@ -7,8 +7,9 @@ a handful of positions, all inside the top-level statements its rules were visit
 
 `LazyPositions` runs LibCST's own code generation once, tracking line and column as
 tokens are emitted (so every count is exactly what `PositionProvider` would say),
-and records ranges only while inside those top-level statements. A node asked for
-outside them triggers a full recording, so a lookup never silently misses.
+and records ranges only while inside the reported nodes (a node's position may be
+hoisted from its descendants, never from elsewhere). A node asked for outside them
+triggers a full recording, so a lookup never silently misses.
 """
 
 from __future__ import annotations
@@ -106,19 +107,18 @@ class _RecordingCodegenState(CodegenState):
 
 
 def record_positions(module: cst.Module, roots: Optional[Iterable[cst.CSTNode]] = None) -> dict[cst.CSTNode, CodeRange]:
-    """`PositionProvider`'s ranges for every node inside `roots` (top-level statements; None: all)."""
+    """`PositionProvider`'s ranges for `roots` and every node inside them (None: all nodes)."""
     state = _RecordingCodegenState(module, None if roots is None else set(roots))
     module._codegen(state)
     return state.computed
 
 
 class LazyPositions:
-    """A read-only mapping node -> CodeRange, computed on first use for the reports' statements."""
+    """A read-only mapping node -> CodeRange, computed on first use for the nodes reported."""
 
-    def __init__(self, module: cst.Module, roots: Iterable[Optional[cst.CSTNode]]) -> None:
+    def __init__(self, module: cst.Module, roots: Iterable[cst.CSTNode]) -> None:
         self.module = module
-        root_list = list(roots)
-        self._roots: Optional[set[cst.CSTNode]] = None if any(r is None for r in root_list) else set(root_list)  # type: ignore[arg-type]
+        self._roots: Optional[set[cst.CSTNode]] = set(roots)
         self._ranges: Optional[dict[cst.CSTNode, CodeRange]] = None
         self._complete = False
 

@@ -17,16 +17,24 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from .rule import Rule
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
+_ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"}
+_FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 @dataclass
 class AstFacts:
-    """What one walk of a module's `ast` found, for the rules' cheap checks."""
+    """What one walk of a module's `ast` found, for the rules' cheap checks.
+
+    The `lazy_*`, `shared_write`, `thread_entry` facts follow the shape each rule looks
+    for closely (same function, same state), so a module with a stray `global` or an
+    `open(p, "w")` on a parameter is not parsed by LibCST; each is a superset of what
+    its rules report (`tests/test_prefilter.py` and the fuzz suite check that).
+    """
 
     declared_globals: bool = False  # a `global` statement in a function
     class_state_checks: bool = False  # `if cls.x ...` / `if Name.x ...` / `hasattr(...)` in a method
@@ -37,6 +45,16 @@ class AstFacts:
     write_opens: bool = False  # `open(...)` whose mode may write (literal w/a/x/+, or not a literal)
     called_names: set[str] = field(default_factory=set)  # last component of every called name
     attribute_names: set[str] = field(default_factory=set)  # every `.attr` used
+    # -- shapes ---------------------------------------------------------------
+    lazy_global: bool = False  # one function: `global g`, an `if` testing g, an assignment to g
+    lazy_class: bool = False  # one method: an `if` testing `cls.x`/`Class.x`, an assignment to `cls.<attr>`
+    lazy_keyed: bool = False  # one function: `k in d` / `d.get(k)` and `d[k] = ...` on a shared dict
+    lazy_under_lock: bool = False  # an `if` testing shared state whose body takes a lock
+    local_lock: bool = False  # a lock made in a function and held there (`with Lock():`, `l = Lock()`)
+    shared_write: bool = False  # a write-mode open / `write_text` of a path derived from shared state
+    locked_shared_write: bool = False  # such a write inside a `with` body or a function calling `acquire()`
+    thread_entry: bool = False  # a `Thread` subclass, or a method handing `self.m` to a thread/executor
+    imports_sqlite: bool = False
 
 
 def _last_name(node: ast.expr) -> Optional[str]:
@@ -47,111 +65,426 @@ def _last_name(node: ast.expr) -> Optional[str]:
     return None
 
 
-def _module_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for stmt in tree.body:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
-        names.update(t.id for t in targets if isinstance(t, ast.Name))
-    return names
+def _dotted(node: ast.expr) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _bound_at_module(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(names assigned at module level, names imported there), blocks included, defs excluded."""
+    assigned: set[str] = set()
+    imported: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (*_FUNCTION, ast.ClassDef)):
+            assigned.add(node.name)
+        elif isinstance(node, (ast.Lambda, ast.expr_context)):
+            continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            assigned.add(node.id)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return assigned, imported
+
+
+class _Function:
+    """One function's bindings and shapes, judged when the whole module has been seen."""
+
+    def __init__(self, node: ast.AST, parent: Optional["_Function"], class_name: Optional[str]) -> None:
+        self.parent = parent
+        self.class_name = class_name  # set for methods (defined directly in a class body)
+        args = node.args  # type: ignore[attr-defined]
+        positional = [*args.posonlyargs, *args.args]
+        self.params = {a.arg for a in (*positional, *args.kwonlyargs)} | {
+            a.arg for a in (args.vararg, args.kwarg) if a is not None
+        }
+        decorators = {_last_name(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}  # type: ignore[attr-defined]
+        self.receiver: Optional[str] = None
+        self.class_receivers: set[str] = set()
+        if class_name is not None:
+            self.class_receivers.add(class_name)
+            if positional and "staticmethod" not in decorators:
+                self.receiver = positional[0].arg
+                if "classmethod" in decorators or node.name == "__new__":  # type: ignore[attr-defined]
+                    self.class_receivers.add(positional[0].arg)
+        self.cached = bool(decorators & {"lru_cache", "cache"})
+        self.globals: set[str] = set()
+        self.stored: set[str] = set()
+        self.plain: dict[str, list[ast.expr]] = {}  # `name = value` assignments
+        self.defs: set[str] = set()  # functions defined inside
+        self.tested_names: set[str] = set()
+        self.tested_heads: set[str] = set()  # `H` of `H.attr` / `hasattr(H, ...)` in an `if` test
+        self.stored_heads: set[str] = set()  # `H` of `H.attr = ...` / `setattr(H, ...)`
+        self.probed: set[str] = set()  # `d` of `k in d` / `d.get(k)`
+        self.filled: set[str] = set()  # `d` of `d[k] = ...` / `d.setdefault(...)`
+        self.guard_ifs: list[ast.If] = []  # `if`s testing something shared
+        self.acquires = False
+
+    def chain(self) -> Iterator["_Function"]:
+        scope: Optional[_Function] = self
+        while scope is not None:
+            yield scope
+            scope = scope.parent
+
+    def receivers(self) -> set[str]:
+        return {f.receiver for f in self.chain() if f.receiver is not None}
+
+
+def _flat_targets(target: ast.expr) -> Iterator[ast.expr]:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _flat_targets(element)
+    elif isinstance(target, ast.Starred):
+        yield from _flat_targets(target.value)
+    else:
+        yield target
+
+
+#: fields holding no node a fact depends on (`ctx`, operators), and nodes with nothing below
+_SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment"}
+_LEAVES = (ast.Name, ast.Constant, ast.alias, ast.arg)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
+    return fields
 
 
 class _FactCollector(ast.NodeVisitor):
-    def __init__(self, module_names: set[str]) -> None:
+    """One recursive walk; `ast.NodeVisitor`'s dispatch, minus its per-node overheads."""
+
+    def __init__(self, tree: ast.Module) -> None:
         self.facts = AstFacts()
-        self.module_names = module_names
-        self.function_depth = 0
-        self.classes: list[str] = []
-        self.receivers: list[set[str]] = []  # names that denote the class inside each function
+        self.module_names, self.imported = _bound_at_module(tree)
+        self.class_names: set[str] = set()
+        self._methods: dict[type, Callable[[ast.AST], None]] = {}
+        self.functions: list[_Function] = []
+        self.function: Optional[_Function] = None
+        self.containers: list[object] = []  # enclosing ClassDef names (str) and _Function objects
         self.aliases: dict[str, str] = {}  # `from m import name as alias`: alias -> name
+        self.with_depth = 0
+        self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
+        self.entries: list[tuple[ast.Call, _Function]] = []
+
+    def visit(self, node: ast.AST) -> None:
+        method = self._methods.get(type(node))
+        if method is None:
+            method = self._methods[type(node)] = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
+        method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        visit = self.visit
+        for name in _child_fields(type(node)):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        visit(item)
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                visit(value)
+
+    # -- scopes -------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        if any(a.name.split(".")[0] == "sqlite3" for a in node.names):
+            self.facts.imports_sqlite = True
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if (node.module or "").split(".")[0] == "sqlite3" or any(a.name == "sqlite3" for a in node.names):
+            self.facts.imports_sqlite = True
         for alias in node.names:
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        names = {_last_name(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
-        if names & {"lru_cache", "cache"}:
-            self.facts.cache_decorators = True
-        receivers = set(self.classes[-1:])
-        if node.args.args and ("classmethod" in names or node.name == "__new__"):
-            receivers.add(node.args.args[0].arg)
-        self.function_depth += 1
-        self.receivers.append(receivers)
-        self.generic_visit(node)
-        self.receivers.pop()
-        self.function_depth -= 1
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self.facts.thread_subclass = True
-        self.classes.append(node.name)
+        self.class_names.add(node.name)
+        self.containers.append(node.name)
         self.generic_visit(node)
-        self.classes.pop()
+        self.containers.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        direct_class = self.containers[-1] if self.containers and isinstance(self.containers[-1], str) else None
+        function = _Function(node, self.function, direct_class)
+        if self.function is not None:
+            self.function.defs.add(node.name)
+            self.function.stored.add(node.name)
+        if function.cached:
+            self.facts.cache_decorators = True
+        self.functions.append(function)
+        outer, outer_depth = self.function, self.with_depth
+        self.function, self.with_depth = function, 0
+        self.containers.append(function)
+        self.generic_visit(node)
+        self.containers.pop()
+        self.function, self.with_depth = outer, outer_depth
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
     def visit_Global(self, node: ast.Global) -> None:
-        if self.function_depth:
+        if self.function is not None:
             self.facts.declared_globals = True
+            self.function.globals.update(node.names)
 
+    # -- statements -----------------------------------------------------------------
     def visit_If(self, node: ast.If) -> None:
-        if self.function_depth:
-            self._check_test(node.test)
+        function = self.function
+        if function is not None:
+            shared = False
+            for sub in ast.walk(node.test):
+                if isinstance(sub, ast.Name):
+                    function.tested_names.add(sub.id)
+                    shared = shared or sub.id in self.module_names or sub.id in function.globals
+                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                    function.tested_heads.add(sub.value.id)
+                    if sub.value.id in function.class_receivers:
+                        shared = self.facts.class_state_checks = True
+                elif isinstance(sub, ast.Call) and _last_name(sub.func) in ("hasattr", "getattr") and sub.args:
+                    first = sub.args[0]
+                    if isinstance(first, ast.Name):
+                        function.tested_heads.add(first.id)
+                        if first.id in function.class_receivers:
+                            shared = self.facts.class_state_checks = True
+            if shared:
+                function.guard_ifs.append(node)
         self.generic_visit(node)
 
-    def _shared(self, node: ast.expr) -> bool:
-        """A module global, or an attribute of the enclosing class (`cls.x`, `Name.x`)."""
-        if isinstance(node, ast.Name):
-            return node.id in self.module_names
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            return bool(self.receivers) and node.value.id in self.receivers[-1]
-        return False
+    def visit_With(self, node: ast.With) -> None:
+        for item in node.items:
+            self.visit(item)
+            if self.function is not None and isinstance(item.context_expr, ast.Call):
+                if _last_name(item.context_expr.func) in _LOCK_FACTORY_NAMES:
+                    self.facts.local_lock = True
+        self.with_depth += 1
+        for stmt in node.body:
+            self.visit(stmt)
+        self.with_depth -= 1
 
-    def _check_test(self, test: ast.expr) -> None:
-        for sub in ast.walk(test):
-            if isinstance(sub, ast.Compare):
-                for op, right in zip(sub.ops, sub.comparators):
-                    if isinstance(op, (ast.In, ast.NotIn)) and self._shared(right):
-                        self.facts.membership_checks = True
-            if isinstance(sub, ast.Call):
-                name = _last_name(sub.func)
-                if name == "get" and isinstance(sub.func, ast.Attribute) and self._shared(sub.func.value):
-                    self.facts.membership_checks = True
-                elif name in ("hasattr", "getattr") and sub.args and self.receivers:
-                    first = sub.args[0]
-                    if isinstance(first, ast.Name) and first.id in self.receivers[-1]:
-                        self.facts.class_state_checks = True
-            elif isinstance(sub, ast.Attribute) and self._shared(sub):
-                self.facts.class_state_checks = True
+    visit_AsyncWith = visit_With  # type: ignore[assignment]
 
+    def _store(self, target: ast.expr, value: Optional[ast.expr], plain: bool) -> None:
+        function = self.function
+        if function is None:
+            return
+        for part in _flat_targets(target):
+            if isinstance(part, ast.Name):
+                function.stored.add(part.id)
+                if plain and value is not None and part is target:
+                    function.plain.setdefault(part.id, []).append(value)
+            elif isinstance(part, ast.Attribute):
+                head = part.value
+                while isinstance(head, ast.Attribute):
+                    head = head.value
+                if isinstance(head, ast.Name):
+                    function.stored_heads.add(head.id)
+            elif isinstance(part, ast.Subscript):
+                container = _dotted(part.value)
+                if container:
+                    function.filled.add(container)
+        if plain and isinstance(value, ast.Call) and _last_name(value.func) in _LOCK_FACTORY_NAMES:
+            if isinstance(target, ast.Name):
+                self.facts.local_lock = True
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._store(target, node.value, plain=True)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._store(node.target, node.value, plain=node.value is not None)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._store(node.target, None, plain=False)
+        self.generic_visit(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self._store(node.target, None, plain=False)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        self._store(node.target, None, plain=False)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For  # type: ignore[assignment]
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        function = self.function
+        if function is not None:
+            for op, right in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    container = _dotted(right)
+                    if container:
+                        function.probed.add(container)
+                        if self._shared_container(container, function):
+                            self.facts.membership_checks = True
+        self.generic_visit(node)
+
+    # -- calls ----------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         name = _last_name(node.func)
-        if name == "open" and _may_write(node):
-            self.facts.write_opens = True
+        function = self.function
         if name is not None:
-            self.facts.called_names.add(name)
+            called = self.facts.called_names
+            called.add(name)
             if name in self.aliases:  # `c(path)` after `from sqlite3 import connect as c`
-                self.facts.called_names.add(self.aliases[name])
-            if name in _LOCK_FACTORY_NAMES and self.function_depth:
-                self.facts.lock_created_in_function = True
+                called.add(self.aliases[name])
+                name = self.aliases[name]
+            if function is not None:
+                self._call_in_function(node, name, function)
         self.generic_visit(node)
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.facts.attribute_names.add(node.attr)
-        self.generic_visit(node)
+    def _call_in_function(self, node: ast.Call, name: str, function: _Function) -> None:
+        if name in _LOCK_FACTORY_NAMES:
+            self.facts.lock_created_in_function = True
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            receiver = _dotted(func.value)
+            if name == "acquire":
+                function.acquires = True
+            elif name == "get" and receiver:
+                function.probed.add(receiver)
+                if self._shared_container(receiver, function):
+                    self.facts.membership_checks = True
+            elif name in ("setdefault", "update") and receiver:
+                function.filled.add(receiver)
+        elif name == "setattr" and node.args and isinstance(node.args[0], ast.Name):
+            function.stored_heads.add(node.args[0].id)
+        path = _written_path(node, name, self.imported)
+        if path is not None:
+            self.facts.write_opens = True
+            self.writes.append((path, function, self.with_depth > 0))
+        if name in _ENTRY_CALLS or (name.endswith("Thread") and name[:1].isupper()):
+            self.entries.append((node, function))
 
+    def _shared_container(self, dotted: str, function: _Function) -> bool:
+        head, _, rest = dotted.partition(".")
+        if not rest:
+            return head in function.globals or (head in self.module_names and head not in function.stored)
+        return head in function.class_receivers and "." not in rest
 
-def _may_write(call: ast.Call) -> bool:
-    """Could this `open(...)` / `path.open(...)` call open for writing?"""
-    modes = [kw.value for kw in call.keywords if kw.arg == "mode"] + list(call.args)
-    for value in modes:
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if set(value.value) & set("wax+"):
+    # -- judging, once everything is known ------------------------------------------
+    def finish(self) -> AstFacts:
+        facts = self.facts
+        for function in self.functions:
+            if function.globals & function.tested_names & function.stored:
+                facts.lazy_global = True
+            if function.class_receivers & function.tested_heads & function.stored_heads:
+                facts.lazy_class = True
+            if any(self._shared_container(d, function) for d in function.probed & function.filled):
+                facts.lazy_keyed = True
+            if not facts.lazy_under_lock:
+                facts.lazy_under_lock = any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body)
+        for path, function, in_with in self.writes:
+            if self._path_is_shared(path, function, set()):
+                facts.shared_write = True
+                if in_with or any(f.acquires for f in function.chain()):
+                    facts.locked_shared_write = True
+        facts.thread_entry = facts.thread_subclass or any(self._hands_over_self(call, f) for call, f in self.entries)
+        return facts
+
+    def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
+        receivers = function.receivers()
+        if not receivers:
+            return False
+        defs = set().union(*(f.defs for f in function.chain()))
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            for sub in ast.walk(arg):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in receivers:
+                    return True
+                if isinstance(sub, ast.Name) and sub.id in defs:
+                    return True
+        return False
+
+    def _path_is_shared(self, expr: ast.expr, function: _Function, resolving: set[tuple[int, str]]) -> bool:
+        """Could this path derive from `self.x`, `cls.x`, `Class.x` or a module global?"""
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Div, ast.Add)):
+            return self._path_is_shared(expr.left, function, resolving)  # the folder decides
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _PATH_METHODS:
+            return self._path_is_shared(expr.func.value, function, resolving)
+        receivers = function.receivers()
+        for sub in ast.walk(expr):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                if sub.value.id in receivers or sub.value.id in self.class_names:
+                    return True
+            elif isinstance(sub, ast.Name) and self._name_is_shared(sub.id, function, resolving):
                 return True
-        elif not isinstance(value, ast.Constant) and value is not (call.args[0] if call.args and isinstance(call.func, ast.Name) else None):
-            return True  # a mode computed at run time
+        return False
+
+    def _name_is_shared(self, name: str, function: _Function, resolving: set[tuple[int, str]]) -> bool:
+        for scope in function.chain():
+            if name in scope.globals:
+                break
+            if name in scope.params:
+                return False
+            if name in scope.stored:
+                key = (id(scope), name)
+                if key in resolving:
+                    return False
+                resolving.add(key)
+                return any(self._path_is_shared(value, scope, resolving) for value in scope.plain.get(name, ()))
+        return name in self.module_names and name not in self.imported
+
+
+#: path methods whose result lives where their receiver does (as `analysis.file_writes`)
+_PATH_METHODS = {"joinpath", "with_suffix", "with_name", "with_stem", "resolve", "absolute", "expanduser"}
+
+
+def _takes_lock(stmt: ast.AST) -> bool:
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            return True
+        if isinstance(node, ast.Call) and _last_name(node.func) == "acquire":
+            return True
     return False
+
+
+def _mode_may_write(mode: Optional[ast.expr]) -> bool:
+    if mode is None:
+        return False  # default "r"
+    if isinstance(mode, ast.Constant):
+        return isinstance(mode.value, str) and bool(set(mode.value) & set("wax+"))
+    return True  # computed at run time
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    for kw in call.keywords:
+        if kw.arg == keyword:
+            return kw.value
+    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return call.args[position]
+    return None
+
+
+def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast.expr]:
+    """The path a call may write to: `open(p, "w")`, `p.open("a")`, `p.write_text(...)`."""
+    func = call.func
+    if isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and _dotted(func) == "io.open"):
+        if name != "open":
+            return None
+        return _argument(call, 0, "file") if _mode_may_write(_argument(call, 1, "mode")) else None
+    if not isinstance(func, ast.Attribute):
+        return None
+    root = _dotted(func.value)
+    if root is not None and root.split(".")[0] in imported:
+        return None  # `os.open`, `gzip.open`, `webbrowser.open`: not a path method
+    if func.attr == "open":
+        return func.value if _mode_may_write(_argument(call, 0, "mode")) else None
+    if func.attr in ("write_text", "write_bytes"):
+        return func.value
+    return None
 
 
 def ast_facts(raw: bytes) -> Optional[AstFacts]:
@@ -160,20 +493,29 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         tree = ast.parse(raw)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    collector = _FactCollector(_module_names(tree))
     try:
+        collector = _FactCollector(tree)
         collector.visit(tree)
+        return collector.finish()
     except RecursionError:
         return None
-    return collector.facts
+
+
+def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> tuple[list[type[Rule]], bool]:
+    """(rules that could report on `raw`, whether `ast` parsed it).
+
+    A module `ast` parsed is within CPython's nesting limits, so the engine need not
+    parse it again to check that before handing it to LibCST.
+    """
+    selected = [r for r in rule_classes if not r.EVIDENCE or any(t.encode() in raw for t in r.EVIDENCE)]
+    if not any(rule.has_ast_candidate() for rule in selected):
+        return selected, False
+    facts = ast_facts(raw)
+    if facts is None:
+        return selected, False
+    return [rule for rule in selected if rule.ast_candidate(facts)], True
 
 
 def candidate_rules(raw: bytes, rule_classes: Sequence[type[Rule]]) -> list[type[Rule]]:
     """The rules that could report on `raw` (rules without evidence always run)."""
-    selected = [r for r in rule_classes if not r.EVIDENCE or any(t.encode() in raw for t in r.EVIDENCE)]
-    if not any(rule.has_ast_candidate() for rule in selected):
-        return selected
-    facts = ast_facts(raw)
-    if facts is None:
-        return selected
-    return [rule for rule in selected if rule.ast_candidate(facts)]
+    return screen(raw, rule_classes)[0]

@@ -105,9 +105,6 @@ class Report:
     fix: Optional[Fix]
     no_fix_reason: Optional[str] = None
     window: Optional["WindowNodes"] = None
-    #: the top-level statement being visited when reported (None: unknown); its
-    #: positions are the only ones the engine computes (see `positions.py`)
-    top_level: Optional[cst.CSTNode] = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +156,6 @@ class Rule:
                 fix=fix,
                 no_fix_reason=no_fix_reason,
                 window=window,
-                top_level=self.context.top_level_statement() if self.context is not None else None,
             )
         )
 

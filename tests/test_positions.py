@@ -41,14 +41,16 @@ def test_every_range_equals_position_provider(source):
     assert record_positions(module) == _expected(module)
 
 
-def test_only_the_reports_statements_are_recorded_and_they_are_exact():
+def test_only_the_roots_and_their_descendants_are_recorded_and_they_are_exact():
     module = cst.parse_module(TRICKY)
     expected = _expected(module)
     klass = module.body[1]
-    ranges = record_positions(module, [klass])
-    assert ranges and all(ranges[node] == expected[node] for node in ranges)
     method = klass.body.body[1]
-    assert method in ranges and module.body[0] not in ranges and module.body[2] not in ranges
+    elif_clause = module.body[2].orelse
+    ranges = record_positions(module, [method, elif_clause])
+    assert ranges and all(ranges[node] == expected[node] for node in ranges)
+    assert method in ranges and method.body in ranges and elif_clause.test in ranges
+    assert klass not in ranges and module.body[0] not in ranges and klass.body.body[0] not in ranges
 
 
 def test_a_node_outside_the_roots_is_still_found():

@@ -96,6 +96,13 @@ class LintContext:
             self.memo[key] = function_globals(function)
         return self.memo[key]  # type: ignore[return-value]
 
+    def locals_of(self, function: cst.FunctionDef) -> set[str]:
+        """`function_locals`, memoised."""
+        key = ("locals", id(function))
+        if key not in self.memo:
+            self.memo[key] = function_locals(function)
+        return self.memo[key]  # type: ignore[return-value]
+
     def lock_constructor(self, factory: str = "Lock") -> tuple[str, bool]:
         """How to spell `threading.<factory>()` here, and whether an import is needed."""
         local = self.imports.local_name_for(f"threading.{factory}")
@@ -111,6 +118,48 @@ def function_globals(function: cst.FunctionDef) -> set[str]:
         if isinstance(node, cst.Global):
             names.update(item.name.value for item in node.names)
     return names
+
+
+def function_locals(function: cst.FunctionDef) -> set[str]:
+    """Names local to a function: its parameters and what its own body binds, minus `global`s.
+
+    A module name assigned in a function without `global` is a different, local
+    variable (`doc = getdoc(x)` in a module that also defines `doc`): never shared state.
+    """
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            names.add(node.name.value)
+            continue
+        if isinstance(node, cst.Lambda):
+            continue
+        targets: list[cst.CSTNode] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, cst.AsName):
+            targets = [node.name]
+        elif isinstance(node, cst.ImportAlias) and node.asname is None:
+            names.add((node.evaluated_name).split(".")[0])
+        for target in targets:
+            flat = [target]
+            while flat:
+                part = flat.pop()
+                if isinstance(part, cst.Name):
+                    names.add(part.value)
+                elif isinstance(part, (cst.Tuple, cst.List)):
+                    flat.extend(element.value for element in part.elements)
+                elif isinstance(part, cst.StarredElement):
+                    flat.append(part.value)
+        stack.extend(children(node))
+    return names - function_globals(function)
 
 
 def _walk_own_statements(block: cst.BaseSuite):

@@ -163,10 +163,20 @@ class Region:
         return list(self.block.body[self.start : self.end + 1])
 
 
-@dataclass
 class _CallSite:
-    held: tuple[str, ...]
-    caller: Optional[FunctionInfo]
+    """A call `self.m(...)` / `m(...)`; the locks held there are worked out only if asked."""
+
+    def __init__(self, analysis: "FileAnalysis", stack: tuple[cst.CSTNode, ...], caller: Optional[FunctionInfo]) -> None:
+        self._analysis = analysis
+        self._stack = stack
+        self.caller = caller
+        self._held: Optional[tuple[str, ...]] = None
+
+    @property
+    def held(self) -> tuple[str, ...]:
+        if self._held is None:
+            self._held = self._analysis.held_at(self._stack, self.caller)[0]
+        return self._held
 
 
 class FileAnalysis:
@@ -190,6 +200,23 @@ class FileAnalysis:
             if isinstance(stmt, cst.ClassDef):
                 self.classes[stmt.name.value] = stmt
         _Collector(self).collect(context.module)
+
+    def held_at(
+        self, stack: tuple[cst.CSTNode, ...], function: Optional[FunctionInfo]
+    ) -> tuple[tuple[str, ...], dict[str, cst.BaseExpression]]:
+        """Lock keys held at `stack[-1]` (incl. the helper's `locked(path)`), and the expression of each."""
+        held = list(self.locks.locks_held(stack))
+        exprs: dict[str, cst.BaseExpression] = {}
+        for index, ancestor in enumerate(stack[:-1]):
+            if isinstance(ancestor, cst.With) and stack[index + 1] is ancestor.body:
+                for item in ancestor.items:
+                    if self.locks.is_lock(item.item):
+                        exprs.setdefault(self.locks.lock_key(item.item), item.item)
+                    locked_key = self.locked_call_key(item.item, function) if function is not None else None
+                    if locked_key is not None:
+                        held.append(locked_key)
+                        exprs[locked_key] = item.item
+        return tuple(dict.fromkeys(held)), exprs
 
     @classmethod
     def of(cls, context: LintContext) -> "FileAnalysis":
@@ -594,17 +621,19 @@ class _Collector(cst.CSTVisitor):
         self.analysis = analysis
         self.stack: list[cst.CSTNode] = []
         self.function_stack: list[FunctionInfo] = []
-        self.pending: list[tuple[cst.Call, tuple, Optional[FunctionInfo], tuple, dict, bool]] = []
+        self.pending: list[tuple[cst.Call, tuple, Optional[FunctionInfo]]] = []
 
     def collect(self, module: cst.Module) -> None:
         walk(module, self.on_visit, self.on_leave)
         analysis = self.analysis
         # paths are resolved after the pass, when every function's bindings are known
-        for call, stack, function, held, exprs, main in self.pending:
+        for call, stack, function in self.pending:
             found = analysis.classify_call(call)
             if found is None:
                 continue
             verb, mode, path_expr = found
+            held, exprs = analysis.held_at(stack, function)
+            main = any(isinstance(a, cst.If) and _is_main_guard(a.test) for a in stack[:-1])
             op = FileOp(
                 call=call,
                 verb=verb,
@@ -633,6 +662,11 @@ class _Collector(cst.CSTVisitor):
             self.function_stack.pop()
         self.stack.pop()
 
+    @property
+    def receivers(self) -> set[str]:
+        """Names that are `self`/`cls` of some enclosing method (a cheap test before `_receiver_kind`)."""
+        return {info.receiver for info in self.function_stack if info.receiver is not None}
+
     def _enter_function(self, node: cst.FunctionDef) -> None:
         parent = self.function_stack[-1] if self.function_stack else None
         class_node = None
@@ -655,35 +689,23 @@ class _Collector(cst.CSTVisitor):
         self.function_stack.append(info)
 
     def _call(self, node: cst.Call) -> None:
+        """Remember the call; locks held and paths are worked out after the pass, for file operations only."""
         stack = tuple(self.stack)
         function = self.function_stack[-1] if self.function_stack else None
         analysis = self.analysis
-        held = list(analysis.locks.locks_held(stack))
-        exprs: dict[str, cst.BaseExpression] = {}
-        for index, ancestor in enumerate(stack[:-1]):
-            if isinstance(ancestor, cst.With) and stack[index + 1] is ancestor.body:
-                for item in ancestor.items:
-                    if analysis.locks.is_lock(item.item):
-                        exprs.setdefault(analysis.locks.lock_key(item.item), item.item)
-                    locked_key = analysis.locked_call_key(item.item, function) if function is not None else None
-                    if locked_key is not None:
-                        held.append(locked_key)
-                        exprs[locked_key] = item.item
-        held_keys = tuple(dict.fromkeys(held))
-        main = any(isinstance(a, cst.If) and _is_main_guard(a.test) for a in stack[:-1])
-        self.pending.append((node, stack, function, held_keys, exprs, main))
+        self.pending.append((node, stack, function))
         # call graph: `self.m(...)` in a method, `m(...)` anywhere
         func = node.func
         target: Optional[tuple[int, str]] = None
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and function is not None:
-            if analysis._receiver_kind(func.value.value, function) is not None:
+            if func.value.value in self.receivers and analysis._receiver_kind(func.value.value, function) is not None:
                 outer = _outer_method(function)
                 if outer.class_node is not None:
                     target = (id(outer.class_node), func.attr.value)
         elif isinstance(func, cst.Name):
             target = (0, func.value)
         if target is not None:
-            analysis.calls.setdefault(target, []).append(_CallSite(held_keys, function))
+            analysis.calls.setdefault(target, []).append(_CallSite(analysis, stack, function))
 
 
 # -- small helpers ---------------------------------------------------------------

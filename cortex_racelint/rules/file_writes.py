@@ -441,7 +441,7 @@ class UnlockedSharedFileWrite(Rule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.write_opens or bool(facts.called_names & {"write_text", "write_bytes"})
+        return facts.shared_write
     NAME = "unlocked-shared-file-write"
     MESSAGE = (
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
@@ -727,8 +727,8 @@ class UnlockedSharedFileRead(Rule):
     CODE = "CRL302"
 
     @classmethod
-    def ast_candidate(cls, facts) -> bool:  # a read races only with a write of the same module
-        return facts.write_opens or bool(facts.called_names & {"write_text", "write_bytes"})
+    def ast_candidate(cls, facts) -> bool:  # a read races only with a locked write of the same module
+        return facts.locked_shared_write
     NAME = "read-skips-writer-lock"
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
     EVIDENCE = ("open(", "read_text", "read_bytes")

@@ -881,7 +881,7 @@ class _SharedStateRule(Rule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.thread_subclass or bool(facts.called_names & cls._ENTRY_CALLS)
+        return facts.thread_entry
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):

@@ -460,7 +460,7 @@ class PerCallConnection(Rule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return "connect" in facts.called_names
+        return facts.imports_sqlite and "connect" in facts.called_names
     NAME = "per-call-sqlite-connection"
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("connect",)
@@ -1043,7 +1043,7 @@ class SharedConnectionWithoutLock(Rule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return "connect" in facts.called_names
+        return facts.imports_sqlite and "connect" in facts.called_names
     NAME = "shared-sqlite-connection-without-lock"
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("check_same_thread",)
