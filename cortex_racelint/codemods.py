@@ -45,18 +45,24 @@ def _as_block(suite: cst.BaseSuite, body: Sequence[cst.BaseStatement], header: c
     return cst.IndentedBlock(body=list(body), header=header)
 
 
-def double_checked(check: cst.If, lock: cst.BaseExpression) -> cst.If:
-    """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept)."""
+def double_checked(check: cst.If, lock: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()) -> cst.If:
+    """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept).
+
+    `reread` goes under the lock before the re-check: when the test is on a local copy
+    (`v = cache.get(k)` / `if v is None:`), re-testing the stale copy would check nothing.
+    """
     statements, header = block_statements(check.body)
     inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=statements))
-    return check.with_changes(body=_as_block(check.body, [with_lock(lock, [inner])], header))
+    return check.with_changes(body=_as_block(check.body, [with_lock(lock, [*reread, inner])], header))
 
 
-def recheck_inside(with_node: cst.With, test: cst.BaseExpression) -> cst.With:
-    """Broken double-checked locking: add the re-check under the lock."""
+def recheck_inside(
+    with_node: cst.With, test: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()
+) -> cst.With:
+    """Broken double-checked locking: add the re-check (after `reread`, see `double_checked`) under the lock."""
     statements, header = block_statements(with_node.body)
     inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=statements))
-    return with_node.with_changes(body=_as_block(with_node.body, [inner], header))
+    return with_node.with_changes(body=_as_block(with_node.body, [*reread, inner], header))
 
 
 def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> tuple[cst.Name, list[ModuleEdit]]:

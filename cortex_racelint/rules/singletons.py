@@ -15,7 +15,7 @@ import libcst as cst
 from ..analysis.context import LintContext, function_globals
 from ..analysis.lazyinit import LazyCheck, find_creation, first_call, parse_lazy_check, walk_statements
 from ..analysis.names import dotted_name
-from ..codemods import class_lock, double_checked, lock_name_for, module_lock, recheck_inside, with_lock
+from ..codemods import block_statements, class_lock, double_checked, lock_name_for, module_lock, recheck_inside, with_lock
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import Fix, Invalid, Rule, Valid, WindowNodes
 
@@ -27,6 +27,8 @@ class LazyInitSite:
     creation: cst.CSTNode
     early_return: bool = False
     lock_with: Optional[cst.With] = None  # for broken-dcl: the `with lock:` lacking a re-check
+    #: `v = cache.get(k)` when the `if` tests that local copy: repeated under the lock before the re-check
+    reread: Optional[cst.SimpleStatementLine] = None
 
 
 def _class_receiver(context: LintContext, state: str) -> Optional[str]:
@@ -65,13 +67,80 @@ def _lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Op
     return None
 
 
-def _has_recheck(with_node: cst.With, check: LazyCheck) -> bool:
+def _has_recheck(with_node: cst.With, check: LazyCheck, reread: Optional[cst.SimpleStatementLine] = None) -> bool:
+    if reread is not None:
+        return _has_local_recheck(with_node, reread)
     for inner in walk_statements([with_node.body]):
         if isinstance(inner, (cst.If, cst.While)):
             again = parse_lazy_check(inner.test)
             if again is not None and again.state == check.state:
                 return True
     return False
+
+
+def _cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
+    """`(local, cache)` for a line `local = cache.get(key)` (or `.get(key, None)`)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return None
+    assign = stmt.body[0]
+    call = assign.value
+    if not (
+        len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "get"
+        and all(a.keyword is None and not a.star for a in call.args)
+        and (len(call.args) == 1 or (len(call.args) == 2 and _is_none_literal(call.args[1].value)))
+    ):
+        return None
+    cache = dotted_name(call.func.value)
+    return (assign.targets[0].target.value, cache) if cache else None
+
+
+def _is_none_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _has_local_recheck(with_node: cst.With, reread: cst.SimpleStatementLine) -> bool:
+    """Under the lock, the copy is read again from the cache and then tested."""
+    local, cache = _cache_read(reread) or ("", "")
+    seen_read = False
+    for inner in walk_statements([with_node.body]):
+        read = _cache_read(inner)
+        if read == (local, cache):
+            seen_read = True
+        elif seen_read and isinstance(inner, (cst.If, cst.While)):
+            again = parse_lazy_check(inner.test)
+            if again is not None and again.state == local:
+                return True
+    return False
+
+
+def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> Optional[tuple[LazyCheck, cst.SimpleStatementLine]]:
+    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy.
+
+    The copy must be the latest binding of `v` in the same block, and nothing between
+    the read and the `if` may mention `v` or any name the read uses (the re-read under
+    the lock must ask the same question).
+    """
+    if check.keyed or not check.missing or "." in check.state:
+        return None
+    block = context.ancestors[-2] if len(context.ancestors) >= 2 else None
+    if not isinstance(block, cst.IndentedBlock):
+        return None
+    index = next(i for i, stmt in enumerate(block.body) if stmt is node)
+    between: list[cst.CSTNode] = []
+    for stmt in reversed(block.body[:index]):
+        read = _cache_read(stmt)
+        if read is not None and read[0] == check.state:
+            used = {n.value for n in walk_statements([stmt.body[0].value]) if isinstance(n, cst.Name)}
+            used.add(check.state)
+            if any(isinstance(n, cst.Name) and n.value in used for n in walk_statements(between)):
+                return None
+            return LazyCheck(read[1], True, keyed=True), stmt  # type: ignore[return-value]
+        between.append(stmt)
+    return None
 
 
 def _returns_state(stmt: cst.CSTNode, state: str) -> bool:
@@ -97,6 +166,7 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     if check is None or context.function is None:
         return None
     # cheap questions first: most `if`s test locals, parameters or `self` attributes
+    reread = None
     if check.keyed:
         shared = _is_module_global(context, check.state) or _class_receiver(context, check.state)
         kind = "keyed"
@@ -104,6 +174,12 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
         shared, kind = True, "global"
     else:
         shared, kind = bool(_class_receiver(context, check.state)), "class"
+    if not shared:
+        local = _local_cache_check(context, node, check)
+        if local is not None:
+            check, reread = local
+            shared = _is_module_global(context, check.state) or bool(_class_receiver(context, check.state))
+            kind = "keyed"
     if not shared or context.in_main_guard():
         return None
     early_return = False
@@ -111,7 +187,7 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
         creation = find_creation(list(node.body.body), check)
     else:
         parent = context.ancestors[-2] if len(context.ancestors) >= 2 else None
-        body = node.body.body
+        body = block_statements(node.body)[0]  # `if _x is not None: return _x` on one line too
         if not (len(body) == 1 and _returns_state(body[0], check.state) and isinstance(parent, cst.IndentedBlock)):
             return None
         index = next(i for i, stmt in enumerate(parent.body) if stmt is node)
@@ -125,12 +201,35 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     if not early_return:
         lock_with = _lock_in_body(context, node, creation)
         if lock_with is not None:
-            if _has_recheck(lock_with, check) or context.locks.is_lock_factory_call(lock_with.items[0].item):
+            if _has_recheck(lock_with, check, reread) or context.locks.is_lock_factory_call(lock_with.items[0].item):
                 return None  # correct double-checked locking, or CRL104's per-call lock
-            return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with)
+            return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with, reread=reread)
     if context.held_locks():
         return None
-    return LazyInitSite(kind, check, creation, early_return=early_return)
+    return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
+
+
+def _reread_before_recheck(site: LazyInitSite) -> Optional[cst.With]:
+    """`with lock: if v is None: ...` re-tests a stale copy: read it again first (no second `if`)."""
+    with_node = site.lock_with
+    if site.reread is None or with_node is None or not isinstance(with_node.body, cst.IndentedBlock):
+        return None
+    local = _cache_read(site.reread)
+    first = with_node.body.body[0] if with_node.body.body else None
+    again = parse_lazy_check(first.test) if isinstance(first, cst.If) else None
+    if local is None or first is None or again is None or again.state != local[0]:
+        return None
+    reread = _reread(site)
+    reread[0] = reread[0].with_changes(leading_lines=first.leading_lines)
+    body = [*reread, first.with_changes(leading_lines=()), *with_node.body.body[1:]]
+    return with_node.with_changes(body=with_node.body.with_changes(body=body))
+
+
+def _reread(site: LazyInitSite) -> list[cst.BaseStatement]:
+    """The local copy's read, to repeat under the lock (without its comment, which stays where it was)."""
+    if site.reread is None:
+        return []
+    return [cst.SimpleStatementLine(body=[site.reread.body[0].deep_clone()])]
 
 
 def _window(node: cst.If, site: LazyInitSite) -> WindowNodes:
@@ -156,7 +255,7 @@ def _lazy_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: cst.
     state = site.check.state
     message = f"Guard the lazy initialisation of `{state}` with double-checked locking"
     if not site.early_return:
-        return Fix(message, {node: double_checked(node, lock)}, edits)
+        return Fix(message, {node: double_checked(node, lock, _reread(site))}, edits)
     block = context.ancestors[-2]
     assert isinstance(block, cst.IndentedBlock)
     index = next(i for i, stmt in enumerate(block.body) if stmt is node)
@@ -508,7 +607,7 @@ class BrokenDoubleCheckedLocking(_LazyInitRule):
         site = lazy_init_site(self.context, node)
         if site is None or site.kind != self.KIND or site.lock_with is None:
             return
-        fixed = recheck_inside(site.lock_with, node.test)
+        fixed = _reread_before_recheck(site) or recheck_inside(site.lock_with, node.test, _reread(site))
         self.report(
             node,
             self.MESSAGE.format(state=site.check.state),
