@@ -88,8 +88,8 @@ LOCAL_COPY = {
 def test_keyed_cache_read_into_a_local_first_is_reported_and_fixed(name: str) -> None:
     """CRL105 through a local copy; the fix re-reads the cache under the lock, once (the comment stays put).
 
-    Without the prefilter: at the time of writing its ast stage keeps this only in its
-    rewrite (`lazy_keyed` counts `.get` anywhere in the function, not just in `if` tests).
+    The rule alone, without the prefilter (`fixtures/singletons/keyed_get_local.py` goes
+    through it): exact output for the one-line suite and for a class-held cache.
     """
     source, expected = LOCAL_COPY[name]
     assert [f.code for f in lint_source(source, "m.py", UNSAFE, use_prefilter=False).findings] == ["CRL105"]
