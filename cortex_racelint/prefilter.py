@@ -54,7 +54,7 @@ class AstFacts:
     shared_write: bool = False  # a write-mode open / `write_text` of a path derived from shared state
     locked_shared_write: bool = False  # such a write inside a `with` body or a function calling `acquire()`
     thread_entry: bool = False  # a `Thread` subclass, or a method handing `self.m` to a thread/executor
-    imports_sqlite: bool = False
+    imports_sqlite: bool = False  # `sqlite3` imported, or `sqlite3.<name>(...)` called
 
 
 def _last_name(node: ast.expr) -> Optional[str]:
@@ -127,6 +127,7 @@ class _Function:
         self.probed: set[str] = set()  # `d` of `k in d` / `d.get(k)`
         self.filled: set[str] = set()  # `d` of `d[k] = ...` / `d.setdefault(...)`
         self.guard_ifs: list[ast.If] = []  # `if`s testing something shared
+        self.checks: list[tuple[str, bool, ast.If]] = []  # (state, tests for absence, the `if`)
         self.acquires = False
 
     def chain(self) -> Iterator["_Function"]:
@@ -259,6 +260,9 @@ class _FactCollector(ast.NodeVisitor):
                             shared = self.facts.class_state_checks = True
             if shared:
                 function.guard_ifs.append(node)
+            check = _lazy_check(node.test)
+            if check is not None:
+                function.checks.append((check[0], check[1], node))
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
@@ -352,6 +356,8 @@ class _FactCollector(ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute):
             receiver = _dotted(func.value)
+            if receiver is not None and receiver.split(".")[0] == "sqlite3":
+                self.facts.imports_sqlite = True  # `sqlite3.connect` even without the import
             if name == "acquire":
                 function.acquires = True
             elif name == "get" and receiver:
@@ -379,10 +385,14 @@ class _FactCollector(ast.NodeVisitor):
     def finish(self) -> AstFacts:
         facts = self.facts
         for function in self.functions:
-            if function.globals & function.tested_names & function.stored:
-                facts.lazy_global = True
-            if function.class_receivers & function.tested_heads & function.stored_heads:
-                facts.lazy_class = True
+            for state, missing, node in function.checks:
+                head, _, attribute = state.partition(".")
+                if not attribute and head in function.globals:
+                    if _creates(node, state, missing, function):
+                        facts.lazy_global = True
+                elif attribute and "." not in attribute and head in function.class_receivers:
+                    if _creates(node, state, missing, function):
+                        facts.lazy_class = True
             if any(self._shared_container(d, function) for d in function.probed & function.filled):
                 facts.lazy_keyed = True
             if not facts.lazy_under_lock:
@@ -440,6 +450,49 @@ class _FactCollector(ast.NodeVisitor):
 
 #: path methods whose result lives where their receiver does (as `analysis.file_writes`)
 _PATH_METHODS = {"joinpath", "with_suffix", "with_name", "with_stem", "resolve", "absolute", "expanduser"}
+
+
+def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
+    """(state, tests for absence) of a non-keyed lazy-init test, as `analysis.lazyinit` reads it."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _lazy_check(test.operand)
+        return (inner[0], not inner[1]) if inner is not None else None
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        state = _dotted(test)
+        return (state, False) if state else None
+    if isinstance(test, ast.Call) and _last_name(test.func) in ("hasattr", "getattr") and len(test.args) >= 2:
+        receiver, attribute = _dotted(test.args[0]), test.args[1]
+        if receiver and isinstance(attribute, ast.Constant) and isinstance(attribute.value, str):
+            return f"{receiver}.{attribute.value}", False  # `getattr(R, "x", None) is None` flips below
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq, ast.IsNot, ast.NotEq)):
+        left, right = test.left, test.comparators[0]
+        none = [side for side in (left, right) if isinstance(side, ast.Constant) and side.value is None]
+        if not none:
+            return None
+        subject = right if none[0] is left else left
+        inner = _lazy_check(subject)
+        if inner is None or isinstance(subject, (ast.UnaryOp, ast.Compare)):
+            return None
+        return inner[0], isinstance(test.ops[0], (ast.Is, ast.Eq))
+    return None
+
+
+def _creates(node: ast.If, state: str, missing: bool, function: _Function) -> bool:
+    """Could this check's state be created: in the `if` body (absence test), or in the function (early return)?"""
+    head, _, attribute = state.partition(".")
+    if not missing:
+        return head in (function.stored_heads if attribute else function.stored)
+    for stmt in node.body:
+        for sub in ast.walk(stmt):
+            if attribute:
+                if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store) and _dotted(sub) == state:
+                    return True
+                if isinstance(sub, ast.Call) and _last_name(sub.func) == "setattr":
+                    return True
+            elif isinstance(sub, ast.Name) and sub.id == head and isinstance(sub.ctx, ast.Store):
+                return True
+    return False
 
 
 def _takes_lock(stmt: ast.AST) -> bool:
