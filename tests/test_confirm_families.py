@@ -62,7 +62,7 @@ CASES = [
     pytest.param("tally.py", "CRL402", 16, "updates of `count` lost", id="CRL402-lost-update"),
     pytest.param("ticker.py", "CRL401", 20, "`Ticker.relabel()` wrote `_label`", id="CRL401-thread-reads"),
     pytest.param("ticker.py", "CRL401", 24, "`Ticker._loop()` read `_label`", id="CRL401-owner-writes"),
-    pytest.param("store.py", "CRL301", 12, "writers were inside `store.json` at once", id="CRL301-torn-write"),
+    pytest.param("store.py", "CRL301", 12, "writers were inside the write of `store.json` at once", id="CRL301-torn-write"),
     pytest.param("notes.py", "CRL201", 12, "'database is locked'", id="CRL201-locked"),
 ]
 

@@ -2,7 +2,8 @@
 
 For each file about to be rewritten, the findings of the original are confirmed with
 their reproducers; each confirmed one is rerun against the fixed text N times, and must
-show one thread in the window with the barrier timing out, every run. A file with a
+show the race gone with the window proven serialised (one thread inside and the hold
+timing out, or the fixed code waiting out the lock holder), every run. A file with a
 failed certificate is not written, and the reason is reported (exit 2).
 """
 

@@ -5,7 +5,8 @@
   That is the test-only yield point a window without a call needs: the accesses of
   the original code, in their order, with a pause in between.
 * `FileWrites`: `open()`/`io.open()` (and so `Path.write_text`) return, for a writer
-  inside the window, a file whose first `write()` writes half, flushes, and waits.
+  inside the window, a file whose first `write()` writes half, flushes, and waits
+  (an appender waits before writing).
 * `Sqlite`: `sqlite3.connect()` with its `timeout` (default 5 s) scaled down, recording
   each statement a driven thread executes, so contention longer than that wait is
   reproduced in fractions of a second. A `PRAGMA busy_timeout` the code sets itself is
@@ -87,18 +88,23 @@ _WRITING = re.compile(r"[wax+]")
 
 
 class HeldFile:
-    """A file proxy whose first `write()` writes half, flushes, and calls `hold`."""
+    """A file proxy whose first `write()` writes half, flushes, and calls `hold`.
 
-    def __init__(self, file: Any, hold: Callable[[], None]) -> None:
+    An appender is held before it writes anything: the check that usually precedes an
+    append (`if MARKER not in content`) must see the file as the other writers do.
+    """
+
+    def __init__(self, file: Any, hold: Callable[[], None], split: bool = True) -> None:
         self._file = file
         self._hold = hold
         self._held = False
+        self._split = split
 
     def write(self, data: Any) -> Any:
         if self._held:
             return self._file.write(data)
         self._held = True
-        half = len(data) // 2
+        half = len(data) // 2 if self._split else 0
         written = self._file.write(data[:half])
         self._file.flush()
         self._hold()
@@ -143,7 +149,7 @@ class FileWrites:
             if not _WRITING.search(mode) or not self.in_window():
                 return handle
             path = _fd_path(file) if isinstance(file, int) else os.path.realpath(os.fspath(file))
-            return HeldFile(handle, lambda: self.hold(path))
+            return HeldFile(handle, lambda: self.hold(path), split="a" not in mode)
 
         builtins.open = hooked_open
         io.open = hooked_open

@@ -15,7 +15,8 @@ thread inside it, the hold timing out). Family by family:
   the value A saw was replaced under it. With a common lock B cannot get there, and
   A's wait times out.
 * file-write (CRL301): every writer's first `write()` writes half of its data, flushes
-  and waits. Two writers inside the same file at once means interleaved output and a
+  and waits (an appender waits before writing, so its content check sees what the
+  others saw). Two writers inside the same file at once means interleaved output and a
   reader seeing a half-written file; a lock lets only one in (the hold times out), an
   atomic replace gives each writer its own file.
 * sqlite (CRL201): another connection holds the database's write lock while the
@@ -295,7 +296,7 @@ def run_file_write(spec: dict, threads: int, timeout: float) -> Report:
     reached = run.hold.arrivals > 0
     serialised = reached and worst == 1 and (run.hold.timeouts > 0 or len(run.most) > 1)
     if worst > 1:
-        detail = f"{worst} writers were inside `{name}` at once, each having written half its data"
+        detail = f"{worst} writers were inside the write of `{name}` at once"
     else:
         how = "the hold timed out" if run.hold.timeouts else "each writer had its own file"
         detail = f"one writer at a time inside each file ({how})"

@@ -4,7 +4,8 @@ A singleton-style race has a check and an act (`_x = X()`); the act statement is
 thread must be held for the race to show. The reproducer runs on a temporary copy of the
 user's package in which one test-only statement, `__racelint_hold__()`, is inserted
 right before the act: every racing thread that passed the check waits there on a
-barrier. Nothing in the user's tree is ever modified.
+barrier. Nothing in the user's tree is ever modified. The other families are held by
+runtime hooks instead (`families.py`, `scenarios.py`).
 """
 
 from __future__ import annotations
