@@ -101,6 +101,7 @@ def run_files(
 
 #: signals that end a run: the parent stops its workers first, then goes the way the signal says
 _STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_INTERRUPTS = (signal.SIGINT, *_STOPPING)
 
 
 class _Stopped(BaseException):
@@ -111,35 +112,62 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
+@dataclass
+class _Interrupt:
+    """The signal that asked the run to stop, also when the exception its handler raised was swallowed.
+
+    A handler that fires inside a callback whose exceptions are only printed (an at-fork
+    hook, a finaliser) loses its exception: the run would go on and write every fix.
+    """
+
+    signum: Optional[int] = None
+
+    def check(self) -> None:
+        if self.signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.signum is not None:
+            raise _Stopped(self.signum)
+
+
 def _worker_signals() -> None:
-    """In each worker: die on SIGTERM/SIGHUP, ignore SIGINT.
+    """In each worker: die on SIGTERM/SIGHUP, ignore SIGINT, and receive them again.
 
     A forked worker inherits the parent's handlers, and a handler that raises inside a
     worker is caught by the pool and sent back as a result: the worker would live on.
-    Ctrl-C reaches the whole process group; the parent answers it for everyone.
+    Ctrl-C reaches the whole process group; the parent answers it for everyone. The
+    workers are forked while the parent holds these signals, and inherit that mask.
     """
     for signum in _STOPPING:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is not None:
+        mask(signal.SIG_UNBLOCK, _INTERRUPTS)
 
 
 @contextlib.contextmanager
-def _stoppable() -> Iterator[None]:
-    """While workers run, SIGTERM/SIGHUP raise `_Stopped` in the parent instead of killing it outright.
+def _stoppable() -> Iterator[_Interrupt]:
+    """While workers run, SIGINT/SIGTERM/SIGHUP raise in the parent instead of killing it outright.
 
     Killed outright, the parent left its pool workers running (holding its stdout open).
-    Handlers can only be set from the main thread; elsewhere nothing changes.
+    Handlers can only be set from the main thread; elsewhere nothing changes. A signal
+    that is ignored (`nohup`, a background job's SIGINT) stays ignored.
     """
+    interrupt = _Interrupt()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield interrupt
         return
 
     def stop(signum: int, frame: object) -> None:
-        raise _Stopped(signum)
+        interrupt.signum = signum
+        interrupt.check()
 
-    previous = {signum: signal.signal(signum, stop) for signum in _STOPPING}
+    previous = {}
+    for signum in _INTERRUPTS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, stop)
     try:
-        yield
+        yield interrupt
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -147,12 +175,12 @@ def _stoppable() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP (delivered on exit) so a second Ctrl-C cannot cut the cleanup short."""
+    """Hold SIGINT/SIGTERM/SIGHUP (delivered on exit): while workers are forked, and during cleanup."""
     mask = getattr(signal, "pthread_sigmask", None)
     if mask is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = mask(signal.SIG_BLOCK, (signal.SIGINT, *_STOPPING))
+    previous = mask(signal.SIG_BLOCK, _INTERRUPTS)
     try:
         yield
     finally:
@@ -181,8 +209,8 @@ def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optiona
         return _process_batch(paths, config, fix)
     batches = _batches(paths, jobs)
     try:
-        with _stoppable():
-            return _run_pool(batches, config, fix, jobs)
+        with _stoppable() as interrupt:
+            return _run_pool(batches, config, fix, jobs, interrupt)
     except _Stopped as stopped:
         # the workers are gone; now end the way the signal's default action would have
         signal.signal(stopped.signum, signal.SIG_DFL)
@@ -190,7 +218,9 @@ def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optiona
         raise SystemExit(128 + stopped.signum) from None
 
 
-def _run_pool(batches: list[list[str]], config: Config, fix: bool, jobs: int) -> list[FileResult]:
+def _run_pool(
+    batches: list[list[str]], config: Config, fix: bool, jobs: int, interrupt: _Interrupt
+) -> list[FileResult]:
     """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -200,8 +230,18 @@ def _run_pool(batches: list[list[str]], config: Config, fix: bool, jobs: int) ->
     else:  # free-threaded build: threads run the visitors truly in parallel
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        chunks = executor.map(_process_batch, batches, [config] * len(batches), [fix] * len(batches))
-        results = [result for chunk in chunks for result in chunk]
+        with _signals_held():  # the workers are forked here, and an at-fork hook swallows what a handler raises
+            futures = [executor.submit(_process_batch, batch, config, fix) for batch in batches]
+        results: list[FileResult] = []
+        for future in futures:
+            while True:
+                interrupt.check()
+                try:
+                    results.extend(future.result(timeout=0.2))
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+        interrupt.check()
     except BaseException:
         _abandon(executor)
         raise
