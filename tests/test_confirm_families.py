@@ -129,12 +129,13 @@ def test_emitted_reproducer_of_a_lost_update_fails_then_passes_fixed(shop, tmp_p
     shutil.copytree(shop, package)
     out = tmp_path / "emitted"
     proc = subprocess.run(
-        [sys.executable, "-m", "cortex_racelint", "confirm", str(package / "tally.py"), "--runs", "1", "--emit-tests", str(out)],
+        [sys.executable, "-m", "cortex_racelint", "confirm", str(package / "tally.py"), str(package / "limits.py"), "--runs", "1",
+         "--emit-tests", str(out)],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 1 and "CRL402 confirmed" in proc.stdout, proc.stdout + proc.stderr
-    (test_file,) = out.iterdir()
+    (test_file,) = out.iterdir()  # nothing for findings that are not runnable
     pytest_cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)]
     racy = subprocess.run(pytest_cmd, capture_output=True, text=True)
     assert racy.returncode == 1 and "lost" in racy.stdout, racy.stdout

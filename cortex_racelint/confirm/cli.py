@@ -53,7 +53,7 @@ def main(argv: Sequence[str]) -> int:
     if args.emit_tests is not None:
         args.emit_tests.mkdir(parents=True, exist_ok=True)
         for index, confirmation in enumerate(confirmations):
-            if confirmation.spec is not None:
+            if confirmation.spec is not None and confirmation.status is not Status.NOT_RUNNABLE:
                 emitted[index] = emit_test(confirmation, args.emit_tests)
     if args.format == "json":
         print(json.dumps([_as_json(c, emitted.get(i)) for i, c in enumerate(confirmations)], indent=2))
