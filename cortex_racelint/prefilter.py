@@ -248,6 +248,7 @@ class _FactCollector(ast.NodeVisitor):
                 if isinstance(sub, ast.Name):
                     function.tested_names.add(sub.id)
                     shared = shared or sub.id in self.module_names or sub.id in function.globals
+                    shared = shared or any(self._copies_shared(v, function) for v in function.plain.get(sub.id, ()))
                 elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
                     function.tested_heads.add(sub.value.id)
                     if sub.value.id in function.class_receivers:
@@ -374,6 +375,13 @@ class _FactCollector(ast.NodeVisitor):
             self.writes.append((path, function, self.with_depth > 0))
         if name in _ENTRY_CALLS or (name.endswith("Thread") and name[:1].isupper()):
             self.entries.append((node, function))
+
+    def _copies_shared(self, value: ast.expr, function: _Function) -> bool:
+        """`<shared dict>.get(k)`: a local holding it stands for the shared entry (`v = _c.get(k)`)."""
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get":
+            receiver = _dotted(value.func.value)
+            return receiver is not None and self._shared_container(receiver, function)
+        return False
 
     def _shared_container(self, dotted: str, function: _Function) -> bool:
         head, _, rest = dotted.partition(".")

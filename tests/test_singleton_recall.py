@@ -38,10 +38,6 @@ def test_correct_dcl_on_a_local_copy_is_not_reported() -> None:
     assert lint_source(CORRECT, "m.py", UNSAFE, use_prefilter=False).findings == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prefilter: an `if` testing a local copy (`v = <shared>.get(k)`) is not seen as testing shared state: CRL103 dropped",
-)
 def test_prefilter_keeps_broken_dcl_on_a_local_copy() -> None:
     source = CACHE + BROKEN["no re-check"]
     assert [f.code for f in lint_source(source, "m.py", UNSAFE).findings] == ["CRL103"]

@@ -447,7 +447,7 @@ class UnlockedSharedFileWrite(Rule):
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
         "concurrent writers interleave and readers can see it half-written"
     )
-    EVIDENCE = ("open(", "write_text", "write_bytes")
+    EVIDENCE = ("open", "write_text", "write_bytes")  # `open (p, "w")` is legal
     FIX = FixApplicability.UNSAFE
     WHAT = """
         Finds writes to a file whose path is shared across calls, made outside any lock:
@@ -731,7 +731,7 @@ class UnlockedSharedFileRead(Rule):
         return facts.locked_shared_write
     NAME = "read-skips-writer-lock"
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
-    EVIDENCE = ("open(", "read_text", "read_bytes")
+    EVIDENCE = ("open", "write_text", "write_bytes")  # it needs a locked write in the module
     WHAT = """
         Finds reads (`open(p)`, `open(p, "r")`, `<path>.open()`, `read_text`, `read_bytes`,
         and so `json.load(open(p))`) of a shared file that the same class (or, for a module

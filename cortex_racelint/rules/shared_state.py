@@ -876,7 +876,7 @@ def _replace_reads(node: cst.CSTNode, self_name: str, locals_for: dict[str, str]
 
 class _SharedStateRule(Rule):
     FIX = FixApplicability.UNSAFE
-    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", ".map(", "start_new_thread", "to_thread")
+    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread")
     _ENTRY_CALLS = frozenset({"Thread", "Timer", "submit", "map", "run_in_executor", "start_new_thread", "to_thread"})
 
     @classmethod

@@ -49,7 +49,8 @@ def _class_receiver(context: LintContext, state: str) -> Optional[str]:
 def _is_module_global(context: LintContext, name: str) -> bool:
     function = context.function
     return "." not in name and (
-        (function is not None and name in context.globals_of(function)) or name in context.module_assignments
+        (function is not None and name in context.globals_of(function))
+        or (name in context.module_assignments and (function is None or name not in context.locals_of(function)))
     )
 
 
@@ -311,7 +312,7 @@ class LazyGlobalSingleton(_LazyInitRule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.declared_globals
+        return facts.lazy_global
 
     NAME = "unguarded-lazy-global"
     KIND = "global"
@@ -474,11 +475,11 @@ class LazyClassSingleton(_LazyInitRule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.class_state_checks
+        return facts.lazy_class
 
     NAME = "unguarded-class-singleton"
     KIND = "class"
-    EVIDENCE = ("cls.", "cls,", "__new__", "_instance", "_inst", "hasattr(")
+    EVIDENCE = ("class",)  # `Name.x` in a method of `Name` needs nothing more specific
     MESSAGE = "Class-held singleton `{state}` is created without a lock: two threads can both create it"
     WHAT = """
         Finds singletons kept on the class, `if cls._instance is None: cls._instance = cls()`
@@ -586,11 +587,11 @@ class BrokenDoubleCheckedLocking(_LazyInitRule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.declared_globals or facts.class_state_checks or facts.membership_checks
+        return facts.lazy_under_lock
 
     NAME = "broken-double-checked-locking"
     KIND = "broken-dcl"
-    EVIDENCE = ("global", "cls.", "_instance")
+    EVIDENCE = ("with",)  # the lock taken after the check
     MESSAGE = "Double-checked locking on `{state}` does not re-check under the lock: a second thread still re-creates it"
     WHAT = """
         Finds `if x is None: with lock: x = X()`: the lock is taken after the check, but the
@@ -671,7 +672,7 @@ class PerCallLock(Rule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.lock_created_in_function
+        return facts.local_lock
 
     NAME = "lock-created-per-call"
     FIX = FixApplicability.UNSAFE
@@ -819,11 +820,11 @@ class LazyKeyedCache(_LazyInitRule):
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.membership_checks
+        return facts.lazy_keyed
 
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
-    EVIDENCE = (" not in ", ".get(")
+    EVIDENCE = ("in", ".get(", "setdefault")  # `k in d` needs no spaces: `'a'in d`
     MESSAGE = "Keyed lazy cache `{state}` is filled without a lock: two threads can create the same entry"
     WHAT = """
         Finds `if key not in _cache: _cache[key] = make(key)` (and `_cache.get(key) is None`)
