@@ -16,6 +16,7 @@ the prefilter never drops a true finding.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -562,13 +563,19 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         return None
 
 
+def _occurs(evidence: "str | re.Pattern[bytes]", raw: bytes) -> bool:
+    if isinstance(evidence, str):
+        return evidence.encode() in raw
+    return evidence.search(raw) is not None
+
+
 def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> tuple[list[type[Rule]], bool]:
     """(rules that could report on `raw`, whether `ast` parsed it).
 
     A module `ast` parsed is within CPython's nesting limits, so the engine need not
     parse it again to check that before handing it to LibCST.
     """
-    selected = [r for r in rule_classes if not r.EVIDENCE or any(t.encode() in raw for t in r.EVIDENCE)]
+    selected = [r for r in rule_classes if not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
     if not any(rule.has_ast_candidate() for rule in selected):
         return selected, False
     facts = ast_facts(raw)

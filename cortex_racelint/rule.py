@@ -8,6 +8,8 @@ examples that are at once its tests and its documentation. Visitor methods named
 
 from __future__ import annotations
 
+import re
+
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
@@ -124,7 +126,7 @@ class Rule:
     NAME: ClassVar[str] = ""
     MESSAGE: ClassVar[str] = ""
     #: evidence the prefilter looks for: a file with none of these is never parsed
-    EVIDENCE: ClassVar[tuple[str, ...]] = ()
+    EVIDENCE: ClassVar[tuple[Union[str, "re.Pattern[bytes]"], ...]] = ()  # a str occurs, or a bytes regex matches
     WHAT: ClassVar[str] = ""
     WHY: ClassVar[str] = ""
     FREE_THREADING: ClassVar[str] = ""

@@ -7,6 +7,8 @@ the context) and each rule reports only its own kind, so a site is reported once
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -824,7 +826,7 @@ class LazyKeyedCache(_LazyInitRule):
 
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
-    EVIDENCE = ("in", ".get(", "setdefault")  # `k in d` needs no spaces: `'a'in d`
+    EVIDENCE = (re.compile(rb"\bin\b"), ".get(", "setdefault")  # the word `in`: `'a'in d` needs no spaces
     MESSAGE = "Keyed lazy cache `{state}` is filled without a lock: two threads can create the same entry"
     WHAT = """
         Finds `if key not in _cache: _cache[key] = make(key)` (and `_cache.get(key) is None`)
