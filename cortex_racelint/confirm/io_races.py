@@ -107,7 +107,7 @@ def run_file_write(spec: dict, threads: int, timeout: float) -> Report:
         how = "the hold timed out" if run.hold.timeouts else "each writer had its own file"
         detail = f"one writer at a time inside each file ({how})"
     return report(reached=reached, raced=worst > 1, serialised=serialised, detail=detail,
-                   arrivals=run.hold.arrivals, timeouts=run.hold.timeouts, errors=errors)
+                  arrivals=run.hold.arrivals, timeouts=run.hold.timeouts, errors=errors)
 
 
 # -- per-call sqlite connections (CRL201) -------------------------------------------------
@@ -151,7 +151,7 @@ def run_sqlite(spec: dict, threads: int, timeout: float) -> Report:
     detail = (f"{len(locked)} of {count} calls failed with 'database is locked' while another connection held the write "
               f"lock {CONTENTION:.3g} s (sqlite3.connect's timeout scaled by {SCALE:g})")
     return report(reached=reached, raced=bool(locked), serialised=reached and not locked, detail=detail,
-                   arrivals=count, timeouts=int(waited), errors=errors)
+                  arrivals=count, timeouts=int(waited), errors=errors)
 
 
 def install_io(family: str) -> None:

@@ -57,8 +57,8 @@ def run_creation(spec: dict, threads: int, timeout: float) -> Report:
     run = run_together(threads, lambda _i: target())
     distinct = len({id(r) for r in run.results})
     return report(reached=hold.arrivals > 0, raced=hold.arrivals > 1, serialised=hold.arrivals == 1 and hold.timeouts >= 1,
-                   detail=f"{hold.arrivals} threads performed the act together", arrivals=hold.arrivals,
-                   timeouts=hold.timeouts, errors=[describe(e) for e in run.errors], distinct=distinct)
+                  detail=f"{hold.arrivals} threads performed the act together", arrivals=hold.arrivals,
+                  timeouts=hold.timeouts, errors=[describe(e) for e in run.errors], distinct=distinct)
 
 
 SCENARIOS: dict[str, Callable[[dict, int, float], Report]] = {

@@ -52,8 +52,8 @@ def run_rmw(spec: dict, threads: int, timeout: float) -> Report:
     join(started, 10 + 2 * timeout)
     lost = state["lost"]
     return report(reached=hold.arrivals > 0, raced=lost > 0, serialised=hold.arrivals > 0 and hold.timeouts > 0 and lost == 0,
-                   detail=f"{lost} of {state['writes']} updates of `{attr}` lost ({hold.arrivals} threads read it in the window)",
-                   arrivals=hold.arrivals, timeouts=hold.timeouts, errors=errors)
+                  detail=f"{lost} of {state['writes']} updates of `{attr}` lost ({hold.arrivals} threads read it in the window)",
+                  arrivals=hold.arrivals, timeouts=hold.timeouts, errors=errors)
 
 
 def run_shared(spec: dict, threads: int, timeout: float) -> Report:
@@ -108,4 +108,4 @@ def run_shared(spec: dict, threads: int, timeout: float) -> Report:
     else:
         detail = f"driving `{drive_a.label}` never reached the window (line {line or '?'})"
     return report(reached=reached, raced=raced, serialised=reached and state["timed_out"] and not raced, detail=detail,
-                   arrivals=int(reached), timeouts=int(state["timed_out"]), errors=errors)
+                  arrivals=int(reached), timeouts=int(state["timed_out"]), errors=errors)
