@@ -100,6 +100,21 @@ def test_a_window_the_neutral_arguments_never_reach_is_not_runnable(shop):
     assert len(confirmation.reports) == 1  # deterministic: one unreached run is enough
 
 
+def test_a_reproducer_that_hangs_is_not_confirmed_in_bounded_time(shop, tmp_path, monkeypatch):
+    import functools
+
+    import cortex_racelint.confirm as confirm
+
+    package = tmp_path / "racyshop"
+    shutil.copytree(shop, package)
+    path = package / "tally.py"
+    path.write_text(path.read_text() + "\n\nimport time\n\ntime.sleep(60)  # an import that never ends\n")
+    monkeypatch.setattr(confirm, "run_reproducer", functools.partial(confirm.run_reproducer, process_timeout=2.0))
+    confirmation = confirm_finding(finding(path, "CRL402", 16), path.read_bytes(), runs=1)
+    assert confirmation.status is Status.NOT_CONFIRMED
+    assert "did not finish within 2s" in confirmation.reason and confirmation.seconds < 10
+
+
 def test_the_fixed_module_has_no_runnable_race_left(shop, tmp_path):
     fixed = tmp_path / "racyshop"
     shutil.copytree(shop, fixed)

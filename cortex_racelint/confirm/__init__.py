@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..ftypes import Finding
-from .harness import RunReport, run_reproducer
+from .harness import ReproducerTimeout, RunReport, run_reproducer
 from .spec import NotRunnable, ReproducerSpec, build_spec
 
 
@@ -44,6 +44,8 @@ def confirm_finding(finding: Finding, source: bytes, runs: int = 20, threads: in
     try:
         spec = build_spec(finding, source)
         reports = run_reproducer(spec, runs=runs, threads=threads, timeout=1.0)
+    except ReproducerTimeout as error:
+        return Confirmation(finding, Status.NOT_CONFIRMED, str(error), spec, seconds=time.perf_counter() - started)
     except NotRunnable as error:
         return Confirmation(finding, Status.NOT_RUNNABLE, str(error), seconds=time.perf_counter() - started)
     seconds = time.perf_counter() - started

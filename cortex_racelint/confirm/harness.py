@@ -22,6 +22,10 @@ from typing import Optional
 from .spec import NotRunnable, ReproducerSpec, insert_hold, locate_line
 
 
+class ReproducerTimeout(NotRunnable):
+    """The child did not finish in time: the race was not shown (never a hang of racelint)."""
+
+
 @dataclass(frozen=True)
 class RunReport:
     arrivals: int
@@ -95,7 +99,7 @@ def run_reproducer(
                 timeout=process_timeout,
             )
         except subprocess.TimeoutExpired as error:
-            raise NotRunnable(f"the reproducer did not finish within {process_timeout:.0f}s") from error
+            raise ReproducerTimeout(f"the reproducer did not finish within {process_timeout:.0f}s") from error
         if proc.returncode != 0 or not out.exists():
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise NotRunnable(f"importing or driving the module failed: {last}")

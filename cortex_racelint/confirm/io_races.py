@@ -18,7 +18,7 @@ from .targets import build_instance, resolve
 
 SCALE = 1 / 40  # sqlite3.connect's default 5 s wait becomes 0.125 s
 CONTENTION = 7.5 * SCALE  # seconds the write lock is held: 7.5 s at full scale
-SQLITE_THREADS = 4  # at most the pool size, so every thread gets a connection
+SQLITE_THREADS = 2  # writers behind a released lock retry on SQLite's 100 ms busy steps: keep them few
 
 
 class Gather:
