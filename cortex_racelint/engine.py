@@ -270,13 +270,18 @@ def lint_source(
     result = FileResult(path=path)
     rule_classes = enabled_rules(config, relative_path)
     depth_checked = False
+    parsed = raw
+    crl001 = is_enabled("CRL001", config, relative_path)
     if use_prefilter:
-        rule_classes, depth_checked = prefilter.screen(raw, rule_classes)
-    if not rule_classes and not is_enabled("CRL001", config, relative_path):
+        screening = prefilter.screen(raw, rule_classes)
+        rule_classes, depth_checked = screening.rules, screening.depth_checked
+        if not crl001:  # an unused-suppression check needs every statement
+            parsed = prefilter.narrowed_source(raw, screening) or raw
+    if not rule_classes and not crl001:
         return result
     style = NewlineStyle.detect(raw)
     try:
-        module = parse(style.to_parser(raw), depth_checked) if depth_checked else parse(style.to_parser(raw))
+        module = parse(style.to_parser(parsed), depth_checked) if depth_checked else parse(style.to_parser(parsed))
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
         return result

@@ -56,6 +56,17 @@ class AstFacts:
     locked_shared_write: bool = False  # such a write inside a `with` body or a function calling `acquire()`
     thread_entry: bool = False  # a `Thread` subclass, or a method handing `self.m` to a thread/executor
     imports_sqlite: bool = False  # `sqlite3` imported, or `sqlite3.<name>(...)` called
+    # -- where: for rules that look no further than one top-level statement ------------
+    #: (first line, last line, stub) of each module-body statement; the stub (`def f(): pass`)
+    #: stands in for a def or class no rule needs (None for other statements)
+    top_level: list[tuple[int, int, Optional[str]]] = field(default_factory=list)
+    #: fact name -> indices of the module-body statements where it holds
+    statements: dict[str, set[int]] = field(default_factory=dict)
+    #: module-body statements that create locks (`self._lock = Lock()`): the lock analysis reads them
+    lock_holders: set[int] = field(default_factory=set)
+
+    def where(self, fact: str) -> set[int]:
+        return self.statements.get(fact, set())
 
 
 def _last_name(node: ast.expr) -> Optional[str]:
@@ -100,8 +111,9 @@ def _bound_at_module(tree: ast.Module) -> tuple[set[str], set[str]]:
 class _Function:
     """One function's bindings and shapes, judged when the whole module has been seen."""
 
-    def __init__(self, node: ast.AST, parent: Optional["_Function"], class_name: Optional[str]) -> None:
+    def __init__(self, node: ast.AST, parent: Optional["_Function"], class_name: Optional[str], top: int) -> None:
         self.parent = parent
+        self.top = top  # index of the module-body statement it is in
         self.class_name = class_name  # set for methods (defined directly in a class body)
         args = node.args  # type: ignore[attr-defined]
         positional = [*args.posonlyargs, *args.args]
@@ -178,6 +190,7 @@ class _FactCollector(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}  # `from m import name as alias`: alias -> name
         self.with_depth = 0
         self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
+        self.top = -1  # index of the module-body statement being visited
         self.entries: list[tuple[ast.Call, _Function]] = []
 
     def visit(self, node: ast.AST) -> None:
@@ -197,7 +210,16 @@ class _FactCollector(ast.NodeVisitor):
             elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
                 visit(value)
 
+    def _mark(self, fact: str, top: int) -> None:
+        self.facts.statements.setdefault(fact, set()).add(top)
+
     # -- scopes -------------------------------------------------------------------
+    def visit_Module(self, node: ast.Module) -> None:
+        for index, stmt in enumerate(node.body):
+            self.top = index
+            self.facts.top_level.append(_span(stmt))
+            self.visit(stmt)
+
     def visit_Import(self, node: ast.Import) -> None:
         if any(a.name.split(".")[0] == "sqlite3" for a in node.names):
             self.facts.imports_sqlite = True
@@ -219,12 +241,13 @@ class _FactCollector(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         direct_class = self.containers[-1] if self.containers and isinstance(self.containers[-1], str) else None
-        function = _Function(node, self.function, direct_class)
+        function = _Function(node, self.function, direct_class, self.top)
         if self.function is not None:
             self.function.defs.add(node.name)
             self.function.stored.add(node.name)
         if function.cached:
             self.facts.cache_decorators = True
+            self._mark("cache_decorators", self.top)
         self.functions.append(function)
         outer, outer_depth = self.function, self.with_depth
         self.function, self.with_depth = function, 0
@@ -273,6 +296,7 @@ class _FactCollector(ast.NodeVisitor):
             if self.function is not None and isinstance(item.context_expr, ast.Call):
                 if _last_name(item.context_expr.func) in _LOCK_FACTORY_NAMES:
                     self.facts.local_lock = True
+                    self._mark("local_lock", self.top)
         self.with_depth += 1
         for stmt in node.body:
             self.visit(stmt)
@@ -302,13 +326,18 @@ class _FactCollector(ast.NodeVisitor):
         if plain and isinstance(value, ast.Call) and _last_name(value.func) in _LOCK_FACTORY_NAMES:
             if isinstance(target, ast.Name):
                 self.facts.local_lock = True
+                self._mark("local_lock", self.top)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Call) and _last_name(node.value.func) in _LOCK_FACTORY_NAMES:
+            self.facts.lock_holders.add(self.top)
         for target in node.targets:
             self._store(target, node.value, plain=True)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if isinstance(node.value, ast.Call) and _last_name(node.value.func) in _LOCK_FACTORY_NAMES:
+            self.facts.lock_holders.add(self.top)
         self._store(node.target, node.value, plain=node.value is not None)
         self.generic_visit(node)
 
@@ -399,13 +428,17 @@ class _FactCollector(ast.NodeVisitor):
                 if not attribute and head in function.globals:
                     if _creates(node, state, missing, function):
                         facts.lazy_global = True
+                        self._mark("lazy_global", function.top)
                 elif attribute and "." not in attribute and head in function.class_receivers:
                     if _creates(node, state, missing, function):
                         facts.lazy_class = True
+                        self._mark("lazy_class", function.top)
             if any(self._shared_container(d, function) for d in function.probed & function.filled):
                 facts.lazy_keyed = True
-            if not facts.lazy_under_lock:
-                facts.lazy_under_lock = any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body)
+                self._mark("lazy_keyed", function.top)
+            if any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body):
+                facts.lazy_under_lock = True
+                self._mark("lazy_under_lock", function.top)
         for path, function, in_with in self.writes:
             if self._path_is_shared(path, function, set()):
                 facts.shared_write = True
@@ -459,6 +492,16 @@ class _FactCollector(ast.NodeVisitor):
 
 #: path methods whose result lives where their receiver does (as `analysis.file_writes`)
 _PATH_METHODS = {"joinpath", "with_suffix", "with_name", "with_stem", "resolve", "absolute", "expanduser"}
+
+
+def _span(stmt: ast.stmt) -> tuple[int, int, Optional[str]]:
+    """(first line incl. decorators, last line, stub) of a module-body statement."""
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+    last = stmt.end_lineno or stmt.lineno
+    stub = None
+    if isinstance(stmt, (*_FUNCTION, ast.ClassDef)) and stmt.name.isascii():
+        stub = f"class {stmt.name}: pass" if isinstance(stmt, ast.ClassDef) else f"def {stmt.name}(): pass"
+    return first, last, stub
 
 
 def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
@@ -569,21 +612,61 @@ def _occurs(evidence: "str | re.Pattern[bytes]", raw: bytes) -> bool:
     return evidence.search(raw) is not None
 
 
-def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> tuple[list[type[Rule]], bool]:
-    """(rules that could report on `raw`, whether `ast` parsed it).
+@dataclass
+class Screening:
+    """What the prefilter decided for one file."""
 
-    A module `ast` parsed is within CPython's nesting limits, so the engine need not
-    parse it again to check that before handing it to LibCST.
-    """
+    rules: list[type[Rule]]
+    facts: Optional[AstFacts]  # None when `ast` did not run or could not parse the file
+
+    @property
+    def depth_checked(self) -> bool:
+        """`ast` parsed it, so it is within CPython's nesting limits (no second check needed)."""
+        return self.facts is not None
+
+
+def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> Screening:
+    """The rules that could report on `raw`, and the `ast` facts that decided it."""
     selected = [r for r in rule_classes if not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
     if not any(rule.has_ast_candidate() for rule in selected):
-        return selected, False
+        return Screening(selected, None)
     facts = ast_facts(raw)
     if facts is None:
-        return selected, False
-    return [rule for rule in selected if rule.ast_candidate(facts)], True
+        return Screening(selected, None)
+    return Screening([rule for rule in selected if rule.ast_candidate(facts)], facts)
+
+
+def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
+    """`raw` with every top-level def/class no remaining rule needs reduced to a stub, or None.
+
+    Only when every rule is confined to the statements its shape is in (`ast_statements`);
+    those statements, all module-level code (imports, assignments) and the classes that
+    create locks are kept byte for byte, and dropped lines become blank lines, so each
+    kept node has the same line and column in the smaller module LibCST parses.
+    """
+    facts = screening.facts
+    if facts is None or not screening.rules:
+        return None
+    needed: set[int] = set(facts.lock_holders)
+    for rule in screening.rules:
+        statements = rule.ast_statements(facts)
+        if statements is None:
+            return None
+        needed |= statements
+    dropped = [span for index, span in enumerate(facts.top_level) if span[2] is not None and index not in needed]
+    if not dropped:
+        return None
+    lines = raw.splitlines(keepends=True)
+    for first, last, stub in dropped:
+        for number in range(first - 1, min(last, len(lines))):
+            line = lines[number]
+            ending = line[len(line.rstrip(b"\r\n")) :]
+            lines[number] = (stub.encode("ascii") if number == first - 1 and stub else b"") + ending
+    if raw.startswith(b"\xef\xbb\xbf") and not lines[0].startswith(b"\xef\xbb\xbf"):
+        lines[0] = b"\xef\xbb\xbf" + lines[0]
+    return b"".join(lines)
 
 
 def candidate_rules(raw: bytes, rule_classes: Sequence[type[Rule]]) -> list[type[Rule]]:
     """The rules that could report on `raw` (rules without evidence always run)."""
-    return screen(raw, rule_classes)[0]
+    return screen(raw, rule_classes).rules

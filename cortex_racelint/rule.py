@@ -171,6 +171,17 @@ class Rule:
         return True
 
     @classmethod
+    def ast_statements(cls, facts: "AstFacts") -> Optional[set[int]]:
+        """Third prefilter stage: the module-body statements outside which this rule never reports.
+
+        Return indices (into the module body, as in `AstFacts.statements`) when the rule
+        looks at nothing but the statement its shape is in, plus module-level code; a
+        checked file is then parsed with every other def and class reduced to a stub.
+        The default, None, means the rule needs the whole module.
+        """
+        return None
+
+    @classmethod
     def has_ast_candidate(cls) -> bool:
         return cls.ast_candidate.__func__ is not Rule.ast_candidate.__func__  # type: ignore[attr-defined]
 

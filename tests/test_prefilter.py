@@ -11,23 +11,28 @@ from .conftest import FIXTURES
 
 FILES = sorted(p for p in FIXTURES.rglob("*.py"))
 EVERYTHING = Config(select=("ALL",))
+#: every rule but CRL001 (unused suppressions), which turns off parsing a narrowed module
+RULES_ONLY = Config(select=("CRL1", "CRL2", "CRL3", "CRL4"))
+CONFIGS = pytest.mark.parametrize("config", [EVERYTHING, RULES_ONLY], ids=["all", "narrowed"])
 
 
-def findings(path, use_prefilter):
-    result = lint_source(path.read_bytes(), str(path), EVERYTHING, use_prefilter=use_prefilter)
+def findings(path, use_prefilter, config=EVERYTHING):
+    result = lint_source(path.read_bytes(), str(path), config, use_prefilter=use_prefilter)
     return [(f.code, f.line, f.column, f.message) for f in result.findings], result.error
 
 
+@CONFIGS
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
-def test_prefilter_keeps_every_finding(path):
-    assert findings(path, True) == findings(path, False)
+def test_prefilter_keeps_every_finding(path, config):
+    assert findings(path, True, config) == findings(path, False, config)
 
 
+@CONFIGS
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.CODE)
-def test_prefilter_keeps_every_rule_example(rule):
+def test_prefilter_keeps_every_rule_example(rule, config):
     for example in rule.INVALID:
-        with_filter = lint_source(example.source, "x.py", EVERYTHING).findings
-        without = lint_source(example.source, "x.py", EVERYTHING, use_prefilter=False).findings
+        with_filter = lint_source(example.source, "x.py", config).findings
+        without = lint_source(example.source, "x.py", config, use_prefilter=False).findings
         assert with_filter == without
 
 
@@ -38,3 +43,51 @@ def test_prefilter_skips_files_without_evidence(monkeypatch):
     monkeypatch.setattr(engine, "parse", lambda raw: parsed.append(raw) or (_ for _ in ()).throw(AssertionError))
     assert lint_source(b"def add(a, b):\n    return a + b\n", "x.py").findings == []
     assert parsed == []
+
+
+NARROWABLE = (
+    "\ufeffimport threading\r\n"
+    "_x = None\r\n"
+    "\r\n"
+    "@decorated(\r\n"
+    "    1)\r\n"
+    "def unrelated(a):\r\n"
+    '    """A docstring\r\n'
+    '    over lines."""\r\n'
+    "    return a\r\n"
+    "class Holder:\r\n"
+    "    def __init__(self):\r\n"
+    "        self._guard = threading.Lock()\r\n"
+    "def get():  # racy\r\n"
+    "    global _x\r\n"
+    "    if _x is None:\r\n"
+    "        _x = object()\r\n"
+    "    return _x\r\n"
+)
+
+
+def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
+    from cortex_racelint import prefilter
+    from cortex_racelint.registry import enabled_rules
+
+    raw = NARROWABLE.encode("utf-8")
+    screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
+    assert [r.CODE for r in screening.rules] == ["CRL101"]
+    narrowed = prefilter.narrowed_source(raw, screening)
+    assert narrowed is not None and narrowed.startswith(b"\xef\xbb\xbf")
+    old, new = raw.splitlines(keepends=True), narrowed.splitlines(keepends=True)
+    assert len(old) == len(new) and all(line.endswith(b"\r\n") for line in new)
+    assert new[3] == b"def unrelated(): pass\r\n" and new[4:9] == [b"\r\n"] * 5  # decorator and body gone
+    assert new[9:] == old[9:]  # the lock-holding class and the racy function, byte for byte
+    assert [(f.code, f.line, f.column) for f in lint_source(raw, "x.py", RULES_ONLY).findings] == [("CRL101", 15, 4)]
+
+
+def test_rules_that_need_the_whole_module_are_not_narrowed():
+    from cortex_racelint import prefilter
+    from cortex_racelint.registry import enabled_rules
+
+    raw = (NARROWABLE + "class Store:\r\n    path = 'x'\r\n    def save(self, d):\r\n"
+           "        open(self.path, 'w').write(d)\r\n").encode("utf-8")
+    screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
+    assert "CRL301" in [r.CODE for r in screening.rules]
+    assert prefilter.narrowed_source(raw, screening) is None

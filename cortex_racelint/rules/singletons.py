@@ -316,6 +316,10 @@ class LazyGlobalSingleton(_LazyInitRule):
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_global
 
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_global")
+
     NAME = "unguarded-lazy-global"
     KIND = "global"
     MESSAGE = "Lazy initialisation of module global `{state}` is not guarded by a lock: two threads can both create it"
@@ -479,6 +483,10 @@ class LazyClassSingleton(_LazyInitRule):
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_class
 
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_class")
+
     NAME = "unguarded-class-singleton"
     KIND = "class"
     EVIDENCE = ("class",)  # `Name.x` in a method of `Name` needs nothing more specific
@@ -591,6 +599,10 @@ class BrokenDoubleCheckedLocking(_LazyInitRule):
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_under_lock
 
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_under_lock")
+
     NAME = "broken-double-checked-locking"
     KIND = "broken-dcl"
     EVIDENCE = ("with",)  # the lock taken after the check
@@ -675,6 +687,10 @@ class PerCallLock(Rule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.local_lock
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("local_lock")
 
     NAME = "lock-created-per-call"
     FIX = FixApplicability.UNSAFE
@@ -824,6 +840,10 @@ class LazyKeyedCache(_LazyInitRule):
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_keyed
 
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_keyed")
+
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
     EVIDENCE = (re.compile(rb"\bin\b"), ".get(", "setdefault")  # the word `in`: `'a'in d` needs no spaces
@@ -888,6 +908,10 @@ class CacheDecoratedSingleton(Rule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.cache_decorators
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("cache_decorators")
 
     NAME = "lru-cache-singleton"
     FIX = None
