@@ -19,7 +19,6 @@ from .config import ConfigError, load_config, with_overrides
 from .discovery import discover
 from .docs import render_catalog, render_rule
 from .engine import lint_source
-from .fixer import fix_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
 
@@ -164,7 +163,12 @@ def _check_stdin(args: argparse.Namespace, config: Config, fixing: bool) -> int:
     path = args.stdin_filename or "-"
     raw = sys.stdin.buffer.read()
     relative = relative_path(path, config) if path != "-" else ""
-    result = fix_source(raw, path, config, relative) if fixing else lint_source(raw, path, config, relative)
+    if fixing:
+        from .fixer import fix_source  # imported on use: `check` never loads libcst.codemod
+
+        result = fix_source(raw, path, config, relative)
+    else:
+        result = lint_source(raw, path, config, relative)
     if args.fix and not args.diff:
         sys.stdout.buffer.write(result.new_source if result.new_source is not None else raw)
         sys.stdout.flush()
