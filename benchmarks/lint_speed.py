@@ -528,6 +528,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="passed to racelint and flake8 (default: theirs)")
     parser.add_argument("--quick", action="store_true", help="30 small files, 1 repeat (smoke test)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--skip-fixit", action="store_true", help="do not run Fixit (minutes per run on the stdlib)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -548,6 +549,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         bench = Bench(args, work, corpus)
         steps = [bench.warm_up, bench.baselines, bench.flake8_runs, bench.ruff_runs, bench.fixit_runs,
                  bench.racelint_runs, bench.memory_row, bench.fix_legacy]
+        if args.skip_fixit:
+            steps.remove(bench.fixit_runs)
         for step in steps:
             print(f"[lint_speed] {step.__name__} ...", file=sys.stderr, flush=True)
             step()
