@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
+from .analysis.file_writes import PATH_METHODS
 from .rule import Rule
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
@@ -234,6 +235,7 @@ class _FactCollector(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self.facts.thread_subclass = True
+            self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
         self.containers.append(node.name)
         self.generic_visit(node)
@@ -444,7 +446,10 @@ class _FactCollector(ast.NodeVisitor):
                 facts.shared_write = True
                 if in_with or any(f.acquires for f in function.chain()):
                     facts.locked_shared_write = True
-        facts.thread_entry = facts.thread_subclass or any(self._hands_over_self(call, f) for call, f in self.entries)
+        for call, function in self.entries:
+            if self._hands_over_self(call, function):
+                self._mark("thread_entry", function.top)
+        facts.thread_entry = bool(facts.where("thread_entry"))
         return facts
 
     def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
@@ -464,7 +469,7 @@ class _FactCollector(ast.NodeVisitor):
         """Could this path derive from `self.x`, `cls.x`, `Class.x` or a module global?"""
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Div, ast.Add)):
             return self._path_is_shared(expr.left, function, resolving)  # the folder decides
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _PATH_METHODS:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in PATH_METHODS:
             return self._path_is_shared(expr.func.value, function, resolving)
         receivers = function.receivers()
         for sub in ast.walk(expr):
@@ -488,10 +493,6 @@ class _FactCollector(ast.NodeVisitor):
                 resolving.add(key)
                 return any(self._path_is_shared(value, scope, resolving) for value in scope.plain.get(name, ()))
         return name in self.module_names and name not in self.imported
-
-
-#: path methods whose result lives where their receiver does (as `analysis.file_writes`)
-_PATH_METHODS = {"joinpath", "with_suffix", "with_name", "with_stem", "resolve", "absolute", "expanduser"}
 
 
 def _span(stmt: ast.stmt) -> tuple[int, int, Optional[str]]:

@@ -883,6 +883,11 @@ class _SharedStateRule(Rule):
     def ast_candidate(cls, facts) -> bool:
         return facts.thread_entry
 
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """The analysis is per class: the top-level statements holding a class that starts threads."""
+        return facts.where("thread_entry")
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):
             if finding.code == self.CODE:
