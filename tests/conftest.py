@@ -49,3 +49,15 @@ def expected_findings(path: Path) -> list[tuple[str, int]]:
 
 def fixture_inputs(folder: str) -> list[Path]:
     return sorted(p for p in (FIXTURES / folder).glob("*.py") if not p.name.endswith(".fixed.py"))
+
+
+def _long_tests_selected(config: pytest.Config) -> bool:
+    expression = config.getoption("markexpr") or ""
+    return "fuzz" in expression and "not fuzz" not in expression
+
+
+@pytest.fixture(autouse=True)
+def _skip_long_unless_selected(request):
+    """Tests marked `fuzz` (minutes long) run only when asked for: `pytest -m fuzz`."""
+    if request.node.get_closest_marker("fuzz") and not _long_tests_selected(request.config):
+        pytest.skip("long test: run with `-m fuzz`")

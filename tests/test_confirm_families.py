@@ -27,15 +27,6 @@ SHOP = FIXTURES / "runtime" / "racyshop"
 FIX_CONFIG = Config(unsafe_fixes=True, sqlite_pool="racyshop.db_pool:get_connection_pool", file_write_fix="lock")
 
 
-def _long_tests_selected(config: pytest.Config) -> bool:
-    expression = config.getoption("markexpr") or ""
-    return "fuzz" in expression and "not fuzz" not in expression
-
-
-@pytest.fixture(autouse=True)
-def _skip_long_unless_selected(request):
-    if request.node.get_closest_marker("fuzz") and not _long_tests_selected(request.config):
-        pytest.skip("long test: run with `-m fuzz`")
 
 
 @pytest.fixture(scope="module")

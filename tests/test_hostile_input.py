@@ -30,15 +30,6 @@ RACE = b"_x = None\n\n\ndef get():\n    global _x\n    if _x is None:\n        _
 MB = 1024 * 1024
 
 
-def _long_tests_selected(config: pytest.Config) -> bool:
-    expression = config.getoption("markexpr") or ""
-    return "fuzz" in expression and "not fuzz" not in expression
-
-
-@pytest.fixture(autouse=True)
-def _skip_long_unless_selected(request):
-    if request.node.get_closest_marker("fuzz") and not _long_tests_selected(request.config):
-        pytest.skip("long test: run with `-m fuzz`")
 
 
 def error_lines(text: str) -> list[str]:

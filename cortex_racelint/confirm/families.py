@@ -12,7 +12,7 @@ import ast
 import re
 
 from ..ftypes import Finding
-from .spec import NotRunnable, ReproducerSpec, _enclosing, module_location, parse_finding_source
+from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
 FAMILIES = {"CRL201": "sqlite", "CRL301": "file-write", "CRL401": "shared", "CRL402": "rmw"}
@@ -96,22 +96,9 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         if other == function:
             raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
         entry, other_entry = _starter(tree, function), _starter(tree, other)
-    root, top, module = module_location(path)
-    return ReproducerSpec(
-        code=finding.code,
-        package_root=str(root),
-        copy_dir=str(top),
-        module=module,
-        relative_file=str(path.resolve().relative_to(root)),
-        act_line=line,
-        act_source=lines[line - 1].strip(),
-        entry=entry,
-        function=function,
-        exposure=finding.window.exposure.value if finding.window else "gil",
-        family=family,
-        attr=attr,
-        other_function=other,
-        other_entry=other_entry,
+    return located_spec(
+        finding, path, line, lines[line - 1].strip(), entry, function,
+        family=family, attr=attr, other_function=other, other_entry=other_entry,
     )
 
 

@@ -137,7 +137,11 @@ def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     act_line = finding.window.act.start.line
     entry, qualified = _entry(_enclosing(tree, act_line))
     lines = source.decode("utf-8", "replace").splitlines()
-    act_source = lines[act_line - 1].strip()
+    return located_spec(finding, path, act_line, lines[act_line - 1].strip(), entry, qualified)
+
+
+def located_spec(finding: Finding, path: Path, act_line: int, act_source: str, entry: str, function: str, **extra) -> ReproducerSpec:
+    """The spec for `finding` in the module at `path`, with where and how to drive it (and family fields)."""
     root, top, module = module_location(path)
     return ReproducerSpec(
         code=finding.code,
@@ -148,8 +152,9 @@ def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         act_line=act_line,
         act_source=act_source,
         entry=entry,
-        function=qualified,
-        exposure=finding.window.exposure.value,
+        function=function,
+        exposure=finding.window.exposure.value if finding.window else "gil",
+        **extra,
     )
 
 
