@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from sqlite3 import Row, connect
+from sqlite3 import Row
 from typing import Callable, Optional
 from cortex.utils.db_pool import get_connection_pool
 

@@ -9,14 +9,18 @@ and the reason reported.
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Optional, Sequence
+from collections import Counter
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
+from libcst.helpers import get_full_name_for_node
 
 from . import prefilter
+from .analysis.traverse import children
 from .engine import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .ftypes import Config, FileResult, FixApplicability
 from .registry import enabled_rules, is_enabled
@@ -93,7 +97,7 @@ def choose_fixes(run: ModuleRun, reports: Sequence[Report], unsafe: bool) -> lis
     return chosen
 
 
-def apply_fixes(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
+def apply_fixes(module: cst.Module, reports: Sequence[Report], prune_imports: bool = True) -> cst.Module:
     replacements: dict[int, Replacement] = {}
     inserts: dict[int, list[InsertStatement]] = {}
     seen_keys: set[str] = set()
@@ -115,7 +119,105 @@ def apply_fixes(module: cst.Module, reports: Sequence[Report]) -> cst.Module:
         for edit in imports:
             AddImportsVisitor.add_needed_import(context, edit.module, edit.name)
         fixed = AddImportsVisitor(context).transform_module(fixed)
-    return fixed
+    return remove_imports_made_unused(module, fixed) if prune_imports else fixed
+
+
+def _import_bindings(module: cst.Module) -> Iterator[tuple[str, str, Optional[str], Optional[str]]]:
+    """(bound name, module, imported object, asname) for each module-level absolute import alias."""
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = get_full_name_for_node(alias.name) or ""
+                    asname = alias.evaluated_alias
+                    yield asname or dotted.split(".")[0], dotted, None, asname
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                source = get_full_name_for_node(small.module) or ""
+                for alias in small.names:
+                    name = alias.evaluated_name
+                    yield alias.evaluated_alias or name, source, name, alias.evaluated_alias
+
+
+def _name_uses(module: cst.Module) -> tuple[Counter, set[str]]:
+    """How often each identifier occurs outside import statements, and every string literal."""
+    uses: Counter = Counter()
+    strings: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name):
+            uses[node.value] += 1
+        elif isinstance(node, cst.SimpleString):
+            strings.add(node.raw_value)
+        stack.extend(children(node))
+    return uses, strings
+
+
+def remove_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Module:
+    """Drop the imports the fixes stopped using (`closing`, `sqlite3` after pooling), as Ruff's fixes do.
+
+    Only a name that was used before the fixes and occurs nowhere after them (not as an
+    identifier, an attribute name, nor a string such as an `__all__` entry) is removed;
+    an import the user left unused is not ours to touch. A removed statement's leading
+    comments and blank lines move to the next statement.
+    """
+    old_uses, _ = _name_uses(before)
+    new_uses, strings = _name_uses(after)
+    unused = {
+        bound for bound, *_ in _import_bindings(after) if old_uses[bound] and not new_uses[bound] and bound not in strings
+    }
+    return after.visit(_DropImports(unused)) if unused else after
+
+
+class _DropImports(cst.CSTTransformer):
+    """Remove module-level import aliases binding `names`; whole statements when nothing is left."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def _bound(self, alias: cst.ImportAlias, is_from: bool) -> str:
+        if alias.evaluated_alias:
+            return alias.evaluated_alias
+        return alias.evaluated_name if is_from else alias.evaluated_name.split(".")[0]
+
+    def _filter(self, small: cst.BaseSmallStatement) -> Optional[cst.BaseSmallStatement]:
+        is_from = isinstance(small, cst.ImportFrom)
+        if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+            return small
+        if is_from and (small.relative or small.module is None):  # type: ignore[union-attr]
+            return small
+        kept = [alias for alias in small.names if self._bound(alias, is_from) not in self.names]
+        if not kept:
+            return None
+        if len(kept) != len(small.names):
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return small.with_changes(names=kept)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []
+        for stmt in updated_node.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                smalls = [kept for kept in map(self._filter, stmt.body) if kept is not None]
+                if not smalls:
+                    carried.extend(stmt.leading_lines)
+                    continue
+                if len(smalls) != len(stmt.body):
+                    smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) != len(stmt.body):
+                    stmt = stmt.with_changes(body=smalls)
+            if carried:
+                stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
+                carried = []
+            body.append(stmt)
+        return updated_node.with_changes(body=body, footer=[*carried, *updated_node.footer])
 
 
 def _compiles(raw: bytes, path: str) -> Optional[str]:
@@ -177,7 +279,8 @@ def _fix_module(
             chosen = choose_fixes(run, live, config.unsafe_fixes)
             if not chosen:
                 break
-            candidate = apply_fixes(module, chosen)
+            # a package's `__init__` may re-export what it imports: its imports are left alone
+            candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py")
             module = parse(candidate.bytes)
             fixed_count += len(chosen)
             rule_classes = enabled_rules(config, relative_path)  # fixes may add evidence

@@ -615,7 +615,6 @@ class PerCallConnection(Rule):
             line=8,
             unsafe=True,
             expected_fix="""
-            import sqlite3
             from cortex.utils.db_pool import get_connection_pool
 
             class History:
@@ -640,7 +639,6 @@ class PerCallConnection(Rule):
             line=4,
             unsafe=True,
             expected_fix="""
-            from sqlite3 import connect as open_db
             from cortex.utils.db_pool import get_connection_pool
 
             def save(path, key, value):
