@@ -15,7 +15,7 @@ from cortex_racelint import Config, fix_source, lint_source
 UNSAFE = Config(unsafe_fixes=True)
 
 POOLED = (
-    "import sqlite3\nfrom cortex.utils.db_pool import get_connection_pool\n\n"
+    "from cortex.utils.db_pool import get_connection_pool\n\n"  # `import sqlite3` goes: the fix stopped using it
     "def f(p):\n    with get_connection_pool(p).get_connection() as c:\n"
 )
 
