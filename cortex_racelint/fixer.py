@@ -164,8 +164,8 @@ def remove_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Mod
 
     Only a name that was used before the fixes and occurs nowhere after them (not as an
     identifier, an attribute name, nor a string such as an `__all__` entry) is removed;
-    an import the user left unused is not ours to touch. A removed statement's leading
-    comments and blank lines move to the next statement.
+    an import the user left unused is not ours to touch. A removed statement's comments
+    (above it, and after it on its line) and blank lines move to the next statement.
     """
     old_uses, _ = _name_uses(before)
     new_uses, strings = _name_uses(after)
@@ -208,6 +208,9 @@ class _DropImports(cst.CSTTransformer):
                 smalls = [kept for kept in map(self._filter, stmt.body) if kept is not None]
                 if not smalls:
                     carried.extend(stmt.leading_lines)
+                    comment = stmt.trailing_whitespace.comment
+                    if comment is not None:  # `import x  # why`: the comment stays, on its own line
+                        carried.append(cst.EmptyLine(comment=comment))
                     continue
                 if len(smalls) != len(stmt.body):
                     smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)

@@ -54,3 +54,11 @@ def test_a_name_still_named_in_a_string_is_kept():
 def test_a_package_init_keeps_its_imports():
     fixed = _fixed(RACY, "pkg/__init__.py")
     assert "from sqlite3 import Row, connect\n" in fixed
+
+
+def test_a_trailing_comment_of_a_removed_import_is_kept():
+    source = RACY.replace("from sqlite3 import Row, connect", "from sqlite3 import connect  # stdlib driver").replace(
+        "    conn.row_factory = Row\n", "")
+    fixed = _fixed(source)
+    assert "sqlite3" not in fixed and "# stdlib driver\n" in fixed
+    compile(fixed, "m.py", "exec")
