@@ -281,7 +281,7 @@ def lint_source(
         return result
     style = NewlineStyle.detect(raw)
     try:
-        module = parse(style.to_parser(parsed), depth_checked) if depth_checked else parse(style.to_parser(parsed))
+        module = parse(style.to_parser(parsed), depth_checked)
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
         result.error = parse_error(path, error, raw)
         return result
