@@ -247,13 +247,15 @@ def fix_source(
         raw = raw.encode("utf-8")
     result = FileResult(path=path, old_source=raw)
     rule_classes = enabled_rules(config, relative_path)
-    if use_prefilter:
-        rule_classes = prefilter.candidate_rules(raw, rule_classes)
+    depth_checked = False
+    if use_prefilter:  # never narrowed: a fix rewrites the whole module
+        screening = prefilter.screen(raw, rule_classes)
+        rule_classes, depth_checked = screening.rules, screening.depth_checked
     if not rule_classes and not is_enabled("CRL001", config, relative_path):
         return result  # as `lint_source`: a file no rule can match is not parsed, so `--fix` errs on no more files than `check`
     style = NewlineStyle.detect(raw)
     try:
-        module = parse(style.to_parser(raw))
+        module = parse(style.to_parser(raw), depth_checked)
     except Exception as error:  # noqa: BLE001 - reported and skipped, never rewritten
         result.error = parse_error(path, error, raw)
         return result

@@ -1,16 +1,19 @@
 """Skip files that cannot contain any enabled rule's pattern, before LibCST sees them.
 
-Two stages, both far cheaper than a LibCST parse and visit:
+Three stages, each far cheaper than a LibCST parse and visit:
 
-1. bytes: each rule declares `EVIDENCE`, byte strings at least one of which must occur
-   in any file it could report on (`global` for a module singleton, `connect` for sqlite);
+1. bytes: each rule declares `EVIDENCE`, byte strings (or bytes regexes) at least one of
+   which must occur in any file it could report on (`global`, `connect`);
 2. `ast` (CPython's C parser, ~10x faster than LibCST): facts gathered in one walk
    (`AstFacts`) answer each remaining rule's `ast_candidate(facts)`; a rule whose shape
-   is absent is dropped, and a file with no rule left is never parsed by LibCST.
+   is absent is dropped, and a file with no rule left is never parsed by LibCST;
+3. narrowing (`narrowed_source`, check only): when every remaining rule looks no further
+   than the top-level statements its shape is in (`ast_statements`), the other defs and
+   classes are reduced to stubs before LibCST parses the file, lines and columns kept.
 
-A rule without `ast_candidate` is always kept. A file `ast` cannot parse keeps every
-rule, so LibCST reports the syntax error itself. `tests/test_prefilter.py` checks that
-the prefilter never drops a true finding.
+A file `ast` cannot parse keeps every rule it has evidence for, so LibCST reports the
+syntax error itself. `tests/test_prefilter.py` and `tests/fuzz/test_prefilter_property.py`
+check that the prefilter never drops a true finding.
 """
 
 from __future__ import annotations
@@ -38,15 +41,8 @@ class AstFacts:
     its rules report (`tests/test_prefilter.py` and the fuzz suite check that).
     """
 
-    declared_globals: bool = False  # a `global` statement in a function
-    class_state_checks: bool = False  # `if cls.x ...` / `if Name.x ...` / `hasattr(...)` in a method
-    membership_checks: bool = False  # `if k not in d` / `if d.get(k) is None` in a function
-    lock_created_in_function: bool = False
     cache_decorators: bool = False
-    thread_subclass: bool = False  # `class X(Thread)`: its `run` is a thread entry
-    write_opens: bool = False  # `open(...)` whose mode may write (literal w/a/x/+, or not a literal)
     called_names: set[str] = field(default_factory=set)  # last component of every called name
-    attribute_names: set[str] = field(default_factory=set)  # every `.attr` used
     # -- shapes ---------------------------------------------------------------
     lazy_global: bool = False  # one function: `global g`, an `if` testing g, an assignment to g
     lazy_class: bool = False  # one method: an `if` testing `cls.x`/`Class.x`, an assignment to `cls.<attr>`
@@ -234,7 +230,6 @@ class _FactCollector(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
-            self.facts.thread_subclass = True
             self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
         self.containers.append(node.name)
@@ -262,7 +257,6 @@ class _FactCollector(ast.NodeVisitor):
 
     def visit_Global(self, node: ast.Global) -> None:
         if self.function is not None:
-            self.facts.declared_globals = True
             self.function.globals.update(node.names)
 
     # -- statements -----------------------------------------------------------------
@@ -278,13 +272,13 @@ class _FactCollector(ast.NodeVisitor):
                 elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
                     function.tested_heads.add(sub.value.id)
                     if sub.value.id in function.class_receivers:
-                        shared = self.facts.class_state_checks = True
+                        shared = True
                 elif isinstance(sub, ast.Call) and _last_name(sub.func) in ("hasattr", "getattr") and sub.args:
                     first = sub.args[0]
                     if isinstance(first, ast.Name):
                         function.tested_heads.add(first.id)
                         if first.id in function.class_receivers:
-                            shared = self.facts.class_state_checks = True
+                            shared = True
             if shared:
                 function.guard_ifs.append(node)
             check = _lazy_check(node.test)
@@ -365,8 +359,6 @@ class _FactCollector(ast.NodeVisitor):
                     container = _dotted(right)
                     if container:
                         function.probed.add(container)
-                        if self._shared_container(container, function):
-                            self.facts.membership_checks = True
         self.generic_visit(node)
 
     # -- calls ----------------------------------------------------------------------
@@ -384,8 +376,6 @@ class _FactCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _call_in_function(self, node: ast.Call, name: str, function: _Function) -> None:
-        if name in _LOCK_FACTORY_NAMES:
-            self.facts.lock_created_in_function = True
         func = node.func
         if isinstance(func, ast.Attribute):
             receiver = _dotted(func.value)
@@ -395,15 +385,12 @@ class _FactCollector(ast.NodeVisitor):
                 function.acquires = True
             elif name == "get" and receiver:
                 function.probed.add(receiver)
-                if self._shared_container(receiver, function):
-                    self.facts.membership_checks = True
             elif name in ("setdefault", "update") and receiver:
                 function.filled.add(receiver)
         elif name == "setattr" and node.args and isinstance(node.args[0], ast.Name):
             function.stored_heads.add(node.args[0].id)
         path = _written_path(node, name, self.imported)
         if path is not None:
-            self.facts.write_opens = True
             self.writes.append((path, function, self.with_depth > 0))
         if name in _ENTRY_CALLS or (name.endswith("Thread") and name[:1].isupper()):
             self.entries.append((node, function))
@@ -666,8 +653,3 @@ def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
     if raw.startswith(b"\xef\xbb\xbf") and not lines[0].startswith(b"\xef\xbb\xbf"):
         lines[0] = b"\xef\xbb\xbf" + lines[0]
     return b"".join(lines)
-
-
-def candidate_rules(raw: bytes, rule_classes: Sequence[type[Rule]]) -> list[type[Rule]]:
-    """The rules that could report on `raw` (rules without evidence always run)."""
-    return screen(raw, rule_classes).rules
