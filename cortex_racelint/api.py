@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .cache import ResultCache, entry_key
 from .engine import lint_source
+from .gctuning import tune_for_run, tuned_collector
 from .ftypes import Config, FileResult, ParseError
 from .sourcefile import WriteRefused, atomic_replace, read_bytes
 
@@ -104,6 +105,13 @@ def run_files(
     Cache hits are answered in this process before any worker starts, so a warm run
     over an unchanged tree costs a read and a hash per file. Fixing is never cached.
     """
+    with tuned_collector():
+        return _run_files(paths, config, fix, jobs, cache)
+
+
+def _run_files(
+    paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int], cache: Optional[ResultCache]
+) -> list[FileResult]:
     results: dict[int, FileResult] = {}
     keys: dict[int, str] = {}
     if cache is not None and not fix:
@@ -153,6 +161,12 @@ class _Interrupt:
             raise KeyboardInterrupt
         if self.signum is not None:
             raise _Stopped(self.signum)
+
+
+def _start_worker() -> None:
+    """Each pool worker's set-up (a spawned worker does not inherit the parent's collector settings)."""
+    _worker_signals()
+    tune_for_run()
 
 
 def _worker_signals() -> None:
@@ -255,7 +269,7 @@ def _run_pool(
     if gil_enabled():
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         executor: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context(method), initializer=_worker_signals
+            max_workers=jobs, mp_context=multiprocessing.get_context(method), initializer=_start_worker
         )
     else:  # free-threaded build: threads run the visitors truly in parallel
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)

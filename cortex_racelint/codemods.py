@@ -270,13 +270,18 @@ def replace_in(node: cst.CSTNode, replacements: dict[cst.CSTNode, cst.CSTNode]) 
     if not replacements:
         return node
 
-    by_id = {id(old): new for old, new in replacements.items()}
+    return node.visit(_Swap({id(old): new for old, new in replacements.items()}))
 
-    class _Swap(cst.CSTTransformer):
-        def on_leave(self, original_node, updated_node):  # type: ignore[override]
-            return by_id.get(id(original_node), updated_node)
 
-    return node.visit(_Swap())
+class _Swap(cst.CSTTransformer):
+    """Swaps nodes by identity (a module-level class: one made per call is a reference cycle)."""
+
+    def __init__(self, by_id: dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.by_id = by_id
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        return self.by_id.get(id(original_node), updated_node)
 
 
 # -- shared-state (CRL4xx) helpers ------------------------------------------------

@@ -66,6 +66,7 @@ class ModuleRun:
     module: cst.Module
     reports: list[Report]
     positions: LazyPositions  # node -> CodeRange, computed on first use
+    context: Optional[LintContext] = None
 
     def span(self, node: cst.CSTNode) -> Span:
         """From the node's start to the end of its first line's content.
@@ -140,7 +141,7 @@ def run_rules(
     batched = _BatchedWalk(context, rules)
     walk(module, batched.on_visit, batched.on_leave)
     reports = [report for rule in rules for report in rule.reports]
-    return ModuleRun(module, reports, LazyPositions(module, _nodes_to_place(reports)))
+    return ModuleRun(module, reports, LazyPositions(module, _nodes_to_place(reports)), context)
 
 
 def _nodes_to_place(reports: Sequence[Report]) -> Iterator[cst.CSTNode]:
@@ -292,6 +293,8 @@ def lint_source(
         return result
     text = style.to_parser(raw).decode(module.encoding, errors="replace")  # for comments: no codegen
     result.findings, _ = to_findings(run, path, text, config, relative_path, honour_noqa)
+    if run.context is not None:
+        run.context.release()
     result.hidden_unsafe = sum(
         1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
     )

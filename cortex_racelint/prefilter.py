@@ -180,7 +180,6 @@ class _FactCollector(ast.NodeVisitor):
         self.facts = AstFacts()
         self.module_names, self.imported = _bound_at_module(tree)
         self.class_names: set[str] = set()
-        self._methods: dict[type, Callable[[ast.AST], None]] = {}
         self.functions: list[_Function] = []
         self.function: Optional[_Function] = None
         self.containers: list[object] = []  # enclosing ClassDef names (str) and _Function objects
@@ -190,11 +189,16 @@ class _FactCollector(ast.NodeVisitor):
         self.top = -1  # index of the module-body statement being visited
         self.entries: list[tuple[ast.Call, _Function]] = []
 
+    #: node type -> unbound visit method; on the class, so no instance holds bound methods of
+    #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
+    _dispatch: dict[type, Callable[["_FactCollector", ast.AST], None]] = {}
+
     def visit(self, node: ast.AST) -> None:
-        method = self._methods.get(type(node))
+        method = self._dispatch.get(type(node))
         if method is None:
-            method = self._methods[type(node)] = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
-        method(node)
+            name = "visit_" + type(node).__name__
+            method = self._dispatch[type(node)] = getattr(type(self), name, _FactCollector.generic_visit)
+        method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
         visit = self.visit

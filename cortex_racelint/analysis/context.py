@@ -29,6 +29,16 @@ class LintContext:
         #: per-node results shared by rules that ask the same question of one node
         self.memo: dict[tuple[str, int], object] = {}
 
+    def release(self) -> None:
+        """Drop the memoised analyses once the module's reports are placed.
+
+        They point back at the context (`FileAnalysis.context`), a cycle that would keep
+        the whole tree alive until the cyclic collector ran; cut, it is freed at once.
+        """
+        self.memo.clear()
+        for name in ("imports", "locks", "module_assignments"):
+            self.__dict__.pop(name, None)
+
     # -- facts about the whole module, computed on first use -----------------
     @cached_property
     def imports(self) -> ImportMap:

@@ -24,6 +24,8 @@ is memoised on the context:
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -163,11 +165,23 @@ class Region:
         return list(self.block.body[self.start : self.end + 1])
 
 
+def _bind(bindings: dict[str, list[cst.CSTNode]], target: cst.CSTNode, binding: cst.CSTNode) -> None:
+    """Record what binds each name of an assignment target (a module function: a recursive
+    closure would be a reference cycle holding the tree)."""
+    if isinstance(target, cst.Name):
+        bindings.setdefault(target.value, []).append(binding)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bind(bindings, element.value, cst.Pass())  # unpacked: not a plain assignment
+    elif isinstance(target, cst.StarredElement):
+        _bind(bindings, target.value, cst.Pass())
+
+
 class _CallSite:
     """A call `self.m(...)` / `m(...)`; the locks held there are worked out only if asked."""
 
     def __init__(self, analysis: "FileAnalysis", stack: tuple[cst.CSTNode, ...], caller: Optional[FunctionInfo]) -> None:
-        self._analysis = analysis
+        self._analysis = weakref.ref(analysis)  # the analysis owns its call sites: no cycle
         self._stack = stack
         self.caller = caller
         self._held: Optional[tuple[str, ...]] = None
@@ -175,7 +189,9 @@ class _CallSite:
     @property
     def held(self) -> tuple[str, ...]:
         if self._held is None:
-            self._held = self._analysis.held_at(self._stack, self.caller)[0]
+            analysis = self._analysis()
+            assert analysis is not None, "a call site outlived its FileAnalysis"
+            self._held = analysis.held_at(self._stack, self.caller)[0]
         return self._held
 
 
@@ -420,16 +436,7 @@ class FileAnalysis:
         if cached is not None:
             return cached
         bindings: dict[str, list[cst.CSTNode]] = {}
-
-        def bind(target: cst.CSTNode, binding: cst.CSTNode) -> None:
-            if isinstance(target, cst.Name):
-                bindings.setdefault(target.value, []).append(binding)
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for element in target.elements:
-                    bind(element.value, cst.Pass())  # unpacked: not a plain assignment
-            elif isinstance(target, cst.StarredElement):
-                bind(target.value, cst.Pass())
-
+        bind = functools.partial(_bind, bindings)
         for node in walk_statements(list(function.body.body)):
             if isinstance(node, cst.Assign):
                 for target in node.targets:
