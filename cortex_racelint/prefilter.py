@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
 from .analysis.file_writes import PATH_METHODS
+from .analysis.threads import NOT_EXECUTORS
 from .rule import Rule
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
 _ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"}
+#: entry calls that are executor methods: `analysis.threads` only counts them called on something
+_EXECUTOR_METHODS = {"submit", "map", "run_in_executor"}
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -50,14 +53,17 @@ class AstFacts:
     lazy_under_lock: bool = False  # an `if` testing shared state whose body takes a lock
     local_lock: bool = False  # a lock made in a function and held there (`with Lock():`, `l = Lock()`)
     shared_write: bool = False  # a write-mode open / `write_text` of a path derived from shared state
-    locked_shared_write: bool = False  # such a write inside a `with` body or a function calling `acquire()`
+    #: such a write inside a `with` body, a function calling `acquire()`, or a private helper
+    #: that may be called with a lock held (it inherits its callers' locks)
+    locked_shared_write: bool = False
     thread_entry: bool = False  # a `Thread` subclass, or a method handing `self.m` to a thread/executor
     imports_sqlite: bool = False  # `sqlite3` imported, or `sqlite3.<name>(...)` called
     # -- where: for rules that look no further than one top-level statement ------------
     #: (first line, last line, stub) of each module-body statement; the stub (`def f(): pass`)
     #: stands in for a def or class no rule needs (None for other statements)
     top_level: list[tuple[int, int, Optional[str]]] = field(default_factory=list)
-    #: fact name -> indices of the module-body statements where it holds
+    #: fact name -> indices of the module-body statements where it holds (for `shared_write`
+    #: also the statements calling a writing function, transitively, and the helpers it calls)
     statements: dict[str, set[int]] = field(default_factory=dict)
     #: module-body statements that create locks (`self._lock = Lock()`): the lock analysis reads them
     lock_holders: set[int] = field(default_factory=set)
@@ -110,6 +116,7 @@ class _Function:
 
     def __init__(self, node: ast.AST, parent: Optional["_Function"], class_name: Optional[str], top: int) -> None:
         self.parent = parent
+        self.name: str = node.name  # type: ignore[attr-defined]
         self.top = top  # index of the module-body statement it is in
         self.class_name = class_name  # set for methods (defined directly in a class body)
         args = node.args  # type: ignore[attr-defined]
@@ -139,6 +146,13 @@ class _Function:
         self.guard_ifs: list[ast.If] = []  # `if`s testing something shared
         self.checks: list[tuple[str, bool, ast.If]] = []  # (state, tests for absence, the `if`)
         self.acquires = False
+        self.bare_calls: set[str] = set()  # `name(...)` calls in its own body (how module functions are called)
+        self.called: set[str] = set()  # last name of every call in its own body
+
+    @property
+    def inherits_locks(self) -> bool:
+        """A private helper outside other functions takes on the locks all its callers hold."""
+        return self.parent is None and self.name.startswith("_") and not self.name.endswith("__")
 
     def chain(self) -> Iterator["_Function"]:
         scope: Optional[_Function] = self
@@ -188,6 +202,9 @@ class _FactCollector(ast.NodeVisitor):
         self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
         self.top = -1  # index of the module-body statement being visited
         self.entries: list[tuple[ast.Call, _Function]] = []
+        self.outside_calls: list[tuple[str, int]] = []  # (`name(...)`, statement) outside any function
+        self.called_in_with: set[str] = set()  # last names of calls inside a `with` body (a lock, maybe)
+        self.top_defs: dict[str, set[int]] = {}  # name of a module-level def -> its statement
 
     #: node type -> unbound visit method; on the class, so no instance holds bound methods of
     #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
@@ -219,6 +236,8 @@ class _FactCollector(ast.NodeVisitor):
         for index, stmt in enumerate(node.body):
             self.top = index
             self.facts.top_level.append(_span(stmt))
+            if isinstance(stmt, _FUNCTION):
+                self.top_defs.setdefault(stmt.name, set()).add(index)
             self.visit(stmt)
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -375,8 +394,15 @@ class _FactCollector(ast.NodeVisitor):
             if name in self.aliases:  # `c(path)` after `from sqlite3 import connect as c`
                 called.add(self.aliases[name])
                 name = self.aliases[name]
+            if self.with_depth:
+                self.called_in_with.add(name)
             if function is not None:
+                function.called.add(name)
+                if isinstance(node.func, ast.Name):
+                    function.bare_calls.add(node.func.id)
                 self._call_in_function(node, name, function)
+            elif isinstance(node.func, ast.Name):
+                self.outside_calls.append((node.func.id, self.top))
         self.generic_visit(node)
 
     def _call_in_function(self, node: ast.Call, name: str, function: _Function) -> None:
@@ -396,6 +422,10 @@ class _FactCollector(ast.NodeVisitor):
         path = _written_path(node, name, self.imported)
         if path is not None:
             self.writes.append((path, function, self.with_depth > 0))
+        if name in _EXECUTOR_METHODS:  # `executor.submit(...)`: the builtin `map(f, self.xs)` is no thread
+            receiver = _dotted(func.value) if isinstance(func, ast.Attribute) else None
+            if not isinstance(func, ast.Attribute) or (name == "map" and (receiver or "").rsplit(".", 1)[-1] in NOT_EXECUTORS):
+                return
         if name in _ENTRY_CALLS or (name.endswith("Thread") and name[:1].isupper()):
             self.entries.append((node, function))
 
@@ -432,16 +462,72 @@ class _FactCollector(ast.NodeVisitor):
             if any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body):
                 facts.lazy_under_lock = True
                 self._mark("lazy_under_lock", function.top)
+        writers: list[_Function] = []
+        locked_names: Optional[set[str]] = None
         for path, function, in_with in self.writes:
             if self._path_is_shared(path, function, set()):
                 facts.shared_write = True
+                writers.append(function)
                 if in_with or any(f.acquires for f in function.chain()):
                     facts.locked_shared_write = True
+                elif function.inherits_locks:
+                    locked_names = self._maybe_called_locked() if locked_names is None else locked_names
+                    facts.locked_shared_write = facts.locked_shared_write or function.name in locked_names
+        if writers:
+            self._mark_write_scope(writers)
         for call, function in self.entries:
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
         facts.thread_entry = bool(facts.where("thread_entry"))
         return facts
+
+    def _maybe_called_locked(self) -> set[str]:
+        """Names of functions that may be called with a lock held: inside a `with`, in a
+        function calling `acquire()`, or (transitively) by a lock-inheriting helper so called."""
+        names = set(self.called_in_with)
+        for function in self.functions:
+            if any(f.acquires for f in function.chain()):
+                names |= function.called
+        expanded: set[int] = set()
+        grown = True
+        while grown:
+            grown = False
+            for function in self.functions:
+                if id(function) not in expanded and function.inherits_locks and function.name in names:
+                    expanded.add(id(function))
+                    names |= function.called
+                    grown = True
+        return names
+
+    def _mark_write_scope(self, writers: list[_Function]) -> None:
+        """`shared_write` statements: the writes', their callers' (transitively) and their helpers'.
+
+        CRL301 asks who calls a writing function (locks every caller holds are inherited;
+        a caller holding the lock makes a fix deadlock) and what it calls (a helper that
+        reads the file first, or takes the lock itself). A method is called as `self.m()`
+        from its own class, the same statement; a function outside classes as `name()`,
+        from anywhere: those calls are followed, transitively.
+        """
+        names: set[str] = set()
+        for writer in writers:
+            self._mark("shared_write", writer.top)
+            for callee in writer.bare_calls:
+                for top in self.top_defs.get(callee, ()):
+                    self._mark("shared_write", top)
+            names.update(f.name for f in writer.chain() if f.class_name is None)
+        callers = set(map(id, writers))
+        grown = bool(names)
+        while grown:
+            grown = False
+            for function in self.functions:
+                if id(function) not in callers and function.bare_calls & names:
+                    callers.add(id(function))
+                    self._mark("shared_write", function.top)
+                    names.update(f.name for f in function.chain() if f.class_name is None)
+                    grown = True
+        for name, top in self.outside_calls:
+            if name in names:
+                self._mark("shared_write", top)
 
     def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
         receivers = function.receivers()

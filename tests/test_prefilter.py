@@ -86,8 +86,79 @@ def test_rules_that_need_the_whole_module_are_not_narrowed():
     from cortex_racelint import prefilter
     from cortex_racelint.registry import enabled_rules
 
+    # a locked write selects CRL302, whose readers may be anywhere in the module
     raw = (NARROWABLE + "class Store:\r\n    path = 'x'\r\n    def save(self, d):\r\n"
-           "        open(self.path, 'w').write(d)\r\n").encode("utf-8")
+           "        with self._lock:\r\n            open(self.path, 'w').write(d)\r\n").encode("utf-8")
     screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
-    assert "CRL301" in [r.CODE for r in screening.rules]
+    assert "CRL302" in [r.CODE for r in screening.rules]
     assert prefilter.narrowed_source(raw, screening) is None
+
+
+#: CRL301 looks beyond the write's statement: at who calls a writing module function
+#: (locks all callers hold are inherited; a caller in a class body holds none) and at
+#: the helpers the writer calls. Each module below differs in one such statement.
+WRITE_SCOPE = """\
+import threading
+STATE = "state.json"
+_lock = threading.Lock()
+
+def unrelated():
+    return 1
+
+def _save(text):
+    open(STATE, "w").write(text)
+
+def save_all(text):
+    with _lock:
+        _save(text)
+
+class Late:
+    def flush(self):
+        with _lock:
+            _save("")
+{extra}
+"""
+WRITE_SCOPE_EXTRAS = {
+    "every caller locked": "",
+    "an unlocked caller in a method": "class Other:\n    def go(self):\n        _save('x')\n",
+    "an unlocked caller at class level": "class AtImport:\n    _save('x')\n",
+    "an unlocked caller, two calls away": "def outer():\n    middle()\ndef middle():\n    _save('x')\n",
+}
+
+
+WRITES_ONLY = Config(select=("CRL301",))  # CRL302 (selected by a locked write) needs the whole module
+
+
+@pytest.mark.parametrize("extra", WRITE_SCOPE_EXTRAS.values(), ids=WRITE_SCOPE_EXTRAS.keys())
+def test_file_write_narrowing_keeps_callers_and_helpers(extra):
+    from cortex_racelint import prefilter
+    from cortex_racelint.registry import enabled_rules
+
+    raw = WRITE_SCOPE.format(extra=extra).encode()
+    screening = prefilter.screen(raw, enabled_rules(WRITES_ONLY, "x.py"))
+    assert [r.CODE for r in screening.rules] == ["CRL301"]
+    narrowed = prefilter.narrowed_source(raw, screening)
+    assert narrowed is not None and b"def unrelated(): pass" in narrowed and b"return 1" not in narrowed
+    for kept in (b"with _lock:\n        _save(text)", b"_save(\"\")", extra.encode()):
+        assert kept in narrowed
+    with_filter = lint_source(raw, "x.py", WRITES_ONLY).findings
+    assert with_filter == lint_source(raw, "x.py", WRITES_ONLY, use_prefilter=False).findings
+    assert bool(with_filter) == bool(extra)  # only an unlocked caller leaves the write unguarded
+
+
+def test_a_write_locked_only_by_its_callers_keeps_crl302():
+    """Found while narrowing CRL301: the prefilter took `_save` for an unlocked writer."""
+    raw = (WRITE_SCOPE.format(extra="") + "def _load():\n    return open(STATE).read()\n").encode()
+    with_filter = lint_source(raw, "x.py", RULES_ONLY).findings
+    assert [f.code for f in with_filter] == ["CRL302"]
+    assert with_filter == lint_source(raw, "x.py", RULES_ONLY, use_prefilter=False).findings
+
+
+def test_builtin_map_is_not_a_thread_entry():
+    from cortex_racelint import prefilter
+
+    source = b"class C:\n    def names(self):\n        return list(map(str, self.items))\n"
+    facts = prefilter.ast_facts(source)
+    assert facts is not None and not facts.thread_entry
+    pooled = source.replace(b"list(map(", b"list(self.pool.map(")
+    assert prefilter.ast_facts(pooled).thread_entry

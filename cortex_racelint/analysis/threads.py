@@ -55,6 +55,8 @@ MUTATORS = frozenset(
 )
 
 _EXECUTOR_METHODS = {"submit": 0, "map": 0, "run_in_executor": 1}
+#: receivers whose `.map(...)` is not an executor's (`str.map`, `itertools.map`, `builtins.map`)
+NOT_EXECUTORS = frozenset({"map", "builtins", "itertools", "str", "dict"})
 _ENTRY_LABELS = {
     "thread": "thread target",
     "timer": "timer callback",
@@ -343,7 +345,7 @@ def thread_target(call: cst.Call, imports) -> Optional[tuple[str, cst.BaseExpres
         method = call.func.attr.value
         if method in _EXECUTOR_METHODS:
             receiver = dotted_name(call.func.value) or ""
-            if method == "map" and receiver.rsplit(".", 1)[-1] in ("map", "builtins", "itertools", "str", "dict"):
+            if method == "map" and receiver.rsplit(".", 1)[-1] in NOT_EXECUTORS:
                 return None
             target = _arg(call, _EXECUTOR_METHODS[method], "fn" if method != "map" else "func")
             return ("executor", target) if target is not None else None

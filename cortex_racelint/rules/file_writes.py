@@ -442,6 +442,12 @@ class UnlockedSharedFileWrite(Rule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.shared_write
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """The writes' statements, with their callers' and the helpers they call (see `AstFacts`)."""
+        return facts.where("shared_write")
+
     NAME = "unlocked-shared-file-write"
     MESSAGE = (
         "Write to shared file `{path}` (`{how}`) is not under a lock: "

@@ -406,8 +406,10 @@ def _sqlite_shared(draw, names: Names, sp: Spellings, variant: str) -> tuple[str
 
 def file_write(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     """Writes to a shared file: `with open(self.path, "w")`, `self.path.write_text(...)`, module paths."""
-    variant = draw(st.sampled_from(["open_json", "write_text", "module_path", "append"]))
+    variant = draw(st.sampled_from(["open_json", "write_text", "module_path", "append", "helper_callers"]))
     func = names.func()
+    if variant == "helper_callers":
+        return variant, _write_helper_with_callers(draw, names, sp, func)
     if variant == "module_path":
         target = names.var().upper()
         return variant, [Entry(0, f"{target} = {sp.path_cls}('settings.json')")] + header(
@@ -423,6 +425,28 @@ def file_write(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
         method = header(f"def {func}(self, line)", header("with open(self.path, 'a') as handle", [Entry(0, "handle.write(line + '\\n')")]))
     reader = header("def read(self)", [Entry(0, "return self.path.read_text()")]) if draw(st.booleans()) else []
     return f"file_{variant}", header(f"class {cls}", init + decorators(draw) + method + reader)
+
+
+def _write_helper_with_callers(draw, names: Names, sp: Spellings, func: str) -> Block:
+    """A private module function writing a module path, called from other top-level statements:
+    under a lock (it inherits it), and maybe also unlocked, from a method or a class body, or
+    through another helper; maybe read elsewhere (CRL302 then)."""
+    target, lock, helper = names.var().upper(), "_" + names.var() + "_lock", "_" + names.func()
+    block = [Entry(0, f"{target} = {sp.path_cls}('state.json')"), Entry(0, f"{lock} = {sp.lock}()")]
+    block += header(f"def {helper}(values)", [Entry(0, f"{target}.write_text(json.dumps(values))")])
+    block += header(f"def {func}(values)", header(f"with {lock}", [Entry(0, f"{helper}(values)")]))
+    unlocked = draw(st.sampled_from(["none", "method", "class_body", "two_calls_away"]))
+    if unlocked == "method":
+        block += header(f"class {names.cls()}", header("def flush(self)", [Entry(0, f"{helper}({{}})")]))
+    elif unlocked == "class_body":
+        block += header(f"class {names.cls()}", [Entry(0, f"{helper}({{}})")])
+    elif unlocked == "two_calls_away":
+        middle = "_" + names.func()
+        block += header(f"def {middle}()", [Entry(0, f"{helper}([])")])
+        block += header(f"def {names.func()}()", [Entry(0, f"{middle}()")])
+    if draw(st.booleans()):
+        block += header(f"def {names.func()}()", [Entry(0, f"return {target}.read_text()")])
+    return block
 
 
 def thread_state(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
