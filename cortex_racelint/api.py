@@ -40,8 +40,13 @@ def relative_path(path: str, config: Config) -> str:
         return Path(path).as_posix()
 
 
-def process_file(path: str, config: Config, fix: bool) -> FileResult:
-    """Read and lint (or fix) one file; any failure becomes a reported error."""
+def process_file(path: str, config: Config, fix: bool, cache: Optional[ResultCache] = None) -> FileResult:
+    """Read and lint (or fix) one file; any failure becomes a reported error.
+
+    With a cache, the result is stored under the key of the bytes just linted (in the
+    worker, so entries are written in parallel, and a file edited meanwhile is never
+    stored under its old content).
+    """
     try:
         raw = read_bytes(path)
     except OSError as error:
@@ -51,11 +56,16 @@ def process_file(path: str, config: Config, fix: bool) -> FileResult:
         from .fixer import fix_source  # imported on use: `check` never loads libcst.codemod
 
         return fix_source(raw, path, config, relative)
-    return lint_source(raw, path, config, relative)
+    result = lint_source(raw, path, config, relative)
+    if cache is not None:
+        cache.put(entry_key(path, raw, config), result)
+    return result
 
 
-def _process_batch(batch: Sequence[str], config: Config, fix: bool) -> list[FileResult]:
-    return [process_file(path, config, fix) for path in batch]
+def _process_batch(
+    batch: Sequence[str], config: Config, fix: bool, cache: Optional[ResultCache] = None
+) -> list[FileResult]:
+    return [process_file(path, config, fix, cache) for path in batch]
 
 
 def gil_enabled() -> bool:
@@ -113,23 +123,21 @@ def _run_files(
     paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int], cache: Optional[ResultCache]
 ) -> list[FileResult]:
     results: dict[int, FileResult] = {}
-    keys: dict[int, str] = {}
-    if cache is not None and not fix:
+    if fix:
+        cache = None
+    if cache is not None:
+        cache.prepare()
         for index, path in enumerate(paths):
             try:
                 raw = read_bytes(path)
             except OSError:
                 continue
-            keys[index] = entry_key(path, raw, config)
-            hit = cache.get(keys[index], path)
+            hit = cache.get(entry_key(path, raw, config), path)
             if hit is not None:
                 results[index] = hit
     todo = [i for i in range(len(paths)) if i not in results]
-    for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs)):
+    for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache)):
         results[index] = result
-        unreadable = result.error is not None and result.error.message.startswith("cannot read")
-        if cache is not None and index in keys and not unreadable:
-            cache.put(keys[index], result)
     return [results[i] for i in range(len(paths))]
 
 
@@ -243,14 +251,16 @@ def _abandon(executor: concurrent.futures.Executor) -> None:
                 process.join(timeout=5)
 
 
-def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int]) -> list[FileResult]:
+def _run_uncached(
+    paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int], cache: Optional[ResultCache] = None
+) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
-        return _process_batch(paths, config, fix)
+        return _process_batch(paths, config, fix, cache)
     batches = _batches(paths, jobs)
     try:
         with _stoppable() as interrupt:
-            done = _run_pool([[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt)
+            done = _run_pool([[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache)
         results: list[Optional[FileResult]] = [None] * len(paths)
         for index, result in zip((i for batch in batches for i in batch), done):
             results[index] = result
@@ -263,7 +273,12 @@ def _run_uncached(paths: Sequence[str], config: Config, fix: bool, jobs: Optiona
 
 
 def _run_pool(
-    batches: list[list[str]], config: Config, fix: bool, jobs: int, interrupt: _Interrupt
+    batches: list[list[str]],
+    config: Config,
+    fix: bool,
+    jobs: int,
+    interrupt: _Interrupt,
+    cache: Optional[ResultCache] = None,
 ) -> list[FileResult]:
     """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
@@ -275,7 +290,7 @@ def _run_pool(
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
         with _signals_held():  # the workers are forked here, and an at-fork hook swallows what a handler raises
-            futures = [executor.submit(_process_batch, batch, config, fix) for batch in batches]
+            futures = [executor.submit(_process_batch, batch, config, fix, cache) for batch in batches]
         results: list[FileResult] = []
         for future in futures:
             while True:

@@ -98,7 +98,20 @@ class ResultCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, corrupt or half-written by another process: recompute
 
+    def prepare(self) -> None:
+        """Create the folder (ignored by git) once, before workers write entries into it."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
     def put(self, key: str, result: FileResult) -> None:
+        if result.error is not None and result.error.message.startswith("cannot read"):
+            return  # nothing was linted
+
         data = {
             "key": key,
             "path": result.path,
@@ -108,9 +121,9 @@ class ResultCache:
         }
         target = self._file(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not (self.folder / ".gitignore").exists():
-                (self.folder / ".gitignore").write_text("*\n")
+            if not target.parent.is_dir():
+                self.prepare()
+                target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle)

@@ -68,3 +68,41 @@ def test_cli_no_cache_writes_nothing(run_cli, tmp_path):
     assert run_cli("check", "a.py", cwd=tmp_path).code == 1
     assert (tmp_path / CACHE_DIR).exists()
     assert run_cli("check", "a.py", cwd=tmp_path).code == 1  # served from the cache, same result
+
+
+def test_parallel_workers_write_the_entries(tmp_path, monkeypatch):
+    paths = []
+    for index in range(12):
+        path = tmp_path / f"m{index}.py"
+        path.write_text(RACY.read_text() + f"# {index}\n")
+        paths.append(str(path))
+    cache = ResultCache(tmp_path)
+    cold = api.run_files(paths, Config(), fix=False, jobs=2, cache=cache)
+    assert len(list((tmp_path / CACHE_DIR).rglob("*.json"))) == 12
+    assert (tmp_path / CACHE_DIR / ".gitignore").read_text() == "*\n"
+    calls = lint_calls(monkeypatch)
+    warm = api.run_files(paths, Config(), fix=False, jobs=2, cache=cache)
+    assert calls == [] and [r.findings for r in warm] == [r.findings for r in cold]
+
+
+def test_an_entry_is_keyed_on_the_bytes_linted(tmp_path, monkeypatch):
+    """A file edited between the cache lookup and the lint is stored under its new content."""
+    from cortex_racelint.cache import entry_key
+
+    path = tmp_path / "a.py"
+    path.write_text(RACY.read_text())
+    old = b"x = 1\n"  # what the lookup saw, before the edit
+    reads = []
+    real_read = api.read_bytes
+
+    def read_bytes(name):
+        reads.append(name)
+        return old if len(reads) == 1 else real_read(name)
+
+    monkeypatch.setattr(api, "read_bytes", read_bytes)
+    cache = ResultCache(tmp_path)
+    [result] = api.run_files([str(path)], Config(), fix=False, jobs=1, cache=cache)
+    assert len(reads) == 2 and result.findings
+    assert cache.get(entry_key(str(path), old, Config()), str(path)) is None
+    stored = cache.get(entry_key(str(path), path.read_bytes(), Config()), str(path))
+    assert stored is not None and stored.findings == result.findings

@@ -81,3 +81,14 @@ def test_a_run_restores_the_collector_settings(tmp_path: Path) -> None:
     assert results[0].findings
     assert seen and seen[0][0] == gctuning.RUN_THRESHOLD and seen[0][1] > 0  # tuned during the run
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen  # and undone after it
+
+
+def test_overlapping_runs_restore_the_settings_from_before_the_first():
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    first, second = gctuning.tuned_collector(), gctuning.tuned_collector()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second still runs
+    assert gc.get_threshold()[0] == gctuning.RUN_THRESHOLD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
