@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from .cache import ResultCache, entry_key
+from .cache import ResultCache
 from .engine import lint_source
 from .gctuning import tune_for_run, tuned_collector
 from .ftypes import Config, FileResult, ParseError
@@ -40,32 +40,37 @@ def relative_path(path: str, config: Config) -> str:
         return Path(path).as_posix()
 
 
-def process_file(path: str, config: Config, fix: bool, cache: Optional[ResultCache] = None) -> FileResult:
-    """Read and lint (or fix) one file; any failure becomes a reported error.
+def process_file(path: str, config: Config, fix: bool) -> FileResult:
+    """Read and lint (or fix) one file; any failure becomes a reported error."""
+    return _read_and_process(path, config, fix)[1]
 
-    With a cache, the result is stored under the key of the bytes just linted (in the
-    worker, so entries are written in parallel, and a file edited meanwhile is never
-    stored under its old content).
-    """
+
+def _read_and_process(path: str, config: Config, fix: bool) -> tuple[bytes, FileResult]:
+    """(the bytes processed, the result)."""
     try:
         raw = read_bytes(path)
     except OSError as error:
-        return FileResult(path=path, error=ParseError(path, f"cannot read: {error.strerror or error}"))
+        return b"", FileResult(path=path, error=ParseError(path, f"cannot read: {error.strerror or error}"))
     relative = relative_path(path, config)
     if fix:
         from .fixer import fix_source  # imported on use: `check` never loads libcst.codemod
 
-        return fix_source(raw, path, config, relative)
-    result = lint_source(raw, path, config, relative)
-    if cache is not None:
-        cache.put(entry_key(path, raw, config), result)
-    return result
+        return raw, fix_source(raw, path, config, relative)
+    return raw, lint_source(raw, path, config, relative)
 
 
 def _process_batch(
     batch: Sequence[str], config: Config, fix: bool, cache: Optional[ResultCache] = None
 ) -> list[FileResult]:
-    return [process_file(path, config, fix, cache) for path in batch]
+    """Process a batch; with a cache, store its results under the bytes just linted.
+
+    Stored by the worker (one transaction per batch, in parallel), so a file edited
+    between the parent's lookup and the lint is never stored under its old content.
+    """
+    done = [_read_and_process(path, config, fix) for path in batch]
+    if cache is not None and not fix:
+        cache.put_many((path, raw, config, result) for path, (raw, result) in zip(batch, done))
+    return [result for _, result in done]
 
 
 def gil_enabled() -> bool:
@@ -132,12 +137,17 @@ def _run_files(
                 raw = read_bytes(path)
             except OSError:
                 continue
-            hit = cache.get(entry_key(path, raw, config), path)
+            hit = cache.get(path, raw, config)
             if hit is not None:
                 results[index] = hit
+        cache.close()  # before workers fork: they open their own connections
     todo = [i for i in range(len(paths)) if i not in results]
-    for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache)):
-        results[index] = result
+    try:
+        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache)):
+            results[index] = result
+    finally:
+        if cache is not None:
+            cache.close()  # a serial run wrote through this process's connection
     return [results[i] for i in range(len(paths))]
 
 

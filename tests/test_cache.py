@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from cortex_racelint import api
-from cortex_racelint.cache import CACHE_DIR, ResultCache
+from cortex_racelint.cache import CACHE_DIR, DATABASE, ResultCache
 from cortex_racelint.ftypes import Config
 
 from .conftest import FIXTURES
@@ -50,15 +57,87 @@ def test_config_change_invalidates(tmp_path, monkeypatch):
     assert len(calls) == 2 and result[0].findings == []
 
 
-def test_corrupt_entries_are_ignored(tmp_path, monkeypatch):
+def _rows(tmp_path) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(tmp_path / CACHE_DIR / DATABASE)) as db:
+        return db.execute("SELECT path, config, key FROM results ORDER BY path").fetchall()
+
+
+@pytest.mark.parametrize("damage", ["half-written data", "wrong key", "another path"])
+def test_corrupt_rows_are_ignored_and_replaced(tmp_path, monkeypatch, damage):
     shutil.copy(RACY, tmp_path / "a.py")
     cache = ResultCache(tmp_path)
     first = api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=cache)
-    for entry in (tmp_path / CACHE_DIR).rglob("*.json"):
-        entry.write_text('{"key": "half-writ')
+    change = {
+        "half-written data": "UPDATE results SET data = '{\"path\": \"half-writ'",
+        "wrong key": "UPDATE results SET key = 'not-the-key'",
+        "another path": "UPDATE results SET data = replace(data, 'a.py', 'b.py')",
+    }[damage]
+    with contextlib.closing(sqlite3.connect(tmp_path / CACHE_DIR / DATABASE)) as db:
+        db.execute(change)
+        db.commit()
     calls = lint_calls(monkeypatch)
     again = api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=cache)
     assert len(calls) == 1 and again[0].findings == first[0].findings
+    api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=cache)
+    assert len(calls) == 1, "the recomputed row replaced the damaged one"
+
+
+def test_a_cache_file_that_is_not_a_database_is_replaced(tmp_path, monkeypatch):
+    shutil.copy(RACY, tmp_path / "a.py")
+    (tmp_path / CACHE_DIR).mkdir()
+    (tmp_path / CACHE_DIR / DATABASE).write_bytes(b"this is not SQLite" * 100)
+    calls = lint_calls(monkeypatch)
+    for _ in range(2):
+        result = api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=ResultCache(tmp_path))
+        assert result[0].findings and result[0].error is None
+    assert len(calls) == 1 and len(_rows(tmp_path)) == 1
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path, monkeypatch):
+    shutil.copy(RACY, tmp_path / "a.py")
+    (tmp_path / CACHE_DIR).write_text("a file where the folder should be")
+    calls = lint_calls(monkeypatch)
+    for _ in range(2):
+        result = api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=ResultCache(tmp_path))
+        assert result[0].findings and result[0].error is None
+    assert len(calls) == 2
+
+
+def test_one_row_per_file_and_configuration(tmp_path):
+    """Editing a file replaces its row: the cache grows with the tree, not with its history."""
+    path = tmp_path / "a.py"
+    cache = ResultCache(tmp_path)
+    for edit in range(5):
+        path.write_text(RACY.read_text() + f"# edit {edit}\n")
+        api.run_files([str(path)], Config(), fix=False, jobs=1, cache=cache)
+    assert len(_rows(tmp_path)) == 1
+    api.run_files([str(path)], Config(ignore=("CRL101",)), fix=False, jobs=1, cache=cache)
+    assert len(_rows(tmp_path)) == 2  # another configuration: its own row
+
+
+def test_rows_of_another_tool_version_are_dropped(tmp_path, monkeypatch):
+    from cortex_racelint import cache as cache_module
+
+    shutil.copy(RACY, tmp_path / "a.py")
+    api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=ResultCache(tmp_path))
+    monkeypatch.setattr(cache_module, "tool_fingerprint", lambda: "another version")
+    (tmp_path / "b.py").write_text("x = 1\n")
+    api.run_files([str(tmp_path / "b.py")], Config(), fix=False, jobs=1, cache=ResultCache(tmp_path))
+    assert [Path(row[0]).name for row in _rows(tmp_path)] == ["b.py"]
+
+
+def test_two_processes_share_the_cache(tmp_path):
+    """Two racelint runs at once over the same tree: both succeed, the cache ends whole."""
+    for index in range(40):
+        (tmp_path / f"m{index}.py").write_text(RACY.read_text() + f"# {index}\n")
+    command = [sys.executable, "-m", "cortex_racelint", "check", "--jobs", "2", "."]
+    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [1, 1], outputs
+    assert outputs[0][0] == outputs[1][0] and b"Traceback" not in outputs[0][1] + outputs[1][1]
+    assert len(_rows(tmp_path)) == 40
+    with contextlib.closing(sqlite3.connect(tmp_path / CACHE_DIR / DATABASE)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_cli_no_cache_writes_nothing(run_cli, tmp_path):
@@ -78,7 +157,7 @@ def test_parallel_workers_write_the_entries(tmp_path, monkeypatch):
         paths.append(str(path))
     cache = ResultCache(tmp_path)
     cold = api.run_files(paths, Config(), fix=False, jobs=2, cache=cache)
-    assert len(list((tmp_path / CACHE_DIR).rglob("*.json"))) == 12
+    assert len(_rows(tmp_path)) == 12
     assert (tmp_path / CACHE_DIR / ".gitignore").read_text() == "*\n"
     calls = lint_calls(monkeypatch)
     warm = api.run_files(paths, Config(), fix=False, jobs=2, cache=cache)
@@ -87,8 +166,6 @@ def test_parallel_workers_write_the_entries(tmp_path, monkeypatch):
 
 def test_an_entry_is_keyed_on_the_bytes_linted(tmp_path, monkeypatch):
     """A file edited between the cache lookup and the lint is stored under its new content."""
-    from cortex_racelint.cache import entry_key
-
     path = tmp_path / "a.py"
     path.write_text(RACY.read_text())
     old = b"x = 1\n"  # what the lookup saw, before the edit
@@ -103,6 +180,6 @@ def test_an_entry_is_keyed_on_the_bytes_linted(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
     [result] = api.run_files([str(path)], Config(), fix=False, jobs=1, cache=cache)
     assert len(reads) == 2 and result.findings
-    assert cache.get(entry_key(str(path), old, Config()), str(path)) is None
-    stored = cache.get(entry_key(str(path), path.read_bytes(), Config()), str(path))
+    assert cache.get(str(path), old, Config()) is None
+    stored = cache.get(str(path), path.read_bytes(), Config())
     assert stored is not None and stored.findings == result.findings
