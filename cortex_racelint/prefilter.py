@@ -174,8 +174,9 @@ def _flat_targets(target: ast.expr) -> Iterator[ast.expr]:
         yield target
 
 
-#: fields holding no node a fact depends on (`ctx`, operators), and nodes with nothing below
-_SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment"}
+#: fields holding no node a fact depends on (`ctx`, operators) or no node at all
+_SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment", "id", "attr", "arg", "kind", "level", "module",
+                   "is_async", "conversion", "simple", "lineno", "col_offset", "end_lineno", "end_col_offset"}
 _LEAVES = (ast.Name, ast.Constant, ast.alias, ast.arg)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -185,6 +186,10 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     if fields is None:
         fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
     return fields
+
+
+def _skip(collector: object, node: ast.AST) -> None:
+    """The visit of a node below which no fact can be (a name, a constant, a string)."""
 
 
 class _FactCollector(ast.NodeVisitor):
@@ -210,23 +215,29 @@ class _FactCollector(ast.NodeVisitor):
     #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
     _dispatch: dict[type, Callable[["_FactCollector", ast.AST], None]] = {}
 
-    def visit(self, node: ast.AST) -> None:
-        method = self._dispatch.get(type(node))
+    @classmethod
+    def _method(cls, node_type: type) -> Callable[["_FactCollector", ast.AST], None]:
+        method = cls._dispatch.get(node_type)
         if method is None:
-            name = "visit_" + type(node).__name__
-            method = self._dispatch[type(node)] = getattr(type(self), name, _FactCollector.generic_visit)
-        method(self, node)
+            if not issubclass(node_type, ast.AST) or issubclass(node_type, _LEAVES):
+                method = _skip  # `None`, strings in `Global.names`, and the leaves
+            else:
+                method = getattr(cls, "visit_" + node_type.__name__, _FactCollector.generic_visit)
+            cls._dispatch[node_type] = method
+        return method
+
+    def visit(self, node: ast.AST) -> None:
+        (self._dispatch.get(type(node)) or self._method(type(node)))(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        visit = self.visit
+        dispatch = self._dispatch
         for name in _child_fields(type(node)):
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
-                        visit(item)
-            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
-                visit(value)
+                    (dispatch.get(type(item)) or self._method(type(item)))(self, item)
+            else:
+                (dispatch.get(type(value)) or self._method(type(value)))(self, value)
 
     def _mark(self, fact: str, top: int) -> None:
         self.facts.statements.setdefault(fact, set()).add(top)
