@@ -129,7 +129,8 @@ def _result_from_json(text: str, path: str) -> Optional[FileResult]:
 #: (database, pid) -> this process's connection: every batch a worker runs unpickles a new
 #: ResultCache, and they share one connection instead of opening one per batch
 _connections: dict[tuple[str, int], sqlite3.Connection] = {}
-_connections_lock = threading.Lock()
+#: held around every use of a connection: a free-threaded build's worker threads share them
+_connections_lock = threading.RLock()
 
 
 class ResultCache:
@@ -142,7 +143,6 @@ class ResultCache:
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR
         self.database = self.folder / DATABASE
-        self._lock = threading.Lock()  # one connection, shared by a free-threaded build's worker threads
         self._broken = False
 
     def __getstate__(self) -> dict:
@@ -154,7 +154,7 @@ class ResultCache:
     # -- connection -----------------------------------------------------------------
     def prepare(self) -> None:
         """Create the folder (ignored by git) and open the database; drop other tool versions' rows."""
-        with self._lock:
+        with _connections_lock:
             connection = self._connect()
             if connection is not None:
                 with self._quiet():
@@ -228,7 +228,7 @@ class ResultCache:
     def get(self, path: str, raw: bytes, config: Config) -> Optional[FileResult]:
         """The stored result for exactly these bytes, tool and configuration, else None."""
         key = entry_key(path, raw, config)
-        with self._lock:
+        with _connections_lock:
             connection = self._connect()
             if connection is None:
                 return None
@@ -257,7 +257,7 @@ class ResultCache:
             rows.append((os.path.abspath(path), config_id(config), tool_fingerprint(), key, _result_to_json(result), now))
         if not rows:
             return
-        with self._lock:
+        with _connections_lock:
             connection = self._connect()
             if connection is None:
                 return
