@@ -7,11 +7,12 @@ kept so newer Cortex versions can add settings without breaking old ones.
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-import threading
+
 from cortex.utils.fileio import atomic_write, atomic_write_text
 
 DEFAULT_PREFERENCES: dict[str, Any] = {

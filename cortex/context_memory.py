@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
 from cortex.utils.db_pool import get_connection_pool
 
 _WORD_RE = re.compile(r"[a-z0-9][a-z0-9.+_-]+")

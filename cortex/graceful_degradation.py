@@ -19,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 from sqlite3 import Row
 from typing import Callable, Optional
+
 from cortex.utils.db_pool import get_connection_pool
 
 

@@ -13,10 +13,11 @@ import os
 import platform
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
-import threading
+
 from cortex.utils.fileio import atomic_write
 
 

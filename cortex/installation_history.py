@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
 from cortex.utils.db_pool import get_connection_pool
 
 STATUS_SUCCESS = "success"

@@ -8,13 +8,13 @@ pool and keeps running totals for the progress display.
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from cortex.llm_provider import LLMProvider, OfflineProvider
-import threading
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are Cortex, a Linux package assistant. Reply with the shell commands "

@@ -12,12 +12,13 @@ import json
 import math
 import re
 import sqlite3
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
-import threading
+
 from cortex.utils.db_pool import get_connection_pool
 
 _TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9.+_-]*")

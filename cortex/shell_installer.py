@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Optional
+
 from cortex.utils.fileio import atomic_write_text, locked
 
 MARKER = "# >>> cortex shell integration >>>"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Callable, Optional
-import threading
+
 from cortex.utils.db_pool import get_connection_pool
 
 

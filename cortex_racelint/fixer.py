@@ -24,6 +24,7 @@ from .analysis.traverse import children
 from .engine import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .ftypes import Config, FileResult, FixApplicability
 from .registry import enabled_rules, is_enabled
+from .import_placement import place_added_imports
 from .rule import AddImport, InsertStatement, Replacement, Report
 from .sourcefile import NewlineStyle
 
@@ -118,7 +119,7 @@ def apply_fixes(module: cst.Module, reports: Sequence[Report], prune_imports: bo
         context = CodemodContext()
         for edit in imports:
             AddImportsVisitor.add_needed_import(context, edit.module, edit.name)
-        fixed = AddImportsVisitor(context).transform_module(fixed)
+        fixed = place_added_imports(fixed, AddImportsVisitor(context).transform_module(fixed))
     return remove_imports_made_unused(module, fixed) if prune_imports else fixed
 
 
@@ -203,10 +204,12 @@ class _DropImports(cst.CSTTransformer):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body: list[cst.BaseStatement] = []
         carried: list[cst.EmptyLine] = []
+        section_gone = False  # a removed line started its import section (first line, or after a blank)
         for stmt in updated_node.body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 smalls = [kept for kept in map(self._filter, stmt.body) if kept is not None]
                 if not smalls:
+                    section_gone = section_gone or not body or bool(stmt.leading_lines)
                     carried.extend(stmt.leading_lines)
                     comment = stmt.trailing_whitespace.comment
                     if comment is not None:  # `import x  # why`: the comment stays, on its own line
@@ -216,9 +219,12 @@ class _DropImports(cst.CSTTransformer):
                     smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
                 if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) != len(stmt.body):
                     stmt = stmt.with_changes(body=smalls)
-            if carried:
-                stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
-                carried = []
+            if carried or section_gone:
+                own = list(stmt.leading_lines)
+                if section_gone and all(line.comment is None for line in own):
+                    own = []  # the next section's blank separator: the removed section's lines stand in
+                stmt = stmt.with_changes(leading_lines=[*carried, *own])
+                carried, section_gone = [], False
             body.append(stmt)
         return updated_node.with_changes(body=body, footer=[*carried, *updated_node.footer])
 

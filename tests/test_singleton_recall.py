@@ -73,7 +73,7 @@ LOCAL_COPY = {
     "class cache, `.get(k, None)`, `not v`": (
         "class R:\n    _c = {}\n    @classmethod\n    def get(cls, k):\n        v = cls._c.get(k, None)\n"
         "        if not v:\n            v = cls(k)\n            cls._c[k] = v\n        return v\n",
-        "import threading\n\nclass R:\n    _c = {}\n    _c_lock = threading.Lock()\n    @classmethod\n    def get(cls, k):\n"
+        "import threading\n\n\nclass R:\n    _c = {}\n    _c_lock = threading.Lock()\n    @classmethod\n    def get(cls, k):\n"
         "        v = cls._c.get(k, None)\n        if not v:\n            with cls._c_lock:\n                v = cls._c.get(k, None)\n"
         "                if not v:\n                    v = cls(k)\n                    cls._c[k] = v\n        return v\n",
     ),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
-import threading
 
 PRESETS: dict[str, dict] = {
     "inference": {"cpu_quota_percent": 400, "memory_max_gb": 16.0, "gpu_ids": [0], "oom_score_adj": -100},

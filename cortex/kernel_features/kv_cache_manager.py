@@ -9,11 +9,12 @@ admission can refuse a request that would not fit.
 from __future__ import annotations
 
 import sqlite3 as sql
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
-import threading
+
 from cortex.utils.db_pool import get_connection_pool
 
 POLICIES = ("lru", "fifo", "priority")

@@ -647,6 +647,7 @@ class UnlockedSharedFileWrite(Rule):
             expected_fix="""
             import json
             import threading
+
             from cortex.utils.fileio import atomic_write
 
 
@@ -675,8 +676,9 @@ class UnlockedSharedFileWrite(Rule):
             line=7,
             unsafe=True,
             expected_fix="""
-            from pathlib import Path
             import threading
+            from pathlib import Path
+
             from cortex.utils.fileio import atomic_write_text
 
             STATE_FILE = Path.home() / ".cortex" / "state.txt"

@@ -1263,8 +1263,8 @@ class SharedStateReadModifyWrite(_SharedStateRule):
             """,
             line=16,
             expected_fix="""
-            from concurrent.futures import ThreadPoolExecutor
             import threading
+            from concurrent.futures import ThreadPoolExecutor
 
             class Downloads:
                 def __init__(self, fetch):

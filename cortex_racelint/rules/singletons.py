@@ -551,6 +551,7 @@ class LazyClassSingleton(_LazyInitRule):
             expected_fix="""
             import threading
 
+
             class GracefulDegradation:
                 \"\"\"Fallback modes.\"\"\"
 
