@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # racelint: ignore[CRL106] a pure hash: a second first call computes the same
 def tool_fingerprint() -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
     package = Path(__file__).resolve().parent
@@ -181,7 +181,10 @@ class ResultCache:
                 ignore = self.folder / ".gitignore"
                 if not ignore.exists():
                     ignore.write_text("*\n")
-                connection = sqlite3.connect(self.database, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+                # the one connection of this process (kept in `_connections`), not one per call
+                connection = sqlite3.connect(  # racelint: ignore[CRL201]
+                    self.database, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+                )
                 connection.execute(_SCHEMA)
                 with contextlib.suppress(sqlite3.OperationalError):  # WAL is unavailable on some file systems
                     connection.execute("PRAGMA journal_mode=WAL")
@@ -201,7 +204,7 @@ class ResultCache:
     def _replace_unreadable(self) -> bool:
         """Remove a cache file that is not a database (or a corrupt one); True if removed."""
         try:
-            check = sqlite3.connect(self.database, timeout=BUSY_TIMEOUT)
+            check = sqlite3.connect(self.database, timeout=BUSY_TIMEOUT)  # racelint: ignore[CRL201] a one-off health check
             try:
                 healthy = check.execute("PRAGMA quick_check").fetchone() == ("ok",)
             finally:

@@ -16,8 +16,10 @@ from .rule import AddImport, InsertStatement, ModuleEdit
 
 
 def lock_name_for(state: str) -> str:
-    """`_history_instance` -> `_history_lock`; `_detector` -> `_detector_lock`."""
+    """`_history_instance` -> `_history_lock`; `_detector` -> `_detector_lock`; `_CACHE` -> `_cache_lock`."""
     base = state.rsplit(".", 1)[-1].lstrip("_")
+    if base.isupper():  # a constant's name: `_CACHE_lock` would mix the two styles
+        base = base.lower()
     base = re.sub(r"_?(instance|singleton|inst)$", "", base) or "instance"
     return f"_{base}_lock"
 

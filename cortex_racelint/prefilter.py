@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -179,12 +180,16 @@ _SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment", "id", "attr", "arg", "kin
                    "is_async", "conversion", "simple", "lineno", "col_offset", "end_lineno", "end_col_offset"}
 _LEAVES = (ast.Name, ast.Constant, ast.alias, ast.arg)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_child_fields_lock = threading.Lock()
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(node_type)
     if fields is None:
-        fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
+        with _child_fields_lock:
+            fields = _CHILD_FIELDS.get(node_type)
+            if fields is None:
+                fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
     return fields
 
 
@@ -214,16 +219,20 @@ class _FactCollector(ast.NodeVisitor):
     #: node type -> unbound visit method; on the class, so no instance holds bound methods of
     #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
     _dispatch: dict[type, Callable[["_FactCollector", ast.AST], None]] = {}
+    _dispatch_lock = threading.Lock()
 
     @classmethod
     def _method(cls, node_type: type) -> Callable[["_FactCollector", ast.AST], None]:
         method = cls._dispatch.get(node_type)
         if method is None:
-            if not issubclass(node_type, ast.AST) or issubclass(node_type, _LEAVES):
-                method = _skip  # `None`, strings in `Global.names`, and the leaves
-            else:
-                method = getattr(cls, "visit_" + node_type.__name__, _FactCollector.generic_visit)
-            cls._dispatch[node_type] = method
+            with cls._dispatch_lock:
+                method = cls._dispatch.get(node_type)
+                if method is None:
+                    if not issubclass(node_type, ast.AST) or issubclass(node_type, _LEAVES):
+                        method = _skip  # `None`, strings in `Global.names`, and the leaves
+                    else:
+                        method = getattr(cls, "visit_" + node_type.__name__, _FactCollector.generic_visit)
+                    cls._dispatch[node_type] = method
         return method
 
     def visit(self, node: ast.AST) -> None:

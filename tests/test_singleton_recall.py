@@ -95,3 +95,9 @@ def test_keyed_cache_read_into_a_local_first_is_reported_and_fixed(name: str) ->
     compile(result.new_source, "m.py", "exec")
     assert lint_source(result.new_source, "m.py", UNSAFE, use_prefilter=False).findings == []
     assert fix_source(result.new_source, "m.py", UNSAFE, use_prefilter=False).new_source is None
+
+
+def test_a_constant_named_cache_gets_a_lowercase_lock() -> None:
+    source = "_CHILD_FIELDS = {}\n\n\ndef fields(kind):\n    if kind not in _CHILD_FIELDS:\n        _CHILD_FIELDS[kind] = tuple(kind._fields)\n    return _CHILD_FIELDS[kind]\n"
+    fixed = fix_source(source, "m.py", UNSAFE).new_source
+    assert fixed is not None and b"_child_fields_lock = threading.Lock()\n" in fixed and b"_CHILD_FIELDS_lock" not in fixed

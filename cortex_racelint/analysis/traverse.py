@@ -9,6 +9,7 @@ commas, parentheses) that no analysis reads.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Callable, Optional
 
 import libcst as cst
@@ -33,32 +34,40 @@ TRIVIA = (
     cst.AssignEqual,
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_child_fields_lock = threading.Lock()
 
 
 def child_fields(node_type: type) -> tuple[str, ...]:
     names = _CHILD_FIELDS.get(node_type)
     if names is None:
-        skip = ("leading_lines", "lines_after_decorators")
-        names = tuple(f.name for f in dataclasses.fields(node_type) if f.name not in skip)
-        _CHILD_FIELDS[node_type] = names
+        with _child_fields_lock:
+            names = _CHILD_FIELDS.get(node_type)
+            if names is None:
+                skip = ("leading_lines", "lines_after_decorators")
+                names = tuple(f.name for f in dataclasses.fields(node_type) if f.name not in skip)
+                _CHILD_FIELDS[node_type] = names
     return names
 
 
 _OTHER, _NODE, _SEQUENCE = 0, 1, 2
 _KIND: dict[type, int] = {}
+_kind_lock = threading.Lock()
 
 
 def _kind(value_type: type) -> int:
     """Per-type answer to "walk into this?": LibCST's bases are ABCs, whose isinstance is slow."""
     kind = _KIND.get(value_type)
     if kind is None:
-        if issubclass(value_type, cst.CSTNode):
-            kind = _OTHER if issubclass(value_type, TRIVIA) else _NODE
-        elif issubclass(value_type, (tuple, list)):
-            kind = _SEQUENCE
-        else:
-            kind = _OTHER
-        _KIND[value_type] = kind
+        with _kind_lock:
+            kind = _KIND.get(value_type)
+            if kind is None:
+                if issubclass(value_type, cst.CSTNode):
+                    kind = _OTHER if issubclass(value_type, TRIVIA) else _NODE
+                elif issubclass(value_type, (tuple, list)):
+                    kind = _SEQUENCE
+                else:
+                    kind = _OTHER
+                _KIND[value_type] = kind
     return kind
 
 
