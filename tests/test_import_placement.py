@@ -2,8 +2,8 @@
 
 Each case is a module whose fix adds `import threading` (a lazy global, CRL101) or the
 file helper (a shared write, CRL301); the import block of the fixed module is compared
-whole. When Ruff is installed (the `bench` extra) every fixed module must also pass
-`ruff check --select I`.
+whole, and every fixed module must pass `ruff check --select I` (Ruff comes with the
+`test` extra).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_two_blank_lines_before_a_class_after_a_new_first_import():
 RUFF = shutil.which("ruff") or shutil.which("ruff", path=os.path.dirname(sys.executable))
 
 
-@pytest.mark.skipif(RUFF is None, reason="ruff not installed (pip install -e '.[bench]')")
+@pytest.mark.skipif(RUFF is None, reason="ruff not installed (pip install -e '.[test]')")
 @pytest.mark.parametrize("source", [case[0] for case in CASES.values()], ids=CASES.keys())
 def test_ruff_finds_the_fixed_imports_sorted(source, tmp_path):
     path = tmp_path / "example.py"
