@@ -20,8 +20,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .cache import ResultCache
 from .engine import lint_source
-from .gctuning import tune_for_run, tuned_collector
 from .ftypes import Config, FileResult, ParseError
+from .gctuning import tune_for_run, tuned_collector
 from .sourcefile import WriteRefused, atomic_replace, read_bytes
 
 

@@ -23,8 +23,8 @@ from . import prefilter
 from .analysis.traverse import children
 from .engine import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .ftypes import Config, FileResult, FixApplicability
-from .registry import enabled_rules, is_enabled
 from .import_placement import place_added_imports
+from .registry import enabled_rules, is_enabled
 from .rule import AddImport, InsertStatement, Replacement, Report
 from .sourcefile import NewlineStyle
 

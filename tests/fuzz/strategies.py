@@ -455,7 +455,7 @@ def thread_state(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     cls = names.cls()
     start = f"self._thread = {sp.thread}(target=self._loop, daemon=True)"
     if variant == "timer":
-        start = f"self._thread = threading.Timer(0.1, self._loop)"
+        start = "self._thread = threading.Timer(0.1, self._loop)"
     elif variant == "submit":
         start = "self._thread = self._executor.submit(self._loop)"
     init_body = [Entry(0, "self.count = 0"), Entry(0, "self.running = True"), Entry(0, "self.items = []")]
