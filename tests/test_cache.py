@@ -183,3 +183,21 @@ def test_an_entry_is_keyed_on_the_bytes_linted(tmp_path, monkeypatch):
     assert cache.get(str(path), old, Config()) is None
     stored = cache.get(str(path), path.read_bytes(), Config())
     assert stored is not None and stored.findings == result.findings
+
+
+def test_thread_workers_share_the_cache(tmp_path, monkeypatch):
+    """The free-threaded build's path (a thread pool; one connection per process, shared), run here."""
+    monkeypatch.setattr(api, "gil_enabled", lambda: False)
+    paths = []
+    for index in range(24):
+        path = tmp_path / f"m{index}.py"
+        path.write_text(RACY.read_text() + f"# {index}\n")
+        paths.append(str(path))
+    cache = ResultCache(tmp_path)
+    threaded = api.run_files(paths, Config(), fix=False, jobs=4, cache=cache)
+    serial = api.run_files(paths, Config(), fix=False, jobs=1, cache=None)
+    assert [r.findings for r in threaded] == [r.findings for r in serial]
+    assert len(_rows(tmp_path)) == 24
+    calls = lint_calls(monkeypatch)
+    api.run_files(paths, Config(), fix=False, jobs=4, cache=cache)
+    assert calls == []
