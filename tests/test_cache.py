@@ -128,8 +128,7 @@ def test_rows_of_another_tool_version_are_dropped(tmp_path, monkeypatch):
 
 def test_two_processes_share_the_cache(tmp_path):
     """Two racelint runs at once over the same tree: both succeed, the cache ends whole."""
-    for index in range(40):
-        (tmp_path / f"m{index}.py").write_text(RACY.read_text() + f"# {index}\n")
+    _racy_copies(tmp_path, 40)
     command = [sys.executable, "-m", "cortex_racelint", "check", "--jobs", "2", "."]
     runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]
@@ -149,12 +148,18 @@ def test_cli_no_cache_writes_nothing(run_cli, tmp_path):
     assert run_cli("check", "a.py", cwd=tmp_path).code == 1  # served from the cache, same result
 
 
-def test_parallel_workers_write_the_entries(tmp_path, monkeypatch):
+def _racy_copies(folder: Path, count: int) -> list[str]:
+    """`count` different files with the same finding."""
     paths = []
-    for index in range(12):
-        path = tmp_path / f"m{index}.py"
+    for index in range(count):
+        path = folder / f"m{index}.py"
         path.write_text(RACY.read_text() + f"# {index}\n")
         paths.append(str(path))
+    return paths
+
+
+def test_parallel_workers_write_the_entries(tmp_path, monkeypatch):
+    paths = _racy_copies(tmp_path, 12)
     cache = ResultCache(tmp_path)
     cold = api.run_files(paths, Config(), fix=False, jobs=2, cache=cache)
     assert len(_rows(tmp_path)) == 12
@@ -188,11 +193,7 @@ def test_an_entry_is_keyed_on_the_bytes_linted(tmp_path, monkeypatch):
 def test_thread_workers_share_the_cache(tmp_path, monkeypatch):
     """The free-threaded build's path (a thread pool; one connection per process, shared), run here."""
     monkeypatch.setattr(api, "gil_enabled", lambda: False)
-    paths = []
-    for index in range(24):
-        path = tmp_path / f"m{index}.py"
-        path.write_text(RACY.read_text() + f"# {index}\n")
-        paths.append(str(path))
+    paths = _racy_copies(tmp_path, 24)
     cache = ResultCache(tmp_path)
     threaded = api.run_files(paths, Config(), fix=False, jobs=4, cache=cache)
     serial = api.run_files(paths, Config(), fix=False, jobs=1, cache=None)
