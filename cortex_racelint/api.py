@@ -22,7 +22,7 @@ from .cache import ResultCache
 from .engine import lint_source
 from .ftypes import Config, FileResult, ParseError
 from .gctuning import tune_for_run, tuned_collector
-from .sourcefile import WriteRefused, atomic_replace, read_bytes
+from .sourcefile import WriteRefused, atomic_replace, read_bytes, termination_deferred
 
 
 @dataclass
@@ -231,23 +231,9 @@ def _stoppable() -> Iterator[_Interrupt]:
             signal.signal(signum, handler)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP (delivered on exit): while workers are forked, and during cleanup."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = mask(signal.SIG_BLOCK, _INTERRUPTS)
-    try:
-        yield
-    finally:
-        mask(signal.SIG_SETMASK, previous)
-
-
 def _abandon(executor: concurrent.futures.Executor) -> None:
     """Drop the queued work and kill the workers now (they write nothing: files are written by the parent)."""
-    with _signals_held():
+    with termination_deferred():
         # taken before `shutdown`, which forgets them; a ThreadPoolExecutor has none (its
         # running batches finish, the queued ones are cancelled)
         processes = list((getattr(executor, "_processes", None) or {}).values())
@@ -299,7 +285,7 @@ def _run_pool(
     else:  # free-threaded build: threads run the visitors truly in parallel
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        with _signals_held():  # the workers are forked here, and an at-fork hook swallows what a handler raises
+        with termination_deferred():  # the workers are forked here, and an at-fork hook swallows what a handler raises
             futures = [executor.submit(_process_batch, batch, config, fix, cache) for batch in batches]
         results: list[FileResult] = []
         for future in futures:

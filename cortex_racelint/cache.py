@@ -274,9 +274,6 @@ class ResultCache:
                         connection.execute("ROLLBACK")
                     raise
 
-    def put(self, path: str, raw: bytes, config: Config, result: FileResult) -> None:
-        self.put_many([(path, raw, config, result)])
-
     def close(self) -> None:
         """Close this process's connection (before forking workers, and at the end of a run)."""
         with _connections_lock:

@@ -19,6 +19,7 @@ check that the prefilter never drops a true finding.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -179,18 +180,11 @@ def _flat_targets(target: ast.expr) -> Iterator[ast.expr]:
 _SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment", "id", "attr", "arg", "kind", "level", "module",
                    "is_async", "conversion", "simple", "lineno", "col_offset", "end_lineno", "end_col_offset"}
 _LEAVES = (ast.Name, ast.Constant, ast.alias, ast.arg)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_child_fields_lock = threading.Lock()
 
 
+@functools.cache  # per node type; thread-safe (see `analysis.traverse.child_fields`)
 def _child_fields(node_type: type) -> tuple[str, ...]:
-    fields = _CHILD_FIELDS.get(node_type)
-    if fields is None:
-        with _child_fields_lock:
-            fields = _CHILD_FIELDS.get(node_type)
-            if fields is None:
-                fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
-    return fields
+    return tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
 
 
 def _skip(collector: object, node: ast.AST) -> None:

@@ -63,7 +63,7 @@ def atomic_replace(path: str, data: bytes, expected_old: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(path, os.W_OK) or not info.st_mode & stat.S_IWUSR:  # read-only even for root
         raise WriteRefused("is read-only; not rewritten")
-    with _termination_deferred():
+    with termination_deferred():
         try:
             fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".racelint")
         except OSError as error:
@@ -84,22 +84,22 @@ def atomic_replace(path: str, data: bytes, expected_old: bytes) -> None:
 
 
 #: signals whose default action kills the process before any `finally` runs
-_TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
-def _termination_deferred() -> Iterator[None]:
-    """Hold SIGTERM/SIGINT/SIGHUP while a temp file exists, so a kill cannot strand it.
+def termination_deferred() -> Iterator[None]:
+    """Hold SIGTERM/SIGINT/SIGHUP for the block; they are delivered when it ends.
 
-    A signal that arrives meanwhile is delivered when the mask is restored, right after
-    the file has been swapped in (or the temp file removed): the process still stops,
-    only a few milliseconds later. Where the mask cannot be set, nothing changes.
+    Used while a temp file exists, so a kill cannot strand it (the process still stops,
+    a few milliseconds later), and by `api` while pool workers fork. Only the main
+    thread can set the mask; elsewhere, or where it cannot be set, nothing changes.
     """
     mask = getattr(signal, "pthread_sigmask", None)
     if mask is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = mask(signal.SIG_BLOCK, _TERMINATING)
+    previous = mask(signal.SIG_BLOCK, TERMINATING)
     try:
         yield
     finally:
