@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from .cache import ResultCache
-from .engine import lint_source
+from .engine.cache import ResultCache
+from .engine.lint import lint_source
 from .ftypes import Config, FileResult, ParseError
-from .gctuning import tune_for_run, tuned_collector
-from .sourcefile import WriteRefused, atomic_replace, read_bytes, termination_deferred
+from .engine.gctuning import tune_for_run, tuned_collector
+from .engine.sourcefile import WriteRefused, atomic_replace, read_bytes, termination_deferred
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _read_and_process(path: str, config: Config, fix: bool) -> tuple[bytes, File
         return b"", FileResult(path=path, error=ParseError(path, f"cannot read: {error.strerror or error}"))
     relative = relative_path(path, config)
     if fix:
-        from .fixer import fix_source  # imported on use: `check` never loads libcst.codemod
+        from .engine.fixer import fix_source  # imported on use: `check` never loads libcst.codemod
 
         return raw, fix_source(raw, path, config, relative)
     return raw, lint_source(raw, path, config, relative)

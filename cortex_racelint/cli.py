@@ -14,11 +14,11 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .api import missing_helper_modules, relative_path, run_files, unified_diff, write_fixes
-from .cache import ResultCache
+from .engine.cache import ResultCache
 from .config import ConfigError, load_config, with_overrides
-from .discovery import discover
+from .engine.discovery import discover
 from .docs import render_catalog, render_rule
-from .engine import lint_source
+from .engine.lint import lint_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
 
@@ -164,7 +164,7 @@ def _check_stdin(args: argparse.Namespace, config: Config, fixing: bool) -> int:
     raw = sys.stdin.buffer.read()
     relative = relative_path(path, config) if path != "-" else ""
     if fixing:
-        from .fixer import fix_source  # imported on use: `check` never loads libcst.codemod
+        from .engine.fixer import fix_source  # imported on use: `check` never loads libcst.codemod
 
         result = fix_source(raw, path, config, relative)
     else:

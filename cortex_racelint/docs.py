@@ -31,7 +31,7 @@ def _code_block(code: str) -> str:
 
 
 def example_fix(rule: type[Rule]) -> Optional[str]:
-    from .fixer import fix_source
+    from .engine.fixer import fix_source
 
     for example in rule.INVALID:
         result = fix_source(example.source, "example.py", Config(unsafe_fixes=True, select=(rule.CODE,)))

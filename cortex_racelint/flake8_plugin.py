@@ -11,7 +11,7 @@ import ast
 from typing import Iterator, Sequence
 
 from . import __version__
-from .engine import lint_source
+from .engine.lint import lint_source
 from .ftypes import Config
 from .registry import all_rules
 

@@ -1,7 +1,7 @@
 """Find the rule classes and decide which are enabled for a file.
 
-Rules are discovered by importing every module of `cortex_racelint.rules`, so adding
-a rule means adding a class there and nothing else.
+Rules are discovered by importing every module under `cortex_racelint.rules` (family packages
+included), so adding a rule means adding a module there and nothing else.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ META_CODES = {"CRL001": "unused-suppression"}
 def all_rules() -> tuple[type[Rule], ...]:
     from . import rules as rules_package
 
-    for info in pkgutil.iter_modules(rules_package.__path__):
-        importlib.import_module(f"{rules_package.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(rules_package.__path__, f"{rules_package.__name__}."):
+        importlib.import_module(info.name)
     found: dict[str, type[Rule]] = {}
     stack = list(Rule.__subclasses__())
     while stack:

@@ -20,7 +20,7 @@ from .analysis.context import LintContext
 from .ftypes import FixApplicability, GilExposure
 
 if TYPE_CHECKING:
-    from .prefilter import AstFacts
+    from .analysis.ast_facts import AstFacts
 
 Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
 
@@ -165,7 +165,7 @@ class Rule:
     def ast_candidate(cls, facts: "AstFacts") -> bool:
         """Second prefilter stage: can a module with these `ast` facts hold the pattern?
 
-        Override with a cheap check of `prefilter.AstFacts`; the default keeps the rule.
+        Override with a cheap check of `analysis.ast_facts.AstFacts`; the default keeps the rule.
         Must never return False for a module the rule would report on.
         """
         return True

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from cortex_racelint import Config, fix_source  # noqa: E402
-from cortex_racelint.sourcefile import NewlineStyle  # noqa: E402
+from cortex_racelint.engine.sourcefile import NewlineStyle  # noqa: E402
 
 ERROR_LINE = re.compile(r"^(?P<path>/.*?):(?P<line>\d+):(?P<col>\d+): error: (?P<message>.*)$")
 HUNK = re.compile(r"^@@ -(?P<old>\d+)(?:,(?P<old_len>\d+))? \+(?P<new>\d+)(?:,(?P<new_len>\d+))? @@")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cortex_racelint import api
-from cortex_racelint.cache import CACHE_DIR, DATABASE, ResultCache
+from cortex_racelint.engine.cache import CACHE_DIR, DATABASE, ResultCache
 from cortex_racelint.ftypes import Config
 
 from .conftest import FIXTURES
@@ -116,7 +116,7 @@ def test_one_row_per_file_and_configuration(tmp_path):
 
 
 def test_rows_of_another_tool_version_are_dropped(tmp_path, monkeypatch):
-    from cortex_racelint import cache as cache_module
+    from cortex_racelint.engine import cache as cache_module
 
     shutil.copy(RACY, tmp_path / "a.py")
     api.run_files([str(tmp_path / "a.py")], Config(), fix=False, jobs=1, cache=ResultCache(tmp_path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cortex_racelint.discovery import discover
+from cortex_racelint.engine.discovery import discover
 
 
 def touch(path):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from cortex_racelint import gctuning
+from cortex_racelint.engine import gctuning
 from cortex_racelint.api import run_files
-from cortex_racelint.engine import lint_source
+from cortex_racelint.engine.lint import lint_source
 from cortex_racelint.ftypes import Config
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cortex_racelint import Config, fix_source, lint_source
-from cortex_racelint import sourcefile
+from cortex_racelint.engine import sourcefile
 
 from .conftest import FIXTURES, REPO
 

@@ -9,7 +9,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from cortex_racelint.positions import LazyPositions, record_positions
+from cortex_racelint.engine.positions import LazyPositions, record_positions
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "fixtures" / "cortex_legacy" / "cortex").rglob("*.py"))[:8] + [

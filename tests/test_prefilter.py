@@ -37,7 +37,7 @@ def test_prefilter_keeps_every_rule_example(rule, config):
 
 
 def test_prefilter_skips_files_without_evidence(monkeypatch):
-    from cortex_racelint import engine
+    from cortex_racelint.engine import lint as engine
 
     parsed = []
     monkeypatch.setattr(engine, "parse", lambda raw: parsed.append(raw) or (_ for _ in ()).throw(AssertionError))
@@ -67,7 +67,7 @@ NARROWABLE = (
 
 
 def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
-    from cortex_racelint import prefilter
+    from cortex_racelint.engine import prefilter
     from cortex_racelint.registry import enabled_rules
 
     raw = NARROWABLE.encode("utf-8")
@@ -83,7 +83,7 @@ def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
 
 
 def test_rules_that_need_the_whole_module_are_not_narrowed():
-    from cortex_racelint import prefilter
+    from cortex_racelint.engine import prefilter
     from cortex_racelint.registry import enabled_rules
 
     # a locked write selects CRL302, whose readers may be anywhere in the module
@@ -131,7 +131,7 @@ WRITES_ONLY = Config(select=("CRL301",))  # CRL302 (selected by a locked write) 
 
 @pytest.mark.parametrize("extra", WRITE_SCOPE_EXTRAS.values(), ids=WRITE_SCOPE_EXTRAS.keys())
 def test_file_write_narrowing_keeps_callers_and_helpers(extra):
-    from cortex_racelint import prefilter
+    from cortex_racelint.engine import prefilter
     from cortex_racelint.registry import enabled_rules
 
     raw = WRITE_SCOPE.format(extra=extra).encode()
@@ -155,7 +155,7 @@ def test_a_write_locked_only_by_its_callers_keeps_crl302():
 
 
 def test_builtin_map_is_not_a_thread_entry():
-    from cortex_racelint import prefilter
+    from cortex_racelint.engine import prefilter
 
     source = b"class C:\n    def names(self):\n        return list(map(str, self.items))\n"
     facts = prefilter.ast_facts(source)

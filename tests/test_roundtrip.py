@@ -88,7 +88,7 @@ def test_symlink_is_linted_but_never_rewritten_through(run_cli, tmp_path):
 
 
 def test_fix_that_would_not_compile_is_reverted(monkeypatch):
-    from cortex_racelint import fixer
+    from cortex_racelint.engine import fixer
 
     monkeypatch.setattr(fixer, "_compiles", lambda raw, path: None if raw == BODY.encode() else "boom")
     result = fix_source(BODY, "m.py")

@@ -14,7 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
 
-from ..engine import lint_source
+from ..engine.lint import lint_source
 from ..ftypes import Config, FileResult, Finding
 from . import Status, certify_fix, confirm_finding
 from .families import FAMILIES

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 from ..api import run_files
 from ..config import ConfigError, load_config, with_overrides
-from ..discovery import discover
+from ..engine.discovery import discover
 from . import Confirmation, Status, confirm_finding
 from .emit import emit_test
 

@@ -19,7 +19,7 @@ import libcst as cst
 from ..analysis.file_writes import ATOMIC_MODES, FileAnalysis, FileOp, Region, walk_all
 from ..analysis.lazyinit import walk_statements
 from ..analysis.names import dotted_name
-from ..codemods import class_lock, instance_lock_after_guard, lock_name_for, module_lock, replace_in, with_lock_around
+from ..fixes.codemods import class_lock, instance_lock_after_guard, lock_name_for, module_lock, replace_in, with_lock_around
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import AddImport, Fix, Invalid, Rule, Valid, WindowNodes
 

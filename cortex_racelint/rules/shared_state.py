@@ -48,7 +48,7 @@ from ..analysis.threads import (
     class_threads,
     display,
 )
-from ..codemods import instance_mutex, negated, wrap_statements
+from ..fixes.codemods import instance_mutex, negated, wrap_statements
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import Fix, Invalid, Rule, Valid, WindowNodes
 from ..analysis.traverse import children

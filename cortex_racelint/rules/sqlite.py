@@ -31,7 +31,7 @@ from ..analysis.sqlite_usage import (
     value_escape,
     walk,
 )
-from ..codemods import block_statements, instance_lock, lock_name_for, module_lock, with_lock
+from ..fixes.codemods import block_statements, instance_lock, lock_name_for, module_lock, with_lock
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import AddImport, Fix, InsertStatement, Invalid, ModuleEdit, Rule, Valid, WindowNodes
 

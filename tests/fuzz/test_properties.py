@@ -25,7 +25,7 @@ from hypothesis import event, given, note
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from cortex_racelint import Config, fix_source, lint_source
-from cortex_racelint.sourcefile import NewlineStyle
+from cortex_racelint.engine.sourcefile import NewlineStyle
 
 from .conftest import count_example
 from .strategies import GeneratedModule, modules

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from .ftypes import Config, FileResult, Finding, FixApplicability, GilExposure, ParseError, Position, RaceWindow, Span
+from ..ftypes import Config, FileResult, Finding, FixApplicability, GilExposure, ParseError, Position, RaceWindow, Span
 
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"

@@ -20,12 +20,12 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
 from . import prefilter
-from .analysis.traverse import children
-from .engine import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
-from .ftypes import Config, FileResult, FixApplicability
-from .import_placement import place_added_imports
-from .registry import enabled_rules, is_enabled
-from .rule import AddImport, InsertStatement, Replacement, Report
+from ..analysis.traverse import children
+from .lint import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
+from ..ftypes import Config, FileResult, FixApplicability
+from ..fixes.import_placement import place_added_imports
+from ..registry import enabled_rules, is_enabled
+from ..rule import AddImport, InsertStatement, Replacement, Report
 from .sourcefile import NewlineStyle
 
 MAX_ROUNDS = 10

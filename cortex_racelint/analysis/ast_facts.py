@@ -1,33 +1,21 @@
-"""Skip files that cannot contain any enabled rule's pattern, before LibCST sees them.
+"""Facts about a module gathered in one `ast` walk: what the prefilter asks each rule about.
 
-Three stages, each far cheaper than a LibCST parse and visit:
-
-1. bytes: each rule declares `EVIDENCE`, byte strings (or bytes regexes) at least one of
-   which must occur in any file it could report on (`global`, `connect`);
-2. `ast` (CPython's C parser, ~10x faster than LibCST): facts gathered in one walk
-   (`AstFacts`) answer each remaining rule's `ast_candidate(facts)`; a rule whose shape
-   is absent is dropped, and a file with no rule left is never parsed by LibCST;
-3. narrowing (`narrowed_source`, check only): when every remaining rule looks no further
-   than the top-level statements its shape is in (`ast_statements`), the other defs and
-   classes are reduced to stubs before LibCST parses the file, lines and columns kept.
-
-A file `ast` cannot parse keeps every rule it has evidence for, so LibCST reports the
-syntax error itself. `tests/test_prefilter.py` and `tests/fuzz/test_prefilter_property.py`
-check that the prefilter never drops a true finding.
+CPython's `ast` parses ~10x faster than LibCST, so the shape facts here (`lazy_global`,
+`shared_write`, `thread_entry`, ...) let a rule's `ast_candidate(facts)` drop files it can never
+report on before LibCST sees them. Each fact follows the reasoning of the analysis the rule uses
+later, and must stay a superset of it (`tests/test_prefilter.py`).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import re
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional
 
-from .analysis.file_writes import PATH_METHODS
-from .analysis.threads import NOT_EXECUTORS
-from .rule import Rule
+from .file_writes import PATH_METHODS
+from .threads import NOT_EXECUTORS
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
 _ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"}
@@ -696,64 +684,3 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         return collector.finish()
     except RecursionError:
         return None
-
-
-def _occurs(evidence: "str | re.Pattern[bytes]", raw: bytes) -> bool:
-    if isinstance(evidence, str):
-        return evidence.encode() in raw
-    return evidence.search(raw) is not None
-
-
-@dataclass
-class Screening:
-    """What the prefilter decided for one file."""
-
-    rules: list[type[Rule]]
-    facts: Optional[AstFacts]  # None when `ast` did not run or could not parse the file
-
-    @property
-    def depth_checked(self) -> bool:
-        """`ast` parsed it, so it is within CPython's nesting limits (no second check needed)."""
-        return self.facts is not None
-
-
-def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> Screening:
-    """The rules that could report on `raw`, and the `ast` facts that decided it."""
-    selected = [r for r in rule_classes if not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
-    if not any(rule.has_ast_candidate() for rule in selected):
-        return Screening(selected, None)
-    facts = ast_facts(raw)
-    if facts is None:
-        return Screening(selected, None)
-    return Screening([rule for rule in selected if rule.ast_candidate(facts)], facts)
-
-
-def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
-    """`raw` with every top-level def/class no remaining rule needs reduced to a stub, or None.
-
-    Only when every rule is confined to the statements its shape is in (`ast_statements`);
-    those statements, all module-level code (imports, assignments) and the classes that
-    create locks are kept byte for byte, and dropped lines become blank lines, so each
-    kept node has the same line and column in the smaller module LibCST parses.
-    """
-    facts = screening.facts
-    if facts is None or not screening.rules:
-        return None
-    needed: set[int] = set(facts.lock_holders)
-    for rule in screening.rules:
-        statements = rule.ast_statements(facts)
-        if statements is None:
-            return None
-        needed |= statements
-    dropped = [span for index, span in enumerate(facts.top_level) if span[2] is not None and index not in needed]
-    if not dropped:
-        return None
-    lines = raw.splitlines(keepends=True)
-    for first, last, stub in dropped:
-        for number in range(first - 1, min(last, len(lines))):
-            line = lines[number]
-            ending = line[len(line.rstrip(b"\r\n")) :]
-            lines[number] = (stub.encode("ascii") if number == first - 1 and stub else b"") + ending
-    if raw.startswith(b"\xef\xbb\xbf") and not lines[0].startswith(b"\xef\xbb\xbf"):
-        lines[0] = b"\xef\xbb\xbf" + lines[0]
-    return b"".join(lines)

@@ -16,12 +16,12 @@ from typing import Callable, Iterator, Optional, Sequence
 import libcst as cst
 
 from . import prefilter
-from .analysis.context import LintContext
-from .analysis.traverse import walk
-from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
+from ..analysis.context import LintContext
+from ..analysis.traverse import walk
+from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
 from .positions import LazyPositions
-from .registry import enabled_rules, is_enabled
-from .rule import Report, Rule
+from ..registry import enabled_rules, is_enabled
+from ..rule import Report, Rule
 from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
 

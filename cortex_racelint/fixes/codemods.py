@@ -11,8 +11,8 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from .analysis.context import LintContext
-from .rule import AddImport, InsertStatement, ModuleEdit
+from ..analysis.context import LintContext
+from ..rule import AddImport, InsertStatement, ModuleEdit
 
 
 def lock_name_for(state: str) -> str:
@@ -300,7 +300,7 @@ def instance_mutex(
     added instead of reusing it. A mutex the class body creates (`_lock = Lock()`) is
     reused as `self._lock`.
     """
-    from .analysis.locks import call_factory
+    from ..analysis.locks import call_factory
 
     def receiver(name: str) -> cst.Attribute:
         return cst.Attribute(cst.Name(self_name), cst.Name(name))
