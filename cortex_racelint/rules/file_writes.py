@@ -19,7 +19,8 @@ import libcst as cst
 from ..analysis.file_writes import ATOMIC_MODES, FileAnalysis, FileOp, Region, walk_all
 from ..analysis.lazyinit import walk_statements
 from ..analysis.names import dotted_name
-from ..fixes.codemods import class_lock, instance_lock_after_guard, lock_name_for, module_lock, replace_in, with_lock_around
+from ..fixes.blocks import replace_in, wrap_statements
+from ..fixes.locks import class_lock, instance_lock_after_guard, lock_name_for, module_lock
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import AddImport, Fix, Invalid, Rule, Valid, WindowNodes
 
@@ -303,7 +304,7 @@ def wrap_region(
         moved = [m for stmt in moved for m in _flatten(stmt.visit(unlock))]
         if unlock.kept:
             return {}
-    replacements: dict[cst.CSTNode, object] = {statements[0]: with_lock_around(lock, moved)}
+    replacements: dict[cst.CSTNode, object] = {statements[0]: wrap_statements(lock, moved)}
     for stmt in statements[1:]:
         replacements[stmt] = cst.RemoveFromParent()
     return replacements

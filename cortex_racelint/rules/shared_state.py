@@ -48,7 +48,8 @@ from ..analysis.threads import (
     class_threads,
     display,
 )
-from ..fixes.codemods import instance_mutex, negated, wrap_statements
+from ..fixes.blocks import negated, wrap_statements
+from ..fixes.locks import instance_mutex
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import Fix, Invalid, Rule, Valid, WindowNodes
 from ..analysis.traverse import children

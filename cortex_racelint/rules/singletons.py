@@ -17,7 +17,8 @@ import libcst as cst
 from ..analysis.context import LintContext, function_globals
 from ..analysis.lazyinit import LazyCheck, find_creation, first_call, parse_lazy_check, walk_statements
 from ..analysis.names import dotted_name
-from ..fixes.codemods import block_statements, class_lock, double_checked, lock_name_for, module_lock, recheck_inside, with_lock
+from ..fixes.blocks import block_statements, double_checked, recheck_inside, with_lock
+from ..fixes.locks import class_lock, lock_name_for, module_lock
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import Fix, Invalid, Rule, Valid, WindowNodes
 

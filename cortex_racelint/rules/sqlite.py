@@ -31,7 +31,8 @@ from ..analysis.sqlite_usage import (
     value_escape,
     walk,
 )
-from ..fixes.codemods import block_statements, instance_lock, lock_name_for, module_lock, with_lock
+from ..fixes.blocks import block_statements, with_lock
+from ..fixes.locks import instance_lock, lock_name_for, module_lock
 from ..ftypes import FixApplicability, GilExposure
 from ..rule import AddImport, Fix, InsertStatement, Invalid, ModuleEdit, Rule, Valid, WindowNodes
 

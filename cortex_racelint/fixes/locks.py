@@ -1,17 +1,22 @@
-"""Building blocks the rules' fixes are made of: locks, double-checked locking, `with` wraps.
+"""Which lock a fix adds or reuses: the one place that decides.
 
-Fixes are built as CST nodes, never as re-indented text, so statements moved into a new
-block keep their comments, blank lines and string contents byte for byte.
+Every fix that serialises something asks here for its lock; no fix module invents one. The
+decisions: the lock's name (derived from the state it guards, reused when the module or class
+already has it), where it is defined (beside the state; at the top of `__init__`, after a
+`super().__init__()` call or a singleton's re-initialisation guard, so it exists before anything
+in the constructor can start a thread), which existing attribute really is a lock (a
+`Semaphore(3)` excludes nothing), and how `threading` is reached (`LintContext.lock_constructor`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Optional
 
 import libcst as cst
 
 from ..analysis.context import LintContext
+from ..analysis.locks import call_factory
 from ..rule import AddImport, InsertStatement, ModuleEdit
 
 
@@ -22,49 +27,6 @@ def lock_name_for(state: str) -> str:
         base = base.lower()
     base = re.sub(r"_?(instance|singleton|inst)$", "", base) or "instance"
     return f"_{base}_lock"
-
-
-def with_lock(lock: cst.BaseExpression, body: Sequence[cst.BaseStatement]) -> cst.With:
-    return cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(body=list(body)))
-
-
-def block_statements(suite: cst.BaseSuite) -> tuple[list[cst.BaseStatement], cst.TrailingWhitespace]:
-    """A suite's statements as full lines, and the header's trailing comment.
-
-    `if x: a = 1  # note` is a one-line suite of small statements; moved into a new
-    indented block it becomes one statement line that keeps the comment.
-    """
-    if isinstance(suite, cst.IndentedBlock):
-        return list(suite.body), suite.header
-    assert isinstance(suite, cst.SimpleStatementSuite)
-    line = cst.SimpleStatementLine(body=list(suite.body), trailing_whitespace=suite.trailing_whitespace)
-    return [line], cst.TrailingWhitespace()
-
-
-def _as_block(suite: cst.BaseSuite, body: Sequence[cst.BaseStatement], header: cst.TrailingWhitespace) -> cst.IndentedBlock:
-    if isinstance(suite, cst.IndentedBlock):
-        return suite.with_changes(body=list(body))
-    return cst.IndentedBlock(body=list(body), header=header)
-
-
-def double_checked(check: cst.If, lock: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()) -> cst.If:
-    """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept).
-
-    `reread` goes under the lock before the re-check: when the test is on a local copy
-    (`v = cache.get(k)` / `if v is None:`), re-testing the stale copy would check nothing.
-    """
-    statements, header = block_statements(check.body)
-    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=statements))
-    return check.with_changes(body=_as_block(check.body, [with_lock(lock, [*reread, inner])], header))
-
-
-def recheck_inside(
-    with_node: cst.With, test: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()
-) -> cst.With:
-    """Broken double-checked locking: add the re-check (after `reread`, see `double_checked`) under the lock."""
-    statements, header = block_statements(with_node.body)
-    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=statements))
-    return with_node.with_changes(body=_as_block(with_node.body, [*reread, inner], header))
 
 
 def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> tuple[cst.Name, list[ModuleEdit]]:
@@ -210,7 +172,6 @@ def instance_lock(
     return cst.Attribute(cst.Name("self"), cst.Name(name)), edits
 
 
-# -- file writes (CRL3xx) -------------------------------------------------------------
 def _is_reinit_guard(stmt: cst.CSTNode) -> bool:
     """`if <already initialised>: return` at the top of `__init__` (a singleton re-entered)."""
     if not isinstance(stmt, cst.If) or stmt.orelse is not None:
@@ -259,35 +220,6 @@ def instance_lock_after_guard(
     return lock.with_changes(value=cst.Name(receiver)), edits
 
 
-def with_lock_around(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
-    """`with lock:` around consecutive statements; the first one's comments stay above it."""
-    body = list(stmts)
-    leading = body[0].leading_lines
-    body[0] = body[0].with_changes(leading_lines=())
-    return with_lock(lock, body).with_changes(leading_lines=leading)
-
-
-def replace_in(node: cst.CSTNode, replacements: dict[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
-    """`node` with descendants swapped by identity (for fixes that also move `node`)."""
-    if not replacements:
-        return node
-
-    return node.visit(_Swap({id(old): new for old, new in replacements.items()}))
-
-
-class _Swap(cst.CSTTransformer):
-    """Swaps nodes by identity (a module-level class: one made per call is a reference cycle)."""
-
-    def __init__(self, by_id: dict[int, cst.CSTNode]) -> None:
-        super().__init__()
-        self.by_id = by_id
-
-    def on_leave(self, original_node, updated_node):  # type: ignore[override]
-        return self.by_id.get(id(original_node), updated_node)
-
-
-# -- shared-state (CRL4xx) helpers ------------------------------------------------
-
 _MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
 
 
@@ -300,8 +232,6 @@ def instance_mutex(
     added instead of reusing it. A mutex the class body creates (`_lock = Lock()`) is
     reused as `self._lock`.
     """
-    from ..analysis.locks import call_factory
-
     def receiver(name: str) -> cst.Attribute:
         return cst.Attribute(cst.Name(self_name), cst.Name(name))
 
@@ -343,22 +273,3 @@ def instance_mutex(
     anchor, before = (body[index], True) if index < len(body) else (body[-1], False)
     edits.append(InsertStatement(anchor, f"self.{name} = {constructor}\n", f"instlock:{class_node.name.value}.{name}", before))
     return receiver(name), edits
-
-
-def negated(test: cst.BaseExpression) -> cst.BaseExpression:
-    """`not test`, spelt simply: `x` -> `not x`, `not x` -> `x`, `a and b` -> `not (a and b)`."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = test.expression.deep_clone()
-        return inner.with_changes(lpar=[], rpar=[]) if isinstance(inner, (cst.Name, cst.Attribute, cst.Call)) else inner
-    operand = test.deep_clone()
-    if isinstance(operand, (cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.NamedExpr)) and not operand.lpar:
-        operand = operand.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return cst.UnaryOperation(operator=cst.Not(), expression=operand)
-
-
-def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
-    """`with lock:` around `stmts`; the first statement's leading comments move above the `with`."""
-    first = stmts[0]
-    leading = getattr(first, "leading_lines", ())
-    body = [first.with_changes(leading_lines=()) if leading else first, *stmts[1:]]
-    return with_lock(lock, body).with_changes(leading_lines=leading)

@@ -1,0 +1,92 @@
+"""CST building blocks the fix forms are made of: `with` wraps, double-checked locking, node swaps.
+
+Fixes are built as CST nodes, never as re-indented text, so statements moved into a new
+block keep their comments, blank lines and string contents byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+
+def with_lock(lock: cst.BaseExpression, body: Sequence[cst.BaseStatement]) -> cst.With:
+    return cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(body=list(body)))
+
+
+def block_statements(suite: cst.BaseSuite) -> tuple[list[cst.BaseStatement], cst.TrailingWhitespace]:
+    """A suite's statements as full lines, and the header's trailing comment.
+
+    `if x: a = 1  # note` is a one-line suite of small statements; moved into a new
+    indented block it becomes one statement line that keeps the comment.
+    """
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body), suite.header
+    assert isinstance(suite, cst.SimpleStatementSuite)
+    line = cst.SimpleStatementLine(body=list(suite.body), trailing_whitespace=suite.trailing_whitespace)
+    return [line], cst.TrailingWhitespace()
+
+
+def _as_block(suite: cst.BaseSuite, body: Sequence[cst.BaseStatement], header: cst.TrailingWhitespace) -> cst.IndentedBlock:
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.with_changes(body=list(body))
+    return cst.IndentedBlock(body=list(body), header=header)
+
+
+def double_checked(check: cst.If, lock: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()) -> cst.If:
+    """`if missing: act` -> `if missing: with lock: if missing: act` (comments kept).
+
+    `reread` goes under the lock before the re-check: when the test is on a local copy
+    (`v = cache.get(k)` / `if v is None:`), re-testing the stale copy would check nothing.
+    """
+    statements, header = block_statements(check.body)
+    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=statements))
+    return check.with_changes(body=_as_block(check.body, [with_lock(lock, [*reread, inner])], header))
+
+
+def recheck_inside(
+    with_node: cst.With, test: cst.BaseExpression, reread: Sequence[cst.BaseStatement] = ()
+) -> cst.With:
+    """Broken double-checked locking: add the re-check (after `reread`, see `double_checked`) under the lock."""
+    statements, header = block_statements(with_node.body)
+    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=statements))
+    return with_node.with_changes(body=_as_block(with_node.body, [*reread, inner], header))
+
+
+def replace_in(node: cst.CSTNode, replacements: dict[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
+    """`node` with descendants swapped by identity (for fixes that also move `node`)."""
+    if not replacements:
+        return node
+
+    return node.visit(_Swap({id(old): new for old, new in replacements.items()}))
+
+
+class _Swap(cst.CSTTransformer):
+    """Swaps nodes by identity (a module-level class: one made per call is a reference cycle)."""
+
+    def __init__(self, by_id: dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.by_id = by_id
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        return self.by_id.get(id(original_node), updated_node)
+
+
+def negated(test: cst.BaseExpression) -> cst.BaseExpression:
+    """`not test`, spelt simply: `x` -> `not x`, `not x` -> `x`, `a and b` -> `not (a and b)`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression.deep_clone()
+        return inner.with_changes(lpar=[], rpar=[]) if isinstance(inner, (cst.Name, cst.Attribute, cst.Call)) else inner
+    operand = test.deep_clone()
+    if isinstance(operand, (cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.NamedExpr)) and not operand.lpar:
+        operand = operand.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.UnaryOperation(operator=cst.Not(), expression=operand)
+
+
+def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
+    """`with lock:` around `stmts`; the first statement's leading comments move above the `with`."""
+    first = stmts[0]
+    leading = getattr(first, "leading_lines", ())
+    body = [first.with_changes(leading_lines=()) if leading else first, *stmts[1:]]
+    return with_lock(lock, body).with_changes(leading_lines=leading)
