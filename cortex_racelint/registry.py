@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -82,3 +83,20 @@ def _path_matches(path: str, pattern: str) -> bool:
 
 def enabled_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
     return [rule for rule in all_rules() if is_enabled(rule.CODE, config, relative_path)]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The configuration resolved for one file, once: what the engine and the fixer run.
+
+    `select`, `ignore` and `per-file-ignores` are read here and nowhere else; the layers
+    below (prefilter, engine, fix loop) take the resolved set.
+    """
+
+    rules: tuple[type[Rule], ...]
+    #: CRL001: report suppressions that suppressed nothing
+    unused_suppressions: bool
+
+    @classmethod
+    def for_file(cls, config: Config, relative_path: str = "") -> "RuleSet":
+        return cls(tuple(enabled_rules(config, relative_path)), is_enabled("CRL001", config, relative_path))

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..ftypes import Finding
+from .build import build_spec
 from .harness import ReproducerTimeout, RunReport, run_reproducer
-from .spec import NotRunnable, ReproducerSpec, build_spec
+from .spec import NotRunnable, ReproducerSpec
 
 
 class Status(str, enum.Enum):

@@ -5,7 +5,7 @@ thread must be held for the race to show. The reproducer runs on a temporary cop
 user's package in which one test-only statement, `__racelint_hold__()`, is inserted
 right before the act: every racing thread that passed the check waits there on a
 barrier. Nothing in the user's tree is ever modified. The other families are held by
-runtime hooks instead (`families.py`, `scenarios.py`).
+runtime hooks instead (`families.py`, `scenarios.py`); `build.py` picks the builder.
 """
 
 from __future__ import annotations
@@ -126,11 +126,8 @@ def parse_finding_source(finding: Finding, source: bytes) -> tuple[Path, ast.Mod
         raise NotRunnable(f"the module does not parse: {error.msg}") from error
 
 
-def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
-    if finding.code not in CREATION_RACES:
-        from .families import build_family_spec
-
-        return build_family_spec(finding, source)
+def build_creation_spec(finding: Finding, source: bytes) -> ReproducerSpec:
+    """The spec for a check-then-create race (`CREATION_RACES`): held right before the act."""
     if finding.window is None:
         raise NotRunnable("the finding carries no race window")
     path, tree = parse_finding_source(finding, source)

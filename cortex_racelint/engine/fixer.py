@@ -19,13 +19,13 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
-from . import prefilter
 from ..analysis.traverse import children
-from .lint import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
-from ..ftypes import Config, FileResult, FixApplicability
 from ..fixes.import_placement import place_added_imports
-from ..registry import enabled_rules, is_enabled
-from ..rule import AddImport, InsertStatement, Replacement, Report
+from ..ftypes import Config, FileResult, FixApplicability
+from ..registry import RuleSet
+from ..rule import AddImport, InsertStatement, Replacement, Report, Rule
+from . import prefilter
+from .lint import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .sourcefile import NewlineStyle
 
 MAX_ROUNDS = 10
@@ -252,12 +252,13 @@ def fix_source(
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     result = FileResult(path=path, old_source=raw)
-    rule_classes = enabled_rules(config, relative_path)
+    rule_set = RuleSet.for_file(config, relative_path)
+    rule_classes: Sequence[type[Rule]] = rule_set.rules
     depth_checked = False
     if use_prefilter:  # never narrowed: a fix rewrites the whole module
         screening = prefilter.screen(raw, rule_classes)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
-    if not rule_classes and not is_enabled("CRL001", config, relative_path):
+    if not rule_classes and not rule_set.unused_suppressions:
         return result  # as `lint_source`: a file no rule can match is not parsed, so `--fix` errs on no more files than `check`
     style = NewlineStyle.detect(raw)
     try:
@@ -266,7 +267,7 @@ def fix_source(
         result.error = parse_error(path, error, raw)
         return result
     try:
-        return _fix_module(module, raw, style, result, rule_classes, config, path, relative_path)
+        return _fix_module(module, raw, style, result, rule_classes, rule_set, config, path)
     except Exception as error:  # noqa: BLE001 - too deep for LibCST's recursive codegen, or a rule crashed: never rewritten
         return FileResult(path=path, old_source=raw, error=rule_error(path, error))
 
@@ -276,17 +277,17 @@ def _fix_module(
     raw: bytes,
     style: NewlineStyle,
     result: FileResult,
-    rule_classes: Sequence[type],
+    rule_classes: Sequence[type[Rule]],
+    rule_set: RuleSet,
     config: Config,
     path: str,
-    relative_path: str,
 ) -> FileResult:
     original_compiled = _compiles(raw, path) is None
     fixed_count = 0
     try:
         for _ in range(MAX_ROUNDS):
             run = run_rules(module, path, rule_classes, config)
-            _, live = to_findings(run, path, module.code, config, relative_path)
+            _, live = to_findings(run, path, module.code, config, rule_set)
             chosen = choose_fixes(run, live, config.unsafe_fixes)
             if not chosen:
                 break
@@ -294,7 +295,7 @@ def _fix_module(
             candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py")
             module = parse(candidate.bytes)
             fixed_count += len(chosen)
-            rule_classes = enabled_rules(config, relative_path)  # fixes may add evidence
+            rule_classes = rule_set.rules  # fixes may add evidence the prefilter did not see
     except RecursionError:
         raise  # the module is too deep to lint at all (as in `lint_source`), not a broken fix
     except Exception as error:  # noqa: BLE001 - a fix that breaks the parse is reverted
@@ -309,7 +310,7 @@ def _fix_module(
             new_raw, fixed_count = raw, 0
             module = parse(style.to_parser(raw))
     final = run_rules(module, path, rule_classes, config)
-    result.findings, _ = to_findings(final, path, module.code, config, relative_path)
+    result.findings, _ = to_findings(final, path, module.code, config, rule_set)
     result.hidden_unsafe = sum(
         1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
     )

@@ -15,13 +15,22 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import libcst as cst
 
-from . import prefilter
 from ..analysis.context import LintContext
 from ..analysis.traverse import walk
-from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, RaceWindow, Span
-from .positions import LazyPositions
-from ..registry import enabled_rules, is_enabled
+from ..ftypes import (
+    Config,
+    FileResult,
+    Finding,
+    FixApplicability,
+    ParseError,
+    Position,
+    RaceWindow,
+    Span,
+)
+from ..registry import RuleSet
 from ..rule import Report, Rule
+from . import prefilter
+from .positions import LazyPositions
 from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
 
@@ -204,7 +213,7 @@ def to_findings(
     path: str,
     source_text: str,
     config: Config,
-    relative_path: str = "",
+    rule_set: RuleSet,
     honour_noqa: bool = True,
 ) -> tuple[list[Finding], list[Report]]:
     """Suppress, then convert live reports to plain findings (sorted)."""
@@ -217,7 +226,7 @@ def to_findings(
             continue
         kept.append(report)
         findings.append(_finding(report, span, path, run, config))
-    if is_enabled("CRL001", config, relative_path):
+    if rule_set.unused_suppressions:
         for suppression, stale in table.unused():
             what = ", ".join(stale) if stale else "any finding"
             position = Position(suppression.line, suppression.column)
@@ -269,10 +278,11 @@ def lint_source(
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     result = FileResult(path=path)
-    rule_classes = enabled_rules(config, relative_path)
+    rule_set = RuleSet.for_file(config, relative_path)
+    rule_classes: Sequence[type[Rule]] = rule_set.rules
     depth_checked = False
     parsed = raw
-    crl001 = is_enabled("CRL001", config, relative_path)
+    crl001 = rule_set.unused_suppressions
     if use_prefilter:
         screening = prefilter.screen(raw, rule_classes)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
@@ -292,7 +302,7 @@ def lint_source(
         result.error = rule_error(path, error)
         return result
     text = style.to_parser(raw).decode(module.encoding, errors="replace")  # for comments: no codegen
-    result.findings, _ = to_findings(run, path, text, config, relative_path, honour_noqa)
+    result.findings, _ = to_findings(run, path, text, config, rule_set, honour_noqa)
     if run.context is not None:
         run.context.release()
     result.hidden_unsafe = sum(

@@ -10,8 +10,8 @@ read is not overwritten.
 
 from __future__ import annotations
 
-import errno
 import contextlib
+import errno
 import os
 import signal
 import stat
