@@ -41,7 +41,10 @@ def run(corpus_path: str, extra: tuple[str, ...], mode: tuple[str, ...]) -> byte
     env = dict(os.environ, PYTHONHASHSEED="0")
     result = subprocess.run(command, cwd=ROOT, capture_output=True, env=env)
     # stderr carries per-file errors (unparsable files): part of the behaviour, so recorded too.
-    return result.stdout + b"\n--- stderr ---\n" + result.stderr + f"\n--- exit {result.returncode} ---\n".encode()
+    output = result.stdout + b"\n--- stderr ---\n" + result.stderr + f"\n--- exit {result.returncode} ---\n".encode()
+    # JSON names files by absolute path: the checkout's own folder is spelt `<repo>` so that
+    # recordings from two checkouts (a worktree of the old commit, the new one) compare.
+    return output.replace(str(ROOT).encode() + b"/", b"<repo>/")
 
 
 def outputs():
