@@ -90,3 +90,10 @@ def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]
     leading = getattr(first, "leading_lines", ())
     body = [first.with_changes(leading_lines=()) if leading else first, *stmts[1:]]
     return with_lock(lock, body).with_changes(leading_lines=leading)
+
+
+def unparenthesised(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """A copy of `expr` without its own parentheses, to be used as a call argument."""
+    if isinstance(expr, (cst.Tuple, cst.Yield)) or not getattr(expr, "lpar", None):
+        return expr.deep_clone()
+    return expr.deep_clone().with_changes(lpar=[], rpar=[])

@@ -1,0 +1,97 @@
+"""The atomic form of a file-write fix: the atomic-write helpers (temp file + `os.replace`).
+
+Readers of an atomically replaced file see the old or the new content, never a partial one,
+so this form needs no lock on the reader side. Only writes scoped by a `with` (or a
+`write_text`/`write_bytes` statement) have such a form.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis.file_write_sites import unlocked_write
+from ..analysis.file_writes import ATOMIC_MODES, FileAnalysis, FileOp, Region
+from ..analysis.lazyinit import walk_statements
+from ..ftypes import FixApplicability
+from ..rule import AddImport, Fix
+from .blocks import unparenthesised
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _arguments_fit(call: cst.Call, max_positional: int, keywords: set[str]) -> bool:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return False
+        if arg.keyword is None:
+            positional += 1
+        elif arg.keyword.value not in keywords:
+            return False
+    return positional <= max_positional
+
+
+def _is_expression_statement(op: FileOp) -> bool:
+    return (
+        len(op.stack) >= 3
+        and isinstance(op.stack[-2], cst.Expr)
+        and isinstance(op.stack[-3], cst.SimpleStatementLine)
+        and len(op.stack[-3].body) == 1
+    )
+
+
+def atomic_call(analysis: FileAnalysis, op: FileOp) -> Optional[tuple[cst.Call, str]]:
+    """The atomic-helper spelling of a write, and the helper's name, when one fits.
+
+    `with open(p, "w", encoding=e) as f:` -> `with atomic_write(p, "w", encoding=e) as f:`;
+    `p.write_text(s)` -> `atomic_write_text(p, s)`; `p.write_bytes(b)` -> `atomic_write_bytes(p, b)`.
+    Appends, `+` modes, `errors=`/`buffering=`, and file objects not scoped by a `with`
+    (or a `write_text` whose result is used) have no atomic form.
+    """
+    call = op.call
+    if op.verb == "open" and op.with_item() is not None and op.mode in ATOMIC_MODES:
+        if _arguments_fit(call, 2, {"mode", "encoding", "newline"}):
+            return call.with_changes(func=cst.Name("atomic_write")), "atomic_write"
+    if op.verb == "path_open" and op.with_item() is not None and op.mode in ATOMIC_MODES:
+        if _arguments_fit(call, 1, {"mode", "encoding", "newline"}):
+            args = [cst.Arg(unparenthesised(op.path_expr), comma=_COMMA), *call.args]
+            return call.with_changes(func=cst.Name("atomic_write"), args=args), "atomic_write"
+    if op.verb in ("write_text", "write_bytes") and _is_expression_statement(op):
+        fits = (
+            _arguments_fit(call, 2, {"data", "encoding", "newline"})
+            if op.verb == "write_text"
+            else _arguments_fit(call, 1, {"data"})
+        )
+        if fits and call.args:
+            helper = "atomic_write_text" if op.verb == "write_text" else "atomic_write_bytes"
+            args = [cst.Arg(unparenthesised(op.path_expr), comma=_COMMA), *call.args]
+            return call.with_changes(func=cst.Name(helper), args=args), helper
+    return None
+
+
+def atomic_fix(analysis: FileAnalysis, op: FileOp, new_call: cst.Call, helper: str) -> Fix:
+    """The write alone rewritten to `helper` (the `file-write-fix = "atomic"` style)."""
+    assert op.path is not None
+    return Fix(
+        f"Write `{op.path.key}` atomically with `{helper}` (temp file + os.replace)",
+        {op.call: new_call},
+        [AddImport(analysis.atomic_module, helper)],
+        FixApplicability.UNSAFE,
+    )
+
+
+def atomic_rewrites(analysis: FileAnalysis, region: Region) -> tuple[dict[cst.CSTNode, cst.CSTNode], list[str]]:
+    """The unlocked writes inside a region that have an atomic form: call -> new call, and the helpers used."""
+    inner: dict[cst.CSTNode, cst.CSTNode] = {}
+    helpers: list[str] = []
+    for stmt in region.statements:
+        for node in walk_statements([stmt]):
+            other = analysis.by_call.get(id(node)) if isinstance(node, cst.Call) else None
+            if other is not None and unlocked_write(analysis, other):
+                found = atomic_call(analysis, other)
+                if found is not None:
+                    inner[other.call] = found[0]
+                    helpers.append(found[1])
+    return inner, helpers

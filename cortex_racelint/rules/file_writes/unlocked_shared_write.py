@@ -1,0 +1,347 @@
+"""CRL301: a write to a file shared across calls, made outside any lock.
+
+The visitor reports the write; `write_fix` picks the fix form `file-write-fix` asks for
+(atomic helpers, a lock around the region, or both) and has `fixes/` build it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
+from ...analysis.file_writes import FileAnalysis, FileOp
+from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
+from ...fixes.locked_write import locked_write_fix, no_lock_reason
+from ...fixes.locks import deadlock_reason, write_lock
+from ...ftypes import FixApplicability, GilExposure
+from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
+
+
+def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
+    style = analysis.context.config.file_write_fix
+    want_atomic = style in ("atomic", "lock+atomic")
+    region = file_region(analysis, op)
+    assert op.path is not None
+    path_locked = (scope_id(op), op.path.key) in path_locked_files(analysis)
+    publishes = region is not None and region.publishes
+    atomic = atomic_call(analysis, op) if want_atomic and not publishes else None
+    if style == "atomic" and atomic is not None and not path_locked:
+        new_call, helper = atomic
+        return atomic_fix(analysis, op, new_call, helper), None
+    reason = no_lock_reason(op, region)
+    if reason is not None:
+        return None, reason
+    assert region is not None
+    lock, edits, key, exists = write_lock(analysis, op, region)
+    reason = deadlock_reason(analysis, op, region, key, exists)
+    if reason is not None:
+        return None, reason
+    inner: dict[cst.CSTNode, cst.CSTNode] = {}
+    helpers: list[str] = []
+    if want_atomic and not publishes:
+        inner, helpers = atomic_rewrites(analysis, region)
+    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers)
+
+
+def _describe(op: FileOp) -> str:
+    if op.verb in ("open", "path_open"):
+        prefix = "open" if op.verb == "open" else ".open"
+        return f'{prefix}(..., "{op.mode}")'
+    return f".{op.verb}()"
+
+
+class UnlockedSharedFileWrite(Rule):
+    CODE = "CRL301"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.shared_write
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """The writes' statements, with their callers' and the helpers they call (see `AstFacts`)."""
+        return facts.where("shared_write")
+
+    NAME = "unlocked-shared-file-write"
+    MESSAGE = (
+        "Write to shared file `{path}` (`{how}`) is not under a lock: "
+        "concurrent writers interleave and readers can see it half-written"
+    )
+    EVIDENCE = ("open", "write_text", "write_bytes")  # `open (p, "w")` is legal
+    FIX = FixApplicability.UNSAFE
+    WHAT = """
+        Finds writes to a file whose path is shared across calls, made outside any lock:
+        write-mode `open(...)`/`io.open(...)` (`"w"`, `"a"`, `"x"`, `"+"`, binary forms,
+        positional or `mode=`), `<path>.open("w")`, `<path>.write_text(...)` and
+        `<path>.write_bytes(...)`. Dumps into the opened file (`json.dump`, `yaml.dump`,
+        `yaml.safe_dump`, `pickle.dump`, `f.write`) belong to that `open`, which is reported
+        once per write site. A path is shared when it derives from `self.<attr>`,
+        `cls.<attr>`, `ClassName.<attr>`, a module global, or a local assigned only from
+        those (`path = self.cache_dir / "x.json"`); for a built path the folder decides:
+        `self.cache_dir / key` is shared, `destination / CONFIG_NAME` is the caller's.
+
+        Not reported: read modes; writes under a lock (`with lock:`, `acquire()`/`finally:
+        release()`, the helper module's `locked(path)`, or a private helper every one of
+        whose calls in the module holds a lock); a path that is a parameter of the function
+        (the caller owns it: `export(destination)`); fresh `tempfile` paths; writes in
+        `__init__` to the object's own attribute paths; `if __name__ == "__main__":` code,
+        module-level code and `async def` bodies.
+    """
+    WHY = """
+        `open(p, "w")` truncates the file first and writes it later: a reader in another
+        thread or process sees an empty or half-written file (measured with two writers and
+        a reader on a GIL build: 1,112 torn reads in 1,500), two writers interleave into a
+        corrupt file, and a read-modify-write (load, change, save) loses the other writer's
+        change. A check-then-append (`if MARKER not in rc: append`) run twice appends twice.
+    """
+    FREE_THREADING = """
+        The window holds calls (`write`, `json.dump`, the OS write), so it opens on every
+        build: file I/O releases the GIL. Free-threaded builds run the writers truly in
+        parallel and make the overlap more frequent, not possible for the first time.
+    """
+    FIX_SAFETY = """
+        Chosen by `file-write-fix` (default `"lock+atomic"`):
+
+        * `lock` (safe): the write statement (the whole `with open(...)` block, or the
+          `write_text` statement; through the last use of an `f = open(...)` object; through
+          the `os.replace` that publishes a shared temp path) is wrapped in an instance lock
+          for methods (`self._lock`, created first in `__init__`, after a singleton's
+          `if initialised: return` guard; an existing lock is reused), a class lock for
+          `cls.<attr>` paths, a module lock named after the global for functions
+          (`_cache_file_lock`). When the function first reads or checks the same file
+          (read-modify-write), the lock covers everything from that read through the write;
+          a `with <same lock>:` already inside that span is merged into the new one (a
+          second acquire of a plain `Lock` would deadlock). CRL302 then wraps the unlocked
+          reads in the same lock.
+        * `atomic` (unsafe): `with open(p, "w") as f:` becomes `with atomic_write(p, "w") as f:`,
+          `p.write_text(s)` becomes `atomic_write_text(p, s)`, `write_bytes` becomes
+          `atomic_write_bytes`, imported from `atomic-write-module` (default
+          `cortex.utils.fileio`): a temp file in the same folder, fsync, `os.replace`,
+          permissions kept. Appends, `+` modes and file objects not scoped by a `with` have
+          no atomic form and get the lock form.
+        * `lock+atomic` (unsafe): both, so writers do not lose each other's updates and
+          readers (which need no lock then) never see a partial file.
+
+        The atomic form is unsafe because replacing the file is observable: the file gets
+        a new inode (hard links break, open descriptors keep the old content), an owner
+        other than the writer is kept only when running as root, the folder must be
+        writable, and `atomic_write_text` defaults to UTF-8 where `write_text` uses the
+        locale encoding.
+
+        The check-then-append shape (read a file, `if MARKER not in content:` append to it)
+        gets the lock form in every style, with the helper module's `locked(path)`: a
+        per-path thread lock plus `flock`, so two threads *or processes* installing at once
+        append once. It covers the read, the check and the append; every other write (and,
+        through CRL302, read) of that file in the class or module takes the same `locked`.
+        It is reentrant, so a locked method may call a locked helper.
+    """
+    KNOWN_PROBLEMS = """
+        An instance lock serialises one object's writers; two instances writing the same
+        path (or other processes) are not excluded by it: the atomic form still keeps their
+        readers from torn files. Paths built inline from literals (`Path.home() / ".x"`),
+        imported constants and other modules' attributes are not recognised as shared.
+        `shutil.copy`, `np.save`, `df.to_csv` and long-lived file objects (`self._log =
+        open(...)`, a returned `open(...)`) are not analysed. A lock is not added when the
+        function is already called with that (non-reentrant) lock held: that would
+        deadlock. `locked(path)` keeps a `<path>.lock` file beside the target for `flock`,
+        so the target's folder must exist when the lock is taken.
+    """
+
+    def visit_Call(self, node: cst.Call) -> None:
+        analysis = FileAnalysis.of(self.context)
+        op = analysis.by_call.get(id(node))
+        if not unlocked_write(analysis, op):
+            return
+        assert op is not None and op.path is not None
+        fix, reason = write_fix(analysis, op)
+        region = file_region(analysis, op)
+        act = region.statements[-1] if region is not None else node
+        self.report(
+            node,
+            self.MESSAGE.format(path=op.path.key, how=_describe(op)),
+            fix=fix,
+            no_fix_reason=reason,
+            window=WindowNodes(check=node, act=act, hold_call=node, exposure=GilExposure.GIL),
+        )
+
+    VALID = [
+        Valid(
+            """
+            import json
+            import threading
+
+
+            class Cache:
+                def __init__(self, path):
+                    self._lock = threading.Lock()
+                    self.path = path
+
+                def save(self, data):
+                    with self._lock:
+                        with open(self.path, "w") as f:
+                            json.dump(data, f)
+
+                def load(self):
+                    with open(self.path) as f:  # a read: CRL302's business
+                        return json.load(f)
+            """
+        ),
+        Valid(
+            """
+            import tempfile
+
+
+            class Exporter:
+                def export(self, destination, text):
+                    # the caller chose the path: the caller's responsibility
+                    with open(destination, "w") as f:
+                        f.write(text)
+
+                def scratch(self, text):
+                    path = tempfile.mktemp(dir=self.folder)  # fresh per call
+                    with open(path, "w") as f:
+                        f.write(text)
+            """
+        ),
+        Valid(
+            """
+            from cortex.utils.fileio import atomic_write_text, locked
+
+            STATE = "state.txt"
+
+            def save(text):
+                with locked(STATE):
+                    with open(STATE, "a") as f:
+                        f.write(text)
+
+            def replace(text):
+                atomic_write_text(STATE, text)
+
+            if __name__ == "__main__":
+                with open(STATE, "w") as f:
+                    f.write("")
+            """
+        ),
+        Valid(
+            """
+            import threading
+
+
+            class Store:
+                def __init__(self, path):
+                    self._lock = threading.Lock()
+                    self.path = path
+
+                def update(self, text):
+                    with self._lock:
+                        self._write(text)
+
+                def _write(self, text):  # every caller holds self._lock
+                    self.path.write_text(text)
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import json
+
+
+            class HardwareDetector:
+                def __init__(self, cache_file):
+                    self.cache_file = cache_file
+
+                def _save_cache(self, data):
+                    # persist for the next run
+                    with open(self.cache_file, "w") as f:
+                        json.dump(data, f, indent=2)
+            """,
+            line=10,
+            unsafe=True,
+            expected_fix="""
+            import json
+            import threading
+
+            from cortex.utils.fileio import atomic_write
+
+
+            class HardwareDetector:
+                def __init__(self, cache_file):
+                    self._lock = threading.Lock()
+                    self.cache_file = cache_file
+
+                def _save_cache(self, data):
+                    # persist for the next run
+                    with self._lock:
+                        with atomic_write(self.cache_file, "w") as f:
+                            json.dump(data, f, indent=2)
+            """,
+        ),
+        Invalid(
+            """
+            from pathlib import Path
+
+            STATE_FILE = Path.home() / ".cortex" / "state.txt"
+
+
+            def remember(text):
+                STATE_FILE.write_text(text, encoding="utf-8")
+            """,
+            line=7,
+            unsafe=True,
+            expected_fix="""
+            import threading
+            from pathlib import Path
+
+            from cortex.utils.fileio import atomic_write_text
+
+            STATE_FILE = Path.home() / ".cortex" / "state.txt"
+            _state_file_lock = threading.Lock()
+
+
+            def remember(text):
+                with _state_file_lock:
+                    atomic_write_text(STATE_FILE, text, encoding="utf-8")
+            """,
+        ),
+        Invalid(
+            """
+            MARKER = "# >>> cortex >>>"
+
+
+            class ShellInstaller:
+                def __init__(self, rc_path):
+                    self.rc_path = rc_path
+
+                def install(self):
+                    content = self.rc_path.read_text()
+                    if MARKER not in content:
+                        with open(self.rc_path, "a") as f:
+                            f.write(MARKER + "\\n")
+                        return True
+                    return False
+            """,
+            line=11,
+            expected_fix="""
+            from cortex.utils.fileio import locked
+
+            MARKER = "# >>> cortex >>>"
+
+
+            class ShellInstaller:
+                def __init__(self, rc_path):
+                    self.rc_path = rc_path
+
+                def install(self):
+                    with locked(self.rc_path):
+                        content = self.rc_path.read_text()
+                        if MARKER not in content:
+                            with open(self.rc_path, "a") as f:
+                                f.write(MARKER + "\\n")
+                            return True
+                    return False
+            """,
+        ),
+    ]
