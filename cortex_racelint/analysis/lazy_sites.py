@@ -1,0 +1,72 @@
+"""A classified lazy-init site, and the shape questions both the CRL1 rules and their fixes ask.
+
+Kept out of `rules/` because the fixes (and `fixes/locks.py`) need them too: which class a
+`cls.x` state lives on, the `v = cache.get(k)` local copy, the `return x` fast path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from .context import LintContext
+from .lazyinit import LazyCheck, _is_none
+from .names import dotted_name
+
+
+@dataclass
+class LazyInitSite:
+    kind: str  # "global" | "class" | "keyed" | "broken-dcl"
+    check: LazyCheck
+    creation: cst.CSTNode
+    early_return: bool = False
+    lock_with: Optional[cst.With] = None  # for broken-dcl: the `with lock:` lacking a re-check
+    #: `v = cache.get(k)` when the `if` tests that local copy: repeated under the lock before the re-check
+    reread: Optional[cst.SimpleStatementLine] = None
+
+
+def class_receiver(context: LintContext, state: str) -> Optional[str]:
+    """`cls` / `ClassName` when `state` is a class attribute of the enclosing class."""
+    receiver, _, attribute = state.rpartition(".")
+    class_node, function = context.class_, context.function
+    if not receiver or "." in receiver or class_node is None or function is None:
+        return None
+    if receiver == class_node.name.value:
+        return receiver
+    params = function.params.params
+    is_classmethod = any(dotted_name(d.decorator) == "classmethod" for d in function.decorators)
+    if params and params[0].name.value == receiver and (is_classmethod or function.name.value == "__new__"):
+        return receiver
+    return None
+
+
+def cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
+    """`(local, cache)` for a line `local = cache.get(key)` (or `.get(key, None)`)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return None
+    assign = stmt.body[0]
+    call = assign.value
+    if not (
+        len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "get"
+        and all(a.keyword is None and not a.star for a in call.args)
+        and (len(call.args) == 1 or (len(call.args) == 2 and _is_none(call.args[1].value)))
+    ):
+        return None
+    cache = dotted_name(call.func.value)
+    return (assign.targets[0].target.value, cache) if cache else None
+
+
+def returns_state(stmt: cst.CSTNode, state: str) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Return)
+        and stmt.body[0].value is not None
+        and dotted_name(stmt.body[0].value) == state
+    )

@@ -1,0 +1,80 @@
+"""The lazy-init fix of CRL101/102/103/105: double-checked locking.
+
+The fast path stays lock-free; under the lock the state is tested again (after re-reading a
+local copy of a cache entry, which would otherwise test a stale value). CRL103's broken form
+already takes the lock and gets only the missing re-check.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis.context import LintContext
+from ..analysis.lazy_sites import LazyInitSite, cache_read, returns_state
+from ..analysis.lazyinit import parse_lazy_check
+from ..rule import Fix
+from .blocks import double_checked, recheck_inside, with_lock
+
+
+def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
+    """Double-checked locking for the plain and the early-return forms."""
+    state = site.check.state
+    message = f"Guard the lazy initialisation of `{state}` with double-checked locking"
+    if not site.early_return:
+        return Fix(message, {node: double_checked(node, lock, _reread(site))}, edits)
+    block = context.ancestors[-2]
+    assert isinstance(block, cst.IndentedBlock)
+    index = next(i for i, stmt in enumerate(block.body) if stmt is node)
+    rest = list(block.body[index + 1 :])
+    tail = [rest.pop()] if rest and returns_state(rest[-1], state) and len(rest) > 1 else []
+    leading = rest[0].leading_lines if rest else ()
+    rest[0] = rest[0].with_changes(leading_lines=())
+    guarded = cst.If(test=_missing_test(node.test), body=cst.IndentedBlock(body=rest))
+    wrapped = with_lock(lock, [guarded]).with_changes(leading_lines=leading)
+    new_block = block.with_changes(body=[*block.body[: index + 1], wrapped, *tail])
+    return Fix(message, {block: new_block}, edits)
+
+
+def recheck_fix(node: cst.If, site: LazyInitSite) -> Fix:
+    """Broken double-checked locking: repeat the check inside the `with` the site already takes."""
+    assert site.lock_with is not None
+    fixed = _reread_before_recheck(site) or recheck_inside(site.lock_with, node.test, _reread(site))
+    return Fix(f"Re-check `{site.check.state}` inside the lock", {site.lock_with: fixed})
+
+
+def _missing_test(test: cst.BaseExpression) -> cst.BaseExpression:
+    """The negation of a presence test, spelt the way people write it."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        flipped = {cst.IsNot: cst.Is(), cst.NotEqual: cst.Equal(), cst.In: cst.NotIn()}.get(type(target.operator))
+        if flipped is not None:
+            return test.with_changes(comparisons=[target.with_changes(operator=flipped)]).deep_clone()
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return test.expression.deep_clone()
+    return cst.UnaryOperation(operator=cst.Not(), expression=test.deep_clone())
+
+
+def _reread_before_recheck(site: LazyInitSite) -> Optional[cst.With]:
+    """`with lock: if v is None: ...` re-tests a stale copy: read it again first (no second `if`)."""
+    with_node = site.lock_with
+    if site.reread is None or with_node is None or not isinstance(with_node.body, cst.IndentedBlock):
+        return None
+    local = cache_read(site.reread)
+    first = with_node.body.body[0] if with_node.body.body else None
+    again = parse_lazy_check(first.test) if isinstance(first, cst.If) else None
+    if local is None or first is None or again is None or again.state != local[0]:
+        return None
+    reread = _reread(site)
+    reread[0] = reread[0].with_changes(leading_lines=first.leading_lines)
+    body = [*reread, first.with_changes(leading_lines=()), *with_node.body.body[1:]]
+    return with_node.with_changes(body=with_node.body.with_changes(body=body))
+
+
+def _reread(site: LazyInitSite) -> list[cst.BaseStatement]:
+    """The local copy's read, to repeat under the lock (without its comment, which stays where it was)."""
+    if site.reread is None:
+        return []
+    return [cst.SimpleStatementLine(body=[site.reread.body[0].deep_clone()])]
+

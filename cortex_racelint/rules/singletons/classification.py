@@ -1,0 +1,146 @@
+"""Which kind of lazy-init site an `if` is, decided once per node for all CRL1 rules.
+
+Each rule reports only its own kind, so classifying here (memoised on the context) is what
+keeps one site from being reported by two rules.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ...analysis.context import LintContext
+from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, returns_state
+from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
+from ...fixes.blocks import block_statements
+
+
+def lazy_init_site(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
+    """Classify one `if` (memoised: all CRL1 rules ask about the same nodes)."""
+    key = ("lazy_init_site", id(node))
+    if key not in context.memo:
+        context.memo[key] = _classify(context, node)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
+    check = parse_lazy_check(node.test)
+    if check is None or context.function is None:
+        return None
+    # cheap questions first: most `if`s test locals, parameters or `self` attributes
+    reread = None
+    if check.keyed:
+        shared = _is_module_global(context, check.state) or class_receiver(context, check.state)
+        kind = "keyed"
+    elif _is_module_global(context, check.state):
+        shared, kind = True, "global"
+    else:
+        shared, kind = bool(class_receiver(context, check.state)), "class"
+    if not shared:
+        local = _local_cache_check(context, node, check)
+        if local is not None:
+            check, reread = local
+            shared = _is_module_global(context, check.state) or bool(class_receiver(context, check.state))
+            kind = "keyed"
+    if not shared or context.in_main_guard():
+        return None
+    early_return = False
+    if check.missing:
+        creation = find_creation(list(node.body.body), check)
+    else:
+        parent = context.ancestors[-2] if len(context.ancestors) >= 2 else None
+        body = block_statements(node.body)[0]  # `if _x is not None: return _x` on one line too
+        if not (len(body) == 1 and returns_state(body[0], check.state) and isinstance(parent, cst.IndentedBlock)):
+            return None
+        index = next(i for i, stmt in enumerate(parent.body) if stmt is node)
+        rest = list(parent.body[index + 1 :])
+        creation = find_creation(rest, check)
+        early_return = True
+        if creation is not None and _lock_around(context, rest, creation) is not None:
+            return None  # created under a lock after the fast-path return
+    if creation is None:
+        return None
+    if not early_return:
+        lock_with = _lock_in_body(context, node, creation)
+        if lock_with is not None:
+            if _has_recheck(lock_with, check, reread) or context.locks.is_lock_factory_call(lock_with.items[0].item):
+                return None  # correct double-checked locking, or CRL104's per-call lock
+            return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with, reread=reread)
+    if context.held_locks():
+        return None
+    return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
+
+
+def _is_module_global(context: LintContext, name: str) -> bool:
+    function = context.function
+    return "." not in name and (
+        (function is not None and name in context.globals_of(function))
+        or (name in context.module_assignments and (function is None or name not in context.locals_of(function)))
+    )
+
+
+def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> Optional[tuple[LazyCheck, cst.SimpleStatementLine]]:
+    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy.
+
+    The copy must be the latest binding of `v` in the same block, and nothing between
+    the read and the `if` may mention `v` or any name the read uses (the re-read under
+    the lock must ask the same question).
+    """
+    if check.keyed or not check.missing or "." in check.state:
+        return None
+    block = context.ancestors[-2] if len(context.ancestors) >= 2 else None
+    if not isinstance(block, cst.IndentedBlock):
+        return None
+    index = next(i for i, stmt in enumerate(block.body) if stmt is node)
+    between: list[cst.CSTNode] = []
+    for stmt in reversed(block.body[:index]):
+        read = cache_read(stmt)
+        if read is not None and read[0] == check.state:
+            used = {n.value for n in walk_statements([stmt.body[0].value]) if isinstance(n, cst.Name)}
+            used.add(check.state)
+            if any(isinstance(n, cst.Name) and n.value in used for n in walk_statements(between)):
+                return None
+            return LazyCheck(read[1], True, keyed=True), stmt  # type: ignore[return-value]
+        between.append(stmt)
+    return None
+
+
+def _lock_in_body(context: LintContext, node: cst.If, creation: cst.CSTNode) -> Optional[cst.With]:
+    """A `with <lock>:` inside the `if` body that contains the creation."""
+    return _lock_around(context, list(node.body.body), creation)
+
+
+def _lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Optional[cst.With]:
+    """A `with <lock>:` among `stmts` (at any depth) that contains the creation."""
+    for inner in walk_statements(stmts):
+        if isinstance(inner, cst.With) and any(context.locks.is_lock(i.item) for i in inner.items):
+            if any(n is creation for n in walk_statements([inner.body])):
+                return inner
+    return None
+
+
+def _has_recheck(with_node: cst.With, check: LazyCheck, reread: Optional[cst.SimpleStatementLine] = None) -> bool:
+    if reread is not None:
+        return _has_local_recheck(with_node, reread)
+    for inner in walk_statements([with_node.body]):
+        if isinstance(inner, (cst.If, cst.While)):
+            again = parse_lazy_check(inner.test)
+            if again is not None and again.state == check.state:
+                return True
+    return False
+
+
+def _has_local_recheck(with_node: cst.With, reread: cst.SimpleStatementLine) -> bool:
+    """Under the lock, the copy is read again from the cache and then tested."""
+    local, cache = cache_read(reread) or ("", "")
+    seen_read = False
+    for inner in walk_statements([with_node.body]):
+        read = cache_read(inner)
+        if read == (local, cache):
+            seen_read = True
+        elif seen_read and isinstance(inner, (cst.If, cst.While)):
+            again = parse_lazy_check(inner.test)
+            if again is not None and again.state == local:
+                return True
+    return False

@@ -1,0 +1,123 @@
+"""CRL102: a singleton kept on the class (`cls._instance`), created with no lock."""
+
+from __future__ import annotations
+
+from ...rule import Invalid, Valid
+from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule
+
+
+class LazyClassSingleton(LazyInitRule):
+    CODE = "CRL102"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.lazy_class
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_class")
+
+    NAME = "unguarded-class-singleton"
+    KIND = "class"
+    EVIDENCE = ("class",)  # `Name.x` in a method of `Name` needs nothing more specific
+    MESSAGE = "Class-held singleton `{state}` is created without a lock: two threads can both create it"
+    WHAT = """
+        Finds singletons kept on the class, `if cls._instance is None: cls._instance = cls()`
+        in a classmethod, the same in `__new__`, or `ClassName._instance`, and the
+        `hasattr(cls, "_instance")` spelling, with no lock around the check and the act.
+    """
+    WHY = """
+        Two threads can both create an instance; with `__new__` singletons the second also
+        re-runs `__init__` on the shared object, resetting its state under the first caller.
+    """
+    FREE_THREADING = FREE_THREADING_LAZY
+    FIX_SAFETY = """
+        Safe. A class-level lock (`_instance_lock = threading.Lock()`) is added next to the
+        class attribute, and the check becomes double-checked locking on `cls._instance_lock`.
+    """
+    VALID = [
+        Valid(
+            """
+            import threading
+
+            class Manager:
+                _instance = None
+                _instance_lock = threading.Lock()
+
+                @classmethod
+                def get_instance(cls):
+                    if cls._instance is None:
+                        with cls._instance_lock:
+                            if cls._instance is None:
+                                cls._instance = cls()
+                    return cls._instance
+            """
+        ),
+        Valid(
+            """
+            class Lazy:
+                def value(self):
+                    if self._value is None:  # per-instance cache, not a class singleton
+                        self._value = compute()
+                    return self._value
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            class GracefulDegradation:
+                \"\"\"Fallback modes.\"\"\"
+
+                _instance = None
+
+                @classmethod
+                def get_instance(cls):
+                    if cls._instance is None:
+                        cls._instance = cls()
+                    return cls._instance
+            """,
+            line=8,
+            expected_fix="""
+            import threading
+
+
+            class GracefulDegradation:
+                \"\"\"Fallback modes.\"\"\"
+
+                _instance = None
+                _instance_lock = threading.Lock()
+
+                @classmethod
+                def get_instance(cls):
+                    if cls._instance is None:
+                        with cls._instance_lock:
+                            if cls._instance is None:
+                                cls._instance = cls()
+                    return cls._instance
+            """,
+        ),
+        Invalid(
+            """
+            class Config:
+                _instance = None
+
+                def __new__(cls, *args, **kwargs):
+                    if cls._instance is None:
+                        cls._instance = super().__new__(cls)
+                    return cls._instance
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            class Registry:
+                @staticmethod
+                def get():
+                    if not hasattr(Registry, "_inst"):
+                        Registry._inst = Registry()
+                    return Registry._inst
+            """,
+            line=4,
+        ),
+    ]

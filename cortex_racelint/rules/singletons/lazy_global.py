@@ -1,0 +1,173 @@
+"""CRL101: a module global created on first use with no lock, `if _x is None: _x = X()`."""
+
+from __future__ import annotations
+
+from ...rule import Invalid, Valid
+from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule
+
+
+class LazyGlobalSingleton(LazyInitRule):
+    CODE = "CRL101"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.lazy_global
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("lazy_global")
+
+    NAME = "unguarded-lazy-global"
+    KIND = "global"
+    MESSAGE = "Lazy initialisation of module global `{state}` is not guarded by a lock: two threads can both create it"
+    WHAT = """
+        Finds module-level lazy singletons, `global _x` followed by `if _x is None: _x = X()`
+        (also `if not _x`, `== None`, and the early-return form `if _x is not None: return _x`),
+        where the check and the assignment are not under a lock.
+    """
+    WHY = """
+        Two threads can both see `None` and both construct the object: each caller gets a
+        different "singleton", state written to the loser is lost, and resources such as
+        database connections or threads are created twice.
+    """
+    FREE_THREADING = FREE_THREADING_LAZY
+    FIX_SAFETY = """
+        Safe. The fix adds a module lock named after the state (`_history_lock` for
+        `_history_instance`) next to the global, and rewrites the check into double-checked
+        locking: the fast path stays lock-free, the slow path re-checks under the lock.
+        `import threading` is added once (or an existing alias reused).
+    """
+    VALID = [
+        Valid(
+            """
+            import threading
+            _history = None
+            _history_lock = threading.Lock()
+
+            def get_history():
+                global _history
+                if _history is None:
+                    with _history_lock:
+                        if _history is None:
+                            _history = object()
+                return _history
+            """
+        ),
+        Valid(
+            """
+            _registry = {}  # eager module initialisation is safe
+
+            def get_registry():
+                return _registry
+            """
+        ),
+        Valid(
+            """
+            def build():
+                result = None  # a local, not shared
+                if result is None:
+                    result = object()
+                return result
+            """
+        ),
+        Valid(
+            """
+            _config = None
+
+            if __name__ == "__main__":
+                if _config is None:
+                    _config = object()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            _lock = threading.Lock()
+            _x = None
+
+            def get():
+                global _x
+                _lock.acquire()
+                try:
+                    if _x is None:
+                        _x = object()
+                finally:
+                    _lock.release()
+                return _x
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            _history_instance = None
+
+
+            def get_history():
+                global _history_instance
+                if _history_instance is None:  # first use
+                    _history_instance = TransactionHistory()
+                return _history_instance
+            """,
+            line=6,
+            expected_fix="""
+            import threading
+
+            _history_instance = None
+            _history_lock = threading.Lock()
+
+
+            def get_history():
+                global _history_instance
+                if _history_instance is None:  # first use
+                    with _history_lock:
+                        if _history_instance is None:
+                            _history_instance = TransactionHistory()
+                return _history_instance
+            """,
+        ),
+        Invalid(
+            """
+            import threading as th
+
+            _detector = None
+
+            def get_detector():
+                global _detector
+                if _detector is not None:
+                    return _detector
+                # slow: probes the hardware
+                _detector = Detector()
+                return _detector
+            """,
+            line=7,
+            expected_fix="""
+            import threading as th
+
+            _detector = None
+            _detector_lock = th.Lock()
+
+            def get_detector():
+                global _detector
+                if _detector is not None:
+                    return _detector
+                # slow: probes the hardware
+                with _detector_lock:
+                    if _detector is None:
+                        _detector = Detector()
+                return _detector
+            """,
+        ),
+        Invalid(
+            """
+            _undo = None
+
+            def get_undo():
+                global _undo
+                if not _undo:
+                    _undo = Undo()
+                return _undo
+            """,
+            line=5,
+        ),
+    ]

@@ -1,0 +1,145 @@
+"""CRL104: a lock created inside the function that takes it, so each call has its own."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ...analysis.context import function_globals
+from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
+from ...analysis.names import dotted_name
+from ...fixes.shared_lock import shared_lock_fix
+from ...ftypes import FixApplicability
+from ...rule import Invalid, Rule, Valid, WindowNodes
+from .lazy_rule import lazy_window
+
+
+class PerCallLock(Rule):
+    CODE = "CRL104"
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.local_lock
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        return facts.where("local_lock")
+
+    NAME = "lock-created-per-call"
+    FIX = FixApplicability.UNSAFE
+    EVIDENCE = ("Lock", "lock", "Semaphore", "Condition")
+    MESSAGE = "Lock `{lock}` is created on every call, so it never excludes another thread"
+    WHAT = """
+        Finds a lock created inside the function that uses it, `with threading.Lock():` or
+        `lock = threading.Lock()` followed by `with lock:`.
+    """
+    WHY = """
+        Each call gets its own new lock, so every thread acquires a different object and
+        nothing is serialised: the code looks guarded and is not.
+    """
+    FREE_THREADING = "Same on every build: the lock guards nothing, wherever threads switch."
+    FIX_SAFETY = """
+        Unsafe. The lock is moved to module level (named after the state it guards, or the
+        function), which serialises all callers; review for re-entrancy (a recursive call
+        would now deadlock on a plain `Lock`).
+    """
+
+    def visit_With(self, node: cst.With) -> None:
+        function = self.context.function
+        if function is None:
+            return
+        for item in node.items:
+            local = self._per_call_lock(function, item.item)
+            if local is None:
+                continue
+            name, creation_stmt = local
+            self.report(
+                node,
+                self.MESSAGE.format(lock=name),
+                fix=shared_lock_fix(self.context, function, node, item, name, creation_stmt),
+                window=self._window(node),
+            )
+
+    def _window(self, node: cst.With) -> Optional[WindowNodes]:
+        """The lazy init the useless lock was meant to guard, if there is one."""
+        for inner in walk_statements([node.body]):
+            if isinstance(inner, cst.If):
+                check = parse_lazy_check(inner.test)
+                creation = find_creation(list(inner.body.body), check) if check is not None else None
+                if creation is not None:
+                    return lazy_window(inner.test, creation)
+        return None
+
+    def _per_call_lock(self, function: cst.FunctionDef, expr: cst.BaseExpression):
+        locks = self.context.locks
+        if isinstance(expr, cst.Call) and locks.is_lock_factory_call(expr):
+            return self.context.module.code_for_node(expr), None
+        if not isinstance(expr, cst.Name) or expr.value in function_globals(function):
+            return None
+        for stmt in walk_statements(list(function.body.body)):
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+                small = stmt.body[0]
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and dotted_name(small.targets[0].target) == expr.value
+                    and locks.is_lock_factory_call(small.value)
+                ):
+                    return expr.value, stmt
+        return None
+
+    VALID = [
+        Valid(
+            """
+            import threading
+            _lock = threading.Lock()
+
+            def work():
+                with _lock:
+                    pass
+            """
+        )
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import threading
+
+            _installation_history = None
+
+            def get_installation_history():
+                global _installation_history
+                lock = threading.Lock()
+                with lock:
+                    if _installation_history is None:
+                        _installation_history = InstallationHistory()
+                return _installation_history
+            """,
+            line=8,
+            unsafe=True,
+            expected_fix="""
+            import threading
+
+            _installation_history = None
+            _installation_history_lock = threading.Lock()
+
+            def get_installation_history():
+                global _installation_history
+                with _installation_history_lock:
+                    if _installation_history is None:
+                        _installation_history = InstallationHistory()
+                return _installation_history
+            """,
+        ),
+        Invalid(
+            """
+            import threading
+
+            def bump(counter):
+                with threading.Lock():
+                    counter.value += 1
+            """,
+            line=4,
+        ),
+    ]
