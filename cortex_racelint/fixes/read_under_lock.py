@@ -1,0 +1,255 @@
+"""Reads under the writers' lock: shared fields copied into locals, the slow code using the copies.
+
+A `while` whose condition reads shared state becomes `while True:` + `with lock: if not
+<condition>: break` + copies of the fields the body only reads; a statement that reads
+shared fields and does I/O gets the copies taken under the lock first; a `for` over a
+shared container iterates a copy. I/O, sleeps and joins run outside the lock.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import libcst as cst
+
+from ..analysis.file_writes import walk_all
+from ..analysis.scope_walk import own_nodes
+from ..analysis.threads import CHANGES, READ, Access
+from .blocks import negated, wrap_statements
+from .field_planner import FieldPlanner, Plan, assign, is_self_attr, within
+
+
+class ReadsUnderLock(FieldPlanner):
+    def copy_reads(
+        self, access: Access, stmt: cst.CSTNode, header: Optional[cst.CSTNode], lock: cst.BaseExpression
+    ) -> Union[Plan, str]:
+        """Copy the shared fields `stmt` (or its compound `header`) reads into locals under the lock."""
+        region = self.threads.regions[access.region]
+        scope = header if header is not None else stmt
+        racy = [n for n in walk_all(scope) if self.is_racy(n, region.self_name)]
+        calls_back = any(isinstance(n, cst.Call) and self.calls_method(n, region.self_name) for n in own_nodes(scope))
+        lock_text = self.context.module.code_for_node(lock)
+        if calls_back:
+            return (
+                f"the statement reading `self.{access.attr}` also calls back into the object: "
+                "move the call out by hand"
+            )
+        if any(not plain_read(n, self._path_to(access, n)) for n in racy):
+            return f"`self.{access.attr}` is read inside a lambda or generator here: copy it out by hand"
+        taken: set[str] = set()
+        locals_for: dict[str, str] = {}
+        for node in racy:
+            if node.attr.value not in locals_for:
+                locals_for[node.attr.value] = self.local_name(node.attr.value, access, taken)
+        copies = [_copy(local, region.self_name, attr) for attr, local in locals_for.items()]
+        new_scope = _replace_reads(scope, region.self_name, locals_for)
+        new_stmt = new_scope if header is None else _replace_child(stmt, header, new_scope)
+        guarded = wrap_statements(lock, copies).with_changes(leading_lines=getattr(stmt, "leading_lines", ()))
+        new_stmt = new_stmt.with_changes(leading_lines=())
+        return Plan(
+            f"Copy {', '.join(f'`self.{a}`' for a in locals_for)} into locals under `{lock_text}`, "
+            "outside the call",
+            {stmt: cst.FlattenSentinel([guarded, new_stmt])},
+            lock,
+        )
+
+    def _path_to(self, access: Access, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        for other in self.threads.accesses:
+            if other.node is node:
+                return other.path
+        return access.path
+
+    def snapshot_iteration(self, access: Access, stmt: cst.For) -> Union[Plan, str]:
+        """`for x in self.items:` -> `with lock: items = list(self.items)` + `for x in items:`."""
+        region = self.threads.regions[access.region]
+        if any(is_self_attr(n, region.self_name) and n.attr.value == access.attr for n in own_nodes(stmt.body)):
+            return f"the loop over `self.{access.attr}` also uses it in its body: restructure it by hand"
+        if not self.cheap(stmt.iter, access) or any(self.calls_method(n, region.self_name) for n in own_nodes(stmt.iter)):
+            return f"the loop over `self.{access.attr}` calls out while building its iterable"
+        block = self.block_of(access, stmt)
+        if block is None:
+            return f"`self.{access.attr}` is iterated in a construct that cannot be split"
+        iterable = stmt.iter
+        suffix = ""
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+            suffix = f"_{iterable.func.attr.value}"
+        elif not (is_self_attr(iterable, region.self_name)):
+            suffix = "_snapshot"
+        local = self.local_name(access.attr, access, set(), suffix)
+        lock = self.lock_for(access)
+        copy = assign(local, cst.Call(cst.Name("list"), [cst.Arg(iterable.deep_clone())]))
+        guarded = wrap_statements(lock, [copy]).with_changes(leading_lines=stmt.leading_lines)
+        new_for = stmt.with_changes(iter=cst.Name(local), leading_lines=())
+        lock_text = self.context.module.code_for_node(lock)
+        return Plan(
+            f"Iterate over a copy of `self.{access.attr}` taken under `{lock_text}`",
+            {stmt: cst.FlattenSentinel([guarded, new_for])},
+            lock,
+        )
+
+    # -- the polling loop -----------------------------------------------------
+    def enclosing_loop(self, access: Access) -> Optional[cst.While]:
+        """The innermost `while` around the access whose test reads racy shared state."""
+        region = self.threads.regions[access.region]
+        path = access.path
+        for index in range(len(path) - 2, 0, -1):
+            node = path[index]
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                return None
+            if isinstance(node, cst.While) and path[index + 1] is node.body:
+                if any(self.is_racy(n, region.self_name) for n in own_nodes(node.test)):
+                    return node
+                return None
+        return None
+
+    def localised(self, loop: cst.While, self_name: str, region_name: str) -> list[str]:
+        """Racy attributes the loop body only reads: copied into locals each iteration."""
+        reads: list[str] = []
+        changed: set[str] = set()
+        for access in self.threads.accesses:
+            if access.region != region_name or not within(access.path, loop):
+                continue
+            if access.attr not in self.racy_attrs:
+                continue
+            in_nested = any(isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for n in access.path[1:-1])
+            if access.kind != READ or in_nested:
+                changed.add(access.attr)
+            elif within(access.path, loop.body):
+                reads.append(access.attr)
+        for node in own_nodes(loop.body):
+            if self.calls_method(node, self_name):
+                changed |= self.threads.writes_by_region.get(node.func.attr.value, set())  # type: ignore[union-attr]
+        return [a for a in dict.fromkeys(reads) if a not in changed]
+
+    def loop_rewrite(self, access: Access, loop: cst.While) -> Union[Plan, str]:
+        """`while <shared test>:` -> `while True:` + the test and the copies under the lock."""
+        region = self.threads.regions[access.region]
+        if loop.orelse is not None:
+            return "the `while` loop has an `else:` clause; rewrite the loop by hand"
+        test_accesses = [
+            a
+            for a in self.threads.accesses
+            if a.region == access.region and a.attr in self.racy_attrs and within(a.path, loop.test)
+        ]
+        if any(a.kind != READ for a in test_accesses):
+            return "the loop condition changes shared state: rewrite it by hand"
+        if any(isinstance(n, cst.Call) and self.calls_method(n, region.self_name) for n in own_nodes(loop.test)):
+            return "the loop condition calls a method of the object: rewrite it by hand"
+        test_outside = not self.cheap(loop.test, access)
+        if test_outside and any(
+            not plain_read(a.node, a.path) or isinstance(a.path[-2], cst.Attribute) for a in test_accesses
+        ):
+            return "the loop condition calls out with shared state it cannot copy first: rewrite it by hand"
+        changed_in_body = {
+            a.attr
+            for a in self.threads.accesses
+            if a.region == access.region and within(a.path, loop.body) and a.kind in CHANGES
+        }
+        if {a.attr for a in test_accesses} & changed_in_body:
+            return "the loop body changes the state its condition reads: rewrite it by hand"
+        localised = self.localised(loop, region.self_name, access.region)
+        taken: set[str] = set()
+        locals_for = {attr: self.local_name(attr, access, taken) for attr in localised}
+        test_locals: dict[str, str] = {}
+        if test_outside:  # copy what the condition reads, evaluate it outside the lock
+            for test_access in test_accesses:
+                if test_access.attr not in locals_for and test_access.attr not in test_locals:
+                    test_locals[test_access.attr] = self.local_name(test_access.attr, access, taken)
+        lock = self.lock_for(access)
+        condition = _replace_reads(loop.test, region.self_name, {**locals_for, **test_locals}) if test_outside else loop.test
+        stop = cst.If(
+            test=negated(condition),
+            body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Break()])]),
+        )
+        copies = [_copy(local, region.self_name, attr) for attr, local in {**test_locals, **locals_for}.items()]
+        if test_outside:
+            guarded_block = [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(copies)), stop]
+        else:
+            guarded_block = [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock([stop, *copies]))]
+        body = loop.body
+        if not isinstance(body, cst.IndentedBlock):
+            return "the loop body is on one line; rewrite it by hand"
+        new_body = [_replace_reads(s, region.self_name, locals_for) for s in body.body]
+        new_loop = loop.with_changes(
+            test=cst.Name("True"),
+            body=body.with_changes(body=[*guarded_block, *new_body]),
+            whitespace_after_while=cst.SimpleWhitespace(" "),
+        )
+        lock_text = self.context.module.code_for_node(lock)
+        copied = f" and copy {', '.join(f'`self.{a}`' for a in locals_for)} into locals" if locals_for else ""
+        return Plan(
+            f"Check the loop condition under `{lock_text}`{copied}; the body runs outside the lock",
+            {loop: new_loop},
+            lock,
+        )
+
+
+def header_of(stmt: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The part of a compound statement that runs once, before its body: test, iterable, context manager."""
+    if isinstance(stmt, (cst.If, cst.While)):
+        return stmt.test
+    if isinstance(stmt, cst.For):
+        return stmt.iter
+    if isinstance(stmt, cst.With) and len(stmt.items) == 1:
+        return stmt.items[0]
+    return None
+
+
+def plain_read(node: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
+    """Read where it stands, not later by a lambda, generator or nested function."""
+    return not any(isinstance(n, (cst.Lambda, cst.GeneratorExp, cst.FunctionDef)) for n in path[1:-1] if n is not node)
+
+
+def _copy(local: str, self_name: str, attr: str) -> cst.SimpleStatementLine:
+    """`local = self.attr`"""
+    return assign(local, cst.Attribute(cst.Name(self_name), cst.Name(attr)))
+
+
+def _replace_child(stmt: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(stmt, (cst.If, cst.While)) and stmt.test is old:
+        return stmt.with_changes(test=new)
+    if isinstance(stmt, cst.For) and stmt.iter is old:
+        return stmt.with_changes(iter=new)
+    if isinstance(stmt, cst.With) and stmt.items and stmt.items[0] is old:
+        return stmt.with_changes(items=[new, *stmt.items[1:]])
+    return stmt
+
+
+class _ReadReplacer(cst.CSTTransformer):
+    def __init__(self, self_name: str, locals_for: dict[str, str]) -> None:
+        super().__init__()
+        self.self_name = self_name
+        self.locals_for = locals_for
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.depth += 1
+        return True
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.depth -= 1
+        return updated_node
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.depth += 1  # runs later: it must keep reading the attribute itself
+        return True
+
+    def leave_Lambda(self, original_node, updated_node):
+        self.depth -= 1
+        return updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute):
+        if (
+            self.depth == 0
+            and isinstance(original_node.value, cst.Name)
+            and original_node.value.value == self.self_name
+            and original_node.attr.value in self.locals_for
+        ):
+            return cst.Name(self.locals_for[original_node.attr.value], lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return updated_node
+
+
+def _replace_reads(node: cst.CSTNode, self_name: str, locals_for: dict[str, str]) -> cst.CSTNode:
+    if not locals_for:
+        return node
+    return node.visit(_ReadReplacer(self_name, locals_for))

@@ -1,0 +1,80 @@
+"""The base both CRL4 rules share: prefilter evidence, per-class reporting, common doc sections.
+
+Both rules report from one per-class computation (`findings.shared_state_findings`); each
+keeps only the findings with its own code.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ...ftypes import FixApplicability
+from ...rule import Rule
+from .findings import shared_state_findings
+
+_FREE_THREADING = """
+    Under the GIL a thread switch happens only at a call or a backward jump, so most of
+    these races need a switch at exactly the wrong call and show up rarely (a frame
+    written while `update()` runs, a counter update lost while the other task was inside
+    `len()`). On free-threaded builds (3.13t, 3.14t) the threads truly run in parallel:
+    `self.n += 1` from several tasks loses updates constantly, fields updated together are
+    read half-old and half-new, and a list swapped out while another thread appends loses
+    the append. Single loads and stores of one attribute stay atomic; nothing orders them.
+"""
+
+_FIX_SAFETY = """
+    Unsafe: it changes locking behaviour. The object gets one lock (`self._lock =
+    threading.Lock()` at the top of `__init__`; an existing `Lock`/`RLock`/`Condition`
+    of the object, or the lock the other side already holds, is reused). Each access is
+    wrapped as narrowly as possible: the statement holding it, with consecutive statements
+    touching shared attributes in one `with` (so `samples = self.samples; self.samples =
+    []` stays atomic). A loop whose condition reads shared state becomes `while True:` +
+    `with lock: if not <condition>: break` + copies of the shared fields the body reads,
+    and the body uses the copies, so I/O, sleeps and joins run outside the lock. A
+    statement that also does I/O or calls a method of the object keeps that call outside:
+    shared reads are copied into locals under the lock first, or the value to store is
+    computed first. `stop()`-style methods get only their assignments wrapped, never
+    `join()`. Where none of this is possible (an access in a lambda, a lazy generator
+    expression, an `elif` test, a check-then-act spanning a blocking call) the finding is
+    reported without a fix and says why. Review: a polling loop now sees a snapshot taken
+    at the top of each iteration, and code outside the class that calls these methods
+    while holding the same non-reentrant lock would deadlock.
+"""
+
+_KNOWN_PROBLEMS = """
+    Ordering through other means is not modelled: a field written before `event.set()` and
+    read after `event.wait()`, or read after `queue.join()`, is still reported. Accesses
+    before the thread is started (in the starting method, or before a `self.` call that
+    starts it) and after `join()` / the end of `with ThreadPoolExecutor() as ex:` are not
+    reported. When the thread calls the class's public methods that the caller's side also
+    calls, the class is being used from two threads as a client would; whether that is
+    allowed is the class's contract, so those accesses are not judged. For a pool started
+    and shut down inside one method, setters on the caller's side are assumed not to run
+    meanwhile (the owner thread is inside that method); readers such as `progress()` still
+    are. Threads started by other classes on this object's methods are not seen.
+"""
+
+
+class SharedStateRule(Rule):
+    FIX = FixApplicability.UNSAFE
+    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread")
+    _ENTRY_CALLS = frozenset({"Thread", "Timer", "submit", "map", "run_in_executor", "start_new_thread", "to_thread"})
+    FREE_THREADING = _FREE_THREADING
+    FIX_SAFETY = _FIX_SAFETY
+    KNOWN_PROBLEMS = _KNOWN_PROBLEMS
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.thread_entry
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """The analysis is per class: the top-level statements holding a class that starts threads."""
+        return facts.where("thread_entry")
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for finding in shared_state_findings(self.context, node):
+            if finding.code == self.CODE:
+                self.report(
+                    finding.node, finding.message, fix=finding.fix, no_fix_reason=finding.no_fix_reason, window=finding.window
+                )

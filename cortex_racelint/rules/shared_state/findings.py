@@ -1,0 +1,172 @@
+"""One class's CRL401/CRL402 findings, computed once and shared by both rules.
+
+The racing accesses of `analysis.threads.class_threads` are grouped per statement and
+rule; each group gets its message (naming both sides of the race), its race window for
+reproducers, and its fix (or the reason for none) from `fix_choice`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from ...analysis.context import LintContext
+from ...analysis.scope_walk import own_nodes
+from ...analysis.threads import (
+    BINDING_RMW,
+    CONTENTS_RMW,
+    ITERATE,
+    MUTATE,
+    READ,
+    WRITE,
+    Access,
+    ClassThreads,
+    class_threads,
+    display,
+)
+from ...fixes.field_planner import Plan
+from ...fixes.locks import mutex_edits
+from ...ftypes import FixApplicability, GilExposure
+from ...rule import Fix, WindowNodes
+from .fix_choice import SharedStatePlanner
+
+
+@dataclass
+class SharedStateFinding:
+    code: str
+    node: cst.CSTNode
+    message: str
+    fix: Optional[Fix]
+    no_fix_reason: Optional[str]
+    window: Optional[WindowNodes]
+
+
+def shared_state_findings(context: LintContext, class_node: cst.ClassDef) -> list[SharedStateFinding]:
+    key = ("shared_state_findings", id(class_node))
+    if key not in context.memo:
+        threads = class_threads(context, class_node)
+        context.memo[key] = [] if threads is None else _findings(SharedStatePlanner(context, class_node, threads))
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
+    threads = planner.threads
+    groups: dict[tuple[int, str], list[Access]] = {}
+    for access in planner.racy:
+        code = "CRL402" if access.thread_side and access.kind in (BINDING_RMW, CONTENTS_RMW) else "CRL401"
+        groups.setdefault((id(access.small), code), []).append(access)
+    results = []
+    for (_, code), accesses in groups.items():
+        first = accesses[0]
+        message = _message(threads, code, accesses)
+        plan = planner.plan(first)
+        fix = no_fix = None
+        if isinstance(plan, Plan):
+            edits = mutex_edits(plan.lock, *planner.lock_edits())
+            fix = Fix(plan.message, plan.replacements, edits, FixApplicability.UNSAFE)
+        else:
+            no_fix = plan
+        results.append(SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first)))
+    return results
+
+
+def _window(threads: ClassThreads, access: Access) -> Optional[WindowNodes]:
+    """For a read-modify-write or check-then-act: the read, the write, a call between them.
+
+    For a plain access the window spans both sides: this access (`check`) and the first
+    conflicting access in another method (`act`), the one a reproducer runs while this
+    side is held right after its access.
+    """
+    if access.kind not in (BINDING_RMW, CONTENTS_RMW) and access.check is None:
+        partners = [c.other for c in threads.conflicts(access)]
+        other = next((p for p in partners if p.region != access.region), partners[0] if partners else None)
+        if other is None:
+            return None
+        statement = access.small if access.small is not None else access.node
+        hold = next((n for n in own_nodes(statement) if isinstance(n, cst.Call)), None)
+        exposure = GilExposure.GIL if hold is not None else GilExposure.FREE_THREADED_ONLY
+        return WindowNodes(check=access.node, act=other.node, hold_call=hold, exposure=exposure)
+    act = access.small if access.small is not None else access.node
+    check = access.check.test if isinstance(access.check, (cst.If, cst.While)) else access.node
+    hold = next((n for n in own_nodes(act) if isinstance(n, cst.Call)), None)
+    exposure = GilExposure.GIL if hold is not None else GilExposure.FREE_THREADED_ONLY
+    return WindowNodes(check=check, act=act, hold_call=hold, exposure=exposure)
+
+
+def _message(threads: ClassThreads, code: str, accesses: list[Access]) -> str:
+    first = accesses[0]
+    conflicts = threads.conflicts(first)
+    # the context this access races in: prefer a thread, else the caller
+    here = sorted({c.here for c in conflicts}, key=lambda c: (c == "caller", c))[0]
+    where = threads.label(first, here)
+    same = [c for c in conflicts if c.there == here and c.other.region == first.region]
+    others = [c for c in conflicts if c not in same]
+    also = sorted({a.attr for a in accesses} - {first.attr})
+    also_text = f" (also {', '.join(f'`self.{a}`' for a in also)})" if also else ""
+    by_verb: dict[str, list[str]] = {}
+    for conflict in others:
+        by_verb.setdefault(_verb(conflict.other), []).append(threads.label(conflict.other, conflict.there))
+    partner_text = "; ".join(f"{verb} by {_names(labels)}" for verb, labels in by_verb.items())
+    note = ""
+    swappers = [c for c in conflicts if c.other.kind == WRITE]
+    changers = [c for c in conflicts if c.other.kind == MUTATE]
+    if first.kind == MUTATE and swappers:
+        swapper = threads.label(swappers[0].other, swappers[0].there)
+        note = f": the change can land in the old object after {swapper} replaces it"
+    elif first.kind == WRITE and changers:
+        changer = threads.label(changers[0].other, changers[0].there)
+        note = f": a change by {changer} can land in the old object once this replaces it"
+    if code == "CRL402":
+        entry = threads.entries.get(here)
+        reasons = []
+        if same and entry is not None and entry.multi:
+            kind = entry.label.split(" `")[0]
+            reasons.append(f"concurrent {kind}s running `{display(here)}()` can lose updates")
+        elif same:
+            reasons.append("another thread running the same code can lose updates")
+        if partner_text:
+            reasons.append(f"also {partner_text}")
+        return (
+            f"`self.{first.attr}` is updated (read-modify-write) by {where} without a lock"
+            f"{also_text}: {'; '.join(reasons)}"
+        )
+    if same and not partner_text:
+        partner_text = f"{_verb(same[0].other)} by another thread running the same code"
+    elif same:
+        partner_text += f"; {_verb(same[0].other)} by another thread running the same code"
+    return (
+        f"`self.{first.attr}` is {_verb(first)} by {where} and {partner_text} "
+        f"without a common lock{also_text}{note}"
+    )
+
+
+_VERBS = {
+    READ: "read",
+    WRITE: "written",
+    BINDING_RMW: "updated",
+    MUTATE: "changed",
+    CONTENTS_RMW: "checked and changed",
+    ITERATE: "iterated",
+}
+
+
+def _verb(access: Access) -> str:
+    if access.kind == MUTATE:
+        parent = access.path[-2]
+        if isinstance(parent, cst.Attribute) and parent.value is access.node:
+            if parent.attr.value in ("append", "extend", "appendleft"):
+                return "appended to"
+        if isinstance(parent, cst.Subscript):
+            return "stored into"
+    if access.kind == CONTENTS_RMW and access.check is None:
+        return "updated"
+    return _VERBS[access.kind]
+
+
+def _names(labels: Sequence[str], limit: int = 3) -> str:
+    unique = list(dict.fromkeys(labels))
+    if len(unique) > limit:
+        return ", ".join(unique[:limit]) + f" and {len(unique) - limit} more"
+    return ", ".join(unique)

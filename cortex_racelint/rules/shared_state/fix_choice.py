@@ -1,0 +1,112 @@
+"""Which fix form a racing access gets, from where it stands, or why it gets none.
+
+The forms themselves are built in `fixes.critical_section` and `fixes.read_under_lock`;
+this decides between them (a polling loop, a statement cheap enough to lock, a read next
+to I/O, a store of a slow value) and words the no-fix reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import libcst as cst
+
+from ...analysis.cheap_calls import is_consumer
+from ...analysis.threads import READ, Access
+from ...fixes.critical_section import CriticalSections
+from ...fixes.field_planner import Plan, within
+from ...fixes.locks import held_lock_reason
+from ...fixes.read_under_lock import ReadsUnderLock, header_of
+
+
+class SharedStatePlanner(CriticalSections, ReadsUnderLock):
+    """Plans one fix per finding of a class; each touches only its own statements."""
+
+    def plan(self, access: Access) -> Union[Plan, str]:
+        if access.locks:
+            partner = next((c for c in self.threads.conflicts(access) if c.other.locks), None)
+            where = (self.threads.label(partner.other, partner.there), partner.other.locks) if partner else None
+            return held_lock_reason(access.attr, access.locks, where)
+        path = access.path
+        for node in path[1:-1]:
+            if isinstance(node, cst.Lambda):
+                return "the access is inside a lambda, which may run later on any thread: move it out by hand"
+        region = self.threads.regions[access.region]
+        if access.check is not None:
+            if isinstance(access.check, cst.While):
+                return f"the loop changes `self.{access.attr}`, which its condition reads: restructure it by hand"
+            return self.wrap_unit(access, access.check, "check-then-act")
+        stmt = _statement(path)
+        if stmt is None:
+            return "no statement to put under a lock"
+        if isinstance(stmt, cst.While) and within(path, stmt.test):
+            return self.loop_rewrite(access, stmt)
+        loop = self.enclosing_loop(access)
+        if loop is not None:
+            plan = self.loop_rewrite(access, loop)
+            if isinstance(plan, Plan) and access.attr in self.localised(loop, region.self_name, access.region):
+                return plan
+        if _in_lazy_generator(access):
+            return "the access is inside a generator expression that runs later: the lock would not cover it"
+        if isinstance(stmt, cst.SimpleStatementLine):
+            if self.cheap(stmt, access):
+                return self.wrap_unit(access, stmt, "statement")
+            return self._hoist_or_precompute(access, stmt)
+        # a compound statement whose header reads the attribute
+        if any(other.check is stmt for other in self.threads.accesses):
+            return self.wrap_unit(access, stmt, "check-then-act")  # the body changes what it tests
+        if self.cheap(stmt, access):
+            return self.wrap_unit(access, stmt, "statement")
+        if isinstance(stmt, cst.For) and within(path, stmt.iter):
+            return self.snapshot_iteration(access, stmt)
+        if isinstance(stmt, cst.If) or (isinstance(stmt, cst.With) and len(stmt.items) == 1):
+            return self._hoist_or_precompute(access, stmt)
+        return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
+
+    def _hoist_or_precompute(self, access: Access, stmt: cst.CSTNode) -> Union[Plan, str]:
+        """A statement that must keep a call outside the lock: copy its reads first, or compute its value first."""
+        header = header_of(stmt)
+        scope = header if header is not None else stmt
+        kinds = {a.kind for a in self.threads.accesses if a.attr in self.racy_attrs and within(a.path, scope)}
+        block = self.block_of(access, stmt)
+        if block is None:
+            return f"`self.{access.attr}` is used in a one-line or `elif` construct that cannot be split"
+        lock = self.lock_for(access)
+        if kinds <= {READ}:
+            return self.copy_reads(access, stmt, header, lock)
+        plan = self.precompute(access, stmt, lock)
+        if plan is not None:
+            return plan
+        return (
+            f"the statement that changes `self.{access.attr}` also makes a call that must not run under the lock "
+            "(I/O, a wait, or a call back into the object): split it by hand"
+        )
+
+
+def _statement(path: Sequence[cst.CSTNode]) -> Optional[cst.CSTNode]:
+    """The statement holding the end of `path`: its line, or the compound statement it is in."""
+    for index in range(len(path) - 2, -1, -1):
+        node = path[index]
+        if isinstance(node, cst.SimpleStatementLine):
+            return node
+        if isinstance(node, cst.SimpleStatementSuite):
+            return path[index - 1]
+        if isinstance(node, cst.BaseCompoundStatement):
+            return node
+    return None
+
+
+def _in_lazy_generator(access: Access) -> bool:
+    """Inside a generator expression nothing consumes on the spot: it runs later, outside any lock."""
+    path = access.path
+    for index in range(len(path) - 2, 0, -1):
+        node = path[index]
+        if isinstance(node, cst.GeneratorExp):
+            parent = path[index - 1]
+            grand = path[index - 2] if index >= 2 else None
+            consumed = isinstance(parent, cst.Arg) and isinstance(grand, cst.Call) and is_consumer(grand)
+            if not consumed:
+                return True
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return False
+    return False

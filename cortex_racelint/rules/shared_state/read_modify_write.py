@@ -1,0 +1,135 @@
+"""CRL402: a read-modify-write on a background thread, without a lock, that loses updates."""
+
+from __future__ import annotations
+
+from ...rule import Invalid, Valid
+from .class_rule import SharedStateRule
+
+
+class SharedStateReadModifyWrite(SharedStateRule):
+    CODE = "CRL402"
+    NAME = "thread-side-read-modify-write"
+    MESSAGE = "A read-modify-write on a background thread without a lock loses updates"
+    WHAT = """
+        Finds read-modify-writes of attributes in thread code (see CRL401) with no lock held:
+        `self.n += 1`, `self.items = self.items + [x]`, `self.d[k] = self.d.get(k, 0) + 1`,
+        `self.d[k] += 1`, and check-then-act such as `if k not in self.d: self.d[k] = v`,
+        when another thread can touch the attribute meanwhile: other executor tasks running
+        the same code, or the caller's side.
+    """
+    WHY = """
+        A read-modify-write is three steps: read, compute, store. Two tasks that both read 5
+        both store 6: one update is lost, and counters, totals and per-key tallies drift
+        below the truth with no error anywhere.
+    """
+    VALID = [
+        Valid(
+            """
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            class Counter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.count = 0
+
+                def run(self, items):
+                    with ThreadPoolExecutor() as pool:
+                        list(pool.map(self._work, items))
+                    return self.count
+
+                def _work(self, item):
+                    with self._lock:
+                        self.count += 1
+            """
+        ),
+        Valid(
+            """
+            import threading
+
+            class Ticker:
+                def __init__(self):
+                    self.ticks = 0
+                    threading.Thread(target=self._tick, daemon=True).start()
+
+                def _tick(self):
+                    self.ticks += 1  # only this one thread ever touches it
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+
+            class Downloads:
+                def __init__(self, fetch):
+                    self._fetch = fetch
+                    self.done = 0
+                    self.per_host = {}
+
+                def run(self, urls):
+                    with ThreadPoolExecutor() as pool:
+                        for url in urls:
+                            pool.submit(self._one, url)
+
+                def _one(self, url):
+                    self._fetch(url)
+                    self.done += 1
+                    host = url.split("/")[2]
+                    self.per_host[host] = self.per_host.get(host, 0) + 1
+
+                def progress(self):
+                    return self.done
+            """,
+            line=16,
+            expected_fix="""
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            class Downloads:
+                def __init__(self, fetch):
+                    self._lock = threading.Lock()
+                    self._fetch = fetch
+                    self.done = 0
+                    self.per_host = {}
+
+                def run(self, urls):
+                    with ThreadPoolExecutor() as pool:
+                        for url in urls:
+                            pool.submit(self._one, url)
+
+                def _one(self, url):
+                    self._fetch(url)
+                    with self._lock:
+                        self.done += 1
+                    host = url.split("/")[2]
+                    with self._lock:
+                        self.per_host[host] = self.per_host.get(host, 0) + 1
+
+                def progress(self):
+                    with self._lock:
+                        return self.done
+            """,
+        ),
+        Invalid(
+            """
+            import threading
+
+            class Collector:
+                def __init__(self):
+                    self.items = []
+
+                def start(self, source):
+                    threading.Thread(target=self._collect, args=(source,)).start()
+
+                def _collect(self, source):
+                    for item in source:
+                        self.items = self.items + [item]
+
+                def clear(self):
+                    self.items = []
+            """,
+            line=12,
+        ),
+    ]
