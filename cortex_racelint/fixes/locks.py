@@ -273,3 +273,15 @@ def instance_mutex(
     anchor, before = (body[index], True) if index < len(body) else (body[-1], False)
     edits.append(InsertStatement(anchor, f"self.{name} = {constructor}\n", f"instlock:{class_node.name.value}.{name}", before))
     return receiver(name), edits
+
+
+# -- sqlite (CRL201, CRL202) -----------------------------------------------------------------------
+def shared_connection_lock(
+    context: LintContext, class_node: Optional[cst.ClassDef], connection: str
+) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """CRL202's lock around a shared connection: `self._lock` (`instance_lock`) for one kept on an
+    object, else a module lock named for the global (`_conn` -> `_conn_lock`) beside it."""
+    if class_node is not None:
+        return instance_lock(context, class_node)
+    lock_name = lock_name_for(connection)
+    return module_lock(context, lock_name, connection)
