@@ -513,3 +513,15 @@ def with_this_lock(module: cst.Module, stmt: cst.CSTNode, lock_text: str) -> boo
         and isinstance(stmt.body, cst.IndentedBlock)
         and module.code_for_node(stmt.items[0].item) == lock_text
     )
+
+
+# -- sqlite (CRL201, CRL202) -----------------------------------------------------------------------
+def shared_connection_lock(
+    context: LintContext, class_node: Optional[cst.ClassDef], connection: str
+) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """CRL202's lock around a shared connection: `self._lock` (`instance_lock`) for one kept on an
+    object, else a module lock named for the global (`_conn` -> `_conn_lock`) beside it."""
+    if class_node is not None:
+        return instance_lock(context, class_node)
+    lock_name = lock_name_for(connection)
+    return module_lock(context, lock_name, connection)

@@ -1,0 +1,90 @@
+"""CRL201's fix, the pool: `<pool>.get_connection()` and the module edits that make `<pool>` exist.
+
+The factory comes from `[tool.racelint] sqlite-pool`; a path kept on `self` gets one pool
+created in `__init__` (`self._pool`), so the fix does not build a pool on every call.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis.context import LintContext
+from ..analysis.self_attributes import assigned_self_attrs, self_attr
+from ..analysis.sqlite_usage import is_sqlite_connect, walk
+from ..rule import AddImport, InsertStatement, ModuleEdit
+from .locks import _init_method
+
+
+def pool_checkout(context: LintContext, path: cst.BaseExpression, function: cst.FunctionDef):
+    """The pool expression, the module edits it needs, and how it reads."""
+    module, _, factory = context.config.sqlite_pool.partition(":")
+    local = context.imports.local_name_for(f"{module}.{factory}")
+    import_edits: list[ModuleEdit] = []
+    if local is None:
+        local = factory
+        import_edits.append(AddImport(module, factory))
+    attribute = self_attr(path)
+    class_node = context.class_
+    params = function.params.params
+    if attribute and class_node is not None and params and params[0].name.value == "self":
+        planned = _instance_pool(context, class_node, attribute, local, module, factory)
+        if planned is not None:
+            name, insert = planned
+            receiver = cst.Attribute(value=cst.Name("self"), attr=cst.Name(name))
+            edits = [*import_edits, insert] if insert is not None else []
+            return _get_connection(receiver), edits, f"self.{name}"
+    receiver = cst.Call(func=cst.parse_expression(local), args=[cst.Arg(value=path.deep_clone())])
+    text = f"{local}({context.module.code_for_node(path)})"
+    return _get_connection(receiver), import_edits, text
+
+
+def _get_connection(receiver: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=cst.Attribute(value=receiver, attr=cst.Name("get_connection")))
+
+
+def _instance_pool(
+    context: LintContext, class_node: cst.ClassDef, attribute: str, local: str, module: str, factory: str
+) -> Optional[tuple[str, Optional[InsertStatement]]]:
+    """`(pool attribute, edit creating it or None)` for a path attribute set in `__init__`."""
+    init = _init_method(class_node)
+    if init is None:
+        return None
+    qualified = f"{module}.{factory}"
+    anchor = None
+    existing: dict[str, str] = {}  # path attribute -> pool attribute created from it
+    for stmt in init.body.body:
+        for attr, value in assigned_self_attrs(stmt):
+            if attr == attribute:
+                anchor = stmt
+            if isinstance(value, cst.Call) and context.imports.qualify_call(value) == qualified and value.args:
+                source = self_attr(value.args[0].value)
+                if source:
+                    existing[source] = attr
+    if anchor is None:
+        return None
+    # the path must not change after __init__: any other assignment -> pool at the call site
+    assigned_elsewhere = False
+    pool_names_taken: set[str] = set()
+    path_attributes = set(existing)
+    for node, parents in walk(class_node.body):
+        if isinstance(node, cst.Call) and is_sqlite_connect(node, context.imports) and node.args:
+            source = self_attr(node.args[0].value)
+            if source:
+                path_attributes.add(source)
+        for attr, _ in assigned_self_attrs(node) if isinstance(node, cst.SimpleStatementLine) else ():
+            pool_names_taken.add(attr)
+            if attr == attribute and not (parents and parents[-1] is init.body):
+                assigned_elsewhere = True
+    if assigned_elsewhere:
+        return None
+    if attribute in existing:
+        return existing[attribute], None
+    name = "_pool" if len(path_attributes) <= 1 else f"_{attribute.strip('_')}_pool"
+    if name in pool_names_taken:
+        name = f"_{attribute.strip('_')}_pool"
+        if name in pool_names_taken:
+            return None
+    code = f"self.{name} = {local}(self.{attribute})\n"
+    return name, InsertStatement(anchor, code, f"sqlitepool:{class_node.name.value}.{name}")
