@@ -18,7 +18,7 @@ from ..analysis.sqlite_usage import walk
 from ..ftypes import FixApplicability
 from ..rule import Fix
 from .blocks import with_lock
-from .locks import shared_connection_lock
+from .locks.connections import shared_connection_lock
 
 
 def connection_lock_fix(context: LintContext, class_node, uses, name: str, shared: set[str]):

@@ -16,7 +16,7 @@ from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import MUTATORS, Access
 from .blocks import wrap_statements
 from .field_planner import FieldPlanner, Plan, Replacements, assign, is_self_attr
-from .locks import with_this_lock
+from .locks.shared_fields import with_this_lock
 
 
 class CriticalSections(FieldPlanner):

@@ -26,7 +26,8 @@ from ..analysis.context import LintContext
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import Access, ClassThreads
-from .locks import instance_mutex, shared_field_lock
+from .locks.placement import instance_mutex
+from .locks.shared_fields import shared_field_lock
 
 Replacements = dict[cst.CSTNode, Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]]
 

@@ -15,7 +15,7 @@ from ..analysis.file_writes import FileAnalysis, FileOp, Region
 from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix
 from .blocks import block_statements, replace_in, wrap_statements
-from .locks import same_lock_key
+from .locks.file_writes import same_lock_key
 
 
 class _DropInnerLock(cst.CSTTransformer):

@@ -14,7 +14,7 @@ from ..analysis.context import LintContext
 from ..analysis.self_attributes import assigned_self_attrs, self_attr
 from ..analysis.sqlite_usage import is_sqlite_connect, walk
 from ..rule import AddImport, InsertStatement, ModuleEdit
-from .locks import _init_method
+from .locks.placement import init_method
 
 
 def pool_checkout(context: LintContext, path: cst.BaseExpression, function: cst.FunctionDef):
@@ -48,7 +48,7 @@ def _instance_pool(
     context: LintContext, class_node: cst.ClassDef, attribute: str, local: str, module: str, factory: str
 ) -> Optional[tuple[str, Optional[InsertStatement]]]:
     """`(pool attribute, edit creating it or None)` for a path attribute set in `__init__`."""
-    init = _init_method(class_node)
+    init = init_method(class_node)
     if init is None:
         return None
     qualified = f"{module}.{factory}"

@@ -14,7 +14,7 @@ from ..analysis.context import LintContext
 from ..analysis.lazyinit import walk_statements
 from ..ftypes import FixApplicability
 from ..rule import Fix
-from .locks import shared_lock_for_per_call
+from .locks.lazy_init import shared_lock_for_per_call
 
 
 def shared_lock_fix(

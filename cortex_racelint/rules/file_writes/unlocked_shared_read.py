@@ -11,7 +11,7 @@ import libcst as cst
 from ...analysis.file_write_sites import in_scope
 from ...analysis.file_writes import FileAnalysis
 from ...fixes.locked_write import locked_read_fix
-from ...fixes.locks import deadlock_reason, reader_lock, same_lock_key, writer_locks
+from ...fixes.locks.file_writes import deadlock_reason, reader_lock, same_lock_key, writer_locks
 from ...rule import Invalid, Rule, Valid
 
 

@@ -14,7 +14,7 @@ from ...analysis.file_write_sites import file_region, path_locked_files, scope_i
 from ...analysis.file_writes import FileAnalysis, FileOp
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
-from ...fixes.locks import deadlock_reason, write_lock
+from ...fixes.locks.file_writes import deadlock_reason, write_lock
 from ...ftypes import FixApplicability, GilExposure
 from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 

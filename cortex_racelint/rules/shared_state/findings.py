@@ -27,7 +27,7 @@ from ...analysis.threads import (
     display,
 )
 from ...fixes.field_planner import Plan
-from ...fixes.locks import mutex_edits
+from ...fixes.locks.shared_fields import mutex_edits
 from ...ftypes import FixApplicability, GilExposure
 from ...rule import Fix, WindowNodes
 from .fix_choice import SharedStatePlanner

@@ -15,7 +15,7 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
-from ...fixes.locks import held_lock_reason
+from ...fixes.locks.shared_fields import held_lock_reason
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
 

@@ -10,7 +10,7 @@ import libcst as cst
 
 from ...analysis.lazyinit import first_call
 from ...fixes.double_checked_locking import lazy_init_fix
-from ...fixes.locks import lazy_state_lock
+from ...fixes.locks.lazy_init import lazy_state_lock
 from ...ftypes import GilExposure
 from ...rule import Rule, WindowNodes
 from .classification import lazy_init_site

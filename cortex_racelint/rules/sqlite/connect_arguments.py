@@ -12,7 +12,6 @@ from typing import Optional
 
 import libcst as cst
 
-
 _DROPPED_KEYWORDS = {"timeout", "cached_statements"}
 _BLOCKING_KEYWORDS = {
     "detect_types": "`detect_types=` changes how column values are converted, and pooled connections are opened without it",

@@ -19,7 +19,6 @@ from ...ftypes import FixApplicability, GilExposure
 from ...rule import Invalid, Rule, Valid, WindowNodes
 from .connect_arguments import connect_args
 
-
 _FIX_SAFETY_201 = """
     Unsafe: the fix changes when transactions end, so review the diff.
 
