@@ -18,7 +18,9 @@ CONFIGS = pytest.mark.parametrize("config", [EVERYTHING, RULES_ONLY], ids=["all"
 
 def findings(path, use_prefilter, config=EVERYTHING):
     result = lint_source(path.read_bytes(), str(path), config, use_prefilter=use_prefilter)
-    return [(f.code, f.line, f.column, f.message) for f in result.findings], result.error
+    # the fix offered (or why none) too: a narrowed module must not change what a rule decides
+    found = [(f.code, f.line, f.column, f.message, f.fix_applicability, f.no_fix_reason) for f in result.findings]
+    return found, result.error
 
 
 @CONFIGS
@@ -47,7 +49,7 @@ def test_prefilter_skips_files_without_evidence(monkeypatch):
 
 NARROWABLE = (
     "\ufeffimport threading\r\n"
-    "_x = None\r\n"
+    "_x = _lock = None\r\n"
     "\r\n"
     "@decorated(\r\n"
     "    1)\r\n"
@@ -61,9 +63,14 @@ NARROWABLE = (
     "def get():  # racy\r\n"
     "    global _x\r\n"
     "    if _x is None:\r\n"
-    "        _x = object()\r\n"
+    "        with _lock:\r\n"
+    "            _x = object()\r\n"
     "    return _x\r\n"
 )
+#: CRL103 (the broken double-checked locking above) looks only at the statements its shape is in;
+#: CRL101/102/105 need the whole module (which functions hold their lock around a call), so no
+#: module they may report on is narrowed.
+NARROWING_RULE = Config(select=("CRL103",))
 
 
 def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
@@ -71,15 +78,16 @@ def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
     from cortex_racelint.registry import enabled_rules
 
     raw = NARROWABLE.encode("utf-8")
-    screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
-    assert [r.CODE for r in screening.rules] == ["CRL101"]
+    assert prefilter.narrowed_source(raw, prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))) is None
+    screening = prefilter.screen(raw, enabled_rules(NARROWING_RULE, "x.py"))
+    assert [r.CODE for r in screening.rules] == ["CRL103"]
     narrowed = prefilter.narrowed_source(raw, screening)
     assert narrowed is not None and narrowed.startswith(b"\xef\xbb\xbf")
     old, new = raw.splitlines(keepends=True), narrowed.splitlines(keepends=True)
     assert len(old) == len(new) and all(line.endswith(b"\r\n") for line in new)
     assert new[3] == b"def unrelated(): pass\r\n" and new[4:9] == [b"\r\n"] * 5  # decorator and body gone
     assert new[9:] == old[9:]  # the lock-holding class and the racy function, byte for byte
-    assert [(f.code, f.line, f.column) for f in lint_source(raw, "x.py", RULES_ONLY).findings] == [("CRL101", 15, 4)]
+    assert [(f.code, f.line, f.column) for f in lint_source(raw, "x.py", NARROWING_RULE).findings] == [("CRL103", 15, 4)]
 
 
 def test_rules_that_need_the_whole_module_are_not_narrowed():

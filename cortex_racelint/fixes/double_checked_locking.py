@@ -15,7 +15,7 @@ from ..analysis.context import LintContext
 from ..analysis.lazy_sites import LazyInitSite, cache_read, returns_state
 from ..analysis.lazyinit import parse_lazy_check
 from ..rule import Fix
-from .blocks import double_checked, recheck_inside, with_lock
+from .blocks import block_statements, double_checked, recheck_inside, with_lock
 
 
 def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
@@ -35,6 +35,16 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
     wrapped = with_lock(lock, [guarded]).with_changes(leading_lines=leading)
     new_block = block.with_changes(body=[*block.body[: index + 1], wrapped, *tail])
     return Fix(message, {block: new_block}, edits)
+
+
+def guarded_statements(context: LintContext, node: cst.If, site: LazyInitSite) -> list[cst.CSTNode]:
+    """The statements the lock will hold: the `if` body, or what follows an early return."""
+    if not site.early_return:
+        return list(block_statements(node.body)[0])
+    block = context.ancestors[-2]
+    assert isinstance(block, cst.IndentedBlock)
+    index = next(i for i, stmt in enumerate(block.body) if stmt is node)
+    return list(block.body[index + 1 :])
 
 
 def recheck_fix(node: cst.If, site: LazyInitSite) -> Fix:

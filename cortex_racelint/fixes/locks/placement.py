@@ -29,11 +29,18 @@ def lock_name_for(state: str) -> str:
     return f"_{base}_lock"
 
 
-def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> tuple[cst.Name, list[ModuleEdit]]:
-    """A module-level lock named `lock_name`: reused if it exists, else added beside `state`."""
+def module_lock(
+    context: LintContext, lock_name: str, state: Optional[str], factory: str = "Lock"
+) -> tuple[cst.Name, list[ModuleEdit]]:
+    """A module-level lock named `lock_name`: reused if it exists, else added beside `state`.
+
+    A name the module already binds to something else (a function, a class, an import) is
+    never shadowed: the lock takes the first free name of `_x_mutex`, `_x_lock_2`, ...
+    """
+    lock_name = free_module_lock_name(context, lock_name)
     if lock_name in context.locks.inventory.module_locks:
         return cst.Name(lock_name), []
-    constructor, needs_import = context.lock_constructor()
+    constructor, needs_import = context.lock_constructor(factory)
     anchor = context.module_assignments.get(state) if state else None
     before = False
     if anchor is None:
@@ -46,8 +53,18 @@ def module_lock(context: LintContext, lock_name: str, state: Optional[str]) -> t
     return cst.Name(lock_name), edits
 
 
+def free_module_lock_name(context: LintContext, lock_name: str) -> str:
+    """`lock_name`, unless the module binds it to something that is not a lock."""
+    bound = set(context.module_assignments) | set(context.imports.aliases)
+    base = lock_name[: -len("_lock")] if lock_name.endswith("_lock") else lock_name
+    for candidate in (lock_name, f"{base}_mutex", *(f"{lock_name}_{n}" for n in range(2, 100))):
+        if candidate in context.locks.inventory.module_locks or candidate not in bound:
+            return candidate
+    raise AssertionError(f"no free lock name near {lock_name}")
+
+
 def class_lock(
-    context: LintContext, class_node: cst.ClassDef, lock_name: str, attribute: str
+    context: LintContext, class_node: cst.ClassDef, lock_name: str, attribute: str, factory: str = "Lock"
 ) -> list[ModuleEdit]:
     """A class attribute lock beside the class attribute it guards (reused if present)."""
     body = class_node.body
@@ -67,7 +84,7 @@ def class_lock(
                     return []  # the class already has it
                 if attribute in names and anchor is None:
                     anchor = stmt
-    constructor, needs_import = context.lock_constructor()
+    constructor, needs_import = context.lock_constructor(factory)
     before = False
     if anchor is None:
         anchor = body.body[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule
+from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyClassSingleton(LazyInitRule):
@@ -12,10 +12,6 @@ class LazyClassSingleton(LazyInitRule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_class
-
-    @classmethod
-    def ast_statements(cls, facts) -> set[int]:
-        return facts.where("lazy_class")
 
     NAME = "unguarded-class-singleton"
     KIND = "class"
@@ -34,7 +30,7 @@ class LazyClassSingleton(LazyInitRule):
     FIX_SAFETY = """
         Safe. A class-level lock (`_instance_lock = threading.Lock()`) is added next to the
         class attribute, and the check becomes double-checked locking on `cls._instance_lock`.
-    """
+    """ + LOCK_CHOICE
     VALID = [
         Valid(
             """

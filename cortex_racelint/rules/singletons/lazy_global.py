@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule
+from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyGlobalSingleton(LazyInitRule):
@@ -12,10 +12,6 @@ class LazyGlobalSingleton(LazyInitRule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_global
-
-    @classmethod
-    def ast_statements(cls, facts) -> set[int]:
-        return facts.where("lazy_global")
 
     NAME = "unguarded-lazy-global"
     KIND = "global"
@@ -36,7 +32,7 @@ class LazyGlobalSingleton(LazyInitRule):
         `_history_instance`) next to the global, and rewrites the check into double-checked
         locking: the fast path stays lock-free, the slow path re-checks under the lock.
         `import threading` is added once (or an existing alias reused).
-    """
+    """ + LOCK_CHOICE
     VALID = [
         Valid(
             """

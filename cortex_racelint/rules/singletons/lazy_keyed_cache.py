@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule
+from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyKeyedCache(LazyInitRule):
@@ -14,10 +14,6 @@ class LazyKeyedCache(LazyInitRule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         return facts.lazy_keyed
-
-    @classmethod
-    def ast_statements(cls, facts) -> set[int]:
-        return facts.where("lazy_keyed")
 
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
@@ -33,7 +29,9 @@ class LazyKeyedCache(LazyInitRule):
         objects for the same key.
     """
     FREE_THREADING = FREE_THREADING_LAZY
-    FIX_SAFETY = "Safe. Double-checked locking on a lock named after the cache (`_caches_lock`)."
+    FIX_SAFETY = """
+        Safe. Double-checked locking on a lock named after the cache (`_caches_lock`).
+    """ + LOCK_CHOICE
     VALID = [
         Valid(
             """
@@ -73,5 +71,33 @@ class LazyKeyedCache(LazyInitRule):
                             _caches[key] = Cache(key)
                 return _caches[key]
             """,
-        )
+        ),
+        Invalid(
+            """
+            _memo = {}
+
+            def fib(n):
+                if n < 2:
+                    return n
+                if n not in _memo:
+                    _memo[n] = fib(n - 1) + fib(n - 2)
+                return _memo[n]
+            """,
+            line=6,
+            expected_fix="""
+            import threading
+
+            _memo = {}
+            _memo_lock = threading.RLock()
+
+            def fib(n):
+                if n < 2:
+                    return n
+                if n not in _memo:
+                    with _memo_lock:
+                        if n not in _memo:
+                            _memo[n] = fib(n - 1) + fib(n - 2)
+                return _memo[n]
+            """,
+        ),
     ]

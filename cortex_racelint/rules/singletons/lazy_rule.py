@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis.lazyinit import first_call
-from ...fixes.double_checked_locking import lazy_init_fix
+from ...fixes.double_checked_locking import guarded_statements, lazy_init_fix
 from ...fixes.locks.lazy_init import lazy_state_lock
 from ...ftypes import GilExposure
 from ...rule import Rule, WindowNodes
@@ -20,15 +20,23 @@ class LazyInitRule(Rule):
     KIND = ""
     EVIDENCE = ("global",)
 
+    @classmethod
+    def ast_statements(cls, facts) -> None:
+        """No narrowing: which lock the fix may take depends on every function of the module
+        (`fixes.locks.reentrancy`: what the creation can call, and who holds the lock around a call)."""
+        return None
+
     def visit_If(self, node: cst.If) -> None:
         site = lazy_init_site(self.context, node)
         if site is None or site.kind != self.KIND:
             return
-        lock, edits = lazy_state_lock(self.context, site.check.state)
+        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))
+        fix = lazy_init_fix(self.context, node, site, choice.lock, choice.edits) if choice.lock is not None else None
         self.report(
             node,
             self.MESSAGE.format(state=site.check.state),
-            fix=lazy_init_fix(self.context, node, site, lock, edits),
+            fix=fix,
+            no_fix_reason=choice.no_fix_reason,
             window=lazy_window(node.test, site.creation),
         )
 
@@ -45,4 +53,17 @@ FREE_THREADING_LAZY = """
     between the check and the assignment is split only when the constructor (a call) lets
     another thread run: rare, but real when construction does I/O. On free-threaded builds
     (3.13t, 3.14t) both threads run the check truly in parallel and the race fires often.
+"""
+
+#: appended to the FIX_SAFETY of CRL101/102/105 (indented as their sections are)
+LOCK_CHOICE = """
+        The lock is held while the value is created, so the fix looks at what the creation can run
+        (the module's own functions, methods, constructors, through `self.`/`cls.`/`super()`):
+        if that can take the same lock again (memoised recursion, a factory reading another key,
+        a subclass constructor calling the base accessor, a caller holding the lock around the
+        accessor), the new lock is a `threading.RLock`; an existing plain `Lock` that would be taken
+        twice is left alone and no fix is offered. No fix either when the creation `await`s or
+        `yield`s (a threading lock must not be held across either), or takes another lazy lock whose
+        holder can come back (two threads taking them in opposite orders deadlock). Calls into other
+        modules are not followed.
 """

@@ -41,8 +41,11 @@ class PerCallLock(Rule):
     FREE_THREADING = "Same on every build: the lock guards nothing, wherever threads switch."
     FIX_SAFETY = """
         Unsafe. The lock is moved to module level (named after the state it guards, or the
-        function), which serialises all callers; review for re-entrancy (a recursive call
-        would now deadlock on a plain `Lock`).
+        function), which serialises all callers. When the block can call the function again
+        (recursion through the module's own functions and methods), the lock is a
+        `threading.RLock`, so a recursive call does not deadlock; when the block `await`s or
+        `yield`s, no fix is offered (a shared threading lock must not be held across either).
+        Calls into other modules are not followed.
     """
 
     def visit_With(self, node: cst.With) -> None:
@@ -54,10 +57,12 @@ class PerCallLock(Rule):
             if local is None:
                 continue
             name, creation_stmt = local
+            fix, no_fix_reason = shared_lock_fix(self.context, function, node, item, name, creation_stmt)
             self.report(
                 node,
                 self.MESSAGE.format(lock=name),
-                fix=shared_lock_fix(self.context, function, node, item, name, creation_stmt),
+                fix=fix,
+                no_fix_reason=no_fix_reason,
                 window=self._window(node),
             )
 
