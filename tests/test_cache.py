@@ -202,3 +202,11 @@ def test_thread_workers_share_the_cache(tmp_path, monkeypatch):
     calls = lint_calls(monkeypatch)
     api.run_files(paths, Config(), fix=False, jobs=4, cache=cache)
     assert calls == []
+
+
+def test_the_tool_fingerprint_covers_every_rule_fix_and_analysis():
+    """Results depend on the whole package, not only the engine that stores them."""
+    from cortex_racelint.engine.cache import PACKAGE_ROOT, tool_sources
+
+    hashed = {path.relative_to(PACKAGE_ROOT).parts[0] for path in tool_sources()}
+    assert {"rules", "fixes", "analysis", "engine", "rule.py", "registry.py"} <= hashed

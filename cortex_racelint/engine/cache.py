@@ -46,12 +46,19 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
+#: the whole `cortex_racelint` package: a change to any rule, fix or analysis changes results
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool_sources() -> list[Path]:
+    return sorted(PACKAGE_ROOT.rglob("*.py"))
+
+
 @lru_cache(maxsize=1)  # racelint: ignore[CRL106] a pure hash: a second first call computes the same
 def tool_fingerprint() -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
+    for source in tool_sources():
+        digest.update(source.relative_to(PACKAGE_ROOT).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
 
