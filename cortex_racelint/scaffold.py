@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
+from .config import find_pyproject
+
 HELPERS = {"db-pool": "db_pool.py", "fileio": "fileio.py", "thread-utils": "thread_utils.py"}
 
 
@@ -21,9 +23,14 @@ def template(name: str) -> str:
 
 
 def _dotted(package_dir: Path, stem: str) -> str:
-    """The import path of the new module, when run from the project root."""
-    folder, root = package_dir.resolve(), Path.cwd().resolve()
+    """The import path of the new module in its project: relative to the folder of the nearest
+    `pyproject.toml` (else the working folder), without a leading `src` (src layout)."""
+    folder = package_dir.resolve()
+    pyproject = find_pyproject(folder)
+    root = pyproject.parent if pyproject is not None else Path.cwd().resolve()
     parts = folder.relative_to(root).parts if folder.is_relative_to(root) else ()
+    if parts[:1] == ("src",):
+        parts = parts[1:]
     return ".".join((*parts, stem))
 
 

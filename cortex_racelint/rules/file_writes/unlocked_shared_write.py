@@ -13,6 +13,7 @@ import libcst as cst
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
+from ...fixes.helper_imports import helper_usable, missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
 from ...ftypes import FixApplicability, GilExposure
@@ -20,7 +21,8 @@ from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
 
 def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
-    style = analysis.context.config.file_write_fix
+    context = analysis.context
+    style = context.config.file_write_fix
     want_atomic = style in ("atomic", "lock+atomic")
     region = file_region(analysis, op)
     assert op.path is not None
@@ -29,20 +31,32 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     atomic = atomic_call(analysis, op) if want_atomic and not publishes else None
     if style == "atomic" and atomic is not None and not path_locked:
         new_call, helper = atomic
+        missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
+        if missing is not None:
+            return None, missing
         return atomic_fix(analysis, op, new_call, helper), None
     reason = no_lock_reason(op, region)
     if reason is not None:
         return None, reason
     assert region is not None
+    if path_locked:  # check-then-append: only the helper's per-path `locked` also excludes other processes
+        missing = missing_fileio(context, "locked", "the per-path lock `locked(path)`", FixApplicability.SAFE)
+        if missing is not None:
+            return None, missing
     lock, edits, key, exists = write_lock(analysis, op, region)
     reason = deadlock_reason(analysis, op, region, key, exists)
     if reason is not None:
         return None, reason
     inner: dict[cst.CSTNode, cst.CSTNode] = {}
     helpers: list[str] = []
+    note = ""
     if want_atomic and not publishes:
         inner, helpers = atomic_rewrites(analysis, region)
-    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers)
+        if not all(helper_usable(context, context.config.atomic_write_module, helper) for helper in helpers):
+            # the lock alone, with CRL302 locking the readers, is the standard-library equivalent
+            inner, helpers = {}, []
+            note = f" (not atomic: this project has no `{context.config.atomic_write_module}`)"
+    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, note)
 
 
 def _describe(op: FileOp) -> str:
