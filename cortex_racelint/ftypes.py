@@ -131,7 +131,8 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     unsafe_fixes: bool = False
     sqlite_pool: str = DEFAULT_SQLITE_POOL
-    file_write_fix: str = "lock+atomic"
+    #: "lock" | "atomic" | "lock+atomic"; None (not configured): see `write_fix_style`
+    file_write_fix: Optional[str] = None
     atomic_write_module: str = DEFAULT_ATOMIC_WRITE_MODULE
     root: Optional[Path] = None  # folder of the pyproject.toml the config came from
     #: the helper modules (`sqlite_pool`'s module, `atomic_write_module`) the project has, resolved
@@ -141,6 +142,13 @@ class Config:
     @property
     def sqlite_pool_module(self) -> str:
         return self.sqlite_pool.partition(":")[0]
+
+    def write_fix_style(self) -> str:
+        """The file-write fix form: as configured, else "lock+atomic" where the project has the
+        atomic-write helpers and "lock" (standard library only) where it does not."""
+        if self.file_write_fix is not None:
+            return self.file_write_fix
+        return "lock+atomic" if self.atomic_write_module in self.present_helpers else "lock"
 
     def helper_modules(self) -> tuple[str, str]:
         """The modules a fix may import helpers from: the pool's and the atomic-write helpers'."""

@@ -11,9 +11,9 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
-from ...analysis.file_writes import FileAnalysis, FileOp
+from ...analysis.file_writes import FileAnalysis, FileOp, Region
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
-from ...fixes.helper_imports import helper_usable, missing_fileio
+from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
 from ...ftypes import FixApplicability, GilExposure
@@ -22,7 +22,7 @@ from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
 def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
     context = analysis.context
-    style = context.config.file_write_fix
+    style = context.config.write_fix_style()
     want_atomic = style in ("atomic", "lock+atomic")
     region = file_region(analysis, op)
     assert op.path is not None
@@ -49,14 +49,22 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
         return None, reason
     inner: dict[cst.CSTNode, cst.CSTNode] = {}
     helpers: list[str] = []
-    note = ""
     if want_atomic and not publishes:
         inner, helpers = atomic_rewrites(analysis, region)
-        if not all(helper_usable(context, context.config.atomic_write_module, helper) for helper in helpers):
-            # the lock alone, with CRL302 locking the readers, is the standard-library equivalent
-            inner, helpers = {}, []
-            note = f" (not atomic: this project has no `{context.config.atomic_write_module}`)"
-    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, note)
+        for helper in helpers:
+            missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
+            if missing is not None:
+                return None, missing
+    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+
+
+def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
+    """Said in the fix message when the unconfigured style is the lock alone for want of the helpers,
+    but the region has writes the atomic form would have covered."""
+    config = analysis.context.config
+    if config.file_write_fix is not None or config.write_fix_style() != "lock" or not atomic_rewrites(analysis, region)[0]:
+        return ""
+    return f" (not atomic: this project has no `{config.atomic_write_module}`)"
 
 
 def _describe(op: FileOp) -> str:
