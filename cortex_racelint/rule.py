@@ -173,7 +173,7 @@ class Rule:
                 message=message or self.MESSAGE,
                 node=node,
                 fix=fix,
-                no_fix_reason=no_fix_reason,
+                no_fix_reason=str(no_fix_reason) if no_fix_reason is not None else None,  # plain text: findings are pickled
                 window=window,
                 withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
             )
