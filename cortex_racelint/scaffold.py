@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
-from .config import find_pyproject
+from .config import find_pyproject, load_config
 
 HELPERS = {"db-pool": "db_pool.py", "fileio": "fileio.py", "thread-utils": "thread_utils.py"}
 
@@ -53,6 +53,11 @@ def main(argv: Sequence[str]) -> int:
     key = "sqlite-pool" if args.helper == "db-pool" else "atomic-write-module"
     value = f"{module}:get_connection_pool" if args.helper == "db-pool" else module
     print(f"wrote {target}")
-    if args.helper != "thread-utils":
+    if args.helper == "thread-utils":
+        return 0
+    config = load_config(args.package_dir)
+    if value == (config.sqlite_pool if args.helper == "db-pool" else config.atomic_write_module):
+        print(f"`{key}` already names it: nothing to configure")
+    else:
         print(f'configure it: [tool.racelint] {key} = "{value}"')
     return 0

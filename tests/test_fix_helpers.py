@@ -265,7 +265,8 @@ def test_scaffolding_at_the_default_place_changes_the_cached_result(tmp_path):
     assert before[0].findings[0].withheld_fix is not None
     cached = run_files(paths, load_config(root), fix=False, jobs=1, cache=ResultCache(root))
     assert cached[0].findings == before[0].findings  # the withheld fix survives the cache
-    assert racelint("scaffold", "db-pool", "cortex/utils", cwd=root).returncode == 0
+    scaffold = racelint("scaffold", "db-pool", "cortex/utils", cwd=root)
+    assert scaffold.returncode == 0 and "`sqlite-pool` already names it: nothing to configure" in scaffold.stdout
     after = run_files(paths, load_config(root), fix=False, jobs=1, cache=ResultCache(root))
     assert after[0].findings[0].fix_applicability is FixApplicability.UNSAFE
     assert after[0].findings[0].withheld_fix is None

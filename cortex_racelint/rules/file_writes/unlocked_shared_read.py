@@ -47,7 +47,8 @@ class UnlockedSharedFileRead(Rule):
         (non-reentrant) lock already held, which would deadlock. Writes made through the
         atomic helpers do not count: readers of an atomically replaced file never see it
         partial and need no lock, which is why `file-write-fix = "lock+atomic"` leaves them
-        alone.
+        alone. When the writers take `locked(path)` and neither this module imports it nor
+        the project has the helper module, the read gets no fix and the finding says why.
     """
     KNOWN_PROBLEMS = """
         Only writers in the same class or module are considered, and paths are matched by

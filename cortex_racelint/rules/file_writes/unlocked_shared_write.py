@@ -124,7 +124,10 @@ class UnlockedSharedFileWrite(Rule):
         parallel and make the overlap more frequent, not possible for the first time.
     """
     FIX_SAFETY = """
-        Chosen by `file-write-fix` (default `"lock+atomic"`):
+        Chosen by `file-write-fix`. Left unset it is `"lock+atomic"` in a project that has
+        the atomic-write helpers (`atomic-write-module`, default `cortex.utils.fileio`, found
+        under the project root, flat or `src/` layout) and `"lock"` in one that does not:
+        no fix imports a module the project lacks.
 
         * `lock` (safe): the write statement (the whole `with open(...)` block, or the
           `write_text` statement; through the last use of an `f = open(...)` object; through
@@ -158,6 +161,12 @@ class UnlockedSharedFileWrite(Rule):
         append once. It covers the read, the check and the append; every other write (and,
         through CRL302, read) of that file in the class or module takes the same `locked`.
         It is reentrant, so a locked method may call a locked helper.
+
+        The atomic form and `locked(path)` need the helper module. Where the project does not
+        have it, a write that would get either has no fix, and the finding says which module
+        is missing and how to add it (`racelint scaffold fileio PACKAGE_DIR`, then
+        `atomic-write-module`); `--fix` asked for such a fix exits 2 and writes none of it.
+        The lock form needs only `threading`.
     """
     KNOWN_PROBLEMS = """
         An instance lock serialises one object's writers; two instances writing the same
