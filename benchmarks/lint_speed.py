@@ -384,6 +384,8 @@ class Bench:
             else:
                 shutil.copytree(LEGACY, folder / "cortex_legacy", ignore=shutil.ignore_patterns("__pycache__"))
             project = folder / "cortex_legacy"
+            # its own project (not the benchmark folder): the helpers are looked up under it
+            (project / "pyproject.toml").write_text("")  # racelint: ignore[CRL301] single-threaded set-up
             for helper in ("db-pool", "fileio"):  # as the migration does: the helpers its fixes import first
                 self.run([*self.racelint, "scaffold", helper, "cortex/utils"], ok=(0,), cwd=project)
             result = self.run([*self.racelint, "--fix", "--unsafe-fixes", "--no-cache", *self.jobs, "cortex"],

@@ -139,10 +139,6 @@ class Config:
     #: with the configuration (`project_helpers.resolve_helpers`): a fix imports no other
     present_helpers: tuple[str, ...] = ()
 
-    @property
-    def sqlite_pool_module(self) -> str:
-        return self.sqlite_pool.partition(":")[0]
-
     def write_fix_style(self) -> str:
         """The file-write fix form: as configured, else "lock+atomic" where the project has the
         atomic-write helpers and "lock" (standard library only) where it does not."""
@@ -152,7 +148,7 @@ class Config:
 
     def helper_modules(self) -> tuple[str, str]:
         """The modules a fix may import helpers from: the pool's and the atomic-write helpers'."""
-        return (self.sqlite_pool_module, self.atomic_write_module)
+        return (self.sqlite_pool.partition(":")[0], self.atomic_write_module)
 
     def cache_key(self) -> str:
         """Everything that changes findings, as a stable string."""
