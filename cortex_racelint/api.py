@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
 from .engine.lint import lint_source
-from .ftypes import Config, FileResult, ParseError
+from .ftypes import Config, FileResult, FixApplicability, ParseError
 from .engine.gctuning import tune_for_run, tuned_collector
 from .engine.sourcefile import WriteRefused, atomic_replace, read_bytes, termination_deferred
 
@@ -329,20 +329,22 @@ def unified_diff(result: FileResult) -> str:
     return "".join(difflib.unified_diff(old, new, f"a/{result.path}", f"b/{result.path}"))
 
 
-def missing_helper_modules(results: Iterable[FileResult], config: Config) -> list[str]:
-    """Helper modules the fixes import (pool, atomic write) that the project does not have.
+def unwritable_fixes(results: Iterable[FileResult], config: Config) -> list[ParseError]:
+    """The fixes this run was asked for but could not write, each as an error naming its finding.
 
-    Looked up as files under the project root (flat or `src/` layout), not on this
-    interpreter's path: what matters is whether the user's tree will import it.
+    A fix needing a helper module the project lacks is withheld (see `project_helpers`):
+    nothing of it is written, and `--fix` must not look like it succeeded. An unsafe fix
+    without `--unsafe-fixes` was never asked for and is not listed.
     """
-    wanted = {config.sqlite_pool.split(":")[0], config.atomic_write_module}
-    used = {m for m in wanted for r in results if r.new_source is not None and m.encode() in r.new_source}
-    root = Path(config.root or Path.cwd())
-    missing = []
-    for module in sorted(used):
-        relative = Path(*module.split("."))
-        candidates = [base / relative.with_suffix(".py") for base in (root, root / "src")]
-        candidates += [base / relative / "__init__.py" for base in (root, root / "src")]
-        if not any(c.is_file() for c in candidates):
-            missing.append(module)
-    return missing
+    errors = []
+    for result in results:
+        for finding in result.findings:
+            withheld = finding.withheld_fix
+            if withheld is None:
+                continue
+            if withheld.applicability is FixApplicability.UNSAFE and not config.unsafe_fixes:
+                continue
+            errors.append(
+                ParseError(finding.path, f"{finding.code} fix not written: {finding.no_fix_reason}", finding.line, finding.column)
+            )
+    return errors

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
-from .api import missing_helper_modules, relative_path, run_files, unified_diff, write_fixes
+from .api import relative_path, run_files, unified_diff, unwritable_fixes, write_fixes
 from .engine.cache import ResultCache
 from .config import ConfigError, load_config, with_overrides
 from .engine.discovery import discover
@@ -149,13 +149,8 @@ def _check(args: argparse.Namespace) -> int:
         certify_results(results, config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)
-    for module in missing_helper_modules(results, config) if fixing else ():
-        print(
-            f"racelint: warning: the fixes import `{module}`, which this project does not have; "
-            "write it with `racelint scaffold db-pool|fileio PACKAGE_DIR`, or point `sqlite-pool` / "
-            "`atomic-write-module` in [tool.racelint] at your own module",
-            file=sys.stderr,
-        )
+    if fixing:  # a fix asked for but withheld (its helper module is missing) fails the run
+        write_errors += unwritable_fixes(results, config)
     return _report(args, config, results, written, write_errors, missing)
 
 
@@ -169,17 +164,14 @@ def _check_stdin(args: argparse.Namespace, config: Config, fixing: bool) -> int:
         result = fix_source(raw, path, config, relative)
     else:
         result = lint_source(raw, path, config, relative)
+    unwritable = unwritable_fixes([result], config) if fixing else []
     if args.fix and not args.diff:
         sys.stdout.buffer.write(result.new_source if result.new_source is not None else raw)
         sys.stdout.flush()
-        for line in _lines(result.findings, args):
+        for line in RENDERERS["concise"](result.findings, unwritable).splitlines():
             print(line, file=sys.stderr)
-        return _exit_code(args, [result], [])
-    return _report(args, config, [result], [], [], [])
-
-
-def _lines(findings: Sequence[Finding], args: argparse.Namespace) -> list[str]:
-    return RENDERERS["concise"](findings, []).splitlines()
+        return _exit_code(args, [result], unwritable)
+    return _report(args, config, [result], [], unwritable, [])
 
 
 def _exit_code(args: argparse.Namespace, results: Sequence[FileResult], extra_errors: Sequence[ParseError]) -> int:

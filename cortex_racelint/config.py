@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from .ftypes import Config
+from .project_helpers import project_root, resolve_helpers
 from .registry import is_valid_selector
 
 if sys.version_info >= (3, 11):
@@ -43,7 +44,13 @@ def find_pyproject(start: Path) -> Optional[Path]:
 
 
 def load_config(start: Path, explicit: Optional[Path] = None) -> Config:
-    """Configuration for a run started at `start` (or from an explicit file)."""
+    """Configuration for a run started at `start` (or from an explicit file), with the
+    helper modules the project has resolved: the fixes import no other."""
+    config = _read_config(start, explicit)
+    return resolve_helpers(config, project_root(config, start))
+
+
+def _read_config(start: Path, explicit: Optional[Path]) -> Config:
     path = explicit or find_pyproject(start)
     if path is None:
         return Config()

@@ -6,6 +6,7 @@ documentation can never drift from what `--fix` does.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from typing import Optional
 
@@ -30,11 +31,18 @@ def _code_block(code: str) -> str:
     return "```python\n" + code.rstrip("\n") + "\n```"
 
 
+def example_config(code: str) -> Config:
+    """The configuration a rule page's fix is made with: a project that has the helper modules
+    (the pool, the atomic-write helpers) at their default place, as `racelint scaffold` writes them."""
+    config = Config(unsafe_fixes=True, select=(code,))
+    return dataclasses.replace(config, present_helpers=config.helper_modules())
+
+
 def example_fix(rule: type[Rule]) -> Optional[str]:
     from .engine.fixer import fix_source
 
     for example in rule.INVALID:
-        result = fix_source(example.source, "example.py", Config(unsafe_fixes=True, select=(rule.CODE,)))
+        result = fix_source(example.source, "example.py", example_config(rule.CODE))
         if result.new_source is not None:
             return result.new_source.decode("utf-8")
     return None

@@ -52,6 +52,18 @@ class RaceWindow:
 
 
 @dataclass(frozen=True)
+class WithheldFix:
+    """A fix racelint would make but does not: it needs a helper module the project lacks.
+
+    Kept on the finding so that `--fix` can tell a fix it was asked for and could not
+    write (exit 2) from one that was never requested (an unsafe fix without `--unsafe-fixes`).
+    """
+
+    module: str  # the helper module the fix would import
+    applicability: FixApplicability  # of the fix it would have been
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. `fix_applicability` is None when no fix is offered."""
 
@@ -63,6 +75,7 @@ class Finding:
     fix_message: Optional[str] = None
     no_fix_reason: Optional[str] = None
     window: Optional[RaceWindow] = None
+    withheld_fix: Optional[WithheldFix] = None
 
     @property
     def line(self) -> int:
@@ -100,6 +113,12 @@ class FileResult:
     hidden_unsafe: int = 0  # unsafe fixes available but not enabled
 
 
+#: where a fix looks for the helpers it imports unless `[tool.racelint]` says otherwise;
+#: used only by a project that has these modules (Cortex): no fix imports a module the project lacks
+DEFAULT_SQLITE_POOL = "cortex.utils.db_pool:get_connection_pool"
+DEFAULT_ATOMIC_WRITE_MODULE = "cortex.utils.fileio"
+
+
 @dataclass(frozen=True)
 class Config:
     """Effective configuration after pyproject and command line are merged."""
@@ -111,10 +130,25 @@ class Config:
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
     unsafe_fixes: bool = False
-    sqlite_pool: str = "cortex.utils.db_pool:get_connection_pool"
-    file_write_fix: str = "lock+atomic"
-    atomic_write_module: str = "cortex.utils.fileio"
+    sqlite_pool: str = DEFAULT_SQLITE_POOL
+    #: "lock" | "atomic" | "lock+atomic"; None (not configured): see `write_fix_style`
+    file_write_fix: Optional[str] = None
+    atomic_write_module: str = DEFAULT_ATOMIC_WRITE_MODULE
     root: Optional[Path] = None  # folder of the pyproject.toml the config came from
+    #: the helper modules (`sqlite_pool`'s module, `atomic_write_module`) the project has, resolved
+    #: with the configuration (`project_helpers.resolve_helpers`): a fix imports no other
+    present_helpers: tuple[str, ...] = ()
+
+    def write_fix_style(self) -> str:
+        """The file-write fix form: as configured, else "lock+atomic" where the project has the
+        atomic-write helpers and "lock" (standard library only) where it does not."""
+        if self.file_write_fix is not None:
+            return self.file_write_fix
+        return "lock+atomic" if self.atomic_write_module in self.present_helpers else "lock"
+
+    def helper_modules(self) -> tuple[str, str]:
+        """The modules a fix may import helpers from: the pool's and the atomic-write helpers'."""
+        return (self.sqlite_pool.partition(":")[0], self.atomic_write_module)
 
     def cache_key(self) -> str:
         """Everything that changes findings, as a stable string."""
@@ -128,5 +162,6 @@ class Config:
                 self.sqlite_pool,
                 self.file_write_fix,
                 self.atomic_write_module,
+                self.present_helpers,
             )
         )

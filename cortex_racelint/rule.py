@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 import libcst as cst
 
 from .analysis.context import LintContext
-from .ftypes import FixApplicability, GilExposure
+from .ftypes import FixApplicability, GilExposure, WithheldFix
 
 if TYPE_CHECKING:
     from .analysis.ast_facts import AstFacts
@@ -97,6 +97,22 @@ class Fix:
     applicability: FixApplicability = FixApplicability.SAFE
 
 
+class HelperMissing(str):
+    """A `no_fix_reason` for a fix that needs a helper module the project does not have.
+
+    It is the reason text (every `(fix, reason)` path carries it unchanged) plus the
+    `WithheldFix` that `Rule.report` puts on the finding, so `--fix` can say which
+    requested fix it could not write.
+    """
+
+    withheld: WithheldFix
+
+    def __new__(cls, text: str, withheld: WithheldFix) -> "HelperMissing":
+        reason = super().__new__(cls, text)
+        reason.withheld = withheld
+        return reason
+
+
 @dataclass
 class Report:
     """A finding while the tree is still alive (the engine turns it into `Finding`)."""
@@ -107,6 +123,7 @@ class Report:
     fix: Optional[Fix]
     no_fix_reason: Optional[str] = None
     window: Optional["WindowNodes"] = None
+    withheld: Optional[WithheldFix] = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +173,9 @@ class Rule:
                 message=message or self.MESSAGE,
                 node=node,
                 fix=fix,
-                no_fix_reason=no_fix_reason,
+                no_fix_reason=str(no_fix_reason) if no_fix_reason is not None else None,  # plain text: findings are pickled
                 window=window,
+                withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
             )
         )
 

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
+from .config import find_pyproject, load_config
+
 HELPERS = {"db-pool": "db_pool.py", "fileio": "fileio.py", "thread-utils": "thread_utils.py"}
 
 
@@ -21,9 +23,14 @@ def template(name: str) -> str:
 
 
 def _dotted(package_dir: Path, stem: str) -> str:
-    """The import path of the new module, when run from the project root."""
-    folder, root = package_dir.resolve(), Path.cwd().resolve()
+    """The import path of the new module in its project: relative to the folder of the nearest
+    `pyproject.toml` (else the working folder), without a leading `src` (src layout)."""
+    folder = package_dir.resolve()
+    pyproject = find_pyproject(folder)
+    root = pyproject.parent if pyproject is not None else Path.cwd().resolve()
     parts = folder.relative_to(root).parts if folder.is_relative_to(root) else ()
+    if parts[:1] == ("src",):
+        parts = parts[1:]
     return ".".join((*parts, stem))
 
 
@@ -46,6 +53,11 @@ def main(argv: Sequence[str]) -> int:
     key = "sqlite-pool" if args.helper == "db-pool" else "atomic-write-module"
     value = f"{module}:get_connection_pool" if args.helper == "db-pool" else module
     print(f"wrote {target}")
-    if args.helper != "thread-utils":
+    if args.helper == "thread-utils":
+        return 0
+    config = load_config(args.package_dir)
+    if value == (config.sqlite_pool if args.helper == "db-pool" else config.atomic_write_module):
+        print(f"`{key}` already names it: nothing to configure")
+    else:
         print(f'configure it: [tool.racelint] {key} = "{value}"')
     return 0

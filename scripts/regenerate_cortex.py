@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from cortex_racelint import Config, fix_source
+from cortex_racelint.project_helpers import resolve_helpers
 
 REPO = Path(__file__).resolve().parent.parent
 LEGACY = REPO / "fixtures" / "cortex_legacy" / "cortex"
@@ -24,7 +25,8 @@ HAND_WRITTEN = ("utils/", "parallel_llm_threaded.py")
 def migrated_files() -> dict[str, bytes]:
     """What racelint makes of every legacy file, by path relative to the package."""
     out: dict[str, bytes] = {}
-    config = Config(unsafe_fixes=True)
+    # the migrated tree lives in this repository, which has the helpers the fixes import (cortex/utils/)
+    config = resolve_helpers(Config(unsafe_fixes=True), REPO)
     for path in sorted(LEGACY.rglob("*.py")):
         relative = path.relative_to(LEGACY).as_posix()
         raw = path.read_bytes()

@@ -9,10 +9,18 @@ from pathlib import Path
 import pytest
 
 from cortex_racelint.cli import main
+from cortex_racelint.ftypes import Config
+from cortex_racelint.project_helpers import resolve_helpers
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>CRL\d+(?:\s*,\s*CRL\d+)*)")
+
+
+def in_this_repo(config: Config) -> Config:
+    """`config` resolved as for a file of this repository, which has the helper modules the
+    fixes import (`cortex/utils/db_pool.py`, `fileio.py`): the fixtures are fixed as part of it."""
+    return resolve_helpers(config, REPO)
 
 
 @dataclass

@@ -235,6 +235,8 @@ def run_diff(report: Report, batches: list[list[str]], jobs: int, cwd: str, time
             if "fix reverted" in match["message"]:
                 report.reverted[match["path"]] = match["message"]
                 report.fail(f"fix reverted: {line}")
+            elif " fix not written: " in match["message"]:
+                continue  # withheld: it needs a helper module the corpus does not have (reported, not a failure)
             elif match["path"] not in report.errors:
                 report.fix_errors[match["path"]] = match["message"]
                 report.fail(f"--diff fails on a file `check` handles: {line}")

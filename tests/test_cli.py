@@ -186,7 +186,10 @@ def test_parallel_output_order_is_deterministic(run_cli, tmp_path):
     assert one == two and one.count("CRL101") == 24
 
 
-def test_missing_pool_module_is_reported(run_cli, tmp_path):
+def test_a_fix_needing_a_missing_pool_module_is_an_error_and_not_written(run_cli, tmp_path):
     shutil.copy(FIXTURES / "sqlite" / "assign_close.py", tmp_path / "store.py")
+    before = (tmp_path / "store.py").read_bytes()
     result = run_cli("--fix", "--unsafe-fixes", "store.py", cwd=tmp_path)
-    assert "the fixes import `cortex.utils.db_pool`, which this project does not have" in result.err
+    assert result.code == 2
+    assert "error: CRL201 fix not written: the pooled connection imports `get_connection_pool` from " in result.out
+    assert (tmp_path / "store.py").read_bytes() == before

@@ -24,7 +24,13 @@ from cortex_racelint.confirm.cli import confirm_paths
 from .conftest import FIXTURES, REPO
 
 SHOP = FIXTURES / "runtime" / "racyshop"
-FIX_CONFIG = Config(unsafe_fixes=True, sqlite_pool="racyshop.db_pool:get_connection_pool", file_write_fix="lock")
+#: the `shop` copy has the pool its SQLite fix imports (racyshop/db_pool.py)
+FIX_CONFIG = Config(
+    unsafe_fixes=True,
+    sqlite_pool="racyshop.db_pool:get_connection_pool",
+    file_write_fix="lock",
+    present_helpers=("racyshop.db_pool",),
+)
 
 
 

@@ -18,7 +18,7 @@ import pytest
 from cortex_racelint import Config, fix_source, lint_source
 from cortex_racelint.racetest import load_module_from_source
 
-from .conftest import FIXTURES, expected_findings
+from .conftest import FIXTURES, expected_findings, in_this_repo
 
 STYLE_DIR = FIXTURES / "runtime" / "file_write_styles"
 LEGACY = FIXTURES / "cortex_legacy" / "cortex"
@@ -26,11 +26,16 @@ STYLE_LINE = re.compile(rb"#\s*racelint-test:\s*file-write-fix=(?P<style>\S+)")
 STYLES = ["lock", "atomic", "lock+atomic"]
 
 
+def repo_config(**values) -> Config:
+    """A configuration as resolved in this repository, which has the atomic-write helpers."""
+    return in_this_repo(Config(**values))
+
+
 def style_config(path: Path) -> Config:
     first = path.read_bytes().splitlines()[0]
     match = STYLE_LINE.search(first)
     assert match, f"{path.name}: first line must be `# racelint-test: file-write-fix=<style>`"
-    return Config(unsafe_fixes=True, file_write_fix=match.group("style").decode())
+    return repo_config(unsafe_fixes=True, file_write_fix=match.group("style").decode())
 
 
 STYLE_CASES = [
@@ -39,7 +44,7 @@ STYLE_CASES = [
 
 
 def codes(source: str, config: Config | None = None, path: str = "example.py") -> list[tuple[str, int]]:
-    result = lint_source(source, path, config or Config(unsafe_fixes=True))
+    result = lint_source(source, path, config or repo_config(unsafe_fixes=True))
     assert result.error is None
     return sorted((f.code, f.line) for f in result.findings if f.code.startswith("CRL3"))
 
@@ -196,13 +201,13 @@ def test_existing_non_reentrant_lock_held_by_a_caller_gets_no_fix():
         "        self.path = path\n\n    def update(self, text):\n        with self._lock:\n            self.save(text)\n\n"
         "    def save(self, text):\n        self.path.write_text(text)\n"
     )
-    result = lint_source(source, "x.py", Config(unsafe_fixes=True))
+    result = lint_source(source, "x.py", repo_config(unsafe_fixes=True))
     (finding,) = result.findings
     assert finding.code == "CRL301" and finding.fix_applicability is None
     assert "deadlock" in finding.no_fix_reason
     # an RLock may be taken again: the fix is offered
     reentrant = source.replace("threading.Lock()", "threading.RLock()")
-    assert lint_source(reentrant, "x.py", Config(unsafe_fixes=True)).findings[0].fix_applicability is not None
+    assert lint_source(reentrant, "x.py", repo_config(unsafe_fixes=True)).findings[0].fix_applicability is not None
 
 
 def test_reader_called_with_the_lock_held_is_reported_without_a_fix():
@@ -212,7 +217,7 @@ def test_reader_called_with_the_lock_held_is_reported_without_a_fix():
         "            with open(self.path, 'a') as f:\n                f.write(line)\n            self.count()\n\n"
         "    def count(self):\n        with open(self.path) as f:\n            return sum(1 for _ in f)\n"
     )
-    (finding,) = lint_source(source, "x.py", Config(unsafe_fixes=True)).findings
+    (finding,) = lint_source(source, "x.py", repo_config(unsafe_fixes=True)).findings
     assert (finding.code, finding.line, finding.fix_applicability) == ("CRL302", 15, None)
     assert "deadlock" in finding.no_fix_reason
 
@@ -220,16 +225,17 @@ def test_reader_called_with_the_lock_held_is_reported_without_a_fix():
 @pytest.mark.parametrize("style,applicability", [("lock", "safe"), ("atomic", "unsafe"), ("lock+atomic", "unsafe")])
 def test_fix_applicability_by_style(style, applicability):
     source = "class C:\n    def save(self, text):\n        self.path.write_text(text)\n"
-    (finding,) = lint_source(source, "x.py", Config(file_write_fix=style)).findings
+    (finding,) = lint_source(source, "x.py", repo_config(file_write_fix=style)).findings
     assert finding.fix_applicability.value == applicability
     # without --unsafe-fixes only the lock style rewrites the file
-    changed = fix_source(source, "x.py", Config(file_write_fix=style)).new_source is not None
+    changed = fix_source(source, "x.py", repo_config(file_write_fix=style)).new_source is not None
     assert changed == (style == "lock")
 
 
 def test_atomic_module_is_configurable():
     source = "class C:\n    def save(self, text):\n        self.path.write_text(text)\n"
-    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, atomic_write_module="myapp.fsutil")).new_source
+    config = Config(unsafe_fixes=True, atomic_write_module="myapp.fsutil", present_helpers=("myapp.fsutil",))
+    fixed = fix_source(source, "x.py", config).new_source
     assert b"from myapp.fsutil import atomic_write_text" in fixed
 
 
@@ -244,7 +250,7 @@ def test_atomic_module_is_configurable():
 )
 def test_writes_without_an_atomic_form_get_the_lock_form(call):
     source = f"class C:\n    def save(self, text):\n        with {call} as f:\n            f.write(text)\n"
-    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, file_write_fix="atomic")).new_source.decode()
+    fixed = fix_source(source, "x.py", repo_config(unsafe_fixes=True, file_write_fix="atomic")).new_source.decode()
     assert "atomic_write" not in fixed and "with self._lock:" in fixed
 
 
@@ -253,7 +259,7 @@ def test_check_then_write_covers_the_check():
         "import json\n\nclass C:\n    def ensure(self):\n        if not self.path.exists():\n"
         "            self.path.write_text('{}')\n"
     )
-    fixed = fix_source(source, "x.py", Config(unsafe_fixes=True, file_write_fix="lock")).new_source.decode()
+    fixed = fix_source(source, "x.py", repo_config(unsafe_fixes=True, file_write_fix="lock")).new_source.decode()
     assert "        with self._lock:\n            if not self.path.exists():\n                self.path.write_text('{}')\n" in fixed
 
 
@@ -275,7 +281,7 @@ def test_legacy_findings_are_exactly_the_known_races(path):
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("name", sorted(LEGACY_FINDINGS))
 def test_legacy_fixes_compile_are_clean_and_idempotent(name, style):
-    config = Config(unsafe_fixes=True, file_write_fix=style, select=("CRL3",))
+    config = repo_config(unsafe_fixes=True, file_write_fix=style, select=("CRL3",))
     raw = (LEGACY / name).read_bytes()
     result = fix_source(raw, name, config)
     assert result.fix_error is None and result.new_source is not None
@@ -290,7 +296,7 @@ def test_legacy_fixes_compile_are_clean_and_idempotent(name, style):
 
 
 def test_legacy_shell_installer_fixed_is_idempotent_and_uninstalls(tmp_path):
-    fixed = fix_source((LEGACY / "shell_installer.py").read_bytes(), "shell_installer.py", Config(unsafe_fixes=True))
+    fixed = fix_source((LEGACY / "shell_installer.py").read_bytes(), "shell_installer.py", repo_config(unsafe_fixes=True))
     module = load_module_from_source(fixed.new_source, "shell_installer_fixed")
     rc = tmp_path / ".bashrc"
     rc.write_text("export EDITOR=vim", encoding="utf-8")
@@ -301,7 +307,7 @@ def test_legacy_shell_installer_fixed_is_idempotent_and_uninstalls(tmp_path):
 
 
 def test_legacy_hardware_cache_fixed_round_trips(tmp_path):
-    fixed = fix_source((LEGACY / "hardware_detection.py").read_bytes(), "hardware_detection.py", Config(unsafe_fixes=True))
+    fixed = fix_source((LEGACY / "hardware_detection.py").read_bytes(), "hardware_detection.py", repo_config(unsafe_fixes=True))
     assert b"with atomic_write(self.cache_file, \"w\") as f:" in fixed.new_source
     module = load_module_from_source(fixed.new_source, "hardware_detection_fixed")
     detector = module.HardwareDetector(cache_file=tmp_path / "hw.json", use_commands=False)

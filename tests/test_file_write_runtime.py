@@ -29,7 +29,7 @@ import pytest
 from cortex_racelint import Config, fix_source
 from cortex_racelint.racetest import load_module_from_source, run_together
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, in_this_repo
 
 STORE = (FIXTURES / "runtime" / "json_store.py").read_bytes()
 RC = (FIXTURES / "runtime" / "rc_installer.py").read_bytes()
@@ -63,7 +63,7 @@ class Window:
 
 
 def fixed(source: bytes, style: str, name: str) -> bytes:
-    result = fix_source(source, name, Config(unsafe_fixes=True, file_write_fix=style))
+    result = fix_source(source, name, in_this_repo(Config(unsafe_fixes=True, file_write_fix=style)))
     assert result.fix_error is None and result.new_source is not None
     assert [f.code for f in result.findings] == []
     return result.new_source

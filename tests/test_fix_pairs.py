@@ -10,12 +10,12 @@ import pytest
 
 from cortex_racelint import Config, fix_source, lint_source
 
-from .conftest import FIXTURES, expected_findings, fixture_inputs
+from .conftest import FIXTURES, expected_findings, fixture_inputs, in_this_repo
 
 #: every fixtures/ folder of annotated cases (the Cortex trees and runtime modules have their own tests)
 FAMILIES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("cortex_legacy", "runtime"))
 CASES = [pytest.param(path, id=f"{path.parent.name}/{path.name}") for family in FAMILIES for path in fixture_inputs(family)]
-UNSAFE = Config(unsafe_fixes=True)
+UNSAFE = in_this_repo(Config(unsafe_fixes=True))
 
 
 @pytest.mark.parametrize("path", CASES)

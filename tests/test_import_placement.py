@@ -17,7 +17,9 @@ import pytest
 
 from cortex_racelint import Config, fix_source
 
-UNSAFE = Config(unsafe_fixes=True)
+from .conftest import in_this_repo
+
+UNSAFE = in_this_repo(Config(unsafe_fixes=True))
 LAZY = "\n_x = None\n\n\ndef get():\n    global _x\n    if _x is None:\n        _x = object()\n    return _x\n"
 WRITE = (
     "\nSTATE = Path('state.json')\n\n\ndef save(text):\n    STATE.write_text(text)\n\n\n"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from cortex_racelint import Config, fix_source
 
-UNSAFE = Config(unsafe_fixes=True)
+from .conftest import in_this_repo
+
+UNSAFE = in_this_repo(Config(unsafe_fixes=True))
 
 RACY = '''"""Doc."""
 

@@ -18,6 +18,10 @@ HAND_WRITTEN = {"utils", "parallel_llm_threaded.py"}
 def test_fixing_a_copy_of_the_legacy_tree_reproduces_cortex(tmp_path):
     copy = tmp_path / "cortex"
     shutil.copytree(LEGACY, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for helper in ("db-pool", "fileio"):  # the migration adds the helpers its fixes import, then fixes
+        scaffold = [sys.executable, "-m", "cortex_racelint", "scaffold", helper, "cortex/utils"]
+        assert subprocess.run(scaffold, capture_output=True, cwd=tmp_path).returncode == 0
+    helpers = {p.relative_to(copy).as_posix(): p.read_bytes() for p in (copy / "utils").glob("*.py")}
     proc = subprocess.run(
         [sys.executable, "-m", "cortex_racelint", "--fix", "--unsafe-fixes", "--no-cache", str(copy)],
         capture_output=True,
@@ -26,6 +30,7 @@ def test_fixing_a_copy_of_the_legacy_tree_reproduces_cortex(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     fixed = {p.relative_to(copy).as_posix(): p.read_bytes() for p in copy.rglob("*.py")}
+    assert {name: fixed.pop(name) for name in helpers} == helpers, "the fix rewrote a helper"
     committed = {
         p.relative_to(MIGRATED).as_posix(): p.read_bytes()
         for p in MIGRATED.rglob("*.py")

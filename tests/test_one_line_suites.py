@@ -12,7 +12,9 @@ import pytest
 
 from cortex_racelint import Config, fix_source, lint_source
 
-UNSAFE = Config(unsafe_fixes=True)
+from .conftest import in_this_repo
+
+UNSAFE = in_this_repo(Config(unsafe_fixes=True))
 
 POOLED = (
     "from cortex.utils.db_pool import get_connection_pool\n\n"  # `import sqlite3` goes: the fix stopped using it

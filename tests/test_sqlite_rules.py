@@ -10,9 +10,9 @@ import pytest
 from cortex_racelint import Config, fix_source, lint_source
 from cortex_racelint.ftypes import FixApplicability
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, in_this_repo
 
-CRL2 = Config(select=("CRL2",), unsafe_fixes=True)
+CRL2 = in_this_repo(Config(select=("CRL2",), unsafe_fixes=True))
 LEGACY = FIXTURES / "cortex_legacy" / "cortex"
 
 
@@ -505,7 +505,9 @@ def test_connection_opened_inside_try_with_guarded_close():
 
 
 def test_the_pool_factory_comes_from_the_configuration():
-    config = Config(select=("CRL2",), unsafe_fixes=True, sqlite_pool="myapp.storage:pool_for")
+    config = Config(
+        select=("CRL2",), unsafe_fixes=True, sqlite_pool="myapp.storage:pool_for", present_helpers=("myapp.storage",)
+    )
     text = fixed(
         """
         import sqlite3

@@ -26,7 +26,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from ..ftypes import Config, FileResult, Finding, FixApplicability, GilExposure, ParseError, Position, RaceWindow, Span
+from ..ftypes import (
+    Config,
+    FileResult,
+    Finding,
+    FixApplicability,
+    GilExposure,
+    ParseError,
+    Position,
+    RaceWindow,
+    Span,
+    WithheldFix,
+)
 
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"
@@ -108,7 +119,14 @@ def _finding_from_json(data: dict) -> Finding:
         fix_message=data.get("fix_message"),
         no_fix_reason=data.get("no_fix_reason"),
         window=window,
+        withheld_fix=_withheld_from_json(data.get("withheld_fix")),
     )
+
+
+def _withheld_from_json(data: Optional[dict]) -> Optional[WithheldFix]:
+    if not data:
+        return None
+    return WithheldFix(module=data["module"], applicability=FixApplicability(data["applicability"]))
 
 
 def _result_to_json(result: FileResult) -> str:

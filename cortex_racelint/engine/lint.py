@@ -262,6 +262,7 @@ def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Conf
         fix_message=fix.message if fix else None,
         no_fix_reason=report.no_fix_reason,
         window=window,
+        withheld_fix=report.withheld,
     )
 
 

@@ -102,13 +102,16 @@ def locked_write_fix(
     key: str,
     inner: dict[cst.CSTNode, cst.CSTNode],
     helpers: list[str],
+    note: str = "",
 ) -> tuple[Optional[Fix], Optional[str]]:
-    """The region under `lock`, with the `inner` writes rewritten to the atomic `helpers`."""
+    """The region under `lock`, with the `inner` writes rewritten to the atomic `helpers`;
+    `note` is appended to the fix's message."""
     edits = [*edits, *(AddImport(analysis.atomic_module, helper) for helper in dict.fromkeys(helpers))]
     lock_text = analysis.context.module.code_for_node(lock)
     message = f"Hold `{lock_text}` around the write" + (" and write atomically" if inner else "")
     if region.read_first:
         message = f"Hold `{lock_text}` from the read through the write" + (" and write atomically" if inner else "")
+    message += note
     applicability = FixApplicability.UNSAFE if inner else FixApplicability.SAFE
     unlock = _DropInnerLock(analysis, op, key)
     replacements = wrap_region(region, lock, inner, unlock)

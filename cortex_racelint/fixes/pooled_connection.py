@@ -28,6 +28,7 @@ from .connection_closes import (
     rewrite_closes,
     suite_lines,
 )
+from .helper_imports import missing_pool
 from .pool_checkout import pool_checkout
 
 
@@ -53,6 +54,9 @@ def pooled_connection_fix(
         planned = _plan_with(function, order, site, pool_call, loops)
     if isinstance(planned, str):
         return None, planned
+    missing = missing_pool(context)
+    if missing is not None:
+        return None, missing
     conn = site.conn or "conn"
     message = f"Check the connection out of a pool: `with {pool_text}.get_connection() as {conn}:`"
     if dropped:

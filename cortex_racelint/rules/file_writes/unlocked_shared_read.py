@@ -10,8 +10,10 @@ import libcst as cst
 
 from ...analysis.file_write_sites import in_scope
 from ...analysis.file_writes import FileAnalysis
+from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_read_fix
 from ...fixes.locks.file_writes import deadlock_reason, reader_lock, same_lock_key, writer_locks
+from ...ftypes import FixApplicability
 from ...rule import Invalid, Rule, Valid
 
 
@@ -45,7 +47,8 @@ class UnlockedSharedFileRead(Rule):
         (non-reentrant) lock already held, which would deadlock. Writes made through the
         atomic helpers do not count: readers of an atomically replaced file never see it
         partial and need no lock, which is why `file-write-fix = "lock+atomic"` leaves them
-        alone.
+        alone. When the writers take `locked(path)` and neither this module imports it nor
+        the project has the helper module, the read gets no fix and the finding says why.
     """
     KNOWN_PROBLEMS = """
         Only writers in the same class or module are considered, and paths are matched by
@@ -73,6 +76,8 @@ class UnlockedSharedFileRead(Rule):
             reason = "the read is not a statement of its own"
         else:
             reason = deadlock_reason(analysis, op, region, spelt, True)
+            if reason is None and key.startswith("locked:"):
+                reason = missing_fileio(self.context, "locked", "the writers' `locked(path)`", FixApplicability.SAFE)
             if reason is None:
                 fix, reason = locked_read_fix(analysis, op, region, lock, edits, spelt)
         self.report(

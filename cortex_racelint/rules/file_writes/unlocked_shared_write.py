@@ -11,8 +11,9 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
-from ...analysis.file_writes import FileAnalysis, FileOp
+from ...analysis.file_writes import FileAnalysis, FileOp, Region
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
+from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
 from ...ftypes import FixApplicability, GilExposure
@@ -20,7 +21,8 @@ from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
 
 def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
-    style = analysis.context.config.file_write_fix
+    context = analysis.context
+    style = context.config.write_fix_style()
     want_atomic = style in ("atomic", "lock+atomic")
     region = file_region(analysis, op)
     assert op.path is not None
@@ -29,11 +31,18 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     atomic = atomic_call(analysis, op) if want_atomic and not publishes else None
     if style == "atomic" and atomic is not None and not path_locked:
         new_call, helper = atomic
+        missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
+        if missing is not None:
+            return None, missing
         return atomic_fix(analysis, op, new_call, helper), None
     reason = no_lock_reason(op, region)
     if reason is not None:
         return None, reason
     assert region is not None
+    if path_locked:  # check-then-append: only the helper's per-path `locked` also excludes other processes
+        missing = missing_fileio(context, "locked", "the per-path lock `locked(path)`", FixApplicability.SAFE)
+        if missing is not None:
+            return None, missing
     lock, edits, key, exists = write_lock(analysis, op, region)
     reason = deadlock_reason(analysis, op, region, key, exists)
     if reason is not None:
@@ -42,7 +51,20 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     helpers: list[str] = []
     if want_atomic and not publishes:
         inner, helpers = atomic_rewrites(analysis, region)
-    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers)
+        for helper in helpers:
+            missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
+            if missing is not None:
+                return None, missing
+    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+
+
+def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
+    """Said in the fix message when the unconfigured style is the lock alone for want of the helpers,
+    but the region has writes the atomic form would have covered."""
+    config = analysis.context.config
+    if config.file_write_fix is not None or config.write_fix_style() != "lock" or not atomic_rewrites(analysis, region)[0]:
+        return ""
+    return f" (not atomic: this project has no `{config.atomic_write_module}`)"
 
 
 def _describe(op: FileOp) -> str:
@@ -102,7 +124,10 @@ class UnlockedSharedFileWrite(Rule):
         parallel and make the overlap more frequent, not possible for the first time.
     """
     FIX_SAFETY = """
-        Chosen by `file-write-fix` (default `"lock+atomic"`):
+        Chosen by `file-write-fix`. Left unset it is `"lock+atomic"` in a project that has
+        the atomic-write helpers (`atomic-write-module`, default `cortex.utils.fileio`, found
+        under the project root, flat or `src/` layout) and `"lock"` in one that does not:
+        no fix imports a module the project lacks.
 
         * `lock` (safe): the write statement (the whole `with open(...)` block, or the
           `write_text` statement; through the last use of an `f = open(...)` object; through
@@ -136,6 +161,12 @@ class UnlockedSharedFileWrite(Rule):
         append once. It covers the read, the check and the append; every other write (and,
         through CRL302, read) of that file in the class or module takes the same `locked`.
         It is reentrant, so a locked method may call a locked helper.
+
+        The atomic form and `locked(path)` need the helper module. Where the project does not
+        have it, a write that would get either has no fix, and the finding says which module
+        is missing and how to add it (`racelint scaffold fileio PACKAGE_DIR`, then
+        `atomic-write-module`); `--fix` asked for such a fix exits 2 and writes none of it.
+        The lock form needs only `threading`.
     """
     KNOWN_PROBLEMS = """
         An instance lock serialises one object's writers; two instances writing the same

@@ -41,8 +41,11 @@ _FIX_SAFETY_201 = """
       assignment). A later reassignment of the attribute elsewhere makes the fix
       build the pool at the call site instead.
     - The pool factory comes from `[tool.racelint] sqlite-pool` (default
-      `cortex.utils.db_pool:get_connection_pool`). The fix is offered even when that
-      module does not exist yet in the project.
+      `cortex.utils.db_pool:get_connection_pool`). The fix is offered only when the
+      project has that module (a file under the project root, flat or `src/` layout) or
+      the fixed module already imports the factory. Otherwise the finding says which
+      module is missing and how to add it (`racelint scaffold db-pool PACKAGE_DIR`, then
+      `sqlite-pool`), and `--fix --unsafe-fixes` exits 2 without writing it.
 
     No fix is offered when the connection or a cursor made from it could be used
     after the block returns it to the pool: returned, yielded, stored on `self` or
