@@ -40,7 +40,10 @@ SINGLE_THREADED_WATCHDOG = 5.0  # the drivers run in milliseconds; longer means 
 
 def emit(step: str, **fields: Any) -> None:
     """Report one finished step to the parent at once (flushed: a later hang must not swallow it)."""
-    print(json.dumps({"step": step, **fields}), flush=True)
+    stream = sys.__stdout__  # not sys.stdout: a case may redirect it (contextlib.redirect_stdout)
+    assert stream is not None
+    stream.write(json.dumps({"step": step, **fields}) + "\n")
+    stream.flush()
 
 
 def load(path: Path, name: str) -> ModuleType:
