@@ -100,8 +100,9 @@ def explore(folder: Path, drivers: ModuleType) -> dict[str, Any]:
 def watched(function: Callable[[], Any], step: str) -> Any:
     """Run `function` on a daemon thread; if it has not returned in time, report where it is stuck and exit.
 
-    A single-threaded deadlock (a non-reentrant lock taken again by its holder) never returns, and no
-    exception can reach it; the stack names the lock acquisition.
+    A lock re-acquired by its holder is caught at once by `self_deadlock.OwnedLock`; this catches the rest
+    (an RLock/Condition/Event wait nobody will end, an endless loop), where no exception can reach the
+    stuck call; the stack names where it waits.
     """
     outcome: dict[str, Any] = {}
 
