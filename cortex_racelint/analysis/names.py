@@ -102,7 +102,8 @@ def _walk_import_statements(body: Iterable[cst.CSTNode]) -> Iterable[cst.BaseSma
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     yield small
         elif isinstance(stmt, cst.If):
-            yield from _walk_import_statements(stmt.body.body)
+            if dotted_name(stmt.test) not in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                yield from _walk_import_statements(stmt.body.body)  # type-checking imports bind nothing at run time
             if stmt.orelse is not None:
                 yield from _walk_import_statements(stmt.orelse.body.body)
         elif isinstance(stmt, cst.Try):
