@@ -12,7 +12,8 @@ temporary folder (with an empty `pyproject.toml`, so no outer configuration appl
 
 Timed, each as a fresh `racelint` subprocess on a fresh copy of the module, median of `--repeat`:
 `check --no-cache`, `check --fix --no-cache`, `check --fix --unsafe-fixes --no-cache`. Printed: the
-wall times and the ratio fix / check per size (target: <= 3x). Every run's result is checked: `check`
+wall times and the ratio fix / check per size (target: <= 3x); a fix run that fails (exit 2) is shown
+as failed, with racelint's message. Every run's result is checked: `check`
 reports exactly the one finding; a fix that applies leaves a file that compiles, is otherwise the
 original plus the fix (`check` on it reports nothing), and a fix that does not apply leaves the
 file untouched. A failed check exits 1.
@@ -215,6 +216,10 @@ def generate(lines: int, finding: str) -> str:
     return "".join(parts)
 
 
+class RunFailed(Exception):
+    """racelint crashed or reported an error (exit 2), e.g. an older tree that cannot fix a large module."""
+
+
 def racelint(tree: Path, folder: Path, *arguments: str) -> tuple[float, subprocess.CompletedProcess]:
     command = [sys.executable, "-m", "cortex_racelint", "check", "--no-cache", "--format", "json", *arguments, "module.py"]
     env = dict(os.environ, PYTHONPATH=str(tree))
@@ -222,7 +227,8 @@ def racelint(tree: Path, folder: Path, *arguments: str) -> tuple[float, subproce
     result = subprocess.run(command, cwd=folder, env=env, capture_output=True)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1) or b"Traceback" in result.stderr:
-        raise SystemExit(f"racelint {' '.join(arguments)} failed:\n{result.stderr.decode(errors='replace')}")
+        messages = [finding["message"] for finding in json.loads(result.stdout or b"[]") if finding["code"] is None]
+        raise RunFailed(f"exit {result.returncode}: {'; '.join(messages) or result.stderr.decode(errors='replace')[-300:]}")
     return elapsed, result
 
 
@@ -245,18 +251,27 @@ def check_fixed(tree: Path, folder: Path, original: str, code: str, applies: boo
         raise SystemExit(f"{code}: the fix changed nothing, or far more than the finding")
 
 
-def measure(tree: Path, scratch: Path, source: str, code: str, repeat: int) -> dict[str, float]:
-    """Median wall seconds of check, fix and fix --unsafe-fixes, each on a fresh copy."""
+def measure(tree: Path, scratch: Path, source: str, code: str, repeat: int) -> dict[str, "float | str"]:
+    """Median wall seconds of check, fix and fix --unsafe-fixes, each on a fresh copy (or why it failed)."""
     folder = scratch / "run"
     samples: dict[str, list[float]] = {"check": [], "fix": [], "fix-unsafe": []}
     modes = {"check": (), "fix": ("--fix",), "fix-unsafe": ("--fix", "--unsafe-fixes")}
+    failed: dict[str, str] = {}
     for _ in range(repeat):
         for mode, arguments in modes.items():
+            if mode in failed:
+                continue
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
             (folder / "pyproject.toml").write_text("")
             (folder / "module.py").write_text(source)
-            elapsed, result = racelint(tree, folder, *arguments)
+            try:
+                elapsed, result = racelint(tree, folder, *arguments)
+            except RunFailed as error:
+                if mode == "check":
+                    raise SystemExit(f"check failed: {error}") from None
+                failed[mode] = f"failed ({error})"
+                continue
             samples[mode].append(elapsed)
             if mode == "check":
                 if codes(result) != [code]:
@@ -264,7 +279,13 @@ def measure(tree: Path, scratch: Path, source: str, code: str, repeat: int) -> d
             else:
                 applies = code == "CRL101" or mode == "fix-unsafe"
                 check_fixed(tree, folder, source, code, applies)
-    return {mode: statistics.median(values) for mode, values in samples.items()}
+    return {mode: failed.get(mode) or statistics.median(values) for mode, values in samples.items()}
+
+
+def _cells(seconds: "float | str", check: float) -> str:
+    if isinstance(seconds, str):
+        return f"{seconds} | -"
+    return f"{seconds:.2f} | {seconds / check:.1f}x"
 
 
 def main() -> int:
@@ -285,10 +306,11 @@ def main() -> int:
             for size in sizes:
                 source = generate(size, finding)
                 times = measure(args.tree.resolve(), Path(scratch), source, _CODES[finding], args.repeat)
-                check, fix, unsafe = times["check"], times["fix"], times["fix-unsafe"]
+                check = times["check"]
+                assert isinstance(check, float)
                 print(
-                    f"| {_CODES[finding]} | {len(source.splitlines())} | {check:.2f} | {fix:.2f} | {fix / check:.1f}x "
-                    f"| {unsafe:.2f} | {unsafe / check:.1f}x |",
+                    f"| {_CODES[finding]} | {len(source.splitlines())} | {check:.2f} "
+                    f"| {_cells(times['fix'], check)} | {_cells(times['fix-unsafe'], check)} |",
                     flush=True,
                 )
     return 0

@@ -175,3 +175,23 @@ def test_adding_imports_on_the_head_equals_the_whole_module(source: str) -> None
         AddImportsVisitor.add_needed_import(ctx, "typing", "Optional")
     expected = AddImportsVisitor(expected_context).transform_module(module).code
     assert fixer._add_imports(module, context).code == expected
+
+
+def test_a_module_of_thousands_of_statements_gets_its_import_on_the_whole_module_path() -> None:
+    """`AddImportsVisitor` matches the module body recursively, one frame per statement: given the
+    whole module it hit the recursion limit (at some thousands of statements) and the file was reported
+    unparsable."""
+    source = _module(LAZY, fillers=2) + "".join(f"value_{n} = {n}\n" for n in range(4000))
+    result = fixer.fix_source(source, "m.py", Config(), use_prefilter=False)  # no narrowing without the prefilter
+    assert result.error is None and result.fix_error is None and result.fixed_count == 1
+    assert result.new_source is not None and b"import threading\n" in result.new_source
+
+
+def test_pruning_an_import_the_dropped_code_mentions_is_left_to_the_whole_module() -> None:
+    narrowed = _narrowed(_module(LAZY, "\n\ndef uses_json():\n    return json.dumps(1)\n"))
+    assert narrowed.mentions("json") and not narrowed.mentions("sqlite3")
+    before = cst.parse_module("import json\nimport sqlite3\nx = json.dumps(sqlite3.version)\n")
+    after = cst.parse_module("import json\nimport sqlite3\nx = 1\n")
+    with pytest.raises(WholeModuleNeeded):
+        fixer.remove_imports_made_unused(before, after, narrowed)
+    assert fixer.remove_imports_made_unused(before, after).code == "x = 1\n"
