@@ -128,7 +128,8 @@ class NarrowedModule:
         for finding in findings:
             window = finding.window
             if window is not None:
-                window = dataclasses.replace(window, check=self._whole_span(window.check), act=self._whole_span(window.act))
+                check, act = self._whole_span(window.check), self._whole_span(window.act)
+                window = dataclasses.replace(window, check=check, act=act)
             placed.append(dataclasses.replace(finding, span=self._whole_span(finding.span), window=window))
         return placed
 

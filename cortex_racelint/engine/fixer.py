@@ -4,7 +4,9 @@ Unlike Fixit, a fixed module is parsed and linted again, so a fix that exposes a
 finding (a per-call lock hoisted, then the lazy init it guarded) is completed in the same
 run; nested fixes are deferred to the next round instead of being dropped. The result
 must parse and, if the input compiled, compile; otherwise the file is left untouched
-and the reason reported.
+and the reason reported. The loop runs on the file's narrowed form (`fix_narrowing`),
+so a fix costs what the statements it touches cost, not the whole file; where that
+cannot be shown equal to fixing the whole module, the whole module is fixed.
 """
 
 from __future__ import annotations
@@ -147,7 +149,9 @@ def _add_imports(module: cst.Module, context: CodemodContext) -> cst.Module:
 
 def _is_import_line(stmt: cst.BaseStatement) -> bool:
     """A statement line holding one import, as `AddImportsVisitor` counts its import block."""
-    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    return isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))
 
 
 def _import_bindings(module: cst.Module) -> Iterator[tuple[str, str, Optional[str], Optional[str]]]:
@@ -345,7 +349,7 @@ def _fix_narrowed(
         result = FileResult(path=path, old_source=raw)
         findings, _ = to_findings(run, path, module.code, config, rule_set)
         result.findings = narrowed.whole_findings(findings)
-    except Exception:  # noqa: BLE001 - WholeModuleNeeded, or anything unusual: the whole-module path decides and reports
+    except Exception:  # noqa: BLE001 - WholeModuleNeeded, or anything unusual: the whole path decides and reports
         return None
     _count_fixes(result, fixed_count, config)
     if whole != raw:
