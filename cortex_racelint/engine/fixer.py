@@ -4,7 +4,9 @@ Unlike Fixit, a fixed module is parsed and linted again, so a fix that exposes a
 finding (a per-call lock hoisted, then the lazy init it guarded) is completed in the same
 run; nested fixes are deferred to the next round instead of being dropped. The result
 must parse and, if the input compiled, compile; otherwise the file is left untouched
-and the reason reported.
+and the reason reported. The loop runs on the file's narrowed form (`fix_narrowing`),
+so a fix costs what the statements it touches cost, not the whole file; where that
+cannot be shown equal to fixing the whole module, the whole module is fixed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..ftypes import Config, FileResult, FixApplicability
 from ..registry import RuleSet
 from ..rule import AddImport, InsertStatement, Replacement, Report, Rule
 from . import prefilter
+from .fix_narrowing import NarrowedModule, WholeModuleNeeded
 from .lint import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
 from .sourcefile import NewlineStyle
 
@@ -98,7 +101,13 @@ def choose_fixes(run: ModuleRun, reports: Sequence[Report], unsafe: bool) -> lis
     return chosen
 
 
-def apply_fixes(module: cst.Module, reports: Sequence[Report], prune_imports: bool = True) -> cst.Module:
+def apply_fixes(
+    module: cst.Module,
+    reports: Sequence[Report],
+    prune_imports: bool = True,
+    narrowed: Optional[NarrowedModule] = None,
+) -> cst.Module:
+    """`module` with the reports' fixes applied; `narrowed` when `module` is a file's narrowed form."""
     replacements: dict[int, Replacement] = {}
     inserts: dict[int, list[InsertStatement]] = {}
     seen_keys: set[str] = set()
@@ -119,8 +128,30 @@ def apply_fixes(module: cst.Module, reports: Sequence[Report], prune_imports: bo
         context = CodemodContext()
         for edit in imports:
             AddImportsVisitor.add_needed_import(context, edit.module, edit.name)
-        fixed = place_added_imports(fixed, AddImportsVisitor(context).transform_module(fixed))
-    return remove_imports_made_unused(module, fixed) if prune_imports else fixed
+        fixed = place_added_imports(fixed, _add_imports(fixed, context))
+    return remove_imports_made_unused(module, fixed, narrowed) if prune_imports else fixed
+
+
+def _add_imports(module: cst.Module, context: CodemodContext) -> cst.Module:
+    """`AddImportsVisitor` on the module's head only: its work ends at the first statement after the imports.
+
+    It reads and edits the docstring (or `__strict__`), the import block that follows and
+    the first statement after that block (a blank line above it); the rest of the module is
+    neither read nor changed, so it is not copied and transformed either.
+    """
+    end = 1 if module.body and not _is_import_line(module.body[0]) else 0  # a docstring or `__strict__` first
+    while end < len(module.body) and _is_import_line(module.body[end]):
+        end += 1
+    head = module.with_changes(body=module.body[: end + 1])
+    edited = AddImportsVisitor(context).transform_module(head)
+    return edited.with_changes(body=[*edited.body, *module.body[end + 1 :]])
+
+
+def _is_import_line(stmt: cst.BaseStatement) -> bool:
+    """A statement line holding one import, as `AddImportsVisitor` counts its import block."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    return isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))
 
 
 def _import_bindings(module: cst.Module) -> Iterator[tuple[str, str, Optional[str], Optional[str]]]:
@@ -160,19 +191,25 @@ def _name_uses(module: cst.Module) -> tuple[Counter, set[str]]:
     return uses, strings
 
 
-def remove_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Module:
+def remove_imports_made_unused(
+    before: cst.Module, after: cst.Module, narrowed: Optional[NarrowedModule] = None
+) -> cst.Module:
     """Drop the imports the fixes stopped using (`closing`, `sqlite3` after pooling), as Ruff's fixes do.
 
     Only a name that was used before the fixes and occurs nowhere after them (not as an
     identifier, an attribute name, nor a string such as an `__all__` entry) is removed;
     an import the user left unused is not ours to touch. A removed statement's comments
     (above it, and after it on its line) and blank lines move to the next statement.
+    On a narrowed module, a name the dropped code may use could still be in use: the
+    whole module decides (`WholeModuleNeeded`).
     """
     old_uses, _ = _name_uses(before)
     new_uses, strings = _name_uses(after)
     unused = {
         bound for bound, *_ in _import_bindings(after) if old_uses[bound] and not new_uses[bound] and bound not in strings
     }
+    if narrowed is not None and any(narrowed.mentions(name) for name in unused):
+        raise WholeModuleNeeded("an import the fix stopped using may be used by the dropped code")
     return after.visit(_DropImports(unused)) if unused else after
 
 
@@ -255,11 +292,18 @@ def fix_source(
     rule_set = RuleSet.for_file(config, relative_path)
     rule_classes: Sequence[type[Rule]] = rule_set.rules
     depth_checked = False
-    if use_prefilter:  # never narrowed: a fix rewrites the whole module
+    screening: Optional[prefilter.Screening] = None
+    if use_prefilter:
         screening = prefilter.screen(raw, rule_classes)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
     if not rule_classes and not rule_set.unused_suppressions:
         return result  # as `lint_source`: a file no rule can match is not parsed, so `--fix` errs on no more files than `check`
+    if screening is not None and not rule_set.unused_suppressions:  # as `lint_source`: CRL001 needs every statement
+        narrowed = NarrowedModule.build(raw, screening)
+        if narrowed is not None:
+            fixed = _fix_narrowed(narrowed, raw, path, rule_classes, rule_set, config)
+            if fixed is not None:
+                return fixed
     style = NewlineStyle.detect(raw)
     try:
         module = parse(style.to_parser(raw), depth_checked)
@@ -267,9 +311,57 @@ def fix_source(
         result.error = parse_error(path, error, raw)
         return result
     try:
-        return _fix_module(module, raw, style, result, rule_classes, rule_set, config, path)
+        return _fix_module(module, raw, style, result, rule_classes, rule_set, config, path, use_prefilter)
     except Exception as error:  # noqa: BLE001 - too deep for LibCST's recursive codegen, or a rule crashed: never rewritten
         return FileResult(path=path, old_source=raw, error=rule_error(path, error))
+
+
+def _fix_narrowed(
+    narrowed: NarrowedModule,
+    raw: bytes,
+    path: str,
+    rule_classes: Sequence[type[Rule]],
+    rule_set: RuleSet,
+    config: Config,
+) -> Optional[FileResult]:
+    """The fix loop on the narrowed module; None where only the whole module can tell (then it is fixed whole)."""
+    try:
+        module = parse(narrowed.source, depth_checked=True)  # the prefilter's `ast` parsed the file
+        prune_imports = os.path.basename(path) != "__init__.py"
+        whole = raw
+        fixed_count = 0
+        run: Optional[ModuleRun] = None
+        for _ in range(MAX_ROUNDS):
+            run = run_rules(module, path, rule_classes, config)
+            _, live = to_findings(run, path, module.code, config, rule_set)
+            chosen = choose_fixes(run, live, config.unsafe_fixes)
+            if not chosen:
+                break
+            module = parse(apply_fixes(module, chosen, prune_imports, narrowed).bytes)
+            fixed_count += len(chosen)
+            whole = narrowed.splice(module.bytes)
+            rule_classes = narrowed.rules_for(whole, rule_set.rules)
+            run = None
+        if whole != raw and _compiles(whole, path) is not None:
+            return None  # the whole-module path reverts it and says why
+        if run is None:  # the rounds ran out with fixes still coming
+            run = run_rules(module, path, rule_classes, config)
+        result = FileResult(path=path, old_source=raw)
+        findings, _ = to_findings(run, path, module.code, config, rule_set)
+        result.findings = narrowed.whole_findings(findings)
+    except Exception:  # noqa: BLE001 - WholeModuleNeeded, or anything unusual: the whole path decides and reports
+        return None
+    _count_fixes(result, fixed_count, config)
+    if whole != raw:
+        result.new_source = whole
+    return result
+
+
+def _count_fixes(result: FileResult, fixed_count: int, config: Config) -> None:
+    result.hidden_unsafe = sum(
+        1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
+    )
+    result.fixed_count = fixed_count
 
 
 def _fix_module(
@@ -281,9 +373,12 @@ def _fix_module(
     rule_set: RuleSet,
     config: Config,
     path: str,
+    rescreen: bool,
 ) -> FileResult:
-    original_compiled = _compiles(raw, path) is None
+    """The fix loop on the whole module; `rescreen`: each round's rules are the prefilter's for its source."""
+    original_rules = rule_classes
     fixed_count = 0
+    run: Optional[ModuleRun] = None  # the last round's lint, while it is the lint of `module`
     try:
         for _ in range(MAX_ROUNDS):
             run = run_rules(module, path, rule_classes, config)
@@ -292,29 +387,35 @@ def _fix_module(
             if not chosen:
                 break
             # a package's `__init__` may re-export what it imports: its imports are left alone
-            candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py")
-            module = parse(candidate.bytes)
+            candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py").bytes
+            module = parse(candidate)
             fixed_count += len(chosen)
-            rule_classes = rule_set.rules  # fixes may add evidence the prefilter did not see
+            # fixes may add evidence the first screening did not see: screen the fixed source
+            rule_classes = prefilter.screen(candidate, rule_set.rules).rules if rescreen else rule_set.rules
+            run = None
     except RecursionError:
         raise  # the module is too deep to lint at all (as in `lint_source`), not a broken fix
     except Exception as error:  # noqa: BLE001 - a fix that breaks the parse is reverted
         result.fix_error = f"fix reverted: the fixed code did not parse ({type(error).__name__}: {error})"
-        module = parse(style.to_parser(raw))
+        module, rule_classes, run = _reverted(raw, style, original_rules, rule_set, rescreen)
         fixed_count = 0
     new_raw = style.from_parser(module.bytes)
-    if new_raw != raw and original_compiled:
-        problem = _compiles(new_raw, path)
-        if problem is not None:
-            result.fix_error = f"fix reverted: the fixed code does not compile ({problem})"
-            new_raw, fixed_count = raw, 0
-            module = parse(style.to_parser(raw))
-    final = run_rules(module, path, rule_classes, config)
+    # a fix is checked by compiling it; the original is compiled only to tell whether it compiled before
+    problem = _compiles(new_raw, path) if new_raw != raw else None
+    if problem is not None and _compiles(raw, path) is None:
+        result.fix_error = f"fix reverted: the fixed code does not compile ({problem})"
+        new_raw, fixed_count = raw, 0
+        module, rule_classes, run = _reverted(raw, style, original_rules, rule_set, rescreen)
+    final = run if run is not None else run_rules(module, path, rule_classes, config)
     result.findings, _ = to_findings(final, path, module.code, config, rule_set)
-    result.hidden_unsafe = sum(
-        1 for f in result.findings if f.fix_applicability is FixApplicability.UNSAFE and not config.unsafe_fixes
-    )
-    result.fixed_count = fixed_count
+    _count_fixes(result, fixed_count, config)
     if new_raw != raw:
         result.new_source = new_raw
     return result
+
+
+def _reverted(
+    raw: bytes, style: NewlineStyle, original_rules: Sequence[type[Rule]], rule_set: RuleSet, rescreen: bool
+) -> tuple[cst.Module, Sequence[type[Rule]], None]:
+    """The original module and the rules the final lint of it runs (as the whole loop did before)."""
+    return parse(style.to_parser(raw)), (original_rules if rescreen else rule_set.rules), None

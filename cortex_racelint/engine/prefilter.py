@@ -56,13 +56,12 @@ def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> Screening:
     return Screening([rule for rule in selected if rule.ast_candidate(facts)], facts)
 
 
-def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
-    """`raw` with every top-level def/class no remaining rule needs reduced to a stub, or None.
+def dropped_statements(screening: Screening) -> Optional[list[tuple[int, int, str]]]:
+    """(first line, last line, stub) of each top-level def/class no remaining rule needs, or None.
 
-    Only when every rule is confined to the statements its shape is in (`ast_statements`);
-    those statements, all module-level code (imports, assignments) and the classes that
-    create locks are kept byte for byte, and dropped lines become blank lines, so each
-    kept node has the same line and column in the smaller module LibCST parses.
+    None when narrowing does not apply: `ast` did not run, no rule is left, some rule looks
+    beyond the statements its shape is in (no `ast_statements`), or nothing can be dropped.
+    The classes that create locks are always kept.
     """
     facts = screening.facts
     if facts is None or not screening.rules:
@@ -73,8 +72,24 @@ def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
         if statements is None:
             return None
         needed |= statements
-    dropped = [span for index, span in enumerate(facts.top_level) if span[2] is not None and index not in needed]
-    if not dropped:
+    dropped = [
+        (first, last, stub)
+        for index, (first, last, stub) in enumerate(facts.top_level)
+        if stub is not None and index not in needed
+    ]
+    return dropped or None
+
+
+def narrowed_source(raw: bytes, screening: Screening) -> Optional[bytes]:
+    """`raw` with every top-level def/class no remaining rule needs reduced to a stub, or None.
+
+    Only when every rule is confined to the statements its shape is in (`ast_statements`);
+    those statements, all module-level code (imports, assignments) and the classes that
+    create locks are kept byte for byte, and dropped lines become blank lines, so each
+    kept node has the same line and column in the smaller module LibCST parses.
+    """
+    dropped = dropped_statements(screening)
+    if dropped is None:
         return None
     lines = raw.splitlines(keepends=True)
     for first, last, stub in dropped:

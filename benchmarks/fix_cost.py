@@ -1,0 +1,320 @@
+"""Benchmark: does a one-fix `--fix` cost scale with the fix or with the file? (issue 14)
+
+    python benchmarks/fix_cost.py [--sizes 10000,36000,72000] [--findings crl101,crl301] [--repeat 3] [--tree DIR]
+
+For each size and finding kind, a module of ordinary code (imports, functions, classes, loops,
+comprehensions, exceptions, decorators) holding exactly one fixable finding is generated in a
+temporary folder (with an empty `pyproject.toml`, so no outer configuration applies):
+
+- `crl101`: an unguarded lazy module global, whose fix (double-checked locking) is safe;
+- `crl301`: an unlocked write to a file path held by the class, whose fix is unsafe, so plain
+  `--fix` leaves it and `--fix --unsafe-fixes` fixes it.
+
+Timed, each as a fresh `racelint` subprocess on a fresh copy of the module, median of `--repeat`:
+`check --no-cache`, `check --fix --no-cache`, `check --fix --unsafe-fixes --no-cache`. Printed: the
+wall times and the ratio fix / check per size (target: <= 3x); a fix run that fails (exit 2) is shown
+as failed, with racelint's message. Every run's result is checked: `check`
+reports exactly the one finding; a fix that applies leaves a file that compiles, is otherwise the
+original plus the fix (`check` on it reports nothing), and a fix that does not apply leaves the
+file untouched. A failed check exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_IMPORTS = '''"""Generated module: ordinary code around one racelint finding."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+import itertools
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Iterable, Optional
+
+logger = logging.getLogger(__name__)
+DEFAULTS = {"retries": 3, "timeout": 2.5, "name": "generated"}
+_PATTERN = re.compile(r"[a-z]+_[0-9]+")
+'''
+
+
+def _function(n: int) -> str:
+    return f'''
+
+def summarise_{n}(values: Iterable[int], limit: int = {n % 17 + 3}) -> dict:
+    """Count, total and the largest values of batch {n}."""
+    counts = collections.Counter()
+    total = 0
+    for index, value in enumerate(values):
+        if value < 0:
+            continue
+        if index > limit * 10:
+            break
+        counts[value % limit] += 1
+        total += value
+    largest = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return {{"total": total, "largest": largest, "batch": {n}}}
+'''
+
+
+def _class(n: int) -> str:
+    return f'''
+
+@dataclasses.dataclass
+class Record{n}:
+    """A row of table {n}."""
+
+    name: str
+    size: int = 0
+    tags: list = dataclasses.field(default_factory=list)
+
+    def describe(self) -> str:
+        label = ", ".join(sorted(self.tags)) or "untagged"
+        return f"{{self.name}} ({{self.size}} bytes): {{label}}"
+
+    def grow(self, amount: int) -> "Record{n}":
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        return dataclasses.replace(self, size=self.size + amount)
+
+    @property
+    def is_large(self) -> bool:
+        return self.size > {n * 7 % 1000 + 100}
+'''
+
+
+def _parser(n: int) -> str:
+    return f'''
+
+def parse_line_{n}(line: str) -> Optional[tuple]:
+    """Split `key = value` lines; comments and blanks give None."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    try:
+        key, value = stripped.split("=", 1)
+    except ValueError:
+        logger.warning("malformed line %r in section {n}", line)
+        return None
+    key = key.strip().lower()
+    if _PATTERN.fullmatch(key) is None:
+        key = key.replace("-", "_")
+    return key, json.loads(value) if value.strip().startswith(("[", "{{")) else value.strip()
+'''
+
+
+def _service(n: int) -> str:
+    return f'''
+
+class Service{n}:
+    """Keeps a local index of paths; one instance per caller."""
+
+    def __init__(self, root: str = ".") -> None:
+        self.root = Path(root)
+        self.index: dict = {{}}
+        self.hits = 0
+
+    def lookup(self, name: str) -> Optional[Path]:
+        found = self.index.get(name)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def rebuild(self, names: Iterable[str]) -> int:
+        self.index = {{name: self.root / name for name in names if not name.startswith(".")}}
+        return len(self.index)
+
+    @staticmethod
+    def pairs(items: list) -> list:
+        return [(a, b) for a, b in itertools.combinations(items, 2) if a != b]
+'''
+
+
+def _helper(n: int) -> str:
+    return f'''
+
+@functools.wraps(print)
+def report_{n}(*args, **kwargs):
+    env = os.environ.get("GENERATED_{n}", "")
+    while env.endswith("/"):
+        env = env[:-1]
+    options = {{**DEFAULTS, **kwargs}}
+    if options["retries"] > {n % 5}:
+        options["timeout"] = options["timeout"] * 2
+    return [str(arg).upper() if env else str(arg) for arg in args], options
+'''
+
+
+_BLOCKS: tuple[Callable[[int], str], ...] = (_function, _class, _parser, _service, _helper)
+
+_FINDINGS = {
+    # the only `global` in the module, tested and then created outside any lock
+    "crl101": '''
+
+_registry_instance = None
+
+
+def get_registry():
+    """The process-wide registry, created on first use."""
+    global _registry_instance
+    if _registry_instance is None:
+        _registry_instance = Service0("/var/lib/generated")
+    return _registry_instance
+''',
+    # the only write-mode open, to a path every instance shares
+    "crl301": '''
+
+class Journal:
+    """All instances append to one journal file."""
+
+    journal_file = Path("/var/lib/generated/journal.json")
+
+    @classmethod
+    def save(cls, entries):
+        with cls.journal_file.open("w") as handle:
+            json.dump(entries, handle)
+''',
+}
+_CODES = {"crl101": "CRL101", "crl301": "CRL301"}
+
+
+def generate(lines: int, finding: str) -> str:
+    """About `lines` lines of varied code with the finding in the middle."""
+    parts = [_IMPORTS]
+    count = len(_IMPORTS.splitlines())
+    n = 0
+    placed = False
+    while count < lines:
+        if not placed and count >= lines // 2:
+            parts.append(_FINDINGS[finding])
+            count += len(_FINDINGS[finding].splitlines())
+            placed = True
+        block = _BLOCKS[n % len(_BLOCKS)](n)
+        parts.append(block)
+        count += len(block.splitlines())
+        n += 1
+    if not placed:
+        parts.append(_FINDINGS[finding])
+    return "".join(parts)
+
+
+class RunFailed(Exception):
+    """racelint crashed or reported an error (exit 2), e.g. an older tree that cannot fix a large module."""
+
+
+def racelint(tree: Path, folder: Path, *arguments: str) -> tuple[float, subprocess.CompletedProcess]:
+    command = [sys.executable, "-m", "cortex_racelint", "check", "--no-cache", "--format", "json", *arguments, "module.py"]
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=folder, env=env, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1) or b"Traceback" in result.stderr:
+        messages = [finding["message"] for finding in json.loads(result.stdout or b"[]") if finding["code"] is None]
+        raise RunFailed(f"exit {result.returncode}: {'; '.join(messages) or result.stderr.decode(errors='replace')[-300:]}")
+    return elapsed, result
+
+
+def codes(result: subprocess.CompletedProcess) -> list[str]:
+    return [finding["code"] for finding in json.loads(result.stdout or b"[]")]
+
+
+def check_fixed(tree: Path, folder: Path, original: str, code: str, applies: bool) -> None:
+    """The fix did its job and nothing else: compiles, finding gone; or the file is untouched."""
+    fixed = (folder / "module.py").read_text()
+    if not applies:
+        if fixed != original:
+            raise SystemExit(f"{code}: a fix that should not apply changed the file")
+        return
+    compile(fixed, "module.py", "exec", dont_inherit=True)
+    remaining = codes(racelint(tree, folder)[1])
+    if remaining:
+        raise SystemExit(f"{code}: after the fix, check still reports {remaining}")
+    if fixed == original or len(fixed.splitlines()) - len(original.splitlines()) > 20:
+        raise SystemExit(f"{code}: the fix changed nothing, or far more than the finding")
+
+
+def measure(tree: Path, scratch: Path, source: str, code: str, repeat: int) -> dict[str, "float | str"]:
+    """Median wall seconds of check, fix and fix --unsafe-fixes, each on a fresh copy (or why it failed)."""
+    folder = scratch / "run"
+    samples: dict[str, list[float]] = {"check": [], "fix": [], "fix-unsafe": []}
+    modes = {"check": (), "fix": ("--fix",), "fix-unsafe": ("--fix", "--unsafe-fixes")}
+    failed: dict[str, str] = {}
+    for _ in range(repeat):
+        for mode, arguments in modes.items():
+            if mode in failed:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            (folder / "pyproject.toml").write_text("")
+            (folder / "module.py").write_text(source)
+            try:
+                elapsed, result = racelint(tree, folder, *arguments)
+            except RunFailed as error:
+                if mode == "check":
+                    raise SystemExit(f"check failed: {error}") from None
+                failed[mode] = f"failed ({error})"
+                continue
+            samples[mode].append(elapsed)
+            if mode == "check":
+                if codes(result) != [code]:
+                    raise SystemExit(f"expected exactly one {code}, check reported {codes(result)}")
+            else:
+                applies = code == "CRL101" or mode == "fix-unsafe"
+                check_fixed(tree, folder, source, code, applies)
+    return {mode: failed.get(mode) or statistics.median(values) for mode, values in samples.items()}
+
+
+def _cells(seconds: "float | str", check: float) -> str:
+    if isinstance(seconds, str):
+        return f"{seconds} | -"
+    return f"{seconds:.2f} | {seconds / check:.1f}x"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,36000,72000", help="module sizes in lines, comma-separated")
+    parser.add_argument("--findings", default="crl101,crl301", help="which finding each module holds")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose cortex_racelint runs")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    findings = args.findings.split(",")
+    print(f"racelint from {args.tree.resolve()}, medians of {args.repeat}, wall seconds")
+    print()
+    print("| finding | lines | check | --fix | fix/check | --fix --unsafe-fixes | unsafe/check |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as scratch:
+        for finding in findings:
+            for size in sizes:
+                source = generate(size, finding)
+                times = measure(args.tree.resolve(), Path(scratch), source, _CODES[finding], args.repeat)
+                check = times["check"]
+                assert isinstance(check, float)
+                print(
+                    f"| {_CODES[finding]} | {len(source.splitlines())} | {check:.2f} "
+                    f"| {_cells(times['fix'], check)} | {_cells(times['fix-unsafe'], check)} |",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

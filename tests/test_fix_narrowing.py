@@ -1,0 +1,197 @@
+"""A fix through the narrowed module writes and reports exactly what the whole-module fix does."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from cortex_racelint import Config
+from cortex_racelint.engine import fixer, prefilter
+from cortex_racelint.engine.fix_narrowing import NarrowedModule, WholeModuleNeeded
+from cortex_racelint.engine.lint import lint_source
+from cortex_racelint.registry import RuleSet
+
+UNSAFE = Config(unsafe_fixes=True)
+
+FILLER = '''
+
+def helper_{n}(values):
+    """Ordinary code the fix never reads."""
+    total = 0
+    for value in values:
+        total += value * {n}
+    return total
+
+
+class Plain{n}:
+    size = {n}
+
+    def grow(self):
+        return self.size + 1
+'''
+
+LAZY = '''
+
+_registry_instance = None
+
+
+def get_registry():
+    global _registry_instance
+    if _registry_instance is None:
+        _registry_instance = Plain0()
+    return _registry_instance
+'''
+
+#: report-only: still reported after the fix, below the dropped code
+REMAINING = '''
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def get_settings():
+    return Plain1()
+'''
+
+
+def _module(*middle: str, fillers: int = 6) -> str:
+    head = '"""Generated."""\n\nimport json\n'
+    blocks = [FILLER.format(n=n) for n in range(fillers)]
+    return head + "".join(blocks[: fillers // 2]) + "".join(middle) + "".join(blocks[fillers // 2 :])
+
+
+def _whole_module_fix(source: str, config: Config = UNSAFE):
+    """The whole-module path alone (the narrowed one made unavailable)."""
+    original = NarrowedModule.build
+    NarrowedModule.build = classmethod(lambda cls, raw, screening: None)  # type: ignore[method-assign]
+    try:
+        return fixer.fix_source(source, "m.py", config)
+    finally:
+        NarrowedModule.build = original  # type: ignore[method-assign]
+
+
+def _narrowed_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the whole-module path runs."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the whole-module fix ran")
+
+    monkeypatch.setattr(fixer, "_fix_module", refuse)
+
+
+def _summary(result) -> tuple:
+    return result.new_source, result.findings, result.fixed_count, result.fix_error, result.hidden_unsafe
+
+
+@pytest.mark.parametrize("config", [Config(), UNSAFE])
+def test_narrowed_fix_equals_whole_module_fix(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
+    source = _module(LAZY, REMAINING)
+    whole = _whole_module_fix(source, config)
+    _narrowed_only(monkeypatch)
+    narrowed = fixer.fix_source(source, "m.py", config)
+    assert narrowed.fixed_count == 1 and narrowed.new_source is not None
+    assert _summary(narrowed) == _summary(whole)
+    # the remaining finding is placed in the whole fixed module, as `check` of it places it
+    assert [f.code for f in narrowed.findings] == ["CRL106"]
+    assert narrowed.findings == lint_source(narrowed.new_source, "m.py", config).findings
+
+
+def test_dropped_statements_come_back_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _module(LAZY).replace("total = 0", "total = 0  # keep   this\t spacing")
+    _narrowed_only(monkeypatch)
+    fixed = fixer.fix_source(source, "m.py", Config()).new_source
+    assert fixed is not None
+    for n in range(6):
+        block = FILLER.format(n=n).replace("total = 0", "total = 0  # keep   this\t spacing")
+        assert block.strip().encode() in fixed
+    compile(fixed, "m.py", "exec")
+
+
+def test_an_import_the_dropped_code_may_use_is_decided_on_the_whole_module() -> None:
+    """`connect` is no longer used by the fixed function, but a dropped helper uses it."""
+    pooled = '''
+
+def save(path, key):
+    conn = connect(path)
+    conn.execute("INSERT INTO kv VALUES (?)", (key,))
+    conn.commit()
+    conn.close()
+'''
+    user = '''
+
+def other_user(path):
+    return connect(path).execute("SELECT 1").fetchall()
+'''
+    source = _module(pooled, user).replace("import json\n", "import json\nfrom sqlite3 import connect\n")
+    narrowed = fixer.fix_source(source, "m.py", UNSAFE)
+    assert narrowed.new_source is not None and b"from sqlite3 import connect" in narrowed.new_source
+    assert _summary(narrowed) == _summary(_whole_module_fix(source))
+
+
+def _narrowed(source: str) -> NarrowedModule:
+    raw = source.encode()
+    screening = prefilter.screen(raw, RuleSet.for_file(Config(), "").rules)
+    narrowed = NarrowedModule.build(raw, screening)
+    assert narrowed is not None
+    return narrowed
+
+
+def test_splice_refuses_a_changed_or_lost_stub() -> None:
+    narrowed = _narrowed(_module(LAZY))
+    assert narrowed.splice(narrowed.source) == _module(LAZY).encode()
+    stub = next(line for line in narrowed.source.splitlines(keepends=True) if b"#~narrowed~" in line)
+    with pytest.raises(WholeModuleNeeded):
+        narrowed.splice(narrowed.source.replace(stub, stub.replace(b"pass", b"return 1")))
+    with pytest.raises(WholeModuleNeeded):
+        narrowed.splice(narrowed.source.replace(stub, b""))
+
+
+def test_a_narrowed_module_is_smaller_and_keeps_the_lines_of_kept_code() -> None:
+    source = _module(LAZY, fillers=20)
+    narrowed = _narrowed(source)
+    assert len(narrowed.source.splitlines()) < len(source.splitlines()) / 2
+    line = source.splitlines().index("def get_registry():") + 1
+    narrowed_line = narrowed.source.decode().splitlines().index("def get_registry():") + 1
+    assert narrowed.whole_line(narrowed_line) == line
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '"""Doc."""\nimport os\nfrom typing import Any\n\nx = 1\n\n\ndef f():\n    return os\n',
+        "import os\nx = 1\n",
+        "def f():\n    pass\n\n\nimport os\n",
+        '"""Doc only."""\n',
+        "from threading import Thread\n\n# note\ny = 2\n",
+    ],
+)
+def test_adding_imports_on_the_head_equals_the_whole_module(source: str) -> None:
+    module = cst.parse_module(source)
+    expected_context, context = CodemodContext(), CodemodContext()
+    for ctx in (expected_context, context):
+        AddImportsVisitor.add_needed_import(ctx, "threading")
+        AddImportsVisitor.add_needed_import(ctx, "typing", "Optional")
+    expected = AddImportsVisitor(expected_context).transform_module(module).code
+    assert fixer._add_imports(module, context).code == expected
+
+
+def test_a_module_of_thousands_of_statements_gets_its_import_on_the_whole_module_path() -> None:
+    """`AddImportsVisitor` matches the module body recursively, one frame per statement: given the
+    whole module it hit the recursion limit (at some thousands of statements) and the file was reported
+    unparsable."""
+    source = _module(LAZY, fillers=2) + "".join(f"value_{n} = {n}\n" for n in range(4000))
+    result = fixer.fix_source(source, "m.py", Config(), use_prefilter=False)  # no narrowing without the prefilter
+    assert result.error is None and result.fix_error is None and result.fixed_count == 1
+    assert result.new_source is not None and b"import threading\n" in result.new_source
+
+
+def test_pruning_an_import_the_dropped_code_mentions_is_left_to_the_whole_module() -> None:
+    narrowed = _narrowed(_module(LAZY, "\n\ndef uses_json():\n    return json.dumps(1)\n"))
+    assert narrowed.mentions("json") and not narrowed.mentions("sqlite3")
+    before = cst.parse_module("import json\nimport sqlite3\nx = json.dumps(sqlite3.version)\n")
+    after = cst.parse_module("import json\nimport sqlite3\nx = 1\n")
+    with pytest.raises(WholeModuleNeeded):
+        fixer.remove_imports_made_unused(before, after, narrowed)
+    assert fixer.remove_imports_made_unused(before, after).code == "x = 1\n"
