@@ -7,8 +7,8 @@ comprehensions, exceptions, decorators) holding exactly one fixable finding is g
 temporary folder (with an empty `pyproject.toml`, so no outer configuration applies):
 
 - `crl101`: an unguarded lazy module global, whose fix (double-checked locking) is safe;
-- `crl301`: an unlocked write to a file path held by the class, whose fix is unsafe, so plain
-  `--fix` leaves it and `--fix --unsafe-fixes` fixes it.
+- `crl301`: an unlocked write to a file path held by the class; the project has no atomic-write
+  helper, so its fix is the lock form, which is safe.
 
 Timed, each as a fresh `racelint` subprocess on a fresh copy of the module, median of `--repeat`:
 `check --no-cache`, `check --fix --no-cache`, `check --fix --unsafe-fixes --no-cache`. Printed: the
@@ -277,7 +277,7 @@ def measure(tree: Path, scratch: Path, source: str, code: str, repeat: int) -> d
                 if codes(result) != [code]:
                     raise SystemExit(f"expected exactly one {code}, check reported {codes(result)}")
             else:
-                applies = code == "CRL101" or mode == "fix-unsafe"
+                applies = True  # both fixes are safe here (CRL301: the lock form, no helper module)
                 check_fixed(tree, folder, source, code, applies)
     return {mode: failed.get(mode) or statistics.median(values) for mode, values in samples.items()}
 

@@ -13,6 +13,8 @@ from cortex_racelint.engine.fix_narrowing import NarrowedModule, WholeModuleNeed
 from cortex_racelint.engine.lint import lint_source
 from cortex_racelint.registry import RuleSet
 
+from .conftest import in_this_repo
+
 UNSAFE = Config(unsafe_fixes=True)
 
 FILLER = '''
@@ -125,9 +127,10 @@ def other_user(path):
     return connect(path).execute("SELECT 1").fetchall()
 '''
     source = _module(pooled, user).replace("import json\n", "import json\nfrom sqlite3 import connect\n")
-    narrowed = fixer.fix_source(source, "m.py", UNSAFE)
+    with_pool = in_this_repo(UNSAFE)  # the pooled fix needs the pool module this repository has
+    narrowed = fixer.fix_source(source, "m.py", with_pool)
     assert narrowed.new_source is not None and b"from sqlite3 import connect" in narrowed.new_source
-    assert _summary(narrowed) == _summary(_whole_module_fix(source))
+    assert _summary(narrowed) == _summary(_whole_module_fix(source, with_pool))
 
 
 def _narrowed(source: str) -> NarrowedModule:

@@ -68,8 +68,7 @@ NARROWABLE = (
     "    return _x\r\n"
 )
 #: CRL103 (the broken double-checked locking above) looks only at the statements its shape is in;
-#: CRL101/102/105 need the whole module (which functions hold their lock around a call), so no
-#: module they may report on is narrowed.
+#: CRL101/102/105 also at every def or class holding a `with` or called from those (`lazy_lock_scope`).
 NARROWING_RULE = Config(select=("CRL103",))
 
 
@@ -78,7 +77,8 @@ def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
     from cortex_racelint.registry import enabled_rules
 
     raw = NARROWABLE.encode("utf-8")
-    assert prefilter.narrowed_source(raw, prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))) is None
+    every_rule = prefilter.narrowed_source(raw, prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py")))
+    assert every_rule is not None and every_rule.splitlines()[3] == b"def unrelated(): pass"
     screening = prefilter.screen(raw, enabled_rules(NARROWING_RULE, "x.py"))
     assert [r.CODE for r in screening.rules] == ["CRL103"]
     narrowed = prefilter.narrowed_source(raw, screening)
@@ -170,3 +170,28 @@ def test_builtin_map_is_not_a_thread_entry():
     assert facts is not None and not facts.thread_entry
     pooled = source.replace(b"list(map(", b"list(self.pool.map(")
     assert prefilter.ast_facts(pooled).thread_entry
+
+
+def test_lazy_rules_keep_the_lock_holders_and_callees_of_their_sites():
+    """The lock choice reads callers holding a lock and what the creation calls: never stubbed."""
+    from cortex_racelint.engine import prefilter
+    from cortex_racelint.registry import enabled_rules
+
+    raw = (
+        b"import threading\n_config = None\n_config_lock = threading.Lock()\n\n"
+        b"def unrelated():\n    return 1\n\n"
+        b"def load():\n    return Settings()\n\n"
+        b"class Settings:\n    pass\n\n"
+        b"class Local(Settings):\n    pass\n\n"
+        b"def get_config():\n    global _config\n    if _config is None:\n        _config = load()\n    return _config\n\n"
+        b"def reload():\n    with _config_lock:\n        return get_config()\n"
+    )
+    screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
+    narrowed = prefilter.narrowed_source(raw, screening)
+    assert narrowed is not None
+    kept = narrowed.decode()
+    assert "return 1" not in kept  # `unrelated` is stubbed
+    for needed in ("return Settings()", "class Local(Settings):", "with _config_lock:", "_config = load()"):
+        assert needed in kept
+    [finding] = lint_source(raw, "x.py", RULES_ONLY).findings
+    assert finding.fix_applicability is None and "`_config_lock` is a plain lock already" in finding.no_fix_reason

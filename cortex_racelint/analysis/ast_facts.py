@@ -670,7 +670,11 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
         return None
     root = _dotted(func.value)
     if root is not None and root.split(".")[0] in imported:
-        return None  # `os.open`, `gzip.open`, `webbrowser.open`: not a path method
+        # not a path method; `import io as _io` makes `_io.open(p, "w")` the builtin open, so a
+        # module's `open(path, mode)` counts like it (a superset: `gzip.open` too, never a miss)
+        if func.attr != "open":
+            return None
+        return _argument(call, 0, "file") if _mode_may_write(_argument(call, 1, "mode")) else None
     if func.attr == "open":
         return func.value if _mode_may_write(_argument(call, 0, "mode")) else None
     if func.attr in ("write_text", "write_bytes"):
@@ -687,6 +691,55 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
     try:
         collector = _FactCollector(tree)
         collector.visit(tree)
-        return collector.finish()
+        facts = collector.finish()
+        lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
+        if lazy:
+            facts.statements["lazy_lock_scope"] = _lock_scope(tree, lazy)
+        return facts
     except RecursionError:
         return None
+
+
+def _lock_scope(tree: ast.Module, sites: set[int]) -> set[int]:
+    """The module-body statements a lazy-init fix's lock choice may read (`fixes.locks.reentrancy`).
+
+    The sites, every def or class holding a `with` (a caller may hold the lock), and, closed
+    over, every def or class defining a name they call (a function, a class, any method of that
+    name) and every subclass of a class in the set (`cls()` may build one). Matching by name is a
+    superset of what the LibCST call graph resolves, so narrowing never hides a holder or a callee.
+    """
+    body = tree.body
+    calls: dict[int, set[str]] = {}
+    defines: dict[str, set[int]] = {}
+    bases: dict[int, set[str]] = {}
+    needed = set(sites)
+    for index, stmt in enumerate(body):
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        names = {stmt.name}
+        called: set[str] = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                name = _last_name(node.func)
+                if name:
+                    called.add(name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                needed.add(index)
+        calls[index] = called
+        for name in names:
+            defines.setdefault(name, set()).add(index)
+        if isinstance(stmt, ast.ClassDef):
+            bases[index] = {name for base in stmt.bases if (name := _last_name(base))}
+    pending = list(needed)
+    while pending:
+        index = pending.pop()
+        found = {target for name in calls.get(index, ()) for target in defines.get(name, ())}
+        stmt = body[index]
+        if isinstance(stmt, ast.ClassDef):
+            found |= {sub for sub, names in bases.items() if stmt.name in names}
+        for target in found - needed:
+            needed.add(target)
+            pending.append(target)
+    return needed

@@ -21,10 +21,10 @@ class LazyInitRule(Rule):
     EVIDENCE = ("global",)
 
     @classmethod
-    def ast_statements(cls, facts) -> None:
-        """No narrowing: which lock the fix may take depends on every function of the module
-        (`fixes.locks.reentrancy`: what the creation can call, and who holds the lock around a call)."""
-        return None
+    def ast_statements(cls, facts) -> set[int]:
+        """The sites, and every def or class the lock choice may read (`fixes.locks.reentrancy`:
+        what the creation can call, and who holds a lock around a call): `lazy_lock_scope`."""
+        return facts.where("lazy_lock_scope")
 
     def visit_If(self, node: cst.If) -> None:
         site = lazy_init_site(self.context, node)
