@@ -101,11 +101,72 @@ def _bound_at_module(tree: ast.Module) -> tuple[set[str], set[str]]:
     return assigned, imported
 
 
+_CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
+
+
+@dataclass
+class _NameReach:
+    """Per function (keyed by its node's id): the names it calls, whether it holds a `with`."""
+
+    calls: dict[int, set[str]] = field(default_factory=dict)
+    defines: dict[str, set[int]] = field(default_factory=dict)  # name -> functions defining it
+    tops: dict[int, int] = field(default_factory=dict)  # function -> its module-body statement
+    holders: set[int] = field(default_factory=set)
+    sites: set[int] = field(default_factory=set)  # functions holding a lazy-init site
+    receivers: dict[int, str] = field(default_factory=dict)  # function -> its first parameter
+    classes: set[str] = field(default_factory=set)  # module-level class names
+
+    def define(self, name: str, key: int, top: int) -> None:
+        self.defines.setdefault(name, set()).add(key)
+        self.tops[key] = top
+
+    def lock_scope(self) -> set[int]:
+        """The module-body statements a lazy-init fix's lock choice may read (`fixes.locks.reentrancy`).
+
+        The functions holding the sites, every function holding a `with <name>:` (a caller may
+        hold the lock), and, closed over, every function defining a name they call (a function,
+        a method of that name, a class's constructors; `cls()` and `type(self)()` call every
+        constructor, a subclass's too). Matching by name is a superset of what the LibCST call
+        graph resolves, so narrowing never hides a holder or a callee.
+        """
+        needed = set(self.sites) | self.holders
+        pending = list(needed)
+        while pending:
+            key = pending.pop()
+            for called in self.calls.get(key, ()):
+                receiver, _, name = called.rpartition(".")
+                if receiver and receiver not in ("self", "cls", "super()", self.receivers.get(key)) and receiver not in self.classes:
+                    continue  # `obj.m()` on anything else: the call graph does not follow it either
+                for target in self.defines.get(name, ()):
+                    if target not in needed:
+                        needed.add(target)
+                        pending.append(target)
+        return {self.tops[key] if key >= 0 else -1 - key for key in needed if key < 0 or key in self.tops}
+
+
+def _resolvable_callee(func: ast.expr) -> Optional[str]:
+    """The call, spelt for the calls `analysis.call_graph` can resolve: `f`, `C`, `r.m` on a plain
+    name (kept only for `self`, `cls`, the first parameter or a class), `super().m`; `cls()` and
+    `type(self)()` as `__init__` (every constructor)."""
+    if isinstance(func, ast.Name):
+        return "__init__" if func.id == "cls" else func.id
+    if isinstance(func, ast.Attribute):
+        value = func.value
+        if isinstance(value, ast.Name):
+            return f"{value.id}.{func.attr}"
+        if isinstance(value, ast.Call) and _last_name(value.func) in ("super", "type"):
+            return f"super().{func.attr}"
+    if isinstance(func, ast.Call) and _last_name(func.func) == "type":
+        return "__init__"
+    return None
+
+
 class _Function:
     """One function's bindings and shapes, judged when the whole module has been seen."""
 
     def __init__(self, node: ast.AST, parent: Optional["_Function"], class_name: Optional[str], top: int) -> None:
         self.parent = parent
+        self.node = node
         self.name: str = node.name  # type: ignore[attr-defined]
         self.top = top  # index of the module-body statement it is in
         self.class_name = class_name  # set for methods (defined directly in a class body)
@@ -193,6 +254,7 @@ class _FactCollector(ast.NodeVisitor):
         self.with_depth = 0
         self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
         self.top = -1  # index of the module-body statement being visited
+        self.reach = _NameReach()
         self.entries: list[tuple[ast.Call, _Function]] = []
         self.outside_calls: list[tuple[str, int]] = []  # (`name(...)`, statement) outside any function
         self.called_in_with: set[str] = set()  # last names of calls inside a `with` body (a lock, maybe)
@@ -230,6 +292,10 @@ class _FactCollector(ast.NodeVisitor):
             else:
                 (dispatch.get(type(value)) or self._method(type(value)))(self, value)
 
+    def _reach_key(self) -> int:
+        """The function a call or `with` is in (its node's id), else its module-body statement (< 0)."""
+        return id(self.function.node) if self.function is not None else -1 - self.top
+
     def _mark(self, fact: str, top: int) -> None:
         self.facts.statements.setdefault(fact, set()).add(top)
 
@@ -257,12 +323,20 @@ class _FactCollector(ast.NodeVisitor):
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
+        if self.function is None:
+            self.reach.classes.add(node.name)
         self.containers.append(node.name)
         self.generic_visit(node)
         self.containers.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         direct_class = self.containers[-1] if self.containers and isinstance(self.containers[-1], str) else None
+        self.reach.define(node.name, id(node), self.top)
+        positional = [*node.args.posonlyargs, *node.args.args]
+        if positional:
+            self.reach.receivers[id(node)] = positional[0].arg
+        if direct_class is not None and node.name in _CONSTRUCTORS:
+            self.reach.define(direct_class, id(node), self.top)  # `Klass()` runs its constructors
         function = _Function(node, self.function, direct_class, self.top)
         if self.function is not None:
             self.function.defs.add(node.name)
@@ -312,6 +386,8 @@ class _FactCollector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
+        if any(not isinstance(item.context_expr, ast.Call) for item in node.items):
+            self.reach.holders.add(self._reach_key())  # `with lock:` (a call is never a held lock to `reentrancy`)
         for item in node.items:
             self.visit(item)
             if self.function is not None and isinstance(item.context_expr, ast.Call):
@@ -388,6 +464,10 @@ class _FactCollector(ast.NodeVisitor):
 
     # -- calls ----------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
+        callee = _resolvable_callee(node.func)
+        if callee:
+            called = self.reach.calls.setdefault(self._reach_key(), set())
+            called.update(_CONSTRUCTORS if callee == "__init__" else (callee,))
         name = _last_name(node.func)
         function = self.function
         if name is not None:
@@ -454,13 +534,16 @@ class _FactCollector(ast.NodeVisitor):
                     if _creates(node, state, missing, function):
                         facts.lazy_global = True
                         self._mark("lazy_global", function.top)
+                        self.reach.sites.add(id(function.node))
                 elif attribute and "." not in attribute and head in function.class_receivers:
                     if _creates(node, state, missing, function):
                         facts.lazy_class = True
                         self._mark("lazy_class", function.top)
+                        self.reach.sites.add(id(function.node))
             if any(self._shared_container(d, function) for d in function.probed & function.filled):
                 facts.lazy_keyed = True
                 self._mark("lazy_keyed", function.top)
+                self.reach.sites.add(id(function.node))
             if any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body):
                 facts.lazy_under_lock = True
                 self._mark("lazy_under_lock", function.top)
@@ -694,52 +777,7 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         facts = collector.finish()
         lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
         if lazy:
-            facts.statements["lazy_lock_scope"] = _lock_scope(tree, lazy)
+            facts.statements["lazy_lock_scope"] = lazy | collector.reach.lock_scope()
         return facts
     except RecursionError:
         return None
-
-
-def _lock_scope(tree: ast.Module, sites: set[int]) -> set[int]:
-    """The module-body statements a lazy-init fix's lock choice may read (`fixes.locks.reentrancy`).
-
-    The sites, every def or class holding a `with` (a caller may hold the lock), and, closed
-    over, every def or class defining a name they call (a function, a class, any method of that
-    name) and every subclass of a class in the set (`cls()` may build one). Matching by name is a
-    superset of what the LibCST call graph resolves, so narrowing never hides a holder or a callee.
-    """
-    body = tree.body
-    calls: dict[int, set[str]] = {}
-    defines: dict[str, set[int]] = {}
-    bases: dict[int, set[str]] = {}
-    needed = set(sites)
-    for index, stmt in enumerate(body):
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        names = {stmt.name}
-        called: set[str] = set()
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call):
-                name = _last_name(node.func)
-                if name:
-                    called.add(name)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                needed.add(index)
-        calls[index] = called
-        for name in names:
-            defines.setdefault(name, set()).add(index)
-        if isinstance(stmt, ast.ClassDef):
-            bases[index] = {name for base in stmt.bases if (name := _last_name(base))}
-    pending = list(needed)
-    while pending:
-        index = pending.pop()
-        found = {target for name in calls.get(index, ()) for target in defines.get(name, ())}
-        stmt = body[index]
-        if isinstance(stmt, ast.ClassDef):
-            found |= {sub for sub, names in bases.items() if stmt.name in names}
-        for target in found - needed:
-            needed.add(target)
-            pending.append(target)
-    return needed

@@ -26,7 +26,6 @@ from ...analysis.lazy_sites import cache_read, returns_state
 from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
 from ...analysis.locks import call_factory
 from ...analysis.names import dotted_name
-from ...analysis.traverse import children
 from ..blocks import block_statements
 from .placement import lock_name_for
 
@@ -174,15 +173,35 @@ def _held_key(context: LintContext, item: cst.BaseExpression, owner: Optional[st
 
 
 def _own_blocks(function: cst.FunctionDef) -> Iterator[cst.IndentedBlock]:
-    """The indented blocks of `function`, not those of nested defs, classes or lambdas."""
-    pending: list[cst.CSTNode] = [function.body]
+    """The indented blocks of `function`, not those of nested defs or classes (statements only:
+    expressions hold no blocks, so they are never walked)."""
+    pending: list[cst.BaseSuite] = [function.body]
     while pending:
-        node = pending.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        block = pending.pop()
+        if not isinstance(block, cst.IndentedBlock):
             continue
-        if isinstance(node, cst.IndentedBlock):
-            yield node
-        pending.extend(children(node))
+        yield block
+        for stmt in block.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine)):
+                continue
+            pending.extend(_sub_suites(stmt))
+
+
+def _sub_suites(stmt: cst.BaseStatement) -> Iterator[cst.BaseSuite]:
+    """The suites a compound statement holds (`if`/`elif`/`else`, loops, `try`, `with`, `match`)."""
+    for name in ("body", "orelse", "finalbody"):
+        part = getattr(stmt, name, None)
+        if isinstance(part, cst.BaseSuite):
+            yield part
+        elif isinstance(part, (cst.If, cst.Else, cst.Finally)):
+            if isinstance(part, cst.If):
+                yield from _sub_suites(part)
+            else:
+                yield part.body
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    for case in getattr(stmt, "cases", ()):
+        yield case.body
 
 
 def suspends(statements: Sequence[cst.CSTNode]) -> Optional[str]:
