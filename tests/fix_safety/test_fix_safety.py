@@ -21,10 +21,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     },
     ("sqlite_shared_connection_yield", "unsafe"): _REENTRY.format("CRL202 holds self._lock across yield; the consumer pushes"),
     ("existing_lock_held_around_call", "unsafe"): _REENTRY.format("CRL402 reuses the plain self._lock put() holds around hit()"),
-    ("existing_lock_is_path", "unsafe"): "the new self._lock is overwritten by the existing path self._lock; `with Path` locks nothing",
-    ("existing_lock_is_none", "unsafe"): "the new self._lock is overwritten by the existing `self._lock = None`; with None raises",
-    ("existing_lock_is_asyncio", "unsafe"): "the new self._lock is overwritten by the existing asyncio.Lock; sync `with` raises",
-    ("slots_class_counter", "unsafe"): "self._lock added to a __slots__ class without a slot: AttributeError in __init__",
     ("deepcopied_object", "unsafe"): "the new self._lock makes copy.deepcopy() raise (cannot pickle '_thread.lock')",
     ("pickled_object", "unsafe"): "the new self._lock makes pickle.dumps() raise (cannot pickle '_thread.lock')",
 }

@@ -16,6 +16,7 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.context import LintContext
+from ...analysis.file_writes import walk_all
 from ...analysis.locks import call_factory
 from ...rule import AddImport, InsertStatement, ModuleEdit
 
@@ -164,16 +165,20 @@ def instance_lock(
 
     The lock goes first in `__init__` (after the docstring and a `super().__init__()`
     call) so it exists before anything in the constructor can start a thread. A class
-    without `__init__` gets a class-level lock: coarser, but correct for every instance.
+    without `__init__`, or whose `__slots__` leave no room for a new attribute, gets a
+    class-level lock: coarser, but correct for every instance. A name the class already
+    binds to something else (`self._lock = None`, a path, an `asyncio.Lock`) is not reused:
+    the lock takes a free one (`_mutex`, `_lock_2`, ...).
     """
     existing = existing_instance_lock(context, class_node)
     if existing is not None:
         return cst.Attribute(cst.Name("self"), cst.Name(existing)), []
+    name = free_attribute_name(class_node, name)
     constructor, needs_import = context.lock_constructor()
     edits: list[ModuleEdit] = [AddImport("threading")] if needs_import else []
     init = init_method(class_node)
     key = f"instlock:{class_node.name.value}.{name}"
-    if init is None:
+    if init is None or _slotted(class_node):
         edits += class_lock(context, class_node, name, "")
         return cst.Attribute(cst.Name("self"), cst.Name(name)), [e for e in edits if not isinstance(e, AddImport)] + (
             [AddImport("threading")] if needs_import else []
@@ -187,6 +192,68 @@ def instance_lock(
     else:
         edits.append(InsertStatement(body[-1], f"self.{name} = {constructor}\n", key, before=False))
     return cst.Attribute(cst.Name("self"), cst.Name(name)), edits
+
+
+def bound_attributes(class_node: cst.ClassDef) -> set[str]:
+    """Names the class binds on itself or its instances: class-body assignments and defs,
+    `self.<name> = ...` in any method, and its `__slots__` entries."""
+    names: set[str] = set()
+    if not isinstance(class_node.body, cst.IndentedBlock):
+        return names
+    for stmt in class_node.body.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            names.add(stmt.name.value)
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
+                targets += [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
+                names.update(t.value for t in targets if isinstance(t, cst.Name))
+    names |= set(_slot_names(class_node) or ())
+    for node in walk_all(class_node):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+                names.add(target.attr.value)
+    return names
+
+
+def free_attribute_name(class_node: cst.ClassDef, name: str) -> str:
+    """`name`, unless the class already binds it (to anything: a lock is found before this is asked)."""
+    bound = bound_attributes(class_node)
+    for candidate in (name, "_mutex", *(f"{name}_{n}" for n in range(2, 100))):
+        if candidate not in bound:
+            return candidate
+    raise AssertionError(f"no free attribute name near {name}")
+
+
+def _slot_names(class_node: cst.ClassDef) -> Optional[list[str]]:
+    """The string entries of a `__slots__` assigned in the class body, or None if it has none."""
+    if not isinstance(class_node.body, cst.IndentedBlock):
+        return None
+    for stmt in class_node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "__slots__" for t in small.targets
+                ):
+                    value = small.value
+                    items = [e.value for e in value.elements] if isinstance(value, (cst.Tuple, cst.List, cst.Set)) else [value]
+                    return [
+                        item.evaluated_value
+                        for item in items
+                        if isinstance(item, cst.SimpleString) and isinstance(item.evaluated_value, str)
+                    ]
+    return None
+
+
+def _slotted(class_node: cst.ClassDef) -> bool:
+    """Instances of this class cannot take a new attribute (`__slots__` without `__dict__`)."""
+    slots = _slot_names(class_node)
+    return slots is not None and "__dict__" not in slots
 
 
 def _is_reinit_guard(stmt: cst.CSTNode) -> bool:
@@ -279,7 +346,7 @@ def instance_mutex(
         lock, edits = instance_lock(context, class_node)
         return receiver(lock.attr.value) if isinstance(lock, cst.Attribute) else lock, edits
     # a semaphore-like lock exists: add a real mutex beside it, named so it cannot clash
-    name = "_lock"
+    name = free_attribute_name(class_node, "_lock")
     constructor, needs_import = context.lock_constructor()
     edits: list[ModuleEdit] = [AddImport("threading")] if needs_import else []
     assert init is not None
