@@ -19,6 +19,7 @@ from ..ftypes import FixApplicability
 from ..rule import Fix
 from .blocks import with_lock
 from .locks.connections import shared_connection_lock
+from .locks.reentrancy import suspends
 
 
 def connection_lock_fix(context: LintContext, class_node, uses, name: str, shared: set[str]):
@@ -48,6 +49,9 @@ def connection_lock_fix(context: LintContext, class_node, uses, name: str, share
     groups: dict[int, list] = {}
     for stmt, block, parents in chosen.values():
         groups.setdefault(id(block), [block, parents, []])[2].append(stmt)
+    suspension = suspends([stmt for stmt, _, _ in chosen.values()])
+    if suspension is not None:
+        return None, f"a statement using `{name}` `{suspension}`s: the lock would stay held across it"
     reentrant = _lock_taking_methods(class_node, shared) if class_node is not None else set()
     runs: list[tuple[cst.IndentedBlock, list[cst.BaseStatement]]] = []
     spans: list[cst.CSTNode] = []

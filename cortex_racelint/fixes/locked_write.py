@@ -16,6 +16,7 @@ from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix
 from .blocks import block_statements, replace_in, wrap_statements
 from .locks.file_writes import same_lock_key
+from .locks.reentrancy import suspends
 
 
 class _DropInnerLock(cst.CSTTransformer):
@@ -113,6 +114,9 @@ def locked_write_fix(
         message = f"Hold `{lock_text}` from the read through the write" + (" and write atomically" if inner else "")
     message += note
     applicability = FixApplicability.UNSAFE if inner else FixApplicability.SAFE
+    suspension = _suspends_in(region)
+    if suspension is not None:
+        return None, f"the write's block `{suspension}`s: `{lock_text}` would stay held across it"
     unlock = _DropInnerLock(analysis, op, key)
     replacements = wrap_region(region, lock, inner, unlock)
     if not replacements:
@@ -125,8 +129,16 @@ def locked_read_fix(
 ) -> tuple[Optional[Fix], Optional[str]]:
     """CRL302: the read's region under the writers' `lock`."""
     lock_text = analysis.context.module.code_for_node(lock)
+    suspension = _suspends_in(region)
+    if suspension is not None:
+        return None, f"the read's block `{suspension}`s: `{lock_text}` would stay held while the consumer runs"
     unlock = _DropInnerLock(analysis, op, key)
     replacements = wrap_region(region, lock, {}, unlock)
     if replacements:
         return Fix(f"Hold `{lock_text}` while reading", replacements, edits), None
     return None, f"`{lock_text}` is already taken inside; a second acquire would deadlock"
+
+
+def _suspends_in(region: Region) -> Optional[str]:
+    """`await`/`yield` among the statements the lock would cover (it must not be held across either)."""
+    return suspends(region.block.body[region.start : region.end + 1])

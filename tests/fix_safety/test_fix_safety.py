@@ -12,14 +12,6 @@ CASES = all_cases()
 # (case, mode) -> the fix defect that makes it fail today. strict: a later fix flips it to a failure here.
 _REENTRY = "the fix's plain Lock is re-acquired by its holder: {} (self-deadlock)"
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    **{
-        (case, mode): reason
-        for case, reason in {
-            "reader_generator_yield": _REENTRY.format("CRL302 holds _events_lock across yield; the consumer appends"),
-        }.items()
-        for mode in ("safe", "unsafe")
-    },
-    ("sqlite_shared_connection_yield", "unsafe"): _REENTRY.format("CRL202 holds self._lock across yield; the consumer pushes"),
     ("existing_lock_held_around_call", "unsafe"): _REENTRY.format("CRL402 reuses the plain self._lock put() holds around hit()"),
     ("deepcopied_object", "unsafe"): "the new self._lock makes copy.deepcopy() raise (cannot pickle '_thread.lock')",
     ("pickled_object", "unsafe"): "the new self._lock makes pickle.dumps() raise (cannot pickle '_thread.lock')",
