@@ -16,10 +16,19 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 import libcst as cst
 
+from .context import LintContext
 from .lazyinit import walk_statements
 from .names import dotted_name
 
 _CONSTRUCTORS = ("__new__", "__init__", "__post_init__")
+
+
+def module_call_graph(context: LintContext) -> "ModuleCallGraph":
+    """The module's call graph, built once per module (memoised on the context): every fix asks the same."""
+    key = ("module_call_graph",)
+    if key not in context.memo:
+        context.memo[key] = ModuleCallGraph(context.module)
+    return context.memo[key]  # type: ignore[return-value]
 
 
 class ModuleCallGraph:

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from ...analysis.call_graph import ModuleCallGraph
+from ...analysis.call_graph import module_call_graph
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import class_receiver
 from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
@@ -87,7 +87,7 @@ def shared_lock_for_per_call(context: LintContext, function: cst.FunctionDef, wi
                 state = check.state
                 break
     lock_name = lock_name_for(state) if state else f"_{function.name.value.lstrip('_')}_lock"
-    graph = ModuleCallGraph(context.module)
+    graph = module_call_graph(context)
     reenters = any(callee is function for callee in graph.reachable([with_node.body], function))
     lock, edits = module_lock(context, lock_name, state, "RLock" if reenters else "Lock")
     return LockChoice(lock, edits)

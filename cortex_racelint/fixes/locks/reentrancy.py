@@ -20,7 +20,7 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
-from ...analysis.call_graph import ModuleCallGraph
+from ...analysis.call_graph import ModuleCallGraph, module_call_graph
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import cache_read, returns_state
 from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
@@ -89,7 +89,7 @@ def lock_order(context: LintContext) -> LockOrder:
 
 
 def _lock_order(context: LintContext) -> LockOrder:
-    graph = ModuleCallGraph(context.module)
+    graph = module_call_graph(context)
     functions = [*graph.functions.values(), *(m for methods in graph.methods.values() for m in methods.values())]
     holders = [holder for function in functions for holder in _holders(context, graph, function)]
     takes: dict[int, set[str]] = {}
