@@ -60,6 +60,7 @@ def render_rule(code: str) -> Optional[str]:
     parts.append(_section("What it does", rule.WHAT))
     parts.append(_section("Why is this bad?", rule.WHY))
     parts.append(_section("Free-threading impact", rule.FREE_THREADING))
+    parts.append(_section("Consequence and severity", _consequence_text(rule)))
     if rule.KNOWN_PROBLEMS:
         parts.append(_section("Known problems", rule.KNOWN_PROBLEMS))
     if rule.INVALID:
@@ -71,6 +72,16 @@ def render_rule(code: str) -> Optional[str]:
         parts.append("## Use instead\n" + _code_block(rule.VALID[0].source) + "\n")
     parts.append(_section("Fix safety", rule.FIX_SAFETY))
     return "\n".join(parts)
+
+
+def _consequence_text(rule: type[Rule]) -> str:
+    text = rule.CONSEQUENCES
+    if rule.CONSEQUENCE is not None:
+        c = rule.CONSEQUENCE
+        text = f"{c.kind} (severity {c.severity.value}){': ' + c.detail if c.detail else ''}.\n" + text
+    if rule.OPT_IN:
+        text += f"\nOpt-in: enabled only when `select` or `extend-select` names `{rule.CODE}` itself."
+    return text
 
 
 def render_catalog() -> str:

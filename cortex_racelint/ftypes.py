@@ -27,6 +27,26 @@ class GilExposure(str, enum.Enum):
     FREE_THREADED_ONLY = "free-threaded-only"  # no call in the window: splits only without the GIL
 
 
+class Severity(str, enum.Enum):
+    """How badly a finding's race hurts when it fires (SARIF: error, warning, note)."""
+
+    HIGH = "high"  # a duplicate resource with identity, a repeated side effect, lost data
+    MEDIUM = "medium"  # a lost update or stale state that a caller may observe
+    LOW = "low"  # an equal value recomputed, a message emitted twice
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What goes wrong when the race fires: a kind from a fixed vocabulary, and why this site."""
+
+    kind: str  # e.g. "duplicate resource", "repeated side effect", "lost update", "torn file"
+    severity: Severity
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     """1-based line, 0-based column (LibCST's convention)."""
@@ -76,6 +96,11 @@ class Finding:
     no_fix_reason: Optional[str] = None
     window: Optional[RaceWindow] = None
     withheld_fix: Optional[WithheldFix] = None
+    consequence: Optional[Consequence] = None
+
+    @property
+    def severity(self) -> Optional[Severity]:
+        return self.consequence.severity if self.consequence is not None else None
 
     @property
     def line(self) -> int:

@@ -13,10 +13,19 @@ from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
-from .ftypes import FileResult, Finding, FixApplicability, ParseError
+from .ftypes import FileResult, Finding, FixApplicability, ParseError, Severity
 from .registry import META_CODES, rule_by_code
 
 FORMATS = ("concise", "full", "json", "sarif", "github", "junit")
+
+
+#: SARIF `level` and GitHub annotation command for each severity (a finding without one is an error)
+SARIF_LEVELS = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+GITHUB_COMMANDS = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
+
+
+def _sarif_level(finding: Finding) -> str:
+    return SARIF_LEVELS.get(finding.severity, "error") if finding.severity is not None else "error"
 
 
 def _fix_note(finding: Finding) -> str:
@@ -43,6 +52,8 @@ def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dic
             text = lines[f.line - 1].rstrip("\r\n")
             block.append(f"  {f.line:>4} | {text}")
             block.append("       | " + " " * f.column + "^")
+        if f.consequence is not None:
+            block.append(f"  = consequence ({f.consequence.severity.value}): {f.consequence.describe()}")
         if f.fix_message:
             kind = "unsafe fix" if f.fix_applicability is FixApplicability.UNSAFE else "fix"
             block.append(f"  = help ({kind}): {f.fix_message}")
@@ -76,6 +87,8 @@ def as_json(findings: Sequence[Finding], errors: Sequence[ParseError], **_: obje
             "fix": _json_fix(f),
             "noqa_row": f.line,
             "url": None,
+            "severity": f.severity.value if f.severity is not None else None,
+            "consequence": {"kind": f.consequence.kind, "detail": f.consequence.detail} if f.consequence else None,
         }
         if f.window is not None:
             item["race_window"] = {
@@ -130,10 +143,12 @@ def sarif(findings: Sequence[Finding], errors: Sequence[ParseError], **_: object
         result = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
-            "level": "error",
+            "level": _sarif_level(f),
             "message": {"text": f.message},
             "locations": [location],
         }
+        if f.consequence is not None:
+            result["properties"] = {"consequence": f.consequence.describe(), "severity": f.consequence.severity.value}
         if f.window is not None:
             related = []
             for number, (label, span) in enumerate((("check", f.window.check), ("act", f.window.act)), start=1):
@@ -148,7 +163,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[ParseError], **_: object
                     }
                 )
             result["relatedLocations"] = related
-            result["properties"] = {"gilExposure": f.window.exposure.value, "holdCall": f.window.hold_call}
+            result.setdefault("properties", {}).update({"gilExposure": f.window.exposure.value, "holdCall": f.window.hold_call})
         results.append(result)
     notifications = [
         {
@@ -177,8 +192,9 @@ def github(findings: Sequence[Finding], errors: Sequence[ParseError], **_: objec
 
     lines = [f"::error file={e.path},line={e.line or 1},col={e.column + 1},title=racelint::{clean(e.message)}" for e in errors]
     for f in findings:
+        command = GITHUB_COMMANDS.get(f.severity, "error") if f.severity is not None else "error"
         lines.append(
-            f"::error title=racelint ({f.code}),file={f.path},line={f.line},col={f.column + 1},"
+            f"::{command} title=racelint ({f.code}),file={f.path},line={f.line},col={f.column + 1},"
             f"endLine={f.span.end.line},endColumn={f.span.end.column + 1}::{clean(f'{f.code} {f.message}')}"
         )
     return "\n".join(lines)

@@ -55,12 +55,22 @@ def is_valid_selector(selector: str) -> bool:
     return selector == "ALL" or any(code.startswith(selector) for code in known_codes())
 
 
-def _matches(code: str, selectors: Iterable[str]) -> int:
-    """Length of the longest selector matching `code` (0 if none); longer wins."""
+def opt_in_codes() -> frozenset[str]:
+    """Rules a prefix or `ALL` does not enable: only their full code in `select` does (`Rule.OPT_IN`)."""
+    return frozenset(rule.CODE for rule in all_rules() if rule.OPT_IN)
+
+
+def _matches(code: str, selectors: Iterable[str], exact: bool = False) -> int:
+    """Length of the longest selector matching `code` (0 if none); longer wins.
+
+    `exact`: only the full code matches (how an opt-in rule is selected)."""
     best = 0
     for selector in selectors:
         selector = selector.upper()
-        if selector == "ALL":
+        if exact:
+            if selector == code:
+                best = max(best, len(selector) + 1)
+        elif selector == "ALL":
             best = max(best, 1)
         elif code.startswith(selector):
             best = max(best, len(selector) + 1)
@@ -68,7 +78,8 @@ def _matches(code: str, selectors: Iterable[str]) -> int:
 
 
 def is_enabled(code: str, config: Config, relative_path: str = "") -> bool:
-    selected = max(_matches(code, config.select), _matches(code, config.extend_select))
+    exact = code in opt_in_codes()
+    selected = max(_matches(code, config.select, exact), _matches(code, config.extend_select, exact))
     ignored = _matches(code, config.ignore)
     for pattern, codes in config.per_file_ignores:
         if relative_path and _path_matches(relative_path, pattern):

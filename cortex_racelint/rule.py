@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 import libcst as cst
 
 from .analysis.context import LintContext
-from .ftypes import FixApplicability, GilExposure, WithheldFix
+from .ftypes import Consequence, FixApplicability, GilExposure, WithheldFix
 
 if TYPE_CHECKING:
     from .analysis.ast_facts import AstFacts
@@ -124,6 +124,7 @@ class Report:
     no_fix_reason: Optional[str] = None
     window: Optional["WindowNodes"] = None
     withheld: Optional[WithheldFix] = None
+    consequence: Optional[Consequence] = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,13 @@ class Rule:
     INVALID: ClassVar[Sequence[Invalid]] = ()
     #: the applicability of the fix this rule offers, None when it reports only
     FIX: ClassVar[Optional[FixApplicability]] = FixApplicability.SAFE
+    #: what goes wrong when the race fires, unless a report says more precisely (`report(consequence=)`)
+    CONSEQUENCE: ClassVar[Optional[Consequence]] = None
+    #: how the consequence and severity are decided, for the rule page (when `CONSEQUENCE` is per finding)
+    CONSEQUENCES: ClassVar[str] = ""
+    #: enabled only when `select` names the full code (not by a prefix or `ALL`): a rule that is
+    #: right but reports what is usually harmless, so a team opts in knowingly
+    OPT_IN: ClassVar[bool] = False
 
     def __init__(self, context: LintContext) -> None:
         self.context = context
@@ -166,6 +174,7 @@ class Rule:
         fix: Optional[Fix] = None,
         no_fix_reason: Optional[str] = None,
         window: Optional[WindowNodes] = None,
+        consequence: Optional[Consequence] = None,
     ) -> None:
         self.reports.append(
             Report(
@@ -176,6 +185,7 @@ class Rule:
                 no_fix_reason=str(no_fix_reason) if no_fix_reason is not None else None,  # plain text: findings are pickled
                 window=window,
                 withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
+                consequence=consequence or self.CONSEQUENCE,
             )
         )
 

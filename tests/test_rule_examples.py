@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from cortex_racelint import Config, fix_source, lint_source
-from cortex_racelint.registry import all_rules
+from cortex_racelint.registry import all_rules, opt_in_codes
 
 from .conftest import in_this_repo
 
 #: the examples' fixes import the helpers at their default place, as in this repository
-ALL = in_this_repo(Config(select=("ALL",), unsafe_fixes=True))
+#: opt-in rules are enabled only by their full code
+ALL = in_this_repo(Config(select=("ALL", *sorted(opt_in_codes())), unsafe_fixes=True))
 
 VALID = [pytest.param(rule, ex, id=f"{rule.CODE}-valid-{i}") for rule in all_rules() for i, ex in enumerate(rule.VALID)]
 INVALID = [

@@ -99,5 +99,5 @@ def test_keyed_cache_read_into_a_local_first_is_reported_and_fixed(name: str) ->
 
 def test_a_constant_named_cache_gets_a_lowercase_lock() -> None:
     source = "_CHILD_FIELDS = {}\n\n\ndef fields(kind):\n    if kind not in _CHILD_FIELDS:\n        _CHILD_FIELDS[kind] = tuple(kind._fields)\n    return _CHILD_FIELDS[kind]\n"
-    fixed = fix_source(source, "m.py", UNSAFE).new_source
+    fixed = fix_source(source, "m.py", Config(unsafe_fixes=True, extend_select=("CRL107",))).new_source  # a tuple: harmless
     assert fixed is not None and b"_child_fields_lock = threading.Lock()\n" in fixed and b"_CHILD_FIELDS_lock" not in fixed

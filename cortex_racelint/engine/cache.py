@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Optional
 
 from ..ftypes import (
     Config,
+    Consequence,
     FileResult,
     Finding,
     FixApplicability,
@@ -35,6 +36,7 @@ from ..ftypes import (
     ParseError,
     Position,
     RaceWindow,
+    Severity,
     Span,
     WithheldFix,
 )
@@ -102,7 +104,15 @@ def _finding_to_json(finding: Finding) -> dict:
             "hold_call": finding.window.hold_call,
             "exposure": finding.window.exposure.value,
         }
+    if finding.consequence is not None:
+        data["consequence"] = {**data["consequence"], "severity": finding.consequence.severity.value}
     return data
+
+
+def _consequence_from_json(data: Optional[dict]) -> Optional[Consequence]:
+    if not data:
+        return None
+    return Consequence(data["kind"], Severity(data["severity"]), data.get("detail", ""))
 
 
 def _finding_from_json(data: dict) -> Finding:
@@ -120,6 +130,7 @@ def _finding_from_json(data: dict) -> Finding:
         no_fix_reason=data.get("no_fix_reason"),
         window=window,
         withheld_fix=_withheld_from_json(data.get("withheld_fix")),
+        consequence=_consequence_from_json(data.get("consequence")),
     )
 
 

@@ -263,6 +263,7 @@ def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Conf
         no_fix_reason=report.no_fix_reason,
         window=window,
         withheld_fix=report.withheld,
+        consequence=report.consequence,
     )
 
 

@@ -13,7 +13,7 @@ from ...analysis.file_writes import FileAnalysis
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_read_fix
 from ...fixes.locks.file_writes import deadlock_reason, reader_lock, same_lock_key, writer_locks
-from ...ftypes import FixApplicability
+from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
 
 
@@ -24,6 +24,7 @@ class UnlockedSharedFileRead(Rule):
     def ast_candidate(cls, facts) -> bool:  # a read races only with a locked write of the same module
         return facts.locked_shared_write
     NAME = "read-skips-writer-lock"
+    CONSEQUENCE = Consequence("torn read", Severity.MEDIUM, "the reader can see the file half written")
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
     EVIDENCE = ("open", "write_text", "write_bytes")  # it needs a locked write in the module
     WHAT = """

@@ -16,7 +16,7 @@ from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
-from ...ftypes import FixApplicability, GilExposure
+from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
 
@@ -87,6 +87,7 @@ class UnlockedSharedFileWrite(Rule):
         return facts.where("shared_write")
 
     NAME = "unlocked-shared-file-write"
+    CONSEQUENCE = Consequence("torn or lost file", Severity.HIGH, "two writers interleave or truncate each other's output")
     MESSAGE = (
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
         "concurrent writers interleave and readers can see it half-written"

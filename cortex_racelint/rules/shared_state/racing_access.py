@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...ftypes import Consequence, Severity
+
 from ...rule import Invalid, Valid
 from .class_rule import SharedStateRule
 
@@ -9,6 +11,7 @@ from .class_rule import SharedStateRule
 class SharedStateRace(SharedStateRule):
     CODE = "CRL401"
     NAME = "shared-state-race"
+    CONSEQUENCE = Consequence("stale read", Severity.MEDIUM, "the thread acts on a value another method is changing")
     MESSAGE = "An attribute is written on one thread and read or written on another without a common lock"
     WHAT = """
         Finds attributes that code running on another thread reads or writes while the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...ftypes import Consequence, Severity
+
 from ...rule import Invalid, Valid
 from .class_rule import SharedStateRule
 
@@ -9,6 +11,7 @@ from .class_rule import SharedStateRule
 class SharedStateReadModifyWrite(SharedStateRule):
     CODE = "CRL402"
     NAME = "thread-side-read-modify-write"
+    CONSEQUENCE = Consequence("lost update", Severity.HIGH, "two read-modify-writes interleave and one update is lost")
     MESSAGE = "A read-modify-write on a background thread without a lock loses updates"
     WHAT = """
         Finds read-modify-writes of attributes in thread code (see CRL401) with no lock held:

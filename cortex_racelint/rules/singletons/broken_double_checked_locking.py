@@ -7,7 +7,7 @@ import libcst as cst
 from ...fixes.double_checked_locking import recheck_fix
 from ...rule import Invalid, Valid
 from .classification import lazy_init_site
-from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule, lazy_window
+from .lazy_rule import FREE_THREADING_LAZY, LazyInitRule, lazy_window, site_consequence
 
 
 class BrokenDoubleCheckedLocking(LazyInitRule):
@@ -45,6 +45,7 @@ class BrokenDoubleCheckedLocking(LazyInitRule):
             self.MESSAGE.format(state=site.check.state),
             fix=recheck_fix(node, site),
             window=lazy_window(node.test, site.creation),
+            consequence=site_consequence(self.context, node, site),  # reported even when harmless: a lock was meant
         )
 
     VALID = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...ftypes import Consequence, Severity
+
 import libcst as cst
 
 from ...rule import Invalid, Rule, Valid
@@ -19,6 +21,7 @@ class CacheDecoratedSingleton(Rule):
         return facts.where("cache_decorators")
 
     NAME = "lru-cache-singleton"
+    CONSEQUENCE = Consequence("duplicate object", Severity.MEDIUM, "the cache does not lock around the call: two first callers both run it and get different objects")
     FIX = None
     EVIDENCE = ("cache",)
     MESSAGE = "`@{decorator}` on a zero-argument factory is not a singleton guard: concurrent first calls can each run it"

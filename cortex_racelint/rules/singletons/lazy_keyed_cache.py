@@ -72,32 +72,4 @@ class LazyKeyedCache(LazyInitRule):
                 return _caches[key]
             """,
         ),
-        Invalid(
-            """
-            _memo = {}
-
-            def fib(n):
-                if n < 2:
-                    return n
-                if n not in _memo:
-                    _memo[n] = fib(n - 1) + fib(n - 2)
-                return _memo[n]
-            """,
-            line=6,
-            expected_fix="""
-            import threading
-
-            _memo = {}
-            _memo_lock = threading.RLock()
-
-            def fib(n):
-                if n < 2:
-                    return n
-                if n not in _memo:
-                    with _memo_lock:
-                        if n not in _memo:
-                            _memo[n] = fib(n - 1) + fib(n - 2)
-                return _memo[n]
-            """,
-        ),
     ]

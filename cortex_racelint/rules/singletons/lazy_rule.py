@@ -8,16 +8,35 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ...analysis.context import LintContext
+from ...analysis.lazy_harm import EQUAL_VALUE, lazy_consequence
+from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
 from ...fixes.double_checked_locking import guarded_statements, lazy_init_fix
 from ...fixes.locks.lazy_init import lazy_state_lock
-from ...ftypes import GilExposure
+from ...ftypes import Consequence, GilExposure
 from ...rule import Rule, WindowNodes
 from .classification import lazy_init_site
 
 
 class LazyInitRule(Rule):
     KIND = ""
+    CONSEQUENCES = """
+        Decided per site by what the creation makes and does (`analysis/lazy_harm.py`), because
+        the window is the same everywhere but the damage is not:
+        - duplicate resource, high: an executor, thread, timer, lock, queue, socket, connection,
+          session, file, process or event loop (or a class of the module whose constructor makes
+          one) is created twice; one is left running or unused, and two callers hold different ones;
+        - repeated side effect, high: what runs with the creation (a logging handler added, a
+          callback registered, a thread started, a file written, a command run) runs twice;
+        - lost update, medium: a new container that the module then changes in place; what one
+          caller adds to the discarded copy is lost;
+        - duplicate object, medium: any other object (including calls into other modules that are
+          not known to be pure): state kept on the discarded one is lost, identity checks fail;
+        - equal value recomputed, low: a constant, a string, a compiled regex, a version lookup, a
+          container nothing changes, a warning or log line shown twice. These are not reported by
+          CRL101, CRL102 or CRL105 but by the opt-in CRL107.
+    """
     EVIDENCE = ("global",)
 
     @classmethod
@@ -26,9 +45,16 @@ class LazyInitRule(Rule):
         what the creation can call, and who holds a lock around a call): `lazy_lock_scope`."""
         return facts.where("lazy_lock_scope")
 
+    #: "harmful": sites whose race has a consequence; "harmless": sites that only recompute an equal value
+    REPORTS = "harmful"
+
     def visit_If(self, node: cst.If) -> None:
         site = lazy_init_site(self.context, node)
-        if site is None or site.kind != self.KIND:
+        if site is None or not self.covers(site.kind):
+            return
+        consequence = site_consequence(self.context, node, site)
+        harmless = consequence.kind == EQUAL_VALUE
+        if harmless != (self.REPORTS == "harmless"):
             return
         choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))
         fix = lazy_init_fix(self.context, node, site, choice.lock, choice.edits) if choice.lock is not None else None
@@ -38,7 +64,17 @@ class LazyInitRule(Rule):
             fix=fix,
             no_fix_reason=choice.no_fix_reason,
             window=lazy_window(node.test, site.creation),
+            consequence=consequence,
         )
+
+    def covers(self, kind: str) -> bool:
+        return kind == self.KIND
+
+
+def site_consequence(context: LintContext, node: cst.If, site: LazyInitSite) -> Consequence:
+    """What this site's race costs; the `if` body is the creation's surroundings (its other calls run twice too)."""
+    body = [site.creation] if site.early_return else list(node.body.children)
+    return lazy_consequence(context, site.creation, body, site.check.state, site.check.keyed)
 
 
 def lazy_window(check: cst.BaseExpression, creation: cst.CSTNode) -> WindowNodes:

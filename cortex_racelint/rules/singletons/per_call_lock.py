@@ -10,7 +10,7 @@ from ...analysis.context import function_globals
 from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
 from ...analysis.names import dotted_name
 from ...fixes.shared_lock import shared_lock_fix
-from ...ftypes import FixApplicability
+from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid, WindowNodes
 from .lazy_rule import lazy_window
 
@@ -27,6 +27,7 @@ class PerCallLock(Rule):
         return facts.where("local_lock")
 
     NAME = "lock-created-per-call"
+    CONSEQUENCE = Consequence("no mutual exclusion", Severity.HIGH, "each call makes its own lock, so the code it guards runs in several threads at once")
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("Lock", "lock", "Semaphore", "Condition")
     MESSAGE = "Lock `{lock}` is created on every call, so it never excludes another thread"

@@ -15,7 +15,7 @@ from ...analysis.names import dotted_name
 from ...analysis.sqlite_sites import classify_connect
 from ...analysis.sqlite_usage import is_sqlite_connect, walk
 from ...fixes.pooled_connection import pooled_connection_fix
-from ...ftypes import FixApplicability, GilExposure
+from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Invalid, Rule, Valid, WindowNodes
 from .connect_arguments import connect_args
 
@@ -64,6 +64,7 @@ class PerCallConnection(Rule):
     def ast_candidate(cls, facts) -> bool:
         return facts.imports_sqlite and "connect" in facts.called_names
     NAME = "per-call-sqlite-connection"
+    CONSEQUENCE = Consequence("lost commit", Severity.MEDIUM, "connections opened per call contend for the write lock: `database is locked` fails a write")
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("connect",)
     MESSAGE = "`sqlite3.connect()` opens a new connection on every call: use a shared connection pool"

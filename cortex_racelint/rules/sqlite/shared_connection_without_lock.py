@@ -20,7 +20,7 @@ from ...analysis.shared_connections import (
 )
 from ...analysis.sqlite_usage import value_escape, walk
 from ...fixes.connection_lock import connection_lock_fix
-from ...ftypes import FixApplicability
+from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
 
 
@@ -31,6 +31,7 @@ class SharedConnectionWithoutLock(Rule):
     def ast_candidate(cls, facts) -> bool:
         return facts.imports_sqlite and "connect" in facts.called_names
     NAME = "shared-sqlite-connection-without-lock"
+    CONSEQUENCE = Consequence("lost commit", Severity.HIGH, "two threads' statements interleave in one transaction: one thread commits or rolls back the other's writes")
     FIX = FixApplicability.UNSAFE
     EVIDENCE = ("check_same_thread",)
     MESSAGE = "Connection `{conn}` is shared across threads (check_same_thread=False) but `{function}` uses it without a lock"

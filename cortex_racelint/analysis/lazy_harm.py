@@ -1,0 +1,310 @@
+"""What a lazy initialisation race costs: decided by what the creation makes and does.
+
+Two threads that both pass the check both run the creation. That matters when the
+creation makes something with identity (an executor, thread, socket, connection, lock,
+file, queue: one is left running or unused, and the two callers hold different ones), does
+something twice (a logging handler added twice prints every line twice, `atexit.register`
+runs twice), or makes a mutable object that callers then change (a change to the discarded
+copy is lost). It is harmless when the creation only recomputes an equal value: a version
+string, a compiled regex, a constant, a dict of classes nobody changes, a warning shown twice.
+Harmless sites move to the opt-in CRL107; the rest keep their rule's code with this
+consequence and severity.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import libcst as cst
+
+from ..ftypes import Consequence, Severity
+from .context import LintContext
+from .names import dotted_name
+
+#: constructors of objects with identity: running twice leaves one behind, and callers differ
+RESOURCES = (
+    "threading.Thread", "threading.Timer", "threading.Lock", "threading.RLock", "threading.Semaphore",
+    "threading.BoundedSemaphore", "threading.Condition", "threading.Event", "threading.Barrier",
+    "threading.local", "concurrent.futures.", "multiprocessing.", "asyncio.new_event_loop", "asyncio.Lock",
+    "asyncio.Queue", "asyncio.Semaphore", "asyncio.Event", "queue.", "socket.socket", "socket.create_connection",
+    "socket.create_server", "socket.socketpair", "ssl.", "http.client.", "urllib3.", "requests.Session",
+    "requests.session", "httpx.", "aiohttp.", "sqlite3.connect", "builtins.open", "open", "io.open", "tempfile.",
+    "subprocess.Popen", "selectors.", "mmap.", "logging.FileHandler", "logging.StreamHandler", "logging.handlers.",
+    "sched.", "weakref.finalize", "shelve.open", "dbm.open", "psycopg", "pymysql.connect", "redis.", "pika.",
+    "boto3.", "zmq.", "grpc.", "smtplib.", "ftplib.", "telnetlib.", "xmlrpc.client.ServerProxy",
+)
+#: methods whose second call is visible whatever object they are called on (a thread started twice)
+GLOBAL_EFFECTS = frozenset(
+    {
+        "start", "register", "addHandler", "addFilter", "subscribe", "add_listener", "install", "patch", "submit",
+        "setdefaulttimeout", "set_event_loop", "add_signal_handler", "setrecursionlimit", "chdir", "mkdir",
+        "unlink", "touch", "write_text", "write_bytes", "connect_signal",
+    }
+)
+#: methods that change their receiver: visible unless the receiver is a local being built
+MUTATING_EFFECTS = frozenset({"append", "insert", "put", "send", "sendall", "post", "write", "add_handler", "connect"})
+#: qualified calls that act on the process or the machine
+QUALIFIED_EFFECTS = (
+    "signal.signal", "atexit.register", "os.replace", "os.rename", "os.remove", "os.unlink", "os.mkdir",
+    "os.putenv", "os.environ.update", "os.environ.setdefault", "shutil.", "subprocess.", "os.system", "os.popen",
+    "sys.path.append", "sys.path.insert", "sys.settrace", "sys.setprofile", "threading.settrace", "faulthandler.",
+    "warnings.simplefilter", "warnings.filterwarnings", "logging.basicConfig", "socket.setdefaulttimeout",
+)
+#: calls whose second run is seen but harmless (a warning or log line twice)
+MESSAGES = ("warnings.warn", "logging.", "logger.", "log.", "_log.", "_logger.", "LOGGER.", "LOG.", "print")
+#: calls that return an equal value every time (or a value cached by the interpreter)
+PURE = (
+    "re.compile", "re.escape", "str", "int", "float", "bool", "tuple", "frozenset", "bytes", "len", "repr",
+    "os.environ.get", "os.getenv", "os.path.", "os.getcwd", "os.cpu_count", "os.getpid", "os.fspath", "os.sep",
+    "pathlib.", "platform.", "sys.", "locale.", "importlib.import_module", "importlib.metadata.version",
+    "importlib.metadata.distribution", "importlib.metadata.metadata", "importlib.metadata.entry_points",
+    "importlib.util.find_spec", "importlib.resources.", "pkg_resources.", "shutil.which", "sysconfig.",
+    "zoneinfo.ZoneInfo", "datetime.", "decimal.", "fractions.", "uuid.UUID", "ipaddress.", "string.Template",
+    "struct.Struct", "operator.", "functools.partial", "collections.namedtuple", "typing.", "codecs.lookup",
+    "mimetypes.", "getpass.getuser", "socket.gethostname", "socket.getfqdn", "inspect.", "textwrap.",
+    "hashlib.", "base64.", "binascii.", "json.dumps", "math.", "unicodedata.", "keyword.", "enum.",
+    "packaging.version.", "distutils.", "ctypes.util.find_library", "sys.intern", "type", "getattr", "hasattr",
+    "isinstance", "issubclass", "min", "max", "sorted", "range", "os.path.join", "dict.fromkeys",
+    "logging.getLogger", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.getaddrinfo",
+    "socket.gethostbyaddr",
+)
+#: mutable containers: harmless unless the module changes the shared one after creating it
+CONTAINERS = frozenset(
+    {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
+     "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet"}
+)
+MUTATORS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
+     "appendleft", "extendleft", "popleft", "sort", "reverse", "__setitem__", "register"}
+)
+
+EQUAL_VALUE = "equal value recomputed"
+
+
+def _matches(name: str, table: Iterable[str]) -> bool:
+    return any(name == entry or (entry.endswith(".") and name.startswith(entry)) for entry in table)
+
+
+def _calls(nodes: Sequence[cst.CSTNode]) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            found.append(node)
+
+        def visit_WithItem(self, node: cst.WithItem) -> None:
+            if isinstance(node.item, cst.Call):  # `with open(p) as f:` is closed again: transient, not kept
+                skipped.add(id(node.item))
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False  # a nested def runs when called, not now
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    skipped: set[int] = set()
+    for node in nodes:
+        node.visit(_Calls())
+    return [call for call in found if id(call) not in skipped]
+
+
+def _value(creation: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    if isinstance(creation, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        return creation.value
+    if isinstance(creation, cst.Call):  # `_c.setdefault(k, make(k))`
+        return creation.args[-1].value if creation.args else None
+    return None
+
+
+def _module_classes(context: LintContext) -> dict[str, cst.ClassDef]:
+    key = ("lazy_harm_classes",)
+    if key not in context.memo:
+        context.memo[key] = {
+            stmt.name.value: stmt for stmt in context.module.body if isinstance(stmt, cst.ClassDef)
+        }
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _module_functions(context: LintContext) -> dict[str, cst.FunctionDef]:
+    key = ("lazy_harm_functions",)
+    if key not in context.memo:
+        context.memo[key] = {
+            stmt.name.value: stmt for stmt in context.module.body if isinstance(stmt, cst.FunctionDef)
+        }
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _returned(function: cst.FunctionDef) -> list[cst.BaseExpression]:
+    found: list[cst.BaseExpression] = []
+
+    class _Returns(cst.CSTVisitor):
+        def visit_Return(self, node: cst.Return) -> None:
+            if node.value is not None:
+                found.append(node.value)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is function
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    function.visit(_Returns())
+    return found
+
+
+def _init_of(class_node: cst.ClassDef) -> list[cst.CSTNode]:
+    for stmt in class_node.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in ("__init__", "__new__", "__post_init__"):
+            return [stmt.body]
+    return []
+
+
+class _Judge:
+    """Judges the calls of one creation; the first serious thing it meets decides."""
+
+    def __init__(self, context: LintContext) -> None:
+        self.context = context
+
+    def call(self, call: cst.Call, locals_: frozenset[str], depth: int = 0) -> Optional[Consequence]:
+        """A call that runs with the creation: only side effects count here (a resource made into
+        a local and closed again is transient; one kept as the state is judged by `creates`)."""
+        name = self.context.imports.qualify_call(call) or ""
+        attribute = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if _matches(name, MESSAGES) or (attribute in ("warn", "warning", "info", "debug", "error", "exception")):
+            return None
+        effect = _matches(name, QUALIFIED_EFFECTS) or attribute in GLOBAL_EFFECTS
+        if not effect and attribute in MUTATING_EFFECTS and isinstance(call.func, cst.Attribute):
+            receiver = call.func.value
+            effect = not (isinstance(receiver, cst.Name) and (receiver.value in locals_ or receiver.value == "self"))
+        if effect and not _matches(name, PURE):
+            return Consequence("repeated side effect", Severity.HIGH, f"`{dotted_name(call.func) or attribute}()` runs twice")
+        classes, functions = _module_classes(self.context), _module_functions(self.context)
+        if (name in classes or name in functions) and depth < 2:
+            body = _init_of(classes[name]) if name in classes else [functions[name].body]
+            inner = [self.call(c, _local_names(body), depth + 1) for c in _calls(body)]
+            serious = next((c for c in inner if c is not None and c.severity is Severity.HIGH), None)
+            if serious is not None:
+                return Consequence(serious.kind, Severity.HIGH, f"`{name}()` creates one: {serious.detail}")
+        return None
+
+    def creates(self, value: cst.BaseExpression, depth: int = 0) -> Optional[Consequence]:
+        """The consequence of two different values for the one state, or None for an equal one."""
+        if isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)):
+            return _MUTABLE
+        if isinstance(value, cst.Call):
+            name = self.context.imports.qualify_call(value) or ""
+            if _matches(name, RESOURCES):
+                return Consequence("duplicate resource", Severity.HIGH, f"`{name}()` runs twice and callers hold different ones")
+            if name in CONTAINERS:
+                return _MUTABLE
+            if _matches(name, PURE):
+                return None
+            functions = _module_functions(self.context)
+            if name in functions and depth < 2:  # a helper of this module: judged by what it returns
+                returned = [self.creates(v, depth + 1) for v in _returned(functions[name])]
+                return next((c for c in returned if c is not None), None)
+            return Consequence(
+                "duplicate object", Severity.MEDIUM, f"two `{name or 'created'}` objects: state kept on the discarded one is lost"
+            )
+        if isinstance(value, (cst.Await, cst.Yield)):
+            return Consequence("duplicate object", Severity.MEDIUM, "the awaited value is created twice")
+        return None  # literals, names, attributes, arithmetic, f-strings: an equal value
+
+
+def _local_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
+    """Names the body binds by plain assignment (objects it is building, not shared ones)."""
+    names: set[str] = set()
+
+    class _Bound(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Name):
+                names.add(node.target.value)
+
+    for node in body:
+        node.visit(_Bound())
+    return frozenset(names)
+
+
+def _resolved(value: Optional[cst.BaseExpression], body: Sequence[cst.CSTNode]) -> Optional[cst.BaseExpression]:
+    """`v = cls(k); _c[k] = v`: the value a local carries into the state is what was created."""
+    if not isinstance(value, cst.Name):
+        return value
+    found: list[cst.BaseExpression] = []
+
+    class _Assigned(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if any(isinstance(t.target, cst.Name) and t.target.value == value.value for t in node.targets):
+                found.append(node.value)
+
+    for node in body:
+        node.visit(_Assigned())
+    return found[-1] if found else value
+
+
+_MUTABLE = Consequence("lost update", Severity.MEDIUM, "a new container: what one caller adds to the discarded one is lost")
+
+
+def lazy_consequence(
+    context: LintContext, creation: cst.CSTNode, body: Sequence[cst.CSTNode], state: str, keyed: bool
+) -> Consequence:
+    """What the race at this lazy-init site costs (`EQUAL_VALUE` and LOW when it is harmless)."""
+    judge = _Judge(context)
+    locals_ = _local_names(body) - {state}
+    for call in _calls(list(body)):
+        found = judge.call(call, locals_)
+        if found is not None and found.severity is Severity.HIGH:
+            return found
+    value = _resolved(_value(creation), body)
+    created = judge.creates(value) if value is not None else Consequence(
+        "duplicate object", Severity.MEDIUM, "the state is created twice"
+    )
+    if created is _MUTABLE and not _mutated(context, state, keyed):
+        created = None  # built twice, equal, and never changed afterwards
+    if created is not None:
+        return created
+    return Consequence(EQUAL_VALUE, Severity.LOW, "both threads compute an equal value; one is kept")
+
+
+def _mutated(context: LintContext, state: str, keyed: bool) -> bool:
+    """Whether the module changes the created container (for a keyed cache: an entry) in place."""
+    key = ("lazy_harm_mutated", state, keyed)
+    if key not in context.memo:
+        visitor = _Mutations(state.rpartition(".")[2], keyed)
+        context.module.visit(visitor)
+        context.memo[key] = visitor.found
+    return context.memo[key]  # type: ignore[return-value]
+
+
+class _Mutations(cst.CSTVisitor):
+    """`_x.append(v)`, `_x[k] = v`, `_x.attr = v`, `del _x[k]`; keyed: `_c[k].append(v)`, `_c[k][j] = v`."""
+
+    def __init__(self, leaf: str, keyed: bool) -> None:
+        self.leaf = leaf
+        self.keyed = keyed
+        self.found = False
+
+    def _names_state(self, node: cst.BaseExpression) -> bool:
+        if self.keyed:
+            if not isinstance(node, cst.Subscript):
+                return False
+            node = node.value
+        name = dotted_name(node)
+        return name is not None and name.rpartition(".")[2] == self.leaf
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS and self._names_state(func.value):
+            self.found = True
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Subscript, cst.Attribute)) and self._names_state(target.value):
+            self.found = True

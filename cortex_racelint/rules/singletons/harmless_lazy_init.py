@@ -1,0 +1,149 @@
+"""CRL107 (opt-in): lazy initialisation whose race only recomputes an equal value."""
+
+from __future__ import annotations
+
+import re
+
+from ...ftypes import Consequence, Severity
+from ...rule import Invalid, Valid
+from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+
+
+class HarmlessLazyInit(LazyInitRule):
+    CODE = "CRL107"
+    NAME = "harmless-lazy-init"
+    OPT_IN = True
+    # the union of CRL101's, CRL102's and CRL105's evidence: it reports their harmless sites
+    EVIDENCE = ("global", "class", re.compile(rb"\bin\b"), ".get(", "setdefault")
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return facts.lazy_global or facts.lazy_class or facts.lazy_keyed
+    REPORTS = "harmless"
+    CONSEQUENCE = Consequence("equal value recomputed", Severity.LOW)
+    MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock: two threads can both compute it (an equal value; harmless)"
+    WHAT = """
+        The sites CRL101, CRL102 and CRL105 would report, when the creation only recomputes an
+        equal value: a constant, a string, a compiled regex, a version lookup, a container that
+        nothing changes afterwards, a `ZoneInfo`; or when what runs twice is only a warning or a
+        log line. Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
+        not enable it).
+    """
+    WHY = """
+        The check-then-act window is real, but both threads compute values that are equal and
+        interchangeable, so whichever is kept, every caller sees the same behaviour. Most lazy
+        initialisation in real libraries is of this kind; reporting it by default would bury the
+        races that matter. What decides is what the creation makes and does
+        (`analysis/lazy_harm.py`): an object with identity (executor, thread, socket, connection,
+        lock, file, queue, a class of the module whose constructor makes one), a repeated side
+        effect (a handler added, a callback registered, a thread started, a file written), or a
+        mutable container or object that the module changes afterwards keeps the site in its own
+        rule with that consequence. Calls into other modules that are not in the known tables
+        count as creating an object with state (medium), never as harmless.
+    """
+    FREE_THREADING = FREE_THREADING_LAZY
+    FIX_SAFETY = """
+        Safe, the same double-checked locking as CRL101/CRL102/CRL105. Select it when a
+        single evaluation matters to you (an expensive computation done twice, a warning that
+        must show once).
+    """ + LOCK_CHOICE
+
+    def covers(self, kind: str) -> bool:
+        return kind in ("global", "class", "keyed")
+
+    VALID = [
+        Valid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+            _pool = None
+
+            def get_pool():
+                global _pool
+                if _pool is None:  # an executor: CRL101 reports this one
+                    _pool = ThreadPoolExecutor()
+                return _pool
+            """
+        ),
+        Valid(
+            """
+            _seen = None
+
+            def remember(item):
+                global _seen
+                if _seen is None:
+                    _seen = []
+                _seen.append(item)  # changed afterwards: a lost update, CRL101
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import re
+            _pattern = None
+
+            def pattern():
+                global _pattern
+                if _pattern is None:
+                    _pattern = re.compile(r"[a-z]+")
+                return _pattern
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import importlib.metadata
+
+            class Info:
+                _version = None
+
+                @classmethod
+                def version(cls):
+                    if cls._version is None:
+                        cls._version = importlib.metadata.version("racelint")
+                    return cls._version
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import warnings
+            _warned = False
+
+            def deprecated():
+                global _warned
+                if not _warned:
+                    _warned = True
+                    warnings.warn("deprecated", DeprecationWarning)
+            """,
+            line=6,
+        ),
+        Invalid(  # memoised recursion: the value is equal, and the lock must be reentrant
+            """
+            _memo = {}
+
+            def fib(n):
+                if n < 2:
+                    return n
+                if n not in _memo:
+                    _memo[n] = fib(n - 1) + fib(n - 2)
+                return _memo[n]
+            """,
+            line=6,
+            expected_fix="""
+            import threading
+
+            _memo = {}
+            _memo_lock = threading.RLock()
+
+            def fib(n):
+                if n < 2:
+                    return n
+                if n not in _memo:
+                    with _memo_lock:
+                        if n not in _memo:
+                            _memo[n] = fib(n - 1) + fib(n - 2)
+                return _memo[n]
+            """,
+        ),
+    ]
