@@ -765,6 +765,53 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
     return None
 
 
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
+     "appendleft", "extendleft", "popleft", "sort", "reverse", "__setitem__", "register"}
+)
+
+
+def _in_place_mutations(tree: ast.Module) -> set[int]:
+    """Top-level defs/classes that change a module name, or a `cls.`/class attribute, in place:
+    what `analysis.lazy_harm` reads to tell a lazily built container that callers change (a lost
+    update) from one nobody changes (an equal value), so narrowing must keep them."""
+    module_names = {
+        target.id
+        for stmt in tree.body
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+        for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+        if isinstance(target, ast.Name)
+    }
+    classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
+
+    def shared(node: ast.expr) -> bool:
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            return node.id in module_names
+        return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
+            node.value.id in ("cls", "self") or node.value.id in classes
+        )
+
+    found: set[int] = set()
+    for index, stmt in enumerate(tree.body):
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
+                found.add(index)
+                break
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _MUTATORS
+                and shared(node.func.value)
+            ):
+                found.add(index)
+                break
+    return found
+
+
 def ast_facts(raw: bytes) -> Optional[AstFacts]:
     """Facts of a module, or None when `ast` cannot parse it (LibCST will say why)."""
     try:
@@ -777,7 +824,7 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         facts = collector.finish()
         lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
         if lazy:
-            facts.statements["lazy_lock_scope"] = lazy | collector.reach.lock_scope()
+            facts.statements["lazy_lock_scope"] = lazy | collector.reach.lock_scope() | _in_place_mutations(tree)
         return facts
     except RecursionError:
         return None

@@ -68,6 +68,11 @@ PURE = (
     "logging.getLogger", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.getaddrinfo",
     "socket.gethostbyaddr",
 )
+#: methods returning plain values (text, bytes, numbers) whatever their receiver
+PURE_METHODS = frozenset(
+    {"read", "read_text", "read_bytes", "decode", "encode", "strip", "lower", "upper", "split", "format", "join",
+     "replace", "group", "groups", "hexdigest", "digest", "getvalue", "isoformat", "resolve", "absolute", "expanduser"}
+)
 #: mutable containers: harmless unless the module changes the shared one after creating it
 CONTAINERS = frozenset(
     {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
@@ -170,6 +175,8 @@ class _Judge:
         a local and closed again is transient; one kept as the state is judged by `creates`)."""
         name = self.context.imports.qualify_call(call) or ""
         attribute = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if _matches(name, RESOURCES):
+            return None  # kept as the state: `creates` judges it; made into a local: transient
         if _matches(name, MESSAGES) or (attribute in ("warn", "warning", "info", "debug", "error", "exception")):
             return None
         effect = _matches(name, QUALIFIED_EFFECTS) or attribute in GLOBAL_EFFECTS
@@ -197,9 +204,15 @@ class _Judge:
                 return Consequence("duplicate resource", Severity.HIGH, f"`{name}()` runs twice and callers hold different ones")
             if name in CONTAINERS:
                 return _MUTABLE
-            if _matches(name, PURE):
+            method = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
+            if _matches(name, PURE) or method in PURE_METHODS:
                 return None
-            functions = _module_functions(self.context)
+            functions, classes = _module_functions(self.context), _module_classes(self.context)
+            if name in classes and depth < 2:  # a class of this module: what its constructor keeps
+                for inner in _calls(_init_of(classes[name])):
+                    made = self.creates(inner, depth + 1)
+                    if made is not None and made.severity is Severity.HIGH:
+                        return Consequence(made.kind, Severity.HIGH, f"`{name}()` makes one: {made.detail}")
             if name in functions and depth < 2:  # a helper of this module: judged by what it returns
                 returned = [self.creates(v, depth + 1) for v in _returned(functions[name])]
                 return next((c for c in returned if c is not None), None)
