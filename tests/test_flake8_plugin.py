@@ -60,3 +60,14 @@ def test_flake8_noqa_is_honoured(tmp_path):
 def test_plugin_is_registered():
     proc = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
     assert "cortex-racelint" in proc.stdout
+
+
+def test_an_opt_in_code_runs_only_when_named_in_full(tmp_path):
+    target = tmp_path / "m.py"
+    target.write_text("import re\n_p = None\n\n\ndef p():\n    global _p\n    if _p is None:\n        _p = re.compile('x')\n    return _p\n")
+    assert flake8([target]) == set()  # `--select CRL` does not enable CRL107, as `select = ["CRL"]` in the CLI
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "CRL107", "--format", "%(code)s", str(target)],
+        capture_output=True, text=True,
+    )
+    assert proc.stdout.split() == ["CRL107"]

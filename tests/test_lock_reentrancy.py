@@ -24,7 +24,7 @@ from .conftest import FIXTURES
 DATA = Path(__file__).parent / "data"
 REENTRANT = FIXTURES / "singletons" / "reentrant_memo.py"
 NO_SAFE_LOCK = DATA / "lazy_init_without_safe_lock.py"
-UNSAFE = Config(unsafe_fixes=True)
+UNSAFE = Config(unsafe_fixes=True, extend_select=("CRL107",))  # memoised values are harmless sites: CRL107
 
 
 class StrictLock:
@@ -100,7 +100,7 @@ def test_a_plain_lock_there_would_deadlock() -> None:
 def test_no_fix_where_no_threading_lock_is_safe(line: int, reason: str) -> None:
     findings = {f.span.start.line: f for f in lint_source(NO_SAFE_LOCK.read_bytes(), str(NO_SAFE_LOCK), UNSAFE).findings}
     finding = findings[line]
-    assert finding.code == "CRL101"
+    assert finding.code in ("CRL101", "CRL107")  # the same lock choice whichever code reports the site
     assert finding.fix_applicability is None
     assert reason in (finding.no_fix_reason or "")
 

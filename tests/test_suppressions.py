@@ -37,7 +37,7 @@ def test_suppression_forms(comment, suppressed):
 
 
 def test_noqa_inside_a_string_does_not_suppress():
-    source = TEMPLATE.format(comment="").replace("_x = object()", '_x = "# noqa"')
+    source = TEMPLATE.format(comment="").replace("_x = object()", '_x = make("# noqa")')
     assert lint_source(source, "x.py").findings
 
 

@@ -90,27 +90,32 @@ def _matches(name: str, table: Iterable[str]) -> bool:
     return any(name == entry or (entry.endswith(".") and name.startswith(entry)) for entry in table)
 
 
+class _Calls(cst.CSTVisitor):
+    """The calls that run now (not in nested defs), minus `with` items (closed again: transient)."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+        self.skipped: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if isinstance(node.item, cst.Call):
+            self.skipped.add(id(node.item))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested def runs when called, not now
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
 def _calls(nodes: Sequence[cst.CSTNode]) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            found.append(node)
-
-        def visit_WithItem(self, node: cst.WithItem) -> None:
-            if isinstance(node.item, cst.Call):  # `with open(p) as f:` is closed again: transient, not kept
-                skipped.add(id(node.item))
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False  # a nested def runs when called, not now
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-    skipped: set[int] = set()
+    visitor = _Calls()
     for node in nodes:
-        node.visit(_Calls())
-    return [call for call in found if id(call) not in skipped]
+        node.visit(visitor)
+    return [call for call in visitor.found if id(call) not in visitor.skipped]
 
 
 def _value(creation: cst.CSTNode) -> Optional[cst.BaseExpression]:
@@ -139,22 +144,26 @@ def _module_functions(context: LintContext) -> dict[str, cst.FunctionDef]:
     return context.memo[key]  # type: ignore[return-value]
 
 
+class _Returns(cst.CSTVisitor):
+    def __init__(self, function: cst.FunctionDef) -> None:
+        self.function = function
+        self.found: list[cst.BaseExpression] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.found.append(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.function
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
 def _returned(function: cst.FunctionDef) -> list[cst.BaseExpression]:
-    found: list[cst.BaseExpression] = []
-
-    class _Returns(cst.CSTVisitor):
-        def visit_Return(self, node: cst.Return) -> None:
-            if node.value is not None:
-                found.append(node.value)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-    function.visit(_Returns())
-    return found
+    visitor = _Returns(function)
+    function.visit(visitor)
+    return visitor.found
 
 
 def _init_of(class_node: cst.ClassDef) -> list[cst.CSTNode]:
@@ -224,34 +233,35 @@ class _Judge:
         return None  # literals, names, attributes, arithmetic, f-strings: an equal value
 
 
+class _Bound(cst.CSTVisitor):
+    """Plain-name assignments: the names bound, and the value each last received."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, cst.BaseExpression] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self.values[target.target.value] = node.value
+
+
+def _bound(body: Sequence[cst.CSTNode]) -> dict[str, cst.BaseExpression]:
+    visitor = _Bound()
+    for node in body:
+        node.visit(visitor)
+    return visitor.values
+
+
 def _local_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
     """Names the body binds by plain assignment (objects it is building, not shared ones)."""
-    names: set[str] = set()
-
-    class _Bound(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            if isinstance(node.target, cst.Name):
-                names.add(node.target.value)
-
-    for node in body:
-        node.visit(_Bound())
-    return frozenset(names)
+    return frozenset(_bound(body))
 
 
 def _resolved(value: Optional[cst.BaseExpression], body: Sequence[cst.CSTNode]) -> Optional[cst.BaseExpression]:
     """`v = cls(k); _c[k] = v`: the value a local carries into the state is what was created."""
     if not isinstance(value, cst.Name):
         return value
-    found: list[cst.BaseExpression] = []
-
-    class _Assigned(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            if any(isinstance(t.target, cst.Name) and t.target.value == value.value for t in node.targets):
-                found.append(node.value)
-
-    for node in body:
-        node.visit(_Assigned())
-    return found[-1] if found else value
+    return _bound(body).get(value.value, value)
 
 
 _MUTABLE = Consequence("lost update", Severity.MEDIUM, "a new container: what one caller adds to the discarded one is lost")
