@@ -12,7 +12,7 @@ class Factorial:
 
 
 # --- drivers ---
-FINDINGS = ("CRL105",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

@@ -16,7 +16,7 @@ def get_setting(key):
 
 
 # --- drivers ---
-FINDINGS = ("CRL105",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

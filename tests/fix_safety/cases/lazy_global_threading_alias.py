@@ -15,7 +15,7 @@ def get_store():
 
 
 # --- drivers ---
-FINDINGS = ("CRL101",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

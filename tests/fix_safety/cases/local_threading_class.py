@@ -18,7 +18,7 @@ def get_state():
 
 
 # --- drivers ---
-FINDINGS = ("CRL101",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

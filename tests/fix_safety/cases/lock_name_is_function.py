@@ -15,7 +15,7 @@ def get_cache():
 
 
 # --- drivers ---
-FINDINGS = ("CRL101",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

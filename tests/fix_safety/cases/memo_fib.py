@@ -10,7 +10,7 @@ def fib(n):
 
 
 # --- drivers ---
-FINDINGS = ("CRL105",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

@@ -11,7 +11,7 @@ def size(node):
 
 
 # --- drivers ---
-FINDINGS = ("CRL105",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 

@@ -20,7 +20,7 @@ def make_lock() -> "threading.Lock":
 
 
 # --- drivers ---
-FINDINGS = ("CRL101",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 
