@@ -101,3 +101,28 @@ def test_a_constant_named_cache_gets_a_lowercase_lock() -> None:
     source = "_CHILD_FIELDS = {}\n\n\ndef fields(kind):\n    if kind not in _CHILD_FIELDS:\n        _CHILD_FIELDS[kind] = tuple(kind._fields)\n    return _CHILD_FIELDS[kind]\n"
     fixed = fix_source(source, "m.py", Config(unsafe_fixes=True, extend_select=("CRL107",))).new_source  # a tuple: harmless
     assert fixed is not None and b"_child_fields_lock = threading.Lock()\n" in fixed and b"_CHILD_FIELDS_lock" not in fixed
+
+
+BOOLEAN_CHECKS = {
+    "absence or a stale value": ("if _x is None or _x.closed:", True),
+    "a condition or absence": ("if force or _x is None:", True),
+    "absence and a condition": ("if _x is None and enabled:", True),
+    "a condition and absence": ("if enabled and _x is None:", False),  # the first operand decides in `and`
+    "presence or a condition": ("if _x is not None or force:", False),  # not an absence test
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOOLEAN_CHECKS))
+def test_an_absence_test_inside_and_or_is_a_lazy_init_check(name: str) -> None:
+    check, reported = BOOLEAN_CHECKS[name]
+    source = (
+        "import socket\n_x = None\n\n\ndef get(force=False, enabled=True):\n    global _x\n"
+        f"    {check}\n        _x = socket.socket()\n    return _x\n"
+    )
+    assert bool(lint_source(source, "m.py", Config()).findings) is reported
+    assert bool(lint_source(source, "m.py", Config(), use_prefilter=False).findings) is reported  # prefilter agrees
+    if reported:
+        fixed = fix_source(source, "m.py", Config()).new_source
+        assert fixed is not None and b"with _x_lock:\n            " + check.encode() in fixed
+        compile(fixed, "m.py", "exec")
+        assert fix_source(fixed, "m.py", Config()).new_source is None  # idempotent

@@ -669,6 +669,13 @@ def _span(stmt: ast.stmt) -> tuple[int, int, Optional[str]]:
 
 def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     """(state, tests for absence) of a non-keyed lazy-init test, as `analysis.lazyinit` reads it."""
+    if isinstance(test, ast.BoolOp):  # `_x is None or _x.closed`: an absence test among the operands
+        operands = test.values if isinstance(test.op, ast.Or) else test.values[:1]
+        for operand in operands:
+            inner = _lazy_check(operand) if not isinstance(operand, ast.BoolOp) else None
+            if inner is not None and inner[1]:
+                return inner
+        return None
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _lazy_check(test.operand)
         return (inner[0], not inner[1]) if inner is not None else None

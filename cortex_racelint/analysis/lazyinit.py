@@ -47,7 +47,14 @@ def _attr_probe(call: cst.BaseExpression, func: str) -> Optional[str]:
 
 
 def parse_lazy_check(test: cst.BaseExpression) -> Optional[LazyCheck]:
-    """The state a test checks for absence/presence, if it is a lazy-init test."""
+    """The state a test checks for absence/presence, if it is a lazy-init test.
+
+    `if _x is None or _x.closed:` and `if _x is None and enabled:` are absence tests too (the
+    body creates the state when it is missing); a presence test inside `and`/`or` is not
+    read (its early-return form would need the whole condition negated).
+    """
+    if isinstance(test, cst.BooleanOperation):
+        return _in_boolean(test)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = parse_lazy_check(test.expression)
         if inner is not None and not inner.keyed and inner.state:
@@ -80,6 +87,22 @@ def parse_lazy_check(test: cst.BaseExpression) -> Optional[LazyCheck]:
             return LazyCheck(probed, missing)
         name = dotted_name(subject)
         return LazyCheck(name, missing) if name else None
+    return None
+
+
+def _in_boolean(test: cst.BooleanOperation) -> Optional[LazyCheck]:
+    """`A or B`: any operand that tests absence; `A and B`: the first operand, if it does."""
+    operands: list[cst.BaseExpression] = []
+    node: cst.BaseExpression = test
+    while isinstance(node, cst.BooleanOperation) and type(node.operator) is type(test.operator):
+        operands.insert(0, node.right)
+        node = node.left
+    operands.insert(0, node)
+    candidates = operands if isinstance(test.operator, cst.Or) else operands[:1]
+    for operand in candidates:
+        check = parse_lazy_check(operand) if not isinstance(operand, cst.BooleanOperation) else None
+        if check is not None and check.missing and not check.keyed:
+            return check
     return None
 
 
