@@ -238,6 +238,13 @@ def _summary(
 ) -> None:
     machine = args.format in ("json", "sarif", "junit", "github") or args.statistics
     stream = sys.stderr if machine or args.diff else sys.stdout
+    for result in results:
+        for first, last in result.skipped:
+            print(
+                f"warning: {result.path}:{first}: lines {first}-{last} not analysed (nested too deeply for the parser); "
+                "the rest of the file was, and no fix is written for it",
+                file=sys.stderr,
+            )
     fixed = sum(r.fixed_count for r in results)
     if args.show_fixes and fixed:
         print(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}:", file=stream)

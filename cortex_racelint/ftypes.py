@@ -136,6 +136,8 @@ class FileResult:
     old_source: Optional[bytes] = None
     fix_error: Optional[str] = None  # the fix was reverted; why
     hidden_unsafe: int = 0  # unsafe fixes available but not enabled
+    #: (first, last) lines of statements too deeply nested for LibCST: not analysed (`engine.deep_statements`)
+    skipped: list[tuple[int, int]] = field(default_factory=list)
 
 
 #: where a fix looks for the helpers it imports unless `[tool.racelint]` says otherwise;

@@ -527,3 +527,21 @@ def test_interrupt_of_the_parent_alone_ends_its_workers(tmp_path, sig, code):
     assert process.returncode == code
     err = (tmp_path / "tree.err").read_text(errors="replace")
     assert "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("terms", [1200, 2000])
+def test_a_too_deep_statement_does_not_hide_the_findings_of_the_rest(run_cli, tmp_path, terms):
+    """Issue 15: a generated expression LibCST cannot walk is skipped, the race beside it still reported."""
+    data = RACE + b"y = " + b" + ".join([b"'s'"] * terms) + b"\n"
+    deep_line = RACE.count(b"\n") + 1
+    for config in (Config(), Config(unsafe_fixes=True)):
+        for result in (lint_source(data, "long.py", config), fix_source(data, "long.py", config)):
+            assert result.error is None and result.skipped == [(deep_line, deep_line)]
+            assert [(f.code, f.line) for f in result.findings] == [("CRL101", 6)]
+            assert result.findings[0].fix_applicability is None and "nested too deeply" in result.findings[0].no_fix_reason
+            assert result.new_source is None  # the stub must never reach the disk
+    (tmp_path / "long.py").write_bytes(data)
+    cli = run_cli("check", "--fix", "--no-cache", "long.py", cwd=tmp_path)
+    assert cli.code == 1 and "long.py:6:5: CRL101" in cli.out
+    assert f"long.py:{deep_line}: lines {deep_line}-{deep_line} not analysed" in cli.err
+    assert (tmp_path / "long.py").read_bytes() == data

@@ -147,6 +147,7 @@ def _result_to_json(result: FileResult) -> str:
             "findings": [_finding_to_json(f) for f in result.findings],
             "error": dataclasses.asdict(result.error) if result.error else None,
             "hidden_unsafe": result.hidden_unsafe,
+            "skipped": result.skipped,
         }
     )
 
@@ -159,6 +160,7 @@ def _result_from_json(text: str, path: str) -> Optional[FileResult]:
     if data.get("error"):
         result.error = ParseError(**data["error"])
     result.hidden_unsafe = int(data.get("hidden_unsafe", 0))
+    result.skipped = [(int(first), int(last)) for first, last in data.get("skipped", [])]
     return result
 
 

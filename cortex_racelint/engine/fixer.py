@@ -28,7 +28,7 @@ from ..registry import RuleSet
 from ..rule import AddImport, InsertStatement, Replacement, Report, Rule
 from . import prefilter
 from .fix_narrowing import NarrowedModule, WholeModuleNeeded
-from .lint import ModuleRun, parse, parse_error, rule_error, run_rules, to_findings
+from .lint import ModuleRun, lint_source, parse, parse_error, rule_error, run_rules, to_findings
 from .sourcefile import NewlineStyle
 
 MAX_ROUNDS = 10
@@ -307,11 +307,15 @@ def fix_source(
     style = NewlineStyle.detect(raw)
     try:
         module = parse(style.to_parser(raw), depth_checked)
+    except RecursionError:  # the lint of what LibCST can parse, with no fix (`engine.deep_statements`)
+        return lint_source(raw, path, config, relative_path, use_prefilter)
     except Exception as error:  # noqa: BLE001 - reported and skipped, never rewritten
         result.error = parse_error(path, error, raw)
         return result
     try:
         return _fix_module(module, raw, style, result, rule_classes, rule_set, config, path, use_prefilter)
+    except RecursionError:  # too deep for the visitors: the lint of the rest, with no fix (`engine.deep_statements`)
+        return lint_source(raw, path, config, relative_path, use_prefilter)
     except Exception as error:  # noqa: BLE001 - too deep for LibCST's recursive codegen, or a rule crashed: never rewritten
         return FileResult(path=path, old_source=raw, error=rule_error(path, error))
 

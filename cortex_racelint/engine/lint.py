@@ -8,6 +8,7 @@ loop (`fixer.py`) calls `run_rules` again on each re-parsed module.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import traceback
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from ..ftypes import (
 )
 from ..registry import RuleSet
 from ..rule import Report, Rule
-from . import prefilter
+from . import deep_statements, prefilter
 from .positions import LazyPositions
 from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
@@ -267,6 +268,21 @@ def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Conf
     )
 
 
+def _parse_without_deep_statements(raw: bytes, error: BaseException, result: FileResult) -> Optional[cst.Module]:
+    """Parse with the too-deep statements stubbed (`engine.deep_statements`); None if that does not help."""
+    if not isinstance(error, RecursionError):
+        return None
+    stubbed = deep_statements.without_deep_statements(raw)
+    if stubbed is None:
+        return None
+    try:
+        module = parse(stubbed[0], depth_checked=True)
+    except Exception:  # noqa: BLE001 - still too deep, or something else: the original error is reported
+        return None
+    result.skipped = stubbed[1]
+    return module
+
+
 def lint_source(
     raw: bytes | str,
     path: str = "<stdin>",
@@ -296,15 +312,32 @@ def lint_source(
     try:
         module = parse(style.to_parser(parsed), depth_checked)
     except Exception as error:  # noqa: BLE001 - any parser failure is a reported, skipped file
-        result.error = parse_error(path, error, raw)
-        return result
+        module = _parse_without_deep_statements(style.to_parser(parsed), error, result)
+        if module is None:
+            result.error = parse_error(path, error, raw)
+            return result
     try:
         run = run_rules(module, path, rule_classes, config)
+    except RecursionError as error:  # too deep for the visitors: lint the rest of the file
+        retry = None if result.skipped else _parse_without_deep_statements(style.to_parser(parsed), error, result)
+        try:
+            run = run_rules(retry, path, rule_classes, config) if retry is not None else None
+        except RecursionError:
+            run = None
+        if run is None:
+            result.error, result.skipped = rule_error(path, error), []
+            return result
+        module = retry
     except Exception as error:  # noqa: BLE001 - a rule crashed: reported as such, never as a syntax error
         result.error = rule_error(path, error)
         return result
     text = style.to_parser(raw).decode(module.encoding, errors="replace")  # for comments: no codegen
     result.findings, _ = to_findings(run, path, text, config, rule_set, honour_noqa)
+    if result.skipped:
+        result.findings = [
+            dataclasses.replace(f, fix_applicability=None, fix_message=None, no_fix_reason=deep_statements.NO_FIX)
+            for f in result.findings
+        ]
     if run.context is not None:
         run.context.release()
     result.hidden_unsafe = sum(
