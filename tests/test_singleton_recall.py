@@ -126,3 +126,29 @@ def test_an_absence_test_inside_and_or_is_a_lazy_init_check(name: str) -> None:
         assert fixed is not None and b"with _x_lock:\n            " + check.encode() in fixed
         compile(fixed, "m.py", "exec")
         assert fix_source(fixed, "m.py", Config()).new_source is None  # idempotent
+
+
+SENTINELS = {
+    "module sentinel": "    if _x is _MISSING:\n        _x = socket.socket()\n    return _x\n",
+    "early return": "    if _x is not _MISSING:\n        return _x\n    _x = socket.socket()\n    return _x\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SENTINELS))
+def test_a_sentinel_object_is_an_absence_test(name: str) -> None:
+    source = "import socket\n_MISSING = object()\n_x = _MISSING\n\n\ndef get():\n    global _x\n" + SENTINELS[name]
+    for prefilter in (True, False):
+        assert [f.code for f in lint_source(source, "m.py", Config(), use_prefilter=prefilter).findings] == ["CRL101"]
+    fixed = fix_source(source, "m.py", Config()).new_source
+    assert fixed is not None and b"with _x_lock:\n        if _x is _MISSING:" in fixed or b"if _x is _MISSING:\n                _x" in fixed
+    namespace: dict = {}
+    exec(compile(fixed, "m.py", "exec"), namespace)
+    first = namespace["get"]()
+    assert namespace["get"]() is first  # single-threaded behaviour kept
+    first.close()
+    assert fix_source(fixed, "m.py", Config()).new_source is None
+
+
+def test_identity_with_a_name_whose_body_does_not_create_the_state_is_not_reported() -> None:
+    source = "_state = None\nIDLE = 0\n\n\ndef busy():\n    global _state\n    if _state is IDLE:\n        return False\n    return True\n"
+    assert lint_source(source, "m.py", Config(extend_select=("CRL107",))).findings == []

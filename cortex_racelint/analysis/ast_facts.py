@@ -690,6 +690,8 @@ def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq, ast.IsNot, ast.NotEq)):
         left, right = test.left, test.comparators[0]
         none = [side for side in (left, right) if isinstance(side, ast.Constant) and side.value is None]
+        if not none and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(right, ast.Name):
+            none = [right]  # a sentinel: `_x is _MISSING`, as `analysis.lazyinit` reads it
         if not none:
             return None
         subject = right if none[0] is left else left

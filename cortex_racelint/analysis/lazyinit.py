@@ -1,7 +1,7 @@
 """Recognise check-then-act lazy initialisation: `if <state missing>: <create state>`.
 
 All singleton and lazy-cache rules share this: the spellings of "missing" (`is None`,
-`== None`, `not x`, `not hasattr(cls, "x")`, `k not in cache`, `cache.get(k) is None`)
+`== None`, `is _SENTINEL`, `not x`, `_x is None or ...`, `not hasattr(cls, "x")`, `k not in cache`, `cache.get(k) is None`)
 and of "create" (assignment to the state, or to `cache[k]`).
 """
 
@@ -77,6 +77,8 @@ def parse_lazy_check(test: cst.BaseExpression) -> Optional[LazyCheck]:
     if isinstance(op, (cst.Is, cst.Equal, cst.IsNot, cst.NotEqual)):
         missing = isinstance(op, (cst.Is, cst.Equal))
         subject = right if _is_none(left) else left if _is_none(right) else None
+        if subject is None and isinstance(op, (cst.Is, cst.IsNot)) and isinstance(right, cst.Name):
+            subject = left  # a sentinel: `_x is _MISSING` (identity with a name; the body must create `_x`)
         if subject is None:
             return None
         if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Attribute) and subject.func.attr.value == "get":
