@@ -159,6 +159,7 @@ class Region:
     end: int
     read_first: bool = False  # starts at a read/check of the same file (read-modify-write)
     publishes: bool = False  # ends with `os.replace(tmp, ...)`: already an atomic publish
+    publish: Optional[cst.Call] = None  # that `os.replace(tmp, target)` / `tmp.replace(target)` call
 
     @property
     def statements(self) -> list[cst.BaseStatement]:
@@ -599,12 +600,15 @@ class FileAnalysis:
             else:
                 return None
         publishes = False
-        if op.is_write and isinstance(op.path_expr, cst.Name):
+        publish: Optional[cst.Call] = None
+        if op.is_write:
+            source = _text(op.path_expr)
             for later in range(end + 1, len(block.body)):
-                if _publishes(block.body[later], op.path_expr.value, self):
+                publish = _publish_call(block.body[later], source, self)
+                if publish is not None:
                     end, publishes = later, True
                     break
-        region = Region(block, start, end, publishes=publishes)
+        region = Region(block, start, end, publishes=publishes, publish=publish)
         if op.is_write and op.path is not None:
             # an earlier read/check of the same file starts the region; the outermost wins
             for level_block, child_index in levels[depth:]:
@@ -616,7 +620,9 @@ class FileAnalysis:
                     if self.touches(child.test, op):  # `if not p.exists(): p.write_text(...)`
                         starts = [child_index]
                 if starts:
-                    region = Region(level_block, starts[0], last, read_first=True, publishes=publishes)
+                    region = Region(
+                        level_block, starts[0], last, read_first=True, publishes=publishes, publish=publish
+                    )
         return region
 
 
@@ -785,19 +791,32 @@ def _last_use(block: cst.IndentedBlock, index: int, name: str) -> int:
     return last
 
 
-def _publishes(stmt: cst.CSTNode, name: str, analysis: FileAnalysis) -> bool:
-    """`os.replace(tmp, target)` / `tmp.replace(target)` / `tmp.rename(target)`."""
+def _text(expr: cst.BaseExpression) -> str:
+    """An expression's code without its own parentheses or layout: `(self.path + ".tmp")` and
+    `self.path+".tmp"` are the same path."""
+    bare = expr.with_changes(lpar=[], rpar=[]) if getattr(expr, "lpar", None) else expr
+    return "".join(cst.Module(body=[]).code_for_node(bare).split())
+
+
+def _publish_call(stmt: cst.CSTNode, source: str, analysis: FileAnalysis) -> Optional[cst.Call]:
+    """`os.replace(tmp, target)` / `tmp.replace(target)` / `tmp.rename(target)` moving the file
+    written at `source` (compared as code, so `self.path + ".tmp"` spelt twice matches) elsewhere."""
     for node in walk_statements([stmt]):
-        if not isinstance(node, cst.Call):
+        if not isinstance(node, cst.Call) or not node.args:
             continue
-        if analysis.imports.qualify_call(node) in PUBLISH_FUNCTIONS:
-            if node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name:
-                return True
+        if analysis.imports.qualify_call(node) in PUBLISH_FUNCTIONS and len(node.args) >= 2:
+            if _text(node.args[0].value) == source and _text(node.args[1].value) != source:
+                return node
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("replace", "rename"):
-            if isinstance(func.value, cst.Name) and func.value.value == name and node.args:
-                return True
-    return False
+            if _text(func.value) == source and _text(node.args[0].value) != source:
+                return node
+    return None
+
+
+def publish_target(call: cst.Call) -> cst.BaseExpression:
+    """Where a publishing call (`_publish_call`) moves the file."""
+    return call.args[1].value if isinstance(call.func, cst.Name) or len(call.args) >= 2 else call.args[0].value
 
 
 def _assigned_factory(stmt: cst.CSTNode, name: str, analysis: FileAnalysis) -> Optional[str]:

@@ -10,9 +10,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
+from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
-from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
+from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
@@ -47,10 +47,14 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     reason = deadlock_reason(analysis, op, region, key, exists)
     if reason is not None:
         return None, reason
-    inner: dict[cst.CSTNode, cst.CSTNode] = {}
+    inner: dict[cst.CSTNode, object] = {}
     helpers: list[str] = []
+    temp_target = shared_temp_target(analysis, op, region)
     if want_atomic and not publishes:
         inner, helpers = atomic_rewrites(analysis, region)
+    elif want_atomic and temp_target is not None:
+        inner, helpers = atomic_publish(analysis, op, region, temp_target)
+    if helpers:
         for helper in helpers:
             missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
             if missing is not None:
@@ -144,10 +148,25 @@ class UnlockedSharedFileWrite(Rule):
           `p.write_text(s)` becomes `atomic_write_text(p, s)`, `write_bytes` becomes
           `atomic_write_bytes`, imported from `atomic-write-module` (default
           `cortex.utils.fileio`): a temp file in the same folder, fsync, `os.replace`,
-          permissions kept. Appends, `+` modes and file objects not scoped by a `with` have
-          no atomic form and get the lock form.
+          permissions kept. Appends, `+` modes, file objects not scoped by a `with`, a
+          `write_text` whose result is used and a file whose `f.name` the function reads
+          (in the atomic form `f` is the temp file) have no atomic form and get the lock form.
+          A target that is not a regular file (`os.devnull`, a FIFO, a device) is written
+          through by the helper, never replaced; a symlink is written through to its target,
+          keeping the link.
         * `lock+atomic` (unsafe): both, so writers do not lose each other's updates and
           readers (which need no lock then) never see a partial file.
+
+        A hand-written atomic save (write a temp path, then `os.replace(tmp, target)`, the
+        temp spelt as a local or the same expression twice) already publishes atomically: the
+        lock covers the write *and* the `os.replace`, so no writer truncates a temp file
+        another is about to publish. When the temp path does not derive from the target
+        (`os.path.join(self.folder, "save.tmp")` published at `os.path.join(self.folder,
+        self.name)`), every writer of the folder shares it, whatever its target: the lock is
+        a module lock (an instance lock would not keep two instances apart), and the atomic
+        styles write `with atomic_write(target, ...)` instead and drop the `os.replace` (a
+        unique temp file per write; the target's permissions are kept where the original
+        gave it the temp file's).
 
         The atomic form is unsafe because replacing the file is observable: the file gets
         a new inode (hard links break, open descriptors keep the old content), an owner
@@ -173,7 +192,7 @@ class UnlockedSharedFileWrite(Rule):
         path (or other processes) are not excluded by it: the atomic form still keeps their
         readers from torn files. Paths built inline from literals (`Path.home() / ".x"`),
         imported constants and other modules' attributes are not recognised as shared.
-        `shutil.copy`, `np.save`, `df.to_csv` and long-lived file objects (`self._log =
+        `shutil.copy`/`copyfile`, `os.open`/`os.write`, `np.save`, `df.to_csv` and long-lived file objects (`self._log =
         open(...)`, a returned `open(...)`) are not analysed. A lock is not added when the
         function is already called with that (non-reentrant) lock held: that would
         deadlock. `locked(path)` keeps a `<path>.lock` file beside the target for `flock`,
@@ -335,6 +354,45 @@ class UnlockedSharedFileWrite(Rule):
             def remember(text):
                 with _state_file_lock:
                     atomic_write_text(STATE_FILE, text, encoding="utf-8")
+            """,
+        ),
+        Invalid(
+            """
+            import os
+
+
+            class Store:
+                def __init__(self, folder, name):
+                    self.folder = folder
+                    self.name = name
+
+                def save(self, text):
+                    tmp = os.path.join(self.folder, "save.tmp")  # one temp file for the whole folder
+                    with open(tmp, "w") as f:
+                        f.write(text)
+                    os.replace(tmp, os.path.join(self.folder, self.name))
+            """,
+            line=11,
+            unsafe=True,
+            expected_fix="""
+            import os
+            import threading
+
+            from cortex.utils.fileio import atomic_write
+
+            _folder_lock = threading.Lock()
+
+
+            class Store:
+                def __init__(self, folder, name):
+                    self.folder = folder
+                    self.name = name
+
+                def save(self, text):
+                    tmp = os.path.join(self.folder, "save.tmp")  # one temp file for the whole folder
+                    with _folder_lock:
+                        with atomic_write(os.path.join(self.folder, self.name), "w") as f:
+                            f.write(text)
             """,
         ),
         Invalid(
