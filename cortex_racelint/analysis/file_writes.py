@@ -44,6 +44,10 @@ WRITE_METHODS = frozenset({"write_text", "write_bytes"})
 CHECK_METHODS = frozenset({"exists", "is_file"})
 CHECK_FUNCTIONS = frozenset({"os.path.exists", "os.path.isfile"})
 PUBLISH_FUNCTIONS = frozenset({"os.replace", "os.rename", "shutil.move"})
+#: copies that truncate and rewrite their destination (second argument) in place
+COPY_FUNCTIONS = frozenset({"shutil.copyfile", "shutil.copy", "shutil.copy2"})
+#: `os.open` flags that make the descriptor a writer
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC", "O_CREAT")
 #: calls whose result is a path inside (or the same as) their first argument
 PATH_BUILDERS = frozenset(
     {
@@ -103,7 +107,7 @@ class FileOp:
     """One call that writes, reads or checks a file."""
 
     call: cst.Call
-    verb: str  # "open" | "path_open" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
+    verb: str  # "open" | "path_open" | "os_open" | "copy" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
     mode: str
     path_expr: cst.BaseExpression
     path: Optional[SharedPath]
@@ -115,7 +119,7 @@ class FileOp:
 
     @property
     def is_write(self) -> bool:
-        if self.verb in WRITE_METHODS:
+        if self.verb in WRITE_METHODS or self.verb in ("copy", "os_open"):
             return True
         return self.verb in ("open", "path_open") and any(c in self.mode for c in "wax+")
 
@@ -127,7 +131,7 @@ class FileOp:
 
     @property
     def is_append(self) -> bool:
-        return self.verb in ("open", "path_open") and "a" in self.mode
+        return self.verb in ("open", "path_open", "os_open") and "a" in self.mode
 
     def levels(self) -> list[tuple[cst.IndentedBlock, int]]:
         """(block, index) of each statement containing the call, innermost first, up to
@@ -257,6 +261,17 @@ class FileAnalysis:
         if qualified in CHECK_FUNCTIONS:
             path = _argument(call, 0, "path")
             return ("check", "", path) if path is not None else None
+        if qualified in COPY_FUNCTIONS:
+            path = _argument(call, 1, "dst")
+            return ("copy", "w", path) if path is not None else None
+        if qualified == "os.open":
+            path, flags = _argument(call, 0, "path"), _argument(call, 1, "flags")
+            if path is None or flags is None:
+                return None
+            text = self.context.module.code_for_node(flags)
+            if not any(flag in text for flag in _WRITE_FLAGS):
+                return None
+            return "os_open", ("a" if "O_APPEND" in text else "w"), path
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
@@ -559,7 +574,7 @@ class FileAnalysis:
     def escapes(self, op: FileOp) -> bool:
         """The opened file object outlives the function: stored on an attribute or a
         global, returned or yielded. Its writes happen elsewhere; not analysed."""
-        if op.verb not in ("open", "path_open") or len(op.stack) < 2 or op.function is None:
+        if op.verb not in ("open", "path_open", "os_open") or len(op.stack) < 2 or op.function is None:
             return False
         parent = op.stack[-2]
         if isinstance(parent, (cst.Return, cst.Yield)):
@@ -582,7 +597,7 @@ class FileAnalysis:
         block, start = levels[0]
         end = start
         depth = 0
-        bound = _bound_file_name(block.body[start], op.call) if op.verb in ("open", "path_open") else None
+        bound = _bound_file_name(block.body[start], op.call) if op.verb in ("open", "path_open", "os_open") else None
         if bound is not None:
             # through the last use of `f = open(...)`, at the level that holds every use
             total = sum(1 for n in walk_all(op.function.node.body) if isinstance(n, cst.Name) and n.value == bound)

@@ -72,6 +72,10 @@ def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
 
 
 def _describe(op: FileOp) -> str:
+    if op.verb == "copy":
+        return "shutil copy onto it"
+    if op.verb == "os_open":
+        return "os.open(..., <write flags>)"
     if op.verb in ("open", "path_open"):
         prefix = "open" if op.verb == "open" else ".open"
         return f'{prefix}(..., "{op.mode}")'
@@ -95,13 +99,15 @@ class UnlockedSharedFileWrite(Rule):
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
         "concurrent writers interleave and readers can see it half-written"
     )
-    EVIDENCE = ("open", "write_text", "write_bytes")  # `open (p, "w")` is legal
+    EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # `open (p, "w")` is legal
     FIX = FixApplicability.UNSAFE
     WHAT = """
         Finds writes to a file whose path is shared across calls, made outside any lock:
         write-mode `open(...)`/`io.open(...)` (`"w"`, `"a"`, `"x"`, `"+"`, binary forms,
         positional or `mode=`), `<path>.open("w")`, `<path>.write_text(...)` and
-        `<path>.write_bytes(...)`. Dumps into the opened file (`json.dump`, `yaml.dump`,
+        `<path>.write_bytes(...)`, `shutil.copyfile/copy/copy2(src, <path>)` and
+        `os.open(<path>, <flags with O_WRONLY/O_RDWR/O_APPEND/O_TRUNC/O_CREAT>)` (through the
+        last use of the descriptor). Dumps into the opened file (`json.dump`, `yaml.dump`,
         `yaml.safe_dump`, `pickle.dump`, `f.write`) belong to that `open`, which is reported
         once per write site. A path is shared when it derives from `self.<attr>`,
         `cls.<attr>`, `ClassName.<attr>`, a module global, or a local assigned only from
@@ -148,7 +154,7 @@ class UnlockedSharedFileWrite(Rule):
           `p.write_text(s)` becomes `atomic_write_text(p, s)`, `write_bytes` becomes
           `atomic_write_bytes`, imported from `atomic-write-module` (default
           `cortex.utils.fileio`): a temp file in the same folder, fsync, `os.replace`,
-          permissions kept. Appends, `+` modes, file objects not scoped by a `with`, a
+          permissions kept. Appends, `+` modes, copies, `os.open` descriptors, file objects not scoped by a `with`, a
           `write_text` whose result is used and a file whose `f.name` the function reads
           (in the atomic form `f` is the temp file) have no atomic form and get the lock form.
           A target that is not a regular file (`os.devnull`, a FIFO, a device) is written
@@ -192,7 +198,7 @@ class UnlockedSharedFileWrite(Rule):
         path (or other processes) are not excluded by it: the atomic form still keeps their
         readers from torn files. Paths built inline from literals (`Path.home() / ".x"`),
         imported constants and other modules' attributes are not recognised as shared.
-        `shutil.copy`/`copyfile`, `os.open`/`os.write`, `np.save`, `df.to_csv` and long-lived file objects (`self._log =
+        `np.save`, `df.to_csv` and long-lived file objects (`self._log =
         open(...)`, a returned `open(...)`) are not analysed. A lock is not added when the
         function is already called with that (non-reentrant) lock held: that would
         deadlock. `locked(path)` keeps a `<path>.lock` file beside the target for `flock`,

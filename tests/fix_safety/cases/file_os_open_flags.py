@@ -1,5 +1,5 @@
-"""`os.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)` + `os.write`: a descriptor-level write,
-not analysed; racelint must not mistake `os.open` for a path method or rewrite it."""
+"""`os.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)` + `os.write` on a shared path (CRL301): the
+lock covers the open through the last use of the descriptor; the flags and mode are untouched."""
 
 import os
 
@@ -17,7 +17,8 @@ class Pidfile:
 
 
 # --- drivers ---
-UNTOUCHED = "os.open/os.write are descriptor-level and not analysed"
+FINDINGS = ("CRL301",)
+FIXED_IN = ("safe", "unsafe")
 
 
 def _tmp():
@@ -37,4 +38,9 @@ def single_threaded(m):
 
 
 def threaded(m):
-    return [lambda: None]
+    m.shared = m.Pidfile(str(_tmp() / "app.pid"))
+    return [lambda: m.shared.write(1), lambda: m.shared.write(22)]
+
+
+def invariant(m):
+    return open(m.shared.path).read() in ("1", "22")

@@ -1,5 +1,5 @@
-"""`shutil.copyfile(src, self.path)` publishing to a shared path: copies are not analysed (the
-rule page's known problems); racelint leaves it alone rather than guess."""
+"""`shutil.copyfile(src, self.path)` onto a shared path (CRL301): the copy truncates and rewrites
+the destination in place, so it takes the lock (no atomic form); the read after it (CRL302) too."""
 
 import shutil
 
@@ -14,7 +14,8 @@ class Mirror:
 
 
 # --- drivers ---
-UNTOUCHED = "shutil.copyfile is not analysed (KNOWN_PROBLEMS of CRL301)"
+FINDINGS = ("CRL301",)
+FIXED_IN = ("safe", "unsafe")
 
 
 def _tmp():
@@ -31,4 +32,13 @@ def single_threaded(m):
 
 
 def threaded(m):
-    return [lambda: None]
+    folder = _tmp()
+    (folder / "a.txt").write_text("aaaa")
+    (folder / "b.txt").write_text("b")
+    m.shared = m.Mirror(folder / "dst.txt")
+    m.seen = []
+    return [lambda: m.seen.append(m.shared.pull(folder / "a.txt")), lambda: m.seen.append(m.shared.pull(folder / "b.txt"))]
+
+
+def invariant(m):
+    return sorted(m.seen) in (["aaaa", "b"], ["aaaa", "aaaa"], ["b", "b"]) and m.shared.path.read_text() in ("aaaa", "b")
