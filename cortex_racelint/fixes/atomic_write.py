@@ -12,7 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.file_write_sites import unlocked_write
-from ..analysis.file_writes import ATOMIC_MODES, FileAnalysis, FileOp, Region
+from ..analysis.file_writes import ATOMIC_MODES, FileAnalysis, FileOp, Region, walk_all
 from ..analysis.lazyinit import walk_statements
 from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix
@@ -151,3 +151,24 @@ def atomic_publish(
     new_call = found[0]
     args = [new_call.args[0].with_changes(value=unparenthesised(target)), *new_call.args[1:]]
     return {op.call: new_call.with_changes(args=args), publish: cst.RemoveFromParent()}, ["atomic_write"]
+
+
+def unused_temp_binding(op: FileOp, region: Region) -> Optional[cst.SimpleStatementLine]:
+    """`tmp = <path>` before the block, once `atomic_publish` leaves `tmp` unused (a linter
+    would flag the dead local); None when `tmp` is used elsewhere or the line carries comments."""
+    if not isinstance(op.path_expr, cst.Name) or op.function is None:
+        return None
+    name = op.path_expr.value
+    uses = sum(1 for node in walk_all(op.function.node.body) if isinstance(node, cst.Name) and node.value == name)
+    if uses != 3:  # the binding, the open, the publish
+        return None
+    for stmt in region.block.body[: region.start]:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            continue
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                comments = any(line.comment is not None for line in stmt.leading_lines)
+                return None if comments or stmt.trailing_whitespace.comment is not None else stmt
+    return None

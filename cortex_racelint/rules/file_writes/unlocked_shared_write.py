@@ -12,7 +12,7 @@ import libcst as cst
 
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
-from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites
+from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
@@ -59,7 +59,12 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
             missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
             if missing is not None:
                 return None, missing
-    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+    fix, reason = locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+    if fix is not None and temp_target is not None and helpers:
+        dead = unused_temp_binding(op, region)  # the helper made the temp path's local unused
+        if dead is not None:
+            fix.replacements[dead] = cst.RemoveFromParent()
+    return fix, reason
 
 
 def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
@@ -170,9 +175,9 @@ class UnlockedSharedFileWrite(Rule):
         (`os.path.join(self.folder, "save.tmp")` published at `os.path.join(self.folder,
         self.name)`), every writer of the folder shares it, whatever its target: the lock is
         a module lock (an instance lock would not keep two instances apart), and the atomic
-        styles write `with atomic_write(target, ...)` instead and drop the `os.replace` (a
-        unique temp file per write; the target's permissions are kept where the original
-        gave it the temp file's).
+        styles write `with atomic_write(target, ...)` instead and drop the `os.replace` and
+        the temp path's local when nothing else reads it (a unique temp file per write; the
+        target's permissions are kept where the original gave it the temp file's).
 
         The atomic form is unsafe because replacing the file is observable: the file gets
         a new inode (hard links break, open descriptors keep the old content), an owner
@@ -373,7 +378,7 @@ class UnlockedSharedFileWrite(Rule):
                     self.name = name
 
                 def save(self, text):
-                    tmp = os.path.join(self.folder, "save.tmp")  # one temp file for the whole folder
+                    tmp = os.path.join(self.folder, "save.tmp")
                     with open(tmp, "w") as f:
                         f.write(text)
                     os.replace(tmp, os.path.join(self.folder, self.name))
@@ -395,7 +400,6 @@ class UnlockedSharedFileWrite(Rule):
                     self.name = name
 
                 def save(self, text):
-                    tmp = os.path.join(self.folder, "save.tmp")  # one temp file for the whole folder
                     with _folder_lock:
                         with atomic_write(os.path.join(self.folder, self.name), "w") as f:
                             f.write(text)
