@@ -107,7 +107,8 @@ class FileOp:
     """One call that writes, reads or checks a file."""
 
     call: cst.Call
-    verb: str  # "open" | "path_open" | "os_open" | "copy" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
+    #: "open" | "path_open" | "os_open" | "copy" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
+    verb: str
     mode: str
     path_expr: cst.BaseExpression
     path: Optional[SharedPath]

@@ -59,7 +59,8 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
             missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
             if missing is not None:
                 return None, missing
-    fix, reason = locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+    note = _lock_only_note(analysis, region)
+    fix, reason = locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, note)
     if fix is not None and temp_target is not None and helpers:
         dead = unused_temp_binding(op, region)  # the helper made the temp path's local unused
         if dead is not None:
