@@ -84,7 +84,8 @@ def atomic_write(
     an atomic replace writes the whole file.  The target's permission bits are
     kept (a new file gets ``0o666 & ~umask`` like ``open()``); a symlink target
     is written through, keeping the link; a target that is not a regular file
-    (``os.devnull``, a FIFO) is opened and written in place, never replaced.  On any exception the temp file is
+    (``os.devnull``, a FIFO) is opened and written in place, never replaced, and
+    so is an existing file whose folder refuses a temp file (not atomic then).  On any exception the temp file is
     removed, the target is untouched, and the exception propagates.
     """
     if any(c in mode for c in "ar+"):
@@ -117,7 +118,16 @@ def atomic_write(
         with open(target, _MODES[mode], encoding=encoding, newline=newline) as f:
             yield f
         return
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    except OSError as error:
+        if st is None or error.errno not in (errno.EACCES, errno.EPERM):
+            raise
+        # The folder takes no new file but the file itself may be writable (a shared file in a
+        # folder we do not own): write it in place as ``open()`` does, rather than fail.
+        with open(target, _MODES[mode], encoding=encoding, newline=newline) as f:
+            yield f
+        return
     try:
         perms = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_current_umask()
         if hasattr(os, "fchmod"):

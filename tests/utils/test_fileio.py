@@ -437,3 +437,23 @@ def test_fifo_is_written_through_not_replaced(tmp_path: Path) -> None:
     assert got == ["through the pipe"]
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert leftovers(tmp_path) == []
+
+
+def test_a_folder_refusing_temp_files_falls_back_to_writing_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`open(p, "w")` works on a writable file in a folder we may not create files in; the atomic
+    form must not turn that into a PermissionError (simulated: root may create files anywhere)."""
+    import errno as errno_module
+
+    target = tmp_path / "shared.log"
+    target.write_text("old")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno_module.EACCES, "Permission denied")
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", refuse)
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+    with pytest.raises(PermissionError):  # a new file still needs the folder: the error open() gives
+        atomic_write_text(tmp_path / "absent.log", "x")

@@ -182,9 +182,10 @@ class UnlockedSharedFileWrite(Rule):
 
         The atomic form is unsafe because replacing the file is observable: the file gets
         a new inode (hard links break, open descriptors keep the old content), an owner
-        other than the writer is kept only when running as root, the folder must be
-        writable, and `atomic_write_text` defaults to UTF-8 where `write_text` uses the
-        locale encoding.
+        other than the writer is kept only when running as root, and `atomic_write_text`
+        defaults to UTF-8 where `write_text` uses the locale encoding. Where it cannot
+        replace, it writes in place as `open()` does (not atomic then): a target that is not
+        a regular file, and an existing file whose folder refuses a new (temp) file.
 
         The check-then-append shape (read a file, `if MARKER not in content:` append to it)
         gets the lock form in every style, with the helper module's `locked(path)`: a
