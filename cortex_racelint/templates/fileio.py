@@ -119,7 +119,12 @@ def atomic_write(
             yield f
         return
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        except OSError as error:
+            if error.errno != errno.ENAMETOOLONG:
+                raise
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")  # a name near NAME_MAX
     except OSError as error:
         if st is None or error.errno not in (errno.EACCES, errno.EPERM):
             raise

@@ -457,3 +457,10 @@ def test_a_folder_refusing_temp_files_falls_back_to_writing_in_place(
     assert target.read_text() == "new"
     with pytest.raises(PermissionError):  # a new file still needs the folder: the error open() gives
         atomic_write_text(tmp_path / "absent.log", "x")
+
+
+def test_a_name_near_the_length_limit_still_gets_a_temp_file(tmp_path: Path) -> None:
+    """`open()` takes a 255-byte name; the temp file's longer `.<name>.XXXX.tmp` must not fail."""
+    target = tmp_path / ("n" * 250)
+    atomic_write_text(target, "fits")
+    assert target.read_text() == "fits" and leftovers(tmp_path) == []
