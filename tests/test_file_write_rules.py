@@ -380,6 +380,7 @@ class Exporter:
         ("shutil.copyfile(self.path, source)", False),  # reads the shared file, writes the caller's
         ("os.close(os.open(self.path, os.O_WRONLY | os.O_TRUNC))", True),
         ("os.close(os.open(self.path, os.O_RDONLY))", False),
+        ("os.close(os.open(self.path, os.O_RDWR))", False),  # a tty, or an update in place: not counted
     ],
 )
 def test_copies_and_os_open_writers_are_writes(call: str, reported: bool) -> None:

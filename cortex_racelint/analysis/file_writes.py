@@ -46,8 +46,9 @@ CHECK_FUNCTIONS = frozenset({"os.path.exists", "os.path.isfile"})
 PUBLISH_FUNCTIONS = frozenset({"os.replace", "os.rename", "shutil.move"})
 #: copies that truncate and rewrite their destination (second argument) in place
 COPY_FUNCTIONS = frozenset({"shutil.copyfile", "shutil.copy", "shutil.copy2"})
-#: `os.open` flags that make the descriptor a writer
-_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC", "O_CREAT")
+#: `os.open` flags that make the descriptor a writer (`O_RDWR` alone opens a tty or updates in
+#: place without truncating: not counted, like the other precision trade-offs of the rule)
+_WRITE_FLAGS = ("O_WRONLY", "O_APPEND", "O_TRUNC", "O_CREAT")
 #: calls whose result is a path inside (or the same as) their first argument
 PATH_BUILDERS = frozenset(
     {

@@ -112,7 +112,7 @@ class UnlockedSharedFileWrite(Rule):
         write-mode `open(...)`/`io.open(...)` (`"w"`, `"a"`, `"x"`, `"+"`, binary forms,
         positional or `mode=`), `<path>.open("w")`, `<path>.write_text(...)` and
         `<path>.write_bytes(...)`, `shutil.copyfile/copy/copy2(src, <path>)` and
-        `os.open(<path>, <flags with O_WRONLY/O_RDWR/O_APPEND/O_TRUNC/O_CREAT>)` (through the
+        `os.open(<path>, <flags with O_WRONLY/O_APPEND/O_TRUNC/O_CREAT>)` (through the
         last use of the descriptor). Dumps into the opened file (`json.dump`, `yaml.dump`,
         `yaml.safe_dump`, `pickle.dump`, `f.write`) belong to that `open`, which is reported
         once per write site. A path is shared when it derives from `self.<attr>`,
