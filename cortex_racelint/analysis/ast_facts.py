@@ -746,7 +746,8 @@ def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]
 
 
 def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast.expr]:
-    """The path a call may write to: `open(p, "w")`, `p.open("a")`, `p.write_text(...)`, `atomic_write(p)`.
+    """The path a call may write to: `open(p, "w")`, `p.open("a")`, `p.write_text(...)`, `atomic_write(p)`,
+    `shutil.copyfile(src, p)`, `os.open(p, flags)`.
 
     `atomic_write` (and `_text`/`_bytes`) is how a CRL301 fix writes: a locked one makes the
     file's unlocked reads CRL302 candidates in the fix loop's next round, as `file_writes` sees them.
@@ -754,6 +755,8 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
     func = call.func
     if name in ("atomic_write", "atomic_write_text", "atomic_write_bytes"):
         return _argument(call, 0, "path")
+    if name in ("copyfile", "copy", "copy2"):  # `shutil.copyfile(src, dst)` writes dst (any spelling: a superset)
+        return _argument(call, 1, "dst")
     if isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and _dotted(func) == "io.open"):
         if name != "open":
             return None

@@ -26,7 +26,7 @@ class UnlockedSharedFileRead(Rule):
     NAME = "read-skips-writer-lock"
     CONSEQUENCE = Consequence("torn read", Severity.MEDIUM, "the reader can see the file half written")
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
-    EVIDENCE = ("open", "write_text", "write_bytes")  # it needs a locked write in the module
+    EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # it needs a locked write in the module
     WHAT = """
         Finds reads (`open(p)`, `open(p, "r")`, `<path>.open()`, `read_text`, `read_bytes`,
         and so `json.load(open(p))`) of a shared file that the same class (or, for a module
