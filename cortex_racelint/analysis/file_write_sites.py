@@ -16,13 +16,14 @@ _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 
 
 def in_scope(op: FileOp) -> bool:
-    """Code that runs concurrently: inside a (sync) function, outside `__main__` blocks.
+    """Code that runs concurrently: inside a (sync) function, outside `__main__` blocks, tests and
+    script entry points.
 
     Constructors are skipped for attribute paths: the object is not shared with another
     thread yet, and a lock created there could not guard it anyway.
     """
-    if op.path is None or op.function is None or op.in_main_guard:
-        return False
+    if op.path is None or op.function is None or op.in_main_guard or op.one_shot is not None:
+        return False  # one short-lived caller: tests, a script's entry point (`analysis.one_shot`)
     if op.function.node.asynchronous is not None:
         return False  # one event-loop thread; a threading lock would block the loop
     if op.path.kind != "global" and op.function.name in _CONSTRUCTORS:

@@ -34,6 +34,7 @@ import libcst as cst
 from .context import LintContext, _is_main_guard
 from .lazyinit import walk_statements
 from .names import dotted_name
+from .one_shot import one_shot_reason
 from .traverse import walk
 from .traverse import children
 
@@ -118,6 +119,8 @@ class FileOp:
     held: tuple[str, ...]  # lock keys held at the call
     held_exprs: dict[str, cst.BaseExpression]
     in_main_guard: bool
+    #: why the code is not a service's (test code, a script's entry point: `analysis.one_shot`), or None
+    one_shot: Optional[str] = None
 
     @property
     def is_write(self) -> bool:
@@ -291,6 +294,15 @@ class FileAnalysis:
             return "check", "", receiver
         return None
 
+    def one_shot(self, function: Optional[FunctionInfo]) -> Optional[str]:
+        """`analysis.one_shot` for the outermost def (and its class) around `function`."""
+        if function is None:
+            return None
+        outer = function
+        while outer.parent is not None:
+            outer = outer.parent
+        return one_shot_reason(self.context, outer.node, outer.class_node)
+
     # -- shared paths ------------------------------------------------------------
     def shared_path(self, expr: cst.BaseExpression, function: Optional[FunctionInfo]) -> Optional[SharedPath]:
         refs: list[SharedPath] = []
@@ -347,6 +359,8 @@ class FileAnalysis:
             receiver_kind = self._receiver_kind(head, function)
             if receiver_kind is not None:
                 kind, class_node = receiver_kind
+                if kind == "instance" and class_node is not None and attribute in self._temp_attributes(class_node):
+                    return False  # `self.tmp = tempfile.mkdtemp()`: this object's own folder
                 normal = "self" if kind == "instance" else head
                 refs.append(SharedPath(name, f"{normal}.{attribute}", kind, head, class_node))
                 return True
@@ -431,6 +445,22 @@ class FileAnalysis:
                 return None
             scope = scope.parent
         return None
+
+    def _temp_attributes(self, class_node: cst.ClassDef) -> frozenset[str]:
+        """`self.X` the class only ever assigns a fresh temp path (`tempfile.mkdtemp()`) to."""
+        key = ("temp_attributes", id(class_node))
+        if key not in self.context.memo:
+            values: dict[str, list[cst.BaseExpression]] = {}
+            for node in walk_all(class_node.body):
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        name = dotted_name(target.target)
+                        if name is not None and name.count(".") == 1 and name.startswith("self."):
+                            values.setdefault(name[5:], []).append(node.value)
+            self.context.memo[key] = frozenset(
+                name for name, assigned in values.items() if all(_has_tempfile(v, self) for v in assigned)
+            )
+        return self.context.memo[key]  # type: ignore[return-value]
 
     def _is_bound(self, name: str, function: Optional[FunctionInfo]) -> bool:
         scope = function
@@ -675,6 +705,7 @@ class _Collector(cst.CSTVisitor):
                 held=held,
                 held_exprs=exprs,
                 in_main_guard=main,
+                one_shot=analysis.one_shot(function),
             )
             analysis.ops.append(op)
             analysis.by_call[id(call)] = op
@@ -739,11 +770,22 @@ class _Collector(cst.CSTVisitor):
 
 
 # -- small helpers ---------------------------------------------------------------
+#: calls whose value differs on every call: a file name built from one is this caller's alone
+UNIQUE_PREFIXES = ("tempfile.", "uuid.", "secrets.", "random.")
+UNIQUE_CALLS = frozenset(
+    {"os.getpid", "threading.get_ident", "threading.get_native_id", "time.time", "time.time_ns", "time.monotonic",
+     "time.monotonic_ns", "time.perf_counter", "time.perf_counter_ns", "next", "os.urandom"}
+)
+
+
 def _has_tempfile(node: cst.CSTNode, analysis: FileAnalysis) -> bool:
-    return any(
-        isinstance(n, cst.Call) and (analysis.imports.qualify(n.func) or "").startswith("tempfile.")
-        for n in walk_all(node)
-    )
+    """A fresh name: a `tempfile` path, or one made unique per call (a uuid, the time, the pid, a counter)."""
+    for n in walk_all(node):
+        if isinstance(n, cst.Call):
+            name = analysis.imports.qualify(n.func) or ""
+            if name.startswith(UNIQUE_PREFIXES) or name in UNIQUE_CALLS or name.endswith((".now", ".utcnow")):
+                return True
+    return False
 
 
 def walk_all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

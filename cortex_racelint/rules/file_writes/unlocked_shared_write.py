@@ -124,9 +124,21 @@ class UnlockedSharedFileWrite(Rule):
         Not reported: read modes; writes under a lock (`with lock:`, `acquire()`/`finally:
         release()`, the helper module's `locked(path)`, or a private helper every one of
         whose calls in the module holds a lock); a path that is a parameter of the function
-        (the caller owns it: `export(destination)`); fresh `tempfile` paths; writes in
-        `__init__` to the object's own attribute paths; `if __name__ == "__main__":` code,
-        module-level code and `async def` bodies.
+        (the caller owns it: `export(destination)`); fresh `tempfile` paths, and names made
+        unique per call (a `uuid`, `secrets`/`random` value, the time, the pid, `next(counter)`);
+        `self.<attr>` paths the class only ever sets to a fresh temp folder
+        (`self.tmp = tempfile.mkdtemp()`: the object's own); writes in `__init__` to the
+        object's own attribute paths; `if __name__ == "__main__":` code, module-level code
+        and `async def` bodies.
+
+        Not reported either, because one short-lived caller runs it rather than the threads of
+        a service (`analysis/one_shot.py`): test code (a `test_*.py`/`*_test.py`/`conftest.py`
+        file or one under a `tests/`, `test/` or `testing/` folder of a relative path, `test*`
+        methods and `setUp`/`tearDown`-style hooks of a `TestCase` or `Test*` class, `test_*`
+        functions) and entry points (the module functions called under
+        `if __name__ == "__main__":`, anything in `__main__.py`, functions decorated as a
+        `command`/`group`/`main`, `handle()` of a `BaseCommand`). A helper they call is still
+        reported: it can be called from a service too.
     """
     WHY = """
         `open(p, "w")` truncates the file first and writes it later: a reader in another
