@@ -6,13 +6,16 @@ assignment line and its block, or the `with` item), so both read one classificat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
 
 from .context import LintContext, function_globals
-from .sqlite_usage import is_closing
+from .names import dotted_name
+from .self_attributes import assigned_self_attrs, self_attr
+from .sqlite_usage import collect_aliases, is_closing, walk
 
 
 @dataclass
@@ -69,3 +72,178 @@ def _with_site(item: cst.WithItem, with_node: cst.CSTNode, shape: str) -> Connec
         return ConnectSite("other", reason="the `with` body is on the same line")
     conn = item.asname.name.value if item.asname is not None else None  # type: ignore[union-attr]
     return ConnectSite(shape, conn=conn, stmt=with_node, with_item=item)
+
+
+# -- data shapes a pool cannot serve (CRL201 offers no fix, and says why) -------------------------
+#: connection methods that leave state on the connection: a pooled one keeps it for its next user
+_STATE_METHODS = frozenset(
+    {
+        "create_function",
+        "create_aggregate",
+        "create_collation",
+        "create_window_function",
+        "set_authorizer",
+        "set_progress_handler",
+        "set_trace_callback",
+        "enable_load_extension",
+        "load_extension",
+        "setlimit",
+    }
+)
+_STATE_SQL = (
+    # statements, not prose: at the start of the text or after a `;`
+    (re.compile(r"(^|;)\s*(ATTACH|DETACH)\s", re.IGNORECASE), "attaches a database to the connection (`ATTACH`)"),
+    (re.compile(r"(^|;)\s*CREATE\s+(TEMP|TEMPORARY)\s", re.IGNORECASE), "creates a `TEMP` table or view"),
+)
+#: calls that remove or replace a file: pooled connections stay open on the unlinked inode
+_REMOVING = frozenset({"os.remove", "os.unlink", "os.replace", "os.rename", "shutil.move"})
+_REMOVING_METHODS = frozenset({"unlink", "rename", "replace"})
+#: calls that copy a file: the pool's WAL keeps committed rows in `-wal` until a checkpoint
+_COPYING = frozenset({"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copyfileobj"})
+_PATH_WRAPPERS = frozenset({"Path", "PurePath", "str", "os.fspath", "pathlib.Path", "os.path.abspath"})
+_MEMORY = (":memory:", "")
+
+
+def pool_data_blocker(
+    context: LintContext, function: cst.FunctionDef, conn: Optional[str], path: Optional[cst.BaseExpression]
+) -> Optional[str]:
+    """Why a pooled connection would see or leave different data than this per-call one (None: it would not).
+
+    Per-call connections start empty of per-connection state and see the file as it is
+    now; a pooled one is shared, long-lived and in WAL mode.
+    """
+    if conn is not None:
+        reason = _connection_state(function, conn)
+        if reason:
+            return reason
+    if path is None:
+        return None
+    return _memory_default(context, function, path) or _file_operation(context, path)
+
+
+def _connection_state(function: cst.FunctionDef, conn: str) -> Optional[str]:
+    aliases = collect_aliases([function.body], conn)
+    for node, _ in walk(function.body):
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in aliases:
+            attr = node.attr.value
+            if attr == "total_changes":
+                return (
+                    f"`{node.value.value}.total_changes` counts every change since the connection was opened: "
+                    "a pooled connection would count its earlier users' changes too"
+                )
+            if attr in _STATE_METHODS:
+                return (
+                    f"`{node.value.value}.{attr}()` registers per-connection state, which a pooled connection "
+                    "would keep for its next user (and other connections of the pool would lack)"
+                )
+        if isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+            text = node.evaluated_value if isinstance(node, cst.SimpleString) else node.value
+            for pattern, what in _STATE_SQL:
+                if isinstance(text, str) and pattern.search(text):
+                    return (
+                        f"the function {what}, which stays with a pooled connection: the next user would find it "
+                        "already there (a second `ATTACH`/`CREATE TEMP` of the same name fails)"
+                    )
+    return None
+
+
+def _memory_literal(expr: Optional[cst.BaseExpression], anywhere: bool) -> bool:
+    if expr is None:
+        return False
+    if isinstance(expr, cst.SimpleString):
+        return expr.evaluated_value in _MEMORY
+    if not anywhere:
+        return False
+    return any(isinstance(n, cst.SimpleString) and n.evaluated_value == ":memory:" for n, _ in walk(expr))
+
+
+def _param_default(function: cst.FunctionDef, name: str) -> Optional[cst.BaseExpression]:
+    params = function.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.name.value == name:
+            return param.default
+    return None
+
+
+def _may_be_memory(function: cst.FunctionDef, value: cst.BaseExpression) -> bool:
+    """`":memory:"`, `x or ":memory:"`, or a parameter of `function` defaulting to one of those."""
+    if _memory_literal(value, anywhere=True):
+        return True
+    return isinstance(value, cst.Name) and _memory_literal(_param_default(function, value.value), anywhere=True)
+
+
+def _memory_default(context: LintContext, function: cst.FunctionDef, path: cst.BaseExpression) -> Optional[str]:
+    why = (
+        "the database path can be `\":memory:\"` ({}): each per-call connection to it is a new, empty "
+        "database, but a pool shares one, so data would outlive the call"
+    )
+    if isinstance(path, cst.Name):
+        if _memory_literal(_param_default(function, path.value), anywhere=True):
+            return why.format(f"the default of `{path.value}`")
+        for node, _ in walk(function.body):
+            if isinstance(node, cst.Assign) and any(dotted_name(t.target) == path.value for t in node.targets):
+                if _memory_literal(node.value, anywhere=True):
+                    return why.format(f"assigned to `{path.value}`")
+        return None
+    attribute = self_attr(path)
+    class_node = context.class_
+    if attribute is None or class_node is None:
+        return None
+    for method in class_node.body.body:
+        if not isinstance(method, cst.FunctionDef):
+            continue
+        for node, _ in walk(method.body):
+            for attr, value in assigned_self_attrs(node) if isinstance(node, cst.SimpleStatementLine) else ():
+                if attr == attribute and _may_be_memory(method, value):
+                    return why.format(f"`self.{attribute}` is set from it in `{method.name.value}`")
+    return None
+
+
+def _path_text(context: LintContext, expr: cst.BaseExpression) -> str:
+    """The path expression without `Path(...)` / `str(...)` wrappers, as source text."""
+    while isinstance(expr, cst.Call) and context.imports.qualify_call(expr) in _PATH_WRAPPERS and len(expr.args) == 1:
+        expr = expr.args[0].value
+    return context.module.code_for_node(expr)
+
+
+_file_ops_cache: dict[int, tuple[cst.Module, dict[str, tuple[str, str]]]] = {}
+
+
+def _file_ops(context: LintContext) -> dict[str, tuple[str, str]]:
+    """Path text -> (kind "remove"/"copy", the call's text) for every file call of the module."""
+    cached = _file_ops_cache.get(id(context.module))
+    if cached is not None and cached[0] is context.module:
+        return cached[1]
+    found: dict[str, tuple[str, str]] = {}
+    for node, _ in walk(context.module):
+        if not isinstance(node, cst.Call):
+            continue
+        name = context.imports.qualify_call(node)
+        kind, paths = None, []
+        if name in _REMOVING or name in _COPYING:
+            kind, paths = ("remove" if name in _REMOVING else "copy"), [a.value for a in node.args[:2]]
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _REMOVING_METHODS:
+            kind, paths = "remove", [node.func.value]
+        for path in paths:
+            found.setdefault(_path_text(context, path), (kind, context.module.code_for_node(node)))
+    if len(_file_ops_cache) > 64:
+        _file_ops_cache.clear()
+    _file_ops_cache[id(context.module)] = (context.module, found)
+    return found
+
+
+def _file_operation(context: LintContext, path: cst.BaseExpression) -> Optional[str]:
+    hit = _file_ops(context).get(_path_text(context, path))
+    if hit is None:
+        return None
+    kind, call = hit
+    call = " ".join(call.split())
+    if kind == "copy":
+        return (
+            f"the database file is copied (`{call}`): in the pool's WAL mode committed rows stay in the "
+            "`-wal` file until a checkpoint, so the copy would miss them (copy with `Connection.backup()`)"
+        )
+    return (
+        f"the database file is removed or replaced (`{call}`): pooled connections would stay open on the "
+        "old, unlinked file and its `-wal`/`-shm`, so later reads and writes would go there"
+    )

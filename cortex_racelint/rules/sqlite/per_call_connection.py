@@ -12,7 +12,7 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.names import dotted_name
-from ...analysis.sqlite_sites import classify_connect
+from ...analysis.sqlite_sites import classify_connect, pool_data_blocker
 from ...analysis.sqlite_usage import is_sqlite_connect, walk
 from ...fixes.pooled_connection import pooled_connection_fix
 from ...ftypes import FixApplicability, GilExposure
@@ -116,6 +116,11 @@ class PerCallConnection(Rule):
         fix, reason = None, args.blocker or site.reason
         if reason is None:
             fix, reason = pooled_connection_fix(context, site, args.path, args.dropped, function)
+        if fix is not None:
+            # the statements could move into a checkout; would the pooled connection hold the same data?
+            data = pool_data_blocker(context, function, site.conn, args.path)
+            if data is not None:
+                fix, reason = None, data
         # the window: this connection's statements, which another connection's write lock can block
         window = WindowNodes(check=node, act=node, hold_call=node, exposure=GilExposure.GIL)
         self.report(node, self.MESSAGE, fix=fix, no_fix_reason=reason, window=window)
