@@ -24,11 +24,12 @@ Semantics callers can rely on:
   ``check_same_thread=False``; ``PRAGMA busy_timeout`` is set on each, and
   ``PRAGMA journal_mode=WAL`` once per database file per process, so readers
   and one writer proceed together.  Switching to WAL needs the database to
-  itself and SQLite does not call the busy handler for it, so while another
-  connection writes, the switch is retried until ``timeout``; if it still
-  cannot happen, the connection is used in the file's current journal mode and
-  the next new connection tries again (WAL is a speed-up, never a reason to
-  fail a checkout).
+  itself, and SQLite answers "database is locked" at once (without the busy
+  handler) while another connection writes.  The checkout then neither fails
+  nor waits: the connection is used in the file's current journal mode, where
+  the caller's own statements wait out the busy timeout as they did before the
+  pool, and a later checkout switches (WAL is a speed-up, never a reason to
+  fail or stall a checkout; a wait here could be for the caller's own write).
 * Waiting checkouts are served first-come first-served (a returned connection
   is handed straight to the longest waiter), so busy threads cannot starve
   others.  A checkout waiting longer than ``timeout`` seconds raises
@@ -334,6 +335,13 @@ class SQLiteConnectionPool:
                         self._mark_in(me)
                         self._drop_slot_locked()
                 raise
+        elif not self._wal_done:
+            try:
+                with self._init_lock:
+                    if not self._wal_done:
+                        self._switch_to_wal(conn)
+            except sqlite3.Error:
+                pass  # a pooled connection that cannot switch still works as it did
         return _Token(conn, generation, pid, me)
 
     def _release(self, token: _Token, broken: bool) -> None:
@@ -401,25 +409,17 @@ class SQLiteConnectionPool:
 
 
     def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
-        """``PRAGMA journal_mode=WAL``, retried while another connection holds a lock.
+        """``PRAGMA journal_mode=WAL`` once; while another connection holds a lock, later.
 
-        SQLite answers "database is locked" at once here, without the busy handler.
-        Retried until ``timeout``; then the connection is used as the file is
-        and the next new connection tries again.
+        SQLite answers "database is locked" at once here, without the busy handler:
+        the connection is used as the file is, and the next checkout tries again.
         """
-        deadline = time.monotonic() + self.timeout
-        delay = 0.005
-        while True:
-            try:
-                row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-                break
-            except sqlite3.OperationalError as error:
-                if not _is_busy(error) or time.monotonic() >= deadline:
-                    if _is_busy(error):
-                        return  # keep the current journal mode; _wal_done stays False
-                    raise
-                time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-                delay = min(delay * 2, 0.1)
+        try:
+            row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as error:
+            if _is_busy(error):
+                return  # keep the current journal mode; _wal_done stays False
+            raise
         self.journal_mode = str(row[0]) if row else None
         self._wal_done = True
         _wal_files[self.db_path] = self.journal_mode

@@ -583,34 +583,27 @@ def test_checkout_timeout_is_a_timeout_error_with_the_specified_message(db: str)
                 pass
 
 
-def test_first_checkout_waits_for_a_writer_before_switching_to_wal(db: str) -> None:
+def test_first_checkout_while_another_connection_writes_neither_fails_nor_waits(db: str) -> None:
     """`PRAGMA journal_mode=WAL` fails at once ("database is locked") while another connection
-    writes: the pool retries within its timeout instead of failing the checkout."""
+    writes: the checkout goes on in the current journal mode (the caller's statements honour the
+    busy timeout as before the pool) and a later checkout switches to WAL."""
     writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("INSERT INTO items (k) VALUES ('w')")
-    timer = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
-    timer.start()
     pool = SQLiteConnectionPool(db, pool_size=1, timeout=5)
     try:
-        with pool.get_connection() as conn:
-            assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 1
-        assert pool.journal_mode == "wal"
-    finally:
+        t0 = time.monotonic()
+        with pool.get_connection() as conn:  # a read next to a writer, as in rollback-journal mode
+            assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+        assert time.monotonic() - t0 < 1.0
+        assert pool.journal_mode is None
+        timer = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+        timer.start()
+        with pool.get_connection() as conn:  # a write waits out the writer (busy timeout)
+            conn.execute("INSERT INTO items (k) VALUES ('p')")
         timer.join(5)
+    finally:
         writer.close()
-
-
-def test_wal_switch_that_stays_locked_keeps_the_journal_mode_and_retries_later(db: str) -> None:
-    writer = sqlite3.connect(db, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    pool = SQLiteConnectionPool(db, pool_size=2, timeout=0.2)
-    with pool.get_connection() as conn:  # a read still works in the old journal mode
-        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
-    assert pool.journal_mode is None
-    writer.execute("COMMIT")
-    writer.close()
-    with pool.get_connection():
-        with pool.get_connection():  # the next new connection switches
-            pass
+    with pool.get_connection() as conn:  # the idle connection switches on a later checkout
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
     assert pool.journal_mode == "wal"
