@@ -898,3 +898,25 @@ def test_the_configured_pool_module_may_open_connections():
     custom = Config(select=("CRL2",), sqlite_pool="myapp.storage:pool_for")
     assert lint_source(source, "myapp/storage.py", custom).findings == []
     assert [f.code for f in lint_source(source, "myapp/other.py", custom).findings] == ["CRL201"]
+
+
+def test_a_parameter_of_the_same_name_removed_elsewhere_does_not_block_the_fix():
+    """`path` in `save_json` is another variable than `path` in `count`: only a removal in the
+    function itself (or of `self.x` / a global anywhere in the module) blocks the pool."""
+    source = """
+    import os
+    import sqlite3
+
+    def save_json(path, text):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def count(path):
+        conn = sqlite3.connect(path)
+        n = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+        conn.close()
+        return n
+    """
+    [finding] = [f for f in findings(source) if f.code == "CRL201"]
+    assert finding.fix_applicability is FixApplicability.UNSAFE, finding.no_fix_reason

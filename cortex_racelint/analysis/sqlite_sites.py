@@ -12,7 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .context import LintContext, function_globals
+from .context import LintContext, function_globals, function_locals
 from .names import dotted_name
 from .self_attributes import assigned_self_attrs, self_attr
 from .sqlite_usage import collect_aliases, is_closing, walk
@@ -118,7 +118,7 @@ def pool_data_blocker(
             return reason
     if path is None:
         return None
-    return _memory_default(context, function, path) or _file_operation(context, path)
+    return _memory_default(context, function, path) or _file_operation(context, function, path)
 
 
 def _connection_state(function: cst.FunctionDef, conn: str) -> Optional[str]:
@@ -206,16 +206,17 @@ def _path_text(context: LintContext, expr: cst.BaseExpression) -> str:
     return context.module.code_for_node(expr)
 
 
-_file_ops_cache: dict[int, tuple[cst.Module, dict[str, tuple[str, str]]]] = {}
+_FileOp = tuple[str, str, Optional[cst.FunctionDef]]  # kind "remove"/"copy", the call's text, its function
+_file_ops_cache: dict[int, tuple[cst.Module, dict[str, list[_FileOp]]]] = {}
 
 
-def _file_ops(context: LintContext) -> dict[str, tuple[str, str]]:
-    """Path text -> (kind "remove"/"copy", the call's text) for every file call of the module."""
+def _file_ops(context: LintContext) -> dict[str, list[_FileOp]]:
+    """Path text -> the file calls of the module that remove, replace or copy that path."""
     cached = _file_ops_cache.get(id(context.module))
     if cached is not None and cached[0] is context.module:
         return cached[1]
-    found: dict[str, tuple[str, str]] = {}
-    for node, _ in walk(context.module):
+    found: dict[str, list[_FileOp]] = {}
+    for node, parents in walk(context.module):
         if not isinstance(node, cst.Call):
             continue
         name = context.imports.qualify_call(node)
@@ -224,19 +225,26 @@ def _file_ops(context: LintContext) -> dict[str, tuple[str, str]]:
             kind, paths = ("remove" if name in _REMOVING else "copy"), [a.value for a in node.args[:2]]
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _REMOVING_METHODS:
             kind, paths = "remove", [node.func.value]
+        function = next((p for p in reversed(parents) if isinstance(p, cst.FunctionDef)), None)
         for path in paths:
-            found.setdefault(_path_text(context, path), (kind, context.module.code_for_node(node)))
+            found.setdefault(_path_text(context, path), []).append((kind, context.module.code_for_node(node), function))
     if len(_file_ops_cache) > 64:
         _file_ops_cache.clear()
     _file_ops_cache[id(context.module)] = (context.module, found)
     return found
 
 
-def _file_operation(context: LintContext, path: cst.BaseExpression) -> Optional[str]:
-    hit = _file_ops(context).get(_path_text(context, path))
-    if hit is None:
+def _file_operation(context: LintContext, function: cst.FunctionDef, path: cst.BaseExpression) -> Optional[str]:
+    """A removal/copy of the same path: anywhere for `self.x` or a global, in this function for a local."""
+    ops = _file_ops(context).get(_path_text(context, path), [])
+    bare = path
+    while isinstance(bare, cst.Call) and context.imports.qualify_call(bare) in _PATH_WRAPPERS and len(bare.args) == 1:
+        bare = bare.args[0].value
+    if isinstance(bare, cst.Name) and bare.value in function_locals(function):
+        ops = [op for op in ops if op[2] is function]  # a parameter elsewhere is another variable
+    if not ops:
         return None
-    kind, call = hit
+    kind, call, _ = ops[0]
     call = " ".join(call.split())
     if kind == "copy":
         return (
