@@ -920,3 +920,38 @@ def test_a_parameter_of_the_same_name_removed_elsewhere_does_not_block_the_fix()
     """
     [finding] = [f for f in findings(source) if f.code == "CRL201"]
     assert finding.fix_applicability is FixApplicability.UNSAFE, finding.no_fix_reason
+
+
+def test_string_replace_on_the_path_is_not_a_file_operation():
+    source = """
+    import sqlite3
+
+    class S:
+        def __init__(self, db_path):
+            self.db_path = db_path
+            self.label = self.db_path.replace(".db", "")
+
+        def count(self):
+            with sqlite3.connect(self.db_path) as conn:
+                return conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    """
+    [finding] = findings(source)
+    assert finding.fix_applicability is FixApplicability.UNSAFE, finding.no_fix_reason
+
+
+def test_a_path_renamed_onto_the_database_blocks_the_fix():
+    source = """
+    import sqlite3
+    from pathlib import Path
+
+    DB = Path("app.db")
+
+    def restore(backup: Path):
+        backup.rename(DB)
+
+    def count():
+        with sqlite3.connect(DB) as conn:
+            return conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    """
+    [finding] = findings(source)
+    assert "removed or replaced (`backup.rename(DB)`)" in (finding.no_fix_reason or "")

@@ -224,7 +224,12 @@ def _file_ops(context: LintContext) -> dict[str, list[_FileOp]]:
         if name in _REMOVING or name in _COPYING:
             kind, paths = ("remove" if name in _REMOVING else "copy"), [a.value for a in node.args[:2]]
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _REMOVING_METHODS:
-            kind, paths = "remove", [node.func.value]
+            method, args = node.func.attr.value, [a for a in node.args if a.keyword is None]
+            if method == "unlink" and not args:
+                kind, paths = "remove", [node.func.value]
+            elif method != "unlink" and len(node.args) == 1 and len(args) == 1:
+                # Path.rename/replace(target); `str.replace(old, new)` takes two
+                kind, paths = "remove", [node.func.value, args[0].value]
         function = next((p for p in reversed(parents) if isinstance(p, cst.FunctionDef)), None)
         for path in paths:
             found.setdefault(_path_text(context, path), []).append((kind, context.module.code_for_node(node), function))
