@@ -955,3 +955,32 @@ def test_a_path_renamed_onto_the_database_blocks_the_fix():
     """
     [finding] = findings(source)
     assert "removed or replaced (`backup.rename(DB)`)" in (finding.no_fix_reason or "")
+
+
+def test_a_semantic_pragma_blocks_the_fix_unless_every_connecting_function_sets_it():
+    leaky = """
+    import sqlite3
+
+    def strict(p):
+        conn = sqlite3.connect(p)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("INSERT INTO pet VALUES (1, 2)")
+        conn.commit()
+        conn.close()
+
+    def loose(p):
+        conn = sqlite3.connect(p)
+        conn.execute("INSERT INTO pet VALUES (3, 4)")
+        conn.commit()
+        conn.close()
+    """
+    strict, loose = findings(leaky)
+    assert "`PRAGMA foreign_keys = on` stays set" in (strict.no_fix_reason or "")
+    assert loose.fix_applicability is FixApplicability.UNSAFE
+    everywhere = leaky.replace(
+        'conn.execute("INSERT INTO pet VALUES (3, 4)")',
+        'conn.execute("PRAGMA foreign_keys=1")\n        conn.execute("INSERT INTO pet VALUES (3, 4)")',
+    ).replace("foreign_keys = ON", "foreign_keys = 1")
+    assert all(f.fix_applicability is FixApplicability.UNSAFE for f in findings(everywhere))
+    speed_only = leaky.replace("foreign_keys = ON", "synchronous = OFF")
+    assert all(f.fix_applicability is FixApplicability.UNSAFE for f in findings(speed_only))

@@ -15,7 +15,7 @@ import libcst as cst
 from .context import LintContext, function_globals, function_locals
 from .names import dotted_name
 from .self_attributes import assigned_self_attrs, self_attr
-from .sqlite_usage import collect_aliases, is_closing, walk
+from .sqlite_usage import collect_aliases, is_closing, is_sqlite_connect, walk
 
 
 @dataclass
@@ -95,6 +95,22 @@ _STATE_SQL = (
     (re.compile(r"(^|;)\s*(ATTACH|DETACH)\s", re.IGNORECASE), "attaches a database to the connection (`ATTACH`)"),
     (re.compile(r"(^|;)\s*CREATE\s+(TEMP|TEMPORARY)\s", re.IGNORECASE), "creates a `TEMP` table or view"),
 )
+#: PRAGMAs that change what statements do on this connection (not speed or durability)
+_SEMANTIC_PRAGMAS = frozenset(
+    {
+        "foreign_keys",
+        "recursive_triggers",
+        "case_sensitive_like",
+        "query_only",
+        "ignore_check_constraints",
+        "reverse_unordered_selects",
+        "defer_foreign_keys",
+        "legacy_alter_table",
+        "trusted_schema",
+        "writable_schema",
+    }
+)
+_PRAGMA_SET = re.compile(r"(?:^|;)\s*PRAGMA\s+(?:main\.)?(\w+)\s*(?:=\s*|\(\s*)['\"]?(\w+)", re.IGNORECASE)
 #: calls that remove or replace a file: pooled connections stay open on the unlinked inode
 _REMOVING = frozenset({"os.remove", "os.unlink", "os.replace", "os.rename", "shutil.move"})
 _REMOVING_METHODS = frozenset({"unlink", "rename", "replace"})
@@ -113,7 +129,7 @@ def pool_data_blocker(
     now; a pooled one is shared, long-lived and in WAL mode.
     """
     if conn is not None:
-        reason = _connection_state(function, conn)
+        reason = _connection_state(function, conn) or _pragma_leak(context, function)
         if reason:
             return reason
     if path is None:
@@ -144,6 +160,47 @@ def _connection_state(function: cst.FunctionDef, conn: str) -> Optional[str]:
                         f"the function {what}, which stays with a pooled connection: the next user would find it "
                         "already there (a second `ATTACH`/`CREATE TEMP` of the same name fails)"
                     )
+    return None
+
+
+def _pragmas(node: cst.CSTNode) -> set[tuple[str, str]]:
+    """`(pragma, value)` of each semantic `PRAGMA x = v` written in the strings under `node`."""
+    found = set()
+    for inner, _ in walk(node):
+        text = inner.evaluated_value if isinstance(inner, cst.SimpleString) else None
+        if isinstance(text, str):
+            for name, value in _PRAGMA_SET.findall(text):
+                if name.lower() in _SEMANTIC_PRAGMAS:
+                    found.add((name.lower(), value.lower()))
+    return found
+
+
+def _opens_connection(node: cst.CSTNode, context: LintContext) -> bool:
+    """`sqlite3.connect(...)`, or a pool checkout (`....get_connection()`, what an earlier fix round wrote)."""
+    if not isinstance(node, cst.Call):
+        return False
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get_connection":
+        return True
+    return is_sqlite_connect(node, context.imports)
+
+
+def _pragma_leak(context: LintContext, function: cst.FunctionDef) -> Optional[str]:
+    """A semantic PRAGMA set here stays on a pooled connection: fine only if every other function
+    of the module that connects sets it too (otherwise it would inherit it)."""
+    mine = _pragmas(function.body)
+    if not mine:
+        return None
+    for node, _ in walk(context.module):
+        if node is function or not isinstance(node, cst.FunctionDef):
+            continue
+        connects = any(_opens_connection(inner, context) for inner, _ in walk(node.body))
+        missing = mine - _pragmas(node.body) if connects else set()
+        if missing:
+            name, value = sorted(missing)[0]
+            return (
+                f"`PRAGMA {name} = {value}` stays set on a pooled connection, and `{node.name.value}` opens "
+                "connections without it: it would inherit the setting"
+            )
     return None
 
 

@@ -70,7 +70,10 @@ _FIX_SAFETY_201 = """
     users' changes), runs `ATTACH`/`DETACH` or `CREATE TEMP` (it stays on the
     connection, so the next `ATTACH` of that name fails), or registers per-connection
     state (`create_function`, `create_aggregate`, `create_collation`,
-    `set_authorizer`, `load_extension`, ...); the path can be `":memory:"` (a
+    `set_authorizer`, `load_extension`, ...) or sets a PRAGMA that changes what
+    statements do (`foreign_keys`, `recursive_triggers`, `query_only`, ...) that
+    another connecting function of the module does not set (it would inherit it;
+    speed and durability PRAGMAs do not count); the path can be `":memory:"` (a
     parameter or `self.<attr>` defaulting to it: each per-call connection is a new,
     empty database, a pool shares one); the module removes or replaces the database
     file (`os.remove`, `os.replace`, `Path.unlink`, ...: pooled connections would stay
