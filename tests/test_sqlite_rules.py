@@ -984,3 +984,27 @@ def test_a_semantic_pragma_blocks_the_fix_unless_every_connecting_function_sets_
     assert all(f.fix_applicability is FixApplicability.UNSAFE for f in findings(everywhere))
     speed_only = leaky.replace("foreign_keys = ON", "synchronous = OFF")
     assert all(f.fix_applicability is FixApplicability.UNSAFE for f in findings(speed_only))
+
+
+@pytest.mark.parametrize(
+    "use, fixable",
+    [
+        ("rows = list(map(tuple, conn.execute('SELECT x FROM t')))", True),
+        ("rows = [r for r in itertools.islice(conn.execute('SELECT x FROM t'), 2)]", True),
+        ("rows = itertools.chain.from_iterable(conn.execute('SELECT x FROM t'))", False),
+        ("rows = pool.map(work, [conn])", False),
+    ],
+)
+def test_lazy_wrappers_escape_only_when_they_outlive_the_block(use, fixable):
+    source = f"""
+    import itertools
+    import sqlite3
+
+    def f(p, pool, work):
+        conn = sqlite3.connect(p)
+        {use}
+        conn.close()
+        return rows
+    """
+    [finding] = findings(source)
+    assert (finding.fix_applicability is FixApplicability.UNSAFE) == fixable, finding.no_fix_reason

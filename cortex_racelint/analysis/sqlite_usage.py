@@ -161,7 +161,7 @@ def derived_from(expr: cst.BaseExpression, aliases: set[str]) -> bool:
             return derived_from(expr.func.value, aliases)
     if isinstance(expr, cst.Attribute) and expr.attr.value == "connection":
         return derived_from(expr.value, aliases)
-    if isinstance(expr, cst.Call) and _callee(expr) in LAZY_WRAPPERS:
+    if isinstance(expr, cst.Call) and _lazy_wrapper(expr):
         return any(derived_from(arg.value, aliases) for arg in expr.args)  # `rows = enumerate(cur)`
     return False
 
@@ -256,6 +256,16 @@ def _is_label(name: cst.Name, parents: tuple) -> bool:
 
 
 # -- escapes -----------------------------------------------------------------
+def _lazy_wrapper(call: cst.Call) -> bool:
+    """`enumerate(...)`, `islice(...)`, `itertools.chain(...)`: not `executor.map(...)` (a method)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value in LAZY_WRAPPERS
+    if isinstance(func, cst.Attribute) and func.attr.value in LAZY_WRAPPERS:
+        return (dotted_name(func.value) or "").split(".")[0] in ("itertools", "chain")  # chain.from_iterable
+    return False
+
+
 def _callee(call: cst.Call) -> str:
     name = dotted_name(call.func) or ""
     return name.rsplit(".", 1)[-1]
@@ -309,7 +319,7 @@ def value_escape(expr: cst.CSTNode, parents: tuple, source: str) -> Optional[str
         call = parents[-2] if len(parents) >= 2 else None
         if isinstance(call, cst.Call):
             callee = _callee(call)
-            if callee in LAZY_WRAPPERS and parent.keyword is None:
+            if _lazy_wrapper(call) and parent.keyword is None:
                 # `enumerate(cur)`, `islice(cur, n)`: a lazy iterator still reading the cursor
                 return value_escape(call, parents[:-2], f"{callee}(...)` over `{source}")
             if callee in _DEFERRING_CALLS:
