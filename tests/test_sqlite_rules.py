@@ -1008,3 +1008,29 @@ def test_lazy_wrappers_escape_only_when_they_outlive_the_block(use, fixable):
     """
     [finding] = findings(source)
     assert (finding.fix_applicability is FixApplicability.UNSAFE) == fixable, finding.no_fix_reason
+
+
+@pytest.mark.parametrize(
+    "subclass, call_site",
+    [
+        ("class Leaf(Base):\n        db_path = 'other.db'", True),
+        ("class Leaf(Base):\n        def __init__(self):\n            self.ready = True", True),
+        ("class Leaf(Base):\n        def __init__(self, p):\n            super().__init__(p)\n            self.ready = True", False),
+    ],
+)
+def test_subclasses_that_bypass_the_base_init_get_the_pool_at_the_call_site(subclass, call_site):
+    source = f"""
+    import sqlite3
+
+    class Base:
+        def __init__(self, db_path):
+            self.db_path = db_path
+
+        def count(self):
+            with sqlite3.connect(self.db_path) as conn:
+                return conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+
+    {subclass}
+    """
+    text = fixed(source)
+    assert ("self._pool" not in text) == call_site

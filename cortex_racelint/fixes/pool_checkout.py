@@ -109,11 +109,31 @@ def _subclass_assigns(module: cst.Module, class_node: cst.ClassDef, attribute: s
             if bases & family:
                 family.add(node.name.value)
                 grew = True
-                if any(
-                    attr == attribute
-                    for inner, _ in walk(node.body)
-                    if isinstance(inner, cst.SimpleStatementLine)
-                    for attr, _ in assigned_self_attrs(inner)
-                ):
+                if _overrides_path(node, attribute):
                     return True
     return False
+
+
+def _overrides_path(subclass: cst.ClassDef, attribute: str) -> bool:
+    """The subclass sets the path (`self.x = ...`, a class attribute `x = ...`) or has an `__init__`
+    that never runs the base's (which is where the pool would be created)."""
+    for inner, _ in walk(subclass.body):
+        if isinstance(inner, cst.SimpleStatementLine) and any(a == attribute for a, _ in assigned_self_attrs(inner)):
+            return True
+    for stmt in subclass.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = small.targets if isinstance(small, cst.Assign) else []
+                if any(isinstance(t.target, cst.Name) and t.target.value == attribute for t in targets):
+                    return True
+                if isinstance(small, cst.AnnAssign) and dotted_name(small.target) == attribute:
+                    return True
+    init = init_method(subclass)
+    if init is None:
+        return False
+    return not any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "__init__"
+        for node, _ in walk(init.body)
+    )

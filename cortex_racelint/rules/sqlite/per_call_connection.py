@@ -44,6 +44,9 @@ _FIX_SAFETY_201 = """
       (`get_connection_pool(self.db_path)`), so each call uses the path it has then.
       The pool opens connections lazily: creating it before the `os.makedirs` of its
       folder is harmless.
+    - The database runs in WAL mode: `-wal` and `-shm` files sit next to it while
+      pooled connections are open, and committed rows live in `-wal` until a
+      checkpoint (copy the file with `Connection.backup()`, not `shutil.copy`).
     - The pool switches the file to WAL on its first connection. While another
       connection writes, SQLite refuses that switch at once; the checkout then goes
       on in the file's current journal mode (the statements wait out the busy timeout
