@@ -1034,3 +1034,20 @@ def test_subclasses_that_bypass_the_base_init_get_the_pool_at_the_call_site(subc
     """
     text = fixed(source)
     assert ("self._pool" not in text) == call_site
+
+
+def test_a_module_path_that_falls_back_to_memory_blocks_the_fix():
+    source = """
+    import os
+    import sqlite3
+
+    DB = os.environ.get("APP_DB", ":memory:")
+
+    def count():
+        conn = sqlite3.connect(DB)
+        n = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        conn.close()
+        return n
+    """
+    [finding] = findings(source)
+    assert "the module sets `DB` from it" in (finding.no_fix_reason or "")

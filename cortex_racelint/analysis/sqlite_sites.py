@@ -214,6 +214,10 @@ def _memory_literal(expr: Optional[cst.BaseExpression], anywhere: bool) -> bool:
     return any(isinstance(n, cst.SimpleString) and n.evaluated_value == ":memory:" for n, _ in walk(expr))
 
 
+def _memory_literal_in(node: cst.CSTNode) -> bool:
+    return any(isinstance(n, cst.SimpleString) and n.evaluated_value == ":memory:" for n, _ in walk(node))
+
+
 def _param_default(function: cst.FunctionDef, name: str) -> Optional[cst.BaseExpression]:
     params = function.params
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -241,6 +245,9 @@ def _memory_default(context: LintContext, function: cst.FunctionDef, path: cst.B
             if isinstance(node, cst.Assign) and any(dotted_name(t.target) == path.value for t in node.targets):
                 if _memory_literal(node.value, anywhere=True):
                     return why.format(f"assigned to `{path.value}`")
+        stmt = context.module_assignments.get(path.value)
+        if path.value not in function_locals(function) and stmt is not None and _memory_literal_in(stmt):
+            return why.format(f"the module sets `{path.value}` from it")  # DB = os.environ.get("DB", ":memory:")
         return None
     attribute = self_attr(path)
     class_node = context.class_
