@@ -358,7 +358,11 @@ class SQLiteConnectionPool:
                 elif self._waiters:
                     self._grant_locked(self._waiters.popleft(), conn)
                 else:
-                    self._pool.put_nowait(conn)
+                    try:
+                        self._pool.put_nowait(conn)
+                    except queue.Full:  # someone put connections of their own into `_pool`
+                        self._drop_slot_locked()
+                        close = True
             elif token.pid == self._pid:
                 # pool.close() ran while this was checked out: close it now.
                 self._mark_in(token.thread)
