@@ -417,7 +417,7 @@ NO_FIX = {
         """
         import sqlite3
         def f(p):
-            conn = sqlite3.connect(p, check_same_thread=True)
+            conn = sqlite3.connect(p, check_same_thread=False)
             conn.execute("SELECT 1")
             conn.close()
         """,
@@ -1051,3 +1051,20 @@ def test_a_module_path_that_falls_back_to_memory_blocks_the_fix():
     """
     [finding] = findings(source)
     assert "the module sets `DB` from it" in (finding.no_fix_reason or "")
+
+
+def test_check_same_thread_true_is_the_default_and_keeps_the_fix():
+    source = """
+    import sqlite3
+
+    def count(p):
+        conn = sqlite3.connect(p, check_same_thread=True)
+        n = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+        conn.close()
+        return n
+    """
+    [finding] = findings(source)
+    assert finding.fix_applicability is FixApplicability.UNSAFE, finding.no_fix_reason
+    assert "check_same_thread" not in fixed(source)
+    [blocked] = findings(source.replace("check_same_thread=True", "check_same_thread=False"))
+    assert "check_same_thread" in (blocked.no_fix_reason or "")
