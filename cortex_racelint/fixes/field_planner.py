@@ -26,8 +26,7 @@ from ..analysis.context import LintContext
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import Access, ClassThreads
-from .locks.placement import instance_mutex
-from .locks.shared_fields import shared_field_lock
+from .locks.shared_fields import ObjectCalls, object_mutex, shared_field_lock
 
 Replacements = dict[cst.CSTNode, Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]]
 
@@ -50,13 +49,20 @@ class FieldPlanner:
         self.racy_attrs = {a.attr for a in self.racy}
         self._lock: Optional[tuple[cst.BaseExpression, list]] = None
         self._names_cache: dict[int, set[str]] = {}
+        self._calls: Optional[ObjectCalls] = None
 
     # -- the lock -------------------------------------------------------------
     def lock_edits(self) -> tuple[cst.BaseExpression, list]:
         """The object's mutex and the edits creating it (computed once per class)."""
         if self._lock is None:
-            self._lock = instance_mutex(self.context, self.class_node)
+            self._lock = object_mutex(self.context, self.class_node)
         return self._lock
+
+    def object_calls(self) -> ObjectCalls:
+        """What the class's methods can run (calls, properties, callback attributes), built once."""
+        if self._calls is None:
+            self._calls = ObjectCalls(self.context, self.class_node)
+        return self._calls
 
     def lock_for(self, access: Access) -> cst.BaseExpression:
         lock, _ = self.lock_edits()

@@ -103,9 +103,18 @@ class ReadsUnderLock(FieldPlanner):
         return None
 
     def localised(self, loop: cst.While, self_name: str, region_name: str) -> list[str]:
-        """Racy attributes the loop body only reads: copied into locals each iteration."""
+        """Racy attributes the loop body only reads: copied into locals each iteration.
+
+        Only reads up to the first statement that waits (`event.wait()`, `q.get()`, `join()`,
+        `recv()`, a sleep, or a method of the object reaching one): a read after the wait must
+        see what the other thread wrote before it let the wait end (a handshake), and a copy
+        taken at the top of the loop would be older than that write. Later reads keep their own
+        critical sections.
+        """
         reads: list[str] = []
         changed: set[str] = set()
+        late: set[str] = set()
+        after_wait = self._after_first_wait(loop, region_name)
         for access in self.threads.accesses:
             if access.region != region_name or not within(access.path, loop):
                 continue
@@ -114,12 +123,24 @@ class ReadsUnderLock(FieldPlanner):
             in_nested = any(isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for n in access.path[1:-1])
             if access.kind != READ or in_nested:
                 changed.add(access.attr)
+            elif any(within(access.path, stmt) for stmt in after_wait):
+                late.add(access.attr)
             elif within(access.path, loop.body):
                 reads.append(access.attr)
         for node in own_nodes(loop.body):
             if self.calls_method(node, self_name):
                 changed |= self.threads.writes_by_region.get(node.func.attr.value, set())  # type: ignore[union-attr]
-        return [a for a in dict.fromkeys(reads) if a not in changed]
+        return [a for a in dict.fromkeys(reads) if a not in changed and a not in late]
+
+    def _after_first_wait(self, loop: cst.While, region_name: str) -> list[cst.CSTNode]:
+        """The loop body's statements after the first one that waits (none when nothing waits)."""
+        body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+        function = self.threads.regions[region_name].function
+        calls = self.object_calls()
+        for index, stmt in enumerate(body):
+            if calls.first_wait([stmt], function, sleeps=True) is not None:
+                return list(body[index + 1 :])
+        return []
 
     def loop_rewrite(self, access: Access, loop: cst.While) -> Union[Plan, str]:
         """`while <shared test>:` -> `while True:` + the test and the copies under the lock."""

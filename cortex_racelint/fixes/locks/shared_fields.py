@@ -4,11 +4,19 @@ lock gets none added, and a person picks one."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
-from ...rule import ModuleEdit
+from ...analysis.call_graph import module_call_graph
+from ...analysis.context import LintContext
+from ...analysis.file_writes import walk_all
+from ...analysis.lazyinit import walk_statements
+from ...analysis.locks import call_factory
+from ...analysis.names import ImportMap, dotted_name
+from ...rule import AddImport, ModuleEdit
+from .placement import class_lock, free_attribute_name, instance_mutex
+from .reentrancy import existing_lock_factory
 
 
 def held_lock_reason(attr: str, held: frozenset[str], partner: Optional[tuple[str, frozenset[str]]]) -> str:
@@ -54,3 +62,251 @@ def with_this_lock(module: cst.Module, stmt: cst.CSTNode, lock_text: str) -> boo
         and isinstance(stmt.body, cst.IndentedBlock)
         and module.code_for_node(stmt.items[0].item) == lock_text
     )
+
+
+# -- where the object's new lock lives: per object, or per class for copyable objects ----------
+
+#: factories whose values cannot be pickled or deep-copied: an object already holding one never
+#: was copyable, so a per-object lock changes nothing there
+_UNCOPYABLE_PREFIXES = (
+    "threading.", "_thread.", "queue.", "multiprocessing.", "concurrent.futures.", "asyncio.", "socket.",
+    "selectors.", "sqlite3.connect", "subprocess.Popen", "io.", "open", "builtins.open", "tempfile.",
+)
+
+
+def holds_uncopyable(context: LintContext, class_node: cst.ClassDef) -> bool:
+    """Some method of the class (or of its in-module bases) stores a lock, thread, queue, executor,
+    socket, file or connection on the object: it was never picklable nor deep-copyable."""
+    graph = module_call_graph(context)
+    for name in graph.ancestry(class_node.name.value) or [class_node.name.value]:
+        for method in graph.methods.get(name, {}).values():
+            receiver = _receiver(method)
+            for node in walk_all(method):
+                if not isinstance(node, (cst.Assign, cst.AnnAssign)) or not isinstance(node.value, cst.Call):
+                    continue
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                if not any(_is_attr_of(t, receiver) for t in targets):
+                    continue
+                factory = call_factory(node.value, context.imports) or ""
+                if factory.startswith(_UNCOPYABLE_PREFIXES):
+                    return True
+    return False
+
+
+def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """The lock the shared-field fixes hold: the object's own mutex, reused when the class (or an
+    in-module base whose `__init__` it inherits) has one.
+
+    A new lock is per object (`self._lock` in `__init__`) only when the object already holds
+    something that cannot be copied (a lock, thread, queue, socket, file, executor). Otherwise
+    the object may be pickled, deep-copied, serialised through `vars()`/`__dict__` or compared
+    field by field somewhere this module cannot see, and a lock in its `__dict__` would break
+    all of these: the new lock is a class attribute instead (`_lock = threading.Lock()` in the
+    class body, read as `self._lock`), shared by the class's instances. The critical sections
+    are cheap statements that call nothing on the object, so sharing costs contention only.
+    """
+    lock, edits = instance_mutex(context, class_node)
+    if edits:  # a mutex an in-module base creates is the object's too (`super().__init__()` made it)
+        graph = module_call_graph(context)
+        classes = {c.name.value: c for c in context.module.body if isinstance(c, cst.ClassDef)}
+        for base in graph.ancestry(class_node.name.value)[1:]:
+            if base in classes:
+                inherited, base_edits = instance_mutex(context, classes[base])
+                if not base_edits and isinstance(inherited, cst.Attribute) and isinstance(lock, cst.Attribute):
+                    return lock.with_changes(attr=inherited.attr), []
+    if not edits or holds_uncopyable(context, class_node) or not isinstance(lock, cst.Attribute):
+        return lock, edits
+    name = free_attribute_name(class_node, "_lock")
+    class_edits = class_lock(context, class_node, name, "")
+    imports = [e for e in class_edits if isinstance(e, AddImport)]
+    return lock.with_changes(attr=cst.Name(name)), [*imports, *(e for e in class_edits if not isinstance(e, AddImport))]
+
+
+# -- whether an existing lock may be taken where the fix takes it -------------------------------
+
+#: method names that wait for another thread (on a thread, event, queue, future, socket, process)
+_WAITS = frozenset(
+    {
+        "wait", "wait_for", "result", "exception", "acquire", "recv", "recv_into", "recvfrom", "recvmsg",
+        "accept", "communicate", "sleep",
+    }
+)
+_WAITING_QUALIFIED = ("time.sleep", "select.", "socket.", "subprocess.")
+
+
+def waits(call: cst.Call, imports: ImportMap) -> bool:
+    """A call that blocks until another thread or process acts (or, `sleep`, until time passes).
+
+    `t.join()` / `t.join(5)` / `join(timeout=...)` (not `", ".join(parts)` nor `os.path.join`),
+    `event.wait()`, `q.get()` (a queue's `get` takes no key, or `block`/`timeout`; a dict's
+    takes a key), `future.result()`, `sock.recv(n)`, `proc.communicate()`, `time.sleep()`.
+    """
+    qualified = imports.qualify_call(call) or ""
+    if qualified.startswith(_WAITING_QUALIFIED):
+        return True
+    func = call.func
+    if not isinstance(func, cst.Attribute) or qualified.startswith(("os.", "posixpath.", "ntpath.")):
+        return False
+    method = func.attr.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value for a in call.args if a.keyword is not None}
+    if method == "get":
+        return not positional or bool(keywords & {"block", "timeout"})
+    if method == "join":
+        if isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return False
+        return not positional and not keywords - {"timeout"} or (
+            len(positional) == 1 and isinstance(positional[0].value, (cst.Integer, cst.Float))
+        )
+    return method in _WAITS
+
+
+def _receiver(function: cst.FunctionDef) -> Optional[str]:
+    params = function.params.params or function.params.posonly_params
+    return params[0].name.value if params else None
+
+
+def _is_attr_of(node: cst.CSTNode, receiver: Optional[str], attr: Optional[str] = None) -> bool:
+    return (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == receiver
+        and (attr is None or node.attr.value == attr)
+    )
+
+
+class ObjectCalls:
+    """What code running in a method of a class (or of a class sharing its objects) can run in this
+    module: the call graph's calls, plus property reads and callback attributes bound to methods
+    (`self._on_put = self.hit`), which the call graph does not follow."""
+
+    def __init__(self, context: LintContext, class_node: cst.ClassDef) -> None:
+        self.graph = module_call_graph(context)
+        self.imports = context.imports
+        name = class_node.name.value
+        self.classes = list(dict.fromkeys([*self.graph.ancestry(name), *self.graph.subclasses(name), name]))
+        self.properties: dict[str, list[cst.FunctionDef]] = {}
+        self.callbacks: dict[str, list[cst.FunctionDef]] = {}
+        for cls in self.classes:
+            for method in self.graph.methods.get(cls, {}).values():
+                decorators = {dotted_name(d.decorator) or "" for d in method.decorators}
+                if any(d.rsplit(".", 1)[-1] in ("property", "cached_property", "getter") for d in decorators):
+                    self.properties.setdefault(method.name.value, []).append(method)
+                receiver = _receiver(method)
+                for node in walk_all(method):
+                    if isinstance(node, cst.Assign) and _is_attr_of(node.value, receiver):
+                        bound = node.value.attr.value  # type: ignore[attr-defined]
+                        for target in node.targets:
+                            if _is_attr_of(target.target, receiver):
+                                self.callbacks.setdefault(target.target.attr.value, []).extend(  # type: ignore[attr-defined]
+                                    self.graph._dispatch(cls, bound)
+                                )
+
+    def methods(self) -> list[cst.FunctionDef]:
+        return [m for cls in self.classes for m in self.graph.methods.get(cls, {}).values()]
+
+    def reachable(self, statements: Sequence[cst.CSTNode], function: cst.FunctionDef) -> list[cst.FunctionDef]:
+        """Every module function running `statements` (inside `function`) can run, transitively."""
+        found: list[cst.FunctionDef] = []
+        seen: set[int] = set()
+        pending = list(self._direct(statements, function))
+        while pending:
+            target = pending.pop()
+            if id(target) in seen:
+                continue
+            seen.add(id(target))
+            found.append(target)
+            pending.extend(self._direct([target.body], target))
+        return found
+
+    def _direct(self, statements: Sequence[cst.CSTNode], function: cst.FunctionDef) -> Iterator[cst.FunctionDef]:
+        owner = self.graph.owner.get(id(function))
+        receiver = _receiver(function) if owner is not None else None
+        for node in walk_statements(statements):
+            if isinstance(node, cst.Call):
+                yield from self.graph.callees(node, owner, receiver)
+                if _is_attr_of(node.func, receiver):
+                    yield from self.callbacks.get(node.func.attr.value, ())  # type: ignore[attr-defined]
+            elif _is_attr_of(node, receiver) and node.attr.value in self.properties:  # type: ignore[attr-defined]
+                yield from self.properties[node.attr.value]  # type: ignore[attr-defined]
+
+    def first_wait(
+        self,
+        statements: Sequence[cst.CSTNode],
+        function: cst.FunctionDef,
+        skip: Optional[str] = None,
+        sleeps: bool = False,
+    ) -> Optional[str]:
+        """The first call among `statements` (or what they reach) that waits for another thread,
+        spelt for a message; `skip` is a lock whose own `wait()` releases it (a Condition); a
+        sleep counts only with `sleeps` (it ends by itself, but what is read after it is newer)."""
+        bodies: list[tuple[Sequence[cst.CSTNode], cst.FunctionDef]] = [(statements, function)]
+        bodies += [([f.body], f) for f in self.reachable(statements, function)]
+        for body, owner in bodies:
+            receiver = _receiver(owner)
+            for node in walk_statements(body):
+                if isinstance(node, cst.Call) and waits(node, self.imports):
+                    func = node.func
+                    if skip is not None and isinstance(func, cst.Attribute) and _is_attr_of(func.value, receiver, skip):
+                        continue  # `self._cond.wait()` releases the condition it waits on
+                    if not sleeps and (
+                        (self.imports.qualify_call(node) or "").endswith("sleep")
+                        or (isinstance(func, cst.Attribute) and func.attr.value == "sleep")
+                    ):
+                        continue  # a sleep ends by itself
+                    return (dotted_name(func) or "call") + "()"
+        return None
+
+
+def held_lock_conflict(
+    context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: cst.FunctionDef
+) -> Optional[str]:
+    """Why the object's existing `self.<lock_attr>` must not be taken in `site`, or None.
+
+    Every `with self.<lock_attr>:` in the class, its in-module bases and subclasses (mixins
+    included) is a holder. A holder that can reach `site` (through calls, `super()`, overrides,
+    properties or callback attributes) would take a plain Lock twice; an RLock or Condition is
+    re-entered safely. A holder that waits for another thread (`join()`, `Event.wait()`,
+    `queue.get()`, `recv()`, `Future.result()`; not the Condition's own `wait()`, which releases
+    it) while holding the lock would wait for the very threads the fix now makes take it.
+    """
+    calls = ObjectCalls(context, class_node)
+    factory = _lock_factory(context, calls, lock_attr)
+    reentrant = factory in ("threading.RLock", "threading.Condition")
+    skip = lock_attr if factory == "threading.Condition" else None
+    for method in calls.methods():
+        receiver = _receiver(method)
+        for block in _with_blocks(method, receiver, lock_attr):
+            if not reentrant and any(f is site for f in calls.reachable(block, method)):
+                return (
+                    f"`{method.name.value}()` holds `self.{lock_attr}` around a call that reaches "
+                    f"`{site.name.value}()`: taking that plain Lock there again would deadlock "
+                    "(make it an RLock, or move the call out of the lock, by hand)"
+                )
+            wait = calls.first_wait(block, method, skip)
+            if wait is not None:
+                return (
+                    f"`{method.name.value}()` holds `self.{lock_attr}` while it waits in `{wait}`: "
+                    "a thread that must take it first could never let that wait end"
+                )
+    return None
+
+
+def _lock_factory(context: LintContext, calls: ObjectCalls, lock_attr: str) -> Optional[str]:
+    for method in calls.methods():
+        receiver = _receiver(method)
+        for node in walk_all(method):
+            if isinstance(node, cst.Assign) and any(_is_attr_of(t.target, receiver, lock_attr) for t in node.targets):
+                return call_factory(node.value, context.imports)
+    for cls in calls.classes:
+        class_node = next((c for c in context.module.body if isinstance(c, cst.ClassDef) and c.name.value == cls), None)
+        factory = existing_lock_factory(context, lock_attr, class_node) if class_node is not None else None
+        if factory is not None:
+            return factory
+    return None
+
+
+def _with_blocks(method: cst.FunctionDef, receiver: Optional[str], lock_attr: str) -> Iterator[list[cst.CSTNode]]:
+    for node in walk_all(method):
+        if isinstance(node, cst.With) and any(_is_attr_of(item.item, receiver, lock_attr) for item in node.items):
+            yield [node.body]

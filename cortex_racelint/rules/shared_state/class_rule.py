@@ -69,8 +69,9 @@ class SharedStateRule(Rule):
 
     @classmethod
     def ast_statements(cls, facts) -> set[int]:
-        """The analysis is per class: the top-level statements holding a class that starts threads."""
-        return facts.where("thread_entry")
+        """The analysis is per class: the top-level statements holding a class that starts threads,
+        and the classes related to it by inheritance (the fix's lock check reads their methods)."""
+        return facts.where("thread_entry") | facts.where("thread_family")
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):
