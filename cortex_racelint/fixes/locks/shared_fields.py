@@ -1,6 +1,12 @@
-"""The lock of a shared attribute (CRL401, CRL402): one mutex per object (`instance_mutex`),
-unless every racing partner already holds a common `self.<lock>`; an access already under some
-lock gets none added, and a person picks one."""
+"""The lock of a shared attribute (CRL401, CRL402), and whether an existing one may be taken.
+
+One mutex per object: the object's own, else a new one (`object_mutex`: per object, or a
+class attribute for an object that may be copied or pickled); unless every racing partner
+already holds a common `self.<lock>`. An access already under some lock gets none added, and
+a person picks one. An existing lock is not taken where a holder of it can call into the
+fixed code (a plain Lock) or holds it while waiting for another thread (`held_lock_conflict`);
+`ObjectCalls` says what a method can run, `waits` which calls wait for another thread.
+"""
 
 from __future__ import annotations
 

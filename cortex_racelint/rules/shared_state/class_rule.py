@@ -23,14 +23,33 @@ _FREE_THREADING = """
 """
 
 _FIX_SAFETY = """
-    Unsafe: it changes locking behaviour. The object gets one lock (`self._lock =
-    threading.Lock()` at the top of `__init__`; an existing `Lock`/`RLock`/`Condition`
-    of the object, or the lock the other side already holds, is reused). Each access is
+    Unsafe: it changes locking behaviour. The object gets one lock: an existing
+    `Lock`/`RLock`/`Condition` of the object (its own `__init__`, its class body, or an
+    in-module base's `__init__`), or the lock the other side already holds, is reused.
+    Otherwise a new one is added: `self._lock = threading.Lock()` at the top of `__init__`
+    when the object already holds something that cannot be pickled or copied (a lock,
+    Event, Thread, queue, executor, socket, file or connection); for any other object a
+    class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
+    picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
+    fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
+    sections are cheap statements that call nothing on the object, so this costs a little
+    contention, never a deadlock. An existing lock is not reused, and the finding gets no
+    fix and says why, when some method (of the class, a base, a mixin or a subclass) holds
+    it around a call that can reach the fixed code (directly, through helpers, `super()`,
+    an override, a property or a callback attribute such as `self._on_put = self.hit`) and
+    it is a plain `Lock` (an `RLock`/`Condition` is re-entered safely), or holds it while it
+    waits for another thread (`join()`, `Event.wait()`, `queue.get()`, `recv()`,
+    `Future.result()`; a Condition's own `wait()` releases it and is fine): the thread
+    taking it in the fixed code could never let that wait end. Each access is
     wrapped as narrowly as possible: the statement holding it, with consecutive statements
     touching shared attributes in one `with` (so `samples = self.samples; self.samples =
     []` stays atomic). A loop whose condition reads shared state becomes `while True:` +
     `with lock: if not <condition>: break` + copies of the shared fields the body reads,
-    and the body uses the copies, so I/O, sleeps and joins run outside the lock. A
+    and the body uses the copies, so I/O, sleeps and joins run outside the lock; only
+    fields read before the body's first wait (a `wait()`, `get()`, `join()`, `recv()`, a
+    sleep, or a method of the object reaching one) are copied there, since a read after the
+    wait must see what the other thread wrote before ending it (a handshake would stall on
+    a copy taken too early); later reads get their own critical sections. A
     statement that also does I/O or calls a method of the object keeps that call outside:
     shared reads are copied into locals under the lock first, or the value to store is
     computed first. `stop()`-style methods get only their assignments wrapped, never
@@ -38,7 +57,9 @@ _FIX_SAFETY = """
     expression, an `elif` test, a check-then-act spanning a blocking call) the finding is
     reported without a fix and says why. Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
-    while holding the same non-reentrant lock would deadlock.
+    while holding the same non-reentrant lock would deadlock (the analysis sees this
+    module's classes only: calls through other modules, `getattr` or callbacks passed as
+    values are not followed).
 """
 
 _KNOWN_PROBLEMS = """
