@@ -281,8 +281,8 @@ def held_lock_conflict(
     reentrant = factory in ("threading.RLock", "threading.Condition")
     skip = lock_attr if factory == "threading.Condition" else None
     for method in calls.methods():
-        receiver = _receiver(method)
-        for block in _with_blocks(method, receiver, lock_attr):
+        receivers = {_receiver(method), *calls.classes}
+        for block in _holding_blocks(method, receivers, lock_attr):
             if not reentrant and any(f is site for f in calls.reachable(block, method)):
                 return (
                     f"`{method.name.value}()` holds `self.{lock_attr}` around a call that reaches "
@@ -312,7 +312,18 @@ def _lock_factory(context: LintContext, calls: ObjectCalls, lock_attr: str) -> O
     return None
 
 
-def _with_blocks(method: cst.FunctionDef, receiver: Optional[str], lock_attr: str) -> Iterator[list[cst.CSTNode]]:
+def _holding_blocks(method: cst.FunctionDef, receivers: set[Optional[str]], lock_attr: str) -> Iterator[list[cst.CSTNode]]:
+    """What `method` runs holding `<receiver>.<lock_attr>` (`self`, or the class by name): each
+    `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
+
+    def is_lock(node: cst.CSTNode) -> bool:
+        return any(_is_attr_of(node, receiver, lock_attr) for receiver in receivers)
+
     for node in walk_all(method):
-        if isinstance(node, cst.With) and any(_is_attr_of(item.item, receiver, lock_attr) for item in node.items):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "acquire":
+            if is_lock(node.func.value):
+                yield [method.body]
+                return
+    for node in walk_all(method):
+        if isinstance(node, cst.With) and any(is_lock(item.item) for item in node.items):
             yield [node.body]
