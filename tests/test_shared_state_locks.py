@@ -241,3 +241,16 @@ def test_narrowing_keeps_the_classes_related_to_a_thread_entry():
     facts = ast_facts(code.encode())
     assert facts is not None
     assert facts.where("thread_family") == {1, 3, 4}  # Mixin, Bus, Loud: not Unrelated (nor the import)
+
+
+@pytest.mark.parametrize("bases", ["(enum.Enum)", "(Base)", "(metaclass=abc.ABCMeta)"])
+def test_a_class_whose_body_a_metaclass_or_foreign_base_interprets_keeps_a_per_object_lock(bases):
+    code = counter().replace("import threading\n", "import abc\nimport enum\nimport threading\nfrom pkg import Base\n")
+    code = code.replace("class Counter:", f"class Counter{bases}:")
+    text = fixed(code)
+    assert "        self._lock = threading.Lock()" in text and "    _lock = threading.Lock()\n\n" not in text
+
+
+def test_an_in_module_plain_base_still_allows_the_class_lock():
+    code = counter().replace("class Counter:", "class Plain:\n    pass\n\n\nclass Counter(Plain):")
+    assert "class Counter(Plain):\n    _lock = threading.Lock()\n" in fixed(code)

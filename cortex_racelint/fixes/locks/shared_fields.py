@@ -120,12 +120,42 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
                 inherited, base_edits = instance_mutex(context, classes[base])
                 if not base_edits and isinstance(inherited, cst.Attribute) and isinstance(lock, cst.Attribute):
                     return lock.with_changes(attr=inherited.attr), []
-    if not edits or holds_uncopyable(context, class_node) or not isinstance(lock, cst.Attribute):
+    if not edits or not isinstance(lock, cst.Attribute):
+        return lock, edits
+    if not _plain_class_body(context, class_node) or holds_uncopyable(context, class_node):
         return lock, edits
     name = free_attribute_name(class_node, "_lock")
     class_edits = class_lock(context, class_node, name, "")
     imports = [e for e in class_edits if isinstance(e, AddImport)]
     return lock.with_changes(attr=cst.Name(name)), [*imports, *(e for e in class_edits if not isinstance(e, AddImport))]
+
+
+_PLAIN_BASES = frozenset({"object", "ABC", "abc.ABC", "Generic", "typing.Generic"})
+
+
+def _plain_class_body(context: LintContext, class_node: cst.ClassDef) -> bool:
+    """A class attribute stays a plain class attribute: no metaclass, and every base is this
+    module's (transitively) or `object`/`ABC`/`Generic`. An `Enum` would make `_lock` a member,
+    a pydantic model a private attribute copied per instance, a `Thread` subclass is no
+    copyable object anyway: those keep the per-object lock."""
+    graph = module_call_graph(context)
+    classes = {c.name.value: c for c in context.module.body if isinstance(c, cst.ClassDef)}
+    pending, seen = [class_node], set()
+    while pending:
+        node = pending.pop()
+        if node.name.value in seen:
+            continue
+        seen.add(node.name.value)
+        if any(keyword.keyword is not None for keyword in node.keywords):
+            return False
+        for base in node.bases:
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            name = dotted_name(value) or ""
+            if name in classes and name in graph.methods:
+                pending.append(classes[name])
+            elif name not in _PLAIN_BASES:
+                return False
+    return True
 
 
 # -- whether an existing lock may be taken where the fix takes it -------------------------------

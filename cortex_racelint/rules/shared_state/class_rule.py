@@ -28,8 +28,9 @@ _FIX_SAFETY = """
     in-module base's `__init__`), or the lock the other side already holds, is reused.
     Otherwise a new one is added: `self._lock = threading.Lock()` at the top of `__init__`
     when the object already holds something that cannot be pickled or copied (a lock,
-    Event, Thread, queue, executor, socket, file or connection); for any other object a
-    class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
+    Event, Thread, queue, executor, socket, file or connection) or its class body is
+    interpreted by a metaclass or a base from elsewhere (`Enum`, a pydantic model); for
+    any other object a class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
     picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
