@@ -228,15 +228,18 @@ class ObjectCalls:
                 decorators = {dotted_name(d.decorator) or "" for d in method.decorators}
                 if any(d.rsplit(".", 1)[-1] in ("property", "cached_property", "getter") for d in decorators):
                     self.properties.setdefault(method.name.value, []).append(method)
-                receiver = _receiver(method)
-                for node in walk_all(method):
-                    if isinstance(node, cst.Assign) and _is_attr_of(node.value, receiver):
-                        bound = node.value.attr.value  # type: ignore[attr-defined]
-                        for target in node.targets:
-                            if _is_attr_of(target.target, receiver):
-                                self.callbacks.setdefault(target.target.attr.value, []).extend(  # type: ignore[attr-defined]
-                                    self.graph._dispatch(cls, bound)
-                                )
+                self._add_callbacks(cls, method)
+
+    def _add_callbacks(self, cls: str, method: cst.FunctionDef) -> None:
+        """`self.<name> = self.<method>` anywhere in `method`: calling `self.<name>()` runs it."""
+        receiver = _receiver(method)
+        for node in walk_all(method):
+            if not (isinstance(node, cst.Assign) and _is_attr_of(node.value, receiver)):
+                continue
+            bound = node.value.attr.value  # type: ignore[attr-defined]
+            for target in node.targets:
+                if isinstance(target.target, cst.Attribute) and _is_attr_of(target.target, receiver):
+                    self.callbacks.setdefault(target.target.attr.value, []).extend(self.graph.dispatch(cls, bound))
 
     def methods(self) -> list[cst.FunctionDef]:
         return [m for cls in self.classes for m in self.graph.methods.get(cls, {}).values()]
@@ -342,7 +345,9 @@ def _lock_factory(context: LintContext, calls: ObjectCalls, lock_attr: str) -> O
     return None
 
 
-def _holding_blocks(method: cst.FunctionDef, receivers: set[Optional[str]], lock_attr: str) -> Iterator[list[cst.CSTNode]]:
+def _holding_blocks(
+    method: cst.FunctionDef, receivers: set[Optional[str]], lock_attr: str
+) -> Iterator[list[cst.CSTNode]]:
     """What `method` runs holding `<receiver>.<lock_attr>` (`self`, or the class by name): each
     `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
 
