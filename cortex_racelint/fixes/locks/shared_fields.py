@@ -111,15 +111,11 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
     class body, read as `self._lock`), shared by the class's instances. The critical sections
     are cheap statements that call nothing on the object, so sharing costs contention only.
     """
+    existing = existing_mutexes(context, class_node)
+    if existing:  # the first no method holds across a wait for another thread (`held_lock_conflict`)
+        usable = [name for name in existing if held_lock_conflict(context, class_node, name, None) is None]
+        return cst.Attribute(cst.Name("self"), cst.Name((usable or existing)[0])), []
     lock, edits = instance_mutex(context, class_node)
-    if edits:  # a mutex an in-module base creates is the object's too (`super().__init__()` made it)
-        graph = module_call_graph(context)
-        classes = {c.name.value: c for c in context.module.body if isinstance(c, cst.ClassDef)}
-        for base in graph.ancestry(class_node.name.value)[1:]:
-            if base in classes:
-                inherited, base_edits = instance_mutex(context, classes[base])
-                if not base_edits and isinstance(inherited, cst.Attribute) and isinstance(lock, cst.Attribute):
-                    return lock.with_changes(attr=inherited.attr), []
     if not edits or not isinstance(lock, cst.Attribute):
         return lock, edits
     if not _plain_class_body(context, class_node) or holds_uncopyable(context, class_node):
@@ -128,6 +124,31 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
     class_edits = class_lock(context, class_node, name, "")
     imports = [e for e in class_edits if isinstance(e, AddImport)]
     return lock.with_changes(attr=cst.Name(name)), [*imports, *(e for e in class_edits if not isinstance(e, AddImport))]
+
+
+_MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
+
+
+def existing_mutexes(context: LintContext, class_node: cst.ClassDef) -> list[str]:
+    """Attributes naming a lock that excludes (Lock/RLock/Condition), in the order a reader meets
+    them: the class's `__init__`, its body, then its in-module bases' (a `Semaphore` excludes nothing)."""
+    graph = module_call_graph(context)
+    classes = {c.name.value: c for c in context.module.body if isinstance(c, cst.ClassDef)}
+    names: list[str] = []
+    for name in graph.ancestry(class_node.name.value) or [class_node.name.value]:
+        node = classes.get(name, class_node if name == class_node.name.value else None)
+        if node is None or not isinstance(node.body, cst.IndentedBlock):
+            continue
+        init = graph.methods.get(name, {}).get("__init__")
+        receiver = _receiver(init) if init is not None else None
+        for assign in walk_all(init) if init is not None else ():
+            if isinstance(assign, cst.Assign) and call_factory(assign.value, context.imports) in _MUTEX_FACTORIES:
+                names += [t.target.attr.value for t in assign.targets if _is_attr_of(t.target, receiver)]  # type: ignore[attr-defined]
+        for stmt in node.body.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
+                    names += [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
+    return list(dict.fromkeys(names))
 
 
 _PLAIN_BASES = frozenset({"object", "ABC", "abc.ABC", "Generic", "typing.Generic"})
@@ -298,9 +319,10 @@ class ObjectCalls:
 
 
 def held_lock_conflict(
-    context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: cst.FunctionDef
+    context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: Optional[cst.FunctionDef]
 ) -> Optional[str]:
-    """Why the object's existing `self.<lock_attr>` must not be taken in `site`, or None.
+    """Why the object's existing `self.<lock_attr>` must not be taken in `site` (anywhere, for
+    None: only the waits are checked), or None.
 
     Every `with self.<lock_attr>:` in the class, its in-module bases and subclasses (mixins
     included) is a holder. A holder that can reach `site` (through calls, `super()`, overrides,
@@ -316,7 +338,7 @@ def held_lock_conflict(
     for method in calls.methods():
         receivers = {_receiver(method), *calls.classes}
         for block in _holding_blocks(method, receivers, lock_attr):
-            if not reentrant and any(f is site for f in calls.reachable(block, method)):
+            if site is not None and not reentrant and any(f is site for f in calls.reachable(block, method)):
                 return (
                     f"`{method.name.value}()` holds `self.{lock_attr}` around a call that reaches "
                     f"`{site.name.value}()`: taking that plain Lock there again would deadlock "

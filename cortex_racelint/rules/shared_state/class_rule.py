@@ -25,7 +25,8 @@ _FREE_THREADING = """
 _FIX_SAFETY = """
     Unsafe: it changes locking behaviour. The object gets one lock: an existing
     `Lock`/`RLock`/`Condition` of the object (its own `__init__`, its class body, or an
-    in-module base's `__init__`), or the lock the other side already holds, is reused.
+    in-module base's `__init__`; of several, the first that no method holds while waiting
+    for another thread), or the lock the other side already holds, is reused.
     Otherwise a new one is added: `self._lock = threading.Lock()` at the top of `__init__`
     when the object already holds something that cannot be pickled or copied (a lock,
     Event, Thread, queue, executor, socket, file or connection) or its class body is
