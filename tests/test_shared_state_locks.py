@@ -156,6 +156,10 @@ def test_a_condition_held_across_its_own_wait_is_reused():
         ("future.result()", True),
         ("time.sleep(1)", True),
         ("items.append(x)", False),
+        ("other.acquire()", True),
+        ("other.acquire(False)", False),
+        ("other.acquire(blocking=False)", False),
+        ("other.acquire(timeout=0)", False),
     ],
 )
 def test_what_counts_as_a_wait(call, expected):

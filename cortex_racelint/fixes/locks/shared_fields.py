@@ -209,6 +209,13 @@ def waits(call: cst.Call, imports: ImportMap) -> bool:
     keywords = {a.keyword.value for a in call.args if a.keyword is not None}
     if method == "get":
         return not positional or bool(keywords & {"block", "timeout"})
+    if method == "acquire":  # `acquire(False)`, `acquire(blocking=False)`, `acquire(timeout=0)` never wait
+        values = [a.value for a in call.args if a.keyword is None][:1]
+        values += [a.value for a in call.args if a.keyword is not None and a.keyword.value in ("blocking", "timeout")]
+        return not any(
+            (isinstance(v, cst.Name) and v.value == "False") or (isinstance(v, cst.Integer) and v.value == "0")
+            for v in values
+        )
     if method == "join":
         if isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             return False
