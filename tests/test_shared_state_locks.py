@@ -258,3 +258,36 @@ def test_a_class_whose_body_a_metaclass_or_foreign_base_interprets_keeps_a_per_o
 def test_an_in_module_plain_base_still_allows_the_class_lock():
     code = counter().replace("class Counter:", "class Plain:\n    pass\n\n\nclass Counter(Plain):")
     assert "class Counter(Plain):\n    _lock = threading.Lock()\n" in fixed(code)
+
+
+def test_a_read_after_the_wait_in_the_same_statement_is_not_copied_early():
+    code = src(
+        """
+        import threading
+
+
+        class Reader:
+            def __init__(self):
+                self._go = threading.Event()
+                self.running = True
+                self.peer = None
+                self.seen = []
+
+            def start(self):
+                threading.Thread(target=self._loop).start()
+
+            def _loop(self):
+                while self.running:
+                    self.seen.append((self._go.wait(), self.peer))
+
+            def update(self, peer):
+                self.peer = peer
+                self._go.set()
+
+            def stop(self):
+                self.running = False
+        """
+    )
+    loop = fixed(code).split("def _loop")[1].split("def update")[0]
+    assert "peer = self.peer" not in loop
+    assert any("`self.peer` is read after a wait in the same statement" in r for r in reasons(code))

@@ -325,6 +325,24 @@ class ObjectCalls:
         return None
 
 
+    def waiting_call(self, statement: cst.CSTNode, function: cst.FunctionDef) -> Optional[cst.Call]:
+        """The first call in `statement` (source order) that waits or sleeps, itself or in what it
+        runs (`self._recv()` reaching `event.wait()`); an outer call only waits through its own
+        callee, so in `f(q.get(), self.x)` it is `q.get()`, and `self.x` is read after it."""
+        for node in walk_statements([statement]):
+            if not isinstance(node, cst.Call):
+                continue
+            if waits(node, self.imports):
+                return node
+            owner = self.graph.owner.get(id(function))
+            targets = list(self.graph.callees(node, owner, _receiver(function) if owner is not None else None))
+            if _is_attr_of(node.func, _receiver(function)):
+                targets += self.callbacks.get(node.func.attr.value, [])  # type: ignore[attr-defined]
+            if any(self.first_wait([target.body], target, sleeps=True) is not None for target in targets):
+                return node
+        return None
+
+
 def held_lock_conflict(
     context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: Optional[cst.FunctionDef]
 ) -> Optional[str]:

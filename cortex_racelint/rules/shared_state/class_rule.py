@@ -56,8 +56,9 @@ _FIX_SAFETY = """
     shared reads are copied into locals under the lock first, or the value to store is
     computed first. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
-    expression, an `elif` test, a check-then-act spanning a blocking call) the finding is
-    reported without a fix and says why. Review: a polling loop now sees a snapshot taken
+    expression, an `elif` test, a check-then-act spanning a blocking call, a read that
+    follows a wait in the same statement) the finding is reported without a fix and says
+    why. Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
     while holding the same non-reentrant lock would deadlock (the analysis sees this
     module's classes only: calls through other modules, `getattr` or callbacks passed as
