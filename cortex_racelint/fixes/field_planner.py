@@ -26,7 +26,7 @@ from ..analysis.context import LintContext
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import Access, ClassThreads
-from .locks.shared_fields import ObjectCalls, object_mutex, shared_field_lock
+from .locks.shared_fields import ObjectCalls, object_calls, object_mutex, shared_field_lock
 
 Replacements = dict[cst.CSTNode, Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]]
 
@@ -49,7 +49,6 @@ class FieldPlanner:
         self.racy_attrs = {a.attr for a in self.racy}
         self._lock: Optional[tuple[cst.BaseExpression, list]] = None
         self._names_cache: dict[int, set[str]] = {}
-        self._calls: Optional[ObjectCalls] = None
 
     # -- the lock -------------------------------------------------------------
     def lock_edits(self) -> tuple[cst.BaseExpression, list]:
@@ -60,9 +59,7 @@ class FieldPlanner:
 
     def object_calls(self) -> ObjectCalls:
         """What the class's methods can run (calls, properties, callback attributes), built once."""
-        if self._calls is None:
-            self._calls = ObjectCalls(self.context, self.class_node)
-        return self._calls
+        return object_calls(self.context, self.class_node)
 
     def lock_for(self, access: Access) -> cst.BaseExpression:
         lock, _ = self.lock_edits()

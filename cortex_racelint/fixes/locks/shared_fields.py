@@ -343,6 +343,14 @@ class ObjectCalls:
         return None
 
 
+def object_calls(context: LintContext, class_node: cst.ClassDef) -> ObjectCalls:
+    """`ObjectCalls` of a class, built once per module and class (memoised on the context)."""
+    key = ("object_calls", id(class_node))
+    if key not in context.memo:
+        context.memo[key] = ObjectCalls(context, class_node)
+    return context.memo[key]  # type: ignore[return-value]
+
+
 def held_lock_conflict(
     context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: Optional[cst.FunctionDef]
 ) -> Optional[str]:
@@ -356,7 +364,7 @@ def held_lock_conflict(
     `queue.get()`, `recv()`, `Future.result()`; not the Condition's own `wait()`, which releases
     it) while holding the lock would wait for the very threads the fix now makes take it.
     """
-    calls = ObjectCalls(context, class_node)
+    calls = object_calls(context, class_node)
     factory = _lock_factory(context, calls, lock_attr)
     reentrant = factory in ("threading.RLock", "threading.Condition")
     skip = lock_attr if factory == "threading.Condition" else None
