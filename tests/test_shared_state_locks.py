@@ -291,3 +291,13 @@ def test_a_read_after_the_wait_in_the_same_statement_is_not_copied_early():
     loop = fixed(code).split("def _loop")[1].split("def update")[0]
     assert "peer = self.peer" not in loop
     assert any("`self.peer` is read after a wait in the same statement" in r for r in reasons(code))
+
+
+def test_holding_by_acquire_is_no_wait_of_its_own():
+    code = counter(
+        "        self._lock = threading.Lock()",
+        "\n    def total(self):\n        self._lock.acquire()\n        try:\n            return self.n\n"
+        "        finally:\n            self._lock.release()\n",
+    )
+    text = fixed(code)
+    assert "        with self._lock:\n            self.n += 1" in text

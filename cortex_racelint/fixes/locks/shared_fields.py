@@ -301,21 +301,26 @@ class ObjectCalls:
         self,
         statements: Sequence[cst.CSTNode],
         function: cst.FunctionDef,
-        skip: Optional[str] = None,
+        held: Optional[tuple[str, bool]] = None,
         sleeps: bool = False,
     ) -> Optional[str]:
         """The first call among `statements` (or what they reach) that waits for another thread,
-        spelt for a message; `skip` is a lock whose own `wait()` releases it (a Condition); a
-        sleep counts only with `sleeps` (it ends by itself, but what is read after it is newer)."""
+        spelt for a message. `held` is the lock held meanwhile and whether it is a Condition:
+        its own `acquire()` is the holding itself, and a Condition's own `wait()` releases it.
+        A sleep counts only with `sleeps` (it ends by itself, but what is read after it is newer)."""
         bodies: list[tuple[Sequence[cst.CSTNode], cst.FunctionDef]] = [(statements, function)]
         bodies += [([f.body], f) for f in self.reachable(statements, function)]
         for body, owner in bodies:
-            receiver = _receiver(owner)
+            receivers = {_receiver(owner), *self.classes}
             for node in walk_statements(body):
                 if isinstance(node, cst.Call) and waits(node, self.imports):
                     func = node.func
-                    if skip is not None and isinstance(func, cst.Attribute) and _is_attr_of(func.value, receiver, skip):
-                        continue  # `self._cond.wait()` releases the condition it waits on
+                    if held is not None and isinstance(func, cst.Attribute) and any(
+                        _is_attr_of(func.value, receiver, held[0]) for receiver in receivers
+                    ):
+                        own = ("acquire", "wait", "wait_for") if held[1] else ("acquire",)
+                        if func.attr.value in own:
+                            continue
                     if not sleeps and (
                         (self.imports.qualify_call(node) or "").endswith("sleep")
                         or (isinstance(func, cst.Attribute) and func.attr.value == "sleep")
@@ -323,7 +328,6 @@ class ObjectCalls:
                         continue  # a sleep ends by itself
                     return (dotted_name(func) or "call") + "()"
         return None
-
 
     def waiting_call(self, statement: cst.CSTNode, function: cst.FunctionDef) -> Optional[cst.Call]:
         """The first call in `statement` (source order) that waits or sleeps, itself or in what it
@@ -367,7 +371,7 @@ def held_lock_conflict(
     calls = object_calls(context, class_node)
     factory = _lock_factory(context, calls, lock_attr)
     reentrant = factory in ("threading.RLock", "threading.Condition")
-    skip = lock_attr if factory == "threading.Condition" else None
+    held = (lock_attr, factory == "threading.Condition")
     for method in calls.methods():
         receivers = {_receiver(method), *calls.classes}
         for block in _holding_blocks(method, receivers, lock_attr):
@@ -377,7 +381,7 @@ def held_lock_conflict(
                     f"`{site.name.value}()`: taking that plain Lock there again would deadlock "
                     "(make it an RLock, or move the call out of the lock, by hand)"
                 )
-            wait = calls.first_wait(block, method, skip)
+            wait = calls.first_wait(block, method, held)
             if wait is not None:
                 return (
                     f"`{method.name.value}()` holds `self.{lock_attr}` while it waits in `{wait}`: "
