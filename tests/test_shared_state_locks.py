@@ -301,3 +301,10 @@ def test_holding_by_acquire_is_no_wait_of_its_own():
     )
     text = fixed(code)
     assert "        with self._lock:\n            self.n += 1" in text
+
+
+def test_narrowing_keeps_module_functions_holding_an_objects_lock():
+    code = counter("        self._lock = threading.Lock()", "\n\ndef flush(c):\n    with c._lock:\n        c._work()\n")
+    facts = ast_facts(code.encode())
+    assert facts is not None and facts.where("object_lock_holder") == {2}
+    assert any("`flush()` holds `c._lock` around a call that reaches `_work()`" in r for r in reasons(code))

@@ -260,6 +260,7 @@ class _FactCollector(ast.NodeVisitor):
         self.called_in_with: set[str] = set()  # last names of calls inside a `with` body (a lock, maybe)
         self.top_defs: dict[str, set[int]] = {}  # name of a module-level def -> its statement
         self.top_classes: dict[str, tuple[int, list[str]]] = {}  # module-level class -> (statement, base names)
+        self.top_is_function = False  # the current module-body statement is a def
 
     #: node type -> unbound visit method; on the class, so no instance holds bound methods of
     #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
@@ -307,6 +308,7 @@ class _FactCollector(ast.NodeVisitor):
             self.facts.top_level.append(_span(stmt))
             if isinstance(stmt, _FUNCTION):
                 self.top_defs.setdefault(stmt.name, set()).add(index)
+            self.top_is_function = isinstance(stmt, _FUNCTION)
             self.visit(stmt)
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -391,6 +393,11 @@ class _FactCollector(ast.NodeVisitor):
     def visit_With(self, node: ast.With) -> None:
         if any(not isinstance(item.context_expr, ast.Call) for item in node.items):
             self.reach.holders.add(self._reach_key())  # `with lock:` (a call is never a held lock to `reentrancy`)
+        if self.top_is_function and any(
+            isinstance(item.context_expr, ast.Attribute) and isinstance(item.context_expr.value, ast.Name)
+            for item in node.items
+        ):
+            self._mark("object_lock_holder", self.top)  # `with cache._lock:` in a module function (CRL4 fixes)
         for item in node.items:
             self.visit(item)
             if self.function is not None and isinstance(item.context_expr, ast.Call):

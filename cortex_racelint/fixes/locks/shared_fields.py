@@ -387,6 +387,33 @@ def held_lock_conflict(
                     f"`{method.name.value}()` holds `self.{lock_attr}` while it waits in `{wait}`: "
                     "a thread that must take it first could never let that wait end"
                 )
+    if site is not None and not reentrant:
+        return _module_function_holder(calls, class_node.name.value, lock_attr, site)
+    return None
+
+
+def _module_function_holder(calls: ObjectCalls, class_name: str, lock_attr: str, site: cst.FunctionDef) -> Optional[str]:
+    """A module function holding `obj.<lock_attr>` around `obj.m()` that reaches `site`
+    (`def flush(cache): with cache._lock: cache.hit()`): the object is taken to be this class's."""
+    for function in calls.graph.functions.values():
+        for node in walk_all(function):
+            if not isinstance(node, cst.With):
+                continue
+            for item in node.items:
+                lock = item.item
+                if not (isinstance(lock, cst.Attribute) and isinstance(lock.value, cst.Name) and lock.attr.value == lock_attr):
+                    continue
+                holder = lock.value.value
+                for call in walk_statements([node.body]):
+                    if isinstance(call, cst.Call) and _is_attr_of(call.func, holder):
+                        targets = calls.graph.dispatch(class_name, call.func.attr.value)  # type: ignore[attr-defined]
+                        reached = [*targets, *(f for t in targets for f in calls.reachable([t.body], t))]
+                        if any(f is site for f in reached):
+                            return (
+                                f"`{function.name.value}()` holds `{holder}.{lock_attr}` around a call that reaches "
+                                f"`{site.name.value}()`: taking that plain Lock there again would deadlock "
+                                "(make it an RLock, or move the call out of the lock, by hand)"
+                            )
     return None
 
 

@@ -26,24 +26,25 @@ _FIX_SAFETY = """
     Unsafe: it changes locking behaviour. The object gets one lock: an existing
     `Lock`/`RLock`/`Condition` of the object (its own `__init__`, its class body, or an
     in-module base's `__init__`; of several, the first that no method holds while waiting
-    for another thread), or the lock the other side already holds, is reused.
-    Otherwise a new one is added: `self._lock = threading.Lock()` at the top of `__init__`
-    when the object already holds something that cannot be pickled or copied (a lock,
-    Event, Thread, queue, executor, socket, file or connection) or its class body is
-    interpreted by a metaclass or a base from elsewhere (`Enum`, a pydantic model); for
-    any other object a class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
+    for another thread), or the lock the other side already holds, is reused. Otherwise a
+    new one is added: `self._lock = threading.Lock()` at the top of `__init__` when the
+    object already holds something that cannot be pickled or copied (a lock, Event, Thread,
+    queue, executor, socket, file or connection) or its class body is interpreted by a
+    metaclass or a base from elsewhere (`Enum`, a pydantic model); for any other object a
+    class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
     picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
     contention, never a deadlock. An existing lock is not reused, and the finding gets no
-    fix and says why, when some method (of the class, a base, a mixin or a subclass) holds
-    it around a call that can reach the fixed code (directly, through helpers, `super()`,
-    an override, a property or a callback attribute such as `self._on_put = self.hit`) and
-    it is a plain `Lock` (an `RLock`/`Condition` is re-entered safely), or holds it while it
-    waits for another thread (`join()`, `Event.wait()`, `queue.get()`, `recv()`,
-    `Future.result()`; a Condition's own `wait()` releases it and is fine): the thread
-    taking it in the fixed code could never let that wait end. Each access is
-    wrapped as narrowly as possible: the statement holding it, with consecutive statements
+    fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
+    module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
+    reach the fixed code (directly, through helpers, `super()`, an override, a property or a
+    callback attribute such as `self._on_put = self.hit`) and it is a plain `Lock` (an
+    `RLock`/`Condition` is re-entered safely), or holds it while it waits for another thread
+    (`join()`, `Event.wait()`, `queue.get()`, `recv()`, `Future.result()`; a Condition's own
+    `wait()` releases it and is fine): the thread taking it in the fixed code could never
+    let that wait end.
+    Each access is wrapped as narrowly as possible: the statement holding it, with consecutive statements
     touching shared attributes in one `with` (so `samples = self.samples; self.samples =
     []` stays atomic). A loop whose condition reads shared state becomes `while True:` +
     `with lock: if not <condition>: break` + copies of the shared fields the body reads,
@@ -94,8 +95,9 @@ class SharedStateRule(Rule):
     @classmethod
     def ast_statements(cls, facts) -> set[int]:
         """The analysis is per class: the top-level statements holding a class that starts threads,
-        and the classes related to it by inheritance (the fix's lock check reads their methods)."""
-        return facts.where("thread_entry") | facts.where("thread_family")
+        the classes related to it by inheritance and the module functions holding `with obj.<lock>:`
+        (the fix's lock check reads them)."""
+        return facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):
