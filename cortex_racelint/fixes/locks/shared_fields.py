@@ -143,7 +143,8 @@ def existing_mutexes(context: LintContext, class_node: cst.ClassDef) -> list[str
         receiver = _receiver(init) if init is not None else None
         for assign in walk_all(init) if init is not None else ():
             if isinstance(assign, cst.Assign) and call_factory(assign.value, context.imports) in _MUTEX_FACTORIES:
-                names += [t.target.attr.value for t in assign.targets if _is_attr_of(t.target, receiver)]  # type: ignore[attr-defined]
+                targets = [t.target for t in assign.targets if _is_attr_of(t.target, receiver)]
+                names += [t.attr.value for t in targets if isinstance(t, cst.Attribute)]
         for stmt in node.body.body:
             for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
                 if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
@@ -401,9 +402,10 @@ def _module_function_holder(calls: ObjectCalls, class_name: str, lock_attr: str,
                 continue
             for item in node.items:
                 lock = item.item
-                if not (isinstance(lock, cst.Attribute) and isinstance(lock.value, cst.Name) and lock.attr.value == lock_attr):
+                named = isinstance(lock, cst.Attribute) and isinstance(lock.value, cst.Name)
+                if not (named and lock.attr.value == lock_attr):  # type: ignore[attr-defined]
                     continue
-                holder = lock.value.value
+                holder = lock.value.value  # type: ignore[attr-defined]
                 for call in walk_statements([node.body]):
                     if isinstance(call, cst.Call) and _is_attr_of(call.func, holder):
                         targets = calls.graph.dispatch(class_name, call.func.attr.value)  # type: ignore[attr-defined]

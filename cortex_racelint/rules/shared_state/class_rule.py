@@ -76,7 +76,9 @@ _KNOWN_PROBLEMS = """
     allowed is the class's contract, so those accesses are not judged. For a pool started
     and shut down inside one method, setters on the caller's side are assumed not to run
     meanwhile (the owner thread is inside that method); readers such as `progress()` still
-    are. Threads started by other classes on this object's methods are not seen.
+    are. Threads started by other classes on this object's methods are not seen, nor are
+    closure variables (`nonlocal count; count += 1` in a function handed to threads): only
+    attributes of an object are analysed.
 """
 
 
