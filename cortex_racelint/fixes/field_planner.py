@@ -26,7 +26,7 @@ from ..analysis.context import LintContext
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import Access, ClassThreads
-from .locks.shared_fields import ObjectCalls, object_calls, object_mutex, shared_field_lock
+from .locks.shared_fields import ObjectCalls, object_calls, object_mutex, shared_field_lock, waits
 
 Replacements = dict[cst.CSTNode, Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]]
 
@@ -98,6 +98,8 @@ class FieldPlanner:
     def _cheap_call(self, call: cst.Call, self_name: str) -> bool:
         func = call.func
         imports = self.context.imports
+        if waits(call, imports):
+            return False  # `q.get()`, `x.acquire()`: waits for another thread, which may need the lock
         qualified = imports.qualify(func) or ""
         if any(qualified == p or qualified.startswith(p) for p in BLOCKING_PREFIXES):
             return False
