@@ -48,9 +48,9 @@ def package_request(package: str, distro: str = "Ubuntu") -> LLMRequest:
 
 class ParallelLLMExecutor:
     """Runs requests concurrently; results come back in request order."""
+    _lock = threading.Lock()
 
     def __init__(self, provider: LLMProvider, max_workers: int = 4) -> None:
-        self._lock = threading.Lock()
         if max_workers < 1:
             raise ValueError("max_workers must be >= 1")
         self.provider = provider

@@ -173,7 +173,8 @@ def test_one_line_if_singleton_is_fixed(code):
 ONE_LINE_INITS = {
     "CRL301": "import json\nclass S:\n    def __init__(self, path): self.path = path  # keep\n"
     "    def save(self, values):\n        with open(self.path, 'w') as f:\n            json.dump(values, f)\n",
-    "CRL401": "import threading\nclass W:\n    def __init__(self): self.running = True; threading.Thread(target=self._loop).start()\n"
+    # the object keeps its thread, so it gets a lock of its own (not the class-level one of plain objects)
+    "CRL401": "import threading\nclass W:\n    def __init__(self): self.running = True; self.t = threading.Thread(target=self._loop); self.t.start()\n"
     "    def _loop(self):\n        while self.running:\n            pass\n    def stop(self):\n        self.running = False\n",
 }
 
