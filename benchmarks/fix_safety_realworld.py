@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+TREE = "{tree}"  # stands for the tree's path in test ids (parametrised by file paths), so both runs compare
 
 
 @dataclass(frozen=True)
@@ -181,14 +182,14 @@ def make_venv(pkg: Package, workdir: Path) -> Path:
     return py
 
 
-def parse_junit(path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Test id -> outcome and failure message from a JUnit XML file."""
+def parse_junit(path: Path, tree: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Test id -> outcome and failure message from a JUnit XML file; the tree's path in an id becomes {tree}."""
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
     if not path.exists():
         return outcomes, messages
     for case in ET.parse(path).iter("testcase"):
-        tid = f"{case.get('classname', '')}::{case.get('name', '')}"
+        tid = f"{case.get('classname', '')}::{case.get('name', '')}".replace(str(tree), TREE)
         outcome = "passed"
         for child in case:
             if child.tag in ("failure", "error"):
@@ -230,7 +231,7 @@ def run_suite(pkg: Package, py: Path, tree: Path, tag: str, timeout: float, test
     run = SuiteRun(seconds=time.monotonic() - start, timed_out=timed_out, returncode=proc.returncode,
                    imported_from=where)
     (tree.parent / f"pytest-{tag}.log").write_bytes(out or b"")
-    run.outcomes, run.messages = parse_junit(junit)
+    run.outcomes, run.messages = parse_junit(junit, tree)
     return run
 
 
@@ -304,7 +305,7 @@ def measure(pkg: Package, workdir: Path, timeout: float, test_timeout: float) ->
 
 def junit_to_nodeid(tid: str, tree: Path) -> str:
     """`tests.test_x.TestY::test_z[p]` -> `tests/test_x.py::TestY::test_z[p]`: the longest prefix that is a file."""
-    classname, name = tid.split("::", 1)
+    classname, name = tid.replace(TREE, str(tree)).split("::", 1)
     parts = classname.split(".")
     for i in range(len(parts), 0, -1):
         path = "/".join(parts[:i]) + ".py"

@@ -36,7 +36,11 @@ _FIX_SAFETY = """
     computed first. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
     expression, an `elif` test, a check-then-act spanning a blocking call) the finding is
-    reported without a fix and says why. Review: a polling loop now sees a snapshot taken
+    reported without a fix and says why. An existing lock is not reused where the method
+    creates it later (`__init__` setting fields before its locks, reached again through
+    `self.__init__()`), nor when some method holds it around a callback (a call through a
+    local, a parameter or a non-method attribute: paho's `on_message` calling `disconnect()`
+    with the lock held would deadlock): no fix, the reason names the lock. Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
     while holding the same non-reentrant lock would deadlock.
 """
