@@ -161,3 +161,22 @@ def _callback_under(lock_attr: str, methods: dict[str, list[cst.FunctionDef]]) -
                     elif _is_self_attr(func, self_name) and func.attr.value not in methods:  # type: ignore[union-attr]
                         return f"{self_name}.{func.attr.value}(...)"  # type: ignore[union-attr]
     return None
+
+
+_SIGNAL_PARAMS = frozenset({"sig", "signum", "signo", "signal", "signalnum", "sig_num"})
+
+
+def signal_handler_reason(function: cst.FunctionDef) -> Optional[str]:
+    """A method shaped like a signal handler, `(self, signum, frame)`, takes no plain lock.
+
+    Python runs a signal handler on the main thread between any two bytecodes, so it can
+    interrupt that thread inside a `with lock:` block of the same object; a plain lock taken
+    by the handler then waits for its own thread forever (gunicorn's `handle_quit`).
+    """
+    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+    if len(params) == 3 and params[1] in _SIGNAL_PARAMS and params[2] == "frame":
+        return (
+            f"`{function.name.value}()` looks like a signal handler (signum, frame): it can interrupt "
+            "the main thread while that thread holds the lock, and a plain lock would then deadlock"
+        )
+    return None

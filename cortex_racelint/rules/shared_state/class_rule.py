@@ -40,7 +40,9 @@ _FIX_SAFETY = """
     creates it later (`__init__` setting fields before its locks, reached again through
     `self.__init__()`), nor when some method holds it around a callback (a call through a
     local, a parameter or a non-method attribute: paho's `on_message` calling `disconnect()`
-    with the lock held would deadlock): no fix, the reason names the lock. Review: a polling loop now sees a snapshot taken
+    with the lock held would deadlock): no fix, the reason names the lock. A method shaped
+    like a signal handler, `(self, signum, frame)`, takes no lock: it interrupts the main
+    thread anywhere, possibly inside that lock (gunicorn's `handle_quit`). Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
     while holding the same non-reentrant lock would deadlock.
 """

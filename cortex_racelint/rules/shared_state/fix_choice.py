@@ -15,7 +15,7 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
-from ...fixes.locks.shared_fields import existing_lock_reason, held_lock_reason
+from ...fixes.locks.shared_fields import existing_lock_reason, held_lock_reason, signal_handler_reason
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
 
@@ -67,14 +67,18 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
 
     def _reused_lock_reason(self, access: Access) -> Optional[str]:
-        """A lock the object already has is reused only where it exists and no callback runs under it."""
+        """No plain lock in a signal handler; an existing lock is reused only where it exists and
+        no callback runs under it."""
+        region = self.threads.regions[access.region]
+        interrupt = signal_handler_reason(region.function)
+        if interrupt is not None:
+            return interrupt
         lock = self.lock_for(access)
         mutex, edits = self.lock_edits()
         if not isinstance(lock, cst.Attribute):
             return None
         if edits and isinstance(mutex, cst.Attribute) and lock.attr.value == mutex.attr.value:
             return None  # the fix creates this lock itself
-        region = self.threads.regions[access.region]
         return existing_lock_reason(
             lock.attr.value, access.path, region.function, region.self_name, self.threads.methods
         )
