@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+RACELINT = [REPO]  # the checkout whose cortex_racelint runs (--racelint-repo: compare with an older commit)
 TREE = "{tree}"  # stands for the tree's path in test ids (parametrised by file paths), so both runs compare
 
 
@@ -231,8 +232,8 @@ def run_suite(pkg: Package, py: Path, tree: Path, tag: str, timeout: float, test
 
 
 def racelint(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """The racelint of this repository, as a fresh process."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    """The racelint of this repository (or of --racelint-repo), as a fresh process."""
+    env = dict(os.environ, PYTHONPATH=str(RACELINT[0]))
     return subprocess.run([sys.executable, "-m", "cortex_racelint.cli", "check", "--no-cache", *args],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=1800)
 
@@ -333,7 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", default=",".join(PACKAGES), help="comma-separated subset")
     parser.add_argument("--timeout", type=float, default=1200, help="whole-suite timeout (s)")
     parser.add_argument("--test-timeout", type=float, default=120, help="per-test timeout (s)")
+    parser.add_argument("--racelint-repo", type=Path, default=REPO,
+                        help="a checkout (e.g. `git archive` of an older commit) whose racelint to run")
     args = parser.parse_args(argv)
+    RACELINT[0] = args.racelint_repo.resolve()
     names = [n.strip() for n in args.packages.split(",") if n.strip()]
     unknown = [n for n in names if n not in PACKAGES]
     if unknown:

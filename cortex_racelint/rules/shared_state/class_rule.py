@@ -30,7 +30,9 @@ _FIX_SAFETY = """
     touching shared attributes in one `with` (so `samples = self.samples; self.samples =
     []` stays atomic). A loop whose condition reads shared state becomes `while True:` +
     `with lock: if not <condition>: break` + copies of the shared fields the body reads,
-    and the body uses the copies, so I/O, sleeps and joins run outside the lock. A
+    and the body uses the copies, so I/O, sleeps and joins run outside the lock (a read
+    inside a loop nested in the body stays a live read under the lock: that inner loop may
+    never return to the top, and a copy would never see `stop()`). A
     statement that also does I/O or calls a method of the object keeps that call outside:
     shared reads are copied into locals under the lock first, or the value to store is
     computed first. `stop()`-style methods get only their assignments wrapped, never
