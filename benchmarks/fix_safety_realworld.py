@@ -80,6 +80,10 @@ PACKAGES: dict[str, Package] = {
             note="joblib/test is not fixed; numpy not installed (numpy tests skip)",
         ),
         Package(
+            "zeroconf", "0.136.0", "src/zeroconf", "src", "zeroconf", ("tests",), ("pytest-asyncio",),
+            note="pure-Python zeroconf from the tree (the wheel's compiled modules are shadowed); multicast on this host",
+        ),
+        Package(
             "cheroot", "10.0.1", "cheroot", ".", "cheroot", ("-p", "cheroot.test._pytest_plugin", "cheroot/test"),
             ("pytest>=4.6.6,<7", "jaraco.context", "jaraco.text>=3.1", "portend", "pyopenssl", "pypytools",
              "pytest-mock>=1.11.0", "requests", "requests-unixsocket", "requests_toolbelt", "trustme>=0.4.0",
