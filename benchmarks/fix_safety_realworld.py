@@ -81,7 +81,8 @@ PACKAGES: dict[str, Package] = {
         ),
         Package(
             "zeroconf", "0.136.0", "src/zeroconf", "src", "zeroconf", ("tests",), ("pytest-asyncio",),
-            note="pure-Python zeroconf from the tree (the wheel's compiled modules are shadowed); multicast on this host",
+            note="pure-Python zeroconf from the tree (the wheel's compiled modules are shadowed); multicast on this"
+                 " host",
         ),
         Package(
             "cheroot", "10.0.1", "cheroot", ".", "cheroot", ("-p", "cheroot.test._pytest_plugin", "cheroot/test"),
