@@ -314,3 +314,86 @@ def test_legacy_hardware_cache_fixed_round_trips(tmp_path):
     detector._save_cache({"cpu": {"cores": 4}})
     assert detector._load_cache() == {"cpu": {"cores": 4}}
     assert [p.name for p in tmp_path.iterdir()] == ["hw.json"]
+
+
+# -- file shapes of issue 14 ---------------------------------------------------------------
+def _fixed(source: str, **values) -> str:
+    result = fix_source(source, "example.py", repo_config(unsafe_fixes=True, **values))
+    assert result.error is None and result.fix_error is None
+    return result.new_source.decode() if result.new_source is not None else source
+
+
+_TEMP_SAVE = '''
+import os
+
+
+class Store:
+    def __init__(self, folder, path):
+        self.folder = folder
+        self.path = path
+
+    def save(self, text):
+        with open({temp}, "w") as f:
+            f.write(text)
+        os.replace({temp}, {target})
+'''
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_publish_of_a_temp_spelt_twice_stays_under_the_lock(style: str) -> None:
+    fixed = _fixed(_TEMP_SAVE.format(temp='self.path + ".tmp"', target="self.path"), file_write_fix=style)
+    assert "            os.replace(self.path + \".tmp\", self.path)" in fixed  # inside `with self._lock:`
+    assert "atomic_write" not in fixed  # the code already publishes atomically
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_temp_not_derived_from_the_target_takes_a_module_lock(style: str) -> None:
+    source = _TEMP_SAVE.format(temp='os.path.join(self.folder, "save.tmp")', target="self.path")
+    fixed = _fixed(source, file_write_fix=style)
+    assert "_folder_lock = threading.Lock()" in fixed and "self._lock" not in fixed
+    if style == "lock":
+        assert "os.replace(" in fixed
+    else:  # the helper's unique temp file replaces the shared one and its publish
+        assert 'with atomic_write(self.path, "w") as f:' in fixed and "os.replace(" not in fixed
+
+
+def test_reading_f_name_keeps_open() -> None:
+    source = '''
+class Exporter:
+    def __init__(self, path):
+        self.path = path
+
+    def export(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+        return f.name
+'''
+    fixed = _fixed(source)
+    assert 'with open(self.path, "w") as f:' in fixed and "atomic_write" not in fixed
+
+
+@pytest.mark.parametrize(
+    "call, reported",
+    [
+        ("shutil.copyfile(source, self.path)", True),
+        ("shutil.copy2(source, dst=self.path)", True),
+        ("shutil.copyfile(self.path, source)", False),  # reads the shared file, writes the caller's
+        ("os.close(os.open(self.path, os.O_WRONLY | os.O_TRUNC))", True),
+        ("os.close(os.open(self.path, os.O_RDONLY))", False),
+        ("os.close(os.open(self.path, os.O_RDWR))", False),  # a tty, or an update in place: not counted
+    ],
+)
+def test_copies_and_os_open_writers_are_writes(call: str, reported: bool) -> None:
+    source = f'''
+import os
+import shutil
+
+
+class Mirror:
+    def __init__(self, path):
+        self.path = path
+
+    def pull(self, source):
+        {call}
+'''
+    assert bool(codes(source)) == reported

@@ -83,7 +83,9 @@ def atomic_write(
     ``FileExistsError`` if ``path`` exists).  Append/update modes are rejected:
     an atomic replace writes the whole file.  The target's permission bits are
     kept (a new file gets ``0o666 & ~umask`` like ``open()``); a symlink target
-    is written through, keeping the link.  On any exception the temp file is
+    is written through, keeping the link; a target that is not a regular file
+    (``os.devnull``, a FIFO) is opened and written in place, never replaced, and
+    so is an existing file whose folder refuses a temp file (not atomic then).  On any exception the temp file is
     removed, the target is untouched, and the exception propagates.
     """
     if any(c in mode for c in "ar+"):
@@ -110,7 +112,27 @@ def atomic_write(
         st: Optional[os.stat_result] = os.stat(target)
     except FileNotFoundError:
         st = None
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A device (``os.devnull``), FIFO or socket holds no content to replace, and a replace
+        # would put a regular file where it was: write through it as ``open()`` does.
+        with open(target, _MODES[mode], encoding=encoding, newline=newline) as f:
+            yield f
+        return
+    try:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        except OSError as error:
+            if error.errno != errno.ENAMETOOLONG:
+                raise
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")  # a name near NAME_MAX
+    except OSError as error:
+        if st is None or error.errno not in (errno.EACCES, errno.EPERM):
+            raise
+        # The folder takes no new file but the file itself may be writable (a shared file in a
+        # folder we do not own): write it in place as ``open()`` does, rather than fail.
+        with open(target, _MODES[mode], encoding=encoding, newline=newline) as f:
+            yield f
+        return
     try:
         perms = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_current_umask()
         if hasattr(os, "fchmod"):

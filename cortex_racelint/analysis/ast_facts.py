@@ -259,6 +259,8 @@ class _FactCollector(ast.NodeVisitor):
         self.outside_calls: list[tuple[str, int]] = []  # (`name(...)`, statement) outside any function
         self.called_in_with: set[str] = set()  # last names of calls inside a `with` body (a lock, maybe)
         self.top_defs: dict[str, set[int]] = {}  # name of a module-level def -> its statement
+        self.top_classes: dict[str, tuple[int, list[str]]] = {}  # module-level class -> (statement, base names)
+        self.top_is_function = False  # the current module-body statement is a def
 
     #: node type -> unbound visit method; on the class, so no instance holds bound methods of
     #: itself (a cycle that kept every module's `ast` tree alive until the cyclic collector ran)
@@ -306,6 +308,7 @@ class _FactCollector(ast.NodeVisitor):
             self.facts.top_level.append(_span(stmt))
             if isinstance(stmt, _FUNCTION):
                 self.top_defs.setdefault(stmt.name, set()).add(index)
+            self.top_is_function = isinstance(stmt, _FUNCTION)
             self.visit(stmt)
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -325,6 +328,8 @@ class _FactCollector(ast.NodeVisitor):
         self.class_names.add(node.name)
         if self.function is None:
             self.reach.classes.add(node.name)
+            if not self.containers:
+                self.top_classes[node.name] = (self.top, [n for base in node.bases if (n := _last_name(base))])
         self.containers.append(node.name)
         self.generic_visit(node)
         self.containers.pop()
@@ -388,6 +393,11 @@ class _FactCollector(ast.NodeVisitor):
     def visit_With(self, node: ast.With) -> None:
         if any(not isinstance(item.context_expr, ast.Call) for item in node.items):
             self.reach.holders.add(self._reach_key())  # `with lock:` (a call is never a held lock to `reentrancy`)
+        if self.top_is_function and any(
+            isinstance(item.context_expr, ast.Attribute) and isinstance(item.context_expr.value, ast.Name)
+            for item in node.items
+        ):
+            self._mark("object_lock_holder", self.top)  # `with cache._lock:` in a module function (CRL4 fixes)
         for item in node.items:
             self.visit(item)
             if self.function is not None and isinstance(item.context_expr, ast.Call):
@@ -564,7 +574,25 @@ class _FactCollector(ast.NodeVisitor):
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
         facts.thread_entry = bool(facts.where("thread_entry"))
+        self._mark_thread_family()
         return facts
+
+    def _mark_thread_family(self) -> None:
+        """`thread_family`: the module-level classes related by inheritance to a thread-entry class
+        (bases, mixins, subclasses, transitively): the lock analysis of the CRL4 fixes reads them."""
+        entries = self.facts.where("thread_entry")
+        family = {name for name, (top, _) in self.top_classes.items() if top in entries}
+        changed = True
+        while changed:
+            changed = False
+            for name, (_, bases) in self.top_classes.items():
+                related = name in family or any(base in family for base in bases)
+                grown = {name, *(b for b in bases if b in self.top_classes)} if related else set()
+                if grown - family:
+                    family |= grown
+                    changed = True
+        for name in family:
+            self._mark("thread_family", self.top_classes[name][0])
 
     def _maybe_called_locked(self) -> set[str]:
         """Names of functions that may be called with a lock held: inside a `with`, in a
@@ -737,7 +765,8 @@ def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]
 
 
 def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast.expr]:
-    """The path a call may write to: `open(p, "w")`, `p.open("a")`, `p.write_text(...)`, `atomic_write(p)`.
+    """The path a call may write to: `open(p, "w")`, `p.open("a")`, `p.write_text(...)`, `atomic_write(p)`,
+    `shutil.copyfile(src, p)`, `os.open(p, flags)`.
 
     `atomic_write` (and `_text`/`_bytes`) is how a CRL301 fix writes: a locked one makes the
     file's unlocked reads CRL302 candidates in the fix loop's next round, as `file_writes` sees them.
@@ -745,6 +774,8 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
     func = call.func
     if name in ("atomic_write", "atomic_write_text", "atomic_write_bytes"):
         return _argument(call, 0, "path")
+    if name in ("copyfile", "copy", "copy2"):  # `shutil.copyfile(src, dst)` writes dst (any spelling: a superset)
+        return _argument(call, 1, "dst")
     if isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and _dotted(func) == "io.open"):
         if name != "open":
             return None

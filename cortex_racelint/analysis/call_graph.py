@@ -84,6 +84,10 @@ class ModuleCallGraph:
         found = [self.lookup(name, method) for name in [class_name, *self.subclasses(class_name)]]
         return _unique(f for f in found if f is not None)
 
+    def dispatch(self, class_name: str, method: str) -> list[cst.FunctionDef]:
+        """What `self.method()` (or a callback bound to it) can run on a `class_name` object."""
+        return self._dispatch(class_name, method)
+
     def _constructors(self, class_name: str, with_subclasses: bool) -> list[cst.FunctionDef]:
         classes = [class_name, *self.subclasses(class_name)] if with_subclasses else [class_name]
         return _unique(f for name in classes for method in _CONSTRUCTORS if (f := self.lookup(name, method)) is not None)

@@ -38,7 +38,7 @@ CHEAP_METHODS = frozenset(
         "startswith", "endswith", "replace", "encode", "decode", "partition", "rpartition", "splitlines",
         "isdigit", "isalpha", "isspace", "union", "intersection", "difference", "issubset", "issuperset",
         "most_common", "total", "isoformat", "timestamp", "total_seconds", "bit_length", "to_bytes",
-        "is_set", "qsize", "empty", "full", "is_alive", "locked",
+        "is_set", "qsize", "empty", "full", "is_alive", "locked", "_replace", "_asdict",
     }
 )
 #: the only methods cheap on an Event, Queue, Thread or lock (the rest wait)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .file_writes import FileAnalysis, FileOp, Region
+import libcst as cst
+
+from .file_writes import FileAnalysis, FileOp, Region, publish_target
 
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 
@@ -75,3 +77,25 @@ def path_locked_files(analysis: FileAnalysis) -> set[tuple[int, str]]:
         return found
 
     return _memo(analysis, "file_path_locked", compute)
+
+
+def shared_temp_target(
+    analysis: FileAnalysis, op: FileOp, region: Optional[Region]
+) -> Optional[cst.BaseExpression]:
+    """The target of a hand-written atomic save whose temp path does not derive from it
+    (`os.path.join(self.folder, "save.tmp")` published at `self.folder / self.name`): every
+    writer of the folder shares that temp file, whatever its target, so an instance lock
+    cannot keep them apart. None for a temp path built from the target (`self.path + ".tmp"`)."""
+    if region is None or region.publish is None or op.path is None:
+        return None
+    target = publish_target(region.publish)
+    found = analysis.shared_path(target, op.function)
+    target_key = found.key if found is not None else analysis.context.module.code_for_node(target)
+    if _squeezed(target_key) in _squeezed(op.path.key):
+        return None
+    return target
+
+
+def _squeezed(code: str) -> str:
+    """Code without layout, so `a / b` and `a/b` compare equal."""
+    return "".join(code.split())

@@ -44,6 +44,11 @@ WRITE_METHODS = frozenset({"write_text", "write_bytes"})
 CHECK_METHODS = frozenset({"exists", "is_file"})
 CHECK_FUNCTIONS = frozenset({"os.path.exists", "os.path.isfile"})
 PUBLISH_FUNCTIONS = frozenset({"os.replace", "os.rename", "shutil.move"})
+#: copies that truncate and rewrite their destination (second argument) in place
+COPY_FUNCTIONS = frozenset({"shutil.copyfile", "shutil.copy", "shutil.copy2"})
+#: `os.open` flags that make the descriptor a writer (`O_RDWR` alone opens a tty or updates in
+#: place without truncating: not counted, like the other precision trade-offs of the rule)
+_WRITE_FLAGS = ("O_WRONLY", "O_APPEND", "O_TRUNC", "O_CREAT")
 #: calls whose result is a path inside (or the same as) their first argument
 PATH_BUILDERS = frozenset(
     {
@@ -103,7 +108,8 @@ class FileOp:
     """One call that writes, reads or checks a file."""
 
     call: cst.Call
-    verb: str  # "open" | "path_open" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
+    #: "open" | "path_open" | "os_open" | "copy" | "write_text" | "write_bytes" | "read_text" | "read_bytes" | "check"
+    verb: str
     mode: str
     path_expr: cst.BaseExpression
     path: Optional[SharedPath]
@@ -115,7 +121,7 @@ class FileOp:
 
     @property
     def is_write(self) -> bool:
-        if self.verb in WRITE_METHODS:
+        if self.verb in WRITE_METHODS or self.verb in ("copy", "os_open"):
             return True
         return self.verb in ("open", "path_open") and any(c in self.mode for c in "wax+")
 
@@ -127,7 +133,7 @@ class FileOp:
 
     @property
     def is_append(self) -> bool:
-        return self.verb in ("open", "path_open") and "a" in self.mode
+        return self.verb in ("open", "path_open", "os_open") and "a" in self.mode
 
     def levels(self) -> list[tuple[cst.IndentedBlock, int]]:
         """(block, index) of each statement containing the call, innermost first, up to
@@ -159,6 +165,7 @@ class Region:
     end: int
     read_first: bool = False  # starts at a read/check of the same file (read-modify-write)
     publishes: bool = False  # ends with `os.replace(tmp, ...)`: already an atomic publish
+    publish: Optional[cst.Call] = None  # that `os.replace(tmp, target)` / `tmp.replace(target)` call
 
     @property
     def statements(self) -> list[cst.BaseStatement]:
@@ -256,6 +263,17 @@ class FileAnalysis:
         if qualified in CHECK_FUNCTIONS:
             path = _argument(call, 0, "path")
             return ("check", "", path) if path is not None else None
+        if qualified in COPY_FUNCTIONS:
+            path = _argument(call, 1, "dst")
+            return ("copy", "w", path) if path is not None else None
+        if qualified == "os.open":
+            path, flags = _argument(call, 0, "path"), _argument(call, 1, "flags")
+            if path is None or flags is None:
+                return None
+            text = self.context.module.code_for_node(flags)
+            if not any(flag in text for flag in _WRITE_FLAGS):
+                return None
+            return "os_open", ("a" if "O_APPEND" in text else "w"), path
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
@@ -558,7 +576,7 @@ class FileAnalysis:
     def escapes(self, op: FileOp) -> bool:
         """The opened file object outlives the function: stored on an attribute or a
         global, returned or yielded. Its writes happen elsewhere; not analysed."""
-        if op.verb not in ("open", "path_open") or len(op.stack) < 2 or op.function is None:
+        if op.verb not in ("open", "path_open", "os_open") or len(op.stack) < 2 or op.function is None:
             return False
         parent = op.stack[-2]
         if isinstance(parent, (cst.Return, cst.Yield)):
@@ -581,7 +599,7 @@ class FileAnalysis:
         block, start = levels[0]
         end = start
         depth = 0
-        bound = _bound_file_name(block.body[start], op.call) if op.verb in ("open", "path_open") else None
+        bound = _bound_file_name(block.body[start], op.call) if op.verb in ("open", "path_open", "os_open") else None
         if bound is not None:
             # through the last use of `f = open(...)`, at the level that holds every use
             total = sum(1 for n in walk_all(op.function.node.body) if isinstance(n, cst.Name) and n.value == bound)
@@ -599,12 +617,15 @@ class FileAnalysis:
             else:
                 return None
         publishes = False
-        if op.is_write and isinstance(op.path_expr, cst.Name):
+        publish: Optional[cst.Call] = None
+        if op.is_write:
+            source = _text(op.path_expr)
             for later in range(end + 1, len(block.body)):
-                if _publishes(block.body[later], op.path_expr.value, self):
+                publish = _publish_call(block.body[later], source, self)
+                if publish is not None:
                     end, publishes = later, True
                     break
-        region = Region(block, start, end, publishes=publishes)
+        region = Region(block, start, end, publishes=publishes, publish=publish)
         if op.is_write and op.path is not None:
             # an earlier read/check of the same file starts the region; the outermost wins
             for level_block, child_index in levels[depth:]:
@@ -616,7 +637,9 @@ class FileAnalysis:
                     if self.touches(child.test, op):  # `if not p.exists(): p.write_text(...)`
                         starts = [child_index]
                 if starts:
-                    region = Region(level_block, starts[0], last, read_first=True, publishes=publishes)
+                    region = Region(
+                        level_block, starts[0], last, read_first=True, publishes=publishes, publish=publish
+                    )
         return region
 
 
@@ -785,19 +808,32 @@ def _last_use(block: cst.IndentedBlock, index: int, name: str) -> int:
     return last
 
 
-def _publishes(stmt: cst.CSTNode, name: str, analysis: FileAnalysis) -> bool:
-    """`os.replace(tmp, target)` / `tmp.replace(target)` / `tmp.rename(target)`."""
+def _text(expr: cst.BaseExpression) -> str:
+    """An expression's code without its own parentheses or layout: `(self.path + ".tmp")` and
+    `self.path+".tmp"` are the same path."""
+    bare = expr.with_changes(lpar=[], rpar=[]) if getattr(expr, "lpar", None) else expr
+    return "".join(cst.Module(body=[]).code_for_node(bare).split())
+
+
+def _publish_call(stmt: cst.CSTNode, source: str, analysis: FileAnalysis) -> Optional[cst.Call]:
+    """`os.replace(tmp, target)` / `tmp.replace(target)` / `tmp.rename(target)` moving the file
+    written at `source` (compared as code, so `self.path + ".tmp"` spelt twice matches) elsewhere."""
     for node in walk_statements([stmt]):
-        if not isinstance(node, cst.Call):
+        if not isinstance(node, cst.Call) or not node.args:
             continue
-        if analysis.imports.qualify_call(node) in PUBLISH_FUNCTIONS:
-            if node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name:
-                return True
+        if analysis.imports.qualify_call(node) in PUBLISH_FUNCTIONS and len(node.args) >= 2:
+            if _text(node.args[0].value) == source and _text(node.args[1].value) != source:
+                return node
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("replace", "rename"):
-            if isinstance(func.value, cst.Name) and func.value.value == name and node.args:
-                return True
-    return False
+            if _text(func.value) == source and _text(node.args[0].value) != source:
+                return node
+    return None
+
+
+def publish_target(call: cst.Call) -> cst.BaseExpression:
+    """Where a publishing call (`_publish_call`) moves the file."""
+    return call.args[1].value if isinstance(call.func, cst.Name) or len(call.args) >= 2 else call.args[0].value
 
 
 def _assigned_factory(stmt: cst.CSTNode, name: str, analysis: FileAnalysis) -> Optional[str]:

@@ -51,6 +51,32 @@ VALUE_ATTRS = frozenset(
         "autocommit",
     }
 )
+#: builtins/itertools that return a lazy iterator over their argument: the result is the cursor still
+LAZY_WRAPPERS = frozenset(
+    {
+        "enumerate",
+        "zip",
+        "filter",
+        "map",
+        "iter",
+        "reversed",
+        "islice",
+        "chain",
+        "from_iterable",
+        "zip_longest",
+        "takewhile",
+        "dropwhile",
+        "filterfalse",
+        "starmap",
+        "compress",
+        "accumulate",
+        "groupby",
+        "tee",
+        "pairwise",
+        "batched",
+        "cycle",
+    }
+)
 #: callees that keep or run their argument later (threads, executors, containers)
 _DEFERRING_CALLS = frozenset(
     {
@@ -135,6 +161,8 @@ def derived_from(expr: cst.BaseExpression, aliases: set[str]) -> bool:
             return derived_from(expr.func.value, aliases)
     if isinstance(expr, cst.Attribute) and expr.attr.value == "connection":
         return derived_from(expr.value, aliases)
+    if isinstance(expr, cst.Call) and _lazy_wrapper(expr):
+        return any(derived_from(arg.value, aliases) for arg in expr.args)  # `rows = enumerate(cur)`
     return False
 
 
@@ -171,7 +199,11 @@ def collect_aliases(stmts: Sequence[cst.CSTNode], conn: str) -> set[str]:
 
 def references(stmts: Sequence[cst.CSTNode], names: set[str]) -> bool:
     """Does any of `stmts` mention one of `names` (nested scopes included)?"""
-    return any(isinstance(node, cst.Name) and node.value in names for stmt in stmts for node, _ in walk(stmt))
+    return any(
+        isinstance(node, cst.Name) and node.value in names and not _is_label(node, parents)
+        for stmt in stmts
+        for node, parents in walk(stmt)
+    )
 
 
 # -- bindings ----------------------------------------------------------------
@@ -210,7 +242,30 @@ def _scope_binds(scope: cst.CSTNode, name: str) -> bool:
     return any(p.name.value == name for p in every)
 
 
+def _is_label(name: cst.Name, parents: tuple) -> bool:
+    """A Name that is not a variable: `conn.cursor`'s `cursor`, a keyword `f(cursor=1)`, an import.
+
+    Without this, a local called `cursor` made `conn.cursor()` look like a use of it.
+    """
+    parent = parents[-1] if parents else None
+    if isinstance(parent, cst.Attribute):
+        return parent.attr is name
+    if isinstance(parent, cst.Arg):
+        return parent.keyword is name
+    return isinstance(parent, (cst.ImportAlias, cst.FunctionDef, cst.ClassDef)) and getattr(parent, "name", None) is name
+
+
 # -- escapes -----------------------------------------------------------------
+def _lazy_wrapper(call: cst.Call) -> bool:
+    """`enumerate(...)`, `islice(...)`, `itertools.chain(...)`: not `executor.map(...)` (a method)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value in LAZY_WRAPPERS
+    if isinstance(func, cst.Attribute) and func.attr.value in LAZY_WRAPPERS:
+        return (dotted_name(func.value) or "").split(".")[0] in ("itertools", "chain")  # chain.from_iterable
+    return False
+
+
 def _callee(call: cst.Call) -> str:
     name = dotted_name(call.func) or ""
     return name.rsplit(".", 1)[-1]
@@ -264,6 +319,9 @@ def value_escape(expr: cst.CSTNode, parents: tuple, source: str) -> Optional[str
         call = parents[-2] if len(parents) >= 2 else None
         if isinstance(call, cst.Call):
             callee = _callee(call)
+            if _lazy_wrapper(call) and parent.keyword is None:
+                # `enumerate(cur)`, `islice(cur, n)`: a lazy iterator still reading the cursor
+                return value_escape(call, parents[:-2], f"{callee}(...)` over `{source}")
             if callee in _DEFERRING_CALLS:
                 return f"`{source}` is passed to `{callee}`, which can use it after the `with` block returns it"
         return None
@@ -315,7 +373,7 @@ def check_region(
                 "generator is suspended"
             )
             return result
-        if isinstance(node, cst.Name) and node.value in aliases:
+        if isinstance(node, cst.Name) and node.value in aliases and not _is_label(node, parents):
             if _is_binding(node, parents):
                 if node.value == conn:
                     result.problem = f"`{conn}` is reassigned inside the block that uses it"
@@ -332,7 +390,7 @@ def check_region(
     bindings: dict[str, list[int]] = {}
     refs: list[tuple[cst.Name, tuple]] = []
     for node, parents in walk(function.body):
-        if isinstance(node, cst.Name) and node.value in aliases:
+        if isinstance(node, cst.Name) and node.value in aliases and not _is_label(node, parents):
             if _is_binding(node, parents):
                 bindings.setdefault(node.value, []).append(order.start(node))
             else:

@@ -573,7 +573,7 @@ class _Analyzer:
             if "<locals>" in name and kind != "executor":
                 kind = "nested"
             previous = self.entries.get(name)
-            multi = kind == "executor" or in_loop or bool(previous and previous.multi)
+            multi = kind == "executor" or in_loop or previous is not None  # started twice: two can run at once
             self.entries[name] = Entry(name, previous.kind if previous else kind, multi)
             self._record_ordering(name, kind, region, node, list(path))
 

@@ -6,9 +6,12 @@ block keep their comments, blank lines and string contents byte for byte.
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import Sequence, TypeVar
 
 import libcst as cst
+
+_N = TypeVar("_N", bound=cst.CSTNode)
 
 
 def with_lock(lock: cst.BaseExpression, body: Sequence[cst.BaseStatement]) -> cst.With:
@@ -44,8 +47,12 @@ def double_checked(check: cst.If, lock: cst.BaseExpression, reread: Sequence[cst
     log.debug`), or what that branch binds stays unbound.
     """
     statements, header = block_statements(check.body)
-    orelse = check.orelse.deep_clone() if check.orelse is not None else None
-    inner = cst.If(test=check.test.deep_clone(), body=cst.IndentedBlock(body=statements), orelse=orelse)
+    orelse = shifted(check.orelse.deep_clone(), 2) if check.orelse is not None else None
+    inner = cst.If(
+        test=shifted(check.test.deep_clone(), 2),
+        body=cst.IndentedBlock(body=shifted_all(statements, 2)),
+        orelse=orelse,
+    )
     return check.with_changes(body=_as_block(check.body, [with_lock(lock, [*reread, inner])], header))
 
 
@@ -54,7 +61,7 @@ def recheck_inside(
 ) -> cst.With:
     """Broken double-checked locking: add the re-check (after `reread`, see `double_checked`) under the lock."""
     statements, header = block_statements(with_node.body)
-    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=statements))
+    inner = cst.If(test=test.deep_clone(), body=cst.IndentedBlock(body=shifted_all(statements, 1)))
     return with_node.with_changes(body=_as_block(with_node.body, [*reread, inner], header))
 
 
@@ -93,7 +100,37 @@ def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]
     first = stmts[0]
     leading = getattr(first, "leading_lines", ())
     body = [first.with_changes(leading_lines=()) if leading else first, *stmts[1:]]
-    return with_lock(lock, body).with_changes(leading_lines=leading)
+    return with_lock(lock, shifted_all(body, 1)).with_changes(leading_lines=leading)
+
+
+_INDENT = "    "
+_CONTINUATION = re.compile(r"\\(\r\n|\r|\n)([ \t]*)")
+
+
+class _Shift(cst.CSTTransformer):
+    """Deepens backslash continuations: LibCST keeps their next line's indentation as written
+    (absolute), while a parenthesised continuation follows its block (relative)."""
+
+    def __init__(self, levels: int) -> None:
+        super().__init__()
+        self.extra = _INDENT * levels
+
+    def leave_SimpleWhitespace(self, original_node, updated_node):  # type: ignore[override]
+        if "\\" not in updated_node.value:
+            return updated_node
+        value = _CONTINUATION.sub(lambda m: "\\" + m.group(1) + m.group(2) + self.extra, updated_node.value)
+        return updated_node.with_changes(value=value)
+
+
+def shifted(node: _N, levels: int) -> _N:
+    """`node` moved `levels` blocks deeper: its backslash-continued lines follow it."""
+    if levels <= 0 or "\\" not in cst.Module(body=[]).code_for_node(node):
+        return node
+    return node.visit(_Shift(levels))  # type: ignore[return-value]
+
+
+def shifted_all(stmts: Sequence[_N], levels: int) -> list[_N]:
+    return [shifted(stmt, levels) for stmt in stmts]
 
 
 def unparenthesised(expr: cst.BaseExpression) -> cst.BaseExpression:

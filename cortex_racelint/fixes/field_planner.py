@@ -26,8 +26,7 @@ from ..analysis.context import LintContext
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import Access, ClassThreads
-from .locks.placement import instance_mutex
-from .locks.shared_fields import shared_field_lock
+from .locks.shared_fields import ObjectCalls, object_calls, object_mutex, shared_field_lock, waits
 
 Replacements = dict[cst.CSTNode, Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]]
 
@@ -55,8 +54,12 @@ class FieldPlanner:
     def lock_edits(self) -> tuple[cst.BaseExpression, list]:
         """The object's mutex and the edits creating it (computed once per class)."""
         if self._lock is None:
-            self._lock = instance_mutex(self.context, self.class_node)
+            self._lock = object_mutex(self.context, self.class_node)
         return self._lock
+
+    def object_calls(self) -> ObjectCalls:
+        """What the class's methods can run (calls, properties, callback attributes), built once."""
+        return object_calls(self.context, self.class_node)
 
     def lock_for(self, access: Access) -> cst.BaseExpression:
         lock, _ = self.lock_edits()
@@ -95,6 +98,8 @@ class FieldPlanner:
     def _cheap_call(self, call: cst.Call, self_name: str) -> bool:
         func = call.func
         imports = self.context.imports
+        if waits(call, imports):
+            return False  # `q.get()`, `x.acquire()`: waits for another thread, which may need the lock
         qualified = imports.qualify(func) or ""
         if any(qualified == p or qualified.startswith(p) for p in BLOCKING_PREFIXES):
             return False

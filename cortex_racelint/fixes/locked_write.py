@@ -62,11 +62,12 @@ class _DropInnerLock(cst.CSTTransformer):
 def wrap_region(
     region: Region,
     lock: cst.BaseExpression,
-    inner: dict[cst.CSTNode, cst.CSTNode],
+    inner: dict[cst.CSTNode, object],
     unlock: Optional[_DropInnerLock] = None,
 ) -> dict[cst.CSTNode, object]:
     statements = region.statements
     moved = [replace_in(stmt, inner) for stmt in statements]
+    moved = [stmt for stmt in moved if not isinstance(stmt, cst.RemovalSentinel)]  # a publish made by the helper
     if unlock is not None:
         moved = [m for stmt in moved for m in _flatten(stmt.visit(unlock))]
         if unlock.kept:
@@ -101,7 +102,7 @@ def locked_write_fix(
     lock: cst.BaseExpression,
     edits: list,
     key: str,
-    inner: dict[cst.CSTNode, cst.CSTNode],
+    inner: dict[cst.CSTNode, object],
     helpers: list[str],
     note: str = "",
 ) -> tuple[Optional[Fix], Optional[str]]:

@@ -11,6 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.context import LintContext
+from ..analysis.names import dotted_name
 from ..analysis.self_attributes import assigned_self_attrs, self_attr
 from ..analysis.sqlite_usage import is_sqlite_connect, walk
 from ..rule import AddImport, InsertStatement, ModuleEdit
@@ -77,7 +78,7 @@ def _instance_pool(
             pool_names_taken.add(attr)
             if attr == attribute and not (parents and parents[-1] is init.body):
                 assigned_elsewhere = True
-    if assigned_elsewhere:
+    if assigned_elsewhere or _subclass_assigns(context.module, class_node, attribute):
         return None
     if attribute in existing:
         return existing[attribute], None
@@ -88,3 +89,51 @@ def _instance_pool(
             return None
     code = f"self.{name} = {local}(self.{attribute})\n"
     return name, InsertStatement(anchor, code, f"sqlitepool:{class_node.name.value}.{name}")
+
+
+def _subclass_assigns(module: cst.Module, class_node: cst.ClassDef, attribute: str) -> bool:
+    """Does a subclass in this module set `self.<attribute>` (after `super().__init__()` built the pool)?
+
+    A pool created from the base's path would then serve the wrong database, so the pool is
+    looked up at the call site, from the path the instance has then.
+    """
+    family = {class_node.name.value}
+    classes = [node for node, _ in walk(module) if isinstance(node, cst.ClassDef)]
+    grew = True
+    while grew:
+        grew = False
+        for node in classes:
+            if node.name.value in family:
+                continue
+            bases = {(dotted_name(base.value) or "").rpartition(".")[2] for base in node.bases}
+            if bases & family:
+                family.add(node.name.value)
+                grew = True
+                if _overrides_path(node, attribute):
+                    return True
+    return False
+
+
+def _overrides_path(subclass: cst.ClassDef, attribute: str) -> bool:
+    """The subclass sets the path (`self.x = ...`, a class attribute `x = ...`) or has an `__init__`
+    that never runs the base's (which is where the pool would be created)."""
+    for inner, _ in walk(subclass.body):
+        if isinstance(inner, cst.SimpleStatementLine) and any(a == attribute for a, _ in assigned_self_attrs(inner)):
+            return True
+    for stmt in subclass.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = small.targets if isinstance(small, cst.Assign) else []
+                if any(isinstance(t.target, cst.Name) and t.target.value == attribute for t in targets):
+                    return True
+                if isinstance(small, cst.AnnAssign) and dotted_name(small.target) == attribute:
+                    return True
+    init = init_method(subclass)
+    if init is None:
+        return False
+    return not any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "__init__"
+        for node, _ in walk(init.body)
+    )

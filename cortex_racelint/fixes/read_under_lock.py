@@ -36,6 +36,12 @@ class ReadsUnderLock(FieldPlanner):
             )
         if any(not plain_read(n, self._path_to(access, n)) for n in racy):
             return f"`self.{access.attr}` is read inside a lambda or generator here: copy it out by hand"
+        late = self._read_after_wait(scope, region.function, racy)
+        if late is not None:
+            return (
+                f"`self.{late}` is read after a wait in the same statement: a copy taken before it would miss "
+                "the write that ends the wait; split the statement by hand"
+            )
         taken: set[str] = set()
         locals_for: dict[str, str] = {}
         for node in racy:
@@ -52,6 +58,14 @@ class ReadsUnderLock(FieldPlanner):
             {stmt: cst.FlattenSentinel([guarded, new_stmt])},
             lock,
         )
+
+    def _read_after_wait(self, scope: cst.CSTNode, function: cst.FunctionDef, racy: list) -> Optional[str]:
+        """The first shared field `scope` reads after a call in it that waits, if any."""
+        call = self.object_calls().waiting_call(scope, function)
+        if call is None:
+            return None
+        later = _evaluated_after(scope, call)
+        return next((n.attr.value for n in racy if id(n) in later), None)
 
     def _path_to(self, access: Access, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         for other in self.threads.accesses:
@@ -103,9 +117,18 @@ class ReadsUnderLock(FieldPlanner):
         return None
 
     def localised(self, loop: cst.While, self_name: str, region_name: str) -> list[str]:
-        """Racy attributes the loop body only reads: copied into locals each iteration."""
+        """Racy attributes the loop body only reads: copied into locals each iteration.
+
+        Only reads up to the first statement that waits (`event.wait()`, `q.get()`, `join()`,
+        `recv()`, a sleep, or a method of the object reaching one): a read after the wait must
+        see what the other thread wrote before it let the wait end (a handshake), and a copy
+        taken at the top of the loop would be older than that write. Later reads keep their own
+        critical sections.
+        """
         reads: list[str] = []
         changed: set[str] = set()
+        late: set[str] = set()
+        after_wait, late_nodes = self._after_first_wait(loop, region_name)
         for access in self.threads.accesses:
             if access.region != region_name or not within(access.path, loop):
                 continue
@@ -116,12 +139,27 @@ class ReadsUnderLock(FieldPlanner):
                 # an inner loop may run for ever without coming back to the top of this one: a copy
                 # taken there never changes (dramatiq's `if not self.running: break` per message)
                 changed.add(access.attr)
+            elif id(access.node) in late_nodes or any(within(access.path, stmt) for stmt in after_wait):
+                late.add(access.attr)
             elif within(access.path, loop.body):
                 reads.append(access.attr)
         for node in own_nodes(loop.body):
             if self.calls_method(node, self_name):
                 changed |= self.threads.writes_by_region.get(node.func.attr.value, set())  # type: ignore[union-attr]
-        return [a for a in dict.fromkeys(reads) if a not in changed]
+        return [a for a in dict.fromkeys(reads) if a not in changed and a not in late]
+
+    def _after_first_wait(self, loop: cst.While, region_name: str) -> tuple[list[cst.CSTNode], set[int]]:
+        """The loop body's statements after the first one that waits, and the nodes of that
+        statement evaluated after its waiting call (nothing when nothing waits)."""
+        body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+        function = self.threads.regions[region_name].function
+        calls = self.object_calls()
+        for index, stmt in enumerate(body):
+            call = calls.waiting_call(stmt, function)
+            if call is None:
+                continue
+            return list(body[index + 1 :]), _evaluated_after(stmt, call)
+        return [], set()
 
     def loop_rewrite(self, access: Access, loop: cst.While) -> Union[Plan, str]:
         """`while <shared test>:` -> `while True:` + the test and the copies under the lock."""
@@ -184,6 +222,15 @@ class ReadsUnderLock(FieldPlanner):
             {loop: new_loop},
             lock,
         )
+
+
+def _evaluated_after(statement: cst.CSTNode, call: cst.Call) -> set[int]:
+    """Ids of the nodes of `statement` after `call` in source order, outside it (its arguments
+    are evaluated before it runs; what follows it, after)."""
+    inside = {id(n) for n in walk_all(call)}
+    order = list(walk_all(statement))
+    start = next(i for i, n in enumerate(order) if n is call)
+    return {id(n) for n in order[start:] if id(n) not in inside}
 
 
 def header_of(stmt: cst.CSTNode) -> Optional[cst.CSTNode]:

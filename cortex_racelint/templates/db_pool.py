@@ -23,13 +23,24 @@ Semantics callers can rely on:
 * Connections are opened lazily up to ``pool_size`` with
   ``check_same_thread=False``; ``PRAGMA busy_timeout`` is set on each, and
   ``PRAGMA journal_mode=WAL`` once per database file per process, so readers
-  and one writer proceed together.
+  and one writer proceed together.  Switching to WAL needs the database to
+  itself, and SQLite answers "database is locked" at once (without the busy
+  handler) while another connection writes.  The checkout then neither fails
+  nor waits: the connection is used in the file's current journal mode, where
+  the caller's own statements wait out the busy timeout as they did before the
+  pool, and a later checkout switches (WAL is a speed-up, never a reason to
+  fail or stall a checkout; a wait here could be for the caller's own write).
 * Waiting checkouts are served first-come first-served (a returned connection
   is handed straight to the longest waiter), so busy threads cannot starve
   others.  A checkout waiting longer than ``timeout`` seconds raises
-  :class:`PoolTimeoutError`.  It subclasses ``sqlite3.OperationalError`` (not
-  ``TimeoutError``) so existing ``except sqlite3.OperationalError`` handlers,
-  written for "database is locked", keep catching pool saturation.
+  :class:`PoolTimeoutError`, whose message starts with "Could not acquire
+  database connection".  It is a ``TimeoutError`` (what the Cortex pool
+  specification asks for) and a ``sqlite3.OperationalError``, so existing
+  ``except sqlite3.OperationalError`` handlers, written for "database is
+  locked", keep catching pool saturation.
+* Drop-in for the specified pool: ``SQLiteConnectionPool(db_path, pool_size)``;
+  ``with SQLiteConnectionPool(...) as pool:`` closes every connection on exit
+  (``close_all()``); idle connections wait in the ``queue.Queue`` ``_pool``.
 * Nested checkout by the same thread gets a *second* connection (no deadlock
   while ``pool_size`` allows).  If the thread already holds every connection
   of the pool, waiting could only wait for itself, so the checkout raises
@@ -58,6 +69,7 @@ Semantics callers can rely on:
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -90,11 +102,12 @@ _fork_orphans: List[sqlite3.Connection] = []
 _wal_files: Dict[str, Optional[str]] = {}  # path -> journal mode reported
 
 
-class PoolTimeoutError(sqlite3.OperationalError):
+class PoolTimeoutError(sqlite3.OperationalError, TimeoutError):
     """No connection became free in time (or a nested checkout would self-deadlock).
 
-    Subclass of ``sqlite3.OperationalError`` so handlers for "database is
-    locked" also see pool saturation.
+    A ``TimeoutError``, as the specified pool raises, and a
+    ``sqlite3.OperationalError`` so handlers for "database is locked" also see
+    pool saturation.  The message starts with "Could not acquire database connection".
     """
 
 
@@ -199,7 +212,8 @@ class SQLiteConnectionPool:
         """(Re)create locks and bookkeeping; used at init and in a forked child."""
         self._lock = threading.Lock()
         self._init_lock = threading.Lock()
-        self._idle: List[sqlite3.Connection] = []
+        # idle connections (the specified pool's queue); only touched under self._lock
+        self._pool: "queue.Queue[sqlite3.Connection]" = queue.Queue(maxsize=self.pool_size)
         self._waiters: Deque[_Waiter] = deque()  # FIFO: returned connections are handed over
         self._created = 0  # open connections: idle + checked out + being opened
         self._checked_out = 0
@@ -228,11 +242,34 @@ class SQLiteConnectionPool:
         """Close idle connections now, in-use ones on return; the pool stays usable."""
         self._check_fork()
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle = self._take_idle_locked()
             self._created -= len(idle)
             self._generation += 1
         for conn in idle:
             _quiet_close(conn)
+
+    def close_all(self) -> None:
+        """Close every connection of this pool (the specified pool's name for ``close()``)."""
+        self.close()
+
+    def __enter__(self) -> "SQLiteConnectionPool":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close_all()
+
+    def _take_idle_locked(self) -> List[sqlite3.Connection]:
+        idle: List[sqlite3.Connection] = []
+        while True:
+            try:
+                idle.append(self._pool.get_nowait())
+            except queue.Empty:
+                return idle
 
     def __repr__(self) -> str:
         return f"<SQLiteConnectionPool {self.db_path!r} pool_size={self.pool_size}>"
@@ -246,18 +283,18 @@ class SQLiteConnectionPool:
 
     def _reset_after_fork(self) -> None:
         """Drop the parent's connections untouched and start afresh."""
-        _fork_orphans.extend(self._idle)
+        _fork_orphans.extend(list(self._pool.queue))
         self._init_state()
 
     def _timeout_error(self, nested: bool) -> PoolTimeoutError:
         if nested:
             return PoolTimeoutError(
-                f"this thread already holds all {self.pool_size} connection(s) of the pool for "
+                f"Could not acquire database connection: this thread already holds all {self.pool_size} connection(s) of the pool for "
                 f"{self.db_path!r} (pool_size={self.pool_size}); a nested checkout would wait "
                 f"for itself"
             )
         return PoolTimeoutError(
-            f"timed out after {self.timeout:g}s waiting for a connection to {self.db_path!r}: "
+            f"Could not acquire database connection to {self.db_path!r} within {self.timeout:g}s: "
             f"all connections in use (pool_size={self.pool_size})"
         )
 
@@ -268,8 +305,9 @@ class SQLiteConnectionPool:
         conn: Optional[sqlite3.Connection] = None
         waiter: Optional[_Waiter] = None
         with self._lock:
-            if self._idle:
-                conn = self._idle.pop()
+            idle = self._pool.qsize() > 0
+            if idle:
+                conn = self._pool.get_nowait()
                 self._mark_out(me)
             elif self._created < self.pool_size:
                 self._created += 1  # reserve the slot; open outside the lock
@@ -297,6 +335,13 @@ class SQLiteConnectionPool:
                         self._mark_in(me)
                         self._drop_slot_locked()
                 raise
+        elif not self._wal_done:
+            try:
+                with self._init_lock:
+                    if not self._wal_done:
+                        self._switch_to_wal(conn)
+            except sqlite3.Error:
+                pass  # a pooled connection that cannot switch still works as it did
         return _Token(conn, generation, pid, me)
 
     def _release(self, token: _Token, broken: bool) -> None:
@@ -313,7 +358,11 @@ class SQLiteConnectionPool:
                 elif self._waiters:
                     self._grant_locked(self._waiters.popleft(), conn)
                 else:
-                    self._idle.append(conn)
+                    try:
+                        self._pool.put_nowait(conn)
+                    except queue.Full:  # someone put connections of their own into `_pool`
+                        self._drop_slot_locked()
+                        close = True
             elif token.pid == self._pid:
                 # pool.close() ran while this was checked out: close it now.
                 self._mark_in(token.thread)
@@ -356,14 +405,33 @@ class SQLiteConnectionPool:
             if not self._wal_done:
                 with self._init_lock:
                     if not self._wal_done:
-                        row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-                        self.journal_mode = str(row[0]) if row else None
-                        self._wal_done = True
-                        _wal_files[self.db_path] = self.journal_mode
+                        self._switch_to_wal(conn)
         except BaseException:
             _quiet_close(conn)
             raise
         return conn
+
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
+        """``PRAGMA journal_mode=WAL`` once; while another connection holds a lock, later.
+
+        SQLite answers "database is locked" at once here, without the busy handler:
+        the connection is used as the file is, and the next checkout tries again.
+        """
+        try:
+            row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as error:
+            if _is_busy(error):
+                return  # keep the current journal mode; _wal_done stays False
+            raise
+        self.journal_mode = str(row[0]) if row else None
+        self._wal_done = True
+        _wal_files[self.db_path] = self.journal_mode
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def _is_closed(conn: sqlite3.Connection) -> bool:

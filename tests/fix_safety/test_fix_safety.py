@@ -10,12 +10,7 @@ from .harness import MODES, Case, all_cases, fixed_module, original_run, reporte
 CASES = all_cases()
 
 # (case, mode) -> the fix defect that makes it fail today. strict: a later fix flips it to a failure here.
-_REENTRY = "the fix's plain Lock is re-acquired by its holder: {} (self-deadlock)"
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("existing_lock_held_around_call", "unsafe"): _REENTRY.format("CRL402 reuses the plain self._lock put() holds around hit()"),
-    ("deepcopied_object", "unsafe"): "the new self._lock makes copy.deepcopy() raise (cannot pickle '_thread.lock')",
-    ("pickled_object", "unsafe"): "the new self._lock makes pickle.dumps() raise (cannot pickle '_thread.lock')",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list:

@@ -448,7 +448,7 @@ def test_fork_child_uses_fresh_connections_and_never_touches_parents(db: str) ->
     with pool.get_connection() as conn:  # parent's connections still work
         keys = sorted(k for (k,) in conn.execute("SELECT k FROM items"))
     assert keys == ["child", "parent"]
-    assert c1 in pool._idle and c2 in pool._idle
+    assert c1 in pool._pool.queue and c2 in pool._pool.queue
 
 
 @posix_only
@@ -504,3 +504,106 @@ def test_fork_inside_checkout_orphans_inherited_connection(db: str) -> None:
     finally:
         cm.__exit__(None, None, None)  # parent commits its own transaction
     assert count_rows(db) == 1
+
+
+# -- drop-in for the pool the Cortex team specified (shared/seed) --------------------
+
+
+def test_constructor_takes_path_and_pool_size_positionally(db: str) -> None:
+    pool = SQLiteConnectionPool(db, 2)
+    assert pool.pool_size == 2 and pool.db_path == os.path.realpath(db)
+    with pool.get_connection() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+    pool.close_all()
+
+
+def test_context_manager_closes_every_connection(db: str) -> None:
+    with SQLiteConnectionPool(db, pool_size=3) as pool:
+        with pool.get_connection() as first:
+            with pool.get_connection() as second:
+                second.execute("INSERT INTO items (k) VALUES ('a')")
+        assert pool.open_connections == 2
+    assert pool.open_connections == 0
+    for conn in (first, second):
+        with pytest.raises(sqlite3.ProgrammingError):
+            conn.execute("SELECT 1")
+    assert count_rows(db) == 1
+
+
+def test_close_all_method_closes_idle_and_returning_connections(db: str) -> None:
+    pool = SQLiteConnectionPool(db, pool_size=2)
+    with pool.get_connection() as busy:
+        with pool.get_connection() as idle:
+            pass
+        pool.close_all()
+        with pytest.raises(sqlite3.ProgrammingError):
+            idle.execute("SELECT 1")
+        busy.execute("SELECT 1")  # checked out: closed when it comes back
+    with pytest.raises(sqlite3.ProgrammingError):
+        busy.execute("SELECT 1")
+    assert pool.open_connections == 0
+
+
+def test_idle_connections_wait_in_the_queue_named_pool(db: str) -> None:
+    import queue
+
+    pool = SQLiteConnectionPool(db, pool_size=2)
+    assert isinstance(pool._pool, queue.Queue) and pool._pool.qsize() == 0  # opened lazily
+    with pool.get_connection() as a:
+        with pool.get_connection() as b:
+            assert pool._pool.qsize() == 0
+    assert pool._pool.qsize() == 2 and set(pool._pool.queue) == {a, b}
+    pool.close_all()
+    assert pool._pool.qsize() == 0
+
+
+def test_checkout_timeout_is_a_timeout_error_with_the_specified_message(db: str) -> None:
+    pool = SQLiteConnectionPool(db, pool_size=1, timeout=0.2)
+    taken, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with pool.get_connection():
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert taken.wait(5)
+    try:
+        with pytest.raises(TimeoutError, match="^Could not acquire database connection") as caught:
+            with pool.get_connection():
+                pass
+        assert isinstance(caught.value, sqlite3.OperationalError)  # old handlers still catch it
+    finally:
+        release.set()
+        thread.join(5)
+    with pool.get_connection():  # a nested checkout that would wait for itself: same error type
+        with pytest.raises(TimeoutError, match="^Could not acquire database connection"):
+            with pool.get_connection():
+                pass
+
+
+def test_first_checkout_while_another_connection_writes_neither_fails_nor_waits(db: str) -> None:
+    """`PRAGMA journal_mode=WAL` fails at once ("database is locked") while another connection
+    writes: the checkout goes on in the current journal mode (the caller's statements honour the
+    busy timeout as before the pool) and a later checkout switches to WAL."""
+    writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO items (k) VALUES ('w')")
+    pool = SQLiteConnectionPool(db, pool_size=1, timeout=5)
+    try:
+        t0 = time.monotonic()
+        with pool.get_connection() as conn:  # a read next to a writer, as in rollback-journal mode
+            assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+        assert time.monotonic() - t0 < 1.0
+        assert pool.journal_mode is None
+        timer = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+        timer.start()
+        with pool.get_connection() as conn:  # a write waits out the writer (busy timeout)
+            conn.execute("INSERT INTO items (k) VALUES ('p')")
+        timer.join(5)
+    finally:
+        writer.close()
+    with pool.get_connection() as conn:  # the idle connection switches on a later checkout
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
+    assert pool.journal_mode == "wal"

@@ -410,3 +410,57 @@ def test_append_once_from_2_processes_appends_exactly_once(tmp_path: Path) -> No
     # flock admitted one process at a time, so exactly the first one waited in vain.
     assert sorted(r[1] for r in results) == ["False", "True"]
     assert rc.read_text() == "# profile\nsource ~/.cortex/env  # cortex\n"
+
+
+@pytest.mark.parametrize("write", [
+    lambda p: atomic_write_text(p, "gone"),
+    lambda p: atomic_write_bytes(p, b"gone"),
+])
+def test_devnull_stays_a_device(write: Callable[[str], None]) -> None:
+    """`os.devnull` as a default path: the atomic form must not put a regular file there."""
+    before = os.stat(os.devnull)
+    write(os.devnull)
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_is_written_through_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: List[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    with atomic_write(fifo, "w") as f:
+        f.write("through the pipe")
+    reader.join(10)
+    assert got == ["through the pipe"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_folder_refusing_temp_files_falls_back_to_writing_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`open(p, "w")` works on a writable file in a folder we may not create files in; the atomic
+    form must not turn that into a PermissionError (simulated: root may create files anywhere)."""
+    import errno as errno_module
+
+    target = tmp_path / "shared.log"
+    target.write_text("old")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno_module.EACCES, "Permission denied")
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", refuse)
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+    with pytest.raises(PermissionError):  # a new file still needs the folder: the error open() gives
+        atomic_write_text(tmp_path / "absent.log", "x")
+
+
+def test_a_name_near_the_length_limit_still_gets_a_temp_file(tmp_path: Path) -> None:
+    """`open()` takes a 255-byte name; the temp file's longer `.<name>.XXXX.tmp` must not fail."""
+    target = tmp_path / ("n" * 250)
+    atomic_write_text(target, "fits")
+    assert target.read_text() == "fits" and leftovers(tmp_path) == []

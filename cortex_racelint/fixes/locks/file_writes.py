@@ -13,7 +13,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ...analysis.file_write_sites import path_locked_files, scope_id
+from ...analysis.file_write_sites import path_locked_files, scope_id, shared_temp_target
 from ...analysis.file_writes import FileAnalysis, FileOp, Region, walk_all
 from ...analysis.lazyinit import walk_statements
 from ...analysis.names import dotted_name
@@ -60,6 +60,12 @@ def write_lock(
     if (scope_id(op), path.key) in path_locked_files(analysis):
         lock, edits = _locked_expr(analysis, _path_argument(analysis, op, region))
         return lock, edits, f"locked:{path.key}", True
+    if path.kind != "global" and shared_temp_target(analysis, op, region) is not None:
+        # the temp file is shared by every writer of the folder: one lock for them all
+        name = lock_name_for(path.root).lower()
+        existed = name in analysis.locks.inventory.module_locks
+        lock, edits = module_lock(context, name, None)
+        return lock, edits, lock.value, existed
     if path.kind == "instance" and path.scope is not None and path.receiver:
         lock, edits = instance_lock_after_guard(context, path.scope, receiver=path.receiver)
         key = dotted_name(lock) or ""

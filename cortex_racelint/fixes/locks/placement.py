@@ -48,10 +48,29 @@ def module_lock(
         anchor = context.top_level_statement()
         before = True
     assert anchor is not None
-    edits: list[ModuleEdit] = [InsertStatement(anchor, f"{lock_name} = {constructor}\n", f"lock:{lock_name}", before)]
+    code = f"{lock_name} = {constructor}\n"
+    if _beside_definition(context.module, anchor, before):
+        code = "\n\n" + code  # PEP 8: two blank lines between a def/class and other top-level code
+    edits: list[ModuleEdit] = [InsertStatement(anchor, code, f"lock:{lock_name}", before)]
     if needs_import:
         edits.insert(0, AddImport("threading"))
     return cst.Name(lock_name), edits
+
+
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
+
+
+def _beside_definition(module: cst.Module, anchor: cst.CSTNode, before: bool) -> bool:
+    """Would a statement inserted beside `anchor` directly follow a def or class body?
+
+    Inserted before a def, it follows the def's predecessor (the def keeps its own blank lines);
+    inserted after the anchor, it follows the anchor itself.
+    """
+    if not before:
+        return isinstance(anchor, _DEFINITIONS)
+    body = list(module.body)
+    index = next((i for i, stmt in enumerate(body) if stmt is anchor), None)
+    return index is not None and index > 0 and isinstance(body[index - 1], _DEFINITIONS)
 
 
 def free_module_lock_name(context: LintContext, lock_name: str) -> str:

@@ -25,7 +25,7 @@ class UnlockedSharedFileRead(Rule):
         return facts.locked_shared_write
     NAME = "read-skips-writer-lock"
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
-    EVIDENCE = ("open", "write_text", "write_bytes")  # it needs a locked write in the module
+    EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # it needs a locked write in the module
     WHAT = """
         Finds reads (`open(p)`, `open(p, "r")`, `<path>.open()`, `read_text`, `read_bytes`,
         and so `json.load(open(p))`) of a shared file that the same class (or, for a module

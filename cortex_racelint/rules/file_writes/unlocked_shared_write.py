@@ -10,9 +10,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, unlocked_write
+from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
-from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_rewrites
+from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
 from ...fixes.locks.file_writes import deadlock_reason, write_lock
@@ -47,15 +47,25 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     reason = deadlock_reason(analysis, op, region, key, exists)
     if reason is not None:
         return None, reason
-    inner: dict[cst.CSTNode, cst.CSTNode] = {}
+    inner: dict[cst.CSTNode, object] = {}
     helpers: list[str] = []
+    temp_target = shared_temp_target(analysis, op, region)
     if want_atomic and not publishes:
         inner, helpers = atomic_rewrites(analysis, region)
+    elif want_atomic and temp_target is not None:
+        inner, helpers = atomic_publish(analysis, op, region, temp_target)
+    if helpers:
         for helper in helpers:
             missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
             if missing is not None:
                 return None, missing
-    return locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, _lock_only_note(analysis, region))
+    note = _lock_only_note(analysis, region)
+    fix, reason = locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, note)
+    if fix is not None and temp_target is not None and helpers:
+        dead = unused_temp_binding(op, region)  # the helper made the temp path's local unused
+        if dead is not None:
+            fix.replacements[dead] = cst.RemoveFromParent()
+    return fix, reason
 
 
 def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
@@ -68,6 +78,10 @@ def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
 
 
 def _describe(op: FileOp) -> str:
+    if op.verb == "copy":
+        return "shutil copy onto it"
+    if op.verb == "os_open":
+        return "os.open(..., <write flags>)"
     if op.verb in ("open", "path_open"):
         prefix = "open" if op.verb == "open" else ".open"
         return f'{prefix}(..., "{op.mode}")'
@@ -91,13 +105,15 @@ class UnlockedSharedFileWrite(Rule):
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
         "concurrent writers interleave and readers can see it half-written"
     )
-    EVIDENCE = ("open", "write_text", "write_bytes")  # `open (p, "w")` is legal
+    EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # `open (p, "w")` is legal
     FIX = FixApplicability.UNSAFE
     WHAT = """
         Finds writes to a file whose path is shared across calls, made outside any lock:
         write-mode `open(...)`/`io.open(...)` (`"w"`, `"a"`, `"x"`, `"+"`, binary forms,
         positional or `mode=`), `<path>.open("w")`, `<path>.write_text(...)` and
-        `<path>.write_bytes(...)`. Dumps into the opened file (`json.dump`, `yaml.dump`,
+        `<path>.write_bytes(...)`, `shutil.copyfile/copy/copy2(src, <path>)` and
+        `os.open(<path>, <flags with O_WRONLY/O_APPEND/O_TRUNC/O_CREAT>)` (through the
+        last use of the descriptor). Dumps into the opened file (`json.dump`, `yaml.dump`,
         `yaml.safe_dump`, `pickle.dump`, `f.write`) belong to that `open`, which is reported
         once per write site. A path is shared when it derives from `self.<attr>`,
         `cls.<attr>`, `ClassName.<attr>`, a module global, or a local assigned only from
@@ -144,16 +160,32 @@ class UnlockedSharedFileWrite(Rule):
           `p.write_text(s)` becomes `atomic_write_text(p, s)`, `write_bytes` becomes
           `atomic_write_bytes`, imported from `atomic-write-module` (default
           `cortex.utils.fileio`): a temp file in the same folder, fsync, `os.replace`,
-          permissions kept. Appends, `+` modes and file objects not scoped by a `with` have
-          no atomic form and get the lock form.
+          permissions kept. Appends, `+` modes, copies, `os.open` descriptors, file objects not scoped by a `with`, a
+          `write_text` whose result is used and a file whose `f.name` the function reads
+          (in the atomic form `f` is the temp file) have no atomic form and get the lock form.
+          A target that is not a regular file (`os.devnull`, a FIFO, a device) is written
+          through by the helper, never replaced; a symlink is written through to its target,
+          keeping the link.
         * `lock+atomic` (unsafe): both, so writers do not lose each other's updates and
           readers (which need no lock then) never see a partial file.
 
+        A hand-written atomic save (write a temp path, then `os.replace(tmp, target)`, the
+        temp spelt as a local or the same expression twice) already publishes atomically: the
+        lock covers the write *and* the `os.replace`, so no writer truncates a temp file
+        another is about to publish. When the temp path does not derive from the target
+        (`os.path.join(self.folder, "save.tmp")` published at `os.path.join(self.folder,
+        self.name)`), every writer of the folder shares it, whatever its target: the lock is
+        a module lock (an instance lock would not keep two instances apart), and the atomic
+        styles write `with atomic_write(target, ...)` instead and drop the `os.replace` and
+        the temp path's local when nothing else reads it (a unique temp file per write; the
+        target's permissions are kept where the original gave it the temp file's).
+
         The atomic form is unsafe because replacing the file is observable: the file gets
         a new inode (hard links break, open descriptors keep the old content), an owner
-        other than the writer is kept only when running as root, the folder must be
-        writable, and `atomic_write_text` defaults to UTF-8 where `write_text` uses the
-        locale encoding.
+        other than the writer is kept only when running as root, and `atomic_write_text`
+        defaults to UTF-8 where `write_text` uses the locale encoding. Where it cannot
+        replace, it writes in place as `open()` does (not atomic then): a target that is not
+        a regular file, and an existing file whose folder refuses a new (temp) file.
 
         The check-then-append shape (read a file, `if MARKER not in content:` append to it)
         gets the lock form in every style, with the helper module's `locked(path)`: a
@@ -173,7 +205,7 @@ class UnlockedSharedFileWrite(Rule):
         path (or other processes) are not excluded by it: the atomic form still keeps their
         readers from torn files. Paths built inline from literals (`Path.home() / ".x"`),
         imported constants and other modules' attributes are not recognised as shared.
-        `shutil.copy`, `np.save`, `df.to_csv` and long-lived file objects (`self._log =
+        `np.save`, `df.to_csv` and long-lived file objects (`self._log =
         open(...)`, a returned `open(...)`) are not analysed. A lock is not added when the
         function is already called with that (non-reentrant) lock held: that would
         deadlock. `locked(path)` keeps a `<path>.lock` file beside the target for `flock`,
@@ -335,6 +367,44 @@ class UnlockedSharedFileWrite(Rule):
             def remember(text):
                 with _state_file_lock:
                     atomic_write_text(STATE_FILE, text, encoding="utf-8")
+            """,
+        ),
+        Invalid(
+            """
+            import os
+
+
+            class Store:
+                def __init__(self, folder, name):
+                    self.folder = folder
+                    self.name = name
+
+                def save(self, text):
+                    tmp = os.path.join(self.folder, "save.tmp")
+                    with open(tmp, "w") as f:
+                        f.write(text)
+                    os.replace(tmp, os.path.join(self.folder, self.name))
+            """,
+            line=11,
+            unsafe=True,
+            expected_fix="""
+            import os
+            import threading
+
+            from cortex.utils.fileio import atomic_write
+
+            _folder_lock = threading.Lock()
+
+
+            class Store:
+                def __init__(self, folder, name):
+                    self.folder = folder
+                    self.name = name
+
+                def save(self, text):
+                    with _folder_lock:
+                        with atomic_write(os.path.join(self.folder, self.name), "w") as f:
+                            f.write(text)
             """,
         ),
         Invalid(

@@ -8,9 +8,11 @@ read-modify-writes on the thread side.
 
 The fix (unsafe) plans one edit per finding, each as small as possible:
 
-* the statement holding the access goes under the object's lock (one lock per object,
-  `fixes.locks.instance_mutex`), consecutive statements touching shared attributes in one
-  block share one `with` (`fixes.critical_section`);
+* the statement holding the access goes under the object's lock (one lock per object or,
+  for an object that may be copied or pickled, per class: `fixes.locks.shared_fields`; an
+  existing lock that a holder takes around a call into the fixed code, or holds across a
+  wait for the threads, is not reused: no fix, and why), consecutive statements touching
+  shared attributes in one block share one `with` (`fixes.critical_section`);
 * a `while` whose test reads shared state becomes `while True:` + `with lock: if not
   <test>: break; <copy the shared fields the body reads into locals>`, the body using the
   locals, so I/O, sleeps and joins run outside the lock (the seed's spinner;

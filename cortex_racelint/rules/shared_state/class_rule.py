@@ -23,30 +23,55 @@ _FREE_THREADING = """
 """
 
 _FIX_SAFETY = """
-    Unsafe: it changes locking behaviour. The object gets one lock (`self._lock =
-    threading.Lock()` at the top of `__init__`; an existing `Lock`/`RLock`/`Condition`
-    of the object, or the lock the other side already holds, is reused). Each access is
-    wrapped as narrowly as possible: the statement holding it, with consecutive statements
+    Unsafe: it changes locking behaviour. The object gets one lock: an existing
+    `Lock`/`RLock`/`Condition` of the object (its own `__init__`, its class body, or an
+    in-module base's `__init__`; of several, the first that no method holds while waiting
+    for another thread), or the lock the other side already holds, is reused. Otherwise a
+    new one is added: `self._lock = threading.Lock()` at the top of `__init__` when the
+    object already holds something that cannot be pickled or copied (a lock, Event, Thread,
+    queue, executor, socket, file or connection) or its class body is interpreted by a
+    metaclass or a base from elsewhere (`Enum`, a pydantic model); for any other object a
+    class attribute `_lock = threading.Lock()` read as `self._lock`, so the object stays
+    picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
+    fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
+    sections are cheap statements that call nothing on the object, so this costs a little
+    contention, never a deadlock. An existing lock is not reused, and the finding gets no
+    fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
+    module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
+    reach the fixed code (directly, through helpers, `super()`, an override, a property or a
+    callback attribute such as `self._on_put = self.hit`) and it is a plain `Lock` (an
+    `RLock`/`Condition` is re-entered safely), or holds it while it waits for another thread
+    (`join()`, `Event.wait()`, `queue.get()`, `recv()`, `Future.result()`; a Condition's own
+    `wait()` releases it and is fine): the thread taking it in the fixed code could never
+    let that wait end.
+    Each access is wrapped as narrowly as possible: the statement holding it, with consecutive statements
     touching shared attributes in one `with` (so `samples = self.samples; self.samples =
     []` stays atomic). A loop whose condition reads shared state becomes `while True:` +
     `with lock: if not <condition>: break` + copies of the shared fields the body reads,
-    and the body uses the copies, so I/O, sleeps and joins run outside the lock (a read
-    inside a loop nested in the body stays a live read under the lock: that inner loop may
-    never return to the top, and a copy would never see `stop()`). A
+    and the body uses the copies, so I/O, sleeps and joins run outside the lock; only
+    fields read before the body's first wait (a `wait()`, `get()`, `join()`, `recv()`, a
+    sleep, or a method of the object reaching one) are copied there, since a read after the
+    wait must see what the other thread wrote before ending it (a handshake would stall on
+    a copy taken too early); later reads get their own critical sections, and so does a
+    read inside a loop nested in the body (that inner loop may never return to the top,
+    and a copy would never see `stop()`). A
     statement that also does I/O or calls a method of the object keeps that call outside:
     shared reads are copied into locals under the lock first, or the value to store is
     computed first. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
-    expression, an `elif` test, a check-then-act spanning a blocking call) the finding is
-    reported without a fix and says why. An existing lock is not reused where the method
-    creates it later (`__init__` setting fields before its locks, reached again through
-    `self.__init__()`), nor when some method holds it around a callback (a call through a
-    local, a parameter or a non-method attribute: paho's `on_message` calling `disconnect()`
-    with the lock held would deadlock): no fix, the reason names the lock. A method shaped
-    like a signal handler, `(self, signum, frame)`, takes no lock: it interrupts the main
-    thread anywhere, possibly inside that lock (gunicorn's `handle_quit`). Review: a polling loop now sees a snapshot taken
+    expression, an `elif` test, a check-then-act spanning a blocking call, a read that
+    follows a wait in the same statement) the finding is reported without a fix and says
+    why. An existing lock is not reused where the method creates it later (`__init__`
+    setting fields before its locks, reached again through `self.__init__()`), nor when
+    some method holds it around a callback (a call through a local, a parameter or a
+    non-method attribute: paho's `on_message` calling `disconnect()` with the lock held
+    would deadlock): no fix, the reason names the lock. A method shaped like a signal
+    handler, `(self, signum, frame)`, takes no lock: it interrupts the main thread
+    anywhere, possibly inside that lock (gunicorn's `handle_quit`). Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
-    while holding the same non-reentrant lock would deadlock.
+    while holding the same non-reentrant lock would deadlock (the analysis sees this
+    module's classes only: calls through other modules, `getattr` or callbacks passed as
+    values are not followed).
 """
 
 _KNOWN_PROBLEMS = """
@@ -59,7 +84,9 @@ _KNOWN_PROBLEMS = """
     allowed is the class's contract, so those accesses are not judged. For a pool started
     and shut down inside one method, setters on the caller's side are assumed not to run
     meanwhile (the owner thread is inside that method); readers such as `progress()` still
-    are. Threads started by other classes on this object's methods are not seen.
+    are. Threads started by other classes on this object's methods are not seen, nor are
+    closure variables (`nonlocal count; count += 1` in a function handed to threads): only
+    attributes of an object are analysed.
 """
 
 
@@ -77,8 +104,10 @@ class SharedStateRule(Rule):
 
     @classmethod
     def ast_statements(cls, facts) -> set[int]:
-        """The analysis is per class: the top-level statements holding a class that starts threads."""
-        return facts.where("thread_entry")
+        """The analysis is per class: the top-level statements holding a class that starts threads,
+        the classes related to it by inheritance and the module functions holding `with obj.<lock>:`
+        (the fix's lock check reads them)."""
+        return facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):

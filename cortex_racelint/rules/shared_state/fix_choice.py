@@ -15,7 +15,8 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
-from ...fixes.locks.shared_fields import existing_lock_reason, held_lock_reason, signal_handler_reason
+from ...fixes.locks.lock_reuse import existing_lock_reason, signal_handler_reason
+from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
 
@@ -23,6 +24,26 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
     """Plans one fix per finding of a class; each touches only its own statements."""
 
     def plan(self, access: Access) -> Union[Plan, str]:
+        """The fix of `access`, or why there is none; an existing lock it would take is checked first."""
+        plan = self._plan(access)
+        if isinstance(plan, Plan) and not mutex_edits(plan.lock, *self.lock_edits()):
+            reason = self._existing_lock_conflict(access, plan.lock)
+            if reason is not None:
+                return reason
+        return plan
+
+    def _existing_lock_conflict(self, access: Access, lock: cst.BaseExpression) -> Optional[str]:
+        """`held_lock_conflict` for the object's existing lock and the access's function (memoised)."""
+        if not isinstance(lock, cst.Attribute):
+            return None
+        site = self.threads.regions[access.region].function
+        key = ("held_lock_conflict", id(self.class_node), lock.attr.value, id(site))
+        memo = self.context.memo
+        if key not in memo:
+            memo[key] = held_lock_conflict(self.context, self.class_node, lock.attr.value, site)
+        return memo[key]  # type: ignore[return-value]
+
+    def _plan(self, access: Access) -> Union[Plan, str]:
         if access.locks:
             partner = next((c for c in self.threads.conflicts(access) if c.other.locks), None)
             where = (self.threads.label(partner.other, partner.there), partner.other.locks) if partner else None

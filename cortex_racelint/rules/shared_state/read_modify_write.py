@@ -88,8 +88,9 @@ class SharedStateReadModifyWrite(SharedStateRule):
             from concurrent.futures import ThreadPoolExecutor
 
             class Downloads:
+                _lock = threading.Lock()
+
                 def __init__(self, fetch):
-                    self._lock = threading.Lock()
                     self._fetch = fetch
                     self.done = 0
                     self.per_host = {}

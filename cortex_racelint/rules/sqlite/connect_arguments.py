@@ -50,6 +50,8 @@ def connect_args(call: cst.Call) -> ConnectArgs:
                 result.blocker = result.blocker or (
                     "`uri=` paths (query parameters such as `mode=ro`) are not understood by the pool"
                 )
+        elif key == "check_same_thread" and isinstance(arg.value, cst.Name) and arg.value.value == "True":
+            continue  # the default: a connection for one thread, as every pooled checkout is
         elif key in _BLOCKING_KEYWORDS:
             result.blocker = result.blocker or _BLOCKING_KEYWORDS[key]
         else:

@@ -12,7 +12,7 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.names import dotted_name
-from ...analysis.sqlite_sites import classify_connect
+from ...analysis.sqlite_sites import classify_connect, pool_data_blocker
 from ...analysis.sqlite_usage import is_sqlite_connect, walk
 from ...fixes.pooled_connection import pooled_connection_fix
 from ...ftypes import FixApplicability, GilExposure
@@ -38,8 +38,19 @@ _FIX_SAFETY_201 = """
       are not reset.
     - When the path is `self.<attr>` set in `__init__`, the pool is created once in
       `__init__` (`self._pool = get_connection_pool(self.db_path)`, right after that
-      assignment). A later reassignment of the attribute elsewhere makes the fix
-      build the pool at the call site instead.
+      assignment). A later reassignment of the attribute elsewhere, in another method
+      or in a subclass of the same module (`self.db_path = ...` after
+      `super().__init__()`), makes the fix look the pool up at the call site instead
+      (`get_connection_pool(self.db_path)`), so each call uses the path it has then.
+      The pool opens connections lazily: creating it before the `os.makedirs` of its
+      folder is harmless.
+    - The database runs in WAL mode: `-wal` and `-shm` files sit next to it while
+      pooled connections are open, and committed rows live in `-wal` until a
+      checkpoint (copy the file with `Connection.backup()`, not `shutil.copy`).
+    - The pool switches the file to WAL on its first connection. While another
+      connection writes, SQLite refuses that switch at once; the checkout then goes
+      on in the file's current journal mode (the statements wait out the busy timeout
+      as before) and a later checkout switches.
     - The pool factory comes from `[tool.racelint] sqlite-pool` (default
       `cortex.utils.db_pool:get_connection_pool`). The fix is offered only when the
       project has that module (a file under the project root, flat or `src/` layout) or
@@ -51,9 +62,27 @@ _FIX_SAFETY_201 = """
     after the block returns it to the pool: returned, yielded, stored on `self` or
     in a container, passed to a thread or executor, captured by a nested function,
     lambda or lazy generator expression, used after the statements that would be
-    wrapped, assigned in a branch and used outside it, held across a `yield`. No fix
-    either when an `except` handler uses the connection and swallows the error without
-    rolling back (the pool would commit the partial transaction). The finding says why.
+    wrapped, assigned in a branch and used outside it, held across a `yield`, or
+    wrapped in a lazy iterator that is returned or kept (`enumerate`, `zip`, `filter`,
+    `map`, `iter`, `reversed`, `itertools.islice`/`chain`/...). No fix either when an
+    `except` handler uses the connection and swallows the error without rolling back
+    (the pool would commit the partial transaction).
+
+    No fix when a pooled connection would hold different data than a fresh one:
+    the function reads `conn.total_changes` (a pooled connection counts its earlier
+    users' changes), runs `ATTACH`/`DETACH` or `CREATE TEMP` (it stays on the
+    connection, so the next `ATTACH` of that name fails), or registers per-connection
+    state (`create_function`, `create_aggregate`, `create_collation`,
+    `set_authorizer`, `load_extension`, ...) or sets a PRAGMA that changes what
+    statements do (`foreign_keys`, `recursive_triggers`, `query_only`, ...) that
+    another connecting function of the module does not set (it would inherit it;
+    speed and durability PRAGMAs do not count); the path can be `":memory:"` (a
+    parameter or `self.<attr>` defaulting to it: each per-call connection is a new,
+    empty database, a pool shares one); the module removes or replaces the database
+    file (`os.remove`, `os.replace`, `Path.unlink`, ...: pooled connections would stay
+    on the unlinked file and its `-wal`/`-shm`) or copies it (`shutil.copy*`: in WAL
+    mode committed rows stay in `-wal` until a checkpoint, so the copy misses them;
+    `Connection.backup()` does not). The finding says why.
 """
 
 
@@ -97,7 +126,10 @@ class PerCallConnection(Rule):
         as an argument and keeps a reference to it is not detected. Calls that hand their
         argument to a thread, an executor or a container are detected.
         Connections to `":memory:"` are not reported, even though a pool could share one
-        of them deliberately.
+        of them deliberately. The database file operations and subclasses looked at are
+        those of the same module (the path compared as written: `self.db_path`, `DB`,
+        `Path(DB)`); a file removed, replaced or copied from another module, or a path
+        reassigned by a subclass in another module, is not seen.
     """
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -116,6 +148,11 @@ class PerCallConnection(Rule):
         fix, reason = None, args.blocker or site.reason
         if reason is None:
             fix, reason = pooled_connection_fix(context, site, args.path, args.dropped, function)
+        if fix is not None:
+            # the statements could move into a checkout; would the pooled connection hold the same data?
+            data = pool_data_blocker(context, function, site.conn, args.path)
+            if data is not None:
+                fix, reason = None, data
         # the window: this connection's statements, which another connection's write lock can block
         window = WindowNodes(check=node, act=node, hold_call=node, exposure=GilExposure.GIL)
         self.report(node, self.MESSAGE, fix=fix, no_fix_reason=reason, window=window)

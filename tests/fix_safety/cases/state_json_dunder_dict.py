@@ -1,0 +1,44 @@
+"""An object serialised with `json.dumps(self.__dict__)`: a new `self._lock` would make it raise."""
+
+import json
+import threading
+
+
+class Profile:
+    def __init__(self, name):
+        self.name = name
+        self.visits = 0
+
+    def start(self, workers=2):
+        threads = [threading.Thread(target=self.visit) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def visit(self):
+        self.visits += 1
+
+    def to_json(self):
+        return json.dumps(self.__dict__, sort_keys=True)
+
+
+# --- drivers ---
+FINDINGS = ("CRL402",)
+FIXED_IN = ("unsafe",)
+
+
+def single_threaded(m):
+    profile = m.Profile("ada")
+    profile.visit()
+    for thread in profile.start():
+        thread.join()
+    return [profile.to_json()]
+
+
+def threaded(m):
+    m.shared = m.Profile("ada")
+    return [m.shared.visit, m.shared.visit]
+
+
+def invariant(m):
+    return m.shared.visits == 2
