@@ -42,9 +42,17 @@ def double_checked(check: cst.If, lock: cst.BaseExpression, reread: Sequence[cst
 
     `reread` goes under the lock before the re-check: when the test is on a local copy
     (`v = cache.get(k)` / `if v is None:`), re-testing the stale copy would check nothing.
+    The check's `else:`/`elif` goes on the re-check too: when another thread won the race, the
+    code must take the branch it takes when the state exists (zeroconf's `else: logger =
+    log.debug`), or what that branch binds stays unbound.
     """
     statements, header = block_statements(check.body)
-    inner = cst.If(test=shifted(check.test.deep_clone(), 2), body=cst.IndentedBlock(body=shifted_all(statements, 2)))
+    orelse = shifted(check.orelse.deep_clone(), 2) if check.orelse is not None else None
+    inner = cst.If(
+        test=shifted(check.test.deep_clone(), 2),
+        body=cst.IndentedBlock(body=shifted_all(statements, 2)),
+        orelse=orelse,
+    )
     return check.with_changes(body=_as_block(check.body, [with_lock(lock, [*reread, inner])], header))
 
 

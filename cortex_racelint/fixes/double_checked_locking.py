@@ -38,9 +38,17 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
 
 
 def guarded_statements(context: LintContext, node: cst.If, site: LazyInitSite) -> list[cst.CSTNode]:
-    """The statements the lock will hold: the `if` body, or what follows an early return."""
+    """The statements the lock will hold: the `if` body (and its `else:`/`elif` branches, which the
+    re-check repeats), or what follows an early return."""
     if not site.early_return:
-        return list(block_statements(node.body)[0])
+        held: list[cst.CSTNode] = list(block_statements(node.body)[0])
+        branch = node.orelse
+        while branch is not None:
+            held.extend(block_statements(branch.body)[0])
+            if isinstance(branch, cst.If):
+                held.append(branch.test)  # type: ignore[arg-type]
+            branch = branch.orelse if isinstance(branch, cst.If) else None
+        return held
     block = context.ancestors[-2]
     assert isinstance(block, cst.IndentedBlock)
     index = next(i for i, stmt in enumerate(block.body) if stmt is node)

@@ -135,7 +135,9 @@ class ReadsUnderLock(FieldPlanner):
             if access.attr not in self.racy_attrs:
                 continue
             in_nested = any(isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for n in access.path[1:-1])
-            if access.kind != READ or in_nested:
+            if access.kind != READ or in_nested or _in_inner_loop(access.path, loop):
+                # an inner loop may run for ever without coming back to the top of this one: a copy
+                # taken there never changes (dramatiq's `if not self.running: break` per message)
                 changed.add(access.attr)
             elif id(access.node) in late_nodes or any(within(access.path, stmt) for stmt in after_wait):
                 late.add(access.attr)
@@ -300,3 +302,11 @@ def _replace_reads(node: cst.CSTNode, self_name: str, locals_for: dict[str, str]
     if not locals_for:
         return node
     return node.visit(_ReadReplacer(self_name, locals_for))
+
+
+def _in_inner_loop(path: Sequence[cst.CSTNode], loop: cst.While) -> bool:
+    """The access runs inside a `for`/`while` nested in `loop`'s body."""
+    start = next((i for i, node in enumerate(path) if node is loop), None)
+    if start is None:
+        return False
+    return any(isinstance(node, (cst.For, cst.While)) for node in path[start + 1 : -1])

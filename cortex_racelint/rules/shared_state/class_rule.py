@@ -52,14 +52,22 @@ _FIX_SAFETY = """
     fields read before the body's first wait (a `wait()`, `get()`, `join()`, `recv()`, a
     sleep, or a method of the object reaching one) are copied there, since a read after the
     wait must see what the other thread wrote before ending it (a handshake would stall on
-    a copy taken too early); later reads get their own critical sections. A
+    a copy taken too early); later reads get their own critical sections, and so does a
+    read inside a loop nested in the body (that inner loop may never return to the top,
+    and a copy would never see `stop()`). A
     statement that also does I/O or calls a method of the object keeps that call outside:
     shared reads are copied into locals under the lock first, or the value to store is
     computed first. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
     expression, an `elif` test, a check-then-act spanning a blocking call, a read that
     follows a wait in the same statement) the finding is reported without a fix and says
-    why. Review: a polling loop now sees a snapshot taken
+    why. An existing lock is not reused where the method creates it later (`__init__`
+    setting fields before its locks, reached again through `self.__init__()`), nor when
+    some method holds it around a callback (a call through a local, a parameter or a
+    non-method attribute: paho's `on_message` calling `disconnect()` with the lock held
+    would deadlock): no fix, the reason names the lock. A method shaped like a signal
+    handler, `(self, signum, frame)`, takes no lock: it interrupts the main thread
+    anywhere, possibly inside that lock (gunicorn's `handle_quit`). Review: a polling loop now sees a snapshot taken
     at the top of each iteration, and code outside the class that calls these methods
     while holding the same non-reentrant lock would deadlock (the analysis sees this
     module's classes only: calls through other modules, `getattr` or callbacks passed as

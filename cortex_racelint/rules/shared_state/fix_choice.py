@@ -15,6 +15,7 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
+from ...fixes.locks.lock_reuse import existing_lock_reason, signal_handler_reason
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
@@ -52,6 +53,9 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             if isinstance(node, cst.Lambda):
                 return "the access is inside a lambda, which may run later on any thread: move it out by hand"
         region = self.threads.regions[access.region]
+        reuse = self._reused_lock_reason(access)
+        if reuse is not None:
+            return reuse
         if access.check is not None:
             if isinstance(access.check, cst.While):
                 return f"the loop changes `self.{access.attr}`, which its condition reads: restructure it by hand"
@@ -82,6 +86,23 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         if isinstance(stmt, cst.If) or (isinstance(stmt, cst.With) and len(stmt.items) == 1):
             return self._hoist_or_precompute(access, stmt)
         return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
+
+    def _reused_lock_reason(self, access: Access) -> Optional[str]:
+        """No plain lock in a signal handler; an existing lock is reused only where it exists and
+        no callback runs under it."""
+        region = self.threads.regions[access.region]
+        interrupt = signal_handler_reason(region.function)
+        if interrupt is not None:
+            return interrupt
+        lock = self.lock_for(access)
+        mutex, edits = self.lock_edits()
+        if not isinstance(lock, cst.Attribute):
+            return None
+        if edits and isinstance(mutex, cst.Attribute) and lock.attr.value == mutex.attr.value:
+            return None  # the fix creates this lock itself
+        return existing_lock_reason(
+            lock.attr.value, access.path, region.function, region.self_name, self.threads.methods
+        )
 
     def _hoist_or_precompute(self, access: Access, stmt: cst.CSTNode) -> Union[Plan, str]:
         """A statement that must keep a call outside the lock: copy its reads first, or compute its value first."""

@@ -101,5 +101,8 @@ LOCK_CHOICE = """
         twice is left alone and no fix is offered. No fix either when the creation `await`s or
         `yield`s (a threading lock must not be held across either), or takes another lazy lock whose
         holder can come back (two threads taking them in opposite orders deadlock). Calls into other
-        modules are not followed.
+        modules are not followed. A check with an `else:` (or `elif`) gets it on the re-check too:
+        a thread that loses the race takes the branch it takes when the value exists, so what that
+        branch binds is bound (zeroconf's `else: logger = log.debug`); that branch then runs under
+        the lock.
 """
