@@ -28,7 +28,7 @@ class QuietLogger:
 
 
 # --- drivers ---
-FINDINGS = ("CRL105",)
+FINDINGS = ("CRL107",)
 FIXED_IN = ("safe", "unsafe")
 
 
