@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=LABELS)
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--size", type=int, default=160, help="sample: about how many default-set findings")
+    ap.add_argument("--opt-in-size", type=int, default=20, help="sample: about how many opt-in (CRL107) findings")
     args = ap.parse_args(argv)
     if args.command == "fetch":
         fetch(args.workdir)
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         keyed = fingerprints(findings)
         todo = {k: f for k, f in keyed.items() if k not in labelled}
         rev = {id(f): k for k, f in todo.items()}
-        for part, size in (("default", args.size), ("opt-in", 20)):
+        for part, size in (("default", args.size), ("opt-in", args.opt_in_size)):
             pool = [f for f in todo.values() if f.ruleset == part]
             for f in stratified_sample(pool, size):
                 k = rev[id(f)]
