@@ -41,8 +41,6 @@ SEED = 15
 LABEL_VALUES = ("true", "harmless", "false")
 OPT_IN = ("CRL107",)
 MAX_FALSE_RATE = 0.10
-# the words a message must use to name what goes wrong (the finding's consequence kind is
-# also accepted when the message spells it out)
 Fingerprint = tuple[str, str, str, str, int]
 
 
@@ -230,13 +228,15 @@ def report(findings: list[Finding], labels: list[dict]) -> tuple[str, bool]:
     stats, lost, unlabelled = score(keyed, labels)
     out = ["| rule | set | findings | labelled | true | harmless | false | precision | false rate | true lost | unlabelled |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    ruleset = {f.code: f.ruleset for f in findings} | {r["code"]: ("opt-in" if r["code"] in OPT_IN else "default") for r in labels}
+    ruleset = {r["code"]: ("opt-in" if r["code"] in OPT_IN else "default") for r in labels}
+    ruleset |= {f.code: f.ruleset for f in findings}
     for code in sorted(stats):
         s = stats[code]
         out.append(f"| {code} | {ruleset.get(code, 'default')} | {s.findings} | {s.labelled} | {s.true} | {s.harmless} | "
                    f"{s.false} | {_pct(s.precision)} | {_pct(s.false_rate)} | {s.lost_true} | {s.unlabelled} |")
     default = {c: s for c, s in stats.items() if ruleset.get(c, "default") == "default"}
-    tot = RuleStats(*(sum(getattr(s, k) for s in default.values()) for k in ("findings", "true", "harmless", "false", "lost_true", "unlabelled")))
+    fields = ("findings", "true", "harmless", "false", "lost_true", "unlabelled")
+    tot = RuleStats(*(sum(getattr(s, k) for s in default.values()) for k in fields))
     out.append(f"| **default set** | | {tot.findings} | {tot.labelled} | {tot.true} | {tot.harmless} | {tot.false} | "
                f"{_pct(tot.precision)} | {_pct(tot.false_rate)} | {tot.lost_true} | {tot.unlabelled} |")
     packages = sorted({r["package"] for r in labels})
