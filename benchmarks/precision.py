@@ -160,7 +160,8 @@ def fetch(workdir: Path) -> None:
             continue
         spec = f"{pkg['name']}=={pkg['version']}"
         before = set(dl.iterdir())
-        if subprocess.run([*pip, "--no-binary", ":all:", spec]).returncode != 0:
+        if subprocess.run([*pip, "--no-binary", ":all:", spec], capture_output=True).returncode != 0:
+            print(f"{spec}: no usable sdist here, taking the wheel", file=sys.stderr)
             subprocess.run([*pip, "--only-binary", ":all:", spec], check=True)
         new = sorted(set(dl.iterdir()) - before) or _already_downloaded(dl, pkg)
         dest.mkdir(parents=True, exist_ok=True)
