@@ -198,3 +198,93 @@ def test_pruning_an_import_the_dropped_code_mentions_is_left_to_the_whole_module
     with pytest.raises(WholeModuleNeeded):
         fixer.remove_imports_made_unused(before, after, narrowed)
     assert fixer.remove_imports_made_unused(before, after).code == "x = 1\n"
+
+
+#: CRL301's lock form makes the file's unlocked reads CRL302 findings in the next round: the
+#: readers (anywhere in the module for a global path), who calls them and what they call are kept
+JOURNAL = '''
+
+class Journal:
+    journal_file = "journal.json"
+
+    @classmethod
+    def save(cls, entries):
+        with open(cls.journal_file, "w") as handle:
+            json.dump(entries, handle)
+
+    @classmethod
+    def load(cls):
+        with open(cls.journal_file) as handle:
+            return json.load(handle)
+'''
+GLOBAL_PATH = '''
+
+STATE = "state.json"
+
+
+def save_state(text):
+    with open(STATE, "w") as handle:
+        handle.write(text)
+'''
+GLOBAL_READERS = '''
+
+def show_state():
+    with open(STATE) as handle:
+        return handle.read()
+
+
+def _peek():
+    return open(STATE).read()
+
+
+def peek_twice():
+    return _peek() + _peek()
+'''
+LOCKED_READER = '''
+
+import threading
+
+_settings_lock = threading.Lock()
+
+
+def store_settings(text):
+    with _settings_lock:
+        with open(SETTINGS, "w") as handle:
+            handle.write(text)
+'''
+LOCKED_READER_USES = '''
+
+SETTINGS = "settings.json"
+
+
+def read_settings():
+    with open(SETTINGS) as handle:
+        return handle.read()
+
+
+def _settings_size():
+    return len(open(SETTINGS).read())
+
+
+def reload_settings():
+    with _settings_lock:
+        return _settings_size()
+'''
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [(JOURNAL,), (GLOBAL_PATH, FILLER.format(n=90), GLOBAL_READERS), (LOCKED_READER, FILLER.format(n=91), LOCKED_READER_USES)],
+    ids=["class path", "global path, readers far away", "locked writer, reader under a caller's lock"],
+)
+@pytest.mark.parametrize("config", [Config(), UNSAFE])
+def test_file_write_and_read_fixes_are_narrowed_and_equal_the_whole_module_fix(
+    monkeypatch: pytest.MonkeyPatch, config: Config, middle: tuple[str, ...]
+) -> None:
+    source = _module(*middle, fillers=8)
+    whole = _whole_module_fix(source, config)
+    assert whole.fixed_count >= 1 and whole.new_source is not None
+    _narrowed_only(monkeypatch)
+    narrowed = fixer.fix_source(source, "m.py", config)
+    assert _summary(narrowed) == _summary(whole)
+    assert narrowed.findings == lint_source(narrowed.new_source, "m.py", config).findings

@@ -340,7 +340,10 @@ def _fix_narrowed(
             module = parse(apply_fixes(module, chosen, prune_imports, narrowed).bytes)
             fixed_count += len(chosen)
             whole = narrowed.splice(module.bytes)
-            rule_classes = narrowed.rules_for(whole, rule_set.rules)
+            rule_classes, renarrowed = narrowed.next_round(whole, rule_set.rules)
+            if renarrowed is not narrowed:
+                narrowed = renarrowed
+                module = parse(narrowed.source, depth_checked=True)  # `next_round`'s `ast` parsed it
             run = None
         if whole != raw and _compiles(whole, path) is not None:
             return None  # the whole-module path reverts it and says why
