@@ -288,3 +288,46 @@ def test_file_write_and_read_fixes_are_narrowed_and_equal_the_whole_module_fix(
     narrowed = fixer.fix_source(source, "m.py", config)
     assert _summary(narrowed) == _summary(whole)
     assert narrowed.findings == lint_source(narrowed.new_source, "m.py", config).findings
+
+
+def _fixable_examples() -> list[tuple[str, str]]:
+    from cortex_racelint.registry import all_rules
+
+    return [
+        (f"{rule.CODE}-{index}", example.source)
+        for rule in all_rules()
+        for index, example in enumerate(rule.INVALID)
+        if getattr(example, "expected_fix", None)
+    ]
+
+
+@pytest.mark.parametrize("source", [s for _, s in _fixable_examples()], ids=[i for i, _ in _fixable_examples()])
+def test_fixes_entering_only_the_edited_nodes_equal_a_full_transformer_pass(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """`_FixApplier` enters only the nodes on the way to an edit; the output is the same."""
+    from cortex_racelint.engine.lint import run_rules
+
+    config = in_this_repo(UNSAFE)
+    module = cst.parse_module(source)
+    run = run_rules(module, "m.py", RuleSet.for_file(config, "").rules, config)
+    chosen = fixer.choose_fixes(run, run.reports, True)
+    assert chosen
+    targets = {id(node) for report in chosen for node in report.fix.replacements}
+    on_path = fixer._paths_to(module, targets)
+    assert on_path is not None and targets <= on_path and id(module) in on_path
+    pruned = fixer.apply_fixes(module, chosen).code
+    monkeypatch.setattr(fixer, "_paths_to", lambda module, targets: None)
+    assert pruned == fixer.apply_fixes(module, chosen).code
+
+
+def test_an_import_still_used_by_an_untouched_statement_is_kept() -> None:
+    """Uses are counted in the statements a fix changed; the others are read when a name may have gone."""
+    before = cst.parse_module("import json\nimport sqlite3\n\n\ndef f():\n    return sqlite3.connect(json)\n\n\ndef g():\n    return json\n")
+    changed = before.body[2].with_changes(body=cst.parse_statement("def f():\n    return 1\n").body)
+    after = before.with_changes(body=[*before.body[:2], changed, before.body[3]])
+    assert fixer.remove_imports_made_unused(before, after).code == (
+        "import json\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return json\n"
+    )
+    only_string = after.with_changes(body=[*after.body[:3], cst.parse_statement("__all__ = ['sqlite3']\n")])
+    assert "import sqlite3" in fixer.remove_imports_made_unused(before, only_string).code
