@@ -1,22 +1,31 @@
 """Benchmark: does a one-fix `--fix` cost scale with the fix or with the file? (issue 14)
 
-    python benchmarks/fix_cost.py [--sizes 10000,36000,72000] [--findings crl101,crl301] [--repeat 3] [--tree DIR]
+    python benchmarks/fix_cost.py [--sizes 10000,36000,72000] [--findings crl101,crl301,...]
+                                  [--repeat 3] [--tree DIR [--tree DIR ...]]
 
 For each size and finding kind, a module of ordinary code (imports, functions, classes, loops,
-comprehensions, exceptions, decorators) holding exactly one fixable finding is generated in a
-temporary folder (with an empty `pyproject.toml`, so no outer configuration applies):
+comprehensions, exceptions, decorators) holding one fixable finding (CRL401: one race, reported at
+both its sides) is generated in a temporary folder (with an empty `pyproject.toml`, so no outer
+configuration applies). One kind per rule with a fix (`--findings`, default all):
 
-- `crl101`: an unguarded lazy module global, whose fix (double-checked locking) is safe;
-- `crl301`: an unlocked write to a file path held by the class; the project has no atomic-write
-  helper, so its fix is the lock form, which is safe.
+- `crl101`, `crl102`, `crl105`: a lazy module global, class-held instance, keyed cache (safe fix);
+- `crl103`: double-checked locking without the re-check (safe); `crl104`: a per-call lock (unsafe);
+- `crl201`: a per-call connection, in a project whose `sqlite-pool` is its own `dbpool.py` (unsafe);
+- `crl202`: a `check_same_thread=False` connection used without a lock (unsafe);
+- `crl301`: an unlocked write to a class-held path; the project has no atomic-write helper, so the
+  fix is the lock form (safe), after which CRL302 looks for the file's readers;
+- `crl302`: a read that skips the lock its writer takes (safe);
+- `crl401`, `crl402`: a field a thread reads while another method writes it, a counter an executor
+  task increments (unsafe).
 
 Timed, each as a fresh `racelint` subprocess on a fresh copy of the module, median of `--repeat`:
 `check --no-cache`, `check --fix --no-cache`, `check --fix --unsafe-fixes --no-cache`. Printed: the
-wall times and the ratio fix / check per size (target: <= 3x); a fix run that fails (exit 2) is shown
-as failed, with racelint's message. Every run's result is checked: `check`
-reports exactly the one finding; a fix that applies leaves a file that compiles, is otherwise the
-original plus the fix (`check` on it reports nothing), and a fix that does not apply leaves the
-file untouched. A failed check exits 1.
+wall times and the ratio fix / check per size by wall and by CPU time (target: <= 3x); a fix run
+that fails (exit 2) is shown as failed, with racelint's message. Several `--tree`s (checkouts, e.g.
+`git archive` of an older commit) are measured in turns within each repeat, for a before/after
+table. Every run's result is checked: `check` reports the finding and offers the fix expected; a
+fix that applies leaves a file that compiles, is otherwise the original plus the fix (`check` on
+it reports nothing), and a fix that does not apply leaves the file untouched. A failed check exits 1.
 """
 
 from __future__ import annotations
@@ -165,6 +174,7 @@ def report_{n}(*args, **kwargs):
 
 
 _BLOCKS: tuple[Callable[[int], str], ...] = (_function, _class, _parser, _service, _helper)
+
 
 class Finding(NamedTuple):
     """One finding kind: the code placed in the module, its extra imports, its fix, the project files it needs."""
