@@ -502,7 +502,7 @@ def main() -> int:
         "by wall time (by CPU time, user+sys of the process tree)"
     )
     print()
-    print("| finding | lines | tree | check | --fix | fix/check | --fix --unsafe-fixes | unsafe/check |")
+    print("| finding | lines | tree | check (CPU) | --fix | fix/check | --fix --unsafe-fixes | unsafe/check |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         for finding in findings:
@@ -515,7 +515,7 @@ def main() -> int:
                     check = times["check"]
                     assert not isinstance(check, str)
                     print(
-                        f"| {kind.code} | {len(source.splitlines())} | {number} | {check[0]:.2f} "
+                        f"| {kind.code} | {len(source.splitlines())} | {number} | {check[0]:.2f} ({check[1]:.2f}) "
                         f"| {_cells(times['fix'], check)} | {_cells(times['fix-unsafe'], check)} |",
                         flush=True,
                     )
