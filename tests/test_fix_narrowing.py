@@ -331,3 +331,31 @@ def test_an_import_still_used_by_an_untouched_statement_is_kept() -> None:
     )
     only_string = after.with_changes(body=[*after.body[:3], cst.parse_statement("__all__ = ['sqlite3']\n")])
     assert "import sqlite3" in fixer.remove_imports_made_unused(before, only_string).code
+
+
+def _fix_cost_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "fix_cost.py"
+    spec = importlib.util.spec_from_file_location("fix_cost_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FIX_COST = _fix_cost_benchmark()
+
+
+@pytest.mark.parametrize("kind", list(FIX_COST._FINDINGS))
+def test_every_fix_cost_module_is_fixed_as_the_whole_module_fix_does(kind: str) -> None:
+    """The benchmark's modules (one finding per rule with a fix), small: the fix taken (narrowed where the
+    rules allow it) writes and reports what fixing the whole module does."""
+    config = Config(unsafe_fixes=True)
+    if FIX_COST._FINDINGS[kind].project:  # CRL201: the project's own pool module
+        config = Config(unsafe_fixes=True, sqlite_pool="dbpool:get_connection_pool", present_helpers=("dbpool",))
+    source = FIX_COST.generate(600, kind)
+    fixed = fixer.fix_source(source, "m.py", config)
+    assert fixed.fixed_count >= 1 and fixed.new_source is not None and not fixed.findings
+    assert _summary(fixed) == _summary(_whole_module_fix(source, config))
