@@ -198,3 +198,164 @@ def test_pruning_an_import_the_dropped_code_mentions_is_left_to_the_whole_module
     with pytest.raises(WholeModuleNeeded):
         fixer.remove_imports_made_unused(before, after, narrowed)
     assert fixer.remove_imports_made_unused(before, after).code == "x = 1\n"
+
+
+#: CRL301's lock form makes the file's unlocked reads CRL302 findings in the next round: the
+#: readers (anywhere in the module for a global path), who calls them and what they call are kept
+JOURNAL = '''
+
+class Journal:
+    journal_file = "journal.json"
+
+    @classmethod
+    def save(cls, entries):
+        with open(cls.journal_file, "w") as handle:
+            json.dump(entries, handle)
+
+    @classmethod
+    def load(cls):
+        with open(cls.journal_file) as handle:
+            return json.load(handle)
+'''
+GLOBAL_PATH = '''
+
+STATE = "state.json"
+
+
+def save_state(text):
+    with open(STATE, "w") as handle:
+        handle.write(text)
+'''
+GLOBAL_READERS = '''
+
+def show_state():
+    with open(STATE) as handle:
+        return handle.read()
+
+
+def _peek():
+    return open(STATE).read()
+
+
+def peek_twice():
+    return _peek() + _peek()
+'''
+LOCKED_READER = '''
+
+import threading
+
+_settings_lock = threading.Lock()
+
+
+def store_settings(text):
+    with _settings_lock:
+        with open(SETTINGS, "w") as handle:
+            handle.write(text)
+'''
+LOCKED_READER_USES = '''
+
+SETTINGS = "settings.json"
+
+
+def read_settings():
+    with open(SETTINGS) as handle:
+        return handle.read()
+
+
+def _settings_size():
+    return len(open(SETTINGS).read())
+
+
+def reload_settings():
+    with _settings_lock:
+        return _settings_size()
+'''
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [(JOURNAL,), (GLOBAL_PATH, FILLER.format(n=90), GLOBAL_READERS), (LOCKED_READER, FILLER.format(n=91), LOCKED_READER_USES)],
+    ids=["class path", "global path, readers far away", "locked writer, reader under a caller's lock"],
+)
+@pytest.mark.parametrize("config", [Config(), UNSAFE])
+def test_file_write_and_read_fixes_are_narrowed_and_equal_the_whole_module_fix(
+    monkeypatch: pytest.MonkeyPatch, config: Config, middle: tuple[str, ...]
+) -> None:
+    source = _module(*middle, fillers=8)
+    whole = _whole_module_fix(source, config)
+    assert whole.fixed_count >= 1 and whole.new_source is not None
+    _narrowed_only(monkeypatch)
+    narrowed = fixer.fix_source(source, "m.py", config)
+    assert _summary(narrowed) == _summary(whole)
+    assert narrowed.findings == lint_source(narrowed.new_source, "m.py", config).findings
+
+
+def _fixable_examples() -> list[tuple[str, str]]:
+    from cortex_racelint.registry import all_rules
+
+    return [
+        (f"{rule.CODE}-{index}", example.source)
+        for rule in all_rules()
+        for index, example in enumerate(rule.INVALID)
+        if getattr(example, "expected_fix", None)
+    ]
+
+
+@pytest.mark.parametrize("source", [s for _, s in _fixable_examples()], ids=[i for i, _ in _fixable_examples()])
+def test_fixes_entering_only_the_edited_nodes_equal_a_full_transformer_pass(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """`_FixApplier` enters only the nodes on the way to an edit; the output is the same."""
+    from cortex_racelint.engine.lint import run_rules
+
+    config = in_this_repo(UNSAFE)
+    module = cst.parse_module(source)
+    run = run_rules(module, "m.py", RuleSet.for_file(config, "").rules, config)
+    chosen = fixer.choose_fixes(run, run.reports, True)
+    assert chosen
+    targets = {id(node) for report in chosen for node in report.fix.replacements}
+    on_path = fixer._paths_to(module, targets)
+    assert on_path is not None and targets <= on_path and id(module) in on_path
+    pruned = fixer.apply_fixes(module, chosen).code
+    monkeypatch.setattr(fixer, "_paths_to", lambda module, targets: None)
+    assert pruned == fixer.apply_fixes(module, chosen).code
+
+
+def test_an_import_still_used_by_an_untouched_statement_is_kept() -> None:
+    """Uses are counted in the statements a fix changed; the others are read when a name may have gone."""
+    before = cst.parse_module("import json\nimport sqlite3\n\n\ndef f():\n    return sqlite3.connect(json)\n\n\ndef g():\n    return json\n")
+    changed = before.body[2].with_changes(body=cst.parse_statement("def f():\n    return 1\n").body)
+    after = before.with_changes(body=[*before.body[:2], changed, before.body[3]])
+    assert fixer.remove_imports_made_unused(before, after).code == (
+        "import json\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return json\n"
+    )
+    only_string = after.with_changes(body=[*after.body[:3], cst.parse_statement("__all__ = ['sqlite3']\n")])
+    assert "import sqlite3" in fixer.remove_imports_made_unused(before, only_string).code
+
+
+def _fix_cost_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "fix_cost.py"
+    spec = importlib.util.spec_from_file_location("fix_cost_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FIX_COST = _fix_cost_benchmark()
+
+
+@pytest.mark.parametrize("kind", list(FIX_COST._FINDINGS))
+def test_every_fix_cost_module_is_fixed_as_the_whole_module_fix_does(kind: str) -> None:
+    """The benchmark's modules (one finding per rule with a fix), small: the fix taken (narrowed where the
+    rules allow it) writes and reports what fixing the whole module does."""
+    config = Config(unsafe_fixes=True)
+    if FIX_COST._FINDINGS[kind].project:  # CRL201: the project's own pool module
+        config = Config(unsafe_fixes=True, sqlite_pool="dbpool:get_connection_pool", present_helpers=("dbpool",))
+    source = FIX_COST.generate(600, kind)
+    fixed = fixer.fix_source(source, "m.py", config)
+    assert fixed.fixed_count >= 1 and fixed.new_source is not None and not fixed.findings
+    assert _summary(fixed) == _summary(_whole_module_fix(source, config))

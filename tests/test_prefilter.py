@@ -93,13 +93,73 @@ def test_narrowed_source_keeps_needed_statements_in_place_and_stubs_the_rest():
 def test_rules_that_need_the_whole_module_are_not_narrowed():
     from cortex_racelint.engine import prefilter
     from cortex_racelint.registry import enabled_rules
+    from cortex_racelint.rule import Rule
 
-    # a locked write selects CRL302, whose readers may be anywhere in the module
-    raw = (NARROWABLE + "class Store:\r\n    path = 'x'\r\n    def save(self, d):\r\n"
-           "        with self._lock:\r\n            open(self.path, 'w').write(d)\r\n").encode("utf-8")
+    class WholeModule(Rule):  # no `ast_statements`: it may report anywhere
+        CODE = "CRL999"
+
+        @classmethod
+        def ast_candidate(cls, facts) -> bool:
+            return True
+
+    raw = NARROWABLE.encode("utf-8")
+    rules = [*enabled_rules(RULES_ONLY, "x.py"), WholeModule]
+    screening = prefilter.screen(raw, rules)
+    assert "CRL999" in [r.CODE for r in screening.rules]
+    assert prefilter.narrowed_source(raw, screening) is None
+    assert prefilter.narrowed_source(raw, prefilter.screen(raw, rules[:-1])) is not None
+
+
+#: CRL302 reads the module's locked writes and every read of a shared path, with who calls
+#: the reader (a caller holding the lock makes the fix deadlock; a private helper inherits the
+#: locks all its callers hold) and the helpers the read calls; each extra differs in one of those
+READ_SCOPE = """\
+import threading
+STATE = "state.json"
+_lock = threading.Lock()
+
+def unrelated():
+    return 1
+
+def save(text):
+    with _lock:
+        open(STATE, "w").write(text)
+
+def _load():
+    return open(STATE).read()
+{extra}
+"""
+#: name -> (extra code, whether CRL302 reports: not when every call of `_load` holds the lock)
+READ_SCOPE_EXTRAS = {
+    "an unlocked caller": ("def show():\n    print(_load())\n", True),
+    "every caller locked": ("def show():\n    with _lock:\n        print(_load())\n", False),
+    "a locked caller at class level": ("class AtImport:\n    with _lock:\n        _load()\n", False),
+    "a locked caller two calls away": ("def outer():\n    with _lock:\n        _middle()\ndef _middle():\n    _load()\n", False),
+    "a path-method reader in a class": ("class Reader:\n    def get(self):\n        return Path(STATE).read_text()\n", True),
+    "a reader calling a locking helper": (
+        "def _locked_touch():\n    with _lock:\n        pass\n"
+        "def peek():\n    with open(STATE) as f:\n        _locked_touch()\n        return f.read()\n",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("extra, reported", READ_SCOPE_EXTRAS.values(), ids=READ_SCOPE_EXTRAS.keys())
+def test_file_read_narrowing_keeps_readers_their_callers_and_helpers(extra, reported):
+    from cortex_racelint.engine import prefilter
+    from cortex_racelint.registry import enabled_rules
+
+    raw = READ_SCOPE.format(extra=extra).encode()
     screening = prefilter.screen(raw, enabled_rules(RULES_ONLY, "x.py"))
     assert "CRL302" in [r.CODE for r in screening.rules]
-    assert prefilter.narrowed_source(raw, screening) is None
+    narrowed = prefilter.narrowed_source(raw, screening)
+    assert narrowed is not None and b"def unrelated(): pass" in narrowed and b"return 1" not in narrowed
+    for kept in (b"return open(STATE).read()", extra.encode()):
+        assert kept in narrowed
+    found = [(f.code, f.line, f.fix_applicability, f.no_fix_reason) for f in lint_source(raw, "x.py", RULES_ONLY).findings]
+    whole = lint_source(raw, "x.py", RULES_ONLY, use_prefilter=False).findings
+    assert found == [(f.code, f.line, f.fix_applicability, f.no_fix_reason) for f in whole]
+    assert ("CRL302" in [code for code, *_ in found]) == reported
 
 
 #: CRL301 looks beyond the write's statement: at who calls a writing module function
@@ -134,7 +194,7 @@ WRITE_SCOPE_EXTRAS = {
 }
 
 
-WRITES_ONLY = Config(select=("CRL301",))  # CRL302 (selected by a locked write) needs the whole module
+WRITES_ONLY = Config(select=("CRL301",))  # CRL302 (selected by a locked write) keeps its readers too
 
 
 @pytest.mark.parametrize("extra", WRITE_SCOPE_EXTRAS.values(), ids=WRITE_SCOPE_EXTRAS.keys())

@@ -53,7 +53,9 @@ class AstFacts:
     #: stands in for a def or class no rule needs (None for other statements)
     top_level: list[tuple[int, int, Optional[str]]] = field(default_factory=list)
     #: fact name -> indices of the module-body statements where it holds (for `shared_write`
-    #: also the statements calling a writing function, transitively, and the helpers it calls)
+    #: also the statements calling a writing function, transitively, and the helpers it calls;
+    #: `shared_read` is the same for the functions that may read a shared path, once some
+    #: shared write is locked)
     statements: dict[str, set[int]] = field(default_factory=dict)
     #: module-body statements that create locks (`self._lock = Lock()`): the lock analysis reads them
     lock_holders: set[int] = field(default_factory=set)
@@ -253,6 +255,7 @@ class _FactCollector(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}  # `from m import name as alias`: alias -> name
         self.with_depth = 0
         self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
+        self.reads: list[tuple[list[ast.expr], _Function]] = []  # (paths it may read, function)
         self.top = -1  # index of the module-body statement being visited
         self.reach = _NameReach()
         self.entries: list[tuple[ast.Call, _Function]] = []
@@ -514,6 +517,8 @@ class _FactCollector(ast.NodeVisitor):
         path = _written_path(node, name, self.imported)
         if path is not None:
             self.writes.append((path, function, self.with_depth > 0))
+        elif name in _READ_CALLS:
+            self.reads.append((_read_paths(node), function))
         if name in _EXECUTOR_METHODS:  # `executor.submit(...)`: the builtin `map(f, self.xs)` is no thread
             receiver = _dotted(func.value) if isinstance(func, ast.Attribute) else None
             if not isinstance(func, ast.Attribute) or (name == "map" and (receiver or "").rsplit(".", 1)[-1] in NOT_EXECUTORS):
@@ -569,7 +574,11 @@ class _FactCollector(ast.NodeVisitor):
                     locked_names = self._maybe_called_locked() if locked_names is None else locked_names
                     facts.locked_shared_write = facts.locked_shared_write or function.name in locked_names
         if writers:
-            self._mark_write_scope(writers)
+            self._mark_scope("shared_write", writers)
+        if facts.locked_shared_write:  # CRL302's readers: only a locked write makes it a candidate
+            readers = [f for paths, f in self.reads if any(self._path_is_shared(p, f, set()) for p in paths)]
+            if readers:
+                self._mark_scope("shared_read", readers)
         for call, function in self.entries:
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
@@ -612,35 +621,36 @@ class _FactCollector(ast.NodeVisitor):
                     grown = True
         return names
 
-    def _mark_write_scope(self, writers: list[_Function]) -> None:
-        """`shared_write` statements: the writes', their callers' (transitively) and their helpers'.
+    def _mark_scope(self, fact: str, functions: list[_Function]) -> None:
+        """`fact` statements: the functions', their callers' (transitively) and their helpers'.
 
-        CRL301 asks who calls a writing function (locks every caller holds are inherited;
-        a caller holding the lock makes a fix deadlock) and what it calls (a helper that
-        reads the file first, or takes the lock itself). A method is called as `self.m()`
-        from its own class, the same statement; a function outside classes as `name()`,
-        from anywhere: those calls are followed, transitively.
+        CRL301 (`shared_write`: the writers) and CRL302 (`shared_read`: the readers) ask who
+        calls such a function (locks every caller holds are inherited; a caller holding the
+        lock makes a fix deadlock) and what it calls (a helper that reads the file first, or
+        takes the lock itself). A method is called as `self.m()` from its own class, the
+        same statement; a function outside classes as `name()`, from anywhere: those calls
+        are followed, transitively.
         """
         names: set[str] = set()
-        for writer in writers:
-            self._mark("shared_write", writer.top)
-            for callee in writer.bare_calls:
+        for function in functions:
+            self._mark(fact, function.top)
+            for callee in function.bare_calls:
                 for top in self.top_defs.get(callee, ()):
-                    self._mark("shared_write", top)
-            names.update(f.name for f in writer.chain() if f.class_name is None)
-        callers = set(map(id, writers))
+                    self._mark(fact, top)
+            names.update(f.name for f in function.chain() if f.class_name is None)
+        callers = set(map(id, functions))
         grown = bool(names)
         while grown:
             grown = False
             for function in self.functions:
                 if id(function) not in callers and function.bare_calls & names:
                     callers.add(id(function))
-                    self._mark("shared_write", function.top)
+                    self._mark(fact, function.top)
                     names.update(f.name for f in function.chain() if f.class_name is None)
                     grown = True
         for name, top in self.outside_calls:
             if name in names:
-                self._mark("shared_write", top)
+                self._mark(fact, top)
 
     def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
         receivers = function.receivers()
@@ -850,6 +860,22 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
                 found.add(index)
                 break
     return found
+
+#: calls that may read a file: `open(p)`, `io.open(p)`, `<path>.open()`, `read_text`, `read_bytes`
+_READ_CALLS = frozenset({"open", "read_text", "read_bytes"})
+
+
+def _read_paths(call: ast.Call) -> list[ast.expr]:
+    """What a possible read's path may be: the receiver of `<path>.open()`/`read_text()`, the
+    first argument of `open(p)`/`<module>.open(p)`; both when unsure (a superset of what
+    `file_writes` classifies as a read, whatever the mode)."""
+    paths = []
+    if isinstance(call.func, ast.Attribute):
+        paths.append(call.func.value)
+    first = _argument(call, 0, "file")
+    if first is not None:
+        paths.append(first)
+    return paths
 
 
 def ast_facts(raw: bytes) -> Optional[AstFacts]:

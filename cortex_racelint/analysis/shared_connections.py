@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from . import traverse
 from .context import LintContext, function_globals
 from .self_attributes import self_attr
-from .sqlite_usage import is_sqlite_connect, walk
+from .sqlite_usage import is_sqlite_connect
 
 
 def _shares_thread_unsafely(call: cst.CSTNode, context: LintContext) -> bool:
@@ -28,28 +29,45 @@ def _shares_thread_unsafely(call: cst.CSTNode, context: LintContext) -> bool:
 
 def shared_connection_attributes(context: LintContext, class_node: cst.ClassDef) -> set[str]:
     """The `self.<attr>` names a class assigns a `check_same_thread=False` connection to."""
-    shared = set()
-    for node, _ in walk(class_node.body):
+    shared: set[str] = set()
+
+    def on_visit(node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Assign) and _shares_thread_unsafely(node.value, context):
             for target in node.targets:
                 attr = self_attr(target.target)
                 if attr:
                     shared.add(attr)
+        return True
+
+    traverse.walk(class_node.body, on_visit)
     return shared
 
 
 def shared_connection_globals(context: LintContext) -> set[str]:
-    """The module globals assigned a `check_same_thread=False` connection (at module level or via `global`)."""
-    shared = set()
-    for node, parents in walk(context.module):
-        if isinstance(node, cst.Assign) and _shares_thread_unsafely(node.value, context):
-            function = next((p for p in reversed(parents) if isinstance(p, cst.FunctionDef)), None)
-            declared = function_globals(function) if function is not None else None
+    """The module globals assigned a `check_same_thread=False` connection (at module level or via `global`).
+
+    One read-only walk keeping the enclosing functions on a stack: linear in the module (the
+    generator walk rebuilt each node's ancestor tuple and asked LibCST for its children, which
+    copies them, so a 10k-line module took seconds).
+    """
+    shared: set[str] = set()
+    functions: list[cst.FunctionDef] = []
+
+    def on_visit(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef):
+            functions.append(node)
+        elif isinstance(node, cst.Assign) and _shares_thread_unsafely(node.value, context):
+            declared = function_globals(functions[-1]) if functions else None
             for target in node.targets:
-                if isinstance(target.target, cst.Name) and (
-                    declared is None or target.target.value in declared
-                ):
+                if isinstance(target.target, cst.Name) and (declared is None or target.target.value in declared):
                     shared.add(target.target.value)
+        return True
+
+    def on_leave(node: cst.CSTNode) -> None:
+        if isinstance(node, cst.FunctionDef):
+            functions.pop()
+
+    traverse.walk(context.module, on_visit, on_leave)
     return shared
 
 

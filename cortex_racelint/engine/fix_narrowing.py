@@ -14,8 +14,9 @@ narrowed fix differ from the whole-module one is checked, and any doubt raises
 
 - the spliced result must hold every dropped statement, intact and in order;
 - an import the fix stopped using is removed only where the dropped code cannot use it;
-- each round re-screens the whole spliced module, and the rules it selects must need
-  none of the dropped statements (the next round and the final findings run on them).
+- each round re-screens the whole spliced module; where the rules it selects need a
+  dropped statement, the spliced module is narrowed again for them (the next round and
+  the final findings run on what they need).
 """
 
 from __future__ import annotations
@@ -139,11 +140,16 @@ class NarrowedModule:
             Position(self.whole_line(span.end.line), span.end.column),
         )
 
-    def rules_for(self, whole: bytes, rule_classes: Sequence[type[Rule]]) -> list[type[Rule]]:
-        """The rules to run on the fixed module (screened on `whole`); they must not need a dropped statement."""
+    def next_round(self, whole: bytes, rule_classes: Sequence[type[Rule]]) -> tuple[list[type[Rule]], "NarrowedModule"]:
+        """The rules to run on the fixed module (screened on `whole`) and the narrowed module they run on.
+
+        That is this one while they need none of its dropped statements; else `whole` narrowed
+        again for them (a fix can select a rule that reads more: CRL301's lock makes CRL302
+        look for the file's readers, which may be anywhere in the module).
+        """
         screening = prefilter.screen(whole, rule_classes)
         if not screening.rules:
-            return []
+            return [], self
         facts = screening.facts
         if facts is None:
             raise WholeModuleNeeded("the fixed module could not be screened")
@@ -153,6 +159,9 @@ class NarrowedModule:
             if statements is None:
                 raise WholeModuleNeeded(f"{rule.CODE} reads the whole fixed module")
             needed |= statements
-        if any(first in self.stub_lines for index, (first, _, _) in enumerate(facts.top_level) if index in needed):
-            raise WholeModuleNeeded("a rule needs a dropped statement of the fixed module")
-        return screening.rules
+        if not any(first in self.stub_lines for index, (first, _, _) in enumerate(facts.top_level) if index in needed):
+            return screening.rules, self
+        renarrowed = NarrowedModule.build(whole, screening)
+        if renarrowed is None:
+            raise WholeModuleNeeded("the fixed module cannot be narrowed for the rules it selects")
+        return screening.rules, renarrowed

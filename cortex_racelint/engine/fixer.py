@@ -21,9 +21,9 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 
-from ..analysis.traverse import children
+from ..analysis.traverse import children, walk
 from ..fixes.import_placement import place_added_imports
-from ..ftypes import Config, FileResult, FixApplicability
+from ..ftypes import Config, FileResult, Finding, FixApplicability
 from ..registry import RuleSet
 from ..rule import AddImport, InsertStatement, Replacement, Report, Rule
 from . import prefilter
@@ -35,12 +35,26 @@ MAX_ROUNDS = 10
 
 
 class _FixApplier(cst.CSTTransformer):
-    """Replace nodes by identity and insert statements beside anchors, in one pass."""
+    """Replace nodes by identity and insert statements beside anchors, in one pass.
 
-    def __init__(self, replacements: dict[int, Replacement], inserts: dict[int, list[InsertStatement]]) -> None:
+    Only the nodes on the way to an edited node are entered (`on_path`, when known): LibCST's
+    transformer rebuilds every node it enters, which on a large module cost more than
+    parsing it, for a fix that touches one statement.
+    """
+
+    def __init__(
+        self,
+        replacements: dict[int, Replacement],
+        inserts: dict[int, list[InsertStatement]],
+        on_path: Optional[set[int]] = None,
+    ) -> None:
         super().__init__()
         self.replacements = replacements
         self.inserts = inserts
+        self.on_path = on_path
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self.on_path is None or id(node) in self.on_path
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
         result = self.replacements.get(id(original_node), updated_node)
@@ -123,13 +137,34 @@ def apply_fixes(
             elif edit.key not in seen_keys:
                 inserts.setdefault(id(edit.anchor), []).append(edit)
             seen_keys.add(edit.key)
-    fixed = module.visit(_FixApplier(replacements, inserts))
+    fixed = module.visit(_FixApplier(replacements, inserts, _paths_to(module, {*replacements, *inserts})))
     if imports:
         context = CodemodContext()
         for edit in imports:
             AddImportsVisitor.add_needed_import(context, edit.module, edit.name)
         fixed = place_added_imports(fixed, _add_imports(fixed, context))
     return remove_imports_made_unused(module, fixed, narrowed) if prune_imports else fixed
+
+
+def _paths_to(module: cst.Module, targets: set[int]) -> Optional[set[int]]:
+    """The ids of the nodes from the module down to each target node, or None if a target
+    was not found (the read-only walk skips formatting nodes): then every node is entered."""
+    on_path: set[int] = set()
+    stack: list[cst.CSTNode] = []
+    found: set[int] = set()
+
+    def on_visit(node: cst.CSTNode) -> bool:
+        stack.append(node)
+        if id(node) in targets:
+            found.add(id(node))
+            on_path.update(map(id, stack))
+        return True
+
+    def on_leave(node: cst.CSTNode) -> None:
+        stack.pop()
+
+    walk(module, on_visit, on_leave)
+    return on_path if found == targets else None
 
 
 def _add_imports(module: cst.Module, context: CodemodContext) -> cst.Module:
@@ -174,11 +209,11 @@ def _import_bindings(module: cst.Module) -> Iterator[tuple[str, str, Optional[st
                     yield alias.evaluated_alias or name, source, name, alias.evaluated_alias
 
 
-def _name_uses(module: cst.Module) -> tuple[Counter, set[str]]:
+def _name_uses(nodes: Sequence[cst.CSTNode]) -> tuple[Counter, set[str]]:
     """How often each identifier occurs outside import statements, and every string literal."""
     uses: Counter = Counter()
     strings: set[str] = set()
-    stack: list[cst.CSTNode] = [module]
+    stack: list[cst.CSTNode] = list(nodes)
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Import, cst.ImportFrom)):
@@ -203,14 +238,21 @@ def remove_imports_made_unused(
     On a narrowed module, a name the dropped code may use could still be in use: the
     whole module decides (`WholeModuleNeeded`).
     """
-    old_uses, _ = _name_uses(before)
-    new_uses, strings = _name_uses(after)
+    # statements the fixes left alone (the same objects) use the same names before and after:
+    # only the changed ones are counted, and the others are read only if a name may have gone
+    kept = {id(stmt) for stmt in before.body} & {id(stmt) for stmt in after.body}
+    old_uses, _ = _name_uses([stmt for stmt in before.body if id(stmt) not in kept])
+    new_uses, strings = _name_uses([stmt for stmt in after.body if id(stmt) not in kept])
     unused = {
         bound for bound, *_ in _import_bindings(after) if old_uses[bound] and not new_uses[bound] and bound not in strings
     }
+    if unused:
+        kept_uses, kept_strings = _name_uses([stmt for stmt in after.body if id(stmt) in kept])
+        unused = {bound for bound in unused if not kept_uses[bound] and bound not in kept_strings}
     if narrowed is not None and any(narrowed.mentions(name) for name in unused):
         raise WholeModuleNeeded("an import the fix stopped using may be used by the dropped code")
-    return after.visit(_DropImports(unused)) if unused else after
+    # only `leave_Module` edits: called directly, so LibCST does not rebuild every node on the way
+    return _DropImports(unused).leave_Module(after, after) if unused else after
 
 
 class _DropImports(cst.CSTTransformer):
@@ -330,28 +372,34 @@ def _fix_narrowed(
 ) -> Optional[FileResult]:
     """The fix loop on the narrowed module; None where only the whole module can tell (then it is fixed whole)."""
     try:
-        module = parse(narrowed.source, depth_checked=True)  # the prefilter's `ast` parsed the file
+        source = narrowed.source
+        module = parse(source, depth_checked=True)  # the prefilter's `ast` parsed the file
         prune_imports = os.path.basename(path) != "__init__.py"
         whole = raw
         fixed_count = 0
         run: Optional[ModuleRun] = None
+        findings: list[Finding] = []
         for _ in range(MAX_ROUNDS):
             run = run_rules(module, path, rule_classes, config)
-            _, live = to_findings(run, path, module.code, config, rule_set)
+            findings, live = to_findings(run, path, _code(module, source), config, rule_set)
             chosen = choose_fixes(run, live, config.unsafe_fixes)
             if not chosen:
                 break
-            module = parse(apply_fixes(module, chosen, prune_imports, narrowed).bytes)
+            source = apply_fixes(module, chosen, prune_imports, narrowed).bytes
+            module = parse(source)
             fixed_count += len(chosen)
-            whole = narrowed.splice(module.bytes)
-            rule_classes = narrowed.rules_for(whole, rule_set.rules)
+            whole = narrowed.splice(source)
+            rule_classes, renarrowed = narrowed.next_round(whole, rule_set.rules)
+            if renarrowed is not narrowed:
+                narrowed, source = renarrowed, renarrowed.source
+                module = parse(source, depth_checked=True)  # `next_round`'s `ast` parsed it
             run = None
         if whole != raw and _compiles(whole, path) is not None:
             return None  # the whole-module path reverts it and says why
         if run is None:  # the rounds ran out with fixes still coming
             run = run_rules(module, path, rule_classes, config)
+            findings, _ = to_findings(run, path, _code(module, source), config, rule_set)
         result = FileResult(path=path, old_source=raw)
-        findings, _ = to_findings(run, path, module.code, config, rule_set)
         result.findings = narrowed.whole_findings(findings)
     except Exception:  # noqa: BLE001 - WholeModuleNeeded, or anything unusual: the whole path decides and reports
         return None
@@ -359,6 +407,12 @@ def _fix_narrowed(
     if whole != raw:
         result.new_source = whole
     return result
+
+
+def _code(module: cst.Module, source: bytes) -> str:
+    """`module.code`, without generating it: `source` is what `module` was parsed from, and
+    LibCST round-trips a parsed source byte for byte."""
+    return source.decode(module.encoding)
 
 
 def _count_fixes(result: FileResult, fixed_count: int, config: Config) -> None:
@@ -383,35 +437,40 @@ def _fix_module(
     original_rules = rule_classes
     fixed_count = 0
     run: Optional[ModuleRun] = None  # the last round's lint, while it is the lint of `module`
+    findings: list[Finding] = []  # `run`'s findings
+    candidate = style.to_parser(raw)  # the source `module` was parsed from
     try:
         for _ in range(MAX_ROUNDS):
             run = run_rules(module, path, rule_classes, config)
-            _, live = to_findings(run, path, module.code, config, rule_set)
+            findings, live = to_findings(run, path, _code(module, candidate), config, rule_set)
             chosen = choose_fixes(run, live, config.unsafe_fixes)
             if not chosen:
                 break
             # a package's `__init__` may re-export what it imports: its imports are left alone
             candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py").bytes
-            module = parse(candidate)
-            fixed_count += len(chosen)
             # fixes may add evidence the first screening did not see: screen the fixed source
-            rule_classes = prefilter.screen(candidate, rule_set.rules).rules if rescreen else rule_set.rules
+            screening = prefilter.screen(candidate, rule_set.rules) if rescreen else None
+            module = parse(candidate, screening is not None and screening.depth_checked)
+            fixed_count += len(chosen)
+            rule_classes = screening.rules if screening is not None else rule_set.rules
             run = None
     except RecursionError:
         raise  # the module is too deep to lint at all (as in `lint_source`), not a broken fix
     except Exception as error:  # noqa: BLE001 - a fix that breaks the parse is reverted
         result.fix_error = f"fix reverted: the fixed code did not parse ({type(error).__name__}: {error})"
         module, rule_classes, run = _reverted(raw, style, original_rules, rule_set, rescreen)
-        fixed_count = 0
-    new_raw = style.from_parser(module.bytes)
+        fixed_count, candidate = 0, style.to_parser(raw)
+    new_raw = style.from_parser(candidate)
     # a fix is checked by compiling it; the original is compiled only to tell whether it compiled before
     problem = _compiles(new_raw, path) if new_raw != raw else None
     if problem is not None and _compiles(raw, path) is None:
         result.fix_error = f"fix reverted: the fixed code does not compile ({problem})"
-        new_raw, fixed_count = raw, 0
+        new_raw, fixed_count, candidate = raw, 0, style.to_parser(raw)
         module, rule_classes, run = _reverted(raw, style, original_rules, rule_set, rescreen)
-    final = run if run is not None else run_rules(module, path, rule_classes, config)
-    result.findings, _ = to_findings(final, path, module.code, config, rule_set)
+    if run is None:  # reverted, or the rounds ran out with fixes still coming
+        run = run_rules(module, path, rule_classes, config)
+        findings, _ = to_findings(run, path, _code(module, candidate), config, rule_set)
+    result.findings = findings
     _count_fixes(result, fixed_count, config)
     if new_raw != raw:
         result.new_source = new_raw

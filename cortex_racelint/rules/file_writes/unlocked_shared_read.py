@@ -23,6 +23,12 @@ class UnlockedSharedFileRead(Rule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:  # a read races only with a locked write of the same module
         return facts.locked_shared_write
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """The writes' statements and the reads', each with their callers and helpers (see `AstFacts`)."""
+        return facts.where("shared_write") | facts.where("shared_read")
+
     NAME = "read-skips-writer-lock"
     CONSEQUENCE = Consequence("torn read", Severity.MEDIUM, "the reader can see the file half written")
     MESSAGE = "Read of `{path}` does not hold `{lock}`, the lock its writers take: it can see the file half-written"
