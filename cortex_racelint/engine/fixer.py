@@ -342,7 +342,7 @@ def _fix_narrowed(
             if not chosen:
                 break
             module = parse(apply_fixes(module, chosen, prune_imports, narrowed).bytes)
-            fixed_count += len(chosen)
+            fixed_count += sum(1 for report in chosen if report.primary is None)
             whole = narrowed.splice(module.bytes)
             rule_classes = narrowed.rules_for(whole, rule_set.rules)
             run = None
@@ -393,7 +393,7 @@ def _fix_module(
             # a package's `__init__` may re-export what it imports: its imports are left alone
             candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py").bytes
             module = parse(candidate)
-            fixed_count += len(chosen)
+            fixed_count += sum(1 for report in chosen if report.primary is None)
             # fixes may add evidence the first screening did not see: screen the fixed source
             rule_classes = prefilter.screen(candidate, rule_set.rules).rules if rescreen else rule_set.rules
             run = None
