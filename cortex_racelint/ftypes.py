@@ -97,6 +97,8 @@ class Finding:
     window: Optional[RaceWindow] = None
     withheld_fix: Optional[WithheldFix] = None
     consequence: Optional[Consequence] = None
+    #: the other sites of the same race (one finding per race, not per site): each is fixed with it
+    related: tuple[Span, ...] = ()
 
     @property
     def severity(self) -> Optional[Severity]:

@@ -52,6 +52,8 @@ def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dic
             text = lines[f.line - 1].rstrip("\r\n")
             block.append(f"  {f.line:>4} | {text}")
             block.append("       | " + " " * f.column + "^")
+        if f.related:
+            block.append("  = also at: " + ", ".join(f"{s.start.line}:{s.start.column + 1}" for s in f.related))
         if f.consequence is not None:
             block.append(f"  = consequence ({f.consequence.severity.value}): {f.consequence.describe()}")
         if f.fix_message:
@@ -89,6 +91,7 @@ def as_json(findings: Sequence[Finding], errors: Sequence[ParseError], **_: obje
             "url": None,
             "severity": f.severity.value if f.severity is not None else None,
             "consequence": {"kind": f.consequence.kind, "detail": f.consequence.detail} if f.consequence else None,
+            "related": [{"row": s.start.line, "column": s.start.column + 1} for s in f.related],
         }
         if f.window is not None:
             item["race_window"] = {
@@ -149,8 +152,21 @@ def sarif(findings: Sequence[Finding], errors: Sequence[ParseError], **_: object
         }
         if f.consequence is not None:
             result["properties"] = {"consequence": f.consequence.describe(), "severity": f.consequence.severity.value}
+        sites = [
+            {
+                "id": 100 + number,
+                "message": {"text": "another site of this race"},
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f.path.replace(os.sep, "/")},
+                    "region": _region(span.start.line, span.start.column, span.end.line, span.end.column),
+                },
+            }
+            for number, span in enumerate(f.related, start=1)
+        ]
+        if sites:
+            result["relatedLocations"] = sites
         if f.window is not None:
-            related = []
+            related = list(sites)
             for number, (label, span) in enumerate((("check", f.window.check), ("act", f.window.act)), start=1):
                 related.append(
                     {

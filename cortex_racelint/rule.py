@@ -125,6 +125,9 @@ class Report:
     window: Optional["WindowNodes"] = None
     withheld: Optional[WithheldFix] = None
     consequence: Optional[Consequence] = None
+    #: set on another site of the race reported at `primary`: shown as one of its related
+    #: locations, not as a finding of its own, and fixed with it
+    primary: Optional[cst.CSTNode] = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Rule:
         no_fix_reason: Optional[str] = None,
         window: Optional[WindowNodes] = None,
         consequence: Optional[Consequence] = None,
+        primary: Optional[cst.CSTNode] = None,
     ) -> None:
         self.reports.append(
             Report(
@@ -186,6 +190,7 @@ class Rule:
                 window=window,
                 withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
                 consequence=consequence or self.CONSEQUENCE,
+                primary=primary,
             )
         )
 

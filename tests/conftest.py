@@ -44,6 +44,11 @@ def run_cli(capsys, monkeypatch):
     return run
 
 
+def reported_sites(findings) -> list[tuple[str, int]]:
+    """(code, line) of every finding and of the other sites of its race (`Finding.related`)."""
+    return sorted([(f.code, f.line) for f in findings] + [(f.code, s.start.line) for f in findings for s in f.related])
+
+
 def expected_findings(path: Path) -> list[tuple[str, int]]:
     """`# expect: CRL101` annotations next to the lines that cause them (bugbear style)."""
     found = []

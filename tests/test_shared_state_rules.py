@@ -18,7 +18,7 @@ from cortex_racelint import Config, fix_source, lint_source
 from cortex_racelint.analysis.context import LintContext
 from cortex_racelint.analysis.threads import CALLER, class_threads
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, reported_sites
 
 CRL4 = Config(select=("CRL4",), unsafe_fixes=True)
 LEGACY = FIXTURES / "cortex_legacy" / "cortex"
@@ -31,7 +31,7 @@ def src(code: str) -> str:
 def findings(code: str) -> list[tuple[str, int]]:
     result = lint_source(src(code), "example.py", CRL4)
     assert result.error is None
-    return sorted((f.code, f.line) for f in result.findings)
+    return reported_sites(result.findings)  # every site of every race
 
 
 def analyse(code: str, class_name: str):
@@ -361,20 +361,22 @@ def test_not_reported(name):
 
 def test_messages_name_the_other_side():
     result = lint_source((FIXTURES / "shared_state" / "spinner.py").read_bytes(), "spinner.py", CRL4)
-    messages = {f.line: f.message for f in result.findings}
+    messages = {line: f.message for f in result.findings for line in (f.line, *(r.start.line for r in f.related))}
     assert messages[39] == (
         "`self._running` is read by thread target `_animate()` and written by `stop()` without a common lock"
+        " (1 more site of this race listed with it)"
     )
-    assert messages[49] == (
-        "`self._message` is written by `update()` and read by thread target `_animate()` without a common lock"
+    assert messages[49] == (  # the race's first site names it; line 49 (`update()`) is its other site
+        "`self._message` is read by thread target `_animate()` and written by `update()` without a common lock"
+        " (1 more site of this race listed with it)"
     )
     result = lint_source((FIXTURES / "shared_state" / "executor_counter.py").read_bytes(), "c.py", CRL4)
-    messages = {f.line: f.message for f in result.findings}
+    messages = {line: f.message for f in result.findings for line in (f.line, *(r.start.line for r in f.related))}
     assert "concurrent executor tasks running `_download()` can lose updates" in messages[28]
     assert "also read by `progress()`" in messages[28]
     assert "(also `self.failed`)" in messages[36]
     result = lint_source((FIXTURES / "shared_state" / "monitor_samples.py").read_bytes(), "m.py", CRL4)
-    messages = {f.line: f.message for f in result.findings}
+    messages = {line: f.message for f in result.findings for line in (f.line, *(r.start.line for r in f.related))}
     assert "the change can land in the old object after `drain()` replaces it" in messages[24]
 
 
@@ -748,7 +750,7 @@ NO_FIX = {
 def test_reported_without_a_fix_and_says_why(name):
     code, line, reason = NO_FIX[name]
     result = lint_source(src(code), "example.py", CRL4)
-    at_line = [f for f in result.findings if f.line == line]
+    at_line = [f for f in result.findings if line in (f.line, *(r.start.line for r in f.related))]
     assert at_line, [(f.line, f.message) for f in result.findings]
     assert at_line[0].fix_applicability is None
     assert reason in at_line[0].no_fix_reason
@@ -784,7 +786,7 @@ def test_legacy_tree_findings_are_exactly_the_known_races():
     for path in sorted(LEGACY.rglob("*.py")):
         result = lint_source(path.read_bytes(), str(path), CRL4)
         assert result.error is None
-        found += [(path.name, f.line, f.code) for f in result.findings]
+        found += [(path.name, line, code) for code, line in reported_sites(result.findings)]
         assert all(f.fix_applicability is not None for f in result.findings)
     assert sorted(found) == LEGACY_FINDINGS
 

@@ -861,6 +861,7 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
                 break
     return found
 
+
 #: calls that may read a file: `open(p)`, `io.open(p)`, `<path>.open()`, `read_text`, `read_bytes`
 _READ_CALLS = frozenset({"open", "read_text", "read_bytes"})
 

@@ -104,6 +104,7 @@ def _finding_to_json(finding: Finding) -> dict:
             "hold_call": finding.window.hold_call,
             "exposure": finding.window.exposure.value,
         }
+    data["related"] = [[[s.start.line, s.start.column], [s.end.line, s.end.column]] for s in finding.related]
     if finding.consequence is not None:
         data["consequence"] = {**data["consequence"], "severity": finding.consequence.severity.value}
     return data
@@ -131,6 +132,7 @@ def _finding_from_json(data: dict) -> Finding:
         window=window,
         withheld_fix=_withheld_from_json(data.get("withheld_fix")),
         consequence=_consequence_from_json(data.get("consequence")),
+        related=tuple(Span(Position(*start), Position(*end)) for start, end in data.get("related", [])),
     )
 
 

@@ -387,7 +387,7 @@ def _fix_narrowed(
                 break
             source = apply_fixes(module, chosen, prune_imports, narrowed).bytes
             module = parse(source)
-            fixed_count += len(chosen)
+            fixed_count += sum(1 for report in chosen if report.primary is None)
             whole = narrowed.splice(source)
             rule_classes, renarrowed = narrowed.next_round(whole, rule_set.rules)
             if renarrowed is not narrowed:
@@ -451,7 +451,7 @@ def _fix_module(
             # fixes may add evidence the first screening did not see: screen the fixed source
             screening = prefilter.screen(candidate, rule_set.rules) if rescreen else None
             module = parse(candidate, screening is not None and screening.depth_checked)
-            fixed_count += len(chosen)
+            fixed_count += sum(1 for report in chosen if report.primary is None)
             rule_classes = screening.rules if screening is not None else rule_set.rules
             run = None
     except RecursionError:

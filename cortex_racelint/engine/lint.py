@@ -221,12 +221,28 @@ def to_findings(
     table = SuppressionTable(source_text)
     findings: list[Finding] = []
     kept: list[Report] = []
+    primaries: dict[tuple[int, str], int] = {}  # (primary node, code) -> index in `findings`
+    suppressed: set[tuple[int, str]] = set()
     for report in run.reports:
+        if report.primary is not None:
+            continue
         span = run.span(report.node)
         if table.suppresses(report.code, span.start.line, honour_noqa):
+            suppressed.add((id(report.node), report.code))  # the race is accepted: its other sites too
             continue
         kept.append(report)
+        primaries[(id(report.node), report.code)] = len(findings)
         findings.append(_finding(report, span, path, run, config))
+    for report in run.reports:  # the other sites of a race: related locations of its finding
+        key = (id(report.primary), report.code)
+        if report.primary is None or key in suppressed:
+            continue
+        span = run.span(report.node)
+        if key not in primaries or table.suppresses(report.code, span.start.line, honour_noqa):
+            continue
+        kept.append(report)
+        index = primaries[key]
+        findings[index] = dataclasses.replace(findings[index], related=(*findings[index].related, span))
     if rule_set.unused_suppressions:
         for suppression, stale in table.unused():
             what = ", ".join(stale) if stale else "any finding"

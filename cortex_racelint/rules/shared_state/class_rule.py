@@ -113,5 +113,10 @@ class SharedStateRule(Rule):
         for finding in shared_state_findings(self.context, node):
             if finding.code == self.CODE:
                 self.report(
-                    finding.node, finding.message, fix=finding.fix, no_fix_reason=finding.no_fix_reason, window=finding.window
+                    finding.node,
+                    finding.message,
+                    fix=finding.fix,
+                    no_fix_reason=finding.no_fix_reason,
+                    window=finding.window,
+                    primary=finding.primary,
                 )

@@ -41,6 +41,8 @@ class SharedStateFinding:
     fix: Optional[Fix]
     no_fix_reason: Optional[str]
     window: Optional[WindowNodes]
+    #: the first site of the same race (attribute and code): this one is reported as its related location
+    primary: Optional[cst.CSTNode] = None
 
 
 def shared_state_findings(context: LintContext, class_node: cst.ClassDef) -> list[SharedStateFinding]:
@@ -69,6 +71,26 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
         else:
             no_fix = plan
         results.append(SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first)))
+    return _one_per_race(results, [accesses[0].attr for accesses in groups.values()])
+
+
+def _one_per_race(results: list[SharedStateFinding], attrs: list[str]) -> list[SharedStateFinding]:
+    """One finding per (attribute, code): the other sites become its related locations (each keeps
+    its own fix, applied with it), so an attribute touched at 26 places is one finding, not 26.
+    Sites with no fix stay apart by reason, so a finding never hides why one of its sites has none."""
+    first: dict[tuple[str, str, bool, str], SharedStateFinding] = {}
+    sites: dict[tuple[str, str, bool, str], int] = {}
+    for result, attr in zip(results, attrs):
+        key = (attr, result.code, result.fix is None, result.no_fix_reason or "")
+        if key in first:
+            result.primary = first[key].node
+            sites[key] += 1
+        else:
+            first[key] = result
+            sites[key] = 1
+    for key, result in first.items():
+        if sites[key] > 1:
+            result.message += f" ({sites[key] - 1} more site{'s' if sites[key] > 2 else ''} of this race listed with it)"
     return results
 
 
