@@ -56,6 +56,8 @@ class Finding:
     message: str
     consequence: str
     ruleset: str  # "default" or "opt-in"
+    #: the other sites of the same race (`related` in racelint's JSON): (line, stripped text)
+    sites: tuple[tuple[int, str], ...] = ()
 
 
 def fingerprints(findings: Iterable[Finding]) -> dict[Fingerprint, Finding]:
@@ -66,8 +68,10 @@ def fingerprints(findings: Iterable[Finding]) -> dict[Fingerprint, Finding]:
     """
     seen: Counter[tuple[str, str, str, str]] = Counter()
     out: dict[Fingerprint, Finding] = {}
-    for f in sorted(findings, key=lambda f: (f.package, f.file, f.code, f.line)):
-        base = (f.package, f.file, f.code, f.text)
+    # every site of a race gets a key (labels name sites); all of a race's keys map to its finding
+    sites = [(f, line, text) for f in findings for line, text in ((f.line, f.text), *f.sites)]
+    for f, _, text in sorted(sites, key=lambda s: (s[0].package, s[0].file, s[0].code, s[1])):
+        base = (f.package, f.file, f.code, text)
         out[(*base, seen[base])] = f
         seen[base] += 1
     return out
@@ -108,17 +112,24 @@ def score(findings: dict[Fingerprint, Finding], labels: list[dict]) -> tuple[dic
     """Match labels to findings: per-rule stats, labelled true races lost, new unlabelled findings."""
     stats: dict[str, RuleStats] = defaultdict(RuleStats)
     by_key = {label_key(row): row for row in labels}
+    races: dict[int, tuple[Finding, list[str]]] = {}  # one entry per finding, with its sites' labels
     for key, f in findings.items():
+        entry = races.setdefault(id(f), (f, []))
+        if key in by_key:
+            entry[1].append(by_key[key]["label"])
+    unlabelled = []
+    for f, site_labels in races.values():
         stats[f.code].findings += 1
-        row = by_key.get(key)
-        if row is None:
+        if not site_labels:
             stats[f.code].unlabelled += 1
-        else:
-            setattr(stats[f.code], row["label"], getattr(stats[f.code], row["label"]) + 1)
+            unlabelled.append(f)
+            continue
+        # a race is as real as its most real site: true if any site is, else harmless, else false
+        label = next(value for value in LABEL_VALUES if value in site_labels)
+        setattr(stats[f.code], label, getattr(stats[f.code], label) + 1)
     lost = [row for key, row in by_key.items() if key not in findings and row["label"] == "true"]
     for row in lost:
         stats[row["code"]].lost_true += 1
-    unlabelled = [f for key, f in findings.items() if key not in by_key]
     return dict(stats), lost, unlabelled
 
 
@@ -204,7 +215,9 @@ def lint(workdir: Path, pkg: dict, select: str | None) -> list[Finding]:
             package=pkg["name"], file=path.relative_to(root).as_posix(), code=item["code"], line=row,
             text=text[row - 1].strip() if 0 < row <= len(text) else "", message=item["message"],
             consequence=(item.get("consequence") or {}).get("kind", ""),
-            ruleset="opt-in" if select else "default"))
+            ruleset="opt-in" if select else "default",
+            sites=tuple((r["row"], text[r["row"] - 1].strip() if 0 < r["row"] <= len(text) else "")
+                        for r in item.get("related", []))))
     return findings
 
 

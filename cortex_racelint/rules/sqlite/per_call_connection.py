@@ -12,7 +12,8 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.names import dotted_name
-from ...analysis.sqlite_sites import classify_connect, pool_data_blocker
+from ...analysis.one_shot import one_shot_reason
+from ...analysis.sqlite_sites import ConnectSite, classify_connect, pool_data_blocker
 from ...analysis.sqlite_usage import is_sqlite_connect, walk
 from ...fixes.pooled_connection import pooled_connection_fix
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
@@ -108,6 +109,14 @@ class PerCallConnection(Rule):
         (`sqlite-pool`), and connections stored on an object or in a
         global (`self._conn = sqlite3.connect(...)`). Those live as long as their owner,
         not per call, and a shared `check_same_thread=False` one is CRL202's.
+
+        Not reported either, because the connection is not this function's to pool: a
+        factory that returns it (`return sqlite3.connect(p)`, or `conn = ...` then
+        `return conn`) when no caller in the module closes what it returns per call (the
+        caller owns it and decides its lifetime, often one per thread; a factory its callers
+        open and close per call is still reported, without a fix),
+        and code one short-lived caller runs rather than a service's threads: tests and
+        script entry points, as for CRL301 (`analysis/one_shot.py`).
     """
     WHY = """
         Every call pays for opening the database and, without WAL and a busy timeout,
@@ -144,7 +153,7 @@ class PerCallConnection(Rule):
         if args.private or _private_constant(context, function, args.path):
             return
         site = classify_connect(context, node, function)
-        if site is None:
+        if site is None or _owned_elsewhere(context, node, site, function):
             return
         fix, reason = None, args.blocker or site.reason
         if reason is None:
@@ -159,6 +168,14 @@ class PerCallConnection(Rule):
         self.report(node, self.MESSAGE, fix=fix, no_fix_reason=reason, window=window)
 
     VALID = [
+        Valid(
+            """
+            import sqlite3
+
+            def open_db(path):
+                return sqlite3.connect(path)  # a factory: the caller owns the connection
+            """
+        ),
         Valid(
             """
             import sqlite3
@@ -241,15 +258,6 @@ class PerCallConnection(Rule):
                     conn.execute("INSERT INTO kv VALUES (?, ?)", (key, value))
             """,
         ),
-        Invalid(
-            """
-            import sqlite3
-
-            def open_db(path):
-                return sqlite3.connect(path)  # no fix: the caller decides the lifetime
-            """,
-            line=4,
-        ),
     ]
 
 
@@ -258,6 +266,83 @@ def _is_pool_module(context: LintContext) -> bool:
     suffix = module.replace(".", "/")
     path = context.path.replace("\\", "/")
     return path.endswith(f"{suffix}.py") or path.endswith(f"{suffix}/__init__.py")
+
+
+def _owned_elsewhere(context: LintContext, node: cst.Call, site: ConnectSite, function: cst.FunctionDef) -> bool:
+    """The connection is not this call's to pool: a factory returns it and no caller in the module
+    closes it per call (the caller owns it and decides its lifetime), or the code is a test or a
+    script's entry point, run once by one caller rather than by a service's threads
+    (`analysis.one_shot`)."""
+    returned = isinstance(context.ancestors[-2], cst.Return) or (  # `return sqlite3.connect(path)`
+        site.conn is not None and _returns_name(function, site.conn)  # `conn = ...` then `return conn`
+    )
+    if returned:
+        return not _opened_per_call(context, function.name.value)
+    outer = next((a for a in context.ancestors if isinstance(a, cst.FunctionDef)), function)
+    index = context.ancestors.index(outer) if outer in context.ancestors else 0
+    holder = context.ancestors[index - 2] if index >= 2 else None
+    return one_shot_reason(context, outer, holder if isinstance(holder, cst.ClassDef) else None) is not None
+
+
+def _opened_per_call(context: LintContext, factory: str) -> bool:
+    """Whether a caller in this module opens a connection through `factory` per call: closes it
+    in the same function (`c = factory(); ...; c.close()`, `with factory() as c`, `closing(...)`).
+    Such a factory is the per-call connection, one call away; one whose callers keep the
+    connection (per thread, on an object) is not."""
+    key = ("sqlite_factory_per_call", factory)
+    if key not in context.memo:
+        context.memo[key] = _FactoryUse(factory).found_in(context.module)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+class _FactoryUse(cst.CSTVisitor):
+    def __init__(self, factory: str) -> None:
+        self.factory = factory
+        self.locals: list[set[str]] = [set()]
+        self.per_call = False
+
+    def found_in(self, module: cst.Module) -> bool:
+        module.visit(self)
+        return self.per_call
+
+    def _is_factory(self, node: cst.BaseExpression) -> bool:
+        name = dotted_name(node.func) if isinstance(node, cst.Call) else None
+        return name is not None and name.rpartition(".")[2] == self.factory
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.locals.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.locals.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._is_factory(node.value):
+            self.locals[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        if isinstance(item, cst.Call) and item.args and (dotted_name(item.func) or "").endswith("closing"):
+            item = item.args[0].value
+        if self._is_factory(item):
+            self.per_call = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "close" and isinstance(func.value, cst.Name):
+            if func.value.value in self.locals[-1]:
+                self.per_call = True
+
+
+def _returns_name(function: cst.FunctionDef, name: str) -> bool:
+    """`return name` in the function itself (not in a nested def)."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Return) and isinstance(current.value, cst.Name) and current.value.value == name:
+            return True
+        if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(current.children)
+    return False
 
 
 def _private_constant(context: LintContext, function: cst.FunctionDef, path: Optional[cst.BaseExpression]) -> bool:

@@ -1,0 +1,36 @@
+"""CRL201 knows who owns the connection (issue 15): factories, tests and entry points are not reported."""
+
+from __future__ import annotations
+
+import pytest
+
+from cortex_racelint import Config, lint_source
+
+WORK = "    conn.execute('INSERT INTO t VALUES (1)')\n    conn.commit()\n"
+
+NOT_REPORTED = {
+    "returned directly": "import sqlite3\ndef open_db(p):\n    return sqlite3.connect(p)\n",
+    "returned by name": "import sqlite3\ndef open_db(p):\n    conn = sqlite3.connect(p)\n    conn.execute('PRAGMA x')\n    return conn\n",
+    "a test function": "import sqlite3\ndef test_insert(tmp_path):\n    conn = sqlite3.connect(tmp_path / 'd')\n" + WORK,
+    "a test module": "import sqlite3\nDB = 'app.db'\ndef insert():\n    conn = sqlite3.connect(DB)\n" + WORK,
+    "main() of a script": "import sqlite3\nDB = 'app.db'\ndef main():\n    conn = sqlite3.connect(DB)\n" + WORK
+    + "\nif __name__ == '__main__':\n    main()\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REPORTED))
+def test_a_connection_owned_elsewhere_is_not_reported(name: str) -> None:
+    path = "test_app.py" if name == "a test module" else "app.py"
+    assert [f.code for f in lint_source(NOT_REPORTED[name], path, Config()).findings] == []
+
+
+def test_a_factory_its_callers_open_per_call_still_is() -> None:
+    source = NOT_REPORTED["returned directly"] + "def put(p):\n    conn = open_db(p)\n" + WORK + "    conn.close()\n"
+    assert [f.code for f in lint_source(source, "app.py", Config()).findings] == ["CRL201"]
+    source = NOT_REPORTED["returned directly"] + "def put(p):\n    with closing(open_db(p)) as conn:\n" + WORK.replace("    ", "        ")
+    assert [f.code for f in lint_source(source, "app.py", Config()).findings] == ["CRL201"]
+
+
+def test_a_service_function_still_is() -> None:
+    source = "import sqlite3\nDB = 'app.db'\ndef insert():\n    conn = sqlite3.connect(DB)\n" + WORK + "    conn.close()\n"
+    assert [f.code for f in lint_source(source, "app.py", Config()).findings] == ["CRL201"]
