@@ -152,3 +152,13 @@ def test_a_sentinel_object_is_an_absence_test(name: str) -> None:
 def test_identity_with_a_name_whose_body_does_not_create_the_state_is_not_reported() -> None:
     source = "_state = None\nIDLE = 0\n\n\ndef busy():\n    global _state\n    if _state is IDLE:\n        return False\n    return True\n"
     assert lint_source(source, "m.py", Config(extend_select=("CRL107",))).findings == []
+
+
+def test_a_coroutine_that_does_not_await_in_the_window_is_not_a_race() -> None:
+    """Coroutines switch only at `await`: with none between check and creation the event loop runs it whole."""
+    template = "import asyncio\n_x = None\n\n\nasync def get():\n    global _x\n    if _x is None:\n        _x = {}\n    return _x\n"
+    assert lint_source(template.replace("{}", "asyncio.Lock()"), "m.py", Config()).findings == []
+    awaiting = template.replace("{}", "await make()")
+    assert [f.code for f in lint_source(awaiting, "m.py", Config()).findings] == ["CRL101"]
+    in_async_with = template.replace("        _x = {}\n", "        async with sem:\n            _x = make()\n")
+    assert [f.code for f in lint_source(in_async_with, "m.py", Config()).findings] == ["CRL101"]

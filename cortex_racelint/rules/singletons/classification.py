@@ -69,7 +69,19 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
             return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with, reread=reread)
     if context.held_locks():
         return None
+    if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
+        return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
     return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
+
+
+def _awaits(body: cst.CSTNode) -> bool:
+    """An `await`, `async with` or `async for` in the body (not in a nested def)."""
+    for node in walk_statements([body]):
+        if isinstance(node, cst.Await) or getattr(node, "asynchronous", None) is not None and not isinstance(
+            node, cst.FunctionDef
+        ):
+            return True
+    return False
 
 
 def _is_module_global(context: LintContext, name: str) -> bool:
