@@ -15,7 +15,7 @@ from .conftest import reported_sites, FIXTURES, expected_findings, fixture_input
 #: every fixtures/ folder of annotated cases (the Cortex trees and runtime modules have their own tests)
 FAMILIES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("cortex_legacy", "runtime"))
 CASES = [pytest.param(path, id=f"{path.parent.name}/{path.name}") for family in FAMILIES for path in fixture_inputs(family)]
-UNSAFE = in_this_repo(Config(unsafe_fixes=True, extend_select=("CRL107",)))  # the fixes of harmless sites too
+UNSAFE = in_this_repo(Config(unsafe_fixes=True, extend_select=("CRL107", "CRL403")))  # the fixes of harmless races too
 
 
 @pytest.mark.parametrize("path", CASES)

@@ -737,6 +737,9 @@ NO_FIX = {
                 else:
                     print("done")
 
+            def resume(self):
+                self.running = True  # set back: not a one-way flag (CRL403)
+
             def stop(self):
                 self.running = False
         """,

@@ -98,8 +98,8 @@ def load_case(path: Path) -> Case:
 
 def _config(unsafe: bool) -> Config:
     """As for a module of this repository, which has the helpers the fixes import (`cortex.utils`)."""
-    # every fix is exercised, the opt-in CRL107 (harmless lazy init, same double-checked locking) too
-    return resolve_helpers(Config(unsafe_fixes=unsafe, extend_select=("CRL107",)), REPO)
+    # every fix is exercised, the opt-in ones too (CRL107 harmless lazy init, CRL403 one-way flags)
+    return resolve_helpers(Config(unsafe_fixes=unsafe, extend_select=("CRL107", "CRL403")), REPO)
 
 
 def all_cases() -> list[Case]:

@@ -56,8 +56,11 @@ def shared_state_findings(context: LintContext, class_node: cst.ClassDef) -> lis
 def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
     threads = planner.threads
     groups: dict[tuple[int, str], list[Access]] = {}
+    flags = one_way_flags(threads)
     for access in planner.racy:
         code = "CRL402" if access.thread_side and access.kind in (BINDING_RMW, CONTENTS_RMW) else "CRL401"
+        if code == "CRL401" and access.attr in flags:
+            code = "CRL403"  # a one-way flag read late: harmless, opt-in
         groups.setdefault((id(access.small), code), []).append(access)
     results = []
     for (_, code), accesses in groups.items():
@@ -92,6 +95,59 @@ def _one_per_race(results: list[SharedStateFinding], attrs: list[str]) -> list[S
         if sites[key] > 1:
             result.message += f" ({sites[key] - 1} more site{'s' if sites[key] > 2 else ''} of this race listed with it)"
     return results
+
+
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+_FLAG_VALUES = frozenset({"True", "False", "None"})
+
+
+def one_way_flags(threads: ClassThreads) -> frozenset[str]:
+    """Attributes that only ever move one way outside the constructor (every other write stores
+    the same constant: `self.running = False`) and are only read as a condition (`while
+    self.running:`, `if self.stopped:`). A stale read of one costs one more loop iteration."""
+    by_attr: dict[str, list[Access]] = {}
+    for access in threads.accesses:
+        by_attr.setdefault(access.attr, []).append(access)
+    flags = set()
+    for attr, accesses in by_attr.items():
+        values: set[str] = set()
+        for access in accesses:
+            region = threads.regions.get(access.region)
+            if access.kind == WRITE:
+                if region is not None and region.method in _CONSTRUCTORS:
+                    continue
+                value = _stored_constant(access)
+                if value is None:
+                    break
+                values.add(value)
+            elif access.kind != READ or not _in_condition(access):
+                break
+        else:
+            if len(values) == 1:
+                flags.add(attr)
+    return frozenset(flags)
+
+
+def _stored_constant(access: Access) -> Optional[str]:
+    path = access.path
+    if len(path) >= 3 and isinstance(path[-2], cst.AssignTarget) and isinstance(path[-3], cst.Assign):
+        value = path[-3].value
+        if isinstance(value, cst.Name) and value.value in _FLAG_VALUES:
+            return value.value
+    return None
+
+
+_CONDITION_PARTS = (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison, cst.ComparisonTarget)
+
+
+def _in_condition(access: Access) -> bool:
+    """The read is the test of an `if`/`while`, or a `not`/`and`/`or`/comparison part of it (not a
+    value handed on: `while self._wait(self.handle):` uses the value)."""
+    path = access.path
+    for index, node in enumerate(path):
+        if isinstance(node, (cst.If, cst.While)) and index + 1 < len(path) and path[index + 1] is node.test:
+            return all(isinstance(part, _CONDITION_PARTS) for part in path[index + 1 : -1])
+    return False
 
 
 def _window(threads: ClassThreads, access: Access) -> Optional[WindowNodes]:
