@@ -39,7 +39,7 @@ PACKAGES = DATA / "packages.json"
 LABELS = DATA / "labels.jsonl"
 SEED = 15
 LABEL_VALUES = ("true", "harmless", "false")
-OPT_IN = ("CRL107",)
+OPT_IN = ("CRL107", "CRL403")
 MAX_FALSE_RATE = 0.10
 Fingerprint = tuple[str, str, str, str, int]
 
