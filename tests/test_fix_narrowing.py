@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
@@ -307,8 +309,9 @@ def test_fixes_entering_only_the_edited_nodes_equal_a_full_transformer_pass(
 ) -> None:
     """`_FixApplier` enters only the nodes on the way to an edit; the output is the same."""
     from cortex_racelint.engine.lint import run_rules
+    from cortex_racelint.registry import opt_in_codes
 
-    config = in_this_repo(UNSAFE)
+    config = in_this_repo(replace(UNSAFE, extend_select=tuple(sorted(opt_in_codes()))))  # every rule's examples
     module = cst.parse_module(source)
     run = run_rules(module, "m.py", RuleSet.for_file(config, "").rules, config)
     chosen = fixer.choose_fixes(run, run.reports, True)

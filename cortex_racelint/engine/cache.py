@@ -222,7 +222,7 @@ class ResultCache:
                 if not ignore.exists():
                     ignore.write_text("*\n")
                 # the one connection of this process (kept in `_connections`), not one per call
-                connection = sqlite3.connect(  # racelint: ignore[CRL201]
+                connection = sqlite3.connect(
                     self.database, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
                 )
                 connection.execute(_SCHEMA)

@@ -175,7 +175,8 @@ ONE_LINE_INITS = {
     "    def save(self, values):\n        with open(self.path, 'w') as f:\n            json.dump(values, f)\n",
     # the object keeps its thread, so it gets a lock of its own (not the class-level one of plain objects)
     "CRL401": "import threading\nclass W:\n    def __init__(self): self.running = True; self.t = threading.Thread(target=self._loop); self.t.start()\n"
-    "    def _loop(self):\n        while self.running:\n            pass\n    def stop(self):\n        self.running = False\n",
+    "    def _loop(self):\n        while self.running:\n            pass\n    def stop(self):\n        self.running = False\n"
+    "    def resume(self):\n        self.running = True\n",  # set back: CRL401, not a one-way flag (CRL403)
 }
 
 
