@@ -661,7 +661,9 @@ class _Analyzer:
         return False
 
     def _method_calls(self, holder: str, region: Region, verb: str) -> list[tuple[Region, list[cst.CSTNode]]]:
-        """`holder.verb()` calls: in `region` for a local, in every method for `self.attr`."""
+        """`holder.verb()` calls: in `region` for a local, in every method for `self.attr`, also
+        through a local alias assigned from it (an alias rebound to something else later is not
+        followed: the assignment is plain, so it is read in order)."""
         found = []
         if holder.startswith(region.self_name + "."):
             attribute = holder[len(region.self_name) + 1 :]
@@ -669,12 +671,20 @@ class _Analyzer:
         else:
             candidates = [(region, holder)]
         for other, spelt in candidates:
+            names = {spelt}  # and the locals that alias it: `thread = self._thread; thread.join()`
             for node, path in _walk(other.function.body, [other.function], set()):
+                if (
+                    isinstance(node, cst.Assign)
+                    and len(node.targets) == 1
+                    and isinstance(node.targets[0].target, cst.Name)
+                    and dotted_name(node.value) in names
+                ):
+                    names.add(node.targets[0].target.value)
                 if (
                     isinstance(node, cst.Call)
                     and isinstance(node.func, cst.Attribute)
                     and node.func.attr.value == verb
-                    and dotted_name(node.func.value) == spelt
+                    and dotted_name(node.func.value) in names
                     and _waits(node, verb)
                 ):
                     found.append((other, list(path)))
