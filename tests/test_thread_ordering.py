@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from cortex_racelint import Config, lint_source
 
 SOURCE = '''
@@ -40,3 +39,15 @@ def test_a_join_through_a_local_alias_orders_the_reads_after_it() -> None:
 def test_without_the_join_the_read_still_races() -> None:
     assert _codes("thread = self._thread") == ["CRL401"]
     assert _codes("thread = self._other\n        thread.join()") == ["CRL401"]  # an alias of something else
+
+
+def test_two_threads_writing_an_attribute_is_a_lost_update() -> None:
+    source = (
+        "import threading\n\nclass C:\n    def __init__(self):\n        self._state = 'new'\n\n"
+        "    def start(self):\n        threading.Thread(target=self._loop).start()\n\n"
+        "    def _loop(self):\n        while self._state != 'closed':\n            self._state = 'reading'\n\n"
+        "    def close(self):\n        self._state = 'closed'\n"
+    )
+    kinds = {(f.line, f.consequence.kind, f.severity.value) for f in lint_source(source, "c.py", Config()).findings}
+    assert (15, "lost update", "high") in kinds  # close()'s write can be undone by the loop's
+    assert (11, "stale read", "medium") in kinds  # the loop condition reads a value being changed

@@ -119,4 +119,5 @@ class SharedStateRule(Rule):
                     no_fix_reason=finding.no_fix_reason,
                     window=finding.window,
                     primary=finding.primary,
+                    consequence=finding.consequence,
                 )

@@ -28,7 +28,7 @@ from ...analysis.threads import (
 )
 from ...fixes.field_planner import Plan
 from ...fixes.locks.shared_fields import mutex_edits
-from ...ftypes import FixApplicability, GilExposure
+from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, WindowNodes
 from .fix_choice import SharedStatePlanner
 
@@ -43,6 +43,8 @@ class SharedStateFinding:
     window: Optional[WindowNodes]
     #: the first site of the same race (attribute and code): this one is reported as its related location
     primary: Optional[cst.CSTNode] = None
+    #: None: the rule's own (`Rule.CONSEQUENCE`)
+    consequence: Optional[Consequence] = None
 
 
 def shared_state_findings(context: LintContext, class_node: cst.ClassDef) -> list[SharedStateFinding]:
@@ -73,7 +75,9 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
             fix = Fix(plan.message, plan.replacements, edits, FixApplicability.UNSAFE)
         else:
             no_fix = plan
-        results.append(SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first)))
+        result = SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first))
+        result.consequence = _consequence(threads, code, accesses)
+        results.append(result)
     return _one_per_race(results, [accesses[0].attr for accesses in groups.values()])
 
 
@@ -95,6 +99,19 @@ def _one_per_race(results: list[SharedStateFinding], attrs: list[str]) -> list[S
         if sites[key] > 1:
             result.message += f" ({sites[key] - 1} more site{'s' if sites[key] > 2 else ''} of this race listed with it)"
     return results
+
+
+def _consequence(threads: ClassThreads, code: str, accesses: list[Access]) -> Optional[Consequence]:
+    """Two threads writing the attribute lose one write (a `stop()` undone by the loop's own
+    write); a read racing a write sees a stale value (the rule's default)."""
+    if code != "CRL401":
+        return None
+    for access in accesses:
+        if access.kind == WRITE and any(c.other.kind == WRITE for c in threads.conflicts(access)):
+            return Consequence(
+                "lost update", Severity.HIGH, "two threads write it and one write is lost (a stop or state change undone)"
+            )
+    return None
 
 
 _CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})

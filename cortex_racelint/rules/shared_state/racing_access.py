@@ -13,6 +13,11 @@ class SharedStateRace(SharedStateRule):
     NAME = "shared-state-race"
     CONSEQUENCE = Consequence("stale read", Severity.MEDIUM, "the thread acts on a value another method is changing")
     MESSAGE = "An attribute is written on one thread and read or written on another without a common lock"
+    CONSEQUENCES = """
+        When both sides write the attribute (the thread's loop sets a state that `stop()` or
+        `disconnect()` also sets), one write is lost: lost update, high. A one-way flag read late
+        is the opt-in CRL403 (low).
+    """
     WHAT = """
         Finds attributes that code running on another thread reads or writes while the
         class's other methods write or read them, with no lock held in common. Thread code
