@@ -35,6 +35,7 @@ import libcst as cst
 
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
+from .event_order import event_attributes, set_after, waited_before
 from .names import dotted_name
 from .traverse import children
 
@@ -167,6 +168,8 @@ class ClassThreads:
     #: per entry, the regions it reaches through private methods and properties only
     private_reach: dict[str, set[str]] = field(default_factory=dict)
     writes_by_region: dict[str, set[str]] = field(default_factory=dict)  # attributes each region changes (transitively)
+    #: `self.<attr>` the class binds to `threading.Event()`: their set()/wait() order accesses
+    events: frozenset[str] = frozenset()
     _conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
 
     # -- questions ----------------------------------------------------------
@@ -221,11 +224,21 @@ class ClassThreads:
                     continue
                 if access.locks & other.locks:
                     continue
+                if self._event_ordered(access, other) or self._event_ordered(other, access):
+                    continue
                 pair = self.witness(access, other)
                 if pair is not None:
                     found.append(Conflict(other, pair[0], pair[1]))
             self._conflicts[key] = found
         return self._conflicts[key]
+
+    def _event_ordered(self, first: Access, then: Access) -> bool:
+        """`first` is a change published by `ev.set()` after it, `then` runs after `ev.wait()`
+        (`analysis.event_order`): `first` happens before `then`."""
+        if first.kind not in CHANGES or not self.events:
+            return False
+        published = {name for name in set_after(first.path) if name.partition(".")[2] in self.events}
+        return bool(published and published & waited_before(then.path))
 
     def racy_accesses(self) -> list[Access]:
         """Accesses to blame: racing, and unlocked (or locked by a lock the partner lacks)."""
@@ -498,6 +511,7 @@ class _Analyzer:
         result.windows = self._windows(calls)
         result.private_reach = self._private_reach(calls)
         result.writes_by_region = self._writes_by_region(accesses, calls)
+        result.events = event_attributes(self.class_node, self.imports)
         return result
 
     def _private_reach(self, calls: list[_Call]) -> dict[str, set[str]]:

@@ -1,5 +1,6 @@
-"""`wait_ready()` holds the plain lock while it waits for an Event the worker sets after counting;
-the worker taking that lock around its count would never reach `set()`."""
+"""`wait_ready()` holds the plain lock while it waits for an Event the worker sets before counting
+(so the count still races with the read): a fix that takes that lock around the worker's count
+would wait for `wait_ready()`, which waits for the worker. No fix, with the reason."""
 
 import threading
 
@@ -17,8 +18,8 @@ class Loader:
         return thread
 
     def _load(self):
+        self._ready.set()  # before the count: the Event does not order it before the read
         self.loaded += 1
-        self._ready.set()
 
     def wait_ready(self):
         with self._lock:

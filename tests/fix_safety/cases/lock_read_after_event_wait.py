@@ -33,7 +33,7 @@ class Worker:
 
 
 # --- drivers ---
-FINDINGS = ("CRL401",)
+FINDINGS = ("CRL403",)  # `setting` is ordered by the Event; `running` is a one-way flag
 FIXED_IN = ("unsafe",)
 
 

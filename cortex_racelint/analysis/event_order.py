@@ -1,0 +1,70 @@
+"""Happens-before through a `threading.Event`: `x = v; ev.set()` on one side, `ev.wait(); read x` on the other.
+
+The writer's change is published by `set()` and the reader does not get past `wait()` until then,
+so the pair is ordered. Read on the statements of each access's own method: an `ev.wait()` in a
+statement before the access (in a block that encloses it), an `ev.set()` in a statement after it.
+Events are matched by spelling (`self._ready`), and only attributes the class binds to
+`threading.Event()` count. A `wait(timeout)` that times out would not order the pair; code that
+reads after a timed-out wait is reported by racelint only when the wait is not there at all.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import libcst as cst
+
+from .names import dotted_name
+
+
+def _calls_in(statements: Iterable[cst.CSTNode], method: str) -> set[str]:
+    found: set[str] = set()
+    stack = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == method:
+            name = dotted_name(node.func.value)
+            if name is not None:
+                found.add(name)
+        stack.extend(node.children)
+    return found
+
+
+def _siblings(path: Sequence[cst.CSTNode], after: bool) -> list[cst.CSTNode]:
+    """Statements before (or after) the access in every block on its path."""
+    out: list[cst.CSTNode] = []
+    for index, node in enumerate(path[:-1]):
+        if isinstance(node, cst.IndentedBlock):
+            child = path[index + 1]
+            position = next((i for i, stmt in enumerate(node.body) if stmt is child), None)
+            if position is not None:
+                out.extend(node.body[position + 1 :] if after else node.body[:position])
+    return out
+
+
+def waited_before(path: Sequence[cst.CSTNode]) -> set[str]:
+    """`X` of every `X.wait()` that runs before the access at the end of `path`."""
+    return _calls_in(_siblings(path, after=False), "wait")
+
+
+def set_after(path: Sequence[cst.CSTNode]) -> set[str]:
+    """`X` of every `X.set()` that runs after the access at the end of `path`."""
+    return _calls_in(_siblings(path, after=True), "set")
+
+
+def event_attributes(class_node: cst.ClassDef, imports) -> frozenset[str]:
+    """`self.<attr>` names the class binds to `threading.Event()` (spelt `self.<attr>`)."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [class_node.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            if (imports.qualify(node.value.func) or "") == "threading.Event":
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name is not None and name.count(".") == 1:
+                        found.add(name.split(".", 1)[1])
+        stack.extend(node.children)
+    return frozenset(found)
