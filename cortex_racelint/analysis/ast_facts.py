@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from .file_writes import PATH_METHODS
+from .lazy_harm import MUTATORS  # what lazy_harm reads as a change, so narrowing keeps it
 from .threads import NOT_EXECUTORS
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
@@ -815,10 +816,6 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
     return None
 
 
-_MUTATORS = frozenset(
-    {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
-     "appendleft", "extendleft", "popleft", "sort", "reverse", "__setitem__", "register"}
-)
 
 
 def _in_place_mutations(tree: ast.Module) -> set[int]:
@@ -854,7 +851,7 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _MUTATORS
+                and node.func.attr in MUTATORS
                 and shared(node.func.value)
             ):
                 found.add(index)

@@ -14,21 +14,17 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
+from .lazyinit import walk_statements
 from .names import dotted_name
 
 
 def _calls_in(statements: Iterable[cst.CSTNode], method: str) -> set[str]:
     found: set[str] = set()
-    stack = list(statements)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
+    for node in walk_statements(list(statements)):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == method:
             name = dotted_name(node.func.value)
             if name is not None:
                 found.add(name)
-        stack.extend(node.children)
     return found
 
 

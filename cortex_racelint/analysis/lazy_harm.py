@@ -20,6 +20,7 @@ import libcst as cst
 from ..ftypes import Consequence, Severity
 from .context import LintContext
 from .names import dotted_name
+from .threads import MUTATORS as CONTAINER_MUTATORS
 
 #: constructors of objects with identity: running twice leaves one behind, and callers differ
 RESOURCES = (
@@ -78,10 +79,8 @@ CONTAINERS = frozenset(
     {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
      "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet"}
 )
-MUTATORS = frozenset(
-    {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
-     "appendleft", "extendleft", "popleft", "sort", "reverse", "__setitem__", "register"}
-)
+#: calls that change a container in place (`threads.MUTATORS`), and registries filled through `register`
+MUTATORS = CONTAINER_MUTATORS | {"register"}
 
 EQUAL_VALUE = "equal value recomputed"
 

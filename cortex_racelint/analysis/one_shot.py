@@ -14,6 +14,7 @@ from typing import Optional
 import libcst as cst
 
 from .context import LintContext, _is_main_guard
+from .lazyinit import walk_statements
 from .names import dotted_name
 
 TEST_HOOKS = frozenset(
@@ -59,19 +60,21 @@ def _main_guard_calls(context: LintContext) -> frozenset[str]:
         names: set[str] = set()
         for stmt in context.module.body:
             if isinstance(stmt, cst.If) and _is_main_guard(stmt.test):
-                for node in _walk(stmt.body):
+                for node in walk_statements([stmt.body]):
                     if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
                         names.add(node.func.value)
         context.memo[key] = frozenset(names)
     return context.memo[key]  # type: ignore[return-value]
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+def one_shot_here(context: LintContext) -> Optional[str]:
+    """`one_shot_reason` for the outermost def around the node being visited (and its class)."""
+    ancestors = context.ancestors
+    index = next((i for i, node in enumerate(ancestors) if isinstance(node, cst.FunctionDef)), None)
+    if index is None:
+        return None
+    holder = ancestors[index - 2] if index >= 2 else None  # ClassDef > IndentedBlock > FunctionDef
+    return one_shot_reason(context, ancestors[index], holder if isinstance(holder, cst.ClassDef) else None)
 
 
 def one_shot_reason(

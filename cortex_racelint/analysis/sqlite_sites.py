@@ -13,7 +13,9 @@ from typing import Optional
 import libcst as cst
 
 from .context import LintContext, function_globals, function_locals
+from .lazyinit import walk_statements
 from .names import dotted_name
+from .one_shot import one_shot_here
 from .self_attributes import assigned_self_attrs, self_attr
 from .sqlite_usage import collect_aliases, is_closing, is_sqlite_connect, walk
 
@@ -323,4 +325,74 @@ def _file_operation(context: LintContext, function: cst.FunctionDef, path: cst.B
     return (
         f"the database file is removed or replaced (`{call}`): pooled connections would stay open on the "
         "old, unlinked file and its `-wal`/`-shm`, so later reads and writes would go there"
+    )
+
+
+def connection_owned_elsewhere(context: LintContext, site: ConnectSite, function: cst.FunctionDef) -> bool:
+    """The connection is not this call's to pool: a factory returns it and no caller in the module
+    closes it per call (the caller owns it and decides its lifetime), or the code is a test or a
+    script's entry point, run once by one caller rather than by a service's threads
+    (`analysis.one_shot`)."""
+    returned = isinstance(context.ancestors[-2], cst.Return) or (  # `return sqlite3.connect(path)`
+        site.conn is not None and _returns_name(function, site.conn)  # `conn = ...` then `return conn`
+    )
+    if returned:
+        return not _opened_per_call(context, function.name.value)
+    return one_shot_here(context) is not None
+
+
+def _opened_per_call(context: LintContext, factory: str) -> bool:
+    """Whether a caller in this module opens a connection through `factory` per call: closes it
+    in the same function (`c = factory(); ...; c.close()`, `with factory() as c`, `closing(...)`).
+    Such a factory is the per-call connection, one call away; one whose callers keep the
+    connection (per thread, on an object) is not."""
+    key = ("sqlite_factory_per_call", factory)
+    if key not in context.memo:
+        context.memo[key] = _FactoryUse(factory).found_in(context.module)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+class _FactoryUse(cst.CSTVisitor):
+    def __init__(self, factory: str) -> None:
+        self.factory = factory
+        self.locals: list[set[str]] = [set()]
+        self.per_call = False
+
+    def found_in(self, module: cst.Module) -> bool:
+        module.visit(self)
+        return self.per_call
+
+    def _is_factory(self, node: cst.BaseExpression) -> bool:
+        name = dotted_name(node.func) if isinstance(node, cst.Call) else None
+        return name is not None and name.rpartition(".")[2] == self.factory
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.locals.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.locals.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._is_factory(node.value):
+            self.locals[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        if isinstance(item, cst.Call) and item.args and (dotted_name(item.func) or "").endswith("closing"):
+            item = item.args[0].value
+        if self._is_factory(item):
+            self.per_call = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "close" and isinstance(func.value, cst.Name):
+            if func.value.value in self.locals[-1]:
+                self.per_call = True
+
+
+def _returns_name(function: cst.FunctionDef, name: str) -> bool:
+    """`return name` in the function itself (not in a nested def)."""
+    return any(
+        isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == name
+        for node in walk_statements([function.body])
     )

@@ -49,13 +49,14 @@ def without_deep_statements(raw: bytes, max_depth: int = MAX_DEPTH) -> Optional[
         return None
     lines = raw.splitlines(keepends=True)
     spans: list[tuple[int, int]] = []
-    for stmt in tree.body:
+    for index, stmt in enumerate(tree.body):
         if _depth(stmt) <= max_depth:
             continue
         first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
         last = stmt.end_lineno or stmt.lineno
-        if stmt.col_offset != 0 or any(len(lines[n - 1]) != len(lines[n - 1].lstrip()) for n in (first,)):
-            return None  # a top-level statement sharing its line (`x = 1; y = ...`): not stubbed safely
+        following = tree.body[index + 1] if index + 1 < len(tree.body) else None
+        if stmt.col_offset != 0 or (following is not None and following.lineno == last):
+            return None  # it shares a line with another statement (`x = 1; y = ...`): not stubbed safely
         ending = lines[last - 1][len(lines[last - 1].rstrip(b"\r\n")) :] or b"\n"
         lines[first - 1] = _stub(stmt).encode() + ending
         for number in range(first + 1, last + 1):

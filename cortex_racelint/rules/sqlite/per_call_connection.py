@@ -12,8 +12,7 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.names import dotted_name
-from ...analysis.one_shot import one_shot_reason
-from ...analysis.sqlite_sites import ConnectSite, classify_connect, pool_data_blocker
+from ...analysis.sqlite_sites import classify_connect, connection_owned_elsewhere, pool_data_blocker
 from ...analysis.sqlite_usage import is_sqlite_connect, walk
 from ...fixes.pooled_connection import pooled_connection_fix
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
@@ -153,7 +152,7 @@ class PerCallConnection(Rule):
         if args.private or _private_constant(context, function, args.path):
             return
         site = classify_connect(context, node, function)
-        if site is None or _owned_elsewhere(context, node, site, function):
+        if site is None or connection_owned_elsewhere(context, site, function):
             return
         fix, reason = None, args.blocker or site.reason
         if reason is None:
@@ -266,83 +265,6 @@ def _is_pool_module(context: LintContext) -> bool:
     suffix = module.replace(".", "/")
     path = context.path.replace("\\", "/")
     return path.endswith(f"{suffix}.py") or path.endswith(f"{suffix}/__init__.py")
-
-
-def _owned_elsewhere(context: LintContext, node: cst.Call, site: ConnectSite, function: cst.FunctionDef) -> bool:
-    """The connection is not this call's to pool: a factory returns it and no caller in the module
-    closes it per call (the caller owns it and decides its lifetime), or the code is a test or a
-    script's entry point, run once by one caller rather than by a service's threads
-    (`analysis.one_shot`)."""
-    returned = isinstance(context.ancestors[-2], cst.Return) or (  # `return sqlite3.connect(path)`
-        site.conn is not None and _returns_name(function, site.conn)  # `conn = ...` then `return conn`
-    )
-    if returned:
-        return not _opened_per_call(context, function.name.value)
-    outer = next((a for a in context.ancestors if isinstance(a, cst.FunctionDef)), function)
-    index = context.ancestors.index(outer) if outer in context.ancestors else 0
-    holder = context.ancestors[index - 2] if index >= 2 else None
-    return one_shot_reason(context, outer, holder if isinstance(holder, cst.ClassDef) else None) is not None
-
-
-def _opened_per_call(context: LintContext, factory: str) -> bool:
-    """Whether a caller in this module opens a connection through `factory` per call: closes it
-    in the same function (`c = factory(); ...; c.close()`, `with factory() as c`, `closing(...)`).
-    Such a factory is the per-call connection, one call away; one whose callers keep the
-    connection (per thread, on an object) is not."""
-    key = ("sqlite_factory_per_call", factory)
-    if key not in context.memo:
-        context.memo[key] = _FactoryUse(factory).found_in(context.module)
-    return context.memo[key]  # type: ignore[return-value]
-
-
-class _FactoryUse(cst.CSTVisitor):
-    def __init__(self, factory: str) -> None:
-        self.factory = factory
-        self.locals: list[set[str]] = [set()]
-        self.per_call = False
-
-    def found_in(self, module: cst.Module) -> bool:
-        module.visit(self)
-        return self.per_call
-
-    def _is_factory(self, node: cst.BaseExpression) -> bool:
-        name = dotted_name(node.func) if isinstance(node, cst.Call) else None
-        return name is not None and name.rpartition(".")[2] == self.factory
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.locals.append(set())
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.locals.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._is_factory(node.value):
-            self.locals[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        item = node.item
-        if isinstance(item, cst.Call) and item.args and (dotted_name(item.func) or "").endswith("closing"):
-            item = item.args[0].value
-        if self._is_factory(item):
-            self.per_call = True
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "close" and isinstance(func.value, cst.Name):
-            if func.value.value in self.locals[-1]:
-                self.per_call = True
-
-
-def _returns_name(function: cst.FunctionDef, name: str) -> bool:
-    """`return name` in the function itself (not in a nested def)."""
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Return) and isinstance(current.value, cst.Name) and current.value.value == name:
-            return True
-        if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(current.children)
-    return False
 
 
 def _private_constant(context: LintContext, function: cst.FunctionDef, path: Optional[cst.BaseExpression]) -> bool:
