@@ -220,4 +220,14 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return textwrap.dedent(cls.WHAT).strip().splitlines()[0] if cls.WHAT else cls.MESSAGE
+        """The first sentence of `WHAT` (whole, never cut mid-sentence): catalogues, SARIF's short description."""
+        if not cls.WHAT:
+            return cls.MESSAGE
+        paragraph = " ".join(textwrap.dedent(cls.WHAT).strip().split("\n\n")[0].split())
+        in_code = False
+        for index, char in enumerate(paragraph):
+            if char == "`":
+                in_code = not in_code
+            elif char == "." and not in_code and (index + 1 == len(paragraph) or paragraph[index + 1] == " "):
+                return paragraph[: index + 1]
+        return paragraph
