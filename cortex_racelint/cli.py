@@ -22,7 +22,7 @@ from .engine.lint import lint_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
 
-VERBS = ("check", "rule", "rules", "confirm", "scaffold", "version")
+VERBS = ("check", "rule", "rules", "confirm", "scaffold", "version", "server")
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("code")
     verbs.add_parser("rules", help="list every rule")
     verbs.add_parser("version", help="print the version")
+    verbs.add_parser("server", help="run the language server over stdio (editor integration)")
     return parser
 
 
@@ -86,6 +87,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .confirm.cli import main as confirm_main
 
         return confirm_main(argv[1:])
+    if argv[0] == "server":
+        return _server(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.verb == "rule":
@@ -105,6 +108,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+
+
+def _server(argv: Sequence[str]) -> int:
+    """`racelint server`: the language server on stdio (needs the `lsp` extra: pygls)."""
+    parser = argparse.ArgumentParser(prog="racelint server", description="Run racelint's language server over stdio.")
+    parser.parse_args(argv)
+    try:
+        from .server import serve
+    except ImportError as error:
+        print(f"racelint: error: the language server needs pygls ({error}); install cortex-racelint[lsp]", file=sys.stderr)
+        return 2
+    return serve()
 
 
 def _show_rule(code: str) -> int:

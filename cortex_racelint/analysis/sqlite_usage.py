@@ -27,6 +27,7 @@ from typing import Iterator, Optional, Sequence
 import libcst as cst
 
 from .names import ImportMap, dotted_name
+from .traverse import children
 
 #: qualified names of the sqlite3 connection factory
 CONNECT_NAMES = frozenset({"sqlite3.connect", "sqlite3.dbapi2.connect"})
@@ -120,10 +121,11 @@ def is_closing(call: cst.Call, imports: ImportMap) -> bool:
 
 # -- traversal ---------------------------------------------------------------
 def walk(node: cst.CSTNode, parents: tuple = ()) -> Iterator[tuple[cst.CSTNode, tuple]]:
-    """Pre-order (node, ancestors-within-the-walk) pairs, descending everywhere."""
+    """Pre-order (node, ancestors-within-the-walk) pairs, descending everywhere but into trivia
+    (whitespace, commas, parentheses: `traverse.children`, far cheaper than LibCST's `.children`)."""
     yield node, parents
     inner = (*parents, node)
-    for child in node.children:
+    for child in children(node):
         yield from walk(child, inner)
 
 

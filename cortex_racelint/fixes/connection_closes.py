@@ -7,11 +7,10 @@ unwraps, and the comments of every removed statement are kept.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
-from ..analysis.sqlite_usage import walk
 from .blocks import block_statements
 
 
@@ -90,7 +89,14 @@ def ends_with_raise(stmts: Sequence[cst.CSTNode]) -> bool:
 
 def comment_lines(node: cst.CSTNode) -> list[cst.EmptyLine]:
     """Every comment inside `node`, as standalone lines (to keep them when it is removed)."""
-    return [cst.EmptyLine(comment=cst.Comment(n.value)) for n, _ in walk(node) if isinstance(n, cst.Comment)]
+    return [cst.EmptyLine(comment=cst.Comment(n.value)) for n in _every_node(node) if isinstance(n, cst.Comment)]
+
+
+def _every_node(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node, trivia included (`sqlite_usage.walk` skips comments)."""
+    yield node
+    for child in node.children:
+        yield from _every_node(child)
 
 
 def pass_line(leading: Sequence[cst.EmptyLine] = ()) -> cst.SimpleStatementLine:

@@ -66,19 +66,9 @@ def _instance_pool(
     if anchor is None:
         return None
     # the path must not change after __init__: any other assignment -> pool at the call site
-    assigned_elsewhere = False
-    pool_names_taken: set[str] = set()
-    path_attributes = set(existing)
-    for node, parents in walk(class_node.body):
-        if isinstance(node, cst.Call) and is_sqlite_connect(node, context.imports) and node.args:
-            source = self_attr(node.args[0].value)
-            if source:
-                path_attributes.add(source)
-        for attr, _ in assigned_self_attrs(node) if isinstance(node, cst.SimpleStatementLine) else ():
-            pool_names_taken.add(attr)
-            if attr == attribute and not (parents and parents[-1] is init.body):
-                assigned_elsewhere = True
-    if assigned_elsewhere or _subclass_assigns(context.module, class_node, attribute):
+    connect_paths, pool_names_taken, assigned_after_init = _class_summary(context, class_node, init)
+    path_attributes = set(existing) | connect_paths
+    if attribute in assigned_after_init or _subclass_assigns(context, class_node, attribute):
         return None
     if attribute in existing:
         return existing[attribute], None
@@ -91,14 +81,45 @@ def _instance_pool(
     return name, InsertStatement(anchor, code, f"sqlitepool:{class_node.name.value}.{name}")
 
 
-def _subclass_assigns(module: cst.Module, class_node: cst.ClassDef, attribute: str) -> bool:
+def _class_summary(
+    context: LintContext, class_node: cst.ClassDef, init: cst.FunctionDef
+) -> tuple[set[str], set[str], set[str]]:
+    """(self attributes passed to `sqlite3.connect`, every self attribute assigned, those assigned
+    outside `__init__`'s top level), walked once per class rather than once per finding."""
+    key = ("pool_checkout_class_summary", id(class_node))
+    if key not in context.memo:
+        connect_paths: set[str] = set()
+        taken: set[str] = set()
+        after_init: set[str] = set()
+        for node, parents in walk(class_node.body):
+            if isinstance(node, cst.Call) and is_sqlite_connect(node, context.imports) and node.args:
+                source = self_attr(node.args[0].value)
+                if source:
+                    connect_paths.add(source)
+            for attr, _ in assigned_self_attrs(node) if isinstance(node, cst.SimpleStatementLine) else ():
+                taken.add(attr)
+                if not (parents and parents[-1] is init.body):
+                    after_init.add(attr)
+        context.memo[key] = (connect_paths, taken, after_init)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _module_classes(context: LintContext) -> list[cst.ClassDef]:
+    """Every class of the module, found once per module (one walk, not one per finding)."""
+    key = ("pool_checkout_module_classes",)
+    if key not in context.memo:
+        context.memo[key] = [node for node, _ in walk(context.module) if isinstance(node, cst.ClassDef)]
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _subclass_assigns(context: LintContext, class_node: cst.ClassDef, attribute: str) -> bool:
     """Does a subclass in this module set `self.<attribute>` (after `super().__init__()` built the pool)?
 
     A pool created from the base's path would then serve the wrong database, so the pool is
     looked up at the call site, from the path the instance has then.
     """
     family = {class_node.name.value}
-    classes = [node for node, _ in walk(module) if isinstance(node, cst.ClassDef)]
+    classes = _module_classes(context)
     grew = True
     while grew:
         grew = False
