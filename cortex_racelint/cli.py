@@ -134,7 +134,7 @@ def _resolver(args: argparse.Namespace) -> ConfigResolver:
             respect_gitignore=args.respect_gitignore,
         )
 
-    return ConfigResolver(args.config, overrides)
+    return ConfigResolver(args.config, overrides, args.paths)
 
 
 def _check(args: argparse.Namespace) -> int:

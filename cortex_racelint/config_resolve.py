@@ -12,8 +12,9 @@ configuration found from the working folder (Ruff's "root" settings), else the d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 from .config import config_in_folder, read_config_file
 from .ftypes import Config
@@ -29,10 +30,17 @@ def _same(config: Config) -> Config:
 class ConfigResolver:
     """Configuration per path, each configuration file read once and each folder searched once."""
 
-    def __init__(self, explicit: Optional[Path] = None, overrides: Overrides = _same) -> None:
+    def __init__(
+        self, explicit: Optional[Path] = None, overrides: Overrides = _same, named: Sequence[str] = ()
+    ) -> None:
+        """`named`: the paths the run was given; a file no configuration file governs looks its
+        helper modules up in the working folder when inside it, else in the named folder holding it."""
         self._overrides = overrides
+        self._named = [Path(os.path.abspath(p)) for p in named if p != "-"]
+        self._excludes: dict[Optional[Path], tuple[tuple[str, ...], Path]] = {}
         self._explicit = read_config_file(explicit, explicit=True) if explicit is not None else None
         self._folder_file: dict[Path, Optional[Path]] = {}
+        self._by_folder: dict[str, Config] = {}
         self._parsed: dict[Optional[Path], Config] = {}
         self._configs: dict[tuple[Optional[Path], Path], Config] = {}
 
@@ -59,22 +67,31 @@ class ConfigResolver:
             self._parsed[source] = read_config_file(source) if source is not None else Config()
         return self._parsed[source]
 
-    def for_folder(self, folder: Path) -> Config:
-        """The configuration of the files directly in `folder`."""
-        folder = Path(folder).resolve()
+    def for_folder(self, folder: str | Path) -> Config:
+        """The configuration of the files directly in `folder` (memoised per folder)."""
+        key = os.path.abspath(folder)
+        if key not in self._by_folder:
+            self._by_folder[key] = self._for_folder(Path(key).resolve())
+        return self._by_folder[key]
+
+    def _for_folder(self, folder: Path) -> Config:
         source = None if self._explicit is not None else self._config_file(folder)
         base = self._read(source)
-        # without a configuration file, helpers are looked up from the working folder or the linted one
-        helper_root = project_root(base, folder)
+        helper_root = project_root(base, self._named_above(folder) if base.root is None else folder)
         key = (source, helper_root)
         if key not in self._configs:
             self._configs[key] = self._overrides(resolve_helpers(base, helper_root))
         return self._configs[key]
 
+    def _named_above(self, folder: Path) -> Path:
+        """The named path holding `folder` (the outermost), else `folder` itself."""
+        holding = [p for p in self._named if p == folder or p in folder.parents]
+        return min(holding, key=lambda p: len(p.parts)) if holding else folder
+
     def for_path(self, path: str | Path) -> Config:
         """The configuration of one file (which need not exist)."""
-        resolved = Path(path).resolve()
-        return self.for_folder(resolved if resolved.is_dir() else resolved.parent)
+        full = os.path.abspath(path)
+        return self.for_folder(full if os.path.isdir(full) else os.path.dirname(full))
 
     def for_run(self, cwd: Optional[Path] = None) -> Config:
         """The run-wide settings: those of the working folder's configuration (or `--config`)."""
@@ -83,8 +100,12 @@ class ConfigResolver:
     def excludes(self, folder: str) -> tuple[tuple[str, ...], Path]:
         """(exclude patterns, the folder they are relative to) for entries of `folder`: the
         shape `engine.discovery.discover` asks for."""
-        config = self.for_folder(Path(folder))
-        return config.exclude + config.extend_exclude, Path(config.root or Path.cwd())
+        folder = os.path.abspath(folder)
+        source = None if self._explicit is not None else self._config_file(Path(folder).resolve())
+        if source not in self._excludes:  # the patterns need no helper lookup: one per configuration
+            config = self._overrides(self._read(source))
+            self._excludes[source] = (config.exclude + config.extend_exclude, Path(config.root or Path.cwd()))
+        return self._excludes[source]
 
 
 def group_by_config(paths: Iterable[str], resolver: ConfigResolver) -> list[tuple[Config, list[int]]]:

@@ -41,28 +41,19 @@ class RaceLintChecker:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        """Once per flake8 run, before any file: the resolver is built here, not lazily per file."""
         named = {code.strip().upper() for code in [*(options.select or []), *(options.extend_select or [])]}
         cls.opted_in = frozenset(opt_in_codes() & named)
-        cls._resolver = None
-
-    @classmethod
-    def resolver(cls) -> ConfigResolver:
-        if cls._resolver is None:
-            opted_in = tuple(sorted(cls.opted_in))
-
-            def with_named_opt_ins(config: Config) -> Config:
-                return dataclasses.replace(config, extend_select=config.extend_select + opted_in)
-
-            cls._resolver = ConfigResolver(overrides=with_named_opt_ins)
-            cls._gitignores = GitIgnores() if cls._resolver.for_run().respect_gitignore else None
-        return cls._resolver
+        cls._resolver = _resolver(cls.opted_in)
+        cls._gitignores = GitIgnores() if cls._resolver.for_run().respect_gitignore else None
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         self.filename = filename
         self.lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        resolver = self.resolver()
+        # without flake8's parse_options (a direct caller), a resolver for this file alone
+        resolver = self._resolver if self._resolver is not None else _resolver(self.opted_in)
         stdin = self.filename in ("-", "stdin", "<stdin>")
         config = resolver.for_run() if stdin else resolver.for_path(self.filename)
         if not stdin and walk_skips(self.filename, resolver.excludes, self._gitignores):
@@ -71,6 +62,16 @@ class RaceLintChecker:
         result = lint_source(source.encode("utf-8"), self.filename, config, _relative(self.filename, config), honour_noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
+
+
+def _resolver(opted_in: frozenset[str]) -> ConfigResolver:
+    """Each file's configuration, plus the opt-in codes flake8's `--select` names in full."""
+    named = tuple(sorted(opted_in))
+
+    def with_named_opt_ins(config: Config) -> Config:
+        return dataclasses.replace(config, extend_select=config.extend_select + named)
+
+    return ConfigResolver(overrides=with_named_opt_ins)
 
 
 def _relative(path: str, config: Config) -> str:

@@ -68,22 +68,32 @@ class _ExcludeRules:
     def __init__(self, excludes_for: Excludes) -> None:
         self._for = excludes_for
         self._compiled: dict[tuple[str, ...], _Excludes] = {}
-        self._by_folder: dict[str, tuple[_Excludes, Path]] = {}
+        #: folder -> (its patterns, their base folder, the folder relative to it or None when outside)
+        self._by_folder: dict[str, tuple[_Excludes, Path, Optional[str]]] = {}
 
-    def _rules(self, folder: str) -> tuple[_Excludes, Path]:
+    def _rules(self, folder: str) -> tuple[_Excludes, Path, Optional[str]]:
         if folder not in self._by_folder:
             patterns, root = self._for(folder)
             key = tuple(patterns)
             if key not in self._compiled:
                 self._compiled[key] = _Excludes((*DEFAULT_EXCLUDES, *key))
-            self._by_folder[folder] = (self._compiled[key], Path(root).resolve())
+            base = Path(root).resolve()
+            try:  # resolved once per folder, not per entry: the walk's hot path
+                inside: Optional[str] = Path(folder).resolve().relative_to(base).as_posix()
+            except ValueError:
+                inside = None
+            self._by_folder[folder] = (self._compiled[key], base, inside)
         return self._by_folder[folder]
 
     def excluded(self, full: str, name: str, given: str | None = None) -> bool:
         """Whether the entry `full` (named `name`) of a walked folder is excluded: patterns are
         relative to the configuration's folder, or to the folder `given` when it lies outside."""
-        is_excluded, base = self._rules(os.path.dirname(full) or ".")
-        if is_excluded(_relative(full, base), name):
+        is_excluded, _, inside = self._rules(os.path.dirname(full) or ".")
+        if inside is None:
+            relative = Path(full).as_posix()
+        else:
+            relative = name if inside == "." else f"{inside}/{name}"
+        if is_excluded(relative, name):
             return True
         return given is not None and is_excluded(os.path.relpath(full, given).replace(os.sep, "/"), name)
 
@@ -92,8 +102,8 @@ class _ExcludeRules:
         it, up to its configuration's folder, is excluded (each by its parent folder's
         patterns, as a walk would judge it), so `exclude = ["generated"]` skips `generated/x.py`
         as Ruff does."""
-        current = Path(os.path.abspath(path))
-        _, base = self._rules(str(current.parent))
+        current = Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / os.path.basename(path)
+        _, base, _ = self._rules(str(current.parent))
         while True:
             if self.excluded(str(current), current.name):
                 return True
@@ -109,13 +119,6 @@ def walk_skips(path: str, excludes_for: Excludes, gitignores: Optional[GitIgnore
     if _ExcludeRules(excludes_for).excluded_explicit(path):
         return True
     return gitignores is not None and gitignores.ignored_with_parents(path)
-
-
-def _relative(path: str, base: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(base).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
 
 
 def discover(

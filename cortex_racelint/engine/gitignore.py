@@ -48,59 +48,61 @@ class GitIgnores:
     """`ignored(path, is_dir)` for paths inside git work trees; each ignore file read once."""
 
     def __init__(self) -> None:
-        self._specs: dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
-        self._tops: dict[Path, Optional[Path]] = {}
-        self._excludes: dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
+        #: folder -> (work tree top, [(folder, its .gitignore)] deepest first), None outside git
+        self._chains: dict[str, Optional[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]]] = {}
+        self._excludes: dict[str, Optional[pathspec.GitIgnoreSpec]] = {}
 
-    def _spec(self, file: Path) -> Optional[pathspec.GitIgnoreSpec]:
-        if file not in self._specs:
-            self._specs[file] = _read_spec(file)
-        return self._specs[file]
-
-    def _top(self, folder: Path) -> Optional[Path]:
-        """The work tree containing `folder` (the nearest folder with a `.git`), if any."""
-        visited = []
-        top: Optional[Path] = None
-        for candidate in (folder, *folder.parents):
-            if candidate in self._tops:
-                top = self._tops[candidate]
-                break
-            visited.append(candidate)
-            if os.path.exists(candidate / ".git"):
-                top = candidate
-                break
-        for candidate in visited:
-            self._tops[candidate] = top
-        return top
+    def _chain(self, folder: str) -> Optional[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]]:
+        if folder not in self._chains:
+            parent = os.path.dirname(folder)
+            if os.path.exists(os.path.join(folder, ".git")):
+                top, above = folder, []
+            elif parent == folder:
+                self._chains[folder] = None
+                return None
+            else:
+                up = self._chain(parent)
+                if up is None:
+                    self._chains[folder] = None
+                    return None
+                top, above = up
+            spec = _read_spec(Path(folder) / ".gitignore")
+            self._chains[folder] = (top, ([(folder, spec)] if spec is not None else []) + above)
+        return self._chains[folder]
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         """Whether git ignores `path`. Its parent folders are taken as not ignored: the walk
         does not enter an ignored folder, and git cannot re-include a file inside one."""
-        full = Path(os.path.abspath(path))
-        top = self._top(full.parent)
-        if top is None or full == top or full.name == ".git":
-            return full.name == ".git"
-        suffix = "/" if is_dir else ""
-        for folder in (full.parent, *full.parent.parents):
-            spec = self._spec(folder / ".gitignore")
-            if spec is not None:
-                decision = spec.check_file(full.relative_to(folder).as_posix() + suffix).include
-                if decision is not None:
-                    return decision
-            if folder == top:
-                break
-        if top not in self._excludes:
-            self._excludes[top] = _read_spec(_git_dir(top) / "info" / "exclude")
-        spec = self._excludes[top]
-        if spec is None:
+        full = os.path.abspath(path)
+        if os.path.basename(full) == ".git":
+            return True
+        found = self._chain(os.path.dirname(full))
+        if found is None:
             return False
-        return bool(spec.check_file(full.relative_to(top).as_posix() + suffix).include)
+        top, chain = found
+        suffix = "/" if is_dir else ""
+        for folder, spec in chain:  # the deepest .gitignore with a matching pattern decides
+            decision = spec.check_file(_below(full, folder) + suffix).include
+            if decision is not None:
+                return decision
+        if top not in self._excludes:
+            self._excludes[top] = _read_spec(_git_dir(Path(top)) / "info" / "exclude")
+        spec = self._excludes[top]
+        return spec is not None and bool(spec.check_file(_below(full, top) + suffix).include)
 
     def ignored_with_parents(self, path: str) -> bool:
         """Whether git ignores `path` or a folder above it (a file handed over alone, not walked)."""
-        full = Path(os.path.abspath(path))
-        top = self._top(full.parent)
-        if top is None:
+        full = os.path.abspath(path)
+        found = self._chain(os.path.dirname(full))
+        if found is None:
             return False
-        chain = [full] + [folder for folder in full.parents if top in folder.parents]
-        return any(self.ignored(str(entry), entry != full) for entry in reversed(chain))
+        top = found[0]
+        chain = [full]
+        while os.path.dirname(chain[-1]) not in (top, chain[-1]):
+            chain.append(os.path.dirname(chain[-1]))
+        return any(self.ignored(entry, entry != full) for entry in reversed(chain))
+
+
+def _below(path: str, folder: str) -> str:
+    """`path` relative to `folder` (which holds it), with `/` separators as gitignore patterns use."""
+    return path[len(folder) :].lstrip(os.sep).replace(os.sep, "/")
