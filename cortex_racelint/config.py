@@ -77,9 +77,13 @@ def _has_racelint_table(path: Path) -> bool:
     """Whether a pyproject.toml has `[tool.racelint]`; an unreadable or malformed one counts,
     so that its error is reported rather than the file skipped silently."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-        return b"racelint" in path.read_bytes() if path.is_file() else False
+        raw = path.read_bytes()
+    except OSError:
+        return True  # read again by read_config_file, which reports the error
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return b"racelint" in raw
     tool = data.get("tool")
     return isinstance(tool, dict) and "racelint" in tool
 

@@ -168,6 +168,15 @@ def test_a_pyproject_without_a_racelint_table_does_not_stop_the_search(tmp_path)
     assert find_config(root / "plain" / "p.py") == (root / "pyproject.toml").resolve()
     assert find_config(root / "tool" / "r.py") == (root / "tool" / "racelint.toml").resolve()
     assert find_config(root / "sub" / "gen" / "g.py") == (root / "sub" / "pyproject.toml").resolve()
+    (root / "tool" / ".racelint.toml").write_text("")
+    assert find_config(root / "tool" / "r.py") == (root / "tool" / ".racelint.toml").resolve()
+
+
+def test_a_malformed_pyproject_naming_racelint_is_reported_not_skipped(run_cli, tmp_path):
+    root = monorepo(tmp_path)
+    (root / "sub" / "pyproject.toml").write_text("[tool.racelint\nselect = []\n")
+    result = run_cli("check", "sub/s.py", cwd=root)
+    assert result.code == 2 and "malformed TOML" in result.err and "sub/pyproject.toml" in result.err
 
 
 @pytest.mark.parametrize(
@@ -181,3 +190,16 @@ def test_respect_gitignore(run_cli, tmp_path, table, args, found):
     (root / ".gitignore").write_text("pkg/racy.py\n")
     result = run_cli("check", "--no-cache", *args, ".", cwd=root)
     assert (result.code == 1) is found, result.out + result.err
+
+
+@pytest.mark.parametrize("name,found", [("sub/s.py", True), ("top/t.py", False)])
+def test_stdin_filename_gets_that_files_configuration(tmp_path, name, found):
+    import subprocess
+    import sys
+
+    root = monorepo(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cortex_racelint", "check", "--no-cache", "-", "--stdin-filename", name],
+        input=RACY.read_bytes(), capture_output=True, cwd=root,
+    )
+    assert proc.returncode == (1 if found else 0), proc.stdout + proc.stderr
