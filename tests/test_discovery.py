@@ -125,3 +125,26 @@ def test_force_exclude_does_not_look_above_the_project(tmp_path):
     project = tmp_path / "build" / "project"
     touch(project / "a.py")
     assert list(discover([str(project / "a.py")], root=project, force_exclude=True)) == [str(project / "a.py")]
+
+
+def test_force_exclude_skips_a_file_inside_a_virtual_environment(tmp_path):
+    touch(tmp_path / "env" / "pyvenv.cfg")
+    touch(tmp_path / "env" / "tools" / "t.py")
+    named = str(tmp_path / "env" / "tools" / "t.py")
+    assert list(discover([named], root=tmp_path, force_exclude=True)) == []
+    assert list(discover([named], root=tmp_path)) == [named]
+
+
+def test_walk_skips_judges_a_single_file_as_the_walk_does(tmp_path):
+    """The flake8 plugin's view: a file handed over alone is skipped iff a walk would skip it."""
+    from cortex_racelint.engine.discovery import walk_skips
+    from cortex_racelint.engine.gitignore import GitIgnores
+
+    root = git_tree(tmp_path)
+    touch(root / "generated" / "g.py")
+    excludes = lambda folder: (("generated",), root)  # noqa: E731
+    walked = set(names(discover([str(root)], excludes_for=excludes, respect_gitignore=True), root))
+    every = {p.relative_to(root).as_posix() for p in root.rglob("*.py")}
+    skipped = {rel for rel in every if walk_skips(str(root / rel), excludes, GitIgnores())}
+    assert skipped == every - walked
+    assert "out/o.py" in skipped and "pkg/out/o.py" in skipped and "generated/g.py" in skipped

@@ -100,12 +100,12 @@ class _ExcludeRules:
     def excluded_explicit(self, path: str) -> bool:
         """`--force-exclude` for a file named on the command line: the file or any folder above
         it, up to its configuration's folder, is excluded (each by its parent folder's
-        patterns, as a walk would judge it), so `exclude = ["generated"]` skips `generated/x.py`
+        patterns, or a virtual environment, as a walk would judge it), so `exclude = ["generated"]` skips `generated/x.py`
         as Ruff does."""
-        current = Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / os.path.basename(path)
+        start = current = Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / os.path.basename(path)
         _, base, _ = self._rules(str(current.parent))
         while True:
-            if self.excluded(str(current), current.name):
+            if self.excluded(str(current), current.name) or (current != start and _is_venv(str(current))):
                 return True
             parent = current.parent
             if parent == base or parent == current or base not in parent.parents:
