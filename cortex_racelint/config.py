@@ -114,14 +114,19 @@ def read_config_file(path: Path, explicit: bool = False) -> Config:
         raise ConfigError(f"{path}: cannot read: {error}") from error
     tool = data.get("tool")
     nested = tool.get("racelint") if isinstance(tool, dict) else None
-    if nested is not None or path.name == "pyproject.toml":
+    if nested is not None or path.name == "pyproject.toml" or isinstance(tool, dict):
         section, where = nested, f"{path}: [tool.racelint]"
     else:
         section, where = data, str(path)
     if section is None or (explicit and section == {}):
         if explicit:
-            wanted = "a [tool.racelint] table" if path.name == "pyproject.toml" or nested is not None else "racelint settings"
-            raise ConfigError(f"{path}: no racelint settings in this file (--config needs {wanted})")
+            if nested is not None:
+                detail = "its [tool.racelint] table is empty"
+            elif path.name == "pyproject.toml" or isinstance(tool, dict):
+                detail = "it has no [tool.racelint] table"
+            else:
+                detail = "it is empty; a racelint.toml holds the settings at top level, a pyproject.toml under [tool.racelint]"
+            raise ConfigError(f"{path}: --config names a file with no racelint settings: {detail}")
         return Config(root=path.parent.resolve())
     if not isinstance(section, dict):
         raise ConfigError(f"{where} must be a table")

@@ -135,7 +135,8 @@ def test_explicit_config_applies_to_every_file(run_cli, tmp_path):
 
 @pytest.mark.parametrize(
     "name,text",
-    [("pyproject.toml", '[project]\nname = "x"\n'), ("racelint.toml", ""), ("pyproject.toml", "[tool.racelint]\n")],
+    [("pyproject.toml", '[project]\nname = "x"\n'), ("racelint.toml", ""), ("pyproject.toml", "[tool.racelint]\n"),
+     ("other.toml", "[tool.black]\nline-length = 100\n")],
 )
 def test_explicit_config_without_racelint_settings_is_an_error(run_cli, tmp_path, name, text):
     root = project(tmp_path, "")
