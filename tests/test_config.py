@@ -204,3 +204,18 @@ def test_stdin_filename_gets_that_files_configuration(tmp_path, name, found):
         input=RACY.read_bytes(), capture_output=True, cwd=root,
     )
     assert proc.returncode == (1 if found else 0), proc.stdout + proc.stderr
+
+
+def test_a_sub_projects_exclude_is_relative_to_its_folder(run_cli, tmp_path):
+    root = tmp_path / "mono"
+    (root / "sub" / "vendor").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.racelint]\nexclude = ["vendor/**"]\n')  # matches mono/vendor only
+    (root / "sub" / "racelint.toml").write_text('exclude = ["vendor/**"]\n')  # matches mono/sub/vendor
+    (root / "vendor").mkdir()
+    for relative in ("vendor/v.py", "sub/vendor/v.py", "sub/s.py", "other/vendor/o.py"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(RACY, root / relative)
+    result = run_cli("check", "--no-cache", "--format", "json", ".", cwd=root)
+    assert {path for path, _ in codes_by_file(result, root)} == {"sub/s.py", "other/vendor/o.py"}
+    forced = run_cli("check", "--no-cache", "--format", "json", "--force-exclude", "sub/vendor/v.py", "sub/s.py", cwd=root)
+    assert {path for path, _ in codes_by_file(forced, root)} == {"sub/s.py"}
