@@ -15,7 +15,8 @@ from typing import Optional, Sequence
 from . import __version__
 from .api import relative_path, run_files, unified_diff, unwritable_fixes, write_fixes
 from .engine.cache import ResultCache
-from .config import ConfigError, load_config, with_overrides
+from .config import ConfigError, with_overrides
+from .config_resolve import ConfigResolver, group_by_config
 from .engine.discovery import discover
 from .docs import render_catalog, render_rule
 from .engine.lint import lint_source
@@ -52,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="count findings per code")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
-    check.add_argument("--config", type=Path, help="use this pyproject.toml")
+    check.add_argument("--config", type=Path, help="use this configuration file for every file (default: each file's nearest)")
     check.add_argument("--stdin-filename", help="the path to report for stdin input")
     check.add_argument("--exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="glob patterns to skip (replaces config)")
     check.add_argument("--extend-exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="more glob patterns to skip")
     check.add_argument("--force-exclude", action="store_true", help="apply excludes to explicitly named files")
+    check.add_argument("--respect-gitignore", action="store_true", default=None, help="skip files .gitignore ignores (default)")
+    check.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="lint them too")
     check.add_argument("--certify", action="store_true", help="with --fix: prove each fix with its race reproducer")
     check.add_argument("--certify-runs", type=int, default=20, help="reproducer runs per certificate (default 20)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .racelint_cache")
@@ -131,31 +134,44 @@ def _show_rule(code: str) -> int:
     return 0
 
 
-def _config_for(args: argparse.Namespace) -> Config:
-    first = Path(args.paths[0]) if args.paths and args.paths[0] != "-" else Path.cwd()
-    if args.config is not None and not args.config.is_file():
-        raise ConfigError(f"{args.config}: no such configuration file")
-    config = load_config(first if first.exists() else Path.cwd(), args.config)
-    return with_overrides(
-        config,
-        select=args.select,
-        ignore=args.ignore,
-        extend_select=args.extend_select,
-        unsafe_fixes=args.unsafe_fixes,
-        exclude=args.exclude,
-        extend_exclude=(config.extend_exclude + args.extend_exclude) if args.extend_exclude else None,
-    )
+def _resolver(args: argparse.Namespace) -> ConfigResolver:
+    """Each file's configuration (`config_resolve`), with the command line's values on top."""
+
+    def overrides(config: Config) -> Config:
+        return with_overrides(
+            config,
+            select=args.select,
+            ignore=args.ignore,
+            extend_select=args.extend_select,
+            unsafe_fixes=args.unsafe_fixes,
+            exclude=args.exclude,
+            extend_exclude=(config.extend_exclude + args.extend_exclude) if args.extend_exclude else None,
+            respect_gitignore=args.respect_gitignore,
+        )
+
+    return ConfigResolver(args.config, overrides, args.paths)
 
 
 def _check(args: argparse.Namespace) -> int:
-    config = _config_for(args)
+    resolver = _resolver(args)
+    config = resolver.for_run()  # run-wide settings: the cache folder, respect-gitignore
     fixing = args.fix or args.diff
     if args.paths == ["-"]:
-        return _check_stdin(args, config, fixing)
+        return _check_stdin(args, resolver.for_path(args.stdin_filename) if args.stdin_filename else config, fixing)
     missing = [p for p in args.paths if not os.path.exists(p)]
-    files = list(discover(args.paths, config.exclude + config.extend_exclude, config.root, args.force_exclude))
+    files = list(
+        discover(
+            args.paths,
+            force_exclude=args.force_exclude,
+            excludes_for=resolver.excludes,
+            respect_gitignore=config.respect_gitignore,
+        )
+    )
     cache = None if args.no_cache else ResultCache(Path(config.root or Path.cwd()))
-    results = run_files(files, config, fixing, args.jobs, cache)
+    results: list[FileResult] = [FileResult(path) for path in files]
+    for file_config, indices in group_by_config(files, resolver):
+        for index, result in zip(indices, run_files([files[i] for i in indices], file_config, fixing, args.jobs, cache)):
+            results[index] = result
     written: list[str] = []
     write_errors: list[ParseError] = []
     if args.certify and fixing:

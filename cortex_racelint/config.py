@@ -1,4 +1,4 @@
-"""`[tool.racelint]` from the nearest `pyproject.toml`, validated strictly.
+"""Configuration files (`[tool.racelint]`, `racelint.toml`), found per file and validated strictly.
 
 A typo in a key or a code is an error with the file and key named, not a silently
 ignored setting: a linter whose configuration quietly does nothing is worse than none.
@@ -29,11 +29,18 @@ FILE_WRITE_FIXES = ("lock", "atomic", "lock+atomic")
 
 _LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude"}
 _STRING_KEYS = {"sqlite-pool", "file-write-fix", "atomic-write-module"}
-_BOOL_KEYS = {"unsafe-fixes"}
+_BOOL_KEYS = {"unsafe-fixes", "respect-gitignore"}
 _KNOWN_KEYS = _LIST_KEYS | _STRING_KEYS | _BOOL_KEYS | {"per-file-ignores"}
 
 
+#: configuration files looked for in each folder, in this order (Ruff: `.ruff.toml`, `ruff.toml`,
+#: `pyproject.toml`); the first two hold the settings at top level, pyproject.toml under `[tool.racelint]`
+CONFIG_NAMES = (".racelint.toml", "racelint.toml", "pyproject.toml")
+
+
 def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest `pyproject.toml`, with or without racelint settings (the project's root for
+    scaffolding); configuration is found by `find_config`."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
@@ -43,29 +50,87 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
+def config_in_folder(folder: Path) -> Optional[Path]:
+    """The configuration file of `folder` itself: a `racelint.toml` always counts, a
+    `pyproject.toml` only with a `[tool.racelint]` table (as Ruff skips those without `[tool.ruff]`)."""
+    for name in CONFIG_NAMES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        if name != "pyproject.toml" or _has_racelint_table(path):
+            return path
+    return None
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The configuration file nearest to `start` (a file or a folder), searching upwards."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        found = config_in_folder(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def _has_racelint_table(path: Path) -> bool:
+    """Whether a pyproject.toml has `[tool.racelint]`; an unreadable or malformed one counts,
+    so that its error is reported rather than the file skipped silently."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return True  # read again by read_config_file, which reports the error
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return b"racelint" in raw
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "racelint" in tool
+
+
 def load_config(start: Path, explicit: Optional[Path] = None) -> Config:
     """Configuration for a run started at `start` (or from an explicit file), with the
     helper modules the project has resolved: the fixes import no other."""
-    config = _read_config(start, explicit)
+    config = read_config_file(explicit, explicit=True) if explicit else _read_found(find_config(start))
     return resolve_helpers(config, project_root(config, start))
 
 
-def _read_config(start: Path, explicit: Optional[Path]) -> Config:
-    path = explicit or find_pyproject(start)
-    if path is None:
-        return Config()
+def _read_found(path: Optional[Path]) -> Config:
+    return Config() if path is None else read_config_file(path)
+
+
+def read_config_file(path: Path, explicit: bool = False) -> Config:
+    """The settings of one configuration file; its folder is the root its paths are relative to.
+
+    An explicit file (`--config`) without racelint settings is an error: it was named to
+    configure this run, and running with the defaults instead would hide the mistake."""
+    if explicit and not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: malformed TOML: {error}") from error
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from error
-    section = data.get("tool", {}).get("racelint")
-    if section is None:
-        return Config(root=path.parent)
+    tool = data.get("tool")
+    nested = tool.get("racelint") if isinstance(tool, dict) else None
+    if nested is not None or path.name == "pyproject.toml" or isinstance(tool, dict):
+        section, where = nested, f"{path}: [tool.racelint]"
+    else:
+        section, where = data, str(path)
+    if section is None or (explicit and section == {}):
+        if explicit:
+            if nested is not None:
+                detail = "its [tool.racelint] table is empty"
+            elif path.name == "pyproject.toml" or isinstance(tool, dict):
+                detail = "it has no [tool.racelint] table"
+            else:
+                detail = "it is empty; a racelint.toml holds the settings at top level, a pyproject.toml under [tool.racelint]"
+            raise ConfigError(f"{path}: --config names a file with no racelint settings: {detail}")
+        return Config(root=path.parent.resolve())
     if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.racelint] must be a table")
-    return config_from_table(section, f"{path}: [tool.racelint]", root=path.parent)
+        raise ConfigError(f"{where} must be a table")
+    return config_from_table(section, where, root=path.parent.resolve())
 
 
 def _codes(where: str, key: str, value: Any) -> tuple[str, ...]:

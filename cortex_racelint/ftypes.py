@@ -163,7 +163,9 @@ class Config:
     #: "lock" | "atomic" | "lock+atomic"; None (not configured): see `write_fix_style`
     file_write_fix: Optional[str] = None
     atomic_write_module: str = DEFAULT_ATOMIC_WRITE_MODULE
-    root: Optional[Path] = None  # folder of the pyproject.toml the config came from
+    root: Optional[Path] = None  # folder of the configuration file the config came from
+    #: skip what `.gitignore` files ignore while walking folders (run-wide: read from the cwd's config)
+    respect_gitignore: bool = True
     #: the helper modules (`sqlite_pool`'s module, `atomic_write_module`) the project has, resolved
     #: with the configuration (`project_helpers.resolve_helpers`): a fix imports no other
     present_helpers: tuple[str, ...] = ()
@@ -192,5 +194,6 @@ class Config:
                 self.file_write_fix,
                 self.atomic_write_module,
                 self.present_helpers,
+                str(self.root),  # per-file-ignores match paths relative to it
             )
         )
