@@ -7,15 +7,20 @@ agree with its test cases; `--statistics` marks only the fixes `--fix` would app
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
+from cortex_racelint.cli import main
 from cortex_racelint.ftypes import Finding, Position, Span
 from cortex_racelint.output import github, statistics
 from cortex_racelint.output.ci import escape_property
@@ -27,11 +32,36 @@ from .conftest import FIXTURES, REPO
 LEGACY = FIXTURES / "cortex_legacy"
 
 
-@pytest.fixture
-def legacy(tmp_path: Path) -> Path:
-    """A copy of the legacy tree (files with safe, unsafe and no fixes), with one unparsable file."""
-    shutil.copytree(LEGACY, tmp_path / "legacy")
-    return tmp_path / "legacy"
+class Racelint:
+    """`racelint` run in-process on one copy of the legacy tree; each report is made once per module."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._outputs: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, *args: str, cwd: Optional[Path] = None) -> str:
+        key = (str(cwd or self.root), *args)
+        if key not in self._outputs:
+            stdout = io.StringIO()
+            previous = os.getcwd()
+            os.chdir(cwd or self.root)
+            try:
+                with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+                    main(["check", "--no-cache", *args, "."])
+            finally:
+                os.chdir(previous)
+            self._outputs[key] = stdout.getvalue()
+        return self._outputs[key]
+
+
+@pytest.fixture(scope="module")
+def racelint(tmp_path_factory: pytest.TempPathFactory) -> Racelint:
+    """The legacy tree (files with safe, unsafe and no fixes), an unparsable file and a clean one."""
+    root = tmp_path_factory.mktemp("formats") / "legacy"
+    shutil.copytree(LEGACY, root)
+    (root / "broken.py").write_text("import sqlite3\n\ndef f(:\n    return sqlite3.connect(1)\n")
+    (root / "clean.py").write_text("x = 1\n")
+    return Racelint(root)
 
 
 def _python_files(root: Path) -> dict[str, bytes]:
@@ -45,35 +75,45 @@ def _edits(raw: list[dict]) -> list[Edit]:
     ]
 
 
+def _copy(racelint: Racelint, tmp_path: Path, name: str) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(racelint.root, copy)
+    return copy
+
+
+def _apply(root: Path, by_file: dict[str, list[Edit]]) -> None:
+    """The consumer: every edit of a file, in one pass."""
+    for relative, edits in by_file.items():
+        path = root / relative
+        path.write_bytes(apply_edits(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
+
+
 @pytest.mark.parametrize("flags", [(), ("--unsafe-fixes",)], ids=["safe", "unsafe"])
-def test_json_edits_applied_by_a_consumer_give_what_fix_writes(run_cli, legacy, tmp_path, flags):
-    fixed = tmp_path / "fixed"
-    shutil.copytree(legacy, fixed)
-    report = run_cli("check", "--no-cache", "--format", "json", *flags, ".", cwd=legacy)
-    items = json.loads(report.out)
+def test_json_edits_applied_by_a_consumer_give_what_fix_writes(racelint, tmp_path, flags):
+    items = json.loads(racelint("--format", "json", *flags))
     by_file: dict[str, list[Edit]] = {}
     for item in items:
         if item["fix"] is not None:
-            by_file.setdefault(item["filename"], []).extend(_edits(item["fix"]["edits"]))
+            relative = Path(item["filename"]).relative_to(racelint.root.resolve()).as_posix()
+            by_file.setdefault(relative, []).extend(_edits(item["fix"]["edits"]))
     assert sum(map(len, by_file.values())) >= 10  # the consumer has real work to do
-    for filename, edits in by_file.items():
-        path = Path(filename)
-        path.write_bytes(apply_edits(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
-    run_cli("check", "--no-cache", "--fix", *flags, ".", cwd=fixed)
-    assert _python_files(legacy) == _python_files(fixed)
-    assert _python_files(fixed) != _python_files(LEGACY)
+    applied, fixed = _copy(racelint, tmp_path, "applied"), _copy(racelint, tmp_path, "fixed")
+    _apply(applied, by_file)
+    racelint("--fix", *flags, cwd=fixed)
+    assert _python_files(applied) == _python_files(fixed)
+    assert _python_files(fixed) != _python_files(racelint.root)
 
 
-def test_json_unsafe_fix_has_edits_only_when_enabled(run_cli, legacy):
-    without = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
-    unsafe = [item for item in without if item["fix"] and item["fix"]["applicability"] == "unsafe"]
+def test_json_unsafe_fix_has_edits_only_when_enabled(racelint):
+    items = json.loads(racelint("--format", "json"))
+    unsafe = [item for item in items if item["fix"] and item["fix"]["applicability"] == "unsafe"]
     assert unsafe and all(item["fix"]["edits"] == [] for item in unsafe)
-    safe = [item for item in without if item["fix"] and item["fix"]["applicability"] == "safe"]
-    assert all(item["fix"]["edits"] for item in safe[:1])
+    enabled = json.loads(racelint("--format", "json", "--unsafe-fixes"))
+    assert any(item["fix"]["edits"] for item in enabled if item["fix"] and item["fix"]["applicability"] == "unsafe")
 
 
-def test_json_has_ruffs_fields(run_cli, legacy):
-    items = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
+def test_json_has_ruffs_fields(racelint):
+    items = json.loads(racelint("--format", "json"))
     for item in items:
         assert {"cell", "code", "name", "severity", "url", "fix", "location", "end_location", "noqa_row"} <= set(item)
         assert item["cell"] is None
@@ -81,6 +121,7 @@ def test_json_has_ruffs_fields(run_cli, legacy):
     assert first["name"] == "unguarded-lazy-global"
     assert first["url"].endswith("/docs/rules/CRL101.md") and first["url"].startswith(PROJECT_URL)
     assert first["severity"] in ("high", "medium", "low")
+    assert any(item["code"] is None and "cannot parse" in item["message"] for item in items)  # broken.py
 
 
 @pytest.fixture
@@ -98,9 +139,8 @@ def _validate(document: dict, schema: dict) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:20])
 
 
-def test_sarif_is_valid_against_the_official_schema(run_cli, legacy, sarif_schema):
-    (legacy / "broken.py").write_text("import sqlite3\n\ndef f(:\n    return sqlite3.connect(1)\n")
-    document = json.loads(run_cli("check", "--no-cache", "--format", "sarif", ".", cwd=legacy).out)
+def test_sarif_is_valid_against_the_official_schema(racelint, sarif_schema):
+    document = json.loads(racelint("--format", "sarif"))
     _validate(document, sarif_schema)
     (run,) = document["runs"]
     driver = run["tool"]["driver"]
@@ -111,27 +151,27 @@ def test_sarif_is_valid_against_the_official_schema(run_cli, legacy, sarif_schem
         assert short.endswith(".") and short == first_sentence(short), short
         assert rule["fullDescription"]["text"].startswith(short[:-1])
         assert rule["help"]["markdown"].startswith(f"# {rule['name']} ({rule['id']})")
-    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == legacy.resolve().as_uri() + "/"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == racelint.root.resolve().as_uri() + "/"
     locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
     assert all(l["uriBaseId"] == "%SRCROOT%" and l["uri"].startswith("cortex/") for l in locations)
     assert any(r.get("relatedLocations") for r in run["results"])
+    assert any(r.get("fixes") for r in run["results"])
     assert run["invocations"][0]["executionSuccessful"] is False  # broken.py
 
 
-def test_sarif_an_empty_run_is_valid(run_cli, tmp_path, sarif_schema):
+def test_sarif_an_empty_run_is_valid(racelint, tmp_path, sarif_schema):
     (tmp_path / "clean.py").write_text("x = 1\n")
-    _validate(json.loads(run_cli("check", "--no-cache", "--format", "sarif", ".", cwd=tmp_path).out), sarif_schema)
+    _validate(json.loads(racelint("--format", "sarif", cwd=tmp_path)), sarif_schema)
 
 
-def test_sarif_fixes_are_the_safe_fixes_as_fix_writes_them(run_cli, legacy, tmp_path):
-    fixed = tmp_path / "fixed"
-    shutil.copytree(legacy, fixed)
-    document = json.loads(run_cli("check", "--no-cache", "--format", "sarif", "--unsafe-fixes", ".", cwd=legacy).out)
+def test_sarif_fixes_are_the_safe_fixes_as_fix_writes_them(racelint, tmp_path):
+    document = json.loads(racelint("--format", "sarif", "--unsafe-fixes"))
     by_file: dict[str, list[Edit]] = {}
     for result in document["runs"][0]["results"]:
         for fix in result.get("fixes", []):
             assert result["ruleId"] and fix["description"]["text"]
             for change in fix["artifactChanges"]:
+                assert change["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
                 for replacement in change["replacements"]:
                     region = replacement["deletedRegion"]
                     by_file.setdefault(change["artifactLocation"]["uri"], []).append(
@@ -142,21 +182,20 @@ def test_sarif_fixes_are_the_safe_fixes_as_fix_writes_them(run_cli, legacy, tmp_
                         )
                     )
     assert by_file
-    for uri, edits in by_file.items():
-        path = legacy / uri
-        path.write_bytes(apply_edits(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
-    run_cli("check", "--no-cache", "--fix", ".", cwd=fixed)  # safe fixes only: SARIF carries no unsafe fix
-    assert _python_files(legacy) == _python_files(fixed)
+    applied, fixed = _copy(racelint, tmp_path, "applied"), _copy(racelint, tmp_path, "fixed")
+    _apply(applied, by_file)
+    racelint("--fix", cwd=fixed)  # safe fixes only: SARIF carries no unsafe fix
+    assert _python_files(applied) == _python_files(fixed)
 
 
-def test_junit_one_testcase_per_finding_and_counts_agree(run_cli, legacy):
-    (legacy / "clean.py").write_text("x = 1\n")
-    findings = json.loads(run_cli("check", "--no-cache", "--format", "json", ".", cwd=legacy).out)
-    root = ET.fromstring(run_cli("check", "--no-cache", "--format", "junit", ".", cwd=legacy).out)
+def test_junit_one_testcase_per_finding_and_counts_agree(racelint):
+    findings = [item for item in json.loads(racelint("--format", "json")) if item["code"] is not None]
+    root = ET.fromstring(racelint("--format", "junit"))
     cases = root.findall(".//testcase")
     failures = root.findall(".//testcase/failure")
     assert int(root.get("tests")) == len(cases)
     assert int(root.get("failures")) == len(failures) == len(findings)
+    assert int(root.get("errors")) == len(root.findall(".//testcase/error")) == 1  # broken.py
     for suite in root.findall("testsuite"):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
         assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
@@ -166,21 +205,20 @@ def test_junit_one_testcase_per_finding_and_counts_agree(run_cli, legacy):
     assert len(clean) == 1 and clean[0].get("failures") == "0" and len(clean[0].findall("testcase")) == 1
 
 
-def test_statistics_star_only_on_fixes_fix_would_apply(run_cli, legacy):
-    rows = json.loads(run_cli("check", "--no-cache", "--statistics", "--format", "json", ".", cwd=legacy).out)
+def test_statistics_star_only_on_fixes_fix_would_apply(racelint):
+    rows = json.loads(racelint("--statistics", "--format", "json"))
     assert all(set(row) == {"code", "name", "count", "fixable"} for row in rows)
     by_code = {row["code"]: row for row in rows}
     assert by_code["CRL101"]["fixable"] is True  # a safe fix
     assert by_code["CRL202"]["fixable"] is False  # unsafe only
     assert by_code["CRL201"]["fixable"] is False  # no fix
-    text = run_cli("check", "--no-cache", "--statistics", ".", cwd=legacy).out
-    line = next(l for l in text.splitlines() if "\tCRL202\t" in l)
+    line = next(l for l in racelint("--statistics").splitlines() if "\tCRL202\t" in l)
     assert "[*]" not in line
-    unsafe = json.loads(run_cli("check", "--no-cache", "--statistics", "--format", "json", "--unsafe-fixes", ".", cwd=legacy).out)
+    unsafe = json.loads(racelint("--statistics", "--format", "json", "--unsafe-fixes"))
     assert {row["code"]: row for row in unsafe}["CRL202"]["fixable"] is True
 
 
-def test_statistics_text_counts(legacy):
+def test_statistics_text_counts():
     span = Span(Position(1, 0), Position(1, 1))
     findings = [Finding("CRL101", "m", "a.py", span), Finding("CRL101", "m", "b.py", span)]
     assert statistics(findings).split() == ["2", "CRL101", "unguarded-lazy-global"]
