@@ -164,6 +164,7 @@ def _check_stdin(args: argparse.Namespace, config: Config, fixing: bool) -> int:
         result = fix_source(raw, path, config, relative)
     else:
         result = lint_source(raw, path, config, relative)
+        result.old_source = raw  # what was linted: the JSON and SARIF fix edits are made from it, not from the disk
     unwritable = unwritable_fixes([result], config) if fixing else []
     if args.fix and not args.diff:
         sys.stdout.buffer.write(result.new_source if result.new_source is not None else raw)

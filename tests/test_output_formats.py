@@ -12,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
@@ -254,3 +255,14 @@ def test_project_url_is_the_one_in_pyproject():
         import tomli as tomllib
     urls = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
     assert urls["Homepage"] == PROJECT_URL
+
+
+def test_json_edits_of_stdin_are_made_from_stdin(tmp_path):
+    """`--stdin-filename` names a file that need not exist (or may differ): the edits come from what was read."""
+    source = (LEGACY / "cortex" / "semantic_cache.py").read_bytes()
+    command = [sys.executable, "-m", "cortex_racelint", "check", "--no-cache", "--format", "json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([*command, "--stdin-filename", "elsewhere/cache.py", "-"], input=source, capture_output=True, env=env, cwd=tmp_path)
+    edits = [edit for item in json.loads(out.stdout) if item["fix"] for edit in _edits(item["fix"]["edits"])]
+    fixed = subprocess.run([*command[:-2], "--fix", "-"], input=source, capture_output=True, env=env, cwd=tmp_path)
+    assert edits and apply_edits(source.decode("utf-8"), edits).encode("utf-8") == fixed.stdout != source

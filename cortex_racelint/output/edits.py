@@ -60,9 +60,9 @@ def fix_edits(results: Sequence[FileResult], config: Optional[Config]) -> dict[t
     config = config or Config()
     edits: dict[tuple, list[Edit]] = {}
     for result in results:
-        if result.path == "-" or not any(enabled(f, config) for f in result.findings):
+        if not any(enabled(f, config) for f in result.findings):
             continue
-        source = result.new_source if result.new_source is not None else _read(result.path)
+        source = _linted_source(result)
         if source is None:
             continue
         try:
@@ -74,9 +74,17 @@ def fix_edits(results: Sequence[FileResult], config: Optional[Config]) -> dict[t
     return edits
 
 
-def _read(path: str) -> Optional[bytes]:
+def _linted_source(result: FileResult) -> Optional[bytes]:
+    """The text the findings are positioned in: the fixed text after a fix, the input read
+    from stdin, else the file (a lint keeps no copy of what it read)."""
+    if result.new_source is not None:
+        return result.new_source
+    if result.old_source is not None:
+        return result.old_source
+    if result.path == "-":
+        return None
     try:
-        return Path(path).read_bytes()
+        return Path(result.path).read_bytes()
     except OSError:
         return None
 
