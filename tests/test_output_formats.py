@@ -266,3 +266,17 @@ def test_json_edits_of_stdin_are_made_from_stdin(tmp_path):
     edits = [edit for item in json.loads(out.stdout) if item["fix"] for edit in _edits(item["fix"]["edits"])]
     fixed = subprocess.run([*command[:-2], "--fix", "-"], input=source, capture_output=True, env=env, cwd=tmp_path)
     assert edits and apply_edits(source.decode("utf-8"), edits).encode("utf-8") == fixed.stdout != source
+
+
+def test_rule_pages_the_formats_link_to_exist_and_are_current():
+    """`docs/rules/CODE.md` (SARIF `helpUri`, JSON `url`) is what `racelint rule CODE` prints."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from write_rule_pages import PAGES, pages
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    wanted = pages()
+    assert wanted
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in PAGES.glob("CRL*.md")}
+    stale = sorted(name for name in set(wanted) | set(on_disk) if wanted.get(name) != on_disk.get(name))
+    assert not stale, f"out of date: {stale}; run `python scripts/write_rule_pages.py`"
