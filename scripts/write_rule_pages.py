@@ -28,7 +28,7 @@ def pages() -> dict[str, str]:
 def main() -> int:
     PAGES.mkdir(parents=True, exist_ok=True)
     wanted = pages()
-    for stale in set(p.name for p in PAGES.glob("CRL*.md")) - set(wanted):
+    for stale in {p.name for p in PAGES.glob("CRL*.md")} - set(wanted):
         (PAGES / stale).unlink()
     for name, text in wanted.items():
         (PAGES / name).write_text(text, encoding="utf-8")

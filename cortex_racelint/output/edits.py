@@ -58,20 +58,34 @@ def _key(finding: Finding) -> tuple:
 def fix_edits(results: Sequence[FileResult], config: Optional[Config]) -> dict[tuple, list[Edit]]:
     """(path, code, line, column) of each finding with an enabled fix -> its edits."""
     config = config or Config()
+    wanted = [r for r in results if any(enabled(f, config) for f in r.findings)]
+    on_disk = [r.path for r in wanted if r.new_source is None and r.old_source is None and r.path != "-"]
+    fixed = dict(zip(on_disk, _fix_files(on_disk, config)))
     edits: dict[tuple, list[Edit]] = {}
-    for result in results:
-        if not any(enabled(f, config) for f in result.findings):
-            continue
-        source = _linted_source(result)
+    for result in wanted:
+        done = fixed.get(result.path)
+        source = done.old_source if done is not None else _linted_source(result)
         if source is None:
             continue
         try:
-            per_finding = _file_edits(result, source, config)
+            per_finding = _file_edits(result, source, config, done)
         except Exception:  # noqa: BLE001 - no edits is the honest answer when they cannot be computed
             continue
         for key, found in per_finding.items():
             edits[(result.path, *key)] = found
     return edits
+
+
+def _fix_files(paths: Sequence[str], config: Config) -> Sequence[Optional[FileResult]]:
+    """The files fixed as `--fix` fixes them, in parallel as `check` lints them."""
+    if not paths:
+        return []
+    from ..api import run_files
+
+    try:
+        return run_files(paths, config, True)
+    except Exception:  # noqa: BLE001 - each file is then fixed here, one by one
+        return [None] * len(paths)
 
 
 def _linted_source(result: FileResult) -> Optional[bytes]:
@@ -108,12 +122,16 @@ def _hunks(old: list[str], new: list[str]) -> list[_Hunk]:
     ]
 
 
-def _file_edits(result: FileResult, source: bytes, config: Config) -> dict[tuple, list[Edit]]:
-    from ..api import relative_path
-    from ..engine.fixer import fix_source  # imported on use: only machine formats need the fixer
+def _file_edits(
+    result: FileResult, source: bytes, config: Config, fixed: Optional[FileResult] = None
+) -> dict[tuple, list[Edit]]:
+    """The edits of each enabled fix of `result`; `fixed` is `source` already fixed, if it was."""
+    if fixed is None:
+        from ..api import relative_path
+        from ..engine.fixer import fix_source  # imported on use: only machine formats need the fixer
 
-    fixed = fix_source(source, result.path, config, relative_path(result.path, config))
-    if fixed.new_source is None or fixed.fix_error:
+        fixed = fix_source(source, result.path, config, relative_path(result.path, config))
+    if fixed.new_source is None or fixed.fix_error or fixed.error:
         return {}
     old = _lines(source)
     hunks = _hunks(old, _lines(fixed.new_source))
