@@ -25,7 +25,7 @@ from cortex_racelint.cli import main
 from cortex_racelint.ftypes import Finding, Position, Span
 from cortex_racelint.output import github, statistics
 from cortex_racelint.output.ci import escape_property
-from cortex_racelint.output.edits import Edit, apply_edits
+from cortex_racelint.output.edits import Edit, apply_edits, split_lines
 from cortex_racelint.output.rule_info import PROJECT_URL, first_sentence
 
 from .conftest import FIXTURES, REPO
@@ -280,3 +280,36 @@ def test_rule_pages_the_formats_link_to_exist_and_are_current():
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in PAGES.glob("CRL*.md")}
     stale = sorted(name for name in set(wanted) | set(on_disk) if wanted.get(name) != on_disk.get(name))
     assert not stale, f"out of date: {stale}; run `python scripts/write_rule_pages.py`"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["as is", "crlf", "cr", "no final newline", "non-ascii", "fix on the last line", "crlf, fix on the last line"],
+)
+def test_edits_reproduce_the_fix_whatever_the_line_breaks(variant):
+    """Rows split where Python splits lines; the last line without a break ends at its last character."""
+    from cortex_racelint.engine.fixer import fix_source
+    from cortex_racelint.engine.lint import lint_source
+    from cortex_racelint.ftypes import Config
+    from cortex_racelint.output.edits import fix_edits
+
+    text = (FIXTURES / "singletons" / "global_is_none.py").read_text(encoding="utf-8")
+    text = {
+        "as is": text,
+        "crlf": text.replace("\n", "\r\n"),
+        "cr": text.replace("\n", "\r"),
+        "no final newline": text.rstrip("\n"),
+        "non-ascii": "# ünïcödé ✓\x0c\n" + text.rstrip("\n") + "  # é",
+        "fix on the last line": text.split("    return _history_instance")[0].rstrip("\n") + "  # é",
+        "crlf, fix on the last line": text.split("    return _history_instance")[0].rstrip("\n").replace("\n", "\r\n"),
+    }[variant]
+    raw = text.encode("utf-8")
+    result = lint_source(raw, "m.py", Config())
+    result.old_source = raw
+    edits = [edit for found in fix_edits([result], Config()).values() for edit in found]
+    fixed = fix_source(raw, "m.py", Config()).new_source
+    assert edits and fixed is not None
+    assert apply_edits(text, edits).encode("utf-8") == fixed
+    if "last line" in variant:  # the fix rewrites the last line, which has no line break
+        last_row = len(split_lines(text))
+        assert any(edit.end == (last_row, len(split_lines(text)[-1]) + 1) for edit in edits)
