@@ -11,8 +11,10 @@ What a consumer must do: apply the edits of every finding of a file in one pass 
 never overlap, and sorted by position they can be applied from the last to the first);
 the result is byte for byte what `racelint check --fix` writes. A finding's edits alone
 are its preview; applied alone they may lack an edit it shares with an earlier finding
-of the same file. No re-run is needed. A fix that is not enabled (unsafe, without
-`--unsafe-fixes`) has no edits: run with `--unsafe-fixes` to get them.
+of the same file; when two fixes change adjacent lines (one lock around both) the edit
+is listed with the first and the second has none. No re-run is needed. A fix that is not
+enabled (unsafe, without `--unsafe-fixes`) has no edits: run with `--unsafe-fixes` to get
+them; nor has a fix that `--fix` would revert (the fixed file did not compile).
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import textwrap
 from functools import lru_cache
-from typing import Optional
-
 from ..registry import META_CODES, rule_by_code
 
 #: the project's home page; `[project.urls]` in pyproject.toml says the same (a test holds them equal)
@@ -85,7 +83,3 @@ def help_text(code: str) -> str:
     """The rule page as text: the description, then where to read the rest."""
     return f"{full_description(code)}\n\nSee `racelint rule {code}` or {rule_url(code)}"
 
-
-def fix_summary(code: str) -> Optional[str]:
-    rule = rule_by_code(code)
-    return rule.FIX.value if rule is not None and rule.FIX is not None else None
