@@ -195,6 +195,7 @@ def _check_stdin(args: argparse.Namespace, config: Config, fixing: bool) -> int:
         result = fix_source(raw, path, config, relative)
     else:
         result = lint_source(raw, path, config, relative)
+        result.old_source = raw  # what was linted: the JSON and SARIF fix edits are made from it, not from the disk
     unwritable = unwritable_fixes([result], config) if fixing else []
     if args.fix and not args.diff:
         sys.stdout.buffer.write(result.new_source if result.new_source is not None else raw)
@@ -237,10 +238,10 @@ def _report(
             if diff:
                 out_lines.append(diff.rstrip("\n"))
     if args.statistics:
-        out_lines.append(statistics(findings))
+        out_lines.append(statistics(findings, config, args.format))
     else:
         sources = _sources(findings) if args.format == "full" else {}
-        rendered = RENDERERS[args.format](findings, errors, sources=sources, results=results)
+        rendered = RENDERERS[args.format](findings, errors, sources=sources, results=results, config=config)
         if rendered and not (args.diff and args.format in ("concise", "full")):
             out_lines.append(rendered)
         elif args.diff and errors:

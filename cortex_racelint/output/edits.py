@@ -1,0 +1,226 @@
+"""The text edits of each finding's fix, as `--fix` would write them (for JSON and SARIF).
+
+A fix is made of node replacements plus module edits (an import, a lock declaration) and
+`--fix` applies them in rounds, re-linting between rounds. A consumer of JSON cannot run
+those rounds, so the edits are taken from what `--fix` writes: the file is fixed as
+`--fix` fixes it (same configuration, `--unsafe-fixes` included), the difference is cut
+into line edits, and each edit goes to the finding whose own fix changes those lines.
+An edit several fixes need (an added `import threading`) goes to the first of them only.
+
+What a consumer must do: apply the edits of every finding of a file in one pass (they
+never overlap, and sorted by position they can be applied from the last to the first);
+the result is byte for byte what `racelint check --fix` writes. A finding's edits alone
+are its preview; applied alone they may lack an edit it shares with an earlier finding
+of the same file; when two fixes change adjacent lines (one lock around both) the edit
+is listed with the first and the second has none. No re-run is needed. A fix that is not
+enabled (unsafe, without `--unsafe-fixes`) has no edits: run with `--unsafe-fixes` to get
+them; nor has a fix that `--fix` would revert (the fixed file did not compile).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..ftypes import Config, FileResult, Finding, FixApplicability
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from `start` to `end` (1-based rows and columns, end exclusive) by `content`."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    content: str
+
+
+@dataclass(frozen=True)
+class _Hunk:
+    """Old lines [first, last) become `new`."""
+
+    first: int
+    last: int
+    new: tuple[str, ...]
+
+
+def enabled(finding: Finding, config: Config) -> bool:
+    """Whether `--fix` with this configuration applies the finding's fix."""
+    if finding.fix_applicability is FixApplicability.SAFE:
+        return True
+    return finding.fix_applicability is FixApplicability.UNSAFE and config.unsafe_fixes
+
+
+def _key(finding: Finding) -> tuple:
+    return (finding.code, finding.span.start.line, finding.span.start.column)
+
+
+def fix_edits(results: Sequence[FileResult], config: Optional[Config]) -> dict[tuple, list[Edit]]:
+    """(path, code, line, column) of each finding with an enabled fix -> its edits."""
+    config = config or Config()
+    wanted = [r for r in results if any(enabled(f, config) for f in r.findings)]
+    on_disk = [r.path for r in wanted if r.new_source is None and r.old_source is None and r.path != "-"]
+    fixed = dict(zip(on_disk, _fix_files(on_disk, config)))
+    edits: dict[tuple, list[Edit]] = {}
+    for result in wanted:
+        done = fixed.get(result.path)
+        source = done.old_source if done is not None else _linted_source(result)
+        if source is None:
+            continue
+        try:
+            per_finding = _file_edits(result, source, config, done)
+        except Exception:  # noqa: BLE001 - no edits is the honest answer when they cannot be computed
+            continue
+        for key, found in per_finding.items():
+            edits[(result.path, *key)] = found
+    return edits
+
+
+def _fix_files(paths: Sequence[str], config: Config) -> Sequence[Optional[FileResult]]:
+    """The files fixed as `--fix` fixes them, in parallel as `check` lints them."""
+    if not paths:
+        return []
+    from ..api import run_files
+
+    try:
+        return run_files(paths, config, True)
+    except Exception:  # noqa: BLE001 - each file is then fixed here, one by one
+        return [None] * len(paths)
+
+
+def _linted_source(result: FileResult) -> Optional[bytes]:
+    """The text the findings are positioned in: the fixed text after a fix, the input read
+    from stdin, else the file (a lint keeps no copy of what it read)."""
+    if result.new_source is not None:
+        return result.new_source
+    if result.old_source is not None:
+        return result.old_source
+    if result.path == "-":
+        return None
+    try:
+        return Path(result.path).read_bytes()
+    except OSError:
+        return None
+
+
+def _lines(data: bytes) -> list[str]:
+    return split_lines(data.decode("utf-8"))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their breaks, split where Python ends a line (not at a form feed, as `str.splitlines` does)."""
+    return _LINE.findall(text)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _hunks(old: list[str], new: list[str]) -> list[_Hunk]:
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        _Hunk(i1, i2, tuple(new[j1:j2])) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    ]
+
+
+def _file_edits(
+    result: FileResult, source: bytes, config: Config, fixed: Optional[FileResult] = None
+) -> dict[tuple, list[Edit]]:
+    """The edits of each enabled fix of `result`; `fixed` is `source` already fixed, if it was."""
+    if fixed is None:
+        from ..api import relative_path
+        from ..engine.fixer import fix_source  # imported on use: only machine formats need the fixer
+
+        fixed = fix_source(source, result.path, config, relative_path(result.path, config))
+    if fixed.new_source is None or fixed.fix_error or fixed.error:
+        return {}
+    old = _lines(source)
+    hunks = _hunks(old, _lines(fixed.new_source))
+    owners = [f for f in sorted(result.findings, key=Finding.sort_key) if enabled(f, config)]
+    try:  # with one fix in the file, every edit is its own
+        touched = _lines_each_fix_touches(source, result.path, config, {_key(f) for f in owners}) if len(owners) > 1 else {}
+    except Exception:  # noqa: BLE001 - every edit then goes to the file's first fix: still what `--fix` writes
+        touched = {}
+    by_finding: dict[tuple, list[Edit]] = {_key(f): [] for f in owners}
+    for hunk in hunks:
+        owner = _owner(hunk, owners, touched)
+        by_finding[_key(owner)].append(_as_edit(hunk, old))
+    return by_finding
+
+
+def _owner(hunk: _Hunk, owners: Sequence[Finding], touched: dict[tuple, list[_Hunk]]) -> Finding:
+    """The first finding whose own fix changes the hunk's lines; else the one that touches them; else the first."""
+    for overlapping in (_intersects, _touches):
+        for finding in owners:
+            if any(overlapping(hunk, own) for own in touched.get(_key(finding), ())):
+                return finding
+    nearest = min(owners, key=lambda f: abs(f.span.start.line - 1 - hunk.first))
+    return nearest if touched else owners[0]
+
+
+def _intersects(a: _Hunk, b: _Hunk) -> bool:
+    if a.first == a.last or b.first == b.last:  # an insertion: at the same place, or inside the other
+        return a.first == b.first or (b.first < a.first < b.last) or (a.first < b.first < a.last)
+    return a.first < b.last and b.first < a.last
+
+
+def _touches(a: _Hunk, b: _Hunk) -> bool:
+    return a.first <= b.last and b.first <= a.last
+
+
+def _lines_each_fix_touches(source: bytes, path: str, config: Config, wanted: set[tuple]) -> dict[tuple, list[_Hunk]]:
+    """Each wanted finding's own fix, applied alone to the unfixed module, as line hunks."""
+    from ..api import relative_path
+    from ..engine.fixer import apply_fixes
+    from ..engine.lint import parse, run_rules, to_findings
+    from ..engine.sourcefile import NewlineStyle
+    from ..registry import RuleSet
+
+    style = NewlineStyle.detect(source)
+    text = style.to_parser(source)
+    module = parse(text)
+    rule_set = RuleSet.for_file(config, relative_path(path, config))
+    codes = {code for code, *_ in wanted}  # only the rules whose fixes are wanted: the others can cost a lot
+    run = run_rules(module, path, [rule for rule in rule_set.rules if rule.CODE in codes], config)
+    _, kept = to_findings(run, path, text.decode(module.encoding), config, rule_set)
+    old = _lines(source)
+    touched: dict[tuple, list[_Hunk]] = {}
+    for report in kept:
+        if report.primary is not None or report.fix is None:
+            continue
+        span = run.span(report.node)
+        key = (report.code, span.start.line, span.start.column)
+        if key not in wanted:
+            continue
+        group = [report, *(r for r in kept if r.primary is report.node and r.fix is not None)]
+        alone = style.from_parser(apply_fixes(module, group).bytes)
+        touched[key] = _hunks(old, _lines(alone))
+    return touched
+
+
+def _position(old: list[str], line_index: int) -> tuple[int, int]:
+    """(row, column) of the start of old line `line_index`; past the end, the end of the text."""
+    if line_index < len(old) or not old or old[-1].endswith(("\n", "\r")):
+        return (line_index + 1, 1)
+    return (len(old), len(old[-1]) + 1)  # the last line has no line break: its end
+
+
+def _as_edit(hunk: _Hunk, old: list[str]) -> Edit:
+    return Edit(_position(old, hunk.first), _position(old, hunk.last), "".join(hunk.new))
+
+
+def apply_edits(source: str, edits: Sequence[Edit]) -> str:
+    """`source` with non-overlapping `edits` applied (what a consumer does; used by the tests)."""
+    starts = [0]
+    for line in split_lines(source):
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: tuple[int, int]) -> int:
+        row, column = position
+        return starts[row - 1] + column - 1 if row <= len(starts) else len(source)
+
+    text = source
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: offset(edit.start)] + edit.content + text[offset(edit.end) :]
+    return text

@@ -1,0 +1,54 @@
+"""The formats people read: `concise` (one line a finding, as Ruff's) and `full` (with the source)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..ftypes import Finding, FixApplicability, ParseError
+
+
+def _fix_note(finding: Finding) -> str:
+    if finding.fix_applicability is FixApplicability.SAFE:
+        return " [*]"
+    if finding.fix_applicability is FixApplicability.UNSAFE:
+        return " [unsafe fix]"
+    return ""
+
+
+def error_line(error: ParseError) -> str:
+    return f"{error.path}:{error.line}:{error.column + 1 if error.line else 0}: error: {error.message}"
+
+
+def concise(findings: Sequence[Finding], errors: Sequence[ParseError], **_: object) -> str:
+    lines = [error_line(e) for e in errors]
+    for f in findings:
+        lines.append(f"{f.path}:{f.line}:{f.column + 1}: {f.code}{_fix_note(f)} {f.message}")
+    return "\n".join(lines)
+
+
+def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dict[str, list[str]], **_: object) -> str:
+    blocks = [error_line(e) for e in errors]
+    for f in findings:
+        block = [f"{f.path}:{f.line}:{f.column + 1}: {f.code} {f.message}"]
+        lines = sources.get(f.path, [])
+        if 0 < f.line <= len(lines):
+            text = lines[f.line - 1].rstrip("\r\n")
+            block.append(f"  {f.line:>4} | {text}")
+            block.append("       | " + " " * f.column + "^")
+        if f.related:
+            block.append("  = also at: " + ", ".join(f"{s.start.line}:{s.start.column + 1}" for s in f.related))
+        if f.consequence is not None:
+            block.append(f"  = consequence ({f.consequence.severity.value}): {f.consequence.describe()}")
+        if f.fix_message:
+            kind = "unsafe fix" if f.fix_applicability is FixApplicability.UNSAFE else "fix"
+            block.append(f"  = help ({kind}): {f.fix_message}")
+        elif f.no_fix_reason:
+            block.append(f"  = note: no automatic fix: {f.no_fix_reason}")
+        if f.window is not None:
+            hold = f"`{f.window.hold_call}`" if f.window.hold_call else "no call (free-threaded builds only)"
+            block.append(
+                f"  = race window: lines {f.window.check.start.line}-{f.window.act.end.line}, "
+                f"holdable at {hold}, exposure: {f.window.exposure.value}"
+            )
+        blocks.append("\n".join(block))
+    return "\n\n".join(blocks)
