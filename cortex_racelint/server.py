@@ -31,10 +31,10 @@ from .docs import render_rule
 from .engine.fixer import fix_source
 from .engine.lint import lint_source
 from .ftypes import Config, Finding, FixApplicability, Severity
+from .output.rule_info import rule_url
 
 SOURCE = "racelint"
 FIX_ALL_KIND = "source.fixAll"
-RULE_PAGE_URL = "https://github.com/cortex-racelint/cortex-racelint/blob/main/docs/rules/{code}.md"
 
 
 @dataclass
@@ -141,7 +141,7 @@ def diagnostic(finding: Finding, lines: list[str], uri: str) -> types.Diagnostic
         message=message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning) if finding.severity else types.DiagnosticSeverity.Warning,
         code=finding.code,
-        code_description=types.CodeDescription(href=RULE_PAGE_URL.format(code=finding.code)),
+        code_description=types.CodeDescription(href=rule_url(finding.code)),
         source=SOURCE,
         related_information=related or None,
         data={"fix": finding.fix_applicability.value if finding.fix_applicability else None},
