@@ -29,7 +29,10 @@ from cortex_racelint.confirm.spec import ReproducerSpec
 #: the package's folders, relative to this file's folder
 RELATIVE = {relative}
 HERE = Path(__file__).resolve().parent
-SPEC = ReproducerSpec(**{{**{spec}, **{{key: str((HERE / value).resolve()) for key, value in RELATIVE.items()}}}})
+SPEC = ReproducerSpec(
+    **{spec},
+    **{{key: str((HERE / value).resolve()) for key, value in RELATIVE.items()}},
+)
 
 
 def test_{name}_is_serialised():
