@@ -77,10 +77,10 @@ class Progress:
     """
 
     def __init__(
-        self, total: int, noun: str, stream: TextIO, enabled: bool = True, after: float = PROGRESS_AFTER
+        self, total: int, noun: str, stream: TextIO, enabled: bool = True, after: Optional[float] = None
     ) -> None:
         self.total = total
-        self.after = after
+        self.after = PROGRESS_AFTER if after is None else after
         self.noun = noun
         self.stream = stream
         self.done = 0

@@ -290,3 +290,33 @@ def test_clean_keeps_what_the_cache_did_not_write(run_cli, tree):
     assert result.code == 0 and "the folder is kept" in result.err
     assert sorted(p.name for p in folder.iterdir()) == [".gitignore", "notes.txt"]
     assert (folder / ".gitignore").read_text() == "build/\n"
+
+
+def test_check_draws_progress_on_a_terminal_stderr_only(tmp_path):
+    """End to end through a pseudo-terminal: the line is drawn on stderr and erased; stdout is untouched."""
+    pty = pytest.importorskip("pty")
+    for i in range(3):
+        shutil.copy(RACY, tmp_path / f"m{i}.py")
+    program = (
+        "import sys; from cortex_racelint import terminal; terminal.PROGRESS_AFTER = 0.0; "
+        "from cortex_racelint.cli import main; sys.exit(main(['check', '--no-cache', '--jobs', '1', '.']))"
+    )
+    leader, follower = pty.openpty()
+    run = subprocess.run(
+        [sys.executable, "-c", program], stderr=follower, stdout=subprocess.PIPE, cwd=tmp_path, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert run.returncode == 1
+    assert b"racelint: checked 3/3" in drawn and drawn.endswith(b"\r\033[K")
+    assert b"racelint: checked" not in run.stdout and run.stdout.count(b"CRL101") == 3
