@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("path", nargs="?", default=".", help="a file or folder of the project (default: .)")
     _cache_dir_option(clean)
     _quietness(clean)
-    verbs.add_parser("version", help=VERBS["version"])
-    for sub in (rule, rules):
+    version = verbs.add_parser("version", help=VERBS["version"])
+    for sub in (rule, rules, version):
         _quietness(sub)
     return parser
 
@@ -250,7 +250,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.verbose:
         where = config.root if config.root is not None else "no pyproject.toml: defaults"
         print(f"racelint: configuration from {where}; {len(files)} file{'s' if len(files) != 1 else ''} to check", file=sys.stderr)
-    if not files and not missing and args.quiet < 2:
+    if not files and not missing and args.quiet == 0:
         # as Ruff: a warning, exit 0 (nothing was found wrong); the run still writes its (empty) report
         print(warning("no Python files found under " + ", ".join(args.paths), sys.stderr), file=sys.stderr)
     cache = None if args.no_cache else ResultCache(Path(config.root or Path.cwd()), _cache_folder(args, config.root))
