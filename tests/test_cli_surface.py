@@ -320,3 +320,10 @@ def test_check_draws_progress_on_a_terminal_stderr_only(tmp_path):
     assert run.returncode == 1
     assert b"racelint: checked 3/3" in drawn and drawn.endswith(b"\r\033[K")
     assert b"racelint: checked" not in run.stdout and run.stdout.count(b"CRL101") == 3
+
+
+def test_confirm_reports_a_missing_path_and_a_file_given_as_the_test_folder(run_cli, tree):
+    missing = run_cli("confirm", "nothere.py", cwd=tree)
+    assert missing.code == 2 and "racelint: error: nothere.py: no such file or directory" in missing.err
+    not_folder = run_cli("confirm", "racy.py", "--emit-tests", "racy.py", cwd=tree)
+    assert not_folder.code == 2 and "--emit-tests racy.py: not a folder" in not_folder.err

@@ -74,6 +74,14 @@ def confirm_paths(
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
+    missing = [path for path in args.paths if not Path(path).exists()]
+    for path in missing:  # as `check`: a path, not a place in a file
+        print(f"racelint: error: {path}: no such file or directory", file=sys.stderr)
+    if args.emit_tests is not None and args.emit_tests.exists() and not args.emit_tests.is_dir():
+        print(f"racelint: error: --emit-tests {args.emit_tests}: not a folder", file=sys.stderr)
+        return 2
+    if missing:
+        return 2
     try:
         confirmations = confirm_paths(args.paths, args.select, args.runs, args.threads, progress=args.quiet == 0)
     except ConfigError as error:
