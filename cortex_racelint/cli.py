@@ -49,7 +49,9 @@ def positive_int(value: str) -> int:
 def _quietness(parser: argparse.ArgumentParser) -> None:
     """`-q` (only findings), `-qq`/`-s`/`--silent` (nothing), `-v` (what was run), as Ruff's global options."""
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print findings only (-qq: nothing)")
-    parser.add_argument("-s", "--silent", dest="quiet", action="store_const", const=2, help="print nothing; the exit code says it all")
+    parser.add_argument(
+        "-s", "--silent", dest="quiet", action="store_const", const=2, help="print nothing; the exit code says it all"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="also say which configuration, how many files, how long")
 
 
@@ -249,7 +251,7 @@ def _check(args: argparse.Namespace) -> int:
     ]
     if args.verbose:
         where = config.root if config.root is not None else "no pyproject.toml: defaults"
-        print(f"racelint: configuration from {where}; {len(files)} file{'s' if len(files) != 1 else ''} to check", file=sys.stderr)
+        print(f"racelint: configuration from {where}; {_plural(len(files), 'file')} to check", file=sys.stderr)
     if not files and not missing and args.quiet == 0:
         # as Ruff: a warning, exit 0 (nothing was found wrong); the run still writes its (empty) report
         print(warning("no Python files found under " + ", ".join(args.paths), sys.stderr), file=sys.stderr)
@@ -271,7 +273,7 @@ def _check(args: argparse.Namespace) -> int:
         write_errors += unwritable_fixes(results, config)
     code = _report(args, config, results, written, write_errors, missing)
     if args.verbose:
-        print(f"racelint: {len(files)} file{'s' if len(files) != 1 else ''} in {time.monotonic() - started:.2f} s", file=sys.stderr)
+        print(f"racelint: {_plural(len(files), 'file')} in {time.monotonic() - started:.2f} s", file=sys.stderr)
     return code
 
 

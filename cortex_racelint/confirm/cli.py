@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racelint confirm", description="Prove findings with deterministic reproducers.")
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--select", type=lambda v: tuple(c.strip().upper() for c in v.split(",") if c.strip()))
-    parser.add_argument("--runs", type=_at_least(1, "a run proves or disproves"), default=20, help="runs per reproducer (default 20)")
+    parser.add_argument(
+        "--runs", type=_at_least(1, "a run proves or disproves"), default=20, help="runs per reproducer (default 20)"
+    )
     parser.add_argument(
         "--threads", type=_at_least(2, "a race needs two threads"), default=8, help="threads per run (default 8)"
     )
