@@ -1,7 +1,8 @@
 """`racelint`: a thin command-line adapter over the library (Ruff's surface and exit codes).
 
 Exit codes: 0 clean (or everything fixed), 1 findings remain, 2 usage or configuration
-error, an unreadable or unparsable file, or a fix that had to be reverted or not written.
+error, a missing path, an unreadable or unparsable file, or a fix that had to be reverted or
+not written. The verbs are listed in `verbs.py`; colour and the progress line in `terminal.py`.
 """
 
 from __future__ import annotations
