@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
 from .engine.lint import lint_source
@@ -59,15 +59,28 @@ def _read_and_process(path: str, config: Config, fix: bool) -> tuple[bytes, File
     return raw, lint_source(raw, path, config, relative)
 
 
+#: told how many more files are done (0: none, only time passed); the CLI's progress line
+Progress = Callable[[int], None]
+
+
 def _process_batch(
-    batch: Sequence[str], config: Config, fix: bool, cache: Optional[ResultCache] = None
+    batch: Sequence[str],
+    config: Config,
+    fix: bool,
+    cache: Optional[ResultCache] = None,
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     """Process a batch; with a cache, store its results under the bytes just linted.
 
     Stored by the worker (one transaction per batch, in parallel), so a file edited
     between the parent's lookup and the lint is never stored under its old content.
+    `progress` is only given in the parent (a serial run): it hears of each file.
     """
-    done = [_read_and_process(path, config, fix) for path in batch]
+    done = []
+    for path in batch:
+        done.append(_read_and_process(path, config, fix))
+        if progress is not None:
+            progress(1)
     if cache is not None and not fix:
         cache.put_many((path, raw, config, result) for path, (raw, result) in zip(batch, done))
     return [result for _, result in done]
@@ -114,18 +127,25 @@ def run_files(
     fix: bool,
     jobs: Optional[int] = None,
     cache: Optional[ResultCache] = None,
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
     Cache hits are answered in this process before any worker starts, so a warm run
     over an unchanged tree costs a read and a hash per file. Fixing is never cached.
+    `progress` is called in this process as files finish (per batch in parallel runs).
     """
     with tuned_collector():
-        return _run_files(paths, config, fix, jobs, cache)
+        return _run_files(paths, config, fix, jobs, cache, progress)
 
 
 def _run_files(
-    paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int], cache: Optional[ResultCache]
+    paths: Sequence[str],
+    config: Config,
+    fix: bool,
+    jobs: Optional[int],
+    cache: Optional[ResultCache],
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     results: dict[int, FileResult] = {}
     if fix:
@@ -142,8 +162,10 @@ def _run_files(
                 results[index] = hit
         cache.close()  # before workers fork: they open their own connections
     todo = [i for i in range(len(paths)) if i not in results]
+    if progress is not None and results:
+        progress(len(results))
     try:
-        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache)):
+        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache, progress)):
             results[index] = result
     finally:
         if cache is not None:
@@ -248,15 +270,22 @@ def _abandon(executor: concurrent.futures.Executor) -> None:
 
 
 def _run_uncached(
-    paths: Sequence[str], config: Config, fix: bool, jobs: Optional[int], cache: Optional[ResultCache] = None
+    paths: Sequence[str],
+    config: Config,
+    fix: bool,
+    jobs: Optional[int],
+    cache: Optional[ResultCache] = None,
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
-        return _process_batch(paths, config, fix, cache)
+        return _process_batch(paths, config, fix, cache, progress)
     batches = _batches(paths, jobs)
     try:
         with _stoppable() as interrupt:
-            done = _run_pool([[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache)
+            done = _run_pool(
+                [[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache, progress
+            )
         results: list[Optional[FileResult]] = [None] * len(paths)
         for index, result in zip((i for batch in batches for i in batch), done):
             results[index] = result
@@ -275,6 +304,7 @@ def _run_pool(
     jobs: int,
     interrupt: _Interrupt,
     cache: Optional[ResultCache] = None,
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
@@ -292,10 +322,15 @@ def _run_pool(
             while True:
                 interrupt.check()
                 try:
-                    results.extend(future.result(timeout=0.2))
-                    break
+                    batch_results = future.result(timeout=0.2)
                 except concurrent.futures.TimeoutError:
+                    if progress is not None:
+                        progress(0)
                     continue
+                results.extend(batch_results)
+                if progress is not None:
+                    progress(len(batch_results))
+                break
         interrupt.check()
     except BaseException:
         _abandon(executor)

@@ -85,12 +85,15 @@ def _consequence_text(rule: type[Rule]) -> str:
 
 
 def render_catalog() -> str:
-    rows = ["code    name                               fix      summary"]
-    for rule in all_rules():
-        fix = rule.FIX.value if rule.FIX is not None else "none"
-        rows.append(f"{rule.CODE:<7} {rule.NAME:<34} {fix:<8} {' '.join(rule.summary().split())}")
-    for code, name in META_CODES.items():
-        rows.append(f"{code:<7} {name:<34} {'none':<8} {_META_DOCS[code][1].split('. ')[0]}")
+    """The `racelint rules` table; the name column is as wide as the longest name, so columns align."""
+    entries = [
+        (rule.CODE, rule.NAME, rule.FIX.value if rule.FIX is not None else "none", " ".join(rule.summary().split()))
+        for rule in all_rules()
+    ]
+    entries += [(code, name, "none", _META_DOCS[code][1].split(". ")[0]) for code, name in META_CODES.items()]
+    width = max(len(name) for _, name, _, _ in entries)
+    rows = [f"{'code':<7} {'name':<{width}} {'fix':<8} summary"]
+    rows += [f"{code:<7} {name:<{width}} {fix:<8} {summary}" for code, name, fix, summary in entries]
     return "\n".join(rows)
 
 

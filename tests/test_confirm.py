@@ -102,3 +102,26 @@ def test_certify_flag_writes_certified_fixes(run_cli, package):
     result = run_cli("check", "--fix", "--certify", "--certify-runs", "3", str(package))
     assert "certified 3/3" in result.err
     assert "_settings_lock" in package.read_text()
+
+
+def test_emitted_reproducer_runs_in_another_clone(tmp_path):
+    """The emitted test names the package relative to itself: moved with the repository, it still finds it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "runtime" / "homewriter", repo / "homewriter")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cortex_racelint", "confirm", "homewriter/settings.py", "--runs", "2", "--emit-tests", "tests/races"],
+        capture_output=True, text=True, cwd=repo,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (test_file,) = [p for p in (repo / "tests" / "races").iterdir() if "get_settings" in p.name]
+    assert str(tmp_path) not in test_file.read_text(), "no absolute path of the original clone"
+    clone = tmp_path / "clone"
+    shutil.copytree(repo, clone)
+    shutil.rmtree(repo)
+    moved = clone / "tests" / "races" / test_file.name
+    racy = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(moved)], capture_output=True, text=True)
+    assert racy.returncode == 1 and "runs raced" in racy.stdout, racy.stdout
+    settings = clone / "homewriter" / "settings.py"
+    settings.write_bytes(fix_source(settings.read_bytes(), str(settings)).new_source)
+    fixed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(moved)], capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stdout

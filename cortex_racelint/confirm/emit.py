@@ -1,12 +1,15 @@
 """Write a reproducer as an ordinary pytest file the user can keep in their suite.
 
 The test fails while the race exists (several threads performed the act) and passes
-once the window is serialised, so it guards the fix against regressions.
+once the window is serialised, so it guards the fix against regressions. The package's
+paths are written relative to the test file, so the test runs in any clone of the
+repository (and wherever the repository is moved), not only where it was generated.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -18,10 +21,18 @@ TEMPLATE = '''"""Reproducer for {code} at {path}:{line} ({function}), generated 
 The test fails while the race happens and passes once a lock serialises the window.
 """
 
+from pathlib import Path
+
 from cortex_racelint.confirm.harness import run_reproducer
 from cortex_racelint.confirm.spec import ReproducerSpec
 
-SPEC = ReproducerSpec(**{spec})
+#: the package's folders, relative to this file's folder
+RELATIVE = {relative}
+HERE = Path(__file__).resolve().parent
+SPEC = ReproducerSpec(
+    **{spec},
+    **{{key: str((HERE / value).resolve()) for key, value in RELATIVE.items()}},
+)
 
 
 def test_{name}_is_serialised():
@@ -55,6 +66,8 @@ def emit_test(confirmation: Confirmation, folder: Path, threads: int = 8) -> Pat
     how = HOW.get(spec.family, HOW["creation"]).format(
         act=act, threads=threads, function=spec.function, attr=spec.attr, other=spec.other_function
     )
+    data = spec.to_dict()
+    relative = {key: _relative_to(data.pop(key), folder) for key in _PATHS}
     path.write_text(
         TEMPLATE.format(
             code=spec.code,
@@ -63,9 +76,22 @@ def emit_test(confirmation: Confirmation, folder: Path, threads: int = 8) -> Pat
             line=confirmation.finding.line,
             function=spec.function,
             threads=threads,
-            spec=json.dumps(spec.to_dict(), indent=4),
+            spec=json.dumps(data, indent=4),
+            relative=json.dumps(relative, indent=4),
             name=name,
         ),
         encoding="utf-8",
     )
     return path
+
+
+#: the spec's absolute paths, written relative to the emitted test
+_PATHS = ("package_root", "copy_dir")
+
+
+def _relative_to(target: str, folder: Path) -> str:
+    """`target` as a POSIX path relative to `folder` (absolute only across drives, where none exists)."""
+    try:
+        return Path(os.path.relpath(Path(target).resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        return Path(target).as_posix()

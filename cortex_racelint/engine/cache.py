@@ -180,8 +180,9 @@ class ResultCache:
     inherited, and SQLite's file locks are per process.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.folder = root / CACHE_DIR
+    def __init__(self, root: Path, folder: Optional[Path] = None) -> None:
+        """The cache in `folder` (`--cache-dir`), by default `root/.racelint_cache`."""
+        self.folder = folder if folder is not None else root / CACHE_DIR
         self.database = self.folder / DATABASE
         self._broken = False
 
@@ -189,7 +190,7 @@ class ResultCache:
         return {"folder": self.folder, "database": self.database}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["folder"].parent)  # type: ignore[misc]
+        self.__init__(state["folder"].parent, state["folder"])  # type: ignore[misc]
 
     # -- connection -----------------------------------------------------------------
     def prepare(self) -> None:
@@ -321,3 +322,31 @@ class ResultCache:
         if connection is not None:
             with self._quiet():
                 connection.close()
+
+
+def remove_cache(folder: Path) -> tuple[bool, list[str]]:
+    """Delete the files this cache writes in `folder`, then the folder if that empties it.
+
+    Only the cache's own files go (a `--cache-dir` pointed at a folder holding anything
+    else keeps it all): (whether anything was removed, the names left behind).
+    """
+    removed = False
+    ignore = folder / ".gitignore"
+    with contextlib.suppress(OSError):
+        if ignore.read_text() == "*\n":  # the one `_open` writes, not a project's own
+            ignore.unlink()
+            removed = True
+    for name in (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal"):
+        try:
+            (folder / name).unlink()
+            removed = True
+        except FileNotFoundError:
+            pass
+    try:
+        leftover = sorted(entry.name for entry in folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return removed, []
+    if not leftover:
+        folder.rmdir()
+        removed = True
+    return removed, leftover
