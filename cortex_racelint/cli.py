@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--certify", action="store_true", help="with --fix: prove each fix with its race reproducer")
     check.add_argument("--certify-runs", type=positive_int, default=20, help="reproducer runs per certificate (default 20)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
+    check.add_argument("--write-baseline", metavar="FILE", help="record every finding in this baseline file and exit 0")
+    check.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` to every line with a finding")
     _cache_dir_option(check)
     _quietness(check)
 
@@ -263,6 +266,10 @@ def _check(args: argparse.Namespace) -> int:
     resolver = _resolver(args)
     config = resolver.for_run()  # run-wide settings: the cache folder, respect-gitignore
     fixing = args.fix or args.diff
+    clash = _adoption_clash(args, fixing)
+    if clash:
+        print(f"racelint: error: {clash}", file=sys.stderr)
+        return 2
     if args.paths == ["-"]:
         return _check_stdin(args, resolver.for_path(args.stdin_filename) if args.stdin_filename else config, fixing)
     started = time.monotonic()
@@ -293,6 +300,9 @@ def _check(args: argparse.Namespace) -> int:
                 results[index] = result
     finally:
         progress.close()
+    adopted = _adoption_steps(args, results)
+    if adopted is not None:
+        return adopted
     written: list[str] = []
     write_errors: list[ParseError] = []
     if args.certify and fixing:
@@ -307,6 +317,41 @@ def _check(args: argparse.Namespace) -> int:
     if args.verbose:
         print(f"racelint: {_plural(len(files), 'file')} in {time.monotonic() - started:.2f} s", file=sys.stderr)
     return code
+
+
+def _adoption_clash(args: argparse.Namespace, fixing: bool) -> Optional[str]:
+    chosen = [name for name, on in (("--baseline", args.baseline), ("--write-baseline", args.write_baseline), ("--add-noqa", args.add_noqa)) if on]
+    if len(chosen) > 1:
+        return f"{' and '.join(chosen)} cannot be combined"
+    if chosen and chosen[0] != "--baseline" and fixing:
+        return f"{chosen[0]} cannot be combined with --fix or --diff"
+    if chosen and args.paths == ["-"]:
+        return f"{chosen[0]} needs files, not stdin"
+    return None
+
+
+def _adoption_steps(args: argparse.Namespace, results: list[FileResult]) -> Optional[int]:
+    """`--write-baseline` and `--add-noqa` end the run (exit 0 unless something failed);
+    `--baseline` drops the findings it records and the run goes on. None: go on."""
+    from .adoption import steps
+    from .adoption.baseline import BaselineError
+
+    failed = any(r.error for r in results)
+    if args.write_baseline:
+        steps.write_baseline(args.write_baseline, results)
+        return 2 if failed else 0
+    if args.add_noqa:
+        _, problems = steps.add_noqa(results)
+        return 2 if failed or problems else 0
+    if args.baseline:
+        try:
+            comparison = steps.apply_baseline(args.baseline, results)
+        except BaselineError as error:
+            print(f"racelint: error: {error}", file=sys.stderr)
+            return 2
+        if args.quiet == 0:
+            steps.describe_baseline(args.baseline, comparison)
+    return None
 
 
 def _output_file_problem(output_file: Optional[str]) -> Optional[str]:

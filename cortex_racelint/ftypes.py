@@ -99,6 +99,8 @@ class Finding:
     consequence: Optional[Consequence] = None
     #: the other sites of the same race (one finding per race, not per site): each is fixed with it
     related: tuple[Span, ...] = ()
+    #: set when a baseline was given: "new" (not in it); SARIF's `baselineState`
+    baseline_state: Optional[str] = None
 
     @property
     def severity(self) -> Optional[Severity]:

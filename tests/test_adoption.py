@@ -196,3 +196,48 @@ def test_add_noqa_keeps_bom_and_cr_only_newlines() -> None:
     raw = b"\xef\xbb\xbfx = 1\ry = 2\r"
     result = add_noqa_to_source(raw, [_finding("CRL101", 2)])
     assert result.new_source == b"\xef\xbb\xbfx = 1\ry = 2  # noqa: CRL101\r"
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def _cli(tree: Path, *argv: str, capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    from cortex_racelint.cli import main
+
+    capsys.readouterr()
+    code = main(["check", "--no-cache", "--jobs", "1", *argv, str(tree)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_baseline_round_trip(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    file = str(tree / "racelint-baseline.json")
+    code, _, err = _cli(tree, "--write-baseline", file, capsys=capsys)
+    assert code == 0 and "Wrote" in err
+    code, out, err = _cli(tree, "--baseline", file, capsys=capsys)
+    assert code == 0, out
+    assert "All checks passed!" in out and "not reported" in err
+
+    target = tree / "cortex" / "transaction_history.py"
+    target.write_text("\n\n\n" + target.read_text() + NEW_RACE)
+    code, out, _ = _cli(tree, "--baseline", file, "--format", "json", capsys=capsys)
+    assert code == 1
+    reported = json.loads(out)
+    assert [(Path(item["filename"]).name, item["code"]) for item in reported] == [("transaction_history.py", "CRL101")]
+    code, out, _ = _cli(tree, "--baseline", file, "--format", "sarif", capsys=capsys)
+    results = json.loads(out)["runs"][0]["results"]
+    assert [r["baselineState"] for r in results] == ["new"]
+
+
+def test_cli_baseline_errors_and_clashes(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = _cli(tree, "--baseline", str(tree / "nope.json"), capsys=capsys)
+    assert code == 2 and "does not exist" in err
+    code, _, err = _cli(tree, "--add-noqa", "--fix", capsys=capsys)
+    assert code == 2 and "cannot be combined" in err
+
+
+def test_cli_add_noqa_then_check_passes(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = _cli(tree, "--add-noqa", capsys=capsys)
+    assert code == 0 and "Added" in err
+    code, out, _ = _cli(tree, capsys=capsys)
+    assert code == 0 and "All checks passed!" in out

@@ -115,6 +115,8 @@ def _result(artifacts: _Artifacts, f: Finding, index: int, edits: dict[tuple, li
         "message": {"text": f.message},
         "locations": [{"physicalLocation": _physical(artifacts, f.path, f.span)}],
     }
+    if f.baseline_state is not None:  # `check --baseline`: only findings the baseline lacks are reported
+        result["baselineState"] = f.baseline_state
     properties: dict = {}
     if f.consequence is not None:
         properties.update(consequence=f.consequence.describe(), severity=f.consequence.severity.value)
