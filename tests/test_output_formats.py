@@ -308,3 +308,15 @@ def test_edits_reproduce_the_fix_whatever_the_line_breaks(variant):
     if "last line" in variant:  # the fix rewrites the last line, which has no line break
         last_row = len(split_lines(text))
         assert any(edit.end == (last_row, len(split_lines(text)[-1]) + 1) for edit in edits)
+
+
+def test_concise_marks_unsafe_fixes_fixable_once_enabled_and_positionless_errors_have_no_0_0():
+    from cortex_racelint.ftypes import Config, Finding, FixApplicability, ParseError, Position, Span
+    from cortex_racelint.output.text import concise
+
+    span = Span(Position(3, 4), Position(3, 9))
+    finding = Finding("CRL401", "m", "a.py", span, fix_applicability=FixApplicability.UNSAFE)
+    assert concise([finding], [], config=Config()) == "a.py:3:5: CRL401 [unsafe fix] m"
+    assert concise([finding], [], config=Config(unsafe_fixes=True)) == "a.py:3:5: CRL401 [*] m"
+    assert concise([], [ParseError("gone.py", "cannot read: permission denied")]) == "gone.py: error: cannot read: permission denied"
+    assert concise([], [ParseError("bad.py", "invalid syntax", 2, 0)]) == "bad.py:2:1: error: invalid syntax"

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
-from ..ftypes import Finding, FixApplicability, ParseError
+from ..ftypes import Config, Finding, FixApplicability, ParseError
 
 
-def _fix_note(finding: Finding) -> str:
+def _fix_note(finding: Finding, unsafe_fixes: bool = False) -> str:
+    """`[*]` where `--fix` would fix it (as Ruff: unsafe fixes too once `--unsafe-fixes` is on)."""
     if finding.fix_applicability is FixApplicability.SAFE:
         return " [*]"
     if finding.fix_applicability is FixApplicability.UNSAFE:
-        return " [unsafe fix]"
+        return " [*]" if unsafe_fixes else " [unsafe fix]"
     return ""
 
 
 def error_line(error: ParseError) -> str:
-    return f"{error.path}:{error.line}:{error.column + 1 if error.line else 0}: error: {error.message}"
+    """`path:line:col: error: ...`, or `path: error: ...` when the error has no position (unreadable file)."""
+    if not error.line:
+        return f"{error.path}: error: {error.message}"
+    return f"{error.path}:{error.line}:{error.column + 1}: error: {error.message}"
 
 
-def concise(findings: Sequence[Finding], errors: Sequence[ParseError], **_: object) -> str:
+def concise(findings: Sequence[Finding], errors: Sequence[ParseError], config: Optional[Config] = None, **_: object) -> str:
     lines = [error_line(e) for e in errors]
+    unsafe = bool(config is not None and config.unsafe_fixes)
     for f in findings:
-        lines.append(f"{f.path}:{f.line}:{f.column + 1}: {f.code}{_fix_note(f)} {f.message}")
+        lines.append(f"{f.path}:{f.line}:{f.column + 1}: {f.code}{_fix_note(f, unsafe)} {f.message}")
     return "\n".join(lines)
 
 
