@@ -121,8 +121,9 @@ def in_process_times(path: Path, text: str, runs: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--file", type=Path, help="measure this module instead of the legacy Cortex concatenation")
     args = parser.parse_args()
-    text = big_file()
+    text = args.file.read_text() if args.file else big_file()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big_module.py"
         path.write_text(text)

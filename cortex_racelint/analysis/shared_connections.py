@@ -13,6 +13,7 @@ from . import traverse
 from .context import LintContext, function_globals
 from .self_attributes import self_attr
 from .sqlite_usage import is_sqlite_connect
+from .traverse import children
 
 
 def _shares_thread_unsafely(call: cst.CSTNode, context: LintContext) -> bool:
@@ -93,5 +94,5 @@ def own_walk(node: cst.CSTNode, parents: tuple = ()):
     yield node, parents
     if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and parents:
         return
-    for child in node.children:
+    for child in children(node):
         yield from own_walk(child, (*parents, node))

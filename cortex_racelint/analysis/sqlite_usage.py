@@ -141,7 +141,7 @@ class NodeOrder:
         start = self._counter
         self._counter += 1
         end = start
-        for child in node.children:
+        for child in children(node):
             end = self._number(child)
         self.span[id(node)] = (start, end)
         return end
@@ -177,7 +177,7 @@ def _own_nodes(stmts: Sequence[cst.CSTNode]) -> Iterator[tuple[cst.CSTNode, tupl
         if isinstance(node, _SCOPES):
             continue
         inner = (*parents, node)
-        stack.extend((child, inner) for child in reversed(node.children))
+        stack.extend((child, inner) for child in reversed(tuple(children(node))))
 
 
 def collect_aliases(stmts: Sequence[cst.CSTNode], conn: str) -> set[str]:
