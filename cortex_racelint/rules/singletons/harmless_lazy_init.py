@@ -21,7 +21,7 @@ class HarmlessLazyInit(LazyInitRule):
         return facts.lazy_global or facts.lazy_class or facts.lazy_keyed
     REPORTS = "harmless"
     CONSEQUENCE = Consequence("equal value recomputed", Severity.LOW)
-    MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock: two threads can both compute it (an equal value; harmless)"
+    MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock: two threads can both compute it, which is harmless"
     WHAT = """
         The sites CRL101, CRL102 and CRL105 would report, when the creation only recomputes an
         equal value: a constant, a string, a compiled regex, a version lookup, a container that
