@@ -115,7 +115,7 @@ def one_shot_reason(
     if class_node is not None and any(b.endswith(APP_BASE_SUFFIXES) for b in bases):
         if name in _app_one_shot_methods(context, class_node):
             return "an application's set-up or command method, run once per process"
-    if _parses_command_line(outer):
+    if parses_command_line(outer):
         return "a command-line entry point (it parses `sys.argv`)"
     return None
 
@@ -171,7 +171,7 @@ def _self_uses(function: cst.FunctionDef) -> list[tuple[cst.Attribute, bool]]:
     return [(node, id(node) in called and id(node) not in nested) for node in found]
 
 
-def _parses_command_line(function: cst.FunctionDef) -> bool:
+def parses_command_line(function: cst.FunctionDef) -> bool:
     """`<parser>.parse_args()` or `parse_known_args()` with no argument: it reads `sys.argv`."""
     for node in walk_statements([function.body]):
         if (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.lazy_harm import EQUAL_VALUE, lazy_consequence
+from ...analysis.lazy_harm import OPT_IN_KINDS, lazy_consequence
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
 from ...fixes.double_checked_locking import guarded_statements, lazy_init_fix
@@ -53,7 +53,7 @@ class LazyInitRule(Rule):
         if site is None or not self.covers(site.kind):
             return
         consequence = site_consequence(self.context, node, site)
-        harmless = consequence.kind == EQUAL_VALUE
+        harmless = consequence.kind in OPT_IN_KINDS
         if harmless != (self.REPORTS == "harmless"):
             return
         choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))
