@@ -504,3 +504,31 @@ class Mirror:
         {call}
 '''
     assert bool(codes(source)) == reported
+
+
+COPY = "import os, shutil\nPACKAGE = os.path.dirname(__file__)\n\nclass Profile:\n    def __init__(self, folder):\n        self.folder = folder\n\n"
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "    def install(self):\n        shutil.copy(os.path.join(PACKAGE, 'README'), os.path.join(self.folder, 'README'))\n",
+        "    def install(self):\n        src = os.path.join(PACKAGE, 'README')\n        readme = os.path.join(self.folder, 'README')\n"
+        "        if not os.path.exists(readme):\n            shutil.copy(src, readme)\n",
+    ],
+)
+def test_a_copy_of_a_fixed_file_converges(method):
+    """Every writer copies the same bytes to the same offsets: no torn or lost file between writers."""
+    assert codes(COPY + method) == []
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "    def install(self, src):\n        shutil.copy(src, os.path.join(self.folder, 'README'))\n",
+        "    def install(self, name):\n        src = os.path.join(PACKAGE, name)\n        shutil.copy(src, os.path.join(self.folder, 'README'))\n",
+        "    def install(self):\n        shutil.copy(self.template, os.path.join(self.folder, 'README'))\n",
+    ],
+)
+def test_a_copy_whose_source_varies_is_reported(method):
+    assert [c for c, _ in codes(COPY + method)] == ["CRL301"]

@@ -10,7 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .file_writes import FileAnalysis, FileOp, Region, publish_target, walk_all
+from .file_writes import FileAnalysis, FileOp, Region, _argument, publish_target, walk_all
 
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 
@@ -41,7 +41,20 @@ def unlocked_write(analysis: FileAnalysis, op: Optional[FileOp]) -> bool:
         and not analysis.async_only(op.function)
         and not analysis.caller_named(op)
         and not one_append(analysis, op)
+        and not fixed_copy(analysis, op)
     )
+
+
+def fixed_copy(analysis: FileAnalysis, op: FileOp) -> bool:
+    """`shutil.copy(<a fixed file>, dst)`: every writer copies the same bytes to the same offsets,
+    so two concurrent copies converge on the source's content (a late truncation is rewritten
+    by the copy that made it). A fixed source names no parameter, no `self`/`cls` and no local
+    that does: a file bundled with the package (`os.path.join(PACKAGE_DIR, "README")`),
+    IPython's profile `README_STARTUP`. A reader can still see the copy half done (CRL302)."""
+    if op.verb != "copy" or op.function is None:
+        return False
+    source = _argument(op.call, 0, "src")
+    return source is not None and _fixed(analysis, source, op.function, set())
 
 
 def one_append(analysis: FileAnalysis, op: FileOp) -> bool:
@@ -164,3 +177,29 @@ def shared_temp_target(
 def _squeezed(code: str) -> str:
     """Code without layout, so `a / b` and `a/b` compare equal."""
     return "".join(code.split())
+
+
+def _fixed(analysis: FileAnalysis, expr: cst.BaseExpression, function, seen: set[str]) -> bool:
+    """`expr` evaluates to the same value on every call: it reads no parameter and no local
+    that does (locals followed through plain assignments); module names are taken as fixed."""
+    bindings = analysis._function_bindings(function.node)
+    params = analysis._params(function.node)
+    keywords = {id(n.keyword) for n in walk_all(expr) if isinstance(n, cst.Arg) and n.keyword is not None}
+    attributes = {id(n.attr) for n in walk_all(expr) if isinstance(n, cst.Attribute)}
+    for node in walk_all(expr):
+        if isinstance(node, (cst.Lambda, cst.Await, cst.Yield)):
+            return False
+        if not isinstance(node, cst.Name) or id(node) in keywords or id(node) in attributes:
+            continue
+        name = node.value
+        if name in params:
+            return False
+        if name in bindings:
+            if name in seen:
+                return False
+            values = [b.value for b in bindings[name] if isinstance(b, cst.Assign)]
+            if len(values) != len(bindings[name]) or not all(
+                _fixed(analysis, value, function, seen | {name}) for value in values
+            ):
+                return False
+    return True

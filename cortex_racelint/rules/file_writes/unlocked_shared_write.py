@@ -150,7 +150,10 @@ class UnlockedSharedFileWrite(Rule):
         `print` value longer than the 8 KiB buffer can part from its newline, a trade-off
         taken for log lines); a private helper only `async def` code calls (one event-loop
         thread); and `self.<attr>` set from a parameter earlier in the writing method on every
-        path (`self.out = out`): the caller names that file, as with a parameter.
+        path (`self.out = out`): the caller names that file, as with a parameter; and a
+        `shutil.copy` of a fixed file (its source names no parameter, `self` or local built
+        from one: a file bundled with the package) — every writer copies the same bytes to the
+        same offsets, so concurrent copies converge (a reader can still see one half done).
     """
     WHY = """
         `open(p, "w")` truncates the file first and writes it later: a reader in another
