@@ -34,8 +34,12 @@ class LazyInitRule(Rule):
         - duplicate object, medium: any other object (including calls into other modules that are
           not known to be pure): state kept on the discarded one is lost, identity checks fail;
         - equal value recomputed, low: a constant, a string, a compiled regex, a version lookup, a
-          container nothing changes, a warning or log line shown twice. These are not reported by
-          CRL101, CRL102 or CRL105 but by the opt-in CRL107.
+          container nothing changes, a warning or log line shown twice;
+        - object bound to one thread, low: a GUI toolkit object (Qt, Tk, wx, GTK), or an event loop
+          the module runs on the calling thread (`run_until_complete`) and hands no work from
+          another thread: only that thread reaches the check, and a lock would not change that;
+        - entry point run once, low: the function parses `sys.argv` (`parse_args()`).
+        The last three are not reported by CRL101, CRL102 or CRL105 but by the opt-in CRL107.
     """
     EVIDENCE = ("global",)
 
