@@ -46,6 +46,12 @@ class Consequence:
     def describe(self) -> str:
         return f"{self.kind}: {self.detail}" if self.detail else self.kind
 
+    def in_message(self, message: str) -> str:
+        """The one-line message with the consequence kind appended, so every output format
+        (concise, flake8, GitHub annotations) says what goes wrong, in the vocabulary's own
+        words: derived here, it cannot drift from the JSON/SARIF `consequence`."""
+        return f"{message} ({self.kind})"
+
 
 @dataclass(frozen=True, order=True)
 class Position:

@@ -180,16 +180,18 @@ class Rule:
         consequence: Optional[Consequence] = None,
         primary: Optional[cst.CSTNode] = None,
     ) -> None:
+        consequence = consequence or self.CONSEQUENCE
+        text = message or self.MESSAGE
         self.reports.append(
             Report(
                 code=self.CODE,
-                message=message or self.MESSAGE,
+                message=consequence.in_message(text) if consequence is not None else text,
                 node=node,
                 fix=fix,
                 no_fix_reason=str(no_fix_reason) if no_fix_reason is not None else None,  # plain text: findings are pickled
                 window=window,
                 withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
-                consequence=consequence or self.CONSEQUENCE,
+                consequence=consequence,
                 primary=primary,
             )
         )

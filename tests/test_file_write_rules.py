@@ -103,7 +103,11 @@ READ_CALLS = ['open(self.path)', 'open(self.path, "r")', 'open(self.path, "rb")'
 
 
 def _method(call: str) -> str:
-    return f"import io\n\nclass C:\n    def __init__(self, path):\n        self.path = path\n\n    def m(self):\n        with {call} as f:\n            f.write('x')\n"
+    """Two writes per open: one line appended per open is a separate case (`test_one_line_appended_per_open...`)."""
+    return (
+        f"import io\n\nclass C:\n    def __init__(self, path):\n        self.path = path\n\n    def m(self):\n"
+        f"        with {call} as f:\n            f.write('x')\n            f.write('y')\n"
+    )
 
 
 @pytest.mark.parametrize("call", WRITE_CALLS)
@@ -114,6 +118,109 @@ def test_write_modes_are_reported(call):
 @pytest.mark.parametrize("call", READ_CALLS)
 def test_read_modes_are_not_reported(call):
     assert codes(_method(call)) == []
+
+
+APPEND = "class Log:\n    def __init__(self, path):\n        self.path = path\n\n    def add(self, line):\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '        with open(self.path, "a") as f:\n            f.write(line + "\\n")\n',
+        '        with open(self.path, "ab") as f:\n            f.write(line)\n',
+        '        with self.path.open("a") as f:\n            print(line, file=f)\n',
+    ],
+)
+def test_one_line_appended_per_open_is_not_reported(body):
+    """One buffered write per append-mode open reaches the file as one O_APPEND write: lines cannot interleave."""
+    assert codes(APPEND + body) == []
+
+
+def test_one_write_per_append_open_lands_whole(tmp_path):
+    """The claim behind `one_append`, on the real file system: 8 threads appending lines up to
+    30 000 characters (larger than the 8 KiB buffer), one `write` per open, never tear a line."""
+    import threading
+
+    path = tmp_path / "log"
+
+    def work(letter: str) -> None:
+        for n in range(80):
+            with open(path, "a") as f:
+                f.write(letter * (1 + (n * 977) % 30000) + "\n")
+
+    threads = [threading.Thread(target=work, args=(chr(65 + i),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 640 and all(len(set(line)) == 1 for line in lines)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '        with open(self.path, "a") as f:\n            f.write(line)\n            f.write("\\n")\n',
+        '        with open(self.path, "a") as f:\n            print(line, "!", file=f)\n',
+        '        with open(self.path, "a") as f:\n            print(line, file=f, flush=True)\n',
+        '        with open(self.path, "a+") as f:\n            f.write(line)\n',
+        '        with open(self.path, "w") as f:\n            f.write(line)\n',
+        '        with open(self.path, "a") as f:\n            f.write(line)\n            f.flush()\n',
+        '        if line not in open(self.path).read():\n            with open(self.path, "a") as f:\n                f.write(line)\n',
+    ],
+)
+def test_appends_that_can_interleave_or_truncate_are_reported(body):
+    assert [code for code, _ in codes(APPEND + body)] == ["CRL301"]
+
+
+SHARD = (
+    "class Shards:\n    def __init__(self, folder):\n        self.folder = folder\n\n"
+    "    def _write(self, id, frames):\n        with open(self.folder / id, 'wb') as f:\n            f.writelines(frames)\n\n"
+)
+
+
+def test_a_helper_only_async_code_calls_runs_on_the_event_loop():
+    source = SHARD + "    async def process(self, id, frames):\n        self._write(id, frames)\n"
+    assert codes(source) == []
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        "    def process(self, id, frames):\n        self._write(id, frames)\n",  # a sync caller
+        "    async def process(self, loop, id, frames):\n        await loop.run_in_executor(None, self._write, id, frames)\n",
+        "    async def process(self, id, frames):\n        self._write(id, frames)\n\n"
+        "    def flush(self, id):\n        self._write(id, [])\n",  # one sync caller is enough
+    ],
+)
+def test_a_helper_reached_off_the_event_loop_is_reported(caller):
+    assert [code for code, _ in codes(SHARD + caller)] == ["CRL301"]
+
+
+NAMED = "class Client:\n    def __init__(self):\n        self.out = None\n\n    def save(self, out):\n"
+
+
+@pytest.mark.parametrize(
+    "assign",
+    [
+        "        self.out = out\n",
+        "        if self.out:\n            raise ValueError('already set')\n        else:\n            self.out = out\n",
+    ],
+)
+def test_a_path_the_caller_names_in_this_call_is_the_callers(assign):
+    assert codes(NAMED + assign + "        with open(self.out, 'w') as f:\n            f.write('{}')\n") == []
+
+
+@pytest.mark.parametrize(
+    "assign",
+    [
+        "        if not self.out:\n            self.out = out\n",  # kept from an earlier call otherwise
+        "        self.out = 'state.json'\n",  # a constant: the same file for every call
+        "",
+    ],
+)
+def test_a_path_kept_from_earlier_calls_is_shared(assign):
+    assert [c for c, _ in codes(NAMED + assign + "        with open(self.out, 'w') as f:\n            f.write('{}')\n")] == ["CRL301"]
 
 
 @pytest.mark.parametrize(
@@ -249,7 +356,7 @@ def test_atomic_module_is_configurable():
     ],
 )
 def test_writes_without_an_atomic_form_get_the_lock_form(call):
-    source = f"class C:\n    def save(self, text):\n        with {call} as f:\n            f.write(text)\n"
+    source = f"class C:\n    def save(self, text):\n        with {call} as f:\n            f.write(text)\n            f.write('.')\n"
     fixed = fix_source(source, "x.py", repo_config(unsafe_fixes=True, file_write_fix="atomic")).new_source.decode()
     assert "atomic_write" not in fixed and "with self._lock:" in fixed
 
@@ -397,3 +504,31 @@ class Mirror:
         {call}
 '''
     assert bool(codes(source)) == reported
+
+
+COPY = "import os, shutil\nPACKAGE = os.path.dirname(__file__)\n\nclass Profile:\n    def __init__(self, folder):\n        self.folder = folder\n\n"
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "    def install(self):\n        shutil.copy(os.path.join(PACKAGE, 'README'), os.path.join(self.folder, 'README'))\n",
+        "    def install(self):\n        src = os.path.join(PACKAGE, 'README')\n        readme = os.path.join(self.folder, 'README')\n"
+        "        if not os.path.exists(readme):\n            shutil.copy(src, readme)\n",
+    ],
+)
+def test_a_copy_of_a_fixed_file_converges(method):
+    """Every writer copies the same bytes to the same offsets: no torn or lost file between writers."""
+    assert codes(COPY + method) == []
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "    def install(self, src):\n        shutil.copy(src, os.path.join(self.folder, 'README'))\n",
+        "    def install(self, name):\n        src = os.path.join(PACKAGE, name)\n        shutil.copy(src, os.path.join(self.folder, 'README'))\n",
+        "    def install(self):\n        shutil.copy(self.template, os.path.join(self.folder, 'README'))\n",
+    ],
+)
+def test_a_copy_whose_source_varies_is_reported(method):
+    assert [c for c, _ in codes(COPY + method)] == ["CRL301"]

@@ -58,6 +58,29 @@ CASES = {
         "import re\n_c = {}\n\n\ndef pattern(p):\n    if p not in _c:\n        _c[p] = re.compile(p)\n    return _c[p]\n",
         "CRL107", "equal value recomputed", "low",
     ),
+    # bound to one thread: the code creating it runs on that thread alone (IPython's Qt input hook, its own loop)
+    "Qt event loop": (
+        _global("_x = QtCore.QEventLoop()\n_x.timeout.connect(print)", "from PyQt5 import QtCore"),
+        "CRL107", "object bound to one thread", "low",
+    ),
+    "Tk root window": (_global("_x = tkinter.Tk()", "import tkinter"), "CRL107", "object bound to one thread", "low"),
+    "event loop run on the calling thread": (
+        _global("_x = asyncio.new_event_loop()", "import asyncio", "\ndef run(coro):\n    return get().run_until_complete(coro)\n"),
+        "CRL107", "object bound to one thread", "low",
+    ),
+    "event loop other threads hand work to": (
+        _global(
+            "_x = asyncio.new_event_loop()", "import asyncio",
+            "\ndef run(coro):\n    return get().run_until_complete(coro)\n"
+            "\ndef submit(coro):\n    return asyncio.run_coroutine_threadsafe(coro, get())\n",
+        ),
+        "CRL101", "duplicate resource", "high",
+    ),
+    "a function that parses sys.argv": (
+        _global("_x = Environment(argparse.ArgumentParser().parse_args())", "import argparse\nfrom lib import Environment"),
+        "CRL107", "entry point run once", "low",
+    ),
+    "event loop nobody runs here": (_global("_x = asyncio.new_event_loop()", "import asyncio"), "CRL101", "duplicate resource", "high"),
 }
 
 

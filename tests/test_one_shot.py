@@ -60,3 +60,38 @@ def test_a_test_module_is_test_code(path: str) -> None:
 
 def test_folders_above_an_absolute_path_say_nothing() -> None:
     assert _codes(SERVICE + SERVICE_CODE["a plain function"], "/builds/tests/app/store.py") == ["CRL301"]
+
+
+APP = "from traitlets.config import Application\nclass TrimApp(Application):\n"
+
+APPLICATIONS = {
+    "an application's start()": APP + "  def start(self):\n" + WRITE,
+    "an application's init_*()": APP + "  def init_files(self):\n" + WRITE,
+    "a method only set-up methods call": APP + "  def initialize(self):\n    self.stage()\n  def stage(self):\n" + WRITE,
+    "a cliff command's take_action()": "from cliff.command import Command\nclass Export(Command):\n  def take_action(self, args):\n" + WRITE,
+    "a function that parses sys.argv": "import argparse\ndef run_once():\n    args = argparse.ArgumentParser().parse_args()\n" + WRITE,
+}
+
+
+@pytest.mark.parametrize("name", sorted(APPLICATIONS))
+def test_application_and_command_classes_run_once_per_process(name: str) -> None:
+    assert _codes(SERVICE + APPLICATIONS[name]) == []
+
+
+STILL_SERVICE = {
+    # a method the application hands to a thread runs while the application serves
+    "a thread target of an application": APP + "  def start(self):\n    threading.Thread(target=self.flush).start()\n"
+    "  def flush(self):\n" + WRITE,
+    "a method called from a nested def": APP + "  def start(self):\n    def tick():\n        self.flush()\n"
+    "    return tick\n  def flush(self):\n" + WRITE,
+    "a method also called by a service method": APP + "  def start(self):\n    self.flush()\n"
+    "  def on_request(self):\n    self.flush()\n  def flush(self):\n" + WRITE,
+    "a service method of an application": APP + "  def on_request(self):\n" + WRITE,
+    "a class that is not an application": "class Trimmer:\n  def start(self):\n" + WRITE,
+    "parse_args of given arguments": "def handle(parser, argv):\n    args = parser.parse_args(argv)\n" + WRITE,
+}
+
+
+@pytest.mark.parametrize("name", sorted(STILL_SERVICE))
+def test_service_code_of_an_application_is_still_reported(name: str) -> None:
+    assert _codes("import threading\n" + SERVICE + STILL_SERVICE[name]) == ["CRL301"]

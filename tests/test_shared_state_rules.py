@@ -364,11 +364,11 @@ def test_messages_name_the_other_side():
     messages = {line: f.message for f in result.findings for line in (f.line, *(r.start.line for r in f.related))}
     assert messages[39] == (
         "`self._running` is read by thread target `_animate()` and written by `stop()` without a common lock"
-        " (1 more site of this race listed with it)"
+        " (1 more site of this race listed with it) (stale read)"  # the consequence kind ends every message
     )
     assert messages[49] == (  # the race's first site names it; line 49 (`update()`) is its other site
         "`self._message` is read by thread target `_animate()` and written by `update()` without a common lock"
-        " (1 more site of this race listed with it)"
+        " (1 more site of this race listed with it) (stale read)"
     )
     result = lint_source((FIXTURES / "shared_state" / "executor_counter.py").read_bytes(), "c.py", CRL4)
     messages = {line: f.message for f in result.findings for line in (f.line, *(r.start.line for r in f.related))}

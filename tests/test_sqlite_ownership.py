@@ -34,3 +34,15 @@ def test_a_factory_its_callers_open_per_call_still_is() -> None:
 def test_a_service_function_still_is() -> None:
     source = "import sqlite3\nDB = 'app.db'\ndef insert():\n    conn = sqlite3.connect(DB)\n" + WORK + "    conn.close()\n"
     assert [f.code for f in lint_source(source, "app.py", Config()).findings] == ["CRL201"]
+
+
+def test_a_command_class_of_an_application_is_one_shot() -> None:
+    """`ipython history trim`: a sub-command's `start()` opens and closes its connection once per process."""
+    source = (
+        "import sqlite3\nfrom contextlib import closing\nDB = 'app.db'\n"
+        "class HistoryTrim(BaseIPythonApplication):\n  def start(self):\n    with closing(sqlite3.connect(DB)) as conn:\n"
+        + WORK.replace("    ", "      ")
+    )
+    assert [f.code for f in lint_source(source, "app.py", Config()).findings] == []
+    service = source.replace("HistoryTrim(BaseIPythonApplication)", "HistoryStore").replace("def start", "def trim")
+    assert [f.code for f in lint_source(service, "app.py", Config()).findings] == ["CRL201"]

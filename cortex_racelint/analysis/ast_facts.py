@@ -818,6 +818,21 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
 
 
 
+#: event-loop methods `analysis.lazy_harm` reads to tell a loop run on one thread from one shared
+_LOOP_METHODS = frozenset({"run_until_complete", "run_forever", "call_soon_threadsafe", "run_coroutine_threadsafe", "wrap_future"})
+
+
+def _event_loop_uses(tree: ast.Module) -> set[int]:
+    """Top-level statements that run an event loop or hand one work from another thread."""
+    found: set[int] = set()
+    for index, stmt in enumerate(tree.body):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _LOOP_METHODS:
+                found.add(index)
+                break
+    return found
+
+
 def _in_place_mutations(tree: ast.Module) -> set[int]:
     """Top-level defs/classes that change a module name, or a `cls.`/class attribute, in place:
     what `analysis.lazy_harm` reads to tell a lazily built container that callers change (a lost
@@ -888,7 +903,9 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
         facts = collector.finish()
         lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
         if lazy:
-            facts.statements["lazy_lock_scope"] = lazy | collector.reach.lock_scope() | _in_place_mutations(tree)
+            facts.statements["lazy_lock_scope"] = (
+                lazy | collector.reach.lock_scope() | _in_place_mutations(tree) | _event_loop_uses(tree)
+            )
         return facts
     except RecursionError:
         return None

@@ -10,7 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .file_writes import FileAnalysis, FileOp, Region, publish_target
+from .file_writes import FileAnalysis, FileOp, Region, _argument, publish_target, walk_all
 
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 
@@ -38,7 +38,84 @@ def unlocked_write(analysis: FileAnalysis, op: Optional[FileOp]) -> bool:
         and in_scope(op)
         and not analysis.effective_locks(op)
         and not analysis.escapes(op)
+        and not analysis.async_only(op.function)
+        and not analysis.caller_named(op)
+        and not one_append(analysis, op)
+        and not fixed_copy(analysis, op)
     )
+
+
+def fixed_copy(analysis: FileAnalysis, op: FileOp) -> bool:
+    """`shutil.copy(<a fixed file>, dst)`: every writer copies the same bytes to the same offsets,
+    so two concurrent copies converge on the source's content (a late truncation is rewritten
+    by the copy that made it). A fixed source names no parameter, no `self`/`cls` and no local
+    that does: a file bundled with the package (`os.path.join(PACKAGE_DIR, "README")`),
+    IPython's profile `README_STARTUP`. A reader can still see the copy half done (CRL302)."""
+    if op.verb != "copy" or op.function is None:
+        return False
+    source = _argument(op.call, 0, "src")
+    return source is not None and _fixed(analysis, source, op.function, set())
+
+
+def one_append(analysis: FileAnalysis, op: FileOp) -> bool:
+    """`with open(p, "a") as f: f.write(line)` (or `print(line, file=f)`): one line per open.
+
+    An append-mode file is `O_APPEND`: the kernel puts each `write()` at the end of the file, and
+    a local file system keeps one `write()` whole. The line is buffered and reaches the kernel as
+    one `write()` when the `with` closes the file (text longer than the buffer is written
+    through in one call), so two threads' lines cannot interleave and neither truncates the file.
+    Not so for several writes, a `print` of several values or with `flush=True` (each can be its
+    own `write()`), `a+` (it reads), a check of the file before appending (the rc-file shape:
+    `path_locked_files`), or a file object used again.
+    """
+    if op.verb not in ("open", "path_open") or "a" not in op.mode or "+" in op.mode:
+        return False
+    found = op.with_item()
+    if found is None:
+        return False
+    with_node, item = found
+    if len(with_node.items) != 1 or item.asname is None or not isinstance(item.asname.name, cst.Name):
+        return False
+    name = item.asname.name.value
+    body = with_node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    lines = [s for s in statements if isinstance(s, cst.SimpleStatementLine)]
+    if len(statements) != 1 or len(lines) != 1 or len(lines[0].body) != 1:
+        return False
+    expr = lines[0].body[0]
+    if not isinstance(expr, cst.Expr) or not isinstance(expr.value, cst.Call):
+        return False
+    call = expr.value
+    if _one_line_write(call, name) is None:
+        return False
+    region = file_region(analysis, op)
+    return region is not None and not region.read_first
+
+
+def _one_line_write(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+    """The one value `f.write(x)` / `print(x, file=f)` writes (the file used nowhere else), or None."""
+    def mentions(node: cst.CSTNode) -> bool:
+        return any(isinstance(n, cst.Name) and n.value == name for n in walk_all(node))
+
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name:
+        if func.attr.value == "write" and len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star:
+            return None if mentions(call.args[0]) else call.args[0].value
+        return None
+    if isinstance(func, cst.Name) and func.value == "print":
+        positional = [a for a in call.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        target = keywords.get("file")
+        if (
+            len(positional) != 1
+            or positional[0].star
+            or not (isinstance(target, cst.Name) and target.value == name)
+            or set(keywords) - {"file", "end"}
+            or mentions(positional[0])
+        ):
+            return None
+        return positional[0].value
+    return None
 
 
 def scope_id(op: FileOp) -> int:
@@ -100,3 +177,29 @@ def shared_temp_target(
 def _squeezed(code: str) -> str:
     """Code without layout, so `a / b` and `a/b` compare equal."""
     return "".join(code.split())
+
+
+def _fixed(analysis: FileAnalysis, expr: cst.BaseExpression, function, seen: set[str]) -> bool:
+    """`expr` evaluates to the same value on every call: it reads no parameter and no local
+    that does (locals followed through plain assignments); module names are taken as fixed."""
+    bindings = analysis._function_bindings(function.node)
+    params = analysis._params(function.node)
+    keywords = {id(n.keyword) for n in walk_all(expr) if isinstance(n, cst.Arg) and n.keyword is not None}
+    attributes = {id(n.attr) for n in walk_all(expr) if isinstance(n, cst.Attribute)}
+    for node in walk_all(expr):
+        if isinstance(node, (cst.Lambda, cst.Await, cst.Yield)):
+            return False
+        if not isinstance(node, cst.Name) or id(node) in keywords or id(node) in attributes:
+            continue
+        name = node.value
+        if name in params:
+            return False
+        if name in bindings:
+            if name in seen:
+                return False
+            values = [b.value for b in bindings[name] if isinstance(b, cst.Assign)]
+            if len(values) != len(bindings[name]) or not all(
+                _fixed(analysis, value, function, seen | {name}) for value in values
+            ):
+                return False
+    return True

@@ -531,6 +531,75 @@ class FileAnalysis:
         self._inherited[key] = result
         return result
 
+    def async_only(self, function: Optional[FunctionInfo]) -> bool:
+        """A private helper reached only by calls from `async def` code (or from helpers that are):
+        it runs on the one event-loop thread, like its callers. A helper also used as a value
+        (`run_in_executor(None, self._save)`, `Thread(target=self._save)`) runs elsewhere too."""
+        if function is None or not function.is_private or function.parent is not None:
+            return False
+        key = ("async_only", id(function.node))
+        memo = self.context.memo
+        if key not in memo:
+            memo[key] = False  # recursion guard
+            sites = self.call_sites(function)
+            memo[key] = (
+                bool(sites)
+                and function.name not in self._value_uses()
+                and all(
+                    site.caller is not None
+                    and (site.caller.node.asynchronous is not None or self.async_only(site.caller))
+                    for site in sites
+                )
+            )
+        return memo[key]  # type: ignore[return-value]
+
+    def _value_uses(self) -> frozenset[str]:
+        """Names and attribute names the module uses other than by calling them."""
+        key = ("file_value_uses", 0)
+        if key not in self.context.memo:
+            callees: set[int] = set()
+            defined: set[int] = set()
+            nodes = list(walk_all(self.context.module))
+            for node in nodes:
+                if isinstance(node, cst.Call):
+                    callees.add(id(node.func))
+                elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                    defined.add(id(node.name))
+                elif isinstance(node, cst.Attribute):
+                    defined.add(id(node.attr))  # counted as the attribute, not as a name
+            found: set[str] = set()
+            for node in nodes:
+                if isinstance(node, cst.Attribute) and id(node) not in callees:
+                    found.add(node.attr.value)
+                elif isinstance(node, cst.Name) and id(node) not in callees and id(node) not in defined:
+                    found.add(node.value)
+            self.context.memo[key] = frozenset(found)
+        return self.context.memo[key]  # type: ignore[return-value]
+
+    def caller_named(self, op: FileOp) -> bool:
+        """`self.out = out` (a parameter) earlier in the writing method, on every path to the write:
+        the file is the one this call's caller names, as with a parameter path (distributed's
+        `write_scheduler_file(name)`: `if self.scheduler_file: raise ...; else: self.scheduler_file = name`)."""
+        if op.path is None or op.path.kind != "instance" or op.function is None or op.function.parent is not None:
+            return False
+        levels = op.levels()
+        if not levels:
+            return False
+        body, index = levels[-1]
+        attribute = op.path.root.partition(".")[2]
+        params = self._params(op.function.node)
+        for stmt in body.body[:index]:
+            for assign in _dominating_assignments(stmt):
+                for target in assign.targets:
+                    name = dotted_name(target.target)
+                    if name is None or name.partition(".")[2] != attribute or name.partition(".")[0] != op.path.receiver:
+                        continue
+                    names = {n.value for n in walk_all(assign.value) if isinstance(n, cst.Name)}
+                    refs: list[SharedPath] = []
+                    if names & params and self._collect_refs(assign.value, op.function, refs) and not refs:
+                        return True
+        return False
+
     def call_sites(self, function: FunctionInfo) -> list[_CallSite]:
         scope = id(function.class_node) if function.class_node is not None else 0
         return self.calls.get((scope, function.name), [])
@@ -786,6 +855,27 @@ def _has_tempfile(node: cst.CSTNode, analysis: FileAnalysis) -> bool:
             if name.startswith(UNIQUE_PREFIXES) or name in UNIQUE_CALLS or name.endswith((".now", ".utcnow")):
                 return True
     return False
+
+
+def _dominating_assignments(stmt: cst.CSTNode) -> Iterator[cst.Assign]:
+    """Assignments in `stmt` that run whenever control passes it: the statement itself, or a
+    branch of an `if` whose other branch cannot fall through (ends in `raise` or `return`)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        yield from (s for s in stmt.body if isinstance(s, cst.Assign))
+    elif isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.Else):
+        for branch, other in ((stmt.body, stmt.orelse.body), (stmt.orelse.body, stmt.body)):
+            if _cannot_fall_through(other) and isinstance(branch, cst.IndentedBlock):
+                for inner in branch.body:
+                    yield from _dominating_assignments(inner)
+
+
+def _cannot_fall_through(block: cst.BaseSuite) -> bool:
+    last = block.body[-1] if isinstance(block, cst.IndentedBlock) and block.body else None
+    if isinstance(block, cst.SimpleStatementSuite):
+        last = block
+    return isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and isinstance(
+        last.body[-1], (cst.Raise, cst.Return)
+    )
 
 
 def walk_all(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -20,6 +20,7 @@ import libcst as cst
 from ..ftypes import Consequence, Severity
 from .context import LintContext
 from .names import dotted_name
+from .one_shot import parses_command_line
 from .threads import MUTATORS as CONTAINER_MUTATORS
 
 #: constructors of objects with identity: running twice leaves one behind, and callers differ
@@ -83,6 +84,19 @@ CONTAINERS = frozenset(
 MUTATORS = CONTAINER_MUTATORS | {"register"}
 
 EQUAL_VALUE = "equal value recomputed"
+THREAD_BOUND = "object bound to one thread"
+RUN_ONCE = "entry point run once"
+#: kinds whose race is not worth a default finding: they go to the opt-in CRL107
+OPT_IN_KINDS = frozenset({EQUAL_VALUE, THREAD_BOUND, RUN_ONCE})
+#: GUI toolkit objects belong to the thread that creates them (Qt's thread affinity, Tcl's
+#: interpreter thread, wx/GTK's main loop): code that makes one lazily runs on that thread alone
+GUI_TOOLKITS = ("PyQt4.", "PyQt5.", "PyQt6.", "PySide.", "PySide2.", "PySide6.", "qtpy.", "tkinter.", "Tkinter.",
+                "wx.", "gi.repository.", "gtk.", "pygtk.")
+GUI_MODULE_PARTS = frozenset({"QtCore", "QtGui", "QtWidgets"})
+#: an event loop the module runs on the calling thread, and what hands it work from other threads
+LOOP_FACTORIES = frozenset({"asyncio.new_event_loop", "asyncio.SelectorEventLoop", "asyncio.ProactorEventLoop"})
+LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever"})
+LOOP_CROSS_THREAD = frozenset({"call_soon_threadsafe", "run_coroutine_threadsafe", "wrap_future"})
 
 
 def _matches(name: str, table: Iterable[str]) -> bool:
@@ -270,6 +284,11 @@ def lazy_consequence(
     context: LintContext, creation: cst.CSTNode, body: Sequence[cst.CSTNode], state: str, keyed: bool
 ) -> Consequence:
     """What the race at this lazy-init site costs (`EQUAL_VALUE` and LOW when it is harmless)."""
+    bound = _thread_bound(context, _resolved(_value(creation), body), state)
+    if bound is not None:
+        return bound
+    if context.function is not None and parses_command_line(context.function):
+        return Consequence(RUN_ONCE, Severity.LOW, "the function parses `sys.argv`: a process's entry point, run once")
     judge = _Judge(context)
     locals_ = _local_names(body) - {state}
     for call in _calls(list(body)):
@@ -330,3 +349,65 @@ class _Mutations(cst.CSTVisitor):
     def _target(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Subscript, cst.Attribute)) and self._names_state(target.value):
             self.found = True
+
+
+def _thread_bound(context: LintContext, value: Optional[cst.BaseExpression], state: str) -> Optional[Consequence]:
+    """A GUI toolkit object, or an event loop the module runs with `run_until_complete` and never
+    hands work to from another thread: what is created lazily is used by one thread only, so two
+    threads cannot sensibly both reach the check, and a lock would not make the object usable
+    from several (IPython's Qt input hook, its own asyncio loop)."""
+    if not isinstance(value, cst.Call):
+        return None
+    name = context.imports.qualify_call(value) or ""
+    if name.startswith(GUI_TOOLKITS) or GUI_MODULE_PARTS & set(name.split(".")[:-1]):
+        return Consequence(
+            THREAD_BOUND, Severity.LOW, f"`{name}()` is a GUI toolkit object: it belongs to the thread that makes it"
+        )
+    names = {state.rpartition(".")[2]} | ({context.function.name.value} if context.function is not None else set())
+    if name in LOOP_FACTORIES and _runs_loops_here(context, frozenset(names)):
+        return Consequence(
+            THREAD_BOUND, Severity.LOW, "an event loop this module runs on the calling thread (`run_until_complete`)"
+        )
+    return None
+
+
+def _runs_loops_here(context: LintContext, names: frozenset[str]) -> bool:
+    """The module runs event loops on the calling thread, and no call hands work from another
+    thread to this one (`call_soon_threadsafe`/`run_coroutine_threadsafe` on the state, or on
+    what the function creating it returns)."""
+    key = ("lazy_harm_loop_use", names)
+    if key not in context.memo:
+        runs = cross = False
+        for node in _all_calls(context.module):
+            attribute = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+            runs = runs or attribute in LOOP_RUNNERS
+            if attribute in LOOP_CROSS_THREAD or (dotted_name(node.func) or "") in LOOP_CROSS_THREAD:
+                used = {n.value for n in _names(node)}
+                cross = cross or bool(used & names)
+        context.memo[key] = runs and not cross
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _names(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+class _AllCalls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+
+def _all_calls(module: cst.Module) -> list[cst.Call]:
+    visitor = _AllCalls()
+    module.visit(visitor)
+    return visitor.found

@@ -21,12 +21,19 @@ class HarmlessLazyInit(LazyInitRule):
         return facts.lazy_global or facts.lazy_class or facts.lazy_keyed
     REPORTS = "harmless"
     CONSEQUENCE = Consequence("equal value recomputed", Severity.LOW)
-    MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock: two threads can both compute it (an equal value; harmless)"
+    MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock, but a race there does no harm"
     WHAT = """
         The sites CRL101, CRL102 and CRL105 would report, when the creation only recomputes an
         equal value: a constant, a string, a compiled regex, a version lookup, a container that
         nothing changes afterwards, a `ZoneInfo`; or when what runs twice is only a warning or a
-        log line. Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
+        log line. Also when what is created is bound to one thread (`object bound to one thread`):
+        a GUI toolkit object (Qt, Tk, wx, GTK: it belongs to the thread that makes it, so the
+        code making it runs on that thread alone), or an event loop the module itself runs on
+        the calling thread (`run_until_complete`, `run_forever`) and never hands work from another
+        thread (`call_soon_threadsafe`, `run_coroutine_threadsafe`): two threads cannot sensibly
+        reach such a check, and a lock would not make the object usable from several. And in a
+        function that parses the command line (`parse_args()` with no argument reads `sys.argv`:
+        `entry point run once`, a process's entry point, like locust's `run_single_user`). Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
         not enable it).
     """
     WHY = """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.lazy_harm import EQUAL_VALUE, lazy_consequence
+from ...analysis.lazy_harm import OPT_IN_KINDS, lazy_consequence
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
 from ...fixes.double_checked_locking import guarded_statements, lazy_init_fix
@@ -34,8 +34,12 @@ class LazyInitRule(Rule):
         - duplicate object, medium: any other object (including calls into other modules that are
           not known to be pure): state kept on the discarded one is lost, identity checks fail;
         - equal value recomputed, low: a constant, a string, a compiled regex, a version lookup, a
-          container nothing changes, a warning or log line shown twice. These are not reported by
-          CRL101, CRL102 or CRL105 but by the opt-in CRL107.
+          container nothing changes, a warning or log line shown twice;
+        - object bound to one thread, low: a GUI toolkit object (Qt, Tk, wx, GTK), or an event loop
+          the module runs on the calling thread (`run_until_complete`) and hands no work from
+          another thread: only that thread reaches the check, and a lock would not change that;
+        - entry point run once, low: the function parses `sys.argv` (`parse_args()`).
+        The last three are not reported by CRL101, CRL102 or CRL105 but by the opt-in CRL107.
     """
     EVIDENCE = ("global",)
 
@@ -53,7 +57,7 @@ class LazyInitRule(Rule):
         if site is None or not self.covers(site.kind):
             return
         consequence = site_consequence(self.context, node, site)
-        harmless = consequence.kind == EQUAL_VALUE
+        harmless = consequence.kind in OPT_IN_KINDS
         if harmless != (self.REPORTS == "harmless"):
             return
         choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))

@@ -114,8 +114,9 @@ class PerCallConnection(Rule):
         `return conn`) when no caller in the module closes what it returns per call (the
         caller owns it and decides its lifetime, often one per thread; a factory its callers
         open and close per call is still reported, without a fix),
-        and code one short-lived caller runs rather than a service's threads: tests and
-        script entry points, as for CRL301 (`analysis/one_shot.py`).
+        and code one short-lived caller runs rather than a service's threads: tests, script
+        entry points, and the set-up and command methods of application and command classes
+        (`ipython history trim`'s `HistoryTrim.start()`), as for CRL301 (`analysis/one_shot.py`).
     """
     WHY = """
         Every call pays for opening the database and, without WAL and a busy timeout,

@@ -1,5 +1,7 @@
 """Appends to a shared log path held in an attribute (CRL301): an append has no atomic form, so
-every style gets the lock; the file keeps every appended line in order."""
+every style gets the lock; the file keeps every appended line in order. Two writes per open: each
+can be its own `write()`, so another thread's line can land between them (one write per open
+is `file_append_one_line`, not reported)."""
 
 
 class Journal:
@@ -8,7 +10,8 @@ class Journal:
 
     def record(self, line):
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+            f.write(line)
+            f.write("\n")
 
     def lines(self):
         with open(self.path, encoding="utf-8") as f:

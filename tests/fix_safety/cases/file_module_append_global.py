@@ -1,12 +1,13 @@
 """A module function appending to a global log path (CRL301): a module lock; the reader
-(CRL302) then takes the same lock."""
+(CRL302) then takes the same lock. Two writes per open: another thread's event can land between them."""
 
 AUDIT = "audit.log"
 
 
 def audit(event):
     with open(AUDIT, "a") as f:
-        f.write(event + "\n")
+        f.write(event)
+        f.write("\n")
 
 
 def events():
