@@ -144,8 +144,12 @@ def _check(args: argparse.Namespace) -> int:
     written: list[str] = []
     write_errors: list[ParseError] = []
     if args.certify and fixing:
-        from .confirm.certify import certify_results
+        from .confirm.certify import certify_results, missing_frontrun
 
+        why = missing_frontrun()
+        if why:  # never a fix written on a certificate that could not be computed
+            print(f"racelint: error: --certify needs frontrun: {why}", file=sys.stderr)
+            return 2
         certify_results(results, config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)

@@ -25,11 +25,12 @@ from typing import Optional, Sequence
 from ..engine.lint import lint_source
 from ..engine.suppressions import SuppressionTable
 from ..ftypes import Config, FileResult, Finding, FixApplicability
-from . import Confirmation, Status, certify_fix, confirm_finding
+from . import Confirmation, Status, certify_fix, confirm_finding, missing_frontrun
 from .families import FAMILIES
 from .spec import CREATION_RACES
 
 CONFIRMABLE = CREATION_RACES + tuple(FAMILIES)
+__all__ = ["certify_results", "missing_frontrun"]
 #: certificates run side by side: each is a child process that mostly waits on its hold
 JOBS = min(4, os.cpu_count() or 1)
 #: refix rounds: each round withholds the fixes whose certificate failed on the previous text

@@ -12,22 +12,27 @@ from typing import Optional, Sequence
 from ..api import run_files
 from ..config import ConfigError, load_config, with_overrides
 from ..engine.discovery import discover
-from . import Confirmation, Status, confirm_finding
+from . import Confirmation, Status, confirm_finding, missing_frontrun
 from .emit import emit_test
+
+#: the barrier reproducer holds its window open, so the race shows on every run: a few runs show it repeats
+BARRIER_RUNS = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racelint confirm", description="Prove findings with deterministic reproducers.")
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--select", type=lambda v: tuple(c.strip().upper() for c in v.split(",") if c.strip()))
-    parser.add_argument("--runs", type=int, default=20, help="runs per reproducer (default 20)")
+    parser.add_argument("--runs", type=int, default=BARRIER_RUNS,
+                        help=f"runs per barrier reproducer (default {BARRIER_RUNS}); frontrun explores instead of repeating")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--emit-tests", type=Path, help="write each reproducer as a pytest file in this folder")
     parser.add_argument("--format", choices=("concise", "json"), default="concise")
     return parser
 
 
-def confirm_paths(paths: Sequence[str], select: Optional[tuple[str, ...]], runs: int, threads: int) -> list[Confirmation]:
+def confirm_paths(paths: Sequence[str], select: Optional[tuple[str, ...]], runs: int, threads: int,
+                  engine: str = "auto") -> list[Confirmation]:
     config = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd())
     config = with_overrides(config, select=select)
     files = list(discover(paths, config.exclude + config.extend_exclude, config.root))
@@ -38,12 +43,17 @@ def confirm_paths(paths: Sequence[str], select: Optional[tuple[str, ...]], runs:
             continue
         source = Path(result.path).read_bytes()
         for finding in result.findings:
-            confirmations.append(confirm_finding(finding, source, runs=runs, threads=threads))
+            confirmations.append(confirm_finding(finding, source, runs=runs, threads=threads, engine=engine))
     return confirmations
 
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
+    missing = missing_frontrun()
+    if missing:
+        # never a verdict from half the machinery: frontrun explores most families
+        print(f"racelint: error: `racelint confirm` needs frontrun: {missing}", file=sys.stderr)
+        return 2
     try:
         confirmations = confirm_paths(args.paths, args.select, args.runs, args.threads)
     except ConfigError as error:
@@ -80,8 +90,11 @@ def _as_json(c: Confirmation, emitted: Optional[Path]) -> dict:
         "status": c.status.value,
         "reason": c.reason,
         "gil_exposure": f.window.exposure.value if f.window else None,
+        "engine": c.engine,
         "runs": len(c.reports),
         "raced_runs": c.raced_runs,
+        "explored": c.exploration.explored if c.exploration else None,
+        "deadlock": c.exploration.deadlock if c.exploration else None,
         "reproducer": str(emitted) if emitted else None,
         "seconds": round(c.seconds, 3),
     }

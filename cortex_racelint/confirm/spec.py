@@ -174,8 +174,8 @@ def locate_line(source: str, line: int, text: str, original: Optional[str] = Non
     return min(matches, key=lambda i: abs(i - line))
 
 
-def insert_hold(source: str, act_line: int, act_source: Optional[str] = None) -> str:
-    """The module text with `__racelint_hold__()` on its own line before the act.
+def insert_hold(source: str, act_line: int, act_source: Optional[str] = None, call: str = "__racelint_hold__") -> str:
+    """The module text with `__racelint_hold__()` (or `call()`) on its own line before the act.
 
     With `act_source`, the act is looked up by its text (for a fixed file, where the
     act moved): the occurrence nearest to `act_line` wins.
@@ -190,5 +190,5 @@ def insert_hold(source: str, act_line: int, act_source: Optional[str] = None) ->
     line = lines[index]
     indent = line[: len(line) - len(line.lstrip())]
     newline = "\r\n" if line.endswith("\r\n") else "\n"
-    lines.insert(index, f"{indent}__racelint_hold__(){newline}")
+    lines.insert(index, f"{indent}{call}(){newline}")
     return "".join(lines)
