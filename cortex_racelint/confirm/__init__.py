@@ -130,20 +130,32 @@ def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, t
 
 
 def _certify_explored(spec: ReproducerSpec, fixed_source: str) -> tuple[bool, str]:
-    try:
-        exploration = explore_spec(spec, fixed_source)
-    except NotRunnable as error:
-        return False, f"certificate could not run: {error}"
-    if exploration is None:
-        return False, "certificate could not run: frontrun cannot model the fixed module"
-    if exploration.deadlock:
-        return False, f"certificate failed: the fixed code deadlocks ({exploration.finding_text()})"
-    if exploration.holds is False:
-        return False, f"certificate failed: {exploration.finding_text()}"
-    if exploration.holds is None or not exploration.reached:
-        why = exploration.inconclusive or "no execution reached the race"
-        return False, f"certificate could not run: {why}"
-    return True, f"certified: {exploration.certificate()}"
+    """The model against the fixed module: racing with itself, then with its caller (deadlocks through callers)."""
+    notes = []
+    for pair in ("self", "caller") if spec.caller else ("self",):
+        try:
+            exploration = explore_spec(spec, fixed_source, pair=pair)
+        except ReproducerTimeout as error:  # a hang may be a deadlock frontrun could not see: never certified
+            return False, f"certificate failed: {error} (a hang may be a deadlock)"
+        except NotRunnable as error:
+            if pair == "caller":
+                notes.append(f"its caller `{spec.caller}()` could not be driven: {error}")
+                continue
+            return False, f"certificate could not run: {error}"
+        if exploration is None:
+            return False, "certificate could not run: frontrun cannot model the fixed module"
+        with_caller = f" (with its caller `{spec.caller}()`)" if pair == "caller" else ""
+        if exploration.deadlock:
+            return False, f"certificate failed: the fixed code deadlocks{with_caller} ({exploration.finding_text()})"
+        if exploration.holds is False:
+            return False, f"certificate failed{with_caller}: {exploration.finding_text()}"
+        if exploration.holds is None or not exploration.reached:
+            if pair == "caller":
+                notes.append(f"its caller `{spec.caller}()` did not reach the race")
+                continue
+            return False, f"certificate could not run: {exploration.inconclusive or 'no execution reached the race'}"
+        notes.append(exploration.certificate() + with_caller)
+    return True, "certified: " + "; ".join(notes)
 
 
 __all__ = ["Confirmation", "NotRunnable", "Status", "certify_fix", "confirm_finding", "missing_frontrun"]

@@ -93,11 +93,12 @@ def model_text(spec: ReproducerSpec, text: str) -> str:
 
 
 def explore_spec(spec: ReproducerSpec, module_source: Optional[str] = None, *, bounds: tuple[int, ...] = (PREEMPTION_BOUND,),
-                 max_executions: int = MAX_EXECUTIONS, budget: Optional[float] = None, search: Optional[str] = None) -> Optional[Exploration]:
+                 max_executions: int = MAX_EXECUTIONS, budget: Optional[float] = None, search: Optional[str] = None, pair: str = "self") -> Optional[Exploration]:
     """Explore `spec` against the module (its original text, or `module_source`); None if frontrun cannot model it.
 
     `bounds` are explored in turn until one shows a violation: `confirm` starts low (cheap, and a
     counterexample at any bound is one), a certificate explores the full bound it states.
+    `pair="caller"` races the function with its caller (`spec.caller`) instead of with itself.
     """
     if spec.family not in DPOR_FAMILIES:
         return None
@@ -107,7 +108,7 @@ def explore_spec(spec: ReproducerSpec, module_source: Optional[str] = None, *, b
     original = Path(spec.package_root, spec.relative_file).read_text(encoding="utf-8")
     text = model_text(spec, module_source if module_source is not None else original)
     budget = BUDGET if budget is None else budget
-    options = {"bounds": list(bounds), "max_executions": max_executions, "deadlock_timeout": DEADLOCK_TIMEOUT, "budget": budget, "search": search}
+    options = {"bounds": list(bounds), "max_executions": max_executions, "deadlock_timeout": DEADLOCK_TIMEOUT, "budget": budget, "search": search, "pair": pair}
     with tempfile.TemporaryDirectory(prefix="racelint-dpor-", dir=scratch_dir()) as temp:
         base = Path(temp)
         root = sandbox(spec, text, base)

@@ -34,7 +34,7 @@ def deadlock_cycle(explanation: str) -> str:
 
 def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     try:
-        model = build_model(spec, base)
+        model = build_model(spec, base, options.get("pair", "self"))
         model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
     except NoModel as error:
         return {"nomodel": str(error)}
@@ -57,9 +57,13 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     bound, result = 0, None
     if "serializable_invariant" in model.options:
         # the serial baseline runs outside frontrun's scheduler, where a self-deadlock (a plain Lock taken
-        # again by its holder) blocks for good: one scheduled execution first, which reports it as a cycle
-        probe = frontrun.explore(**common, preemption_bound=0, max_executions=1)
-        result = None if probe.property_holds is True else probe
+        # again by its holder) blocks for good: each serial order runs once under the scheduler first, which
+        # reports it as a cycle
+        for order in (model.workers, model.workers[::-1]):
+            probe = frontrun.explore(**{**common, "workers": order}, preemption_bound=0, max_executions=1)
+            if probe.property_holds is not True:
+                result = probe
+                break
     for bound in options["bounds"] if result is None else ():
         # a low bound first: most races show with one preemption, in a few executions
         result = frontrun.explore(**common, **model.options, preemption_bound=bound, max_executions=options["max_executions"],

@@ -192,8 +192,12 @@ class _TrackedCursor:
         return getattr(self._cursor, name)
 
 
-def build_model(spec: dict, base: Path) -> Model:
-    """The frontrun model of `spec` (a `ReproducerSpec` dict); `NoModel` when frontrun cannot drive it."""
+def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
+    """The frontrun model of `spec` (a `ReproducerSpec` dict); `NoModel` when frontrun cannot drive it.
+
+    `pair="self"` races the function with itself; `pair="caller"` races it with `spec["caller"]`
+    (a certificate's second exploration: deadlocks through a caller that holds a lock).
+    """
     family = spec.get("family", "creation")
     if family not in DPOR_FAMILIES:
         raise NoModel(f"the {family} family holds its window inside C code frontrun does not schedule")
@@ -208,7 +212,7 @@ def build_model(spec: dict, base: Path) -> Model:
         if family == "creation":
             setattr(builtins, ACT, functools.partial(state.acts.append, 1))
             target = _creation_entry(module, spec["entry"])
-            state.targets = [target, target]
+            state.targets = [target, _second(module, None, target)]
             return state
         state.instance = build_instance(module, spec["function"])
         if family == "shared":
@@ -221,14 +225,22 @@ def build_model(spec: dict, base: Path) -> Model:
         else:
             state.initial = _project(getattr(state.instance, spec["attr"], None))
         target = resolve(module, spec["function"], state.instance)
-        state.targets = [target, target]
+        state.targets = [target, _second(module, state.instance, target)]
         return state
+
+    def _second(module: Any, instance: Any, target: Target) -> Target:
+        if pair != "caller":
+            return target
+        if instance is None and "." in spec["caller"]:
+            instance = build_instance(module, spec["caller"])
+        return resolve(module, spec["caller"], instance)
 
     workers = [_guarded(0), _guarded(1)]
     if family == "creation":
         # as many acts as some serial order of the two calls runs (once for a singleton, once per key for a cache)
+        harm = "the value was computed twice" if spec["code"] == "CRL107" else "two instances"
         return Model(setup, workers, lambda s: True, {"serializable_invariant": lambda s: len(s.acts)},
-                     f"`{spec['act_source']}` ran more often than in any serial order of the two calls: two instances",
+                     f"`{spec['act_source']}` ran more often than in any serial order of the two calls: {harm}",
                      "the act runs as often as in a serial order (one instance)", lambda s: bool(s.acts))
     if family == "rmw":
         attr = spec["attr"]

@@ -18,7 +18,8 @@ from typing import Optional
 from ..ftypes import Finding
 
 #: The rule codes whose window is "check, then create": confirmable by counting creations.
-CREATION_RACES = ("CRL101", "CRL102", "CRL103", "CRL104", "CRL105")
+#: CRL107 (opt-in) is the same window where the race only recomputes an equal value; its fix's lock is certified too.
+CREATION_RACES = ("CRL101", "CRL102", "CRL103", "CRL104", "CRL105", "CRL107")
 
 
 class NotRunnable(Exception):
@@ -43,6 +44,7 @@ class ReproducerSpec:
     attr: str = ""  # the shared attribute (CRL401/CRL402)
     other_function: str = ""  # the other side of a CRL401 race, `Class.method`
     other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
+    caller: str = ""  # a function calling `function` in the same module/class: certificates drive it too
 
     def to_dict(self) -> dict:
         return asdict(self)
