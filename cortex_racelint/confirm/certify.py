@@ -1,9 +1,12 @@
-"""`racelint check --fix --certify`: only fixes that their race reproducer certified are written.
+"""`racelint check --fix --certify`: only fixes that their race model certified are written.
 
 For each file about to be rewritten, every finding whose fix was applied is confirmed on the
-original with its reproducer. A confirmed finding's fix is certified when the same reproducer,
-rerun N times against the text about to be written, shows the race gone with the window proven
-serialised every run. Every other fix is withheld: a finding with no reproducer for its rule,
+original (frontrun's DPOR on the finding's model, or the barrier reproducer where frontrun cannot
+see the race; see docs/CONFIRM.md). A confirmed finding's fix is certified when the same model,
+explored against the text about to be written, shows no race and no deadlock in every
+interleaving up to the preemption bound (with its caller too), or when the barrier reproducer,
+rerun N times, shows the window serialised every run. A fix whose model deadlocks is never
+written: the message carries the lock cycle. Every other fix is withheld: a finding with no reproducer for its rule,
 one that could not be confirmed (not runnable, or it did not race), and one whose certificate
 failed. Withholding is done by refixing the original with those findings suppressed (a marker
 `# racelint: ignore[...]` on their lines, removed again from the result), so the written text

@@ -112,8 +112,10 @@ def emit_test(confirmation: Confirmation, folder: Path, threads: int = 8) -> Pat
     how = HOW.get(spec.family, HOW["creation"]).format(
         act=act, threads=threads, function=spec.function, attr=spec.attr, other=spec.other_function
     )
-    text = HEADER.format(code=spec.code, how=how, path=confirmation.finding.path, line=confirmation.finding.line,
-                         function=spec.function, spec=json.dumps(portable(spec.to_dict()), indent=4))
+    relative = portable(spec.to_dict())
+    shown = Path(relative["package_root"], relative["relative_file"]).as_posix()
+    text = HEADER.format(code=spec.code, how=how, path=shown, line=confirmation.finding.line,
+                         function=spec.function, spec=json.dumps(relative, indent=4))
     if confirmation.exploration is not None:
         text += DPOR_TEST.format(name=name, counterexample=list(confirmation.exploration.counterexample))
     else:

@@ -46,6 +46,15 @@ class NoModel(Exception):
     """frontrun cannot drive this finding; the message says why (the barrier harness may)."""
 
 
+class Outcome:
+    """What one worker did. One object per worker: frontrun traces this module when racelint runs from
+    source, and two workers writing one shared list would be a race of racelint's own (`error_on_any_race`)."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.errors: list[str] = []
+
+
 @dataclass
 class State:
     """One execution's world: the fresh module, the shared instance, what the workers did."""
@@ -54,10 +63,17 @@ class State:
     instance: Any = None
     targets: list[Target] = field(default_factory=list)
     acts: list[Any] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    finished: list[int] = field(default_factory=list)  # appends only: frontrun traces this module when run from source
+    outcomes: tuple[Outcome, ...] = field(default_factory=lambda: (Outcome(), Outcome()))
     initial: Any = None  # the watched attribute's picture right after setup
     broken: list[str] = field(default_factory=list)  # transaction boundaries another thread ended
+
+    @property
+    def finished(self) -> list[int]:
+        return [index for index, outcome in enumerate(self.outcomes) if outcome.done]
+
+    @property
+    def errors(self) -> list[str]:
+        return [error for outcome in self.outcomes for error in outcome.errors]
 
 
 @dataclass
@@ -89,16 +105,17 @@ class Sandbox:
         return importlib.import_module(self.spec["module"])
 
 
-def _guarded(state_index: int) -> Callable[[State], Any]:
+def _guarded(index: int) -> Callable[[State], Any]:
     def run(state: State) -> Any:
+        outcome = state.outcomes[index]
         try:
-            result = state.targets[state_index].call()
+            result = state.targets[index].call()
         except Exception as error:  # noqa: BLE001 - recorded: an exception is not the race's consequence
             if type(error).__module__.startswith("frontrun"):
                 raise
-            state.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
+            outcome.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
             return None
-        state.finished.append(state_index)
+        outcome.done = True
         return result
 
     return run
