@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", type=lambda v: tuple(x for x in v.split(",") if x), help="more glob patterns to skip")
     check.add_argument("--force-exclude", action="store_true", help="apply excludes to explicitly named files")
     check.add_argument("--certify", action="store_true", help="with --fix: prove each fix with its race reproducer")
-    check.add_argument("--certify-runs", type=int, default=20, help="reproducer runs per certificate (default 20)")
+    check.add_argument("--certify-runs", type=int, default=20, help="barrier reproducer runs per certificate (default 20; frontrun explores instead)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .racelint_cache")
 
     rule = verbs.add_parser("rule", help="show a rule's documentation")

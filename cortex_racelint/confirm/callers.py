@@ -1,14 +1,16 @@
-"""The caller a certificate also drives: a function of the same module (or method of the same class) that
+"""The other calls a model drives besides the racing function. The caller a certificate also drives: a function of the same module (or method of the same class) that
 calls the racing one, preferably while holding a lock.
 
 A fix's lock can deadlock through a caller even when two threads calling the racing function never do:
 `bump()` holds `_lock` and calls `get()`, whose fix takes `_lock` again (a plain Lock: the holder blocks on
 itself). The certificate explores the pair (racing function, caller) too, so that cycle is found.
+A read-only method on a shared SQLite connection races with a method writing through it (`find_writer`).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 
@@ -65,3 +67,32 @@ def find_caller(tree: ast.Module, qualified: str) -> Optional[str]:
         return _inheriting(tree, owner, name)
     candidates = _candidates(tree.body, qualified, through_self=False)
     return candidates[0][1] if candidates else None
+
+
+_WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _writes_sql(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _WRITE_SQL.match(n.value) for n in ast.walk(node))
+
+
+def _uses(node: ast.AST, attr: str) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"
+               for n in ast.walk(node))
+
+
+def find_writer(tree: ast.Module, qualified: str, attr: str) -> Optional[str]:
+    """For a method that only reads through the shared connection `self.<attr>`: a method of the same class
+    writing through it, the other side of its race (it reads the writer's uncommitted rows). None if the
+    method writes itself (two calls of it race already) or no writer exists."""
+    owner, name = qualified.split(".", 1)
+    for node in tree.body:
+        if not (isinstance(node, ast.ClassDef) and node.name == owner):
+            continue
+        methods = {m.name: m for m in node.body if isinstance(m, ast.FunctionDef)}
+        if name not in methods or _writes_sql(methods[name]):
+            return None
+        for method in methods.values():
+            if method.name not in (name, "__init__") and _uses(method, attr) and _writes_sql(method):
+                return f"{owner}.{method.name}"
+    return None

@@ -12,6 +12,7 @@ import ast
 import re
 
 from ..ftypes import Finding
+from .callers import find_writer
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
@@ -95,6 +96,8 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         if other == function:
             raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
         entry, other_entry = _starter(tree, function), _starter(tree, other)
+    if family == "connection":
+        other = find_writer(tree, function, attr) or ""  # a reader races with a writer, a writer with itself
     return located_spec(
         finding, path, line, lines[line - 1].strip(), entry, function,
         family=family, attr=attr, other_function=other, other_entry=other_entry,

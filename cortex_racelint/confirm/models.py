@@ -11,9 +11,9 @@ import of the sandboxed package in a fresh HOME and working directory. Per famil
   one that some serial order of the two calls produces (no lost update).
 * shared (CRL401): the two methods run on one object; every conflicting access between them
   must be ordered by a lock (frontrun's `error_on_any_race`).
-* connection (CRL202): two threads run the method on one object sharing `self.<conn>`; each
-  thread's writes must be committed or rolled back by that thread (a commit of the other thread
-  must not end them). A proxy on the connection records whose writes are pending; frontrun
+* connection (CRL202): two threads run the method on one object sharing `self.<conn>` (a method
+  that only reads runs against one that writes through it); each thread's writes must be
+  committed or rolled back by that thread, and no thread may read the other's uncommitted rows. A proxy on the connection records whose writes are pending; frontrun
   schedules the threads around its bookkeeping, i.e. between statements.
 
 A worker that raises is recorded, not failed: neutral arguments may make the code raise, and
@@ -147,8 +147,15 @@ class _Tracked:
         self._conn, self._state, self._pending = conn, state, {}
 
     def _note(self, sql: Any) -> None:
-        if isinstance(sql, str) and _WRITE_SQL.match(sql):
-            self._pending[threading.get_ident()] = sql.split()[0].upper()
+        if not isinstance(sql, str):
+            return
+        me = threading.get_ident()
+        if _WRITE_SQL.match(sql):
+            self._pending[me] = sql.split()[0].upper()
+            return
+        others = [verb for ident, verb in self._pending.items() if ident != me]
+        if others and sql.lstrip()[:6].upper() == "SELECT":
+            self._state.broken.append(f"one thread read the other thread's uncommitted {others[0]}")
 
     def _end(self, how: str) -> None:
         me = threading.get_ident()
@@ -242,7 +249,10 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
         else:
             state.initial = _project(getattr(state.instance, spec["attr"], None))
         target = resolve(module, spec["function"], state.instance)
-        state.targets = [target, _second(module, state.instance, target)]
+        if family == "connection" and spec.get("other_function") and pair == "self":
+            state.targets = [target, resolve(module, spec["other_function"], state.instance)]  # reader vs writer
+        else:
+            state.targets = [target, _second(module, state.instance, target)]
         return state
 
     def _second(module: Any, instance: Any, target: Target) -> Target:
@@ -273,8 +283,9 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
                      f"every access `{label}()` and `{other}()` share is ordered by a lock", lambda s: bool(s.finished))
     # the proxy's bookkeeping is where the two threads' statements meet: frontrun must trace it even when
     # racelint is installed in site-packages (untraced by default)
+    against = f" (against `{spec['other_function']}()`)" if spec.get("other_function") else ""
     return Model(setup, workers, lambda s: not s.broken, {"trace_packages": [__name__]},
-                 f"two threads shared the transaction of `self.{spec['attr']}`",
+                 f"two threads shared the transaction of `self.{spec['attr']}`{against}",
                  "each thread's writes end with its own commit", lambda s: bool(s.finished))
 
 
