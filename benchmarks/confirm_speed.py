@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cortex_racelint import Config, fix_source, lint_source  # noqa: E402
+from cortex_racelint import Config, lint_source  # noqa: E402
 from cortex_racelint.confirm import Confirmation, Status, certify_fix, confirm_finding, missing_frontrun  # noqa: E402
 from cortex_racelint.confirm.dpor import Exploration  # noqa: E402
 from cortex_racelint.confirm.build import build_spec  # noqa: E402

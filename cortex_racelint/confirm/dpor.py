@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -62,7 +62,6 @@ class Exploration:
     detail: str = ""
     counterexample: tuple[int, ...] = ()
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def exhausted(self) -> bool:

@@ -14,6 +14,7 @@ from frontrun._cooperative import patch_locks
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -59,9 +60,12 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
         # the serial baseline runs outside frontrun's scheduler, where a self-deadlock (a plain Lock taken
         # again by its holder) blocks for good: each serial order runs once under the scheduler first, which
         # reports it as a cycle
-        for order in (model.workers, model.workers[::-1]):
+        for reversed_order in (False, True):
+            order = model.workers[::-1] if reversed_order else model.workers
             probe = frontrun.explore(**{**common, "workers": order}, preemption_bound=0, max_executions=1)
             if probe.property_holds is not True:
+                if reversed_order and probe.explanation:  # name the threads as the model does
+                    probe.explanation = re.sub(r"thread ([01])\b", lambda m: f"thread {1 - int(m.group(1))}", probe.explanation)
                 result = probe
                 break
     for bound in options["bounds"] if result is None else ():

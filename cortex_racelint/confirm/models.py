@@ -31,9 +31,8 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from .arguments import Unbuildable
 from .targets import Target, build_instance, resolve
 
 ACT = "__racelint_act__"
@@ -287,7 +286,3 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
     return Model(setup, workers, lambda s: not s.broken, {"trace_packages": [__name__]},
                  f"two threads shared the transaction of `self.{spec['attr']}`{against}",
                  "each thread's writes end with its own commit", lambda s: bool(s.finished))
-
-
-def unbuildable(error: Exception) -> Optional[str]:
-    return str(error) if isinstance(error, Unbuildable) else None
