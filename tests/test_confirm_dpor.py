@@ -217,3 +217,31 @@ def test_emitted_test_runs_in_a_clone_and_replays_the_counterexample(tmp_path):
     cloned.write_bytes(fix_source(cloned.read_bytes(), str(cloned), Config()).new_source)
     fixed = subprocess.run(pytest_cmd, capture_output=True, text=True)
     assert fixed.returncode == 0, fixed.stdout
+
+
+CLOCK = '''import threading
+import time
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.total = 0.0
+
+    def start(self) -> list:
+        threads = [threading.Thread(target=self.tick) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def tick(self) -> None:
+        self.total += time.perf_counter()
+'''
+
+
+def test_a_state_that_differs_between_identical_serial_runs_is_left_to_the_barrier(tmp_path):
+    """A timestamp makes every interleaving 'non-serial': frontrun's verdict would mean nothing, so no model."""
+    path = _package(tmp_path, "clock", CLOCK)
+    (finding,) = lint_source(path.read_bytes(), str(path), Config()).findings
+    confirmation = confirm_finding(finding, path.read_bytes(), runs=2)
+    assert confirmation.engine == "barrier"
+    assert confirmation.status is Status.CONFIRMED and "updates of `total` lost" in confirmation.reason
