@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--respect-gitignore", action="store_true", default=None, help="skip files .gitignore ignores (default)")
     check.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="lint them too")
     check.add_argument("--certify", action="store_true", help="with --fix: prove each fix with its race reproducer")
-    check.add_argument("--certify-runs", type=positive_int, default=20, help="reproducer runs per certificate (default 20)")
+    check.add_argument("--certify-runs", type=positive_int, default=20, help="barrier reproducer runs per certificate (default 20; frontrun explores instead)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
     check.add_argument("--write-baseline", metavar="FILE", help="record every finding in this baseline file and exit 0")
@@ -306,8 +306,12 @@ def _check(args: argparse.Namespace) -> int:
     written: list[str] = []
     write_errors: list[ParseError] = []
     if args.certify and fixing:
-        from .confirm.certify import certify_results
+        from .confirm.certify import certify_results, missing_frontrun
 
+        why = missing_frontrun()
+        if why:  # never a fix written on a certificate that could not be computed
+            print(f"racelint: error: --certify needs frontrun: {why}", file=sys.stderr)
+            return 2
         certify_results(results, config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)

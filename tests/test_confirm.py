@@ -25,14 +25,16 @@ def findings_of(path):
     return lint_source(path.read_bytes(), str(path), Config()).findings
 
 
-def test_racy_singleton_is_confirmed_every_run_and_fixed_one_certified(package):
+def test_racy_singleton_is_confirmed_by_dpor_and_fixed_one_certified(package):
     finding = next(f for f in findings_of(package) if f.line == 19)
-    confirmation = confirm_finding(finding, package.read_bytes(), runs=20)
-    assert confirmation.status is Status.CONFIRMED
-    assert confirmation.raced_runs == 20
+    confirmation = confirm_finding(finding, package.read_bytes())
+    assert confirmation.status is Status.CONFIRMED, confirmation.reason
+    assert confirmation.engine == "frontrun" and "frontrun found it after" in confirmation.reason
+    assert confirmation.exploration.counterexample  # the schedule that shows it
     fixed = fix_source(package.read_bytes(), str(package)).new_source.decode()
-    ok, message = certify_fix(confirmation, fixed, runs=20)
+    ok, message = certify_fix(confirmation, fixed)
     assert ok, message
+    assert "no race and no deadlock in every interleaving up to preemption bound 2" in message
 
 
 def test_a_broken_fix_fails_its_certificate(package):
@@ -68,7 +70,7 @@ def test_every_singleton_finding_of_the_legacy_tree_is_confirmed():
     assert len(confirmations) >= 9
     not_confirmed = [(c.finding.path, c.finding.line, c.reason) for c in confirmations if c.status is not Status.CONFIRMED]
     assert not_confirmed == []
-    assert all(c.raced_runs == 20 for c in confirmations)
+    assert all(c.engine == "frontrun" for c in confirmations)
 
 
 def test_nothing_is_confirmed_on_the_fixed_tree(tmp_path):
@@ -100,7 +102,7 @@ def test_emitted_reproducer_fails_on_racy_code_and_passes_on_fixed(package, tmp_
 
 def test_certify_flag_writes_certified_fixes(run_cli, package):
     result = run_cli("check", "--fix", "--certify", "--certify-runs", "3", str(package))
-    assert "certified 3/3" in result.err
+    assert "certified: no race and no deadlock in every interleaving up to preemption bound 2" in result.err
     assert "_settings_lock" in package.read_text()
 
 
@@ -120,7 +122,7 @@ def test_emitted_reproducer_runs_in_another_clone(tmp_path):
     shutil.rmtree(repo)
     moved = clone / "tests" / "races" / test_file.name
     racy = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(moved)], capture_output=True, text=True)
-    assert racy.returncode == 1 and "runs raced" in racy.stdout, racy.stdout
+    assert racy.returncode == 1 and ("runs raced" in racy.stdout or "frontrun found it" in racy.stdout), racy.stdout
     settings = clone / "homewriter" / "settings.py"
     settings.write_bytes(fix_source(settings.read_bytes(), str(settings)).new_source)
     fixed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(moved)], capture_output=True, text=True)

@@ -1,14 +1,25 @@
 """Pick the reproducer builder for a finding: check-then-create races are held by an inserted
-statement (`spec.py`), the other families by runtime hooks (`families.py`)."""
+statement (`spec.py`), the other families by runtime hooks (`families.py`); the caller a
+certificate also drives is found in the module (`callers.py`)."""
 
 from __future__ import annotations
 
+import ast
+from dataclasses import replace
+
 from ..ftypes import Finding
+from .callers import find_caller
 from .families import build_family_spec
 from .spec import CREATION_RACES, ReproducerSpec, build_creation_spec
 
 
 def build_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     if finding.code in CREATION_RACES:
-        return build_creation_spec(finding, source)
-    return build_family_spec(finding, source)
+        spec = build_creation_spec(finding, source)
+    else:
+        spec = build_family_spec(finding, source)
+    if spec.family in ("creation", "rmw") and not spec.entry.endswith("()"):
+        caller = find_caller(ast.parse(source), spec.function)
+        if caller:
+            spec = replace(spec, caller=caller)
+    return spec

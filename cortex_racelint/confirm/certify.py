@@ -1,9 +1,12 @@
-"""`racelint check --fix --certify`: only fixes that their race reproducer certified are written.
+"""`racelint check --fix --certify`: only fixes that their race model certified are written.
 
 For each file about to be rewritten, every finding whose fix was applied is confirmed on the
-original with its reproducer. A confirmed finding's fix is certified when the same reproducer,
-rerun N times against the text about to be written, shows the race gone with the window proven
-serialised every run. Every other fix is withheld: a finding with no reproducer for its rule,
+original (frontrun's DPOR on the finding's model, or the barrier reproducer where frontrun cannot
+see the race; see docs/CONFIRM.md). A confirmed finding's fix is certified when the same model,
+explored against the text about to be written, shows no race and no deadlock in every
+interleaving up to the preemption bound (with its caller too), or when the barrier reproducer,
+rerun N times, shows the window serialised every run. A fix whose model deadlocks is never
+written: the message carries the lock cycle. Every other fix is withheld: a finding with no reproducer for its rule,
 one that could not be confirmed (not runnable, or it did not race), and one whose certificate
 failed. Withholding is done by refixing the original with those findings suppressed (a marker
 `# racelint: ignore[...]` on their lines, removed again from the result), so the written text
@@ -25,11 +28,12 @@ from typing import Optional, Sequence
 from ..engine.lint import lint_source
 from ..engine.suppressions import SuppressionTable
 from ..ftypes import Config, FileResult, Finding, FixApplicability
-from . import Confirmation, Status, certify_fix, confirm_finding
+from . import Confirmation, Status, certify_fix, confirm_finding, missing_frontrun
 from .families import FAMILIES
 from .spec import CREATION_RACES
 
 CONFIRMABLE = CREATION_RACES + tuple(FAMILIES)
+__all__ = ["certify_results", "missing_frontrun"]
 #: certificates run side by side: each is a child process that mostly waits on its hold
 JOBS = min(4, os.cpu_count() or 1)
 #: refix rounds: each round withholds the fixes whose certificate failed on the previous text

@@ -13,8 +13,11 @@ from ..api import run_files
 from ..config import ConfigError, load_config, with_overrides
 from ..engine.discovery import discover
 from ..terminal import Progress
-from . import Confirmation, Status, confirm_finding
+from . import Confirmation, Status, confirm_finding, missing_frontrun
 from .emit import emit_test
+
+#: the barrier reproducer holds its window open, so the race shows on every run: a few runs show it repeats
+BARRIER_RUNS = 3
 
 
 def _at_least(minimum: int, why: str) -> Callable[[str], int]:
@@ -37,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--select", type=lambda v: tuple(c.strip().upper() for c in v.split(",") if c.strip()))
     parser.add_argument(
-        "--runs", type=_at_least(1, "a run proves or disproves"), default=20, help="runs per reproducer (default 20)"
+        "--runs", type=_at_least(1, "a run proves or disproves"), default=BARRIER_RUNS,
+        help=f"runs per barrier reproducer (default {BARRIER_RUNS}); frontrun explores instead of repeating",
     )
     parser.add_argument(
         "--threads", type=_at_least(2, "a race needs two threads"), default=8, help="threads per run (default 8)"
@@ -50,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def confirm_paths(
-    paths: Sequence[str], select: Optional[tuple[str, ...]], runs: int, threads: int, progress: bool = False
+    paths: Sequence[str],
+    select: Optional[tuple[str, ...]],
+    runs: int,
+    threads: int,
+    progress: bool = False,
+    engine: str = "auto",
 ) -> list[Confirmation]:
     """Confirm every finding under `paths`; `progress` shows one line per finding on a terminal's stderr."""
     config = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd())
@@ -67,7 +76,7 @@ def confirm_paths(
             source = Path(result.path).read_bytes()
             for finding in result.findings:
                 line.advance(0, f"{finding.code} {finding.path}:{finding.line}")
-                confirmations.append(confirm_finding(finding, source, runs=runs, threads=threads))
+                confirmations.append(confirm_finding(finding, source, runs=runs, threads=threads, engine=engine))
                 line.advance(1)
     finally:
         line.close()
@@ -83,6 +92,11 @@ def main(argv: Sequence[str]) -> int:
         print(f"racelint: error: --emit-tests {args.emit_tests}: not a folder", file=sys.stderr)
         return 2
     if missing:
+        return 2
+    unavailable = missing_frontrun()
+    if unavailable:
+        # never a verdict from half the machinery: frontrun explores most families
+        print(f"racelint: error: `racelint confirm` needs frontrun: {unavailable}", file=sys.stderr)
         return 2
     try:
         confirmations = confirm_paths(args.paths, args.select, args.runs, args.threads, progress=args.quiet == 0)
@@ -121,8 +135,11 @@ def _as_json(c: Confirmation, emitted: Optional[Path]) -> dict:
         "status": c.status.value,
         "reason": c.reason,
         "gil_exposure": f.window.exposure.value if f.window else None,
+        "engine": c.engine,
         "runs": len(c.reports),
         "raced_runs": c.raced_runs,
+        "explored": c.exploration.explored if c.exploration else None,
+        "deadlock": c.exploration.deadlock if c.exploration else None,
         "reproducer": str(emitted) if emitted else None,
         "seconds": round(c.seconds, 3),
     }

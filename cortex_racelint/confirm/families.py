@@ -1,4 +1,4 @@
-"""Reproducer specs for the families beyond check-then-create (CRL201, CRL301, CRL401, CRL402).
+"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL401, CRL402).
 
 These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
 edit of the module: the spec names the function holding the window, the window's line
@@ -12,14 +12,13 @@ import ast
 import re
 
 from ..ftypes import Finding
+from .callers import find_writer
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
-FAMILIES = {"CRL201": "sqlite", "CRL301": "file-write", "CRL401": "shared", "CRL402": "rmw"}
+FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL401": "shared", "CRL402": "rmw"}
 
 _WHY_NOT = {
-    "CRL202": "a shared connection used without a lock corrupts transactions only when two statements interleave "
-    "inside SQLite; the reproducer has no hook there yet",
     "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
 }
 
@@ -66,10 +65,11 @@ def _callee(func: ast.expr) -> str:
 
 
 def _attribute(line_text: str, column: int) -> str:
-    match = re.match(r"(\w+)\.(\w+)", line_text[column:])
+    """The attribute of the `self.<attr>` access the finding points at (or the line's first one)."""
+    match = re.match(r"(\w+)\.(\w+)", line_text[column:]) or re.search(r"\bself\.(\w+)", line_text)
     if match is None:
         raise NotRunnable("the finding does not point at a `self.<attr>` access")
-    return match.group(2)
+    return match.group(match.lastindex or 1)
 
 
 def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
@@ -83,7 +83,7 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     function = _function(tree, line, "race")
     attr = other = other_entry = ""
     entry = function
-    if family in ("shared", "rmw"):
+    if family in ("shared", "rmw", "connection"):
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
         attr = _attribute(lines[line - 1], finding.column)
@@ -96,6 +96,8 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         if other == function:
             raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
         entry, other_entry = _starter(tree, function), _starter(tree, other)
+    if family == "connection":
+        other = find_writer(tree, function, attr) or ""  # a reader races with a writer, a writer with itself
     return located_spec(
         finding, path, line, lines[line - 1].strip(), entry, function,
         family=family, attr=attr, other_function=other, other_entry=other_entry,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .launch import light_command, scratch_dir
 from .spec import NotRunnable, ReproducerSpec, insert_hold, locate_line
 
 
@@ -49,7 +50,7 @@ class RunReport:
         return self.proof if self.proof is not None else self.arrivals == 1 and self.timeouts >= 1
 
 
-def _sandbox(spec: ReproducerSpec, module_text: str, base: Path) -> Path:
+def sandbox(spec: ReproducerSpec, module_text: str, base: Path) -> Path:
     root = base / "src"
     root.mkdir()
     source = Path(spec.copy_dir)
@@ -81,16 +82,16 @@ def run_reproducer(
         # runtime hooks, no edit; the window line is looked up the same way (None: anywhere in the function)
         hooked = text
         payload["window_line"] = locate_line(text, spec.act_line, spec.act_source, original)
-    with tempfile.TemporaryDirectory(prefix="racelint-confirm-") as temp:
+    with tempfile.TemporaryDirectory(prefix="racelint-confirm-", dir=scratch_dir()) as temp:
         base = Path(temp)
-        root = _sandbox(spec, hooked, base)
+        root = sandbox(spec, hooked, base)
         home = base / "home"
         home.mkdir()
         out = base / "reports.json"
         env = {**os.environ, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "cortex_racelint.confirm.child", json.dumps(payload), str(runs), str(threads), str(timeout),
+                [*light_command("cortex_racelint.confirm.child"), json.dumps(payload), str(runs), str(threads), str(timeout),
                  str(root), str(out)],
                 cwd=home,
                 env=env,

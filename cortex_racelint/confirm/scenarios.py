@@ -76,7 +76,10 @@ def install(family: str) -> None:
 
 
 def run(spec: dict, threads: int, timeout: float) -> Report:
+    family = spec.get("family", "creation")
+    if family not in SCENARIOS:
+        return {"unrunnable": f"the {family} family has no barrier reproducer: only frontrun drives it ({'install cortex-racelint[confirm]'})"}
     try:
-        return SCENARIOS[spec.get("family", "creation")](spec, threads, timeout)
+        return SCENARIOS[family](spec, threads, timeout)
     except Unbuildable as error:
         return {"unrunnable": str(error)}

@@ -18,7 +18,8 @@ from typing import Optional
 from ..ftypes import Finding
 
 #: The rule codes whose window is "check, then create": confirmable by counting creations.
-CREATION_RACES = ("CRL101", "CRL102", "CRL103", "CRL104", "CRL105")
+#: CRL107 (opt-in) is the same window where the race only recomputes an equal value; its fix's lock is certified too.
+CREATION_RACES = ("CRL101", "CRL102", "CRL103", "CRL104", "CRL105", "CRL107")
 
 
 class NotRunnable(Exception):
@@ -43,6 +44,7 @@ class ReproducerSpec:
     attr: str = ""  # the shared attribute (CRL401/CRL402)
     other_function: str = ""  # the other side of a CRL401 race, `Class.method`
     other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
+    caller: str = ""  # a function calling `function` in the same module/class: certificates drive it too
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -174,8 +176,8 @@ def locate_line(source: str, line: int, text: str, original: Optional[str] = Non
     return min(matches, key=lambda i: abs(i - line))
 
 
-def insert_hold(source: str, act_line: int, act_source: Optional[str] = None) -> str:
-    """The module text with `__racelint_hold__()` on its own line before the act.
+def insert_hold(source: str, act_line: int, act_source: Optional[str] = None, call: str = "__racelint_hold__") -> str:
+    """The module text with `__racelint_hold__()` (or `call()`) on its own line before the act.
 
     With `act_source`, the act is looked up by its text (for a fixed file, where the
     act moved): the occurrence nearest to `act_line` wins.
@@ -190,5 +192,5 @@ def insert_hold(source: str, act_line: int, act_source: Optional[str] = None) ->
     line = lines[index]
     indent = line[: len(line) - len(line.lstrip())]
     newline = "\r\n" if line.endswith("\r\n") else "\n"
-    lines.insert(index, f"{indent}__racelint_hold__(){newline}")
+    lines.insert(index, f"{indent}{call}(){newline}")
     return "".join(lines)
