@@ -18,6 +18,8 @@ For one class, computed once and memoised on `context.memo`:
   `if k not in self.d: self.d[k] = v`) and iteration (I: `for x in self.a`), with the
   locks held there (`with`, `acquire`/`try`/`finally`, and locks every caller of a
   private helper holds);
+  `self.__init__()` (paho's `reinitialise()`) is not followed: re-initialising an object
+  while its threads run is outside the model, so `__init__` stays construction;
 * **ordering**: accesses in the starting method before the thread is started, and after
   it is joined (`t.join()`, the end of `with ThreadPoolExecutor() as ex:`), do not run
   concurrently with that entry.
@@ -36,6 +38,7 @@ import libcst as cst
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes, set_after, waited_before
+from .setup_order import rerunnable_starters, setup_methods
 from .names import dotted_name
 from .traverse import children
 
@@ -140,6 +143,7 @@ class _Call:
     locks: frozenset[str]
     region: str
     callback: bool = False  # `self.m` passed as a value, not called
+    path: tuple[cst.CSTNode, ...] = ()  # from the calling region's FunctionDef to the call
 
 
 @dataclass(frozen=True)
@@ -486,6 +490,11 @@ class _Analyzer:
             region.is_generator, region.is_async = _generator_or_async(region.function)
         calls, raw = self._collect()
         contexts = self._contexts(calls)
+        sites = [(c.callee, c.region, c.path, c.callback) for c in calls]
+        starting = {entry: {region for region, _ in starters} for entry, starters in self.starters.items()}
+        for entry, regions in rerunnable_starters(starting, contexts, sites).items():
+            self.ordered[entry] = [(r, ids) for r, ids in self.ordered.get(entry, []) if r not in regions]
+        setup = setup_methods(self.entries, self.ordered, sites, self.regions)
         entry_locks = self._inherited_locks(calls, contexts)
         lock_alias = self._lock_aliases()
         skipped = self._skipped_attributes(raw)
@@ -503,7 +512,7 @@ class _Analyzer:
                 for entry, sites in self.ordered.items()
                 for region, ids in sites
                 if region == access.region and any(id(n) in ids for n in access.path)
-            )
+            ) | setup.get(access.region, frozenset())
             accesses.append(access)
         result = ClassThreads(
             self.class_node, self.methods, self.properties, self.entries, self.regions, contexts, accesses, skipped
@@ -739,11 +748,13 @@ class _Analyzer:
                 held = frozenset(self._normalise_lock(k, region) for k in self.context.locks.locks_held(path))
                 if attr in self.methods:
                     parent = path[-2]
+                    if attr == "__init__":
+                        continue  # `self.__init__()` re-runs construction: still construction (see module doc)
                     if (isinstance(parent, cst.Call) and parent.func is node) or attr in self.properties:
-                        calls.append(_Call(attr, held, region.name))
+                        calls.append(_Call(attr, held, region.name, path=tuple(path)))
                     elif attr not in self.entries:
                         # handed on as a callback: runs where the code it is given to runs
-                        calls.append(_Call(attr, frozenset(), region.name, callback=True))
+                        calls.append(_Call(attr, frozenset(), region.name, callback=True, path=tuple(path)))
                     continue
                 raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held))
         return calls, raw
@@ -757,6 +768,7 @@ class _Analyzer:
         callees: dict[str, set[str]] = {}
         called_by: dict[str, set[str]] = {}  # direct calls only (a callback runs later, anywhere)
         callback_from: dict[str, set[str]] = {}
+        starting = {region for starters in self.starters.values() for region, _ in starters}  # stay public API
         for call in calls:
             callees.setdefault(call.region, set()).add(call.callee)
             if call.callback:
@@ -803,7 +815,7 @@ class _Analyzer:
         # helper of the thread (`run(): ... self.process_batch()`, a callback given to a server)
         while True:
             helpers = set()
-            for name in roots:
+            for name in roots - starting:
                 users = called_by.get(name, set()) | callback_from.get(name, set())
                 if users and all(CALLER not in contexts.get(r, {CALLER}) for r in users):
                     helpers.add(name)
