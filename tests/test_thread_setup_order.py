@@ -154,3 +154,32 @@ class Pool:
 def test_a_starter_the_class_calls_in_a_loop_races_with_the_earlier_threads() -> None:
     assert _codes(LOOPED.format(calls="for job in jobs:\n            self.start(job)")) == ["CRL401"]
     assert _codes(LOOPED.format(calls="self.start(jobs)")) == []
+
+
+SUBCLASS_INIT = '''
+import threading
+
+
+class JobBase(threading.Thread):
+    def _init(self):
+        self.status = "created"
+
+    def run(self):
+        self.status = "running"
+
+
+class Job(JobBase):
+    def __init__(self):
+        threading.Thread.__init__(self)
+        self._init()
+{extra}
+'''
+
+
+def test_a_private_helper_only_subclasses_init_call_is_construction() -> None:
+    assert _codes(SUBCLASS_INIT.format(extra="")) == []
+
+
+def test_the_same_helper_called_elsewhere_races() -> None:
+    extra = "\n    def restart(self):\n        self._init()\n"
+    assert _codes(SUBCLASS_INIT.format(extra=extra)) == ["CRL401"]

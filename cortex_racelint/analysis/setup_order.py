@@ -131,3 +131,55 @@ def _before_ids(path: Sequence[cst.CSTNode]) -> set[int]:
                     break
                 ids.add(id(stmt))
     return ids
+
+
+def subclass_init_helpers(module: cst.Module, class_node: cst.ClassDef, private: Iterable[str]) -> set[str]:
+    """Private methods of `class_node` that the module calls only as `self.m()` in the `__init__`
+    of a subclass (ipython's `BackgroundJobBase._init()`): construction, like `__init__` itself."""
+    wanted = set(private)
+    if not wanted:
+        return set()
+    base = class_node.name.value
+    seen: dict[str, bool] = {}  # name -> every call so far is a subclass's construction
+    for node in module.body:
+        for stmt in _walk_all(node):
+            if stmt is class_node:
+                continue
+            if not isinstance(stmt, cst.ClassDef):
+                continue
+            subclass = any(_last_name(arg.value) == base for arg in stmt.bases)
+            for function in _walk_all(stmt):
+                if not isinstance(function, cst.FunctionDef):
+                    continue
+                params = function.params.params
+                me = params[0].name.value if params else None
+                for call in _walk_all(function.body):
+                    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+                        continue
+                    name = call.func.attr.value
+                    if name not in wanted:
+                        continue
+                    ok = (
+                        subclass
+                        and function.name.value in INIT_LIKE
+                        and isinstance(call.func.value, cst.Name)
+                        and call.func.value.value == me
+                    )
+                    seen[name] = seen.get(name, True) and ok
+    return {name for name, ok in seen.items() if ok}
+
+
+def _last_name(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return expr.value if isinstance(expr, cst.Name) else ""
+
+
+def _walk_all(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and isinstance(current, cst.ClassDef):
+            continue  # a nested class is visited as its own class
+        stack.extend(reversed(current.children))

@@ -38,7 +38,7 @@ import libcst as cst
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes, set_after, waited_before
-from .setup_order import rerunnable_starters, setup_methods
+from .setup_order import rerunnable_starters, setup_methods, subclass_init_helpers
 from .names import dotted_name
 from .traverse import children
 
@@ -776,8 +776,13 @@ class _Analyzer:
             else:
                 called_by.setdefault(call.callee, set()).add(call.region)
         referenced = self._referenced_methods()
-        # methods only __init__ (or other init-only methods) call
-        init_only: set[str] = set()
+        # methods only __init__ (or other init-only methods) call; also a private method only
+        # subclasses' `__init__` in this module call (`self._init()`)
+        init_only: set[str] = subclass_init_helpers(
+            self.context.module,
+            self.class_node,
+            [n for n in self.regions if _private(n) and n not in referenced and n not in self.entries],
+        )
         changed = True
         while changed:
             changed = False
