@@ -38,6 +38,8 @@ import libcst as cst
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes, set_after, waited_before
+from .handoff import precedes
+from .loop_callbacks import loop_runner, scheduling_loop
 from .setup_order import rerunnable_starters, setup_methods, subclass_init_helpers
 from .names import dotted_name
 from .traverse import children
@@ -144,6 +146,7 @@ class _Call:
     region: str
     callback: bool = False  # `self.m` passed as a value, not called
     path: tuple[cst.CSTNode, ...] = ()  # from the calling region's FunctionDef to the call
+    loop: Optional[str] = None  # a callback scheduled on the event loop `self.<loop>`
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,10 @@ class ClassThreads:
     writes_by_region: dict[str, set[str]] = field(default_factory=dict)  # attributes each region changes (transitively)
     #: `self.<attr>` the class binds to `threading.Event()`: their set()/wait() order accesses
     events: frozenset[str] = frozenset()
+    #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
+    handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
+    #: direct `self.m()` calls: (callee, calling region, locks held there)
+    call_sites: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     _conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
 
     # -- questions ----------------------------------------------------------
@@ -230,6 +237,8 @@ class ClassThreads:
                     continue
                 if self._event_ordered(access, other) or self._event_ordered(other, access):
                     continue
+                if self._handed_off(access, other) or self._handed_off(other, access):
+                    continue
                 pair = self.witness(access, other)
                 if pair is not None:
                     found.append(Conflict(other, pair[0], pair[1]))
@@ -243,6 +252,30 @@ class ClassThreads:
             return False
         published = {name for name in set_after(first.path) if name.partition(".")[2] in self.events}
         return bool(published and published & waited_before(then.path))
+
+    def _handed_off(self, first: Access, then: Access) -> bool:
+        """`first` runs before its method hands a callback to an event loop, and `then` runs in
+        that callback (or a private helper every other caller of which holds a lock `first` holds)."""
+        for region, path, callee in self.handoffs:
+            if region != first.region or not precedes(first.path, path):
+                continue
+            reach = self._private_helpers(callee)
+            if then.region not in reach:
+                continue
+            outside = [locks for c, caller, locks in self.call_sites if c == then.region and caller not in reach]
+            if all(locks & first.locks for locks in outside):
+                return True
+        return False
+
+    def _private_helpers(self, start: str) -> set[str]:
+        seen, stack = set(), [start]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            stack.extend(c for c, caller, _ in self.call_sites if caller == name and _private(c))
+        return seen
 
     def racy_accesses(self) -> list[Access]:
         """Accesses to blame: racing, and unlocked (or locked by a lock the partner lacks)."""
@@ -470,6 +503,7 @@ class _Analyzer:
         # per entry: (starting region, joined before that region returns?)
         self.starters: dict[str, list[tuple[str, bool]]] = {}
         self.target_lambdas: set[int] = set()
+        self.entry_holders: dict[str, set[str]] = {}  # entry -> `self.<attr>` its threads are kept in
 
     # -- 1. regions and entries -----------------------------------------------
     def run(self) -> Optional[ClassThreads]:
@@ -489,7 +523,7 @@ class _Analyzer:
         for region in self.regions.values():
             region.is_generator, region.is_async = _generator_or_async(region.function)
         calls, raw = self._collect()
-        contexts = self._contexts(calls)
+        contexts = self._contexts(calls, raw)
         sites = [(c.callee, c.region, c.path, c.callback) for c in calls]
         starting = {entry: {region for region, _ in starters} for entry, starters in self.starters.items()}
         for entry, regions in rerunnable_starters(starting, contexts, sites).items():
@@ -521,6 +555,8 @@ class _Analyzer:
         result.private_reach = self._private_reach(calls)
         result.writes_by_region = self._writes_by_region(accesses, calls)
         result.events = event_attributes(self.class_node, self.imports)
+        result.handoffs = [(c.region, c.path[:-2], c.callee) for c in calls if c.loop is not None]  # to the Call
+        result.call_sites = [(c.callee, c.region, frozenset(lock_alias.get(k, k) for k in c.locks)) for c in calls if not c.callback]
         return result
 
     def _private_reach(self, calls: list[_Call]) -> dict[str, set[str]]:
@@ -596,17 +632,23 @@ class _Analyzer:
             if "<locals>" in name and kind != "executor":
                 kind = "nested"
             previous = self.entries.get(name)
-            multi = kind == "executor" or in_loop or previous is not None  # started twice: two can run at once
+            # started at two places: two can run at once, unless both keep it in one `self.` attribute
+            # (`start()` and `_restart_after_fork()` both set `self._thread`: one thread, replaced)
+            kept = {h for h in self._holders_of(node, list(path)) if h.startswith(region.self_name + ".")}
+            kept = {"self." + h.split(".", 1)[1] for h in kept}
+            same_holder = previous is not None and bool(kept & self.entry_holders.get(name, set()))
+            self.entry_holders.setdefault(name, set()).update(kept)
+            multi = kind == "executor" or in_loop or (previous is not None and (previous.multi or not same_holder))
             self.entries[name] = Entry(name, previous.kind if previous else kind, multi)
             self._record_ordering(name, kind, region, node, list(path))
 
     def _record_ordering(self, entry: str, kind: str, region: Region, call: cst.Call, path: list[cst.CSTNode]) -> None:
         """Statements that run before the thread starts or after it is joined."""
         sites = self.ordered.setdefault(entry, [])
-        holder = self._holder_of(call, path)
+        holders = self._holders_of(call, path)
         start_paths = [(region, path)]
-        if holder is not None and kind != "executor":
-            starts = self._method_calls(holder, region, "start")
+        if holders and kind != "executor":
+            starts = [found for holder in holders for found in self._method_calls(holder, region, "start")]
             if starts:
                 start_paths = starts
         for start_region, start_path in start_paths:
@@ -620,7 +662,7 @@ class _Analyzer:
                     sites.append((region.name, _after(_statement_chain(path[: index + 1]))))
                     scoped = True
                     break
-        if holder is not None:
+        for holder in holders:
             for verb in ("join", "shutdown"):
                 for join_region, join_path in self._method_calls(holder, region, verb):
                     sites.append((join_region.name, _after(_statement_chain(join_path))))
@@ -719,16 +761,18 @@ class _Analyzer:
         qualified = self.imports.qualify(expr.func) or ""
         return qualified.endswith("PoolExecutor") or qualified.endswith("ThreadPool")
 
-    def _holder_of(self, call: cst.Call, path: list[cst.CSTNode]) -> Optional[str]:
-        """The name or `self.attr` a thread/executor is bound to (`t = Thread(...)`)."""
+    def _holders_of(self, call: cst.Call, path: list[cst.CSTNode]) -> list[str]:
+        """The names or `self.attr`s a thread/executor is bound to (`self._t = t = Thread(...)`)."""
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _EXECUTOR_METHODS:
-            return dotted_name(call.func.value)
-        parent = path[-2] if len(path) >= 2 else None
-        if isinstance(parent, cst.Assign):
-            return dotted_name(parent.targets[-1].target)
-        if isinstance(parent, cst.AnnAssign):
-            return dotted_name(parent.target)
-        return None
+            names = [dotted_name(call.func.value)]
+        else:
+            parent = path[-2] if len(path) >= 2 else None
+            names = []
+            if isinstance(parent, cst.Assign):
+                names = [dotted_name(target.target) for target in reversed(parent.targets)]
+            elif isinstance(parent, cst.AnnAssign):
+                names = [dotted_name(parent.target)]
+        return [name for name in names if name is not None]
 
     # -- 2. walk every region ------------------------------------------------
     def _collect(self) -> tuple[list[_Call], list[Access]]:
@@ -754,7 +798,8 @@ class _Analyzer:
                         calls.append(_Call(attr, held, region.name, path=tuple(path)))
                     elif attr not in self.entries:
                         # handed on as a callback: runs where the code it is given to runs
-                        calls.append(_Call(attr, frozenset(), region.name, callback=True, path=tuple(path)))
+                        loop = scheduling_loop(path, region.self_name)
+                        calls.append(_Call(attr, frozenset(), region.name, True, tuple(path), loop))
                     continue
                 raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held))
         return calls, raw
@@ -764,11 +809,22 @@ class _Analyzer:
         return "self." + key[len(prefix):] if key.startswith(prefix) else key
 
     # -- 3. sides -----------------------------------------------------------
-    def _contexts(self, calls: list[_Call]) -> dict[str, frozenset[str]]:
+    def _contexts(self, calls: list[_Call], raw: list[Access]) -> dict[str, frozenset[str]]:
         callees: dict[str, set[str]] = {}
         called_by: dict[str, set[str]] = {}  # direct calls only (a callback runs later, anywhere)
         callback_from: dict[str, set[str]] = {}
         starting = {region for starters in self.starters.values() for region, _ in starters}  # stay public API
+        on_loop: set[tuple[str, str]] = set()  # (callback, entry running the loop) (analysis.loop_callbacks)
+        loop_calls = [call for call in calls if call.loop is not None]
+        direct = {}
+        for call in calls:
+            if call.loop is None:
+                direct.setdefault(call.region, set()).add(call.callee)
+        for call in loop_calls:
+            writers = {a.region for a in raw if a.attr == call.loop and a.kind == WRITE}
+            runner = loop_runner(call.loop, writers, self.entries, direct)
+            on_loop.add((call.callee, runner or CALLER))
+        calls = [call for call in calls if call.loop is None]
         for call in calls:
             callees.setdefault(call.region, set()).add(call.callee)
             if call.callback:
@@ -801,11 +857,12 @@ class _Analyzer:
             and name not in self.entries
             and name not in init_only
             and (not _private(name) or name not in referenced)
-        }
+        } | {callee for callee, runner in on_loop if runner == CALLER and callee not in self.entries}
+        loop_seeds = [(callee, runner) for callee, runner in on_loop if runner != CALLER]
 
         def spread_all(roots: set[str]) -> dict[str, set[str]]:
             contexts: dict[str, set[str]] = {}
-            for start, label in [(r, CALLER) for r in roots] + [(e, e) for e in self.entries]:
+            for start, label in [(r, CALLER) for r in roots] + [(e, e) for e in self.entries] + loop_seeds:
                 stack = [start]
                 while stack:
                     name = stack.pop()
@@ -971,9 +1028,9 @@ class _Analyzer:
 
 
 def _waits(call: cst.Call, verb: str) -> bool:
-    """`t.join()` / `ex.shutdown()` wait for the thread; `join(timeout)`, `shutdown(wait=False)` do not."""
+    """`t.join()`, `t.join(timeout)` and `ex.shutdown()` wait for the thread; `shutdown(wait=False)` does not."""
     if verb == "join":
-        return not call.args or all(dotted_name(a.value) == "None" for a in call.args)
+        return True  # a timed join too: what follows assumes the thread ended (see the module doc)
     if verb == "shutdown":
         return not any(
             (a.keyword is None or a.keyword.value == "wait") and dotted_name(a.value) == "False" for a in call.args
