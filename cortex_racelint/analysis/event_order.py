@@ -1,5 +1,8 @@
 """Happens-before through a `threading.Event`: `x = v; ev.set()` on one side, `ev.wait(); read x` on the other.
 
+A `threading.Condition` orders the same way: `with cond: x = v; cond.notify_all()` on one side,
+`with cond: while not ...: cond.wait()` then a read of `x` on the other (kazoo's election test).
+
 The writer's change is published by `set()` and the reader does not get past `wait()` until then,
 so the pair is ordered. Read on the statements of each access's own method: an `ev.wait()` in a
 statement before the access (in a block that encloses it), an `ev.set()` in a statement after it.
@@ -18,10 +21,15 @@ from .lazyinit import walk_statements
 from .names import dotted_name
 
 
-def _calls_in(statements: Iterable[cst.CSTNode], method: str) -> set[str]:
+#: a `Condition` publishes with `notify()`/`notify_all()` and is waited on with `wait()`/`wait_for()`
+PUBLISH = frozenset({"set", "notify", "notify_all"})
+WAIT = frozenset({"wait", "wait_for"})
+
+
+def _calls_in(statements: Iterable[cst.CSTNode], methods: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for node in walk_statements(list(statements)):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == method:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
             name = dotted_name(node.func.value)
             if name is not None:
                 found.add(name)
@@ -42,22 +50,22 @@ def _siblings(path: Sequence[cst.CSTNode], after: bool) -> list[cst.CSTNode]:
 
 def waited_before(path: Sequence[cst.CSTNode]) -> set[str]:
     """`X` of every `X.wait()` that runs before the access at the end of `path`."""
-    return _calls_in(_siblings(path, after=False), "wait")
+    return _calls_in(_siblings(path, after=False), WAIT)
 
 
 def set_after(path: Sequence[cst.CSTNode]) -> set[str]:
     """`X` of every `X.set()` that runs after the access at the end of `path`."""
-    return _calls_in(_siblings(path, after=True), "set")
+    return _calls_in(_siblings(path, after=True), PUBLISH)
 
 
 def event_attributes(class_node: cst.ClassDef, imports) -> frozenset[str]:
-    """`self.<attr>` names the class binds to `threading.Event()` (spelt `self.<attr>`)."""
+    """`self.<attr>` names the class binds to `threading.Event()` or `threading.Condition()`."""
     found: set[str] = set()
     stack: list[cst.CSTNode] = [class_node.body]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            if (imports.qualify(node.value.func) or "") == "threading.Event":
+            if (imports.qualify(node.value.func) or "") in ("threading.Event", "threading.Condition"):
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None and name.count(".") == 1:

@@ -39,6 +39,7 @@ from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes, set_after, waited_before
 from .handoff import precedes
+from .ready_event import local_events, published_before, waited_after
 from .loop_callbacks import loop_runner, scheduling_loop
 from .setup_order import rerunnable_starters, setup_methods, subclass_init_helpers
 from .names import dotted_name
@@ -179,6 +180,9 @@ class ClassThreads:
     events: frozenset[str] = frozenset()
     #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
     handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
+    #: per entry, the events every starter waits on after starting it (analysis.ready_event)
+    ready: dict[str, frozenset[str]] = field(default_factory=dict)
+    starter_regions: dict[str, set[str]] = field(default_factory=dict)
     #: direct `self.m()` calls: (callee, calling region, locks held there)
     call_sites: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     _conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
@@ -239,6 +243,8 @@ class ClassThreads:
                     continue
                 if self._handed_off(access, other) or self._handed_off(other, access):
                     continue
+                if self._ready_ordered(access, other) or self._ready_ordered(other, access):
+                    continue
                 pair = self.witness(access, other)
                 if pair is not None:
                     found.append(Conflict(other, pair[0], pair[1]))
@@ -252,6 +258,19 @@ class ClassThreads:
             return False
         published = {name for name in set_after(first.path) if name.partition(".")[2] in self.events}
         return bool(published and published & waited_before(then.path))
+
+    def _ready_ordered(self, first: Access, then: Access) -> bool:
+        """`first` is a thread's change published by a readiness event every starter waits on
+        after the start; `then` runs on the caller side once the starter got past the wait."""
+        if first.kind not in CHANGES or CALLER in first.contexts or CALLER not in then.contexts:
+            return False
+        for entry in first.contexts:
+            events = self.ready.get(entry)
+            if not events or not published_before(first.path, events):
+                return False
+            if then.region in self.starter_regions.get(entry, ()) and not events & waited_before(then.path):
+                return False
+        return bool(first.contexts)
 
     def _handed_off(self, first: Access, then: Access) -> bool:
         """`first` runs before its method hands a callback to an event loop, and `then` runs in
@@ -504,6 +523,8 @@ class _Analyzer:
         self.starters: dict[str, list[tuple[str, bool]]] = {}
         self.target_lambdas: set[int] = set()
         self.entry_holders: dict[str, set[str]] = {}  # entry -> `self.<attr>` its threads are kept in
+        self.ready_waits: dict[str, list[set[str]]] = {}  # entry -> per start, the events waited on after it
+        self.class_events: Optional[frozenset[str]] = None
 
     # -- 1. regions and entries -----------------------------------------------
     def run(self) -> Optional[ClassThreads]:
@@ -555,6 +576,10 @@ class _Analyzer:
         result.private_reach = self._private_reach(calls)
         result.writes_by_region = self._writes_by_region(accesses, calls)
         result.events = event_attributes(self.class_node, self.imports)
+        result.ready = {
+            entry: frozenset(set.intersection(*waits)) for entry, waits in self.ready_waits.items() if waits
+        }
+        result.starter_regions = {entry: {region for region, _ in starters} for entry, starters in self.starters.items()}
         result.handoffs = [(c.region, c.path[:-2], c.callee) for c in calls if c.loop is not None]  # to the Call
         result.call_sites = [(c.callee, c.region, frozenset(lock_alias.get(k, k) for k in c.locks)) for c in calls if not c.callback]
         return result
@@ -653,6 +678,12 @@ class _Analyzer:
                 start_paths = starts
         for start_region, start_path in start_paths:
             sites.append((start_region.name, _before(_statement_chain(start_path))))
+            if self.class_events is None:
+                self.class_events = event_attributes(self.class_node, self.imports)
+            known = local_events(start_region.function, self.imports) | {
+                f"{start_region.self_name}.{attr}" for attr in self.class_events
+            }
+            self.ready_waits.setdefault(entry, []).append(waited_after(start_path) & known)
         scoped = False
         # the end of `with ThreadPoolExecutor() as ex:` waits for the tasks it ran
         for index in range(len(path) - 2, -1, -1):

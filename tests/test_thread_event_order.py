@@ -1,0 +1,85 @@
+"""Happens-before through a readiness event the starter waits on, and through a Condition (issue 15)."""
+
+from __future__ import annotations
+
+from cortex_racelint import Config, lint_source
+
+
+def _codes(source: str) -> list[str]:
+    return [f.code for f in lint_source(source, "m.py", Config()).findings]
+
+
+READY = '''
+import asyncio
+import threading
+
+
+class Zeroconf:
+    def __init__(self, engine):
+        self.engine = engine
+        self.loop = None
+        self._start_thread()
+
+    def _start_thread(self):
+        ready = threading.Event()
+
+        def _run_loop():
+            {body}
+            self.loop.run_forever()
+
+        threading.Thread(target=_run_loop, daemon=True).start()
+        {wait}
+
+    def send(self, packet):
+        self.loop.call_soon_threadsafe(print, packet)
+
+    def close(self):
+        self.loop.stop()
+'''
+
+SETUP_THEN_HAND_OVER = "self.loop = asyncio.new_event_loop()\n            self.engine.setup(self.loop, ready)"
+
+
+def test_a_write_published_by_the_event_the_starter_waits_on_is_ordered() -> None:
+    assert _codes(READY.format(body=SETUP_THEN_HAND_OVER, wait="ready.wait()")) == []
+    set_it = "self.loop = asyncio.new_event_loop()\n            ready.set()"
+    assert _codes(READY.format(body=set_it, wait="ready.wait()")) == []
+
+
+def test_without_the_wait_or_with_the_write_after_the_set_the_race_stays() -> None:
+    assert "CRL401" in _codes(READY.format(body=SETUP_THEN_HAND_OVER, wait="pass"))
+    late = "ready.set()\n            self.loop = asyncio.new_event_loop()"
+    assert "CRL401" in _codes(READY.format(body=late, wait="ready.wait()"))
+
+
+CONDITION = '''
+import threading
+
+
+class Election:
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.leader_id = None
+
+    def start(self):
+        threading.Thread(target=self._leader).start()
+
+    def _leader(self):
+        with self.condition:
+            self.leader_id = "me"
+            {notify}
+
+    def wait_for_leader(self):
+        with self.condition:
+            while not self.leader_id:
+                self.condition.wait(5)
+        return self.leader_id
+'''
+
+
+def test_a_write_notified_under_a_condition_is_ordered_with_the_read_after_the_wait() -> None:
+    assert _codes(CONDITION.format(notify="self.condition.notify_all()")) == []
+
+
+def test_without_the_notify_the_read_after_the_block_races() -> None:
+    assert _codes(CONDITION.format(notify="pass")) == ["CRL401"]
