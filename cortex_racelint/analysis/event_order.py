@@ -53,19 +53,25 @@ def waited_before(path: Sequence[cst.CSTNode]) -> set[str]:
     return _calls_in(_siblings(path, after=False), WAIT)
 
 
-def set_after(path: Sequence[cst.CSTNode]) -> set[str]:
-    """`X` of every `X.set()` that runs after the access at the end of `path`."""
-    return _calls_in(_siblings(path, after=True), PUBLISH)
+def set_after(path: Sequence[cst.CSTNode], barriers: frozenset[str] = frozenset()) -> set[str]:
+    """`X` of every `X.set()` that runs after the access at the end of `path`; also of every
+    `X.wait()` on a `threading.Barrier` (`self.<attr>` in `barriers`): nobody passes a barrier
+    before every party reached it, so what a party did before its `wait()` is published."""
+    after = _siblings(path, after=True)
+    crossed = {name for name in _calls_in(after, WAIT) if name.partition(".")[2] in barriers}
+    return _calls_in(after, PUBLISH) | crossed
 
 
-def event_attributes(class_node: cst.ClassDef, imports) -> frozenset[str]:
-    """`self.<attr>` names the class binds to `threading.Event()` or `threading.Condition()`."""
+def event_attributes(
+    class_node: cst.ClassDef, imports, kinds: tuple[str, ...] = ("threading.Event", "threading.Condition", "threading.Barrier")
+) -> frozenset[str]:
+    """`self.<attr>` names the class binds to `threading.Event()`, `Condition()` or `Barrier()`."""
     found: set[str] = set()
     stack: list[cst.CSTNode] = [class_node.body]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            if (imports.qualify(node.value.func) or "") in ("threading.Event", "threading.Condition"):
+            if (imports.qualify(node.value.func) or "") in kinds:
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None and name.count(".") == 1:

@@ -39,6 +39,7 @@ from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes, set_after, waited_before
 from .handoff import precedes
+from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, waits_for_all
 from .ready_event import local_events, published_before, waited_after
 from .loop_callbacks import loop_runner, scheduling_loop
 from .setup_order import rerunnable_starters, setup_methods, subclass_init_helpers
@@ -178,6 +179,7 @@ class ClassThreads:
     writes_by_region: dict[str, set[str]] = field(default_factory=dict)  # attributes each region changes (transitively)
     #: `self.<attr>` the class binds to `threading.Event()`: their set()/wait() order accesses
     events: frozenset[str] = frozenset()
+    barriers: frozenset[str] = frozenset()  # the `threading.Barrier` ones: `wait()` also publishes
     #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
     handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
     #: per entry, the events every starter waits on after starting it (analysis.ready_event)
@@ -256,7 +258,7 @@ class ClassThreads:
         (`analysis.event_order`): `first` happens before `then`."""
         if first.kind not in CHANGES or not self.events:
             return False
-        published = {name for name in set_after(first.path) if name.partition(".")[2] in self.events}
+        published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
         return bool(published and published & waited_before(then.path))
 
     def _ready_ordered(self, first: Access, then: Access) -> bool:
@@ -576,6 +578,7 @@ class _Analyzer:
         result.private_reach = self._private_reach(calls)
         result.writes_by_region = self._writes_by_region(accesses, calls)
         result.events = event_attributes(self.class_node, self.imports)
+        result.barriers = event_attributes(self.class_node, self.imports, ("threading.Barrier",))
         result.ready = {
             entry: frozenset(set.intersection(*waits)) for entry, waits in self.ready_waits.items() if waits
         }
@@ -693,8 +696,11 @@ class _Analyzer:
                     sites.append((region.name, _after(_statement_chain(path[: index + 1]))))
                     scoped = True
                     break
-        for holder in holders:
-            for verb in ("join", "shutdown"):
+        waited = [(holder, verb) for holder in holders for verb in ("join", "shutdown")]
+        if kind == "executor":  # the futures `submit()` returns: `f.result()`, `futures.wait(fs)`
+            waited += [(future, verb) for future in kept_in(call, path) for verb in FUTURE_WAITS + ("wait",)]
+        for holder, verb in waited:
+            if True:
                 for join_region, join_path in self._method_calls(holder, region, verb):
                     sites.append((join_region.name, _after(_statement_chain(join_path))))
                     if join_region is region and "." not in holder:
@@ -768,6 +774,7 @@ class _Analyzer:
             candidates = [(region, holder)]
         for other, spelt in candidates:
             names = {spelt}  # and the locals that alias it: `thread = self._thread; thread.join()`
+            loops: list[tuple[str, cst.For]] = []
             for node, path in _walk(other.function.body, [other.function], set()):
                 if (
                     isinstance(node, cst.Assign)
@@ -776,14 +783,20 @@ class _Analyzer:
                     and dotted_name(node.value) in names
                 ):
                     names.add(node.targets[0].target.value)
-                if (
+                alias = loop_alias(node, names)  # `for t in threads: t.join()`, inside that loop only
+                if alias is not None:
+                    loops.append((alias, node))
+                if verb == "wait" and isinstance(node, cst.Call) and waits_for_all(node, names, self.imports):
+                    found.append((other, list(path)))
+                elif (
                     isinstance(node, cst.Call)
                     and isinstance(node.func, cst.Attribute)
                     and node.func.attr.value == verb
-                    and dotted_name(node.func.value) in names
                     and _waits(node, verb)
                 ):
-                    found.append((other, list(path)))
+                    receiver = dotted_name(node.func.value)
+                    if receiver in names or any(receiver == n and loop in path for n, loop in loops):
+                        found.append((other, list(path)))
         return found
 
     def _is_executor_ctor(self, expr: cst.BaseExpression) -> bool:
@@ -793,17 +806,12 @@ class _Analyzer:
         return qualified.endswith("PoolExecutor") or qualified.endswith("ThreadPool")
 
     def _holders_of(self, call: cst.Call, path: list[cst.CSTNode]) -> list[str]:
-        """The names or `self.attr`s a thread/executor is bound to (`self._t = t = Thread(...)`)."""
+        """The names or `self.attr`s a thread/executor is bound to (`self._t = t = Thread(...)`),
+        or the collection it is kept in (`analysis.thread_holders`)."""
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _EXECUTOR_METHODS:
-            names = [dotted_name(call.func.value)]
-        else:
-            parent = path[-2] if len(path) >= 2 else None
-            names = []
-            if isinstance(parent, cst.Assign):
-                names = [dotted_name(target.target) for target in reversed(parent.targets)]
-            elif isinstance(parent, cst.AnnAssign):
-                names = [dotted_name(parent.target)]
-        return [name for name in names if name is not None]
+            name = dotted_name(call.func.value)
+            return [name] if name is not None else []
+        return kept_in(call, path)
 
     # -- 2. walk every region ------------------------------------------------
     def _collect(self) -> tuple[list[_Call], list[Access]]:
