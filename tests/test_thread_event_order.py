@@ -83,3 +83,32 @@ def test_a_write_notified_under_a_condition_is_ordered_with_the_read_after_the_w
 
 def test_without_the_notify_the_read_after_the_block_races() -> None:
     assert _codes(CONDITION.format(notify="pass")) == ["CRL401"]
+
+
+QUEUE = '''
+import queue
+import threading
+
+
+class Worker:
+    def __init__(self):
+        self._jobs = {factory}
+        self.config = None
+
+    def start(self):
+        threading.Thread(target=self._run).start()
+
+    def configure(self, config):
+        self.config = config
+        self._jobs.put("reload")
+
+    def _run(self):
+        while True:
+            self._jobs.get()
+            print(self.config)
+'''
+
+
+def test_a_change_handed_over_through_a_queue_is_ordered_with_the_read_after_get() -> None:
+    assert _codes(QUEUE.format(factory="queue.Queue()")) == []
+    assert _codes(QUEUE.format(factory="make_channel()")) == ["CRL401"]  # unknown object: no order known

@@ -1,6 +1,7 @@
 """Happens-before through a `threading.Event`: `x = v; ev.set()` on one side, `ev.wait(); read x` on the other.
 
-A `threading.Condition` orders the same way: `with cond: x = v; cond.notify_all()` on one side,
+A `queue.Queue` orders the same way (`x = v; q.put(item)`, then `q.get(); read x`), and so does
+a `threading.Condition`: `with cond: x = v; cond.notify_all()` on one side,
 `with cond: while not ...: cond.wait()` then a read of `x` on the other (kazoo's election test).
 
 The writer's change is published by `set()` and the reader does not get past `wait()` until then,
@@ -22,8 +23,12 @@ from .names import dotted_name
 
 
 #: a `Condition` publishes with `notify()`/`notify_all()` and is waited on with `wait()`/`wait_for()`
-PUBLISH = frozenset({"set", "notify", "notify_all"})
-WAIT = frozenset({"wait", "wait_for"})
+PUBLISH = frozenset({"set", "notify", "notify_all", "put"})
+WAIT = frozenset({"wait", "wait_for", "get"})
+#: factories whose objects order a change before their publish call with a read after their wait call
+#: (a queue: `x = v; q.put(item)` then `q.get(); read x`, the item hands the change over)
+ORDERING = ("threading.Event", "threading.Condition", "threading.Barrier",
+            "queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue")
 
 
 def _calls_in(statements: Iterable[cst.CSTNode], methods: frozenset[str]) -> set[str]:
@@ -63,9 +68,9 @@ def set_after(path: Sequence[cst.CSTNode], barriers: frozenset[str] = frozenset(
 
 
 def event_attributes(
-    class_node: cst.ClassDef, imports, kinds: tuple[str, ...] = ("threading.Event", "threading.Condition", "threading.Barrier")
+    class_node: cst.ClassDef, imports, kinds: tuple[str, ...] = ORDERING
 ) -> frozenset[str]:
-    """`self.<attr>` names the class binds to `threading.Event()`, `Condition()` or `Barrier()`."""
+    """`self.<attr>` names the class binds to one of `kinds` (an Event, Condition, Barrier, Queue)."""
     found: set[str] = set()
     stack: list[cst.CSTNode] = [class_node.body]
     while stack:

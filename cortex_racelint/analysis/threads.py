@@ -21,8 +21,14 @@ For one class, computed once and memoised on `context.memo`:
   `self.__init__()` (paho's `reinitialise()`) is not followed: re-initialising an object
   while its threads run is outside the model, so `__init__` stays construction;
 * **ordering**: accesses in the starting method before the thread is started, and after
-  it is joined (`t.join()`, the end of `with ThreadPoolExecutor() as ex:`), do not run
-  concurrently with that entry.
+  it is joined (`t.join()` or `t.join(timeout)`, the end of `with ThreadPoolExecutor() as ex:`,
+  `f.result()`, `concurrent.futures.wait(fs)`, `for t in threads: t.join()`:
+  `analysis.thread_holders`), do not run concurrently with that entry; nor do set-up methods
+  (`analysis.setup_order`, which also drops the order of a starter that can run again while
+  its thread lives). Pairs are ordered by an Event/Condition/Barrier/Queue
+  (`analysis.event_order`), a readiness event the starter waits on (`analysis.ready_event`)
+  and a callback hand-off to an event loop (`analysis.handoff`); loop callbacks run on the
+  loop's thread (`analysis.loop_callbacks`).
 
 `ClassThreads.conflicts(access)` then answers "which accesses can run at the same time
 as this one, with no common lock, where one of the two changes the attribute".
