@@ -112,3 +112,30 @@ class Worker:
 def test_a_change_handed_over_through_a_queue_is_ordered_with_the_read_after_get() -> None:
     assert _codes(QUEUE.format(factory="queue.Queue()")) == []
     assert _codes(QUEUE.format(factory="make_channel()")) == ["CRL401"]  # unknown object: no order known
+
+
+def test_a_change_outside_the_condition_s_lock_is_not_published_by_its_notify() -> None:
+    outside = CONDITION.replace(
+        'with self.condition:\n            self.leader_id = "me"\n            {notify}',
+        'self.leader_id = "me"\n        with self.condition:\n            {notify}',
+    )
+    plain_wait = "with self.condition:\n            self.condition.wait(5)\n        return self.leader_id"
+    loop_wait = (
+        "with self.condition:\n            while not self.leader_id:\n                self.condition.wait(5)\n"
+        "        return self.leader_id"
+    )
+    assert loop_wait in CONDITION
+    inside = CONDITION.replace(loop_wait, plain_wait)
+    outside = outside.replace(loop_wait, plain_wait)
+    assert _codes(inside.format(notify="self.condition.notify_all()")) == []
+    assert _codes(outside.format(notify="self.condition.notify_all()")) == ["CRL401"]
+
+
+def test_a_change_made_in_a_loop_is_not_published_by_the_put_after_it() -> None:
+    looped = QUEUE.replace(
+        '    def configure(self, config):\n        self.config = config\n        self._jobs.put("reload")',
+        '    def configure(self, configs):\n        for config in configs:\n            self.config = config\n'
+        '            self._jobs.put("reload")',
+    )
+    assert looped != QUEUE
+    assert _codes(looped.format(factory="queue.Queue()")) == ["CRL401"]

@@ -83,3 +83,23 @@ def event_attributes(
                         found.add(name.split(".", 1)[1])
         stack.extend(node.children)
     return frozenset(found)
+
+
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def in_loop(path: Sequence[cst.CSTNode]) -> bool:
+    """Is the access at the end of `path` inside a loop of its function (it runs again later)?"""
+    for node in reversed(path[:-1]):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(node, _LOOPS):
+            return True
+    return False
+
+
+def held_with(path: Sequence[cst.CSTNode], name: str) -> bool:
+    """Is the access at the end of `path` inside `with <name>:`?"""
+    return any(
+        isinstance(node, cst.With) and any(dotted_name(item.item) == name for item in node.items) for node in path[:-1]
+    )

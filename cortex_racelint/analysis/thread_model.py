@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .event_order import set_after, waited_before
+from .event_order import held_with, in_loop, set_after, waited_before
 from .handoff import precedes
 from .ready_event import published_before
 from .access_kinds import CALLER, CHANGES, _ENTRY_LABELS, _conflict
@@ -101,6 +101,7 @@ class ClassThreads:
     #: `self.<attr>` the class binds to `threading.Event()`: their set()/wait() order accesses
     events: frozenset[str] = frozenset()
     barriers: frozenset[str] = frozenset()  # the `threading.Barrier` ones: `wait()` also publishes
+    conditions: frozenset[str] = frozenset()  # the `threading.Condition` ones: publish only what they guard
     #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
     handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
     #: per entry, the events every starter waits on after starting it (analysis.ready_event)
@@ -177,9 +178,11 @@ class ClassThreads:
     def _event_ordered(self, first: Access, then: Access) -> bool:
         """`first` is a change published by `ev.set()` after it, `then` runs after `ev.wait()`
         (`analysis.event_order`): `first` happens before `then`."""
-        if first.kind not in CHANGES or not self.events:
-            return False
+        if first.kind not in CHANGES or not self.events or in_loop(first.path):
+            return False  # in a loop, the next round changes it again after the publish
         published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
+        # a Condition publishes what was changed under it (`with cond: x = v; cond.notify_all()`)
+        published = {name for name in published if name.partition(".")[2] not in self.conditions or held_with(first.path, name)}
         return bool(published and published & waited_before(then.path))
 
     def _ready_ordered(self, first: Access, then: Access) -> bool:

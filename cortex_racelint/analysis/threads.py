@@ -165,6 +165,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         result.writes_by_region = self._writes_by_region(accesses, calls)
         result.events = event_attributes(self.class_node, self.imports)
         result.barriers = event_attributes(self.class_node, self.imports, ("threading.Barrier",))
+        result.conditions = event_attributes(self.class_node, self.imports, ("threading.Condition",))
         result.ready = {
             entry: frozenset(set.intersection(*waits)) for entry, waits in self.ready_waits.items() if waits
         }
