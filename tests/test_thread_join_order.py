@@ -97,3 +97,9 @@ class Rendezvous:
 def test_a_barrier_both_parties_pass_orders_what_came_before_it() -> None:
     assert _codes(BARRIER.format(kind="Barrier")) == []
     assert _codes(BARRIER.format(kind="Semaphore")) == ["CRL401"]  # a semaphore's wait() is not a rendezvous
+
+
+def test_inside_the_join_loop_the_threads_not_yet_joined_still_run() -> None:
+    inside = "for t in threads:\n            t.join()\n            print([r for r in self.results])"
+    lines = {f.line for f in lint_source(THREADS.format(wait=inside), "m.py", Config()).findings}
+    assert 15 in lines and 16 not in lines  # the read between two joins races; the one after the loop does not

@@ -190,8 +190,15 @@ class StartsMixin:
                     and _waits(node, verb)
                 ):
                     receiver = dotted_name(node.func.value)
-                    if receiver in names or any(receiver == n and loop in path for n, loop in loops):
+                    if receiver in names:
                         found.append((other, list(path)))
+                        continue
+                    for alias_name, loop in loops:
+                        if receiver == alias_name and any(step is loop for step in path):
+                            # every thread of the collection is joined once the loop is over: cut at the loop
+                            cut = next(i for i, step in enumerate(path) if step is loop)
+                            found.append((other, list(path[: cut + 1])))
+                            break
         return found
 
     def _is_executor_ctor(self, expr: cst.BaseExpression) -> bool:
