@@ -64,6 +64,8 @@ from .access_kinds import (  # re-exported: the rules and fixes import the vocab
     WRITE,
 )
 from .thread_model import Access, ClassThreads, Conflict, Entry, Region, _Call, display
+from .thread_sides import SidesMixin
+from .thread_starts import StartsMixin
 from .thread_syntax import (
     _class_methods,
     _generator_or_async,
@@ -81,8 +83,6 @@ __all__ = [
     "READ", "WRITE", "Access", "ClassThreads", "Conflict", "Entry", "Region", "class_threads", "display",
     "self_name", "thread_target",
 ]
-from .thread_starts import StartsMixin
-from .thread_sides import SidesMixin
 
 # --------------------------------------------------------------------------- the analysis
 
