@@ -1,5 +1,9 @@
 """Happens-before through a `threading.Event`: `x = v; ev.set()` on one side, `ev.wait(); read x` on the other.
 
+A `queue.Queue` orders the same way (`x = v; q.put(item)`, then `q.get(); read x`), and so does
+a `threading.Condition`: `with cond: x = v; cond.notify_all()` on one side,
+`with cond: while not ...: cond.wait()` then a read of `x` on the other (kazoo's election test).
+
 The writer's change is published by `set()` and the reader does not get past `wait()` until then,
 so the pair is ordered. Read on the statements of each access's own method: an `ev.wait()` in a
 statement before the access (in a block that encloses it), an `ev.set()` in a statement after it.
@@ -18,10 +22,19 @@ from .lazyinit import walk_statements
 from .names import dotted_name
 
 
-def _calls_in(statements: Iterable[cst.CSTNode], method: str) -> set[str]:
+#: a `Condition` publishes with `notify()`/`notify_all()` and is waited on with `wait()`/`wait_for()`
+PUBLISH = frozenset({"set", "notify", "notify_all", "put"})
+WAIT = frozenset({"wait", "wait_for", "get"})
+#: factories whose objects order a change before their publish call with a read after their wait call
+#: (a queue: `x = v; q.put(item)` then `q.get(); read x`, the item hands the change over)
+ORDERING = ("threading.Event", "threading.Condition", "threading.Barrier",
+            "queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue")
+
+
+def _calls_in(statements: Iterable[cst.CSTNode], methods: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for node in walk_statements(list(statements)):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == method:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
             name = dotted_name(node.func.value)
             if name is not None:
                 found.add(name)
@@ -42,25 +55,51 @@ def _siblings(path: Sequence[cst.CSTNode], after: bool) -> list[cst.CSTNode]:
 
 def waited_before(path: Sequence[cst.CSTNode]) -> set[str]:
     """`X` of every `X.wait()` that runs before the access at the end of `path`."""
-    return _calls_in(_siblings(path, after=False), "wait")
+    return _calls_in(_siblings(path, after=False), WAIT)
 
 
-def set_after(path: Sequence[cst.CSTNode]) -> set[str]:
-    """`X` of every `X.set()` that runs after the access at the end of `path`."""
-    return _calls_in(_siblings(path, after=True), "set")
+def set_after(path: Sequence[cst.CSTNode], barriers: frozenset[str] = frozenset()) -> set[str]:
+    """`X` of every `X.set()` that runs after the access at the end of `path`; also of every
+    `X.wait()` on a `threading.Barrier` (`self.<attr>` in `barriers`): nobody passes a barrier
+    before every party reached it, so what a party did before its `wait()` is published."""
+    after = _siblings(path, after=True)
+    crossed = {name for name in _calls_in(after, WAIT) if name.partition(".")[2] in barriers}
+    return _calls_in(after, PUBLISH) | crossed
 
 
-def event_attributes(class_node: cst.ClassDef, imports) -> frozenset[str]:
-    """`self.<attr>` names the class binds to `threading.Event()` (spelt `self.<attr>`)."""
+def event_attributes(
+    class_node: cst.ClassDef, imports, kinds: tuple[str, ...] = ORDERING
+) -> frozenset[str]:
+    """`self.<attr>` names the class binds to one of `kinds` (an Event, Condition, Barrier, Queue)."""
     found: set[str] = set()
     stack: list[cst.CSTNode] = [class_node.body]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            if (imports.qualify(node.value.func) or "") == "threading.Event":
+            if (imports.qualify(node.value.func) or "") in kinds:
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None and name.count(".") == 1:
                         found.add(name.split(".", 1)[1])
         stack.extend(node.children)
     return frozenset(found)
+
+
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def in_loop(path: Sequence[cst.CSTNode]) -> bool:
+    """Is the access at the end of `path` inside a loop of its function (it runs again later)?"""
+    for node in reversed(path[:-1]):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(node, _LOOPS):
+            return True
+    return False
+
+
+def held_with(path: Sequence[cst.CSTNode], name: str) -> bool:
+    """Is the access at the end of `path` inside `with <name>:`?"""
+    return any(
+        isinstance(node, cst.With) and any(dotted_name(item.item) == name for item in node.items) for node in path[:-1]
+    )

@@ -75,18 +75,46 @@ _FIX_SAFETY = """
 """
 
 _KNOWN_PROBLEMS = """
-    Ordering through other means is not modelled: a field written before `event.set()` and
-    read after `event.wait()`, or read after `queue.join()`, is still reported. Accesses
-    before the thread is started (in the starting method, or before a `self.` call that
-    starts it) and after `join()` / the end of `with ThreadPoolExecutor() as ex:` are not
-    reported. When the thread calls the class's public methods that the caller's side also
-    calls, the class is being used from two threads as a client would; whether that is
-    allowed is the class's contract, so those accesses are not judged. For a pool started
-    and shut down inside one method, setters on the caller's side are assumed not to run
-    meanwhile (the owner thread is inside that method); readers such as `progress()` still
-    are. Threads started by other classes on this object's methods are not seen, nor are
-    closure variables (`nonlocal count; count += 1` in a function handed to threads): only
-    attributes of an object are analysed.
+    What is not reported: accesses ordered by a happens-before edge (`analysis.threads` and the
+    modules it names).
+    - `Thread.start()`: accesses before the start in the starting method, before a `self.` call
+      that starts it, and in *set-up methods*: a method the class calls only before the start
+      (cheroot's `safe_start()` runs `self.prepare()` then `self.serve()`), only from `__init__`,
+      or only before an inline call of the thread's own method; a private `_init()` only
+      subclasses' `__init__` in the same module call is construction. Not when the starting
+      method can run again while the thread lives: a `Timer` the callback re-arms, a `start()`
+      the class calls in a loop; those writes stay reported.
+    - `join()` (a timed `join(timeout)` too: what follows assumes the thread ended; a thread
+      still alive after it is a stuck thread, not judged here), through a local alias or a
+      chained target (`self._t = t = Thread()`), over a list (`for t in threads: t.join()`),
+      `ex.shutdown()`, the end of `with ThreadPoolExecutor() as ex:`, `f.result()`,
+      `f.exception()`, `concurrent.futures.wait(fs)` (not with `FIRST_COMPLETED`).
+    - `Event.set()`/`wait()`, `Condition.notify()`/`wait()`, `Barrier.wait()` on both sides,
+      `Queue.put()`/`get()`: a change made before the publishing call and read after the
+      waiting one; not a change made in a loop (the next round changes it after the
+      publish), and for a Condition only a change made under it (`with cond:`). A thread's writes before it sets (or hands on) a readiness event every
+      starter waits on right after the start (zeroconf's loop thread) are ordered with the
+      whole caller side.
+    - Callbacks handed to an event loop (`call_soon_threadsafe`, `call_soon`, `call_later`,
+      `call_at`, `add_callback`, `add_callback_threadsafe`, `add_timeout`) run on the loop's
+      thread: the thread entry that binds the loop attribute, else the owner's side; what the
+      scheduling method did before the hand-off is ordered with the callback.
+    - `self.__init__()` re-run (paho's `reinitialise()`) stays construction: re-initialising an
+      object while its threads run is outside the model.
+    The same thread entry started at two places into one `self.` attribute is one thread at a
+    time (restarting replaces it). When the thread calls the class's public methods that the
+    caller's side also calls, the class is being used from two threads as a client would;
+    whether that is allowed is the class's contract, so those accesses are not judged. For a
+    pool started and shut down inside one method, setters on the caller's side are assumed not
+    to run meanwhile (the owner thread is inside that method); readers such as `progress()`
+    still are.
+
+    Known limits: events, conditions and queues are matched by spelling, one hand-off at a
+    time (a second `configure()` whose write overlaps the thread reading the first one is not
+    seen); a public set-up method the user also calls while the thread runs is not seen (only
+    the class's own calls are read). Threads started by other classes on this object's
+    methods are not seen, nor are closure variables (`nonlocal count; count += 1` in a
+    function handed to threads): only attributes of an object are analysed.
 """
 
 

@@ -1,0 +1,235 @@
+"""What the thread analysis of one class answers: entries, regions, accesses and `ClassThreads.conflicts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from .event_order import held_with, in_loop, set_after, waited_before
+from .handoff import precedes
+from .ready_event import published_before
+from .access_kinds import CALLER, CHANGES, _ENTRY_LABELS, _conflict
+from .thread_syntax import _private
+
+@dataclass(frozen=True)
+class Entry:
+    """Code that runs on another thread."""
+
+    region: str  # method name, or "method.<locals>.name" for a nested function
+    kind: str  # "thread" | "timer" | "executor" | "run" | "nested"
+    multi: bool  # several instances can run at once (executor tasks, threads made in a loop)
+
+    @property
+    def label(self) -> str:
+        return f"{_ENTRY_LABELS[self.kind]} `{display(self.region)}()`"
+
+
+def display(region: str) -> str:
+    return region.replace(".<locals>.", ".")
+
+
+@dataclass
+class Region:
+    """A method, or a function nested in one that is a thread entry."""
+
+    name: str
+    method: str  # the class method it is written in
+    function: cst.FunctionDef
+    self_name: str
+    is_generator: bool = False
+    is_async: bool = False
+
+
+@dataclass(eq=False)
+class Access:
+    """One `self.<attr>` use, classified."""
+
+    attr: str
+    node: cst.Attribute
+    kind: str
+    region: str
+    path: tuple[cst.CSTNode, ...]  # from the region's FunctionDef down to `node`
+    locks: frozenset[str] = frozenset()
+    contexts: frozenset[str] = frozenset()  # CALLER and/or entry region names
+    ordered_with: frozenset[str] = frozenset()  # entries this access happens before/after
+    check: Optional[cst.CSTNode] = None  # the `if`/`while` of a check-then-act
+    small: Optional[cst.CSTNode] = None  # the small statement or compound header holding it
+
+    @property
+    def thread_side(self) -> bool:
+        return any(c != CALLER for c in self.contexts)
+
+
+@dataclass
+class _Call:
+    callee: str
+    locks: frozenset[str]
+    region: str
+    callback: bool = False  # `self.m` passed as a value, not called
+    path: tuple[cst.CSTNode, ...] = ()  # from the calling region's FunctionDef to the call
+    loop: Optional[str] = None  # a callback scheduled on the event loop `self.<loop>`
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A racing partner of an access, with the thread each of the two runs on."""
+
+    other: Access
+    here: str  # context of the access asked about (CALLER or an entry)
+    there: str  # context of `other`
+
+
+@dataclass
+class ClassThreads:
+    """Everything the CRL4 rules ask about one class."""
+
+    class_node: cst.ClassDef
+    methods: dict[str, list[cst.FunctionDef]]
+    properties: set[str]
+    entries: dict[str, Entry]
+    regions: dict[str, Region]
+    contexts: dict[str, frozenset[str]]  # region -> contexts
+    accesses: list[Access]
+    skipped_attributes: set[str]
+    #: entries started and joined inside one call -> the regions that run while they do
+    windows: dict[str, set[str]] = field(default_factory=dict)
+    #: per entry, the regions it reaches through private methods and properties only
+    private_reach: dict[str, set[str]] = field(default_factory=dict)
+    writes_by_region: dict[str, set[str]] = field(default_factory=dict)  # attributes each region changes (transitively)
+    #: `self.<attr>` the class binds to `threading.Event()`: their set()/wait() order accesses
+    events: frozenset[str] = frozenset()
+    barriers: frozenset[str] = frozenset()  # the `threading.Barrier` ones: `wait()` also publishes
+    conditions: frozenset[str] = frozenset()  # the `threading.Condition` ones: publish only what they guard
+    #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
+    handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
+    #: per entry, the events every starter waits on after starting it (analysis.ready_event)
+    ready: dict[str, frozenset[str]] = field(default_factory=dict)
+    starter_regions: dict[str, set[str]] = field(default_factory=dict)
+    #: direct `self.m()` calls: (callee, calling region, locks held there)
+    call_sites: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+    _conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
+
+    # -- questions ----------------------------------------------------------
+    def label(self, access_or_region, context: Optional[str] = None) -> str:
+        """How a message names where an access runs: "`update()`", "thread target `_animate()`"."""
+        region = access_or_region.region if isinstance(access_or_region, Access) else access_or_region
+        contexts = self.contexts.get(region, frozenset())
+        if context is None:
+            threads = sorted(c for c in contexts if c != CALLER)
+            context = threads[0] if threads and CALLER not in contexts else CALLER
+        if context == CALLER:
+            return f"`{display(region)}()`"
+        if region == context:
+            return self.entries[context].label
+        return f"`{display(region)}()` on {self.entries[context].label}"
+
+    def dual(self, region: str) -> bool:
+        """Runs on the caller's side and on a thread (public API the thread also calls)."""
+        contexts = self.contexts.get(region, frozenset())
+        return CALLER in contexts and len(contexts) > 1
+
+    def witness(self, a: Access, b: Access) -> Optional[tuple[str, str]]:
+        """Contexts (of a, of b) under which a and b can run at the same time, if any."""
+        for ca in sorted(a.contexts):
+            for cb in sorted(b.contexts):
+                if ca == CALLER and cb == CALLER:
+                    continue  # one owner thread calls the public methods
+                if ca == cb:
+                    if self.entries[ca].multi:
+                        return ca, cb
+                    continue
+                if ca == CALLER or cb == CALLER:
+                    caller, entry = (a, cb) if ca == CALLER else (b, ca)
+                    thread_side = b if ca == CALLER else a
+                    if entry in caller.ordered_with:
+                        continue  # before the start or after the join
+                    window = self.windows.get(entry)
+                    if window is not None and caller.region not in window and caller.kind in CHANGES:
+                        continue  # the owner is inside the call that runs and joins the thread
+                    if thread_side.region not in self.private_reach.get(entry, ()) and self.dual(thread_side.region):
+                        continue  # the thread calls the object's public API: a usage contract, not judged
+                return ca, cb
+        return None
+
+    def conflicts(self, access: Access) -> list[Conflict]:
+        """Accesses that race with `access`: concurrent, one changes, no common lock."""
+        key = id(access)
+        if key not in self._conflicts:
+            found = []
+            for other in self.accesses:
+                if other.attr != access.attr or not _conflict(access.kind, other.kind):
+                    continue
+                if access.locks & other.locks:
+                    continue
+                if self._event_ordered(access, other) or self._event_ordered(other, access):
+                    continue
+                if self._handed_off(access, other) or self._handed_off(other, access):
+                    continue
+                if self._ready_ordered(access, other) or self._ready_ordered(other, access):
+                    continue
+                pair = self.witness(access, other)
+                if pair is not None:
+                    found.append(Conflict(other, pair[0], pair[1]))
+            self._conflicts[key] = found
+        return self._conflicts[key]
+
+    def _event_ordered(self, first: Access, then: Access) -> bool:
+        """`first` is a change published by `ev.set()` after it, `then` runs after `ev.wait()`
+        (`analysis.event_order`): `first` happens before `then`."""
+        if first.kind not in CHANGES or not self.events or in_loop(first.path):
+            return False  # in a loop, the next round changes it again after the publish
+        published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
+        # a Condition publishes what was changed under it (`with cond: x = v; cond.notify_all()`)
+        published = {name for name in published if name.partition(".")[2] not in self.conditions or held_with(first.path, name)}
+        return bool(published and published & waited_before(then.path))
+
+    def _ready_ordered(self, first: Access, then: Access) -> bool:
+        """`first` is a thread's change published by a readiness event every starter waits on
+        after the start; `then` runs on the caller side once the starter got past the wait."""
+        if first.kind not in CHANGES or CALLER in first.contexts or CALLER not in then.contexts:
+            return False
+        for entry in first.contexts:
+            events = self.ready.get(entry)
+            if not events or not published_before(first.path, events):
+                return False
+            if then.region in self.starter_regions.get(entry, ()) and not events & waited_before(then.path):
+                return False
+        return bool(first.contexts)
+
+    def _handed_off(self, first: Access, then: Access) -> bool:
+        """`first` runs before its method hands a callback to an event loop, and `then` runs in
+        that callback (or a private helper every other caller of which holds a lock `first` holds)."""
+        for region, path, callee in self.handoffs:
+            if region != first.region or not precedes(first.path, path):
+                continue
+            reach = self._private_helpers(callee)
+            if then.region not in reach:
+                continue
+            outside = [locks for c, caller, locks in self.call_sites if c == then.region and caller not in reach]
+            if all(locks & first.locks for locks in outside):
+                return True
+        return False
+
+    def _private_helpers(self, start: str) -> set[str]:
+        seen, stack = set(), [start]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            stack.extend(c for c, caller, _ in self.call_sites if caller == name and _private(c))
+        return seen
+
+    def racy_accesses(self) -> list[Access]:
+        """Accesses to blame: racing, and unlocked (or locked by a lock the partner lacks)."""
+        blamed = []
+        for access in self.accesses:
+            partners = self.conflicts(access)
+            if not partners:
+                continue
+            if access.locks and all(not p.other.locks for p in partners):
+                continue  # the partner is the unguarded one
+            blamed.append(access)
+        return blamed
