@@ -15,7 +15,9 @@ unlabelled findings to label (JSON lines, label and reason empty).
 
 A finding is matched to a label by a fingerprint that survives line shifts: package, file
 relative to the linted folder, code, the stripped text of the flagged line, and the
-occurrence index among findings with the same four values (in line order).
+occurrence index of that text among the file's lines (how many earlier lines of the file
+read the same): an equal line elsewhere that stops (or starts) being reported does not
+shift it. Findings built without their file's text fall back to counting among findings.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Finding:
     ruleset: str  # "default" or "opt-in"
     #: the other sites of the same race (`related` in racelint's JSON): (line, stripped text)
     sites: tuple[tuple[int, str], ...] = ()
+    #: per line (the finding's, then each site's): earlier lines of the file with the same text
+    occurrences: tuple[int, ...] = ()
 
 
 def fingerprints(findings: Iterable[Finding]) -> dict[Fingerprint, Finding]:
@@ -69,12 +73,24 @@ def fingerprints(findings: Iterable[Finding]) -> dict[Fingerprint, Finding]:
     seen: Counter[tuple[str, str, str, str]] = Counter()
     out: dict[Fingerprint, Finding] = {}
     # every site of a race gets a key (labels name sites); all of a race's keys map to its finding
-    sites = [(f, line, text) for f in findings for line, text in ((f.line, f.text), *f.sites)]
-    for f, _, text in sorted(sites, key=lambda s: (s[0].package, s[0].file, s[0].code, s[1])):
+    sites = [
+        (f, line, text, f.occurrences[index] if len(f.occurrences) > index else None)
+        for f in findings
+        for index, (line, text) in enumerate(((f.line, f.text), *f.sites))
+    ]
+    for f, _, text, occurrence in sorted(sites, key=lambda s: (s[0].package, s[0].file, s[0].code, s[1])):
         base = (f.package, f.file, f.code, text)
-        out[(*base, seen[base])] = f
+        out[(*base, seen[base] if occurrence is None else occurrence)] = f
         seen[base] += 1
     return out
+
+
+def source_occurrence(lines: list[str], row: int) -> int:
+    """How many lines before `row` (1-based) read the same, stripped."""
+    if not 0 < row <= len(lines):
+        return 0
+    text = lines[row - 1].strip()
+    return sum(1 for line in lines[: row - 1] if line.strip() == text)
 
 
 def label_key(label: dict) -> Fingerprint:
@@ -217,7 +233,8 @@ def lint(workdir: Path, pkg: dict, select: str | None) -> list[Finding]:
             consequence=(item.get("consequence") or {}).get("kind", ""),
             ruleset="opt-in" if select else "default",
             sites=tuple((r["row"], text[r["row"] - 1].strip() if 0 < r["row"] <= len(text) else "")
-                        for r in item.get("related", []))))
+                        for r in item.get("related", [])),
+            occurrences=tuple(source_occurrence(text, r) for r in (row, *(r["row"] for r in item.get("related", []))))))
     return findings
 
 

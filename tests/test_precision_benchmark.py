@@ -83,3 +83,13 @@ def test_committed_labels_are_well_formed() -> None:
     assert len({P.label_key(r) for r in rows}) == len(rows)
     names = {p["name"] for p in json.loads(P.PACKAGES.read_text())["packages"]}
     assert {r["package"] for r in rows} <= names and len(names) >= 12
+
+
+def test_source_occurrence_keeps_a_site_when_an_equal_line_stops_being_reported() -> None:
+    lines = ["self.x = 1", "y = 2", "self.x = 1", "    self.x = 1  "]
+    assert [P.source_occurrence(lines, row) for row in (1, 3, 4)] == [0, 1, 2]
+    both = [replace(_f(1, "self.x = 1"), occurrences=(0,)), replace(_f(3, "self.x = 1"), occurrences=(1,))]
+    only_second = [both[1]]
+    assert ("pkg", "a.py", "CRL401", "self.x = 1", 1) in P.fingerprints(only_second)
+    # without the file's text the index counts among findings, and would have shifted to 0
+    assert ("pkg", "a.py", "CRL401", "self.x = 1", 0) in P.fingerprints([_f(3, "self.x = 1")])
