@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from .file_writes import PATH_METHODS
+from .lazyinit import METACLASS_BASES
 from .lazy_harm import MUTATORS  # what lazy_harm reads as a change, so narrowing keeps it
 from .threads import NOT_EXECUTORS
 
@@ -189,6 +190,7 @@ class _Function:
                     self.class_receivers.add(positional[0].arg)
         self.cached = bool(decorators & {"lru_cache", "cache"})
         self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()  # closure state: shared by every call of the closure
         self.stored: set[str] = set()
         self.plain: dict[str, list[ast.expr]] = {}  # `name = value` assignments
         self.defs: set[str] = set()  # functions defined inside
@@ -250,6 +252,8 @@ class _FactCollector(ast.NodeVisitor):
         self.facts = AstFacts()
         self.module_names, self.imported = _bound_at_module(tree)
         self.class_names: set[str] = set()
+        self.metaclasses: set[str] = set()  # classes deriving from `type`: their methods' receiver is a class
+        self.module_functions: set[str] = set()  # module-level defs: `get._inst` is module state
         self.functions: list[_Function] = []
         self.function: Optional[_Function] = None
         self.containers: list[object] = []  # enclosing ClassDef names (str) and _Function objects
@@ -330,6 +334,8 @@ class _FactCollector(ast.NodeVisitor):
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
+        if any(_dotted(base) in METACLASS_BASES for base in node.bases):
+            self.metaclasses.add(node.name)
         if self.function is None:
             self.reach.classes.add(node.name)
             if not self.containers:
@@ -347,6 +353,10 @@ class _FactCollector(ast.NodeVisitor):
         if direct_class is not None and node.name in _CONSTRUCTORS:
             self.reach.define(direct_class, id(node), self.top)  # `Klass()` runs its constructors
         function = _Function(node, self.function, direct_class, self.top)
+        if direct_class in self.metaclasses and function.receiver is not None:
+            function.class_receivers.add(function.receiver)  # a metaclass's methods receive a class
+        if self.function is None and not self.containers:
+            self.module_functions.add(node.name)
         if self.function is not None:
             self.function.defs.add(node.name)
             self.function.stored.add(node.name)
@@ -366,6 +376,10 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Global(self, node: ast.Global) -> None:
         if self.function is not None:
             self.function.globals.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        if self.function is not None:
+            self.function.nonlocals.update(node.names)
 
     # -- statements -----------------------------------------------------------------
     def visit_If(self, node: ast.If) -> None:
@@ -546,8 +560,13 @@ class _FactCollector(ast.NodeVisitor):
         for function in self.functions:
             for state, missing, node in function.checks:
                 head, _, attribute = state.partition(".")
-                if not attribute and head in function.globals:
+                if not attribute and (head in function.globals or head in function.nonlocals):
                     if _creates(node, state, missing, function):
+                        facts.lazy_global = True
+                        self._mark("lazy_global", function.top)
+                        self.reach.sites.add(id(function.node))
+                elif attribute and "." not in attribute and head in self.module_functions and head not in function.stored:
+                    if _creates(node, state, missing, function):  # `get._inst`: a function attribute, CRL101
                         facts.lazy_global = True
                         self._mark("lazy_global", function.top)
                         self.reach.sites.add(id(function.node))
@@ -560,6 +579,9 @@ class _FactCollector(ast.NodeVisitor):
                 facts.lazy_keyed = True
                 self._mark("lazy_keyed", function.top)
                 self.reach.sites.add(id(function.node))
+                if function.class_name in self.metaclasses:  # `cls._instances[cls] = ...`: CRL102's
+                    facts.lazy_class = True
+                    self._mark("lazy_class", function.top)
             if any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body):
                 facts.lazy_under_lock = True
                 self._mark("lazy_under_lock", function.top)
@@ -708,6 +730,8 @@ def _span(stmt: ast.stmt) -> tuple[int, int, Optional[str]]:
 
 def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     """(state, tests for absence) of a non-keyed lazy-init test, as `analysis.lazyinit` reads it."""
+    if isinstance(test, ast.NamedExpr):  # `(p := _x) is None`: the walrus tests `_x`
+        return _lazy_check(test.value)
     if isinstance(test, ast.BoolOp):  # `_x is None or _x.closed`: an absence test among the operands
         operands = test.values if isinstance(test.op, ast.Or) else test.values[:1]
         for operand in operands:

@@ -12,13 +12,13 @@ from typing import Optional
 import libcst as cst
 
 from .context import LintContext
-from .lazyinit import LazyCheck, _is_none
+from .lazyinit import METACLASS_BASES, LazyCheck, _is_none, walk_statements
 from .names import dotted_name
 
 
 @dataclass
 class LazyInitSite:
-    kind: str  # "global" | "class" | "keyed" | "broken-dcl"
+    kind: str  # "global" | "class" | "keyed" | "broken-dcl" | "metaclass" | "closure" | "funcattr"
     check: LazyCheck
     creation: cst.CSTNode
     early_return: bool = False
@@ -36,10 +36,19 @@ def class_receiver(context: LintContext, state: str) -> Optional[str]:
     if receiver == class_node.name.value:
         return receiver
     params = function.params.params
-    is_classmethod = any(dotted_name(d.decorator) == "classmethod" for d in function.decorators)
-    if params and params[0].name.value == receiver and (is_classmethod or function.name.value == "__new__"):
+    decorators = {dotted_name(d.decorator) for d in function.decorators}
+    is_classmethod = "classmethod" in decorators
+    # in a metaclass every method's first parameter is a class: `cls._instances` is the metaclass's attribute
+    if params and params[0].name.value == receiver and "staticmethod" not in decorators and (
+        is_classmethod or function.name.value == "__new__" or is_metaclass(class_node)
+    ):
         return receiver
     return None
+
+
+def is_metaclass(class_node: cst.ClassDef) -> bool:
+    """`class Meta(type):`: `cls.x` in its methods is state shared by every class it makes."""
+    return any(dotted_name(base.value) in METACLASS_BASES for base in class_node.bases if base.keyword is None)
 
 
 def cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
@@ -62,11 +71,22 @@ def cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
     return (assign.targets[0].target.value, cache) if cache else None
 
 
-def returns_state(stmt: cst.CSTNode, state: str) -> bool:
+def returns_state(stmt: cst.CSTNode, state: str, alias: Optional[str] = None) -> bool:
+    """`return _x` (or `return p` after the walrus test `(p := _x) is not None`)."""
     return (
         isinstance(stmt, cst.SimpleStatementLine)
         and len(stmt.body) == 1
         and isinstance(stmt.body[0], cst.Return)
         and stmt.body[0].value is not None
-        and dotted_name(stmt.body[0].value) == state
+        and dotted_name(stmt.body[0].value) in {state, alias} - {None}
     )
+
+
+def function_nonlocals(function: cst.FunctionDef) -> set[str]:
+    """Names a function declares `nonlocal` (in its own body): closure state shared by its calls."""
+    return {
+        item.name.value
+        for node in walk_statements([function.body])
+        if isinstance(node, cst.Nonlocal)
+        for item in node.names
+    }

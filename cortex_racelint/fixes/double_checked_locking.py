@@ -28,7 +28,7 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
     assert isinstance(block, cst.IndentedBlock)
     index = next(i for i, stmt in enumerate(block.body) if stmt is node)
     rest = list(block.body[index + 1 :])
-    tail = [rest.pop()] if rest and returns_state(rest[-1], state) and len(rest) > 1 else []
+    tail = [rest.pop()] if rest and returns_state(rest[-1], state, site.check.alias) and len(rest) > 1 else []
     leading = rest[0].leading_lines if rest else ()
     rest[0] = rest[0].with_changes(leading_lines=())
     guarded = cst.If(test=_missing_test(node.test), body=cst.IndentedBlock(body=rest))

@@ -11,7 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, returns_state
+from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, function_nonlocals, is_metaclass, returns_state
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
 from ...fixes.blocks import block_statements
 
@@ -28,15 +28,9 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     check = parse_lazy_check(node.test)
     if check is None or context.function is None:
         return None
-    # cheap questions first: most `if`s test locals, parameters or `self` attributes
     reread = None
-    if check.keyed:
-        shared = _is_module_global(context, check.state) or class_receiver(context, check.state)
-        kind = "keyed"
-    elif _is_module_global(context, check.state):
-        shared, kind = True, "global"
-    else:
-        shared, kind = bool(class_receiver(context, check.state)), "class"
+    kind = shared_kind(context, check)
+    shared = kind is not None
     if not shared:
         local = _local_cache_check(context, node, check)
         if local is not None:
@@ -51,7 +45,7 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     else:
         parent = context.ancestors[-2] if len(context.ancestors) >= 2 else None
         body = block_statements(node.body)[0]  # `if _x is not None: return _x` on one line too
-        if not (len(body) == 1 and returns_state(body[0], check.state) and isinstance(parent, cst.IndentedBlock)):
+        if not (len(body) == 1 and returns_state(body[0], check.state, check.alias) and isinstance(parent, cst.IndentedBlock)):
             return None
         index = next(i for i, stmt in enumerate(parent.body) if stmt is node)
         rest = list(parent.body[index + 1 :])
@@ -72,6 +66,53 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
         return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
     return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
+
+
+def shared_kind(context: LintContext, check: LazyCheck) -> Optional[str]:
+    """The kind of shared state a check tests (`LazyInitSite.kind`), None when it is not shared.
+
+    Cheap questions first: most `if`s test locals, parameters or `self` attributes.
+    """
+    if check.keyed:
+        if _is_module_global(context, check.state) or class_receiver(context, check.state):
+            return "metaclass" if _in_metaclass(context) else "keyed"
+        return None
+    if _is_module_global(context, check.state):
+        return "global"
+    if class_receiver(context, check.state):
+        return "metaclass" if _in_metaclass(context) else "class"
+    if _is_closure_variable(context, check.state):
+        return "closure"
+    return "funcattr" if _is_function_attribute(context, check.state) else None
+
+
+def unguarded_here(context: LintContext, window: cst.CSTNode) -> bool:
+    """No lock held around the site, not under `if __name__ == "__main__":`, and in a coroutine
+    only when the window awaits (else the event loop runs it whole)."""
+    function = context.function
+    if function is None or context.held_locks() or context.in_main_guard():
+        return False
+    return function.asynchronous is None or _awaits(window)
+
+
+def _in_metaclass(context: LintContext) -> bool:
+    return context.class_ is not None and is_metaclass(context.class_)
+
+
+def _is_closure_variable(context: LintContext, name: str) -> bool:
+    """`nonlocal inst` in the function, and an enclosing function binds `inst`: every call of
+    this closure (from any thread) shares it."""
+    function = context.function
+    return "." not in name and function is not None and name in function_nonlocals(function)
+
+
+def _is_function_attribute(context: LintContext, state: str) -> bool:
+    """`get._inst` where `get` is a module-level function (not rebound locally): one attribute
+    for every caller, a global in all but name."""
+    head, _, attribute = state.partition(".")
+    if not attribute or "." in attribute or context.function is None or head in context.locals_of(context.function):
+        return False
+    return isinstance(context.module_assignments.get(head), cst.FunctionDef)
 
 
 def _awaits(body: cst.CSTNode) -> bool:

@@ -15,11 +15,21 @@ class LazyGlobalSingleton(LazyInitRule):
 
     NAME = "unguarded-lazy-global"
     KIND = "global"
+    EVIDENCE = ("global", "nonlocal", "hasattr", "getattr")
+    ALSO_KINDS = ("closure", "funcattr")
+    KIND_MESSAGES = {
+        "closure": "Lazy initialisation of closure variable `{state}` (`nonlocal`) is not guarded by a lock: two threads calling the closure can both create it",
+        "funcattr": "Lazy initialisation of function attribute `{state}` is not guarded by a lock: two threads can both create it",
+    }
     MESSAGE = "Lazy initialisation of module global `{state}` is not guarded by a lock: two threads can both create it"
     WHAT = """
         Finds module-level lazy singletons, `global _x` followed by `if _x is None: _x = X()`
-        (also `if not _x`, `== None`, and the early-return form `if _x is not None: return _x`),
-        where the check and the assignment are not under a lock.
+        (also `if not _x`, `== None`, the walrus `if (x := _x) is None:`, and the early-return
+        form `if _x is not None: return _x`), where the check and the assignment are not under a
+        lock. The same window on state that is global in all but name is reported too: a closure
+        variable (`nonlocal inst` / `if inst is None: inst = X()`, shared by every call of the
+        closure) and an attribute of a module-level function (`if not hasattr(get, "_inst"):
+        get._inst = X()`, or `getattr(get, "_inst", None) is None`).
     """
     WHY = """
         Two threads can both see `None` and both construct the object: each caller gets a
@@ -31,7 +41,15 @@ class LazyGlobalSingleton(LazyInitRule):
         Safe. The fix adds a module lock named after the state (`_history_lock` for
         `_history_instance`) next to the global, and rewrites the check into double-checked
         locking: the fast path stays lock-free, the slow path re-checks under the lock.
-        `import threading` is added once (or an existing alias reused).
+        `import threading` is added once (or an existing alias reused). A walrus test is repeated
+        as written, so under the lock it re-binds its local to the current value. A closure
+        variable's lock is created in the enclosing function right after the statement binding
+        the variable (`client_lock = threading.RLock()`): one lock per closure, as the state is;
+        it is reentrant because the lock analysis does not follow calls through closures (a
+        creation that calls the getter again recursed before the fix and must not deadlock after
+        it). A function attribute's lock is a module lock named after both
+        (`_get_scheduler_instance_lock`). No fix when the enclosing function binds the closure
+        variable only inside a nested block.
     """ + LOCK_CHOICE
     VALID = [
         Valid(
@@ -64,6 +82,14 @@ class LazyGlobalSingleton(LazyInitRule):
                 if result is None:
                     result = object()
                 return result
+            """
+        ),
+        Valid(
+            """
+            def build(node):
+                if not hasattr(node, "cache"):  # an attribute of a parameter, not of a module function
+                    node.cache = Cache()
+                return node.cache
             """
         ),
         Valid(
@@ -165,5 +191,85 @@ class LazyGlobalSingleton(LazyInitRule):
                 return _undo
             """,
             line=5,
+        ),
+        Invalid(
+            """
+            _session = None
+
+            def get_session():
+                global _session
+                if (session := _session) is None:
+                    session = _session = Session()
+                return session
+            """,
+            line=5,
+            expected_fix="""
+            import threading
+
+            _session = None
+            _session_lock = threading.Lock()
+
+            def get_session():
+                global _session
+                if (session := _session) is None:
+                    with _session_lock:
+                        if (session := _session) is None:
+                            session = _session = Session()
+                return session
+            """,
+        ),
+        Invalid(
+            """
+            def make_getter(factory):
+                client = None
+
+                def get():
+                    nonlocal client
+                    if client is None:
+                        client = factory()
+                    return client
+
+                return get
+            """,
+            line=6,
+            expected_fix="""
+            import threading
+
+
+            def make_getter(factory):
+                client = None
+                client_lock = threading.RLock()
+
+                def get():
+                    nonlocal client
+                    if client is None:
+                        with client_lock:
+                            if client is None:
+                                client = factory()
+                    return client
+
+                return get
+            """,
+        ),
+        Invalid(
+            """
+            def get_scheduler():
+                if not hasattr(get_scheduler, "instance"):
+                    get_scheduler.instance = Scheduler()
+                return get_scheduler.instance
+            """,
+            line=2,
+            expected_fix="""
+            import threading
+
+            _get_scheduler_instance_lock = threading.Lock()
+
+            def get_scheduler():
+                if not hasattr(get_scheduler, "instance"):
+                    with _get_scheduler_instance_lock:
+                        if not hasattr(get_scheduler, "instance"):
+                            get_scheduler.instance = Scheduler()
+                return get_scheduler.instance
+            """,
         ),
     ]

@@ -21,6 +21,9 @@ from .classification import lazy_init_site
 
 class LazyInitRule(Rule):
     KIND = ""
+    #: the other kinds of site this rule reports (`classification`), and their messages when not MESSAGE
+    ALSO_KINDS: tuple[str, ...] = ()
+    KIND_MESSAGES: dict[str, str] = {}
     CONSEQUENCES = """
         Decided per site by what the creation makes and does (`analysis/lazy_harm.py`), because
         the window is the same everywhere but the damage is not:
@@ -56,11 +59,11 @@ class LazyInitRule(Rule):
         harmless = consequence.kind == EQUAL_VALUE
         if harmless != (self.REPORTS == "harmless"):
             return
-        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))
+        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site), site.kind)
         fix = lazy_init_fix(self.context, node, site, choice.lock, choice.edits) if choice.lock is not None else None
         self.report(
             node,
-            self.MESSAGE.format(state=site.check.state),
+            self.KIND_MESSAGES.get(site.kind, self.MESSAGE).format(state=site.check.state),
             fix=fix,
             no_fix_reason=choice.no_fix_reason,
             window=lazy_window(node.test, site.creation),
@@ -68,7 +71,7 @@ class LazyInitRule(Rule):
         )
 
     def covers(self, kind: str) -> bool:
-        return kind == self.KIND
+        return kind == self.KIND or kind in self.ALSO_KINDS
 
 
 def site_consequence(context: LintContext, node: cst.If, site: LazyInitSite) -> Consequence:
