@@ -408,6 +408,26 @@ class _FactCollector(ast.NodeVisitor):
                 function.checks.append((check[0], check[1], node))
         self.generic_visit(node)
 
+    def visit_Try(self, node: ast.Try) -> None:
+        """An EAFP cache, `try: return _c[k]` / `except KeyError:`: the failed read probes `_c`."""
+        function = self.function
+        if function is not None and len(node.body) == 1 and any(_catches_missing(h) for h in node.handlers):
+            read = getattr(node.body[0], "value", None)
+            receiver = _dotted(read.value) if isinstance(read, ast.Subscript) else None
+            if receiver:
+                function.probed.add(receiver)
+        self.generic_visit(node)
+
+    def visit_Match(self, node: ast.Match) -> None:
+        """`match _x:` / `case None:` is `if _x is None:` spelt as a pattern."""
+        function = self.function
+        state = _dotted(node.subject)
+        if function is not None and state and node.cases:
+            first = node.cases[0]
+            if first.guard is None and isinstance(first.pattern, ast.MatchSingleton) and first.pattern.value is None:
+                function.checks.append((state, True, first))  # type: ignore[arg-type]
+        self.generic_visit(node)
+
     def visit_With(self, node: ast.With) -> None:
         if any(not isinstance(item.context_expr, ast.Call) for item in node.items):
             self.reach.holders.add(self._reach_key())  # `with lock:` (a call is never a held lock to `reentrancy`)
@@ -765,7 +785,7 @@ def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     return None
 
 
-def _creates(node: ast.If, state: str, missing: bool, function: _Function) -> bool:
+def _creates(node: "ast.If | ast.match_case", state: str, missing: bool, function: _Function) -> bool:
     """Could this check's state be created: in the `if` body (absence test), or in the function (early return)?"""
     head, _, attribute = state.partition(".")
     if not missing:
@@ -780,6 +800,11 @@ def _creates(node: ast.If, state: str, missing: bool, function: _Function) -> bo
             elif isinstance(sub, ast.Name) and sub.id == head and isinstance(sub.ctx, ast.Store):
                 return True
     return False
+
+
+def _catches_missing(handler: ast.ExceptHandler) -> bool:
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return handler.type is not None and all(_last_name(t) in ("KeyError", "LookupError") for t in types if t is not None)
 
 
 def _takes_lock(stmt: ast.AST) -> bool:

@@ -25,6 +25,18 @@ class LazyInitSite:
     lock_with: Optional[cst.With] = None  # for broken-dcl: the `with lock:` lacking a re-check
     #: `v = cache.get(k)` when the `if` tests that local copy: repeated under the lock before the re-check
     reread: Optional[cst.SimpleStatementLine] = None
+    #: an EAFP cache: the `except KeyError:` that fills it, and the `try` body's one read (`return _c[k]`)
+    handler: Optional[cst.ExceptHandler] = None
+    probe: Optional[cst.SimpleStatementLine] = None
+    #: `match _x:` / `case None:`: the case that creates the state
+    case: Optional[cst.MatchCase] = None
+
+    def creating_block(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """The statements that run with the creation when the state is missing (their effects repeat too)."""
+        if self.early_return:
+            return [self.creation]
+        owner = self.handler or self.case or node
+        return list(owner.body.children)  # type: ignore[attr-defined]
 
 
 def class_receiver(context: LintContext, state: str) -> Optional[str]:

@@ -51,7 +51,7 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
         rest = list(parent.body[index + 1 :])
         creation = find_creation(rest, check)
         early_return = True
-        if creation is not None and _lock_around(context, rest, creation) is not None:
+        if creation is not None and lock_around(context, rest, creation) is not None:
             return None  # created under a lock after the fast-path return
     if creation is None:
         return None
@@ -161,10 +161,10 @@ def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> 
 
 def _lock_in_body(context: LintContext, node: cst.If, creation: cst.CSTNode) -> Optional[cst.With]:
     """A `with <lock>:` inside the `if` body that contains the creation."""
-    return _lock_around(context, list(node.body.body), creation)
+    return lock_around(context, list(node.body.body), creation)
 
 
-def _lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Optional[cst.With]:
+def lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Optional[cst.With]:
     """A `with <lock>:` among `stmts` (at any depth) that contains the creation."""
     for inner in walk_statements(stmts):
         if isinstance(inner, cst.With) and any(context.locks.is_lock(i.item) for i in inner.items):

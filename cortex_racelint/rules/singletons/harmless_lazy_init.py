@@ -14,7 +14,7 @@ class HarmlessLazyInit(LazyInitRule):
     NAME = "harmless-lazy-init"
     OPT_IN = True
     # the union of CRL101's, CRL102's and CRL105's evidence: it reports their harmless sites
-    EVIDENCE = ("global", "nonlocal", "hasattr", "getattr", "class", re.compile(rb"\bin\b"), ".get(", "setdefault")
+    EVIDENCE = ("global", "nonlocal", "hasattr", "getattr", "class", re.compile(rb"\bin\b"), ".get(", "setdefault", "KeyError", "LookupError")
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:

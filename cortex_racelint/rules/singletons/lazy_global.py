@@ -24,8 +24,8 @@ class LazyGlobalSingleton(LazyInitRule):
     MESSAGE = "Lazy initialisation of module global `{state}` is not guarded by a lock: two threads can both create it"
     WHAT = """
         Finds module-level lazy singletons, `global _x` followed by `if _x is None: _x = X()`
-        (also `if not _x`, `== None`, the walrus `if (x := _x) is None:`, and the early-return
-        form `if _x is not None: return _x`), where the check and the assignment are not under a
+        (also `if not _x`, `== None`, the walrus `if (x := _x) is None:`, `match _x:` with a
+        first `case None:`, and the early-return form `if _x is not None: return _x`), where the check and the assignment are not under a
         lock. The same window on state that is global in all but name is reported too: a closure
         variable (`nonlocal inst` / `if inst is None: inst = X()`, shared by every call of the
         closure) and an attribute of a module-level function (`if not hasattr(get, "_inst"):
@@ -49,7 +49,9 @@ class LazyGlobalSingleton(LazyInitRule):
         creation that calls the getter again recursed before the fix and must not deadlock after
         it). A function attribute's lock is a module lock named after both
         (`_get_scheduler_instance_lock`). No fix when the enclosing function binds the closure
-        variable only inside a nested block.
+        variable only inside a nested block. A `match` gets the whole `match` again under the
+        lock inside its `case None:`: a thread that lost the race takes the case that fits the
+        value the winner stored.
     """ + LOCK_CHOICE
     VALID = [
         Valid(
@@ -82,6 +84,18 @@ class LazyGlobalSingleton(LazyInitRule):
                 if result is None:
                     result = object()
                 return result
+            """
+        ),
+        Valid(
+            """
+            _engine = None
+
+            def get_engine(fallback):
+                global _engine
+                match _engine:
+                    case None if fallback:  # a guard: more than `_engine is None`
+                        _engine = Engine()
+                return _engine
             """
         ),
         Valid(
@@ -270,6 +284,35 @@ class LazyGlobalSingleton(LazyInitRule):
                         if not hasattr(get_scheduler, "instance"):
                             get_scheduler.instance = Scheduler()
                 return get_scheduler.instance
+            """,
+        ),
+        Invalid(
+            """
+            _engine = None
+
+            def get_engine():
+                global _engine
+                match _engine:
+                    case None:
+                        _engine = Engine()
+                return _engine
+            """,
+            line=5,
+            expected_fix="""
+            import threading
+
+            _engine = None
+            _engine_lock = threading.Lock()
+
+            def get_engine():
+                global _engine
+                match _engine:
+                    case None:
+                        with _engine_lock:
+                            match _engine:
+                                case None:
+                                    _engine = Engine()
+                return _engine
             """,
         ),
     ]
