@@ -562,10 +562,14 @@ class _FactCollector(ast.NodeVisitor):
             self.entries.append((node, function))
 
     def _copies_shared(self, value: ast.expr, function: _Function) -> bool:
-        """`<shared dict>.get(k)`: a local holding it stands for the shared entry (`v = _c.get(k)`)."""
+        """`<shared dict>.get(k)`: a local holding it stands for the shared entry (`v = _c.get(k)`);
+        so does a copy of a class's or a module function's attribute (`v = getattr(get, "x", None)`)."""
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get":
             receiver = _dotted(value.func.value)
             return receiver is not None and self._shared_container(receiver, function)
+        if isinstance(value, ast.Call) and _last_name(value.func) == "getattr" and value.args:  # `getattr(R, "x", None)`
+            head = value.args[0]
+            return isinstance(head, ast.Name) and (head.id in function.class_receivers or head.id in self.module_names)
         return False
 
     def _shared_container(self, dotted: str, function: _Function) -> bool:
@@ -579,6 +583,7 @@ class _FactCollector(ast.NodeVisitor):
         facts = self.facts
         for function in self.functions:
             for state, missing, node in function.checks:
+                state = _attribute_copy(function, state) or state  # `v = getattr(R, "x", None)`, `if v is None:`
                 head, _, attribute = state.partition(".")
                 if not attribute and (head in function.globals or head in function.nonlocals):
                     if _creates(node, state, missing, function):
@@ -800,6 +805,18 @@ def _creates(node: "ast.If | ast.match_case", state: str, missing: bool, functio
             elif isinstance(sub, ast.Name) and sub.id == head and isinstance(sub.ctx, ast.Store):
                 return True
     return False
+
+
+def _attribute_copy(function: _Function, name: str) -> Optional[str]:
+    """`R.x` when the local `name` is a copy `getattr(R, "x", None)` (a superset: any such binding)."""
+    if "." in name:
+        return None
+    for value in function.plain.get(name, ()):
+        if isinstance(value, ast.Call) and _last_name(value.func) == "getattr" and len(value.args) == 3:
+            probed = _lazy_check(value)
+            if probed is not None:
+                return probed[0]
+    return None
 
 
 def _catches_missing(handler: ast.ExceptHandler) -> bool:

@@ -12,7 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from .context import LintContext
-from .lazyinit import METACLASS_BASES, LazyCheck, _is_none, walk_statements
+from .lazyinit import METACLASS_BASES, LazyCheck, _attr_probe, _is_none, walk_statements
 from .names import dotted_name
 
 
@@ -64,23 +64,34 @@ def is_metaclass(class_node: cst.ClassDef) -> bool:
 
 
 def cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
-    """`(local, cache)` for a line `local = cache.get(key)` (or `.get(key, None)`)."""
+    """`(local, cache)` for a line `local = cache.get(key)` (or `.get(key, None)`), and
+    `(local, "R.x")` for `local = getattr(R, "x", None)` (a local copy of an attribute)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
         return None
     assign = stmt.body[0]
     call = assign.value
+    if not (len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) and isinstance(call, cst.Call)):
+        return None
+    local = assign.targets[0].target.value
+    if all(a.keyword is None and not a.star for a in call.args) and dotted_name(call.func) == "getattr":
+        if len(call.args) == 3 and _is_none(call.args[2].value):
+            probed = _attr_probe(call, "getattr")
+            return (local, probed) if probed else None
+        return None
     if not (
-        len(assign.targets) == 1
-        and isinstance(assign.targets[0].target, cst.Name)
-        and isinstance(call, cst.Call)
-        and isinstance(call.func, cst.Attribute)
+        isinstance(call.func, cst.Attribute)
         and call.func.attr.value == "get"
         and all(a.keyword is None and not a.star for a in call.args)
         and (len(call.args) == 1 or (len(call.args) == 2 and _is_none(call.args[1].value)))
     ):
         return None
     cache = dotted_name(call.func.value)
-    return (assign.targets[0].target.value, cache) if cache else None
+    return (local, cache) if cache else None
+
+
+def reads_attribute(stmt: cst.SimpleStatementLine) -> bool:
+    """A `cache_read` line that copies an attribute (`getattr`), not a cache entry."""
+    return dotted_name(stmt.body[0].value.func) == "getattr"  # type: ignore[attr-defined]
 
 
 def returns_state(stmt: cst.CSTNode, state: str, alias: Optional[str] = None) -> bool:

@@ -11,7 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, function_nonlocals, is_metaclass, returns_state
+from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, reads_attribute, function_nonlocals, is_metaclass, returns_state
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
 from ...fixes.blocks import block_statements
 
@@ -35,8 +35,8 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
         local = _local_cache_check(context, node, check)
         if local is not None:
             check, reread = local
-            shared = _is_module_global(context, check.state) or bool(class_receiver(context, check.state))
-            kind = "keyed"
+            kind = shared_kind(context, check)
+            shared = kind is not None
     if not shared or context.in_main_guard():
         return None
     early_return = False
@@ -134,7 +134,8 @@ def _is_module_global(context: LintContext, name: str) -> bool:
 
 
 def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> Optional[tuple[LazyCheck, cst.SimpleStatementLine]]:
-    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy.
+    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy
+    (or `v = getattr(R, "x", None)`: on the attribute `R.x`).
 
     The copy must be the latest binding of `v` in the same block, and nothing between
     the read and the `if` may mention `v` or any name the read uses (the re-read under
@@ -154,7 +155,7 @@ def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> 
             used.add(check.state)
             if any(isinstance(n, cst.Name) and n.value in used for n in walk_statements(between)):
                 return None
-            return LazyCheck(read[1], True, keyed=True), stmt  # type: ignore[return-value]
+            return LazyCheck(read[1], True, keyed=not reads_attribute(stmt)), stmt  # type: ignore[arg-type]
         between.append(stmt)
     return None
 
