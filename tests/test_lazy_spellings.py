@@ -1,6 +1,6 @@
 """Lazy-init spellings beyond `if _x is None:` (issue 15, item 5): walrus, `match`, metaclass
 `__call__`, EAFP caches, `nonlocal` closures, function attributes (directly and through a
-`getattr` copy).
+`getattr` copy), the one-line `_x = _x or X()` and its conditional-expression forms.
 
 For each: the rule that reports it (with and without the prefilter, which must agree), a fix
 that compiles, leaves nothing to report and is not applied twice; near misses stay quiet. The
@@ -21,6 +21,10 @@ REPORTED = {
     "walrus early return": ("CRL101", POOL + "_p = None\ndef get():\n    global _p\n    if (p := _p) is not None:\n        return p\n"
                             "    _p = ThreadPoolExecutor()\n    return _p\n"),
     "walrus on a cache entry": ("CRL105", POOL + "_c = {}\ndef get(k):\n    if (p := _c.get(k)) is None:\n        p = _c[k] = ThreadPoolExecutor()\n    return p\n"),
+    "one line, `or`": ("CRL101", POOL + "_p = None\ndef get():\n    global _p\n    _p = _p or ThreadPoolExecutor()\n    return _p\n"),
+    "one line, conditional expression": ("CRL101", POOL + "_p = None\ndef get():\n    global _p\n    _p = _p if _p is not None else ThreadPoolExecutor()\n    return _p\n"),
+    "one line, conditional expression on absence": ("CRL101", POOL + "def make():\n    p = None\n    def get():\n        nonlocal p\n"
+                                                    "        p = ThreadPoolExecutor() if p is None else p\n        return p\n    return get\n"),
     "match case None": ("CRL101", POOL + "_p = None\ndef get():\n    global _p\n    match _p:\n        case None:\n            _p = ThreadPoolExecutor()\n    return _p\n"),
     "metaclass __call__": ("CRL102", "class Meta(type):\n    _instances = {}\n    def __call__(cls, *a, **k):\n        if cls not in cls._instances:\n"
                            "            cls._instances[cls] = super().__call__(*a, **k)\n        return cls._instances[cls]\n"),
@@ -72,6 +76,9 @@ def test_broken_dcl_on_an_attribute_copy_reads_it_again_under_the_lock() -> None
 
 NOT_REPORTED = {
     "walrus on a call": POOL + "_p = None\ndef get():\n    global _p\n    if (p := make()) is None:\n        _p = ThreadPoolExecutor()\n    return _p\n",
+    "one line on a class attribute": POOL + "class R:\n    _p = None\n    @classmethod\n    def get(cls):\n        cls._p = cls._p or ThreadPoolExecutor()\n        return cls._p\n",
+    "one line defaulting to another name": POOL + "_p = None\n_q = None\ndef get():\n    global _p\n    _p = _q or ThreadPoolExecutor()\n    return _p\n",
+    "one line on a local": POOL + "def get(p=None):\n    p = p or ThreadPoolExecutor()\n    return p\n",
     "match with a guard": POOL + "_p = None\ndef get(on):\n    global _p\n    match _p:\n        case None if on:\n            _p = ThreadPoolExecutor()\n    return _p\n",
     "match on a local": POOL + "def get(p):\n    match p:\n        case None:\n            p = ThreadPoolExecutor()\n    return p\n",
     "EAFP with else": POOL + "_c = {}\ndef get(k):\n    try:\n        p = _c[k]\n    except KeyError:\n        _c[k] = p = ThreadPoolExecutor()\n    else:\n        p.hits += 1\n    return p\n",

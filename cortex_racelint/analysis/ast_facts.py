@@ -478,6 +478,13 @@ class _FactCollector(ast.NodeVisitor):
             self.facts.lock_holders.add(self.top)
         for target in node.targets:
             self._store(target, node.value, plain=True)
+        function = self.function
+        if function is not None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if (name in function.globals or name in function.nonlocals) and _defaults_to_itself(node.value, name):
+                self.facts.lazy_global = True  # `_x = _x or X()`: CRL101's one-line lazy init
+                self._mark("lazy_global", function.top)
+                self.reach.sites.add(id(function.node))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -817,6 +824,15 @@ def _attribute_copy(function: _Function, name: str) -> Optional[str]:
             if probed is not None:
                 return probed[0]
     return None
+
+
+def _defaults_to_itself(value: ast.expr, name: str) -> bool:
+    """`name or made`, `name if <test> else made`, `made if <test> else name`."""
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+        return isinstance(value.values[0], ast.Name) and value.values[0].id == name
+    if isinstance(value, ast.IfExp):
+        return any(isinstance(side, ast.Name) and side.id == name for side in (value.body, value.orelse))
+    return False
 
 
 def _catches_missing(handler: ast.ExceptHandler) -> bool:

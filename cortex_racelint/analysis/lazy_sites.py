@@ -30,10 +30,14 @@ class LazyInitSite:
     probe: Optional[cst.SimpleStatementLine] = None
     #: `match _x:` / `case None:`: the case that creates the state
     case: Optional[cst.MatchCase] = None
+    #: `_x = _x or X()`: the absence test it implies (`not _x`), and the real assignment (`creation`
+    #: is `_x = X()`, built for the fix and the consequence)
+    missing_test: Optional[cst.BaseExpression] = None
+    made_in: Optional[cst.Assign] = None
 
     def creating_block(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         """The statements that run with the creation when the state is missing (their effects repeat too)."""
-        if self.early_return:
+        if self.early_return or self.missing_test is not None:
             return [self.creation]
         owner = self.handler or self.case or node
         return list(owner.body.children)  # type: ignore[attr-defined]

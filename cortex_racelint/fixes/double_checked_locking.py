@@ -31,7 +31,7 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
     tail = [rest.pop()] if rest and returns_state(rest[-1], state, site.check.alias) and len(rest) > 1 else []
     leading = rest[0].leading_lines if rest else ()
     rest[0] = rest[0].with_changes(leading_lines=())
-    guarded = cst.If(test=_missing_test(node.test), body=cst.IndentedBlock(body=rest))
+    guarded = cst.If(test=missing_test(node.test), body=cst.IndentedBlock(body=rest))
     wrapped = with_lock(lock, [guarded]).with_changes(leading_lines=leading)
     new_block = block.with_changes(body=[*block.body[: index + 1], wrapped, *tail])
     return Fix(message, {block: new_block}, edits)
@@ -58,6 +58,16 @@ def eafp_fix(site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
     return Fix(f"Guard the fill of `{site.check.state}` with a lock and read it again under it", {handler: new_handler}, edits)
 
 
+def assign_fix(node: cst.SimpleStatementLine, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
+    """`_x = _x or X()` -> `if not _x: with lock: if not _x: _x = X()`: the same double-checked
+    locking; alone it assigns what the line assigned (the global to itself when it exists: nothing)."""
+    assert site.missing_test is not None
+    line = cst.SimpleStatementLine(body=[site.creation], trailing_whitespace=node.trailing_whitespace)  # type: ignore[list-item]
+    plain = cst.If(test=site.missing_test, body=cst.IndentedBlock(body=[line]))
+    fixed = double_checked(plain, lock).with_changes(leading_lines=node.leading_lines)
+    return Fix(f"Guard the lazy initialisation of `{site.check.state}` with double-checked locking", {node: fixed}, edits)
+
+
 def match_fix(node: cst.Match, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
     """`case None: B` -> `case None: with lock: <the whole match again>`.
 
@@ -80,6 +90,8 @@ def guarded_statements(context: LintContext, node: cst.CSTNode, site: LazyInitSi
         return [site.probe, *block_statements(site.handler.body)[0]]
     if site.case is not None:
         return [node]
+    if site.missing_test is not None:
+        return [site.creation]
     assert isinstance(node, cst.If)
     if not site.early_return:
         held: list[cst.CSTNode] = list(block_statements(node.body)[0])
@@ -103,7 +115,7 @@ def recheck_fix(node: cst.If, site: LazyInitSite) -> Fix:
     return Fix(f"Re-check `{site.check.state}` inside the lock", {site.lock_with: fixed})
 
 
-def _missing_test(test: cst.BaseExpression) -> cst.BaseExpression:
+def missing_test(test: cst.BaseExpression) -> cst.BaseExpression:
     """The negation of a presence test, spelt the way people write it."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]

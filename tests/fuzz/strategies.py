@@ -352,7 +352,7 @@ def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
 
 
 #: the spellings of issue 15 item 5: walrus, `match`, EAFP, `nonlocal`, function attribute, metaclass
-OTHER_SPELLINGS = ("walrus", "match", "eafp", "nonlocal", "func_attr", "metaclass")
+OTHER_SPELLINGS = ("walrus", "match", "eafp", "nonlocal", "func_attr", "metaclass", "or_assign")
 
 
 def _other_spelling(variant: str, state: str, func: str, factory: str, extra: Block) -> Block:
@@ -362,6 +362,10 @@ def _other_spelling(variant: str, state: str, func: str, factory: str, extra: Bl
             [Entry(0, f"global {state}")]
             + header(f"if (found := {state}) is None", [Entry(0, f"found = {state} = {factory}()")] + extra)
             + [Entry(0, "return found")],
+        )
+    if variant == "or_assign":
+        return [Entry(0, f"{state} = None")] + header(
+            f"def {func}()", [Entry(0, f"global {state}"), Entry(0, f"{state} = {state} or {factory}()  # one line")] + extra + [Entry(0, f"return {state}")]
         )
     if variant == "match":
         return [Entry(0, f"{state} = None")] + header(

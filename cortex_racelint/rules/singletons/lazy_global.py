@@ -25,7 +25,8 @@ class LazyGlobalSingleton(LazyInitRule):
     WHAT = """
         Finds module-level lazy singletons, `global _x` followed by `if _x is None: _x = X()`
         (also `if not _x`, `== None`, the walrus `if (x := _x) is None:`, `match _x:` with a
-        first `case None:`, and the early-return form `if _x is not None: return _x`), where the check and the assignment are not under a
+        first `case None:`, the one-line `_x = _x or X()` and `_x = _x if _x is not None else
+        X()`, and the early-return form `if _x is not None: return _x`), where the check and the assignment are not under a
         lock. The same window on state that is global in all but name is reported too: a closure
         variable (`nonlocal inst` / `if inst is None: inst = X()`, shared by every call of the
         closure) and an attribute of a module-level function (`if not hasattr(get, "_inst"):
@@ -51,7 +52,10 @@ class LazyGlobalSingleton(LazyInitRule):
         (`_get_scheduler_instance_lock`). No fix when the enclosing function binds the closure
         variable only inside a nested block. A `match` gets the whole `match` again under the
         lock inside its `case None:`: a thread that lost the race takes the case that fits the
-        value the winner stored.
+        value the winner stored. The one-line `_x = _x or X()` becomes the `if` form
+        (`if not _x:`, or the conditional expression's own test): when `_x` exists the line only
+        re-assigned it to itself, which the `if` form skips (the reason it is read only on a
+        name, not on `cls._x`, where that store would copy an inherited value onto a subclass).
     """ + LOCK_CHOICE
     VALID = [
         Valid(
@@ -313,6 +317,31 @@ class LazyGlobalSingleton(LazyInitRule):
                                 case None:
                                     _engine = Engine()
                 return _engine
+            """,
+        ),
+        Invalid(
+            """
+            _executor = None
+
+            def executor():
+                global _executor
+                _executor = _executor or ThreadPoolExecutor(4)
+                return _executor
+            """,
+            line=5,
+            expected_fix="""
+            import threading
+
+            _executor = None
+            _executor_lock = threading.Lock()
+
+            def executor():
+                global _executor
+                if not _executor:
+                    with _executor_lock:
+                        if not _executor:
+                            _executor = ThreadPoolExecutor(4)
+                return _executor
             """,
         ),
     ]

@@ -14,12 +14,12 @@ from ...analysis.context import LintContext
 from ...analysis.lazy_harm import EQUAL_VALUE, lazy_consequence
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
-from ...fixes.double_checked_locking import eafp_fix, guarded_statements, lazy_init_fix, match_fix
+from ...fixes.double_checked_locking import assign_fix, eafp_fix, guarded_statements, lazy_init_fix, match_fix
 from ...fixes.locks.lazy_init import lazy_state_lock
 from ...ftypes import Consequence, GilExposure
 from ...rule import Rule, WindowNodes
 from .classification import lazy_init_site
-from .statement_sites import lazy_match_site, lazy_try_site
+from .statement_sites import lazy_assign_site, lazy_match_site, lazy_try_site
 
 
 class LazyInitRule(Rule):
@@ -64,6 +64,10 @@ class LazyInitRule(Rule):
     def visit_Match(self, node: cst.Match) -> None:
         self._site(node, lazy_match_site(self.context, node), node.subject)
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        site = lazy_assign_site(self.context, node)
+        self._site(node, site, site.made_in.value if site is not None and site.made_in is not None else node)
+
     def _site(self, node: cst.CSTNode, site: Optional[LazyInitSite], check: cst.CSTNode) -> None:
         if site is None or not self.covers(site.kind):
             return
@@ -76,6 +80,8 @@ class LazyInitRule(Rule):
         if choice.lock is not None:
             if site.handler is not None:
                 fix = eafp_fix(site, choice.lock, choice.edits)
+            elif isinstance(node, cst.SimpleStatementLine):
+                fix = assign_fix(node, site, choice.lock, choice.edits)
             elif isinstance(node, cst.Match):
                 fix = match_fix(node, site, choice.lock, choice.edits)
             else:
@@ -89,7 +95,7 @@ class LazyInitRule(Rule):
             message,
             fix=fix,
             no_fix_reason=choice.no_fix_reason,
-            window=lazy_window(check, site.creation),
+            window=lazy_window(check, site.made_in or site.creation),
             consequence=consequence,
         )
 

@@ -1,8 +1,9 @@
-"""Lazy-init sites that are not an `if`: the EAFP cache and the `match` on the state.
+"""Lazy-init sites that are not an `if`: the EAFP cache, the `match` on the state, and the
+one-line `_x = _x or X()` / `_x = _x if _x is not None else X()`.
 
 `try: return _c[k]` / `except KeyError: _c[k] = make(k)` has the same check-then-act window as
 `if k not in _c:` (the failed read is the check), and `match _x: case None: _x = X()` is
-`if _x is None:` spelt as a pattern. Classified here, memoised like `classification`, so that
+`if _x is None:` spelt as a pattern; `_x = _x or X()` is `if not _x: _x = X()` in one line. Classified here, memoised like `classification`, so that
 CRL101/102/105/107 each report only their own kind.
 """
 
@@ -14,8 +15,9 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import LazyInitSite
-from ...analysis.lazyinit import LazyCheck, find_creation
+from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
 from ...analysis.names import dotted_name
+from ...fixes.double_checked_locking import missing_test
 from .classification import lock_around, shared_kind, unguarded_here
 
 #: what a failed dict read raises: a handler for one of these is the "missing" branch
@@ -119,3 +121,55 @@ def _classify_match(context: LintContext, node: cst.Match) -> Optional[LazyInitS
     if creation is None or lock_around(context, body, creation) is not None:
         return None  # created under a lock: guarded (its re-match is the fix's, or the author's)
     return LazyInitSite(kind, check, creation, case=first)
+
+
+def lazy_assign_site(context: LintContext, node: cst.SimpleStatementLine) -> Optional[LazyInitSite]:
+    """`_x = _x or X()` / `_x = _x if _x is not None else X()` / `_x = X() if _x is None else _x`
+    on a module global or closure variable (memoised)."""
+    key = ("lazy_assign_site", id(node))
+    if key not in context.memo:
+        context.memo[key] = _classify_assign(context, node)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _classify_assign(context: LintContext, node: cst.SimpleStatementLine) -> Optional[LazyInitSite]:
+    if len(node.body) != 1 or not isinstance(node.body[0], cst.Assign) or len(node.body[0].targets) != 1:
+        return None
+    assign = node.body[0]
+    target = assign.targets[0].target
+    state = dotted_name(target) if isinstance(target, cst.Name) else None
+    split = _split_default(assign.value, state) if state else None
+    if split is None:
+        return None
+    missing, made = split
+    check = LazyCheck(state, True)  # type: ignore[arg-type]
+    # a name only: `cls._x = cls._x or X()` also stores an inherited value on the subclass, which the
+    # `if` form would not
+    if shared_kind(context, check) not in ("global", "closure") or not unguarded_here(context, node):
+        return None
+    if context.function is not None and context.function.asynchronous is not None and not _has_await(made):
+        return None
+    creation = cst.Assign(targets=[cst.AssignTarget(target=target.deep_clone())], value=made.deep_clone())
+    return LazyInitSite(shared_kind(context, check) or "global", check, creation, missing_test=missing, made_in=assign)
+
+
+def _split_default(value: cst.BaseExpression, state: str) -> Optional[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """(the absence test, what is made when absent) of `state or made` / `state if <present> else made` /
+    `made if <absent> else state`."""
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        if dotted_name(value.left) == state and not isinstance(value.right, cst.BooleanOperation):
+            return cst.UnaryOperation(operator=cst.Not(), expression=cst.Name(state)), value.right
+        return None
+    if isinstance(value, cst.IfExp):
+        check = parse_lazy_check(value.test)
+        if check is None or check.state != state or check.keyed or check.alias:
+            return None
+        if not check.missing and dotted_name(value.body) == state:
+            return missing_test(value.test), value.orelse
+        if check.missing and dotted_name(value.orelse) == state:
+            return value.test.deep_clone(), value.body
+    return None
+
+
+def _has_await(expr: cst.CSTNode) -> bool:
+    return any(isinstance(n, cst.Await) for n in walk_statements([expr]))
