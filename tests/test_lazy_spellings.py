@@ -98,3 +98,26 @@ NOT_REPORTED = {
 def test_near_misses_are_not_reported(name: str) -> None:
     for prefilter in (True, False):
         assert lint_source(NOT_REPORTED[name], "m.py", UNSAFE, use_prefilter=prefilter).findings == [], prefilter
+
+
+def test_closure_variable_bound_in_a_nested_block_is_reported_without_a_fix() -> None:
+    """No statement directly in the enclosing function binds it: no place for a lock made once per closure."""
+    source = POOL + (
+        "def make(flag):\n    if flag:\n        inst = None\n    else:\n        inst = None\n    def get():\n        nonlocal inst\n"
+        "        if inst is None:\n            inst = ThreadPoolExecutor()\n        return inst\n    return get\n"
+    )
+    [finding] = lint_source(source, "m.py", UNSAFE).findings
+    assert finding.code == "CRL101" and finding.fix_applicability is None
+    assert finding.no_fix_reason is not None and "enclosing function" in finding.no_fix_reason
+    assert fix_source(source, "m.py", UNSAFE).new_source is None
+
+
+def test_a_metaclass_method_other_than_call_fills_an_ordinary_class_cache() -> None:
+    """`__call__` makes instances (CRL102, RLock); a registry filled elsewhere in the metaclass is a keyed cache."""
+    source = POOL + (
+        "class Meta(type):\n    _pools = {}\n    def pool(cls, k):\n        if k not in cls._pools:\n"
+        "            cls._pools[k] = ThreadPoolExecutor()\n        return cls._pools[k]\n"
+    )
+    assert [f.code for f in lint_source(source, "m.py", UNSAFE).findings] == ["CRL105"]
+    fixed = fix_source(source, "m.py", UNSAFE).new_source
+    assert fixed is not None and b"_pools_lock = threading.Lock()" in fixed

@@ -96,7 +96,15 @@ def unguarded_here(context: LintContext, window: cst.CSTNode) -> bool:
 
 
 def _in_metaclass(context: LintContext) -> bool:
-    return context.class_ is not None and is_metaclass(context.class_)
+    """In a metaclass's `__call__`: what it fills is the instance of a class (a singleton registry).
+    Its other methods' `cls.x` is still shared class state, of the ordinary kinds."""
+    function = context.function
+    return (
+        context.class_ is not None
+        and function is not None
+        and function.name.value == "__call__"
+        and is_metaclass(context.class_)
+    )
 
 
 def _is_closure_variable(context: LintContext, name: str) -> bool:
