@@ -89,6 +89,8 @@ NOT_REPORTED = {
     "        with _l:\n            _c[k] = ThreadPoolExecutor()\n",
     "nonlocal of a plain nested def without nonlocal": POOL + "def make():\n    inst = None\n    def get():\n        if inst is None:\n"
     "            return ThreadPoolExecutor()\n        return inst\n    return get\n",
+    "decorator factory's parameter": POOL + "def actor(fn=None, *, broker=None):\n    def decorator(fn):\n        nonlocal broker\n"
+    "        broker = broker or ThreadPoolExecutor()\n        if broker is None:\n            broker = ThreadPoolExecutor()\n        return fn\n    return decorator\n",
     "attribute of a parameter": POOL + "def get(f):\n    if not hasattr(f, '_inst'):\n        f._inst = ThreadPoolExecutor()\n    return f._inst\n",
     "ordinary class __call__": POOL + "class C:\n    def __call__(self, k):\n        if k not in self._seen:\n            self._seen[k] = ThreadPoolExecutor()\n",
 }

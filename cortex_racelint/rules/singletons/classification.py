@@ -108,10 +108,24 @@ def _in_metaclass(context: LintContext) -> bool:
 
 
 def _is_closure_variable(context: LintContext, name: str) -> bool:
-    """`nonlocal inst` in the function, and an enclosing function binds `inst`: every call of
-    this closure (from any thread) shares it."""
+    """`nonlocal inst` in the function, and an enclosing function binds `inst` (not as a
+    parameter): every call of this closure (from any thread) shares it."""
     function = context.function
-    return "." not in name and function is not None and name in function_nonlocals(function)
+    if "." in name or function is None or name not in function_nonlocals(function):
+        return False
+    for outer in reversed([n for n in context.ancestors[:-1] if isinstance(n, cst.FunctionDef) and n is not function]):
+        if name in context.locals_of(outer):
+            # a parameter of the factory (`def actor(broker=None): def decorator(fn): nonlocal broker`)
+            # is the decorator-factory idiom, run once per decoration; a singleton starts as `inst = None`
+            return name not in _parameters(outer)
+    return False
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    names.update(star.name.value for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param))
+    return names
 
 
 def _is_function_attribute(context: LintContext, state: str) -> bool:
