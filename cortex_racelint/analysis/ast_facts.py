@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from .file_writes import PATH_METHODS
+from .lazyinit import METACLASS_BASES
 from .lazy_harm import MUTATORS  # what lazy_harm reads as a change, so narrowing keeps it
 from .threads import NOT_EXECUTORS
 
@@ -189,6 +190,7 @@ class _Function:
                     self.class_receivers.add(positional[0].arg)
         self.cached = bool(decorators & {"lru_cache", "cache"})
         self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()  # closure state: shared by every call of the closure
         self.stored: set[str] = set()
         self.plain: dict[str, list[ast.expr]] = {}  # `name = value` assignments
         self.defs: set[str] = set()  # functions defined inside
@@ -250,6 +252,8 @@ class _FactCollector(ast.NodeVisitor):
         self.facts = AstFacts()
         self.module_names, self.imported = _bound_at_module(tree)
         self.class_names: set[str] = set()
+        self.metaclasses: set[str] = set()  # classes deriving from `type`: their methods' receiver is a class
+        self.module_functions: set[str] = set()  # module-level defs: `get._inst` is module state
         self.functions: list[_Function] = []
         self.function: Optional[_Function] = None
         self.containers: list[object] = []  # enclosing ClassDef names (str) and _Function objects
@@ -330,6 +334,8 @@ class _FactCollector(ast.NodeVisitor):
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
+        if any(_dotted(base) in METACLASS_BASES for base in node.bases):
+            self.metaclasses.add(node.name)
         if self.function is None:
             self.reach.classes.add(node.name)
             if not self.containers:
@@ -347,6 +353,10 @@ class _FactCollector(ast.NodeVisitor):
         if direct_class is not None and node.name in _CONSTRUCTORS:
             self.reach.define(direct_class, id(node), self.top)  # `Klass()` runs its constructors
         function = _Function(node, self.function, direct_class, self.top)
+        if direct_class in self.metaclasses and function.receiver is not None:
+            function.class_receivers.add(function.receiver)  # a metaclass's methods receive a class
+        if self.function is None and not self.containers:
+            self.module_functions.add(node.name)
         if self.function is not None:
             self.function.defs.add(node.name)
             self.function.stored.add(node.name)
@@ -366,6 +376,10 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Global(self, node: ast.Global) -> None:
         if self.function is not None:
             self.function.globals.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        if self.function is not None:
+            self.function.nonlocals.update(node.names)
 
     # -- statements -----------------------------------------------------------------
     def visit_If(self, node: ast.If) -> None:
@@ -392,6 +406,26 @@ class _FactCollector(ast.NodeVisitor):
             check = _lazy_check(node.test)
             if check is not None:
                 function.checks.append((check[0], check[1], node))
+        self.generic_visit(node)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        """An EAFP cache, `try: return _c[k]` / `except KeyError:`: the failed read probes `_c`."""
+        function = self.function
+        if function is not None and len(node.body) == 1 and any(_catches_missing(h) for h in node.handlers):
+            read = getattr(node.body[0], "value", None)
+            receiver = _dotted(read.value) if isinstance(read, ast.Subscript) else None
+            if receiver:
+                function.probed.add(receiver)
+        self.generic_visit(node)
+
+    def visit_Match(self, node: ast.Match) -> None:
+        """`match _x:` / `case None:` is `if _x is None:` spelt as a pattern."""
+        function = self.function
+        state = _dotted(node.subject)
+        if function is not None and state and node.cases:
+            first = node.cases[0]
+            if first.guard is None and isinstance(first.pattern, ast.MatchSingleton) and first.pattern.value is None:
+                function.checks.append((state, True, first))  # type: ignore[arg-type]
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
@@ -444,6 +478,13 @@ class _FactCollector(ast.NodeVisitor):
             self.facts.lock_holders.add(self.top)
         for target in node.targets:
             self._store(target, node.value, plain=True)
+        function = self.function
+        if function is not None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if (name in function.globals or name in function.nonlocals) and _defaults_to_itself(node.value, name):
+                self.facts.lazy_global = True  # `_x = _x or X()`: CRL101's one-line lazy init
+                self._mark("lazy_global", function.top)
+                self.reach.sites.add(id(function.node))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -528,10 +569,14 @@ class _FactCollector(ast.NodeVisitor):
             self.entries.append((node, function))
 
     def _copies_shared(self, value: ast.expr, function: _Function) -> bool:
-        """`<shared dict>.get(k)`: a local holding it stands for the shared entry (`v = _c.get(k)`)."""
+        """`<shared dict>.get(k)`: a local holding it stands for the shared entry (`v = _c.get(k)`);
+        so does a copy of a class's or a module function's attribute (`v = getattr(get, "x", None)`)."""
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get":
             receiver = _dotted(value.func.value)
             return receiver is not None and self._shared_container(receiver, function)
+        if isinstance(value, ast.Call) and _last_name(value.func) == "getattr" and value.args:  # `getattr(R, "x", None)`
+            head = value.args[0]
+            return isinstance(head, ast.Name) and (head.id in function.class_receivers or head.id in self.module_names)
         return False
 
     def _shared_container(self, dotted: str, function: _Function) -> bool:
@@ -545,9 +590,15 @@ class _FactCollector(ast.NodeVisitor):
         facts = self.facts
         for function in self.functions:
             for state, missing, node in function.checks:
+                state = _attribute_copy(function, state) or state  # `v = getattr(R, "x", None)`, `if v is None:`
                 head, _, attribute = state.partition(".")
-                if not attribute and head in function.globals:
+                if not attribute and (head in function.globals or head in function.nonlocals):
                     if _creates(node, state, missing, function):
+                        facts.lazy_global = True
+                        self._mark("lazy_global", function.top)
+                        self.reach.sites.add(id(function.node))
+                elif attribute and "." not in attribute and head in self.module_functions and head not in function.stored:
+                    if _creates(node, state, missing, function):  # `get._inst`: a function attribute, CRL101
                         facts.lazy_global = True
                         self._mark("lazy_global", function.top)
                         self.reach.sites.add(id(function.node))
@@ -560,6 +611,9 @@ class _FactCollector(ast.NodeVisitor):
                 facts.lazy_keyed = True
                 self._mark("lazy_keyed", function.top)
                 self.reach.sites.add(id(function.node))
+                if function.class_name in self.metaclasses:  # `cls._instances[cls] = ...`: CRL102's
+                    facts.lazy_class = True
+                    self._mark("lazy_class", function.top)
             if any(_takes_lock(stmt) for node in function.guard_ifs for stmt in node.body):
                 facts.lazy_under_lock = True
                 self._mark("lazy_under_lock", function.top)
@@ -708,6 +762,8 @@ def _span(stmt: ast.stmt) -> tuple[int, int, Optional[str]]:
 
 def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     """(state, tests for absence) of a non-keyed lazy-init test, as `analysis.lazyinit` reads it."""
+    if isinstance(test, ast.NamedExpr):  # `(p := _x) is None`: the walrus tests `_x`
+        return _lazy_check(test.value)
     if isinstance(test, ast.BoolOp):  # `_x is None or _x.closed`: an absence test among the operands
         operands = test.values if isinstance(test.op, ast.Or) else test.values[:1]
         for operand in operands:
@@ -741,7 +797,7 @@ def _lazy_check(test: ast.expr) -> Optional[tuple[str, bool]]:
     return None
 
 
-def _creates(node: ast.If, state: str, missing: bool, function: _Function) -> bool:
+def _creates(node: "ast.If | ast.match_case", state: str, missing: bool, function: _Function) -> bool:
     """Could this check's state be created: in the `if` body (absence test), or in the function (early return)?"""
     head, _, attribute = state.partition(".")
     if not missing:
@@ -756,6 +812,32 @@ def _creates(node: ast.If, state: str, missing: bool, function: _Function) -> bo
             elif isinstance(sub, ast.Name) and sub.id == head and isinstance(sub.ctx, ast.Store):
                 return True
     return False
+
+
+def _attribute_copy(function: _Function, name: str) -> Optional[str]:
+    """`R.x` when the local `name` is a copy `getattr(R, "x", None)` (a superset: any such binding)."""
+    if "." in name:
+        return None
+    for value in function.plain.get(name, ()):
+        if isinstance(value, ast.Call) and _last_name(value.func) == "getattr" and len(value.args) == 3:
+            probed = _lazy_check(value)
+            if probed is not None:
+                return probed[0]
+    return None
+
+
+def _defaults_to_itself(value: ast.expr, name: str) -> bool:
+    """`name or made`, `name if <test> else made`, `made if <test> else name`."""
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+        return isinstance(value.values[0], ast.Name) and value.values[0].id == name
+    if isinstance(value, ast.IfExp):
+        return any(isinstance(side, ast.Name) and side.id == name for side in (value.body, value.orelse))
+    return False
+
+
+def _catches_missing(handler: ast.ExceptHandler) -> bool:
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return handler.type is not None and all(_last_name(t) in ("KeyError", "LookupError") for t in types if t is not None)
 
 
 def _takes_lock(stmt: ast.AST) -> bool:

@@ -238,8 +238,9 @@ class _Judge:
             if name in functions and depth < 2:  # a helper of this module: judged by what it returns
                 returned = [self.creates(v, depth + 1) for v in _returned(functions[name])]
                 return next((c for c in returned if c is not None), None)
-            return Consequence(
-                "duplicate object", Severity.MEDIUM, f"two `{name or 'created'}` objects: state kept on the discarded one is lost"
+            made_here = "instances of the class" if method in ("__call__", "__new__") else f"`{name or 'created'}` objects"
+            return Consequence(  # `super().__call__(...)` in a metaclass, `super().__new__(cls)`: the class's instance
+                "duplicate object", Severity.MEDIUM, f"two {made_here}: state kept on the discarded one is lost"
             )
         if isinstance(value, (cst.Await, cst.Yield)):
             return Consequence("duplicate object", Severity.MEDIUM, "the awaited value is created twice")

@@ -1,19 +1,23 @@
 """Recognise check-then-act lazy initialisation: `if <state missing>: <create state>`.
 
 All singleton and lazy-cache rules share this: the spellings of "missing" (`is None`,
-`== None`, `is _SENTINEL`, `not x`, `_x is None or ...`, `not hasattr(cls, "x")`, `k not in cache`, `cache.get(k) is None`)
+`== None`, `is _SENTINEL`, `not x`, `_x is None or ...`, `not hasattr(cls, "x")`, `k not in cache`, `cache.get(k) is None`, `(p := _x) is None`)
 and of "create" (assignment to the state, or to `cache[k]`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
 from .names import dotted_name
 from .traverse import children
+
+
+#: bases that make a class a metaclass (its instances are classes; `cls.x` in its methods is shared)
+METACLASS_BASES = frozenset({"type", "ABCMeta", "abc.ABCMeta", "EnumMeta", "enum.EnumMeta", "EnumType", "enum.EnumType"})
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class LazyCheck:
     state: str
     missing: bool
     keyed: bool = False
+    #: `p` of a walrus test, `if (p := _x) is None:`: the local that holds the state after the test
+    alias: Optional[str] = None
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -55,10 +61,14 @@ def parse_lazy_check(test: cst.BaseExpression) -> Optional[LazyCheck]:
     """
     if isinstance(test, cst.BooleanOperation):
         return _in_boolean(test)
+    if isinstance(test, cst.NamedExpr):  # `if (p := _x):` tests `_x`, and `p` holds it
+        inner = parse_lazy_check(test.value)
+        alias = test.target.value if isinstance(test.target, cst.Name) else None
+        return replace(inner, alias=alias) if inner is not None and alias else None
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = parse_lazy_check(test.expression)
         if inner is not None and not inner.keyed and inner.state:
-            return LazyCheck(inner.state, not inner.missing)
+            return replace(inner, missing=not inner.missing)
         probed = _attr_probe(test.expression, "hasattr")
         return LazyCheck(probed, True) if probed else None
     if isinstance(test, (cst.Name, cst.Attribute)):
@@ -79,17 +89,27 @@ def parse_lazy_check(test: cst.BaseExpression) -> Optional[LazyCheck]:
         subject = right if _is_none(left) else left if _is_none(right) else None
         if subject is None and isinstance(op, (cst.Is, cst.IsNot)) and isinstance(right, cst.Name):
             subject = left  # a sentinel: `_x is _MISSING` (identity with a name; the body must create `_x`)
+        alias = None
+        if isinstance(subject, cst.NamedExpr):  # `(p := _x) is None`: the walrus spelling
+            if not isinstance(subject.target, cst.Name):
+                return None
+            subject, alias = subject.value, subject.target.value
         if subject is None:
             return None
-        if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Attribute) and subject.func.attr.value == "get":
-            cache = dotted_name(subject.func.value)
-            return LazyCheck(cache, missing, keyed=True) if cache else None
-        probed = _attr_probe(subject, "getattr")
-        if probed:
-            return LazyCheck(probed, missing)
-        name = dotted_name(subject)
-        return LazyCheck(name, missing) if name else None
+        return _subject_check(subject, missing, alias)
     return None
+
+
+def _subject_check(subject: cst.BaseExpression, missing: bool, alias: Optional[str]) -> Optional[LazyCheck]:
+    """The state compared with `None` (or a sentinel): `_x`, `cls._x`, `_c.get(k)`, `getattr(R, "x", None)`."""
+    if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Attribute) and subject.func.attr.value == "get":
+        cache = dotted_name(subject.func.value)
+        return LazyCheck(cache, missing, keyed=True, alias=alias) if cache else None
+    probed = _attr_probe(subject, "getattr")
+    if probed:
+        return LazyCheck(probed, missing, alias=alias)
+    name = dotted_name(subject)
+    return LazyCheck(name, missing, alias=alias) if name else None
 
 
 def _in_boolean(test: cst.BooleanOperation) -> Optional[LazyCheck]:

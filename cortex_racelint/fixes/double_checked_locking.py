@@ -15,7 +15,7 @@ from ..analysis.context import LintContext
 from ..analysis.lazy_sites import LazyInitSite, cache_read, returns_state
 from ..analysis.lazyinit import parse_lazy_check
 from ..rule import Fix
-from .blocks import block_statements, double_checked, recheck_inside, with_lock
+from .blocks import block_statements, double_checked, recheck_inside, shifted, shifted_all, with_lock
 
 
 def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
@@ -28,18 +28,71 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
     assert isinstance(block, cst.IndentedBlock)
     index = next(i for i, stmt in enumerate(block.body) if stmt is node)
     rest = list(block.body[index + 1 :])
-    tail = [rest.pop()] if rest and returns_state(rest[-1], state) and len(rest) > 1 else []
+    tail = [rest.pop()] if rest and returns_state(rest[-1], state, site.check.alias) and len(rest) > 1 else []
     leading = rest[0].leading_lines if rest else ()
     rest[0] = rest[0].with_changes(leading_lines=())
-    guarded = cst.If(test=_missing_test(node.test), body=cst.IndentedBlock(body=rest))
+    guarded = cst.If(test=missing_test(node.test), body=cst.IndentedBlock(body=rest))
     wrapped = with_lock(lock, [guarded]).with_changes(leading_lines=leading)
     new_block = block.with_changes(body=[*block.body[: index + 1], wrapped, *tail])
     return Fix(message, {block: new_block}, edits)
 
 
-def guarded_statements(context: LintContext, node: cst.If, site: LazyInitSite) -> list[cst.CSTNode]:
+def eafp_fix(site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
+    """`except KeyError: B` -> `except KeyError: with lock: try: <the read again> except KeyError: B`.
+
+    The read is repeated under the lock, so a thread that lost the race takes the value the winner
+    stored (and returns it, or binds it and goes on after the `try`, as a successful read does).
+    Alone, the read fails again as it just did, and `B` runs as before.
+    """
+    handler, probe = site.handler, site.probe
+    assert handler is not None and probe is not None and isinstance(handler.body, cst.IndentedBlock)
+    body = list(handler.body.body)
+    leading = body[0].leading_lines
+    body[0] = body[0].with_changes(leading_lines=())
+    inner = cst.Try(
+        body=cst.IndentedBlock(body=[probe.deep_clone().with_changes(leading_lines=())]),
+        handlers=[handler.with_changes(body=cst.IndentedBlock(body=shifted_all(body, 2)), leading_lines=())],
+    )
+    wrapped = with_lock(lock, [inner]).with_changes(leading_lines=leading)
+    new_handler = handler.with_changes(body=handler.body.with_changes(body=[wrapped]))
+    return Fix(f"Guard the fill of `{site.check.state}` with a lock and read it again under it", {handler: new_handler}, edits)
+
+
+def assign_fix(node: cst.SimpleStatementLine, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
+    """`_x = _x or X()` -> `if not _x: with lock: if not _x: _x = X()`: the same double-checked
+    locking; alone it assigns what the line assigned (the global to itself when it exists: nothing)."""
+    assert site.missing_test is not None
+    line = cst.SimpleStatementLine(body=[site.creation], trailing_whitespace=node.trailing_whitespace)  # type: ignore[list-item]
+    plain = cst.If(test=site.missing_test, body=cst.IndentedBlock(body=[line]))
+    fixed = double_checked(plain, lock).with_changes(leading_lines=node.leading_lines)
+    return Fix(f"Guard the lazy initialisation of `{site.check.state}` with double-checked locking", {node: fixed}, edits)
+
+
+def match_fix(node: cst.Match, site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:
+    """`case None: B` -> `case None: with lock: <the whole match again>`.
+
+    Under the lock the subject is matched again: still `None`, `B` runs (alone, always); set by
+    another thread, the case that fits the value it set runs, as it would have without the race.
+    """
+    case = site.case
+    assert case is not None and isinstance(case.body, cst.IndentedBlock)
+    again = shifted(node.deep_clone().with_changes(leading_lines=()), 2)
+    new_case = case.with_changes(body=case.body.with_changes(body=[with_lock(lock, [again])]))
+    cases = [new_case if c is case else c for c in node.cases]
+    return Fix(f"Guard the lazy initialisation of `{site.check.state}` with a lock and match it again under it", {node: node.with_changes(cases=cases)}, edits)
+
+
+def guarded_statements(context: LintContext, node: cst.CSTNode, site: LazyInitSite) -> list[cst.CSTNode]:
     """The statements the lock will hold: the `if` body (and its `else:`/`elif` branches, which the
-    re-check repeats), or what follows an early return."""
+    re-check repeats), or what follows an early return; an EAFP cache's read and `except` body; a
+    `match`'s every case (the whole match runs again under the lock)."""
+    if site.handler is not None and site.probe is not None:
+        return [site.probe, *block_statements(site.handler.body)[0]]
+    if site.case is not None:
+        return [node]
+    if site.missing_test is not None:
+        return [site.creation]
+    assert isinstance(node, cst.If)
     if not site.early_return:
         held: list[cst.CSTNode] = list(block_statements(node.body)[0])
         branch = node.orelse
@@ -62,7 +115,7 @@ def recheck_fix(node: cst.If, site: LazyInitSite) -> Fix:
     return Fix(f"Re-check `{site.check.state}` inside the lock", {site.lock_with: fixed})
 
 
-def _missing_test(test: cst.BaseExpression) -> cst.BaseExpression:
+def missing_test(test: cst.BaseExpression) -> cst.BaseExpression:
     """The negation of a presence test, spelt the way people write it."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]

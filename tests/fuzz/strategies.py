@@ -258,7 +258,7 @@ def body(draw, names: Names, depth_left: int, allow_races: bool = True, sp: Opti
 
 def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
     """Module state + a getter: `global _x; if _x is None: _x = X()` and its variants."""
-    variant = draw(st.sampled_from(["is_none", "early_return", "not", "class_cls", "new", "keyed", "keyed_get", "hasattr", "broken_dcl", "per_call_lock", "reset"]))
+    variant = draw(st.sampled_from(["is_none", "early_return", "not", "class_cls", "new", "keyed", "keyed_get", "hasattr", "broken_dcl", "per_call_lock", "reset", *OTHER_SPELLINGS]))
     state, func, factory = names.private(), names.func(), names.cls()
     extra = [Entry(0, f"logger_{names.counter}.debug('created')")] if draw(st.booleans()) else []
     if variant in ("is_none", "not", "reset"):
@@ -339,6 +339,8 @@ def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
             + header(f"if {state} is None", header(f"with {lock}", [Entry(0, f"{state} = {factory}()")]))
             + [Entry(0, f"return {state}")],
         )
+    if variant in OTHER_SPELLINGS:
+        return variant, _other_spelling(variant, state, func, factory, extra)
     if variant == "per_call_lock":
         return variant, [Entry(0, f"{state} = None")] + header(
             f"def {func}()",
@@ -347,6 +349,62 @@ def lazy_singleton(draw, names: Names, sp: Spellings) -> tuple[str, Block]:
             + [Entry(0, f"return {state}")],
         )
     raise AssertionError(variant)
+
+
+#: the spellings of issue 15 item 5: walrus, `match`, EAFP, `nonlocal`, function attribute, metaclass
+OTHER_SPELLINGS = ("walrus", "match", "eafp", "nonlocal", "func_attr", "metaclass", "or_assign")
+
+
+def _other_spelling(variant: str, state: str, func: str, factory: str, extra: Block) -> Block:
+    if variant == "walrus":
+        return [Entry(0, f"{state} = None")] + header(
+            f"def {func}()",
+            [Entry(0, f"global {state}")]
+            + header(f"if (found := {state}) is None", [Entry(0, f"found = {state} = {factory}()")] + extra)
+            + [Entry(0, "return found")],
+        )
+    if variant == "or_assign":
+        return [Entry(0, f"{state} = None")] + header(
+            f"def {func}()", [Entry(0, f"global {state}"), Entry(0, f"{state} = {state} or {factory}()  # one line")] + extra + [Entry(0, f"return {state}")]
+        )
+    if variant == "match":
+        return [Entry(0, f"{state} = None")] + header(
+            f"def {func}()",
+            [Entry(0, f"global {state}")]
+            + header(f"match {state}", header("case None", [Entry(0, f"{state} = {factory}()")] + extra))
+            + [Entry(0, f"return {state}")],
+        )
+    if variant == "eafp":
+        return [Entry(0, f"{state} = {{}}")] + header(
+            f"def {func}(key)",
+            header("try", [Entry(0, f"return {state}[key]")])
+            + header("except KeyError", [Entry(0, f"value = {state}[key] = {factory}(key)")] + extra + [Entry(0, "return value")]),
+        )
+    if variant == "nonlocal":
+        return header(
+            f"def make_{func}()",
+            [Entry(0, "inst = None")]
+            + header(
+                f"def {func}()",
+                [Entry(0, "nonlocal inst")] + header("if inst is None", [Entry(0, f"inst = {factory}()")] + extra) + [Entry(0, "return inst")],
+            )
+            + [Entry(0, f"return {func}")],
+        )
+    if variant == "func_attr":
+        return header(
+            f"def {func}()",
+            header(f"if not hasattr({func}, '_inst')", [Entry(0, f"{func}._inst = {factory}()")] + extra)
+            + [Entry(0, f"return {func}._inst")],
+        )
+    return header(
+        f"class {factory}Meta(type)",
+        [Entry(0, "_instances = {}")]
+        + header(
+            "def __call__(cls, *args, **kwargs)",
+            header("if cls not in cls._instances", [Entry(0, "cls._instances[cls] = super().__call__(*args, **kwargs)")] + extra)
+            + [Entry(0, "return cls._instances[cls]")],
+        ),
+    )
 
 
 def _sqlite_body(draw, conn: str) -> Block:

@@ -140,7 +140,7 @@ def _lazy_site(
     body = block_statements(node.body)[0]
     if check.missing:
         guard: list[cst.CSTNode] = list(body)
-    elif len(body) == 1 and returns_state(body[0], check.state):
+    elif len(body) == 1 and returns_state(body[0], check.state, check.alias):
         guard = list(after)
     else:
         return None

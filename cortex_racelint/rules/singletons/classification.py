@@ -11,7 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, returns_state
+from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, reads_attribute, function_nonlocals, is_metaclass, returns_state
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
 from ...fixes.blocks import block_statements
 
@@ -28,21 +28,15 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     check = parse_lazy_check(node.test)
     if check is None or context.function is None:
         return None
-    # cheap questions first: most `if`s test locals, parameters or `self` attributes
     reread = None
-    if check.keyed:
-        shared = _is_module_global(context, check.state) or class_receiver(context, check.state)
-        kind = "keyed"
-    elif _is_module_global(context, check.state):
-        shared, kind = True, "global"
-    else:
-        shared, kind = bool(class_receiver(context, check.state)), "class"
+    kind = shared_kind(context, check)
+    shared = kind is not None
     if not shared:
         local = _local_cache_check(context, node, check)
         if local is not None:
             check, reread = local
-            shared = _is_module_global(context, check.state) or bool(class_receiver(context, check.state))
-            kind = "keyed"
+            kind = shared_kind(context, check)
+            shared = kind is not None
     if not shared or context.in_main_guard():
         return None
     early_return = False
@@ -51,13 +45,13 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     else:
         parent = context.ancestors[-2] if len(context.ancestors) >= 2 else None
         body = block_statements(node.body)[0]  # `if _x is not None: return _x` on one line too
-        if not (len(body) == 1 and returns_state(body[0], check.state) and isinstance(parent, cst.IndentedBlock)):
+        if not (len(body) == 1 and returns_state(body[0], check.state, check.alias) and isinstance(parent, cst.IndentedBlock)):
             return None
         index = next(i for i, stmt in enumerate(parent.body) if stmt is node)
         rest = list(parent.body[index + 1 :])
         creation = find_creation(rest, check)
         early_return = True
-        if creation is not None and _lock_around(context, rest, creation) is not None:
+        if creation is not None and lock_around(context, rest, creation) is not None:
             return None  # created under a lock after the fast-path return
     if creation is None:
         return None
@@ -72,6 +66,75 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
         return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
     return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
+
+
+def shared_kind(context: LintContext, check: LazyCheck) -> Optional[str]:
+    """The kind of shared state a check tests (`LazyInitSite.kind`), None when it is not shared.
+
+    Cheap questions first: most `if`s test locals, parameters or `self` attributes.
+    """
+    if check.keyed:
+        if _is_module_global(context, check.state) or class_receiver(context, check.state):
+            return "metaclass" if _in_metaclass(context) else "keyed"
+        return None
+    if _is_module_global(context, check.state):
+        return "global"
+    if class_receiver(context, check.state):
+        return "metaclass" if _in_metaclass(context) else "class"
+    if _is_closure_variable(context, check.state):
+        return "closure"
+    return "funcattr" if _is_function_attribute(context, check.state) else None
+
+
+def unguarded_here(context: LintContext, window: cst.CSTNode) -> bool:
+    """No lock held around the site, not under `if __name__ == "__main__":`, and in a coroutine
+    only when the window awaits (else the event loop runs it whole)."""
+    function = context.function
+    if function is None or context.held_locks() or context.in_main_guard():
+        return False
+    return function.asynchronous is None or _awaits(window)
+
+
+def _in_metaclass(context: LintContext) -> bool:
+    """In a metaclass's `__call__`: what it fills is the instance of a class (a singleton registry).
+    Its other methods' `cls.x` is still shared class state, of the ordinary kinds."""
+    function = context.function
+    return (
+        context.class_ is not None
+        and function is not None
+        and function.name.value == "__call__"
+        and is_metaclass(context.class_)
+    )
+
+
+def _is_closure_variable(context: LintContext, name: str) -> bool:
+    """`nonlocal inst` in the function, and an enclosing function binds `inst` (not as a
+    parameter): every call of this closure (from any thread) shares it."""
+    function = context.function
+    if "." in name or function is None or name not in function_nonlocals(function):
+        return False
+    for outer in reversed([n for n in context.ancestors[:-1] if isinstance(n, cst.FunctionDef) and n is not function]):
+        if name in context.locals_of(outer):
+            # a parameter of the factory (`def actor(broker=None): def decorator(fn): nonlocal broker`)
+            # is the decorator-factory idiom, run once per decoration; a singleton starts as `inst = None`
+            return name not in _parameters(outer)
+    return False
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    names.update(star.name.value for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param))
+    return names
+
+
+def _is_function_attribute(context: LintContext, state: str) -> bool:
+    """`get._inst` where `get` is a module-level function (not rebound locally): one attribute
+    for every caller, a global in all but name."""
+    head, _, attribute = state.partition(".")
+    if not attribute or "." in attribute or context.function is None or head in context.locals_of(context.function):
+        return False
+    return isinstance(context.module_assignments.get(head), cst.FunctionDef)
 
 
 def _awaits(body: cst.CSTNode) -> bool:
@@ -93,7 +156,8 @@ def _is_module_global(context: LintContext, name: str) -> bool:
 
 
 def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> Optional[tuple[LazyCheck, cst.SimpleStatementLine]]:
-    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy.
+    """`v = _cache.get(k)` ... `if v is None:`: the test is on the cache, through a local copy
+    (or `v = getattr(R, "x", None)`: on the attribute `R.x`).
 
     The copy must be the latest binding of `v` in the same block, and nothing between
     the read and the `if` may mention `v` or any name the read uses (the re-read under
@@ -113,17 +177,17 @@ def _local_cache_check(context: LintContext, node: cst.If, check: LazyCheck) -> 
             used.add(check.state)
             if any(isinstance(n, cst.Name) and n.value in used for n in walk_statements(between)):
                 return None
-            return LazyCheck(read[1], True, keyed=True), stmt  # type: ignore[return-value]
+            return LazyCheck(read[1], True, keyed=not reads_attribute(stmt)), stmt  # type: ignore[arg-type]
         between.append(stmt)
     return None
 
 
 def _lock_in_body(context: LintContext, node: cst.If, creation: cst.CSTNode) -> Optional[cst.With]:
     """A `with <lock>:` inside the `if` body that contains the creation."""
-    return _lock_around(context, list(node.body.body), creation)
+    return lock_around(context, list(node.body.body), creation)
 
 
-def _lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Optional[cst.With]:
+def lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Optional[cst.With]:
     """A `with <lock>:` among `stmts` (at any depth) that contains the creation."""
     for inner in walk_statements(stmts):
         if isinstance(inner, cst.With) and any(context.locks.is_lock(i.item) for i in inner.items):

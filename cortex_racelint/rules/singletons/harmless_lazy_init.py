@@ -14,7 +14,7 @@ class HarmlessLazyInit(LazyInitRule):
     NAME = "harmless-lazy-init"
     OPT_IN = True
     # the union of CRL101's, CRL102's and CRL105's evidence: it reports their harmless sites
-    EVIDENCE = ("global", "class", re.compile(rb"\bin\b"), ".get(", "setdefault")
+    EVIDENCE = ("global", "nonlocal", "hasattr", "getattr", "class", re.compile(rb"\bin\b"), ".get(", "setdefault", "KeyError", "LookupError")
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
@@ -56,7 +56,7 @@ class HarmlessLazyInit(LazyInitRule):
     """ + LOCK_CHOICE
 
     def covers(self, kind: str) -> bool:
-        return kind in ("global", "class", "keyed")
+        return kind in ("global", "class", "keyed", "metaclass", "closure", "funcattr")
 
     VALID = [
         Valid(

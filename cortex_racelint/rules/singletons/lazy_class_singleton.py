@@ -15,12 +15,19 @@ class LazyClassSingleton(LazyInitRule):
 
     NAME = "unguarded-class-singleton"
     KIND = "class"
+    ALSO_KINDS = ("metaclass",)
+    KIND_MESSAGES = {
+        "metaclass": "Metaclass singleton registry `{state}` is filled without a lock: two threads can both create the instance",
+    }
     EVIDENCE = ("class",)  # `Name.x` in a method of `Name` needs nothing more specific
     MESSAGE = "Class-held singleton `{state}` is created without a lock: two threads can both create it"
     WHAT = """
         Finds singletons kept on the class, `if cls._instance is None: cls._instance = cls()`
         in a classmethod, the same in `__new__`, or `ClassName._instance`, and the
-        `hasattr(cls, "_instance")` spelling, with no lock around the check and the act.
+        `hasattr(cls, "_instance")` spelling, with no lock around the check and the act. Also
+        the metaclass singleton, `class Meta(type)` whose `__call__` fills
+        `cls._instances[cls] = super().__call__(...)` when `cls not in cls._instances`: the dict
+        lives on the metaclass, shared by every class it makes.
     """
     WHY = """
         Two threads can both create an instance; with `__new__` singletons the second also
@@ -30,8 +37,22 @@ class LazyClassSingleton(LazyInitRule):
     FIX_SAFETY = """
         Safe. A class-level lock (`_instance_lock = threading.Lock()`) is added next to the
         class attribute, and the check becomes double-checked locking on `cls._instance_lock`.
+        In a metaclass the lock goes on the metaclass (`cls._instances_lock` finds it through
+        the class's type) and is an `RLock`: the creation runs the `__init__` of whatever class
+        is instantiated, which may instantiate another class of the same metaclass on the same
+        thread. An `__init__` that waits for another thread doing the same would still deadlock;
+        the lock analysis cannot see into classes it does not know.
     """ + LOCK_CHOICE
     VALID = [
+        Valid(
+            """
+            class Plugin:
+                def __call__(self, key):
+                    if key not in self._seen:  # an instance's dict in an ordinary class
+                        self._seen[key] = load(key)
+                    return self._seen[key]
+            """
+        ),
         Valid(
             """
             import threading
@@ -115,5 +136,32 @@ class LazyClassSingleton(LazyInitRule):
                     return Registry._inst
             """,
             line=4,
+        ),
+        Invalid(
+            """
+            class Singleton(type):
+                _instances = {}
+
+                def __call__(cls, *args, **kwargs):
+                    if cls not in cls._instances:
+                        cls._instances[cls] = super().__call__(*args, **kwargs)
+                    return cls._instances[cls]
+            """,
+            line=5,
+            expected_fix="""
+            import threading
+
+
+            class Singleton(type):
+                _instances = {}
+                _instances_lock = threading.RLock()
+
+                def __call__(cls, *args, **kwargs):
+                    if cls not in cls._instances:
+                        with cls._instances_lock:
+                            if cls not in cls._instances:
+                                cls._instances[cls] = super().__call__(*args, **kwargs)
+                    return cls._instances[cls]
+            """,
         ),
     ]

@@ -17,11 +17,13 @@ class LazyKeyedCache(LazyInitRule):
 
     NAME = "unguarded-keyed-cache"
     KIND = "keyed"
-    EVIDENCE = (re.compile(rb"\bin\b"), ".get(", "setdefault")  # the word `in`: `'a'in d` needs no spaces
+    EVIDENCE = (re.compile(rb"\bin\b"), ".get(", "setdefault", "KeyError", "LookupError")  # the word `in`: `'a'in d` needs no spaces
     MESSAGE = "Keyed lazy cache `{state}` is filled without a lock: two threads can create the same entry"
     WHAT = """
         Finds `if key not in _cache: _cache[key] = make(key)` (and `_cache.get(key) is None`)
         on a module-level or class-level dict, with no lock around the check and the insert.
+        Also the EAFP spelling, `try: return _cache[key]` / `except KeyError: _cache[key] = ...`
+        (or `value = _cache[key]` in the `try`): the failed read is the check.
     """
     WHY = """
         Single dict operations are atomic, but check-then-insert is two operations: two
@@ -30,9 +32,28 @@ class LazyKeyedCache(LazyInitRule):
     """
     FREE_THREADING = FREE_THREADING_LAZY
     FIX_SAFETY = """
-        Safe. Double-checked locking on a lock named after the cache (`_caches_lock`).
+        Safe. Double-checked locking on a lock named after the cache (`_caches_lock`). For the
+        EAFP spelling the `except KeyError:` body moves under the lock, behind the same read
+        again (`with lock: try: return _cache[key] except KeyError: <body>`): a thread that lost
+        the race takes the stored value and goes on as a successful read does. Only offered when
+        the `try` holds nothing but that read, its key reads again to the same value (names,
+        attributes, constants) and the `try` has no `else:` (which runs only when the read works).
     """ + LOCK_CHOICE
     VALID = [
+        Valid(
+            """
+            _seen = {}
+
+            def first_seen(key, now):
+                try:
+                    stamp = _seen[key]
+                except KeyError:
+                    _seen[key] = now
+                else:  # the `else:` makes it more than a cache read: not read as one
+                    stamp = min(stamp, now)
+                return stamp
+            """
+        ),
         Valid(
             """
             import threading
@@ -70,6 +91,36 @@ class LazyKeyedCache(LazyInitRule):
                         if key not in _caches:
                             _caches[key] = Cache(key)
                 return _caches[key]
+            """,
+        ),
+        Invalid(
+            """
+            _clients = {}
+
+            def get_client(host):
+                try:
+                    return _clients[host]
+                except KeyError:
+                    client = _clients[host] = Client(host)
+                    return client
+            """,
+            line=4,
+            expected_fix="""
+            import threading
+
+            _clients = {}
+            _clients_lock = threading.Lock()
+
+            def get_client(host):
+                try:
+                    return _clients[host]
+                except KeyError:
+                    with _clients_lock:
+                        try:
+                            return _clients[host]
+                        except KeyError:
+                            client = _clients[host] = Client(host)
+                            return client
             """,
         ),
     ]

@@ -6,21 +6,27 @@ on the state's lock) and the free-threading note are the same for all four.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.lazy_harm import OPT_IN_KINDS, lazy_consequence
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
-from ...fixes.double_checked_locking import guarded_statements, lazy_init_fix
+from ...fixes.double_checked_locking import assign_fix, eafp_fix, guarded_statements, lazy_init_fix, match_fix
 from ...fixes.locks.lazy_init import lazy_state_lock
 from ...ftypes import Consequence, GilExposure
 from ...rule import Rule, WindowNodes
 from .classification import lazy_init_site
+from .statement_sites import lazy_assign_site, lazy_match_site, lazy_try_site
 
 
 class LazyInitRule(Rule):
     KIND = ""
+    #: the other kinds of site this rule reports (`classification`), and their messages when not MESSAGE
+    ALSO_KINDS: tuple[str, ...] = ()
+    KIND_MESSAGES: dict[str, str] = {}
     CONSEQUENCES = """
         Decided per site by what the creation makes and does (`analysis/lazy_harm.py`), because
         the window is the same everywhere but the damage is not:
@@ -53,35 +59,61 @@ class LazyInitRule(Rule):
     REPORTS = "harmful"
 
     def visit_If(self, node: cst.If) -> None:
-        site = lazy_init_site(self.context, node)
+        self._site(node, lazy_init_site(self.context, node), node.test)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        site = lazy_try_site(self.context, node)
+        self._site(node, site, site.probe.body[0].value if site is not None and site.probe is not None else node)  # type: ignore[attr-defined]
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self._site(node, lazy_match_site(self.context, node), node.subject)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        site = lazy_assign_site(self.context, node)
+        self._site(node, site, site.made_in.value if site is not None and site.made_in is not None else node)
+
+    def _site(self, node: cst.CSTNode, site: Optional[LazyInitSite], check: cst.CSTNode) -> None:
         if site is None or not self.covers(site.kind):
             return
         consequence = site_consequence(self.context, node, site)
         harmless = consequence.kind in OPT_IN_KINDS
         if harmless != (self.REPORTS == "harmless"):
             return
-        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site))
-        fix = lazy_init_fix(self.context, node, site, choice.lock, choice.edits) if choice.lock is not None else None
+        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site), site.kind)
+        fix = None
+        if choice.lock is not None:
+            if site.handler is not None:
+                fix = eafp_fix(site, choice.lock, choice.edits)
+            elif isinstance(node, cst.SimpleStatementLine):
+                fix = assign_fix(node, site, choice.lock, choice.edits)
+            elif isinstance(node, cst.Match):
+                fix = match_fix(node, site, choice.lock, choice.edits)
+            else:
+                assert isinstance(node, cst.If)
+                fix = lazy_init_fix(self.context, node, site, choice.lock, choice.edits)
+        message = self.KIND_MESSAGES.get(site.kind, self.MESSAGE).format(state=site.check.state)
+        if site.handler is not None:
+            message += " (an EAFP cache: the failed read is the check)"
         self.report(
             node,
-            self.MESSAGE.format(state=site.check.state),
+            message,
             fix=fix,
             no_fix_reason=choice.no_fix_reason,
-            window=lazy_window(node.test, site.creation),
+            window=lazy_window(check, site.made_in or site.creation),
             consequence=consequence,
         )
 
     def covers(self, kind: str) -> bool:
-        return kind == self.KIND
+        return kind == self.KIND or kind in self.ALSO_KINDS
 
 
-def site_consequence(context: LintContext, node: cst.If, site: LazyInitSite) -> Consequence:
+def site_consequence(context: LintContext, node: cst.CSTNode, site: LazyInitSite) -> Consequence:
     """What this site's race costs; the `if` body is the creation's surroundings (its other calls run twice too)."""
-    body = [site.creation] if site.early_return else list(node.body.children)
+    body = site.creating_block(node)
     return lazy_consequence(context, site.creation, body, site.check.state, site.check.keyed)
 
 
-def lazy_window(check: cst.BaseExpression, creation: cst.CSTNode) -> WindowNodes:
+def lazy_window(check: cst.CSTNode, creation: cst.CSTNode) -> WindowNodes:
     """Check to creation; the constructor call is where a thread switch under the GIL can split it."""
     hold = first_call(creation)
     exposure = GilExposure.GIL if hold is not None else GilExposure.FREE_THREADED_ONLY
