@@ -18,6 +18,8 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
+from .traverse import children
+
 from .lazyinit import walk_statements
 from .names import dotted_name
 
@@ -81,7 +83,8 @@ def event_attributes(
                     name = dotted_name(target.target)
                     if name is not None and name.count(".") == 1:
                         found.add(name.split(".", 1)[1])
-        stack.extend(node.children)
+        if not isinstance(node, cst.BaseExpression):  # an assignment is a statement: no need to enter expressions
+            stack.extend(children(node))
     return frozenset(found)
 
 

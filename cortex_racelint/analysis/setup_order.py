@@ -22,6 +22,8 @@ from typing import Iterable, Mapping, Sequence
 
 import libcst as cst
 
+from .traverse import children
+
 #: methods that run before the object is shared
 INIT_LIKE = frozenset({"__init__", "setUp", "asyncSetUp"})
 
@@ -182,4 +184,4 @@ def _walk_all(node: cst.CSTNode):
         yield current
         if current is not node and isinstance(current, cst.ClassDef):
             continue  # a nested class is visited as its own class
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(tuple(children(current))))

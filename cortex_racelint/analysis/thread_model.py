@@ -110,6 +110,9 @@ class ClassThreads:
     #: direct `self.m()` calls: (callee, calling region, locks held there)
     call_sites: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     _conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
+    #: per access (id): the events published after it / waited on before it (`event_order` walks)
+    _published: dict[int, set[str]] = field(default_factory=dict)
+    _waited: dict[int, set[str]] = field(default_factory=dict)
 
     # -- questions ----------------------------------------------------------
     def label(self, access_or_region, context: Optional[str] = None) -> str:
@@ -180,10 +183,19 @@ class ClassThreads:
         (`analysis.event_order`): `first` happens before `then`."""
         if first.kind not in CHANGES or not self.events or in_loop(first.path):
             return False  # in a loop, the next round changes it again after the publish
-        published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
-        # a Condition publishes what was changed under it (`with cond: x = v; cond.notify_all()`)
-        published = {name for name in published if name.partition(".")[2] not in self.conditions or held_with(first.path, name)}
-        return bool(published and published & waited_before(then.path))
+        if id(first) not in self._published:
+            published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
+            # a Condition publishes what was changed under it (`with cond: x = v; cond.notify_all()`)
+            self._published[id(first)] = {
+                name for name in published if name.partition(".")[2] not in self.conditions or held_with(first.path, name)
+            }
+        published = self._published[id(first)]
+        return bool(published and published & self._waited_before(then))
+
+    def _waited_before(self, access: Access) -> set[str]:
+        if id(access) not in self._waited:
+            self._waited[id(access)] = waited_before(access.path)
+        return self._waited[id(access)]
 
     def _ready_ordered(self, first: Access, then: Access) -> bool:
         """`first` is a thread's change published by a readiness event every starter waits on
@@ -194,7 +206,7 @@ class ClassThreads:
             events = self.ready.get(entry)
             if not events or not published_before(first.path, events):
                 return False
-            if then.region in self.starter_regions.get(entry, ()) and not events & waited_before(then.path):
+            if then.region in self.starter_regions.get(entry, ()) and not events & self._waited_before(then):
                 return False
         return bool(first.contexts)
 
