@@ -293,13 +293,17 @@ def _check(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else ResultCache(Path(config.root or Path.cwd()), _cache_folder(args, config.root))
     progress = Progress(len(files), "checked", sys.stderr, enabled=args.quiet == 0)
     results: list[FileResult] = [FileResult(path) for path in files]
+    groups: list[tuple[Config, list[int]]] = []
     try:
         for file_config, indices in group_by_config(files, resolver):
+            groups.append((file_config, list(indices)))
             batch = run_files([files[i] for i in indices], file_config, fixing, args.jobs, cache, progress.advance)
             for index, result in zip(indices, batch):
                 results[index] = result
     finally:
         progress.close()
+    own_config = {files[i]: file_config for file_config, indices in groups for i in indices}
+    args.config_for = lambda path: own_config.get(path, config)  # each file's own configuration, for the report
     adopted = _adoption_steps(args, results)
     if adopted is not None:
         return adopted
@@ -312,11 +316,13 @@ def _check(args: argparse.Namespace) -> int:
         if why:  # never a fix written on a certificate that could not be computed
             print(f"racelint: error: --certify needs frontrun: {why}", file=sys.stderr)
             return 2
-        certify_results(results, config, args.certify_runs)
+        for file_config, indices in groups:
+            certify_results([results[i] for i in indices], file_config, args.certify_runs)
     if args.fix and not args.diff:
         written, write_errors = write_fixes(results)
     if fixing:  # a fix asked for but withheld (its helper module is missing) fails the run
-        write_errors += unwritable_fixes(results, config)
+        for file_config, indices in groups:
+            write_errors += unwritable_fixes([results[i] for i in indices], file_config)
     code = _report(args, config, results, written, write_errors, missing)
     if args.verbose:
         print(f"racelint: {_plural(len(files), 'file')} in {time.monotonic() - started:.2f} s", file=sys.stderr)
@@ -432,7 +438,9 @@ def _report(
         out_lines.append(statistics(findings, config, args.format))
     else:
         sources = _sources(findings) if args.format == "full" else {}
-        rendered = RENDERERS[args.format](findings, errors, sources=sources, results=results, config=config)
+        rendered = RENDERERS[args.format](
+            findings, errors, sources=sources, results=results, config=config, config_for=getattr(args, "config_for", None)
+        )
         if rendered and not (args.diff and args.format in ("concise", "full")):
             out_lines.append(rendered)
         elif args.diff and errors:
@@ -503,13 +511,16 @@ def _summary(
         print(f"Found {_plural(total, 'finding')} ({fixed} fixed, {len(findings)} remaining).", file=stream)
     else:
         print(f"Found {_plural(len(findings), 'finding')}.", file=stream)
+    config_for = getattr(args, "config_for", None) or (lambda path: config)
     safe = sum(1 for f in findings if f.fix_applicability is FixApplicability.SAFE)
-    unsafe = sum(1 for f in findings if f.fix_applicability is FixApplicability.UNSAFE)
-    # as Ruff: with `--unsafe-fixes` (or `unsafe-fixes = true`) an unsafe fix is one `--fix` applies
-    fixable = safe + (unsafe if config.unsafe_fixes else 0)
+    # as Ruff: with `--unsafe-fixes` (or `unsafe-fixes = true`, in the file's own configuration)
+    # an unsafe fix is one `--fix` applies; otherwise it is hidden
+    unsafe_on = sum(1 for f in findings if f.fix_applicability is FixApplicability.UNSAFE and config_for(f.path).unsafe_fixes)
+    unsafe = sum(1 for f in findings if f.fix_applicability is FixApplicability.UNSAFE) - unsafe_on
+    fixable = safe + unsafe_on
     if fixable and not args.fix:
         print(f"[*] {fixable} fixable with the `--fix` option.", file=stream)
-    if unsafe and not config.unsafe_fixes:
+    if unsafe:
         print(f"({_plural(unsafe, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option.)", file=stream)
     if findings and not machine:
         # named once here, not on every line; no code in it, so the line never counts as a finding

@@ -320,3 +320,30 @@ def test_concise_marks_unsafe_fixes_fixable_once_enabled_and_positionless_errors
     assert concise([finding], [], config=Config(unsafe_fixes=True)) == "a.py:3:5: CRL401 [*] m"
     assert concise([], [ParseError("gone.py", "cannot read: permission denied")]) == "gone.py: error: cannot read: permission denied"
     assert concise([], [ParseError("bad.py", "invalid syntax", 2, 0)]) == "bad.py:2:1: error: invalid syntax"
+
+
+def test_each_file_is_reported_with_its_own_configuration(tmp_path, capsys, monkeypatch):
+    """`unsafe-fixes = true` in one sub-project only: its findings are fixable ([*], JSON edits),
+    the other's stay hidden, and the summary counts each with its own setting."""
+    from cortex_racelint.cli import main
+
+    source = (
+        "import threading\n\n\nclass Counter:\n    def __init__(self):\n        self.count = 0\n"
+        "        self._thread = threading.Thread(target=self._run)\n\n    def start(self):\n        self._thread.start()\n\n"
+        "    def _run(self):\n        for _ in range(100):\n            self.count += 1\n\n    def reset(self):\n        self.count = 0\n"
+    )
+    for name, table in (("a", "unsafe-fixes = true\n"), ("b", "")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text("[tool.racelint]\n" + table)
+        (tmp_path / name / "s.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    main(["check", "--no-cache", "--jobs", "1", "a", "b"])
+    out = capsys.readouterr().out
+    marks = {line.split(":")[0]: line.split()[2] for line in out.splitlines() if line.startswith(("a/", "b/"))}
+    assert marks == {"a/s.py": "[*]", "b/s.py": "[unsafe"}, out
+    assert "[*] 2 fixable" in out and "(2 hidden fixes" in out
+    main(["check", "--no-cache", "--jobs", "1", "--format", "json", "a", "b"])
+    items = json.loads(capsys.readouterr().out)
+    with_edits = sorted({Path(i["filename"]).parent.name for i in items if i["fix"] and i["fix"]["edits"]})
+    assert with_edits == ["a"]

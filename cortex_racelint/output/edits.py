@@ -23,7 +23,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..ftypes import Config, FileResult, Finding, FixApplicability
 
@@ -57,9 +57,26 @@ def _key(finding: Finding) -> tuple:
     return (finding.code, finding.span.start.line, finding.span.start.column)
 
 
-def fix_edits(results: Sequence[FileResult], config: Optional[Config]) -> dict[tuple, list[Edit]]:
-    """(path, code, line, column) of each finding with an enabled fix -> its edits."""
+def fix_edits(
+    results: Sequence[FileResult],
+    config: Optional[Config],
+    config_for: Optional[Callable[[str], Config]] = None,
+) -> dict[tuple, list[Edit]]:
+    """(path, code, line, column) of each finding with an enabled fix -> its edits; each file
+    fixed with its own configuration when `config_for` gives it (configuration per file)."""
     config = config or Config()
+    if config_for is not None:
+        groups: dict[str, tuple[Config, list[FileResult]]] = {}
+        for result in results:
+            own = config_for(result.path)
+            groups.setdefault(repr((own.cache_key(), own.root)), (own, []))[1].append(result)
+        if len(groups) > 1:
+            edits: dict[tuple, list[Edit]] = {}
+            for own, group in groups.values():
+                edits.update(fix_edits(group, own))
+            return edits
+        if groups:
+            config = next(iter(groups.values()))[0]
     wanted = [r for r in results if any(enabled(f, config) for f in r.findings)]
     on_disk = [r.path for r in wanted if r.new_source is None and r.old_source is None and r.path != "-"]
     fixed = dict(zip(on_disk, _fix_files(on_disk, config)))

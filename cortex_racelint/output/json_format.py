@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..ftypes import Config, FileResult, Finding, ParseError
 from .edits import Edit, enabled, fix_edits
@@ -50,9 +50,10 @@ def as_json(
     errors: Sequence[ParseError],
     results: Sequence[FileResult] = (),
     config: Optional[Config] = None,
+    config_for: Optional[Callable[[str], Config]] = None,
     **_: object,
 ) -> str:
-    edits = fix_edits(results, config) if results else {}
+    edits = fix_edits(results, config, config_for) if results else {}
     items: list[dict] = []
     for f in findings:
         item = {
@@ -63,7 +64,7 @@ def as_json(
             "filename": _filename(f.path),
             "location": _row_column(f.line, f.column + 1),
             "end_location": _row_column(f.span.end.line, f.span.end.column + 1),
-            "fix": _fix(f, edits, config),
+            "fix": _fix(f, edits, config_for(f.path) if config_for is not None else config),
             "noqa_row": f.line,
             "url": rule_url(f.code),
             "severity": f.severity.value if f.severity is not None else None,

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
@@ -139,6 +139,7 @@ def sarif(
     errors: Sequence[ParseError],
     results: Sequence[FileResult] = (),
     config: Optional[Config] = None,
+    config_for: Optional[Callable[[str], Config]] = None,
     **_: object,
 ) -> str:
     config = config or Config()
@@ -146,7 +147,8 @@ def sarif(
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
     # only safe fixes become SARIF fixes: their edits are those of `--fix` without unsafe fixes
-    edits = fix_edits(results, dataclasses.replace(config, unsafe_fixes=False)) if results else {}
+    safe_only = None if config_for is None else (lambda path: dataclasses.replace(config_for(path), unsafe_fixes=False))
+    edits = fix_edits(results, dataclasses.replace(config, unsafe_fixes=False), safe_only) if results else {}
     notifications = [
         {
             "level": "error",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..ftypes import Config, Finding, FixApplicability, ParseError
 
@@ -23,10 +23,17 @@ def error_line(error: ParseError) -> str:
     return f"{error.path}:{error.line}:{error.column + 1}: error: {error.message}"
 
 
-def concise(findings: Sequence[Finding], errors: Sequence[ParseError], config: Optional[Config] = None, **_: object) -> str:
+def concise(
+    findings: Sequence[Finding],
+    errors: Sequence[ParseError],
+    config: Optional[Config] = None,
+    config_for: Optional[Callable[[str], Config]] = None,
+    **_: object,
+) -> str:
     lines = [error_line(e) for e in errors]
-    unsafe = bool(config is not None and config.unsafe_fixes)
     for f in findings:
+        own = config_for(f.path) if config_for is not None else config  # each file's own `unsafe-fixes`
+        unsafe = bool(own is not None and own.unsafe_fixes)
         lines.append(f"{f.path}:{f.line}:{f.column + 1}: {f.code}{_fix_note(f, unsafe)} {f.message}")
     return "\n".join(lines)
 
