@@ -266,6 +266,9 @@ def _check(args: argparse.Namespace) -> int:
     resolver = _resolver(args)
     config = resolver.for_run()  # run-wide settings: the cache folder, respect-gitignore
     fixing = args.fix or args.diff
+    if args.diff and args.format in MACHINE_FORMATS:  # stdout would mix a diff and a document: neither parses
+        print(f"racelint: error: --diff prints a unified diff and cannot be combined with --format {args.format}", file=sys.stderr)
+        return 2
     clash = _adoption_clash(args, fixing)
     if clash:
         print(f"racelint: error: {clash}", file=sys.stderr)

@@ -327,3 +327,12 @@ def test_confirm_reports_a_missing_path_and_a_file_given_as_the_test_folder(run_
     assert missing.code == 2 and "racelint: error: nothere.py: no such file or directory" in missing.err
     not_folder = run_cli("confirm", "racy.py", "--emit-tests", "racy.py", cwd=tree)
     assert not_folder.code == 2 and "--emit-tests racy.py: not a folder" in not_folder.err
+
+
+def test_diff_with_a_machine_format_is_a_usage_error(tmp_path, capsys):
+    from cortex_racelint.cli import main
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    capsys.readouterr()
+    assert main(["check", "--no-cache", "--diff", "--format", "json", str(tmp_path / "m.py")]) == 2
+    assert "cannot be combined with --format json" in capsys.readouterr().err
