@@ -18,6 +18,7 @@ import libcst as cst
 
 from .analysis.context import LintContext
 from .ftypes import Consequence, FixApplicability, GilExposure, WithheldFix
+from .prose import first_sentence
 
 if TYPE_CHECKING:
     from .analysis.ast_facts import AstFacts
@@ -225,11 +226,4 @@ class Rule:
         """The first sentence of `WHAT` (whole, never cut mid-sentence): catalogues, SARIF's short description."""
         if not cls.WHAT:
             return cls.MESSAGE
-        paragraph = " ".join(textwrap.dedent(cls.WHAT).strip().split("\n\n")[0].split())
-        in_code = False
-        for index, char in enumerate(paragraph):
-            if char == "`":
-                in_code = not in_code
-            elif char == "." and not in_code and (index + 1 == len(paragraph) or paragraph[index + 1] == " "):
-                return paragraph[: index + 1]
-        return paragraph
+        return first_sentence(textwrap.dedent(cls.WHAT).strip().split("\n\n")[0])

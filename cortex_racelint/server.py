@@ -237,11 +237,10 @@ def build_server() -> RaceLintServer:
                 noqa = add_noqa_to_source(document.source.encode("utf-8"), [finding], uri)
                 if noqa.new_source is None:
                     continue
-                lines = document.source.splitlines(keepends=True)
                 new_line = noqa.new_source.decode("utf-8").splitlines(keepends=True)[finding.line - 1]
                 edit = types.TextEdit(
                     range=types.Range(types.Position(finding.line - 1, 0), types.Position(finding.line, 0)),
-                    new_text=new_line if finding.line <= len(lines) else new_line,
+                    new_text=new_line,
                 )
                 actions.append(
                     types.CodeAction(

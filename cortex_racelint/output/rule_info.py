@@ -7,19 +7,15 @@ the rule class (`docs.render_rule`), so no format can drift from `racelint rule 
 
 from __future__ import annotations
 
-import re
 import textwrap
 from functools import lru_cache
+from ..prose import first_sentence
 from ..registry import META_CODES, rule_by_code
 
 #: the project's home page; `[project.urls]` in pyproject.toml says the same (a test holds them equal)
 PROJECT_URL = "https://example.invalid/cortex-racelint"
 #: where the rule pages live: `docs/rules/CODE.md` in the repository (what `racelint rule CODE` prints)
 RULES_URL = PROJECT_URL + "/blob/main/docs/rules"
-
-#: words whose full stop does not end a sentence
-_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "cf")
-
 
 def rule_name(code: str) -> str:
     rule = rule_by_code(code)
@@ -29,26 +25,6 @@ def rule_name(code: str) -> str:
 def rule_url(code: str) -> str:
     """The rule's documentation page (Ruff's `url`, SARIF's `helpUri`)."""
     return f"{RULES_URL}/{code}.md"
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of `text`, never cut inside backticks or parentheses or after `e.g.`."""
-    flat = " ".join(textwrap.dedent(text).split())
-    depth, quoted = 0, False
-    for index, char in enumerate(flat):
-        if char == "`":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char in "([":
-            depth += 1
-        elif char in ")]" and depth:
-            depth -= 1
-        elif char == "." and depth == 0 and (index + 1 == len(flat) or flat[index + 1] == " "):
-            word = re.split(r"[\s(]", flat[:index])[-1].lower()
-            if word not in _ABBREVIATIONS:
-                return flat[: index + 1]
-    return flat
 
 
 @lru_cache(maxsize=None)
@@ -62,7 +38,7 @@ def short_description(code: str) -> str:
     rule = rule_by_code(code)
     if rule is None:
         return first_sentence(_rule_page(code).split("\n", 2)[-1]) or rule_name(code)
-    return first_sentence(rule.WHAT or rule.MESSAGE)
+    return rule.summary()
 
 
 def full_description(code: str) -> str:
