@@ -25,6 +25,7 @@ from .docs import render_catalog, render_rule
 from .engine.lint import lint_source
 from .ftypes import Config, FileResult, Finding, FixApplicability, ParseError
 from .output import FORMATS, RENDERERS, statistics
+from .prose import first_sentence
 from .registry import META_CODES, all_rules
 from .terminal import Progress, colour_enabled, colourise, warning
 from .verbs import GLOBAL_FLAGS, VERBS, UnknownVerb, normalise
@@ -208,7 +209,7 @@ def _catalog_json() -> list[dict[str, object]]:
         for rule in all_rules()
     ]
     for code, name in META_CODES.items():
-        summary = (render_rule(code) or "").split("\n\n", 1)[-1].strip().split(". ")[0]
+        summary = first_sentence((render_rule(code) or "").split("\n\n", 1)[-1])
         entries.append({"code": code, "name": name, "summary": summary, "fix": "none", "opt_in": True})
     return entries
 

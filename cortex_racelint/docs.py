@@ -11,6 +11,7 @@ import textwrap
 from typing import Optional
 
 from .ftypes import Config
+from .prose import first_sentence
 from .registry import META_CODES, all_rules, rule_by_code
 from .rule import Rule
 
@@ -90,7 +91,7 @@ def render_catalog() -> str:
         (rule.CODE, rule.NAME, rule.FIX.value if rule.FIX is not None else "none", " ".join(rule.summary().split()))
         for rule in all_rules()
     ]
-    entries += [(code, name, "none", _META_DOCS[code][1].split(". ")[0]) for code, name in META_CODES.items()]
+    entries += [(code, name, "none", first_sentence(_META_DOCS[code][1])) for code, name in META_CODES.items()]
     width = max(len(name) for _, name, _, _ in entries)
     rows = [f"{'code':<7} {'name':<{width}} {'fix':<8} summary"]
     rows += [f"{code:<7} {name:<{width}} {fix:<8} {summary}" for code, name, fix, summary in entries]
@@ -112,7 +113,7 @@ def render_index() -> str:
         opt_in = " (opt-in)" if rule.OPT_IN else ""
         lines.append(f"| [{rule.CODE}]({rule.CODE}.md) | `{rule.NAME}`{opt_in} | {fix} | {' '.join(rule.summary().split())} |")
     for code, name in META_CODES.items():
-        lines.append(f"| [{code}]({code}.md) | `{name}` (opt-in) | none | {_META_DOCS[code][1].split('. ')[0]} |")
+        lines.append(f"| [{code}]({code}.md) | `{name}` (opt-in) | none | {first_sentence(_META_DOCS[code][1])} |")
     return "\n".join(lines) + "\n"
 
 

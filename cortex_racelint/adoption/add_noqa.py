@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from ..engine.sourcefile import NewlineStyle, WriteRefused, atomic_replace, read_bytes
+from ..engine.suppressions import NOQA
 from ..ftypes import Finding
 
-_NOQA = re.compile(r"#\s*noqa(?P<colon>:\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 @dataclass
@@ -60,9 +60,9 @@ def _with_codes(line: str, comment_at: Optional[int], codes: list[str]) -> Optio
             break
     if comment_at is not None:
         comment = body[comment_at:]
-        match = _NOQA.search(comment)
+        match = NOQA.search(comment)
         if match is not None:
-            if match.group("colon") is None:
+            if match.group("codes") is None:
                 return None  # a blanket `# noqa` already covers every code
             present = [c.upper() for c in re.split(r"[\s,]+", match.group("codes")) if c]
             missing = [c for c in codes if not any(c.startswith(p) for p in present)]

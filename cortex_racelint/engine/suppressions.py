@@ -12,7 +12,8 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Optional
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+#: a blanket noqa comment (no `codes` group), or one naming codes; `--add-noqa` edits what it matches
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _RACELINT = re.compile(r"#\s*racelint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 
 
@@ -60,7 +61,7 @@ class SuppressionTable:
         if "noqa" not in lowered and "racelint" not in lowered:
             return
         for line, column, comment in _comments(source):
-            for match in _NOQA.finditer(comment):
+            for match in NOQA.finditer(comment):
                 self._add(Suppression(line, column + match.start(), _split_codes(match.group("codes")), "noqa"))
             for match in _RACELINT.finditer(comment):
                 self._add(Suppression(line, column + match.start(), _split_codes(match.group("codes")), "racelint"))
