@@ -8,8 +8,10 @@
    (child process included), status, engine. Target: median per finding <= 1 s, no finding "not runnable"
    that frontrun can drive (CRL202 included).
 2. Deadlocks: every fix-safety case (`tests/fix_safety/cases/`) whose safe fix takes a reentrant lock
-   (the reentrancy analysis chose `RLock` because a plain one would be taken again by its holder) is
-   certified with that lock made plain. Target: each such fix refused with the lock cycle frontrun reports.
+   (the reentrancy analysis chose `RLock` because a plain one may be taken again by its holder) is
+   certified with that lock made plain (`tests/fix_safety/plain_lock.py`). Target: each variant that
+   deadlocks when the case's own drivers run is refused with the lock cycle frontrun reports (a
+   precautionary RLock made plain deadlocks nowhere and is certified).
 
 Prints Markdown. Run from the repository root with the project's venv (frontrun installed).
 """
@@ -29,13 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cortex_racelint import Config, lint_source  # noqa: E402
-from cortex_racelint.confirm import Confirmation, Status, certify_fix, confirm_finding, missing_frontrun  # noqa: E402
-from cortex_racelint.confirm.dpor import Exploration  # noqa: E402
-from cortex_racelint.confirm.build import build_spec  # noqa: E402
-from cortex_racelint.confirm.certify import CONFIRMABLE  # noqa: E402
+from cortex_racelint.confirm import Status, confirm_finding, missing_frontrun  # noqa: E402
 from cortex_racelint.confirm.cli import BARRIER_RUNS  # noqa: E402
 from cortex_racelint.confirm.models import DPOR_FAMILIES  # noqa: E402
-from cortex_racelint.confirm.spec import NotRunnable  # noqa: E402
 
 LEGACY = REPO / "fixtures" / "cortex_legacy" / "cortex"
 OLD_RUNS = 20
@@ -105,57 +103,21 @@ def print_speed(old: list[dict] | None, new: list[dict]) -> None:
     print(f"\nNot runnable although frontrun models the family (and the code was reached and built): {len(drivable)}")
 
 
-def deadlock_variants() -> list[tuple[str, str, str]]:
-    """(case name, original module, its fix with every RLock made plain) for fixes that added an RLock."""
-    from tests.fix_safety.harness import all_cases, fixed_module
-
-    variants = []
-    for case in all_cases():
-        for mode in ("safe", "unsafe"):
-            fixed = fixed_module(case.module, mode)
-            if fixed.count("threading.RLock()") > case.module.count("threading.RLock()"):
-                variants.append((case.name, case.module, fixed.replace("threading.RLock()", "threading.Lock()")))
-                break
-    return variants
-
-
 def print_deadlocks() -> None:
+    from tests.fix_safety.plain_lock import certify_variant, deadlocks, plain_lock_variants
+
     print("\n## Fixes that would deadlock (fix-safety cases, the chosen RLock made plain)\n")
-    print("| case | finding | certificate of the plain-Lock fix | s |")
-    print("|---|---|---|---|")
+    print("| case | deadlocks when its drivers run | finding | certificate of the plain-Lock fix | s |")
+    print("|---|---|---|---|---|")
     tally: collections.Counter = collections.Counter()
     with tempfile.TemporaryDirectory() as temp:
-        for name, module, variant in deadlock_variants():
-            package = Path(temp, f"pkg_{name}")
-            package.mkdir()
-            (package / "__init__.py").write_text("")
-            path = package / "case.py"
-            path.write_text(module)
-            source = path.read_bytes()
-            config = Config(unsafe_fixes=True, extend_select=("CRL107", "CRL403"))  # as the fix-safety harness
-            findings = [f for f in lint_source(source, str(path), config).findings if f.code in CONFIRMABLE]
-            for finding in findings or [None]:
-                started = time.perf_counter()
-                if finding is None:
-                    verdict, kind = "no confirmable finding", "no model"
-                else:
-                    try:
-                        spec = build_spec(finding, source)
-                        if spec.family not in DPOR_FAMILIES:
-                            verdict, kind = f"frontrun has no model for the {spec.family} family", "no model"
-                        else:
-                            # certify as `--certify` would after a confirmation by frontrun
-                            explored = Confirmation(finding, Status.CONFIRMED, "", spec, exploration=Exploration(holds=False))
-                            ok, verdict = certify_fix(explored, variant)
-                            kind = "refused with a cycle" if "deadlocks" in verdict and "->" in verdict else (
-                                "certified" if ok else "refused otherwise")
-                    except NotRunnable as error:
-                        verdict, kind = f"not runnable: {error}", "not runnable"
-                tally[kind] += 1
-                code = finding.code if finding else "-"
-                print(f"| {name} | {code} | {verdict[:160]} | {time.perf_counter() - started:.2f} |")
+        for variant in plain_lock_variants():
+            truth = "yes" if deadlocks(variant) else "no"
+            for verdict in certify_variant(variant, Path(temp)):
+                tally[(truth, verdict.kind)] += 1
+                print(f"| {verdict.case} | {truth} | {verdict.code} | {verdict.message[:160]} | {verdict.seconds:.2f} |")
         shutil.rmtree(temp, ignore_errors=True)
-    print("\n" + ", ".join(f"{n} {kind}" for kind, n in tally.most_common()))
+    print("\n" + ", ".join(f"{n} {kind} (deadlocks: {truth})" for (truth, kind), n in tally.most_common()))
 
 
 def main(argv: list[str]) -> int:

@@ -49,7 +49,7 @@ def test_required_arguments_make_a_finding_not_runnable(package):
     finding = next(f for f in findings_of(package) if f.line == 26)
     confirmation = confirm_finding(finding, package.read_bytes(), runs=1)
     assert confirmation.status is Status.NOT_RUNNABLE
-    assert "needs arguments it cannot build: name" in confirmation.reason
+    assert "needs arguments it cannot build: `make` has no usable type annotation" in confirmation.reason
 
 
 def test_reproducers_never_touch_the_real_home_or_cwd(package, tmp_path, monkeypatch):

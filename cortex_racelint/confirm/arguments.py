@@ -4,8 +4,10 @@ A race in `Store.put(self, key: str)` can only be reproduced on a real `Store`
 called with some `key`. Parameters with defaults keep them; required ones get a
 neutral value of their annotated type (`"racelint"`, `1`, `[]`, the first enum member,
 an instance of a buildable class or of a concrete subclass of an abstract one).
-Anything else (a callable, an unannotated parameter) cannot be built, and the
-finding is reported "not runnable" with the parameter named.
+Values inferred from the module (`inference.py`: its call sites, what the body does with a
+parameter) come first: the child installs them with `use_inferred` and picks one argument set
+per function with `choose`. Anything else (a callable, an unannotated parameter nothing was
+inferred for) cannot be built, and the finding is reported "not runnable" with the parameter named.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import inspect
 import io
 import os
 import pathlib
+import types
 import typing
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 SCALARS: dict[Any, Any] = {str: "racelint", int: 1, float: 0.01, bool: False, bytes: b"racelint", complex: 0j}
 EMPTY: dict[Any, Callable[[], Any]] = {
@@ -31,6 +34,32 @@ MAX_DEPTH = 3
 
 class Unbuildable(Exception):
     """No neutral value for a parameter; the message names it."""
+
+
+#: qualified name -> inferred argument sets (parameter -> expression), and the set in use
+_INFERRED: dict[str, list[dict[str, str]]] = {}
+_CHOSEN: dict[str, int] = {}
+
+
+def use_inferred(table: dict[str, list[dict[str, str]]]) -> None:
+    """Install the inferred argument sets of a spec (`ReproducerSpec.arguments`), the first set of each in use."""
+    _INFERRED.clear()
+    _INFERRED.update(table)
+    _CHOSEN.clear()
+
+
+def choose(qualified: str, index: int) -> None:
+    _CHOSEN[qualified] = index
+
+
+def chosen(qualified: str) -> Optional[dict[str, str]]:
+    sets = _INFERRED.get(qualified)
+    return sets[_CHOSEN.get(qualified, 0)] if sets else None
+
+
+def evaluate(expression: str) -> Any:
+    """The value of an inferred expression: a literal's repr or a `SimpleNamespace(...)` built by `inference.py`."""
+    return eval(expression, {"__builtins__": {}, "SimpleNamespace": types.SimpleNamespace})  # noqa: S307 - our own text
 
 
 def _hints(function: Callable[..., Any]) -> dict[str, Any]:
@@ -86,11 +115,15 @@ def call_arguments(function: Callable[..., Any], skip_first: bool, depth: int = 
     except (TypeError, ValueError) as error:
         raise Unbuildable(f"no signature: {error}") from error
     hints = _hints(function)
+    given = chosen(getattr(function, "__qualname__", ""))
     params = list(signature.parameters.values())
     if skip_first and params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
         params = params[1:]
     arguments: dict[str, Any] = {}
     for param in params:
+        if given and param.name in given:
+            arguments[param.name] = evaluate(given[param.name])
+            continue
         if param.default is not param.empty or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         if param.kind is param.POSITIONAL_ONLY:

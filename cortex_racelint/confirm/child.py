@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .arguments import use_inferred
 from .hooks import RacelintStop
 from .scenarios import install, run
 
@@ -30,6 +31,7 @@ def main(argv: list[str]) -> int:
     top = spec["module"].split(".")[0]
     base = Path(os.environ.get("HOME", "."))
     install(spec.get("family", "creation"))
+    use_inferred(json.loads(spec.get("arguments") or "{}"))
     quiet = threading.excepthook
     threading.excepthook = lambda args: None if issubclass(args.exc_type, RacelintStop) else quiet(args)
     reports = []

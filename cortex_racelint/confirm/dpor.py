@@ -62,6 +62,7 @@ class Exploration:
     detail: str = ""
     counterexample: tuple[int, ...] = ()
     seconds: float = 0.0
+    arguments: str = ""  # the racing call as driven (`fib(n=2)`): what the verdict covers
 
     @property
     def exhausted(self) -> bool:
@@ -71,9 +72,14 @@ class Exploration:
     def finding_text(self) -> str:
         """What a violation shows, for `confirm`."""
         if self.deadlock:
-            return f"deadlock after {self.explored} interleaving(s): {self.deadlock}"
+            return f"deadlock after {self.explored} interleaving(s){self.driven}: {self.deadlock}"
         detail = f" ({self.detail})" if self.detail else ""
-        return f"frontrun found it after {self.explored} interleaving(s): {self.violated}{detail}"
+        return f"frontrun found it after {self.explored} interleaving(s){self.driven}: {self.violated}{detail}"
+
+    @property
+    def driven(self) -> str:
+        """` with fib(n=2)`: the inputs the exploration covered (not every input)."""
+        return f", explored with {self.arguments}" if self.arguments else ""
 
     def certificate(self) -> str:
         """What a passing exploration proved, in words a reader can check."""
@@ -81,7 +87,7 @@ class Exploration:
             scope = f"in every interleaving up to preemption bound {self.bound} ({self.explored} executions)"
         else:
             scope = f"in the {self.explored} schedules sampled (the budget ended before bound {self.bound} was covered)"
-        return f"no race and no deadlock {scope}: {self.proven}"
+        return f"no race and no deadlock {scope}{self.driven}: {self.proven}"
 
 
 def model_text(spec: ReproducerSpec, text: str) -> str:

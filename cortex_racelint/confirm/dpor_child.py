@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .arguments import Unbuildable
-from .models import NoModel, State, build_model
+from .arguments import Unbuildable, choose, use_inferred
+from .models import Model, NoModel, State, build_model
 
 
 def deadlock_cycle(explanation: str) -> str:
@@ -33,14 +33,55 @@ def deadlock_cycle(explanation: str) -> str:
     return "; ".join(cycle) or explanation.splitlines()[0]
 
 
+def pick_arguments(model: Model, function: str, sets: int, common: dict[str, Any]) -> str:
+    """Choose among the inferred argument sets of `function`; the driven call's label (`fib(n=2)`).
+
+    Each set drives one call, serially, under the scheduler (a plain Lock taken again by its holder is
+    reported, not blocking). Preferred, in order: a set whose call deadlocks (the cycle the exploration
+    must report); one that runs to the end and reaches the race; one that runs the act at least twice in
+    one call (`fib(2)` recurses through the window, `fib(1)` does not: a reentrant path is exercised);
+    then the fewest acts (the cheapest exploration), then the earliest set.
+    """
+    best: tuple = ()
+    labels: dict[int, str] = {}
+    for index in range(sets):
+        choose(function, index)
+        seen: dict[str, State] = {}
+
+        def setup() -> State:
+            seen["state"] = model.setup()
+            return seen["state"]
+
+        try:
+            probe = frontrun.explore(**{**common, "setup": setup, "workers": model.workers[:1], "invariant": lambda s: True},
+                                     preemption_bound=0, max_executions=1)
+        except Exception:  # noqa: BLE001 - a set that cannot even run ranks last
+            continue
+        state = seen.get("state")
+        deadlocked = probe.property_holds is False and bool(deadlock_cycle(probe.explanation or ""))
+        ran = state is not None and bool(state.finished) and model.reached(state)
+        acts = len(state.acts) if state is not None else 0
+        score = (deadlocked, ran, min(acts, 2), -acts, -index)
+        if state is not None and state.targets:
+            labels[index] = state.targets[0].label
+        if not best or score > best:
+            best = score
+    index = -best[-1] if best else 0
+    choose(function, index)
+    return labels.get(index, "")
+
+
 def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
+    table = json.loads(spec.get("arguments") or "{}")
+    use_inferred(table)
     try:
         model = build_model(spec, base, options.get("pair", "self"))
-        model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
+        first = model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
     except NoModel as error:
         return {"nomodel": str(error)}
     except Unbuildable as error:
         return {"unrunnable": str(error)}
+    arguments = first.targets[0].label if first.targets else ""
     patch_locks()  # modules imported from now on (every setup) get scheduler-aware locks
     seen: dict[str, Any] = {"reached": False, "errors": set(), "detail": ""}
 
@@ -59,6 +100,8 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     started = time.perf_counter()
     common = {"setup": model.setup, "workers": model.workers, "invariant": invariant, "reproduce_on_failure": 0,
               "deadlock_timeout": options["deadlock_timeout"], "total_timeout": options["budget"], "detect_io": False}
+    if len(table.get(spec["function"], ())) > 1:
+        arguments = pick_arguments(model, spec["function"], len(table[spec["function"]]), common) or arguments
     bound, result = 0, None
     if "serializable_invariant" in model.options:
         # the serial baseline runs outside frontrun's scheduler, where a self-deadlock (a plain Lock taken
@@ -101,6 +144,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
         "detail": seen["detail"],
         "counterexample": list(result.counterexample) if isinstance(result.counterexample, list) else [],
         "seconds": round(time.perf_counter() - started, 4),
+        "arguments": arguments,
     }
 
 

@@ -234,7 +234,9 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
         state = State(module)
         if family == "creation":
             setattr(builtins, ACT, functools.partial(state.acts.append, 1))
-            target = _creation_entry(module, spec["entry"])
+            entry = spec["entry"]
+            direct = entry == spec["function"]  # else a class (`Service()`) or a closure (`get_a`), called bare
+            target = resolve(module, spec["function"], None) if direct else _creation_entry(module, entry)
             state.targets = [target, _second(module, None, target)]
             return state
         state.instance = build_instance(module, spec["function"])

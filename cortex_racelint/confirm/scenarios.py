@@ -39,6 +39,7 @@ from .arguments import Unbuildable
 from .drive import Report, describe, report
 from .io_races import install_io, run_file_write, run_sqlite
 from .state_races import run_rmw, run_shared
+from .targets import resolve
 
 
 # -- creation races (CRL101-CRL105) ----------------------------------------------------
@@ -50,10 +51,10 @@ def run_creation(spec: dict, threads: int, timeout: float) -> Report:
     entry = spec["entry"]
     if entry.endswith("()"):
         target = getattr(module, entry[:-2])
-    else:
-        target = module
-        for part in entry.split("."):
-            target = getattr(target, part)
+    elif entry != spec["function"]:  # a closure bound at module level (`get_a`)
+        target = getattr(module, entry)
+    else:  # with its arguments: inferred from the module (the first set) or built from annotations
+        target = resolve(module, spec["function"], None).call
     run = run_together(threads, lambda _i: target())
     distinct = len({id(r) for r in run.results})
     return report(reached=hold.arrivals > 0, raced=hold.arrivals > 1, serialised=hold.arrivals == 1 and hold.timeouts >= 1,

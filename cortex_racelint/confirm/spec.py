@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..ftypes import Finding
+from .entries import closure_entry, metaclass_entry
 
 #: The rule codes whose window is "check, then create": confirmable by counting creations.
 #: CRL107 (opt-in) is the same window where the race only recomputes an equal value; its fix's lock is certified too.
@@ -45,6 +46,7 @@ class ReproducerSpec:
     other_function: str = ""  # the other side of a CRL401 race, `Class.method`
     other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
     caller: str = ""  # a function calling `function` in the same module/class: certificates drive it too
+    arguments: str = ""  # JSON `{qualified name: [argument set, ...]}` inferred from the module (`inference.py`)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,7 +90,7 @@ def _required_args(function: ast.FunctionDef, skip_first: bool) -> list[str]:
     return [a.arg for a in without_default] + kw_required
 
 
-def _entry(chain: list[ast.AST]) -> tuple[str, str]:
+def _entry(chain: list[ast.AST], tree: ast.Module) -> tuple[str, str]:
     names = [node.name for node in chain]  # type: ignore[attr-defined]
     if not chain or not isinstance(chain[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise NotRunnable("the race is not inside a function")
@@ -96,14 +98,19 @@ def _entry(chain: list[ast.AST]) -> tuple[str, str]:
     if isinstance(function, ast.AsyncFunctionDef):
         raise NotRunnable("async functions are not driven by the reproducer yet")
     qualified = ".".join(names)
-    if len(chain) == 1:
-        missing = _required_args(function, skip_first=False)
-        if missing:
-            raise NotRunnable(f"`{qualified}()` needs arguments it cannot build: {', '.join(missing)}")
+    if len(chain) == 1:  # its arguments are inferred from the module (`inference.py`) or built from annotations
         return function.name, qualified
     owner = chain[-2]
+    if len(chain) == 2 and isinstance(owner, ast.FunctionDef):
+        entry = closure_entry(tree, owner, function)
+        if entry:
+            return entry, qualified
     if len(chain) != 2 or not isinstance(owner, ast.ClassDef):
         raise NotRunnable(f"`{qualified}` is nested; only module functions and methods are driven")
+    if function.name == "__call__":
+        entry = metaclass_entry(tree, owner)
+        if entry:
+            return entry, qualified
     decorators = {d.id for d in function.decorator_list if isinstance(d, ast.Name)}
     if function.name == "__new__":
         missing = _required_args(function, skip_first=True)
@@ -111,9 +118,6 @@ def _entry(chain: list[ast.AST]) -> tuple[str, str]:
             raise NotRunnable(f"`{owner.name}()` needs arguments it cannot build: {', '.join(missing)}")
         return f"{owner.name}()", qualified
     if "classmethod" in decorators or "staticmethod" in decorators:
-        missing = _required_args(function, skip_first="classmethod" in decorators)
-        if missing:
-            raise NotRunnable(f"`{qualified}()` needs arguments it cannot build: {', '.join(missing)}")
         return f"{owner.name}.{function.name}", qualified
     raise NotRunnable(f"`{qualified}` is an instance method; its race needs a shared instance the reproducer cannot pick")
 
@@ -134,7 +138,7 @@ def build_creation_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         raise NotRunnable("the finding carries no race window")
     path, tree = parse_finding_source(finding, source)
     act_line = finding.window.act.start.line
-    entry, qualified = _entry(_enclosing(tree, act_line))
+    entry, qualified = _entry(_enclosing(tree, act_line), tree)
     lines = source.decode("utf-8", "replace").splitlines()
     return located_spec(finding, path, act_line, lines[act_line - 1].strip(), entry, qualified)
 

@@ -41,7 +41,7 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
     if "." not in qualified:
         function = getattr(module, qualified)
         arguments = _arguments(function, False, qualified)
-        return Target(lambda: function(**arguments), qualified, f"{qualified}()")
+        return Target(lambda: function(**arguments), qualified, call_label(qualified, arguments))
     owner_name, name = qualified.split(".", 1)
     owner = getattr(module, owner_name)
     raw = inspect.getattr_static(owner, name)
@@ -56,7 +56,16 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
             raise Unbuildable(f"`{qualified}` is not a plain method")
         arguments = _arguments(raw, True, qualified)
         bound = getattr(instance, name)
-    return Target(lambda: bound(**arguments), name, f"{qualified}()")
+    return Target(lambda: bound(**arguments), name, call_label(qualified, arguments))
+
+
+def call_label(qualified: str, arguments: dict[str, Any]) -> str:
+    """`fib(n=2)`: the call as driven, for verdicts and certificates (long values cut)."""
+    shown = []
+    for name, value in arguments.items():
+        text = repr(value)
+        shown.append(f"{name}={text if len(text) <= 60 else text[:57] + '...'}")
+    return f"{qualified}({', '.join(shown)})"
 
 
 def _arguments(function: Callable[..., Any], skip_first: bool, qualified: str) -> dict[str, Any]:
