@@ -5,7 +5,7 @@ call inside the window waits on a barrier until the competing threads are inside
 or a blocker holds the database's write lock longer than the legacy code waits. Each
 scenario returns whether the race was observed, and the test asserts it was observed
 on the legacy tree (a legacy run that passes fails the suite) and never on the migrated
-tree. The suite needs no GIL: `.ci/run` also runs it with `PYTHON_GIL=0` on python3.14t.
+tree. The suite needs no GIL: `.ci/run` also runs it with `PYTHON_GIL=0` on python3.14t (`.ci/free-threaded`).
 """
 
 from __future__ import annotations
