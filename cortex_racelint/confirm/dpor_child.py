@@ -33,6 +33,51 @@ def deadlock_cycle(explanation: str) -> str:
     return "; ".join(cycle) or explanation.splitlines()[0]
 
 
+def raced_objects(run: Any) -> tuple[Any, list[list[str]]]:
+    """`run()`'s result and, per failing execution, the objects frontrun saw race (`Worker._count`).
+
+    frontrun 0.7.0's result says only how many races an execution had (`error_on_any_race`); the
+    objects are in the exploration report it writes for `--frontrun-report` (`race_info`: the racing
+    object's type and attribute). The report is taken from the writer instead of a file."""
+    import frontrun._report as report_module
+
+    captured: dict[str, Any] = {}
+    saved = report_module._global_report_path, report_module.generate_html_report
+    report_module._global_report_path = os.devnull
+    report_module.generate_html_report = lambda report, path: captured.__setitem__("report", report)
+    try:
+        result = run()
+    finally:
+        report_module._global_report_path, report_module.generate_html_report = saved
+    report = captured.get("report")
+    failing = [ex for ex in (report.executions if report else []) if not ex.invariant_held and not ex.was_deadlock]
+    return result, [sorted({race["object"] for race in ex.race_info or () if race.get("object")}) for ex in failing]
+
+
+_LOCK_OPERATION = re.compile(r"\(id=\d+\)\.(acquire|release)$")  # frontrun's entry for a lock itself, not shared state
+
+
+def _for_attribute(result: Any, objects: list[list[str]], attr: str, others: set[str]) -> tuple[Any, list[str], set[str]]:
+    """(holds for `self.<attr>`, the raced objects naming it, the other raced objects) of an `error_on_any_race` run.
+
+    frontrun names a raced attribute `Type.attr` (a dict entry `dict.key`). A failure whose report names no
+    object (a frontrun that stopped reporting them) still counts against the attribute: never a false pass."""
+    if result.property_holds is not False or deadlock_cycle(result.explanation or ""):
+        return result.property_holds, [], others
+    named = {name for execution in objects for name in execution if not _LOCK_OPERATION.search(name)}
+    mine = sorted(n for n in named if not n.startswith("dict.") and n.rsplit(".", 1)[-1] == attr)
+    others = others | (named - set(mine))
+    if mine or not named or len(objects) < len(result.failures or [None]):
+        return False, mine, others
+    return True, [], others
+
+
+def driven(state: State) -> str:
+    """The racing calls as driven (`fib(n=2)`, `Meter.report() against Meter._work(name='racelint')`)."""
+    labels = list(dict.fromkeys(target.label for target in state.targets))
+    return " against ".join(labels)
+
+
 def pick_arguments(model: Model, function: str, sets: int, common: dict[str, Any]) -> str:
     """Choose among the inferred argument sets of `function`; the driven call's label (`fib(n=2)`).
 
@@ -63,7 +108,7 @@ def pick_arguments(model: Model, function: str, sets: int, common: dict[str, Any
         acts = len(state.acts) if state is not None else 0
         score = (deadlocked, ran, min(acts, 2), -acts, -index)
         if state is not None and state.targets:
-            labels[index] = state.targets[0].label
+            labels[index] = driven(state)
         if not best or score > best:
             best = score
     index = -best[-1] if best else 0
@@ -81,7 +126,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
         return {"nomodel": str(error)}
     except Unbuildable as error:
         return {"unrunnable": str(error)}
-    arguments = first.targets[0].label if first.targets else ""
+    arguments = driven(first)
     patch_locks()  # modules imported from now on (every setup) get scheduler-aware locks
     seen: dict[str, Any] = {"reached": False, "errors": set(), "detail": ""}
 
@@ -120,29 +165,41 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
                     probe.explanation = re.sub(r"thread ([01])\b", lambda m: f"thread {1 - int(m.group(1))}", probe.explanation)
                 result = probe
                 break
+    attr = spec.get("attr") if model.options.get("error_on_any_race") else ""
+    holds, others = (result.property_holds if result is not None else None), set()
     for bound in options["bounds"] if result is None else ():
         # a low bound first: most races show with one preemption, in a few executions
-        result = frontrun.explore(**common, **model.options, preemption_bound=bound, max_executions=options["max_executions"],
-                                  warn_nondeterministic_sql=False, search=options.get("search"))
-        if result.property_holds is not True or not seen["reached"]:
+        def run(bound: int = bound) -> Any:
+            return frontrun.explore(**common, **model.options, preemption_bound=bound, max_executions=options["max_executions"],
+                                    warn_nondeterministic_sql=False, search=options.get("search"), **({"stop_on_first": False} if attr else {}))
+        if attr:  # per attribute: races on other state of the two methods are other findings' business
+            result, objects = raced_objects(run)
+            holds, mine, others = _for_attribute(result, objects, attr, others)
+            if mine:
+                seen["detail"] = seen["detail"] or f"raced on {', '.join(mine)}"
+        else:
+            result = run()
+            holds = result.property_holds
+        if holds is not True or not seen["reached"]:
             break  # a violation, or a race no execution reaches: a higher bound changes neither
     assert result is not None
     explanation = result.explanation or ""
+    proven = model.holds + (f" (unordered accesses to other state were seen: {', '.join(sorted(others))})" if others and holds else "")
     return {
-        "holds": result.property_holds,
+        "holds": holds,
         "explored": result.num_explored,
         "bound": bound,
         "max_executions": options["max_executions"],
         "budget": options["budget"],
-        "explanation": explanation[:4000],
+        "explanation": explanation[:4000] if holds is not True else "",
         "inconclusive": result.inconclusive_reason or "",
         "deadlock": deadlock_cycle(explanation),
         "reached": seen["reached"],
         "errors": sorted(seen["errors"])[:5],
         "violated": model.violated,
-        "proven": model.holds,
+        "proven": proven,
         "detail": seen["detail"],
-        "counterexample": list(result.counterexample) if isinstance(result.counterexample, list) else [],
+        "counterexample": list(result.counterexample) if isinstance(result.counterexample, list) and holds is False else [],
         "seconds": round(time.perf_counter() - started, 4),
         "arguments": arguments,
     }

@@ -9,8 +9,9 @@ import of the sandboxed package in a fresh HOME and working directory. Per famil
   calls does (once for a singleton, once per key for a keyed cache): one instance.
 * rmw (CRL402): two threads run the method on one object; the attribute's final value must be
   one that some serial order of the two calls produces (no lost update).
-* shared (CRL401): the two methods run on one object; every conflicting access between them
-  must be ordered by a lock (frontrun's `error_on_any_race`).
+* shared (CRL401): the two methods run on one object; every conflicting access to the finding's
+  attribute must be ordered by a lock (frontrun's `error_on_any_race`, its report's raced objects
+  filtered to `Type.<attr>`: the other shared state of the two methods is other findings' business).
 * connection (CRL202): two threads run the method on one object sharing `self.<conn>` (a method
   that only reads runs against one that writes through it); each thread's writes must be
   committed or rolled back by that thread, and no thread may read the other's uncommitted rows. A proxy on the connection records whose writes are pending; frontrun
@@ -280,9 +281,10 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
                      lambda s: _project(getattr(s.instance, attr, None)) != s.initial)
     if family == "shared":
         other = spec["other_function"]
+        # frontrun reports every unordered access; the child keeps those to `self.<attr>` (`dpor_child.raced_objects`)
         return Model(setup, workers, lambda s: True, {"error_on_any_race": True},
-                     f"`{label}()` and `{other}()` accessed shared state with no lock ordering them (`self.{spec['attr']}`)",
-                     f"every access `{label}()` and `{other}()` share is ordered by a lock", lambda s: bool(s.finished))
+                     f"`{label}()` and `{other}()` accessed `self.{spec['attr']}` with no lock ordering them",
+                     f"every access to `self.{spec['attr']}` by `{label}()` and `{other}()` is ordered by a lock", lambda s: bool(s.finished))
     # the proxy's bookkeeping is where the two threads' statements meet: frontrun must trace it even when
     # racelint is installed in site-packages (untraced by default)
     against = f" (against `{spec['other_function']}()`)" if spec.get("other_function") else ""
