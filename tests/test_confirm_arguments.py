@@ -165,3 +165,15 @@ def test_the_probe_prefers_the_set_that_runs_the_window_twice_and_the_plain_lock
     assert ok and "explored with depth(n=2)" in message, message
     ok, message = certify_fix(confirmation, fixed.replace("threading.RLock()", "threading.Lock()"))
     assert not ok and "deadlocks" in message and "-> thread 0" in message, message
+
+
+def test_membership_in_a_module_collection_of_constants_offers_its_members():
+    source = """
+    OK = "ok"
+    FAILED = "failed"
+    _STATUSES = {OK, FAILED}
+    def finish(status: str):
+        if status not in _STATUSES:
+            raise ValueError(status)
+    """
+    assert sorted(values(source, "finish", "status")) == ["failed", "ok"]

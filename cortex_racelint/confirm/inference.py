@@ -69,20 +69,30 @@ def _of_kind(expression: str, kind: type) -> bool:
 
 
 def _module_dicts(tree: ast.Module) -> dict[str, list[str]]:
-    """Module-level names bound to a non-empty dict literal -> the literal keys."""
-    found: dict[str, list[str]] = {}
+    """Module-level names bound to a non-empty dict literal (its keys) or set/list/tuple literal (its members),
+    with module-level constants resolved (`_STATUSES = {STATUS_OK, STATUS_FAILED}`) -> the literal values."""
+    bound: list[tuple[str, ast.AST]] = []
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value
+            bound.append((node.targets[0].id, node.value))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            value = node.value
-        else:
-            continue
-        if isinstance(value, ast.Dict) and value.keys:
-            keys = [_literal(k) for k in value.keys if k is not None]
-            if keys and all(keys):
-                name = node.targets[0].id if isinstance(node, ast.Assign) else node.target.id  # type: ignore[union-attr]
-                found[name] = keys  # type: ignore[assignment]
+            bound.append((node.target.id, node.value))
+    constants = {name: text for name, value in bound if (text := _literal(value)) is not None}
+
+    def resolve(element: Optional[ast.AST]) -> Optional[str]:
+        if isinstance(element, ast.Name):
+            return constants.get(element.id)
+        return _literal(element) if element is not None else None
+
+    found: dict[str, list[str]] = {}
+    for name, value in bound:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("set", "frozenset", "tuple", "list") \
+                and len(value.args) == 1:
+            value = value.args[0]
+        members = value.keys if isinstance(value, ast.Dict) else value.elts if isinstance(value, (ast.Set, ast.List, ast.Tuple)) else []
+        keys = [resolve(k) for k in members]
+        if keys and all(keys):
+            found[name] = keys  # type: ignore[assignment]
     return found
 
 
