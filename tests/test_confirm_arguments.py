@@ -177,3 +177,17 @@ def test_membership_in_a_module_collection_of_constants_offers_its_members():
             raise ValueError(status)
     """
     assert sorted(values(source, "finish", "status")) == ["failed", "ok"]
+
+
+def test_the_barrier_verdict_names_the_calls_it_ran_with_inferred_arguments():
+    """Legacy `record_finish(record_id: int, status: str)` raises on any status outside `_STATUSES`."""
+    from cortex_racelint import Config, lint_source
+    from cortex_racelint.confirm import Status, confirm_finding
+
+    from .conftest import FIXTURES
+
+    path = FIXTURES / "cortex_legacy" / "cortex" / "installation_history.py"
+    finding = next(f for f in lint_source(path.read_bytes(), str(path), Config()).findings if f.code == "CRL201" and f.line == 87)
+    confirmation = confirm_finding(finding, path.read_bytes(), runs=1)
+    assert confirmation.status is Status.CONFIRMED and confirmation.engine == "barrier", confirmation.reason
+    assert "run with InstallationHistory.record_finish(record_id=1, status='" in confirmation.reason

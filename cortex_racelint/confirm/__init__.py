@@ -73,11 +73,11 @@ def confirm_finding(finding: Finding, source: bytes, runs: int = 20, threads: in
     raced = [r for r in reports if r.raced]
     status = Status.CONFIRMED if raced else Status.NOT_CONFIRMED
     if spec.family == "creation":
-        reason = f"{len(raced)}/{len(reports)} runs: {max(r.arrivals for r in reports)} threads performed the act together"
+        reason = f"{len(raced)}/{len(reports)} runs{_run_with(reports)}: {max(r.arrivals for r in reports)} threads performed the act together"
     else:
-        reason = f"{len(raced)}/{len(reports)} runs: {(raced or reports)[0].detail}"
+        reason = f"{len(raced)}/{len(reports)} runs{_run_with(reports)}: {(raced or reports)[0].detail}"
     if not raced:
-        reason = f"0/{len(reports)} runs raced (the window is serialised)"
+        reason = f"0/{len(reports)} runs raced{_run_with(reports)} (the window is serialised)"
     return Confirmation(finding, status, reason, spec, reports, seconds)
 
 
@@ -102,6 +102,12 @@ def _explored(finding: Finding, spec: ReproducerSpec, exploration: Exploration, 
     return verdict(Status.NOT_CONFIRMED, f"not shown: {exploration.certificate()}")
 
 
+def _run_with(reports: list[RunReport]) -> str:
+    """`, run with fib(n=2)`: the calls the barrier runs made (what the verdict covers, not every input)."""
+    driven = next((r.driven for r in reports if r.driven), "")
+    return f", run with {driven}" if driven else ""
+
+
 def _unreached(spec: ReproducerSpec, reports: list[RunReport]) -> str:
     """Why driving the entry point never got inside the window, as precisely as we know."""
     errors = sorted({e for r in reports for e in r.errors})
@@ -124,8 +130,8 @@ def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, t
     good = sum(1 for r in reports if r.serialised and not r.raced and r.reached)
     if good == len(reports):
         if confirmation.spec.family == "creation":
-            return True, f"certified {good}/{len(reports)}: one thread in the window, barrier timed out every run"
-        return True, f"certified {good}/{len(reports)}: {reports[0].detail}"
+            return True, f"certified {good}/{len(reports)}{_run_with(reports)}: one thread in the window, barrier timed out every run"
+        return True, f"certified {good}/{len(reports)}{_run_with(reports)}: {reports[0].detail}"
     return False, f"certificate failed: {len(reports) - good}/{len(reports)} runs still raced or were not serialised"
 
 

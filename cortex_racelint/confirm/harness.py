@@ -38,6 +38,7 @@ class RunReport:
     proof: Optional[bool] = None
     reached: bool = True
     detail: str = ""
+    driven: str = ""  # the calls as the run made them (`record_finish(record_id=1, status='ok')`)
 
     @property
     def raced(self) -> bool:
@@ -110,6 +111,6 @@ def run_reproducer(
             raise NotRunnable(report["unrunnable"])
     return [
         RunReport(r["arrivals"], r["timeouts"], r["distinct"], tuple(r["errors"]), r.get("raced"), r.get("serialised"),
-                  r.get("reached", True), r.get("detail", ""))
+                  r.get("reached", True), r.get("detail", ""), r.get("driven", ""))
         for r in raw
     ]

@@ -39,7 +39,7 @@ from .arguments import Unbuildable
 from .drive import Report, describe, report
 from .io_races import install_io, run_file_write, run_sqlite
 from .state_races import run_rmw, run_shared
-from .targets import resolve
+from .targets import driven_calls, resolve
 
 
 # -- creation races (CRL101-CRL105) ----------------------------------------------------
@@ -81,6 +81,10 @@ def run(spec: dict, threads: int, timeout: float) -> Report:
     if family not in SCENARIOS:
         return {"unrunnable": f"the {family} family has no barrier reproducer: only frontrun drives it ({'install cortex-racelint[confirm]'})"}
     try:
-        return SCENARIOS[family](spec, threads, timeout)
+        driven_calls()  # forget the previous run's
+        result = SCENARIOS[family](spec, threads, timeout)
+        entry = spec["entry"]
+        result.setdefault("driven", driven_calls() or (entry if entry.endswith("()") else f"{entry}()"))
+        return result
     except Unbuildable as error:
         return {"unrunnable": str(error)}

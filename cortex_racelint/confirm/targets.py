@@ -14,6 +14,17 @@ from typing import Any, Callable, Optional
 from .arguments import Unbuildable, call_arguments, instance_of
 
 
+#: labels of the calls resolved in this process since the last `driven_calls()` (the barrier child's runs)
+_RESOLVED: list[str] = []
+
+
+def driven_calls() -> str:
+    """The calls resolved since the last call, as one label (`a(x=1) against b()`), and forget them."""
+    labels = list(dict.fromkeys(_RESOLVED))
+    _RESOLVED.clear()
+    return " against ".join(labels)
+
+
 @dataclass
 class Target:
     call: Callable[[], Any]
@@ -41,6 +52,7 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
     if "." not in qualified:
         function = getattr(module, qualified)
         arguments = _arguments(function, False, qualified)
+        _RESOLVED.append(call_label(qualified, arguments))
         return Target(lambda: function(**arguments), qualified, call_label(qualified, arguments))
     owner_name, name = qualified.split(".", 1)
     owner = getattr(module, owner_name)
@@ -56,6 +68,7 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
             raise Unbuildable(f"`{qualified}` is not a plain method")
         arguments = _arguments(raw, True, qualified)
         bound = getattr(instance, name)
+    _RESOLVED.append(call_label(qualified, arguments))
     return Target(lambda: bound(**arguments), name, call_label(qualified, arguments))
 
 
