@@ -136,15 +136,55 @@ def _find(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
                 if site.reason is None and falls:
                     site.reason = _unrecoverable(site, outer_block, outer_index)
                 return site
-    # `if exists: return <read>` earlier in an enclosing block, then the create
+        # `try: <read> except FileNotFoundError: <create>`: the create's block is the handler
+        if isinstance(check, cst.Try):
+            handler = next((h for h in check.handlers if h.body is block), None)
+            if handler is not None and _catches_missing(handler) and _reads(analysis, check.body, op):
+                branch = _suite_statements(check.body) + (_suite_statements(check.orelse.body) if check.orelse else [])
+                falls = not _ends_flow(branch)
+                reason = None if holds else "the create is not a statement of its own in the handler"
+                if reason is None and len(check.handlers) > 1:
+                    reason = "the read has other handlers: a caller that finds the file made would not run them"
+                site = CreateSite(op, check, block, index, branch, falls, reason)
+                if site.reason is None and falls:
+                    site.reason = _unrecoverable(site, outer_block, outer_index)
+                return site
+    # `if exists: return <read>` (or `try: return <read> except FileNotFoundError: pass`) earlier
+    # in an enclosing block, then the create
     for level_block, level_index in levels:
         for stmt in level_block.body[:level_index]:
+            branch = []
             if isinstance(stmt, cst.If) and stmt.orelse is None and _check_polarity(analysis, stmt.test, op) is True:
                 branch = _suite_statements(stmt.body)
-                if _ends_flow(branch):
-                    reason = None if holds else "the create is not a statement of its own"
-                    return CreateSite(op, stmt, block, index, branch, False, reason)
+            elif (
+                isinstance(stmt, cst.Try)
+                and stmt.orelse is None
+                and any(_catches_missing(h) and not _ends_flow(_suite_statements(h.body)) for h in stmt.handlers)
+                and _reads(analysis, stmt.body, op)
+            ):
+                branch = _suite_statements(stmt.body)
+                if len(stmt.handlers) > 1:
+                    return CreateSite(op, stmt, block, index, branch, False, "the read has other handlers: a caller that finds the file made would not run them")
+            if branch and _ends_flow(branch):
+                reason = None if holds else "the create is not a statement of its own"
+                return CreateSite(op, stmt, block, index, branch, False, reason)
     return None
+
+
+def _catches_missing(handler: cst.ExceptHandler) -> bool:
+    """`except FileNotFoundError:` (alone: a broader `OSError` would also send a permission error to
+    the create, where the exclusive create then behaves differently)."""
+    return isinstance(handler.type, cst.Name) and handler.type.value == "FileNotFoundError"
+
+
+def _reads(analysis: FileAnalysis, suite: cst.BaseSuite, op: FileOp) -> bool:
+    """The suite reads `op`'s file (`open(p)`, `p.read_text()`, ...)."""
+    assert op.path is not None
+    for node in walk_statements(_suite_statements(suite)):
+        other = analysis.by_call.get(id(node)) if isinstance(node, cst.Call) else None
+        if other is not None and other.is_read and other.path is not None and other.path.key == op.path.key:
+            return True
+    return False
 
 
 def _suite_statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:

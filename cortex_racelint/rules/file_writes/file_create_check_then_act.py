@@ -37,13 +37,15 @@ class FileCreateCheckThenAct(Rule):
         "Shared file `{path}` is created after checking that it does not exist: two first callers both "
         "create it, one truncates what the other wrote and each keeps a different content"
     )
-    EVIDENCE = ("exists", "is_file", "isfile")
+    EVIDENCE = ("exists", "is_file", "isfile", "FileNotFoundError")
     FIX = FixApplicability.UNSAFE
     WHAT = """
         Finds the creation of a shared file guarded by a check that it does not exist yet:
         `if not p.exists(): <create p>`, `if p.exists(): <read p> else: <create p>`, and
         `if p.exists(): return <read p>` followed by the create (also `p.is_file()`,
-        `os.path.exists(p)`, `os.path.isfile(p)`). A create is a write that makes or
+        `os.path.exists(p)`, `os.path.isfile(p)`), and the EAFP spellings
+        `try: <read p> except FileNotFoundError: <create p>` and
+        `try: return <read p> except FileNotFoundError: pass` followed by the create. A create is a write that makes or
         truncates the file: `os.open(p, <flags with O_CREAT, without O_EXCL or O_APPEND>)`,
         `open(p, "w"/"wb")`, `p.open("w")`, `p.write_text(...)`, `p.write_bytes(...)`.
 
@@ -54,6 +56,8 @@ class FileCreateCheckThenAct(Rule):
         One finding per race: such a write is reported by this rule only; CRL301 reports the
         other writes of shared files. The check-then-create is the more specific diagnosis
         (its consequence is a lost first content, not a torn file), and its fix differs.
+        Where CRL303 is not selected (`select = ["CRL301"]`, or ignored), CRL301 reports the
+        write as before, so deselecting the specific rule never hides the race.
     """
     WHY = """
         Two first users both see no file, both create it: the later `O_TRUNC` (or `"w"`)
@@ -83,7 +87,10 @@ class FileCreateCheckThenAct(Rule):
         seeing it: a dangling symlink (`exists()` is False; `O_TRUNC` writes through the
         link, `O_EXCL` finds the link and runs the exists branch) and, for an `is_file()`
         check, a directory or other non-regular file at the path (`FileExistsError` and the
-        exists branch instead of `IsADirectoryError`): hence unsafe.
+        exists branch instead of `IsADirectoryError`): hence unsafe. The EAFP spelling is
+        recognised only with `except FileNotFoundError:` alone: a broader `OSError` handler
+        also sends a permission error to the create, where the exclusive create would then
+        take the other branch.
 
         No fix when the creating branch keeps something the file cannot give back (a local
         read after the check, or an attribute set after the create, that the exists branch
@@ -92,8 +99,9 @@ class FileCreateCheckThenAct(Rule):
     KNOWN_PROBLEMS = """
         An instance lock keeps one object's threads apart; another instance or another
         process racing on the same path no longer truncates the winner's file (the create
-        is exclusive) but may read it between the winner's create and its write. The
-        `try: read except FileNotFoundError: create` (EAFP) spelling is not recognised.
+        is exclusive) but may read it between the winner's create and its write. A check
+        combined with another condition (`if force or not p.exists():`), a check stored in a
+        local first, or a create nested deeper than the check's branch is not recognised.
     """
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -255,5 +263,53 @@ class FileCreateCheckThenAct(Rule):
             """,
             line=13,
             expected_fix=None,  # `secret` is kept after the check: a loser could not recover it
+        ),
+        Invalid(
+            """
+            import secrets
+
+
+            class Tokens:
+                def __init__(self, path):
+                    self.path = path
+
+                def token(self):
+                    try:
+                        with open(self.path) as f:
+                            token = f.read()
+                    except FileNotFoundError:
+                        token = secrets.token_hex(16)
+                        with open(self.path, "w") as f:
+                            f.write(token)
+                    return token
+            """,
+            line=14,
+            unsafe=True,
+            expected_fix="""
+            import secrets
+            import threading
+
+
+            class Tokens:
+                def __init__(self, path):
+                    self._lock = threading.Lock()
+                    self.path = path
+
+                def token(self):
+                    try:
+                        with self._lock:
+                            with open(self.path) as f:
+                                token = f.read()
+                    except FileNotFoundError:
+                        token = secrets.token_hex(16)
+                        with self._lock:
+                            try:
+                                with open(self.path, "x") as f:
+                                    f.write(token)
+                            except FileExistsError:
+                                with open(self.path) as f:
+                                    token = f.read()
+                    return token
+            """,
         ),
     ]

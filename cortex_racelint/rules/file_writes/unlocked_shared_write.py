@@ -247,8 +247,9 @@ class UnlockedSharedFileWrite(Rule):
         if not unlocked_write(analysis, op):
             return
         assert op is not None and op.path is not None
-        if create_site(analysis, op) is not None:
-            return  # a check-then-create: CRL303's finding (one finding per race)
+        codes = self.context.codes
+        if (codes is None or "CRL303" in codes) and create_site(analysis, op) is not None:
+            return  # a check-then-create: CRL303's finding (one finding per race), when it runs
         fix, reason = write_fix(analysis, op)
         region = file_region(analysis, op)
         act = region.statements[-1] if region is not None else node
