@@ -236,7 +236,9 @@ def _unrecoverable(site: CreateSite, outer: cst.IndentedBlock, check_index: int)
     if isinstance(create, cst.With):
         descriptor = {i.asname.name.value for i in create.items if i.asname is not None and isinstance(i.asname.name, cst.Name)}
     later = outer.body[check_index + 1 :]
-    read_later = {n.value for n in walk_statements(later) if isinstance(n, cst.Name)}
+    nodes = list(walk_statements(later))
+    attributes_named = {id(n.attr) for n in nodes if isinstance(n, cst.Attribute)}
+    read_later = {n.value for n in nodes if isinstance(n, cst.Name) and id(n) not in attributes_named}
     for name in sorted(names - kept_names - descriptor):
         if name in read_later:
             return (
@@ -252,4 +254,66 @@ def _unrecoverable(site: CreateSite, outer: cst.IndentedBlock, check_index: int)
     return None
 
 
-__all__ = ["CREATE_MODES", "CreateSite", "create_site", "creates", "os_open_flags"]
+def same_content(analysis: FileAnalysis, site: CreateSite) -> bool:
+    """Every creator writes the same bytes: a literal or a module constant (`p.write_text(DEFAULTS)`,
+    `f.write("{}")`, `os.write(fd, b"")`). Then no caller keeps a content the file lacks; the race
+    only lets a reader see the file empty between one creator's truncation and its write."""
+    op = site.op
+    if op.verb in ("write_text", "write_bytes"):
+        values = [op.call.args[0].value] if op.call.args and op.call.args[0].keyword is None else []
+    else:
+        values = _written_values(analysis, site)
+    return bool(values) and all(_constant(analysis, value, op) for value in values)
+
+
+def _written_values(analysis: FileAnalysis, site: CreateSite) -> list[cst.BaseExpression]:
+    """What `f.write(x)` / `os.write(fd, x)` write to the created file object or descriptor (empty
+    when the file or descriptor is used any other way: the content is then not known)."""
+    create = site.create
+    name: Optional[str] = None
+    statements: list[cst.BaseStatement]
+    if isinstance(create, cst.With) and create.items[0].asname is not None:
+        target = create.items[0].asname.name
+        name = target.value if isinstance(target, cst.Name) else None
+        statements = _suite_statements(create.body)
+    elif isinstance(create, cst.SimpleStatementLine) and isinstance(create.body[0], cst.Assign):
+        target = create.body[0].targets[0].target
+        name = target.value if isinstance(target, cst.Name) else None
+        statements = site.tail
+    else:
+        return []
+    if name is None:
+        return []
+    values: list[cst.BaseExpression] = []
+    uses = 0
+    for node in walk_statements(statements):
+        if isinstance(node, cst.Name) and node.value == name:
+            uses += 1
+        if not isinstance(node, cst.Call):
+            continue
+        func, args = node.func, node.args
+        if isinstance(func, cst.Attribute) and func.attr.value == "write" and len(args) == 1:
+            if isinstance(func.value, cst.Name) and func.value.value == name:
+                values.append(args[0].value)
+        elif analysis.imports.qualify_call(node) == "os.write" and len(args) == 2:
+            if isinstance(args[0].value, cst.Name) and args[0].value.value == name:
+                values.append(args[1].value)
+        elif analysis.imports.qualify_call(node) == "os.close" and len(args) == 1:
+            if isinstance(args[0].value, cst.Name) and args[0].value.value == name:
+                values.append(cst.SimpleString('""'))  # closing writes nothing
+    return values if values and uses == len(values) else []
+
+
+def _constant(analysis: FileAnalysis, value: cst.BaseExpression, op: FileOp) -> bool:
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer)):
+        return True
+    if isinstance(value, cst.Name) and op.function is not None:
+        if analysis._is_bound(value.value, op.function):
+            return False
+        stmt = analysis.context.module_assignments.get(value.value)
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+            return isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    return False
+
+
+__all__ = ["CREATE_MODES", "CreateSite", "create_site", "creates", "os_open_flags", "same_content"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...analysis.file_creates import create_site
+from ...analysis.file_creates import create_site, same_content
 from ...analysis.file_write_sites import file_region, unlocked_write
 from ...analysis.file_writes import FileAnalysis
 from ...fixes.exclusive_create import exclusive_create_fix
@@ -33,9 +33,23 @@ class FileCreateCheckThenAct(Rule):
         Severity.HIGH,
         "two first users both create the file; the later truncates what the earlier wrote and each keeps its own content",
     )
+    SAME_CONTENT = Consequence(
+        "torn read",
+        Severity.MEDIUM,
+        "every creator writes the same constant content; a reader can see the file empty between one creator's truncation and its write",
+    )
+    CONSEQUENCES = """
+        Decided per site by what the creators write:
+        - lost update, high: the content differs per caller (a generated key, a token, a value
+          computed from the call): the later creator truncates the earlier's content and each
+          caller keeps its own; the file holds only one;
+        - torn read, medium: every creator writes the same literal or module constant
+          (`p.write_text(DEFAULTS)`): nothing is lost, but a reader can find the file empty
+          between one creator's truncation and its write.
+    """
     MESSAGE = (
-        "Shared file `{path}` is created after checking that it does not exist: two first callers both "
-        "create it, one truncates what the other wrote and each keeps a different content"
+        "Shared file `{path}` is created after checking that it does not exist: two first callers can "
+        "both create it, and the later truncates what the earlier wrote"
     )
     EVIDENCE = ("exists", "is_file", "isfile", "FileNotFoundError")
     FIX = FixApplicability.UNSAFE
@@ -122,6 +136,7 @@ class FileCreateCheckThenAct(Rule):
             fix=fix,
             no_fix_reason=reason,
             window=WindowNodes(check=site.check, act=act, hold_call=node, exposure=GilExposure.GIL),
+            consequence=self.SAME_CONTENT if same_content(analysis, site) else self.CONSEQUENCE,
         )
 
     VALID = [
