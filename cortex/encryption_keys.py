@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
 from pathlib import Path
 from typing import Optional
+
+from cortex.utils.fileio import locked
 
 KEY_BYTES = 32
 NONCE_BYTES = 16
@@ -22,7 +23,6 @@ class EncryptionKeyStore:
     """Owns the master key file and encrypts small secrets with it."""
 
     def __init__(self, key_dir: Optional[Path] = None):
-        self._lock = threading.Lock()
         self._key_dir = Path(key_dir) if key_dir is not None else Path.home() / ".cortex"
         self._key_path = self._key_dir / "master.key"
 
@@ -31,7 +31,7 @@ class EncryptionKeyStore:
 
     def get_key(self) -> bytes:
         """The master key, created on first use."""
-        with self._lock:
+        with locked(self._key_path):
             if self._key_path.exists():
                 return self._key_path.read_bytes()
             self._key_dir.mkdir(parents=True, exist_ok=True)

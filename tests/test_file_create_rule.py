@@ -199,3 +199,18 @@ def test_the_fix_is_unsafe_and_idempotent():
     out = fixed(source)
     assert fix_source(out, "store.py", UNSAFE).new_source is None
     assert "except FileExistsError:\n                return self.path.read_bytes()" in out
+
+
+def test_the_lock_is_the_per_path_lock_with_the_helpers_else_the_one_crl301_takes():
+    source = method('if not self.path.exists():\n    self.path.write_text("x")\n')
+    assert "with locked(self.path):\n" in fixed(source)  # other instances and processes too
+    bare = fix_source(_source(source), "store.py", Config(unsafe_fixes=True)).new_source.decode()
+    assert "with self._lock:\n" in bare and "locked" not in bare
+
+
+def test_other_writes_of_a_created_file_take_the_same_per_path_lock():
+    source = method('if not self.path.exists():\n    self.path.write_text("x")\n') + (
+        "\n    def reset(self):\n        self.path.write_text('y')\n"
+    )
+    out = fixed(source)
+    assert out.count("with locked(self.path):\n") == 2, out

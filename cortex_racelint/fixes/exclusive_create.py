@@ -8,10 +8,10 @@ the file, instead of truncating it. Statements after the create in its branch mo
 
 The exclusive create alone leaves a gap: the loser may read the file between the winner's
 create and its write (an empty key). So the check, the create and the write are also held
-under the file's lock, chosen by `fixes/locks/file_writes.py` as for CRL301 (instance, class or
-module lock, or `locked(path)` where the file is checked then appended to): in one process
-the loser waits for the winner's whole write; other processes (and other instances, for an
-instance lock) at least never truncate the winner's file.
+under the file's lock, chosen by `fixes/locks/file_writes.py`: the per-path `locked(path)`
+where the project has the helper (threads, instances and processes), else the lock CRL301
+would take (one process; for an instance lock, one object: other instances at least never
+truncate the winner's file).
 """
 
 from __future__ import annotations

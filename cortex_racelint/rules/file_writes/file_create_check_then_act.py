@@ -91,10 +91,15 @@ class FileCreateCheckThenAct(Rule):
         runs a copy of the branch the code takes when the file exists (the read), so a
         caller that loses the race ends with the winner's content. Statements after the
         create in its branch move to the `try`'s `else:` when the exists branch continues
-        after the check. The check, the create and the write are also held under the lock
-        CRL301 would take (instance, class or module lock; `locked(path)` for a file that
-        is also checked then appended to), so in one process the loser reads the winner's
-        whole content, never an empty file between its create and its write.
+        after the check. The check, the create and the write are also held under a lock, so
+        the loser reads the winner's whole content, never an empty file between its create
+        and its write: in a project that has the atomic-write helpers (`atomic-write-module`,
+        default `cortex.utils.fileio`) the per-path `locked(path)` (a thread lock plus
+        `flock`, which keeps other instances and other processes apart too: two CLI runs
+        creating a key file), and every other write and read of that file in the class or
+        module takes it as well (CRL301, CRL302); without the helpers, the lock CRL301 would
+        take (instance, class or module lock). `locked(path)` keeps a `<path>.lock` file
+        beside the target and creates the target's folder if it is missing.
 
         Single-threaded, the file never exists at the create (the check just said so), so
         the same writes happen. It differs only where the path exists without the check
@@ -111,9 +116,11 @@ class FileCreateCheckThenAct(Rule):
         does not set): a loser could not end as if it had found the file.
     """
     KNOWN_PROBLEMS = """
-        An instance lock keeps one object's threads apart; another instance or another
-        process racing on the same path no longer truncates the winner's file (the create
-        is exclusive) but may read it between the winner's create and its write. A check
+        Without the helpers, an instance lock keeps one object's threads apart; another
+        instance or another process racing on the same path no longer truncates the
+        winner's file (the create is exclusive) but may read it between the winner's create
+        and its write. `locked(path)` is taken on every call of the function, the fast path
+        that finds the file included (an `open` and two `flock` calls). A check
         combined with another condition (`if force or not p.exists():`), a check stored in a
         local first, or a create nested deeper than the check's branch is not recognised.
     """
@@ -195,16 +202,16 @@ class FileCreateCheckThenAct(Rule):
             unsafe=True,
             expected_fix="""
             import os
-            import threading
+
+            from cortex.utils.fileio import locked
 
 
             class KeyStore:
                 def __init__(self, key_path):
-                    self._lock = threading.Lock()
                     self._key_path = key_path
 
                 def get_key(self):
-                    with self._lock:
+                    with locked(self._key_path):
                         if self._key_path.exists():
                             return self._key_path.read_bytes()
                         key = os.urandom(32)
@@ -236,25 +243,24 @@ class FileCreateCheckThenAct(Rule):
             line=10,
             unsafe=True,
             expected_fix="""
-            import threading
+            from cortex.utils.fileio import locked
 
             DEFAULTS = "[core]\\n"
 
 
             class Config:
                 def __init__(self, path):
-                    self._lock = threading.Lock()
                     self.path = path
 
                 def load(self):
-                    with self._lock:
+                    with locked(self.path):
                         if not self.path.exists():
                             try:
                                 with self.path.open("x") as f:
                                     f.write(DEFAULTS)
                             except FileExistsError:
                                 pass
-                    with self._lock:
+                    with locked(self.path):
                         return self.path.read_text()
             """,
         ),
@@ -302,22 +308,22 @@ class FileCreateCheckThenAct(Rule):
             unsafe=True,
             expected_fix="""
             import secrets
-            import threading
+
+            from cortex.utils.fileio import locked
 
 
             class Tokens:
                 def __init__(self, path):
-                    self._lock = threading.Lock()
                     self.path = path
 
                 def token(self):
                     try:
-                        with self._lock:
+                        with locked(self.path):
                             with open(self.path) as f:
                                 token = f.read()
                     except FileNotFoundError:
                         token = secrets.token_hex(16)
-                        with self._lock:
+                        with locked(self.path):
                             try:
                                 with open(self.path, "x") as f:
                                     f.write(token)

@@ -1,6 +1,6 @@
 """A key file created after `exists()` with `os.open(O_CREAT | O_TRUNC | O_WRONLY, 0o600)` (CRL303):
 two first callers each generate a key and the later truncates the earlier's; the fix creates with
-`O_EXCL`, falls back to reading the winner's key, and holds the lock from the check through the write."""
+`O_EXCL`, falls back to reading the winner's key, and holds `locked(path)` from the check through the write."""
 
 import os
 
@@ -12,11 +12,11 @@ class KeyStore:
         self.generated = 0
 
     def get_key(self):
-        self.calls += 1  # Python-level accesses before the check and inside the window, where DPOR
+        self.calls += 1  # a DPOR switch point before the check
         if self._key_path.exists():
             return self._key_path.read_bytes()
         key = os.urandom(16)
-        self.generated = self.calls  # switches (the file itself is invisible to it)
+        self.generated = self.calls  # and one inside the window (DPOR does not see the file)
         fd = os.open(self._key_path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
         try:
             os.write(fd, key)
