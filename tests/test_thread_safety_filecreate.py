@@ -26,18 +26,24 @@ def tree(request):
     purge_cortex_modules()
 
 
-def test_first_users_of_the_key_store_end_with_one_key(tree, tmp_path):
+@pytest.mark.parametrize("instances", [1, 2], ids=["one store", "two stores"])
+def test_first_users_of_the_key_store_end_with_one_key(tree, tmp_path, instances):
+    """Two threads on one store, or on two stores of the same key file (a second component that
+    makes its own store: an instance lock would not keep them apart, the per-path lock does)."""
     module = tree.load("encryption_keys")
-    store = module.EncryptionKeyStore(key_dir=tmp_path / "keys")
+    stores = [module.EncryptionKeyStore(key_dir=tmp_path / "keys") for _ in range(instances)]
     hold = WindowHold(parties=2, timeout=1.0)
-    generate = store._generate_key
 
-    def held_generate() -> bytes:  # inside the window: after the check, before the create
-        hold()
-        return generate()
+    def holding(generate):
+        def held_generate() -> bytes:  # inside the window: after the check, before the create
+            hold()
+            return generate()
 
-    store._generate_key = held_generate
-    run = run_together(2, lambda index: store.get_key())
+        return held_generate
+
+    for store in stores:
+        store._generate_key = holding(store._generate_key)
+    run = run_together(2, lambda index: stores[index % instances].get_key())
     assert not run.errors, run.errors
     on_disk = (tmp_path / "keys" / "master.key").read_bytes()
     lost = [key for key in run.results if key != on_disk]
@@ -47,5 +53,5 @@ def test_first_users_of_the_key_store_end_with_one_key(tree, tmp_path):
     else:
         assert hold.serialised, "the migrated key store let both callers between the check and the create"
         assert lost == [], f"a caller keeps a key the file does not hold: {len(lost)} lost"
-        token = store.encrypt("api-key")
+        token = stores[0].encrypt("api-key")
         assert module.EncryptionKeyStore(key_dir=tmp_path / "keys").decrypt(token) == "api-key"

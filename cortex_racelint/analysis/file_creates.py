@@ -195,6 +195,23 @@ def _suite_statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
 
 
 def _ends_flow(statements: list[cst.BaseStatement]) -> bool:
+    """The statements never fall through: they end in `return`/`raise`, also inside a `with`
+    (`with open(p) as f: return f.read()`) or in every branch of an `if`/`try`."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.With):
+        return _ends_flow(_suite_statements(last.body))
+    if isinstance(last, cst.If):
+        orelse = last.orelse
+        if orelse is None:
+            return False
+        other = [orelse] if isinstance(orelse, cst.If) else _suite_statements(orelse.body)
+        return _ends_flow(_suite_statements(last.body)) and _ends_flow(other)
+    if isinstance(last, cst.Try):
+        return _ends_flow(_suite_statements(last.body)) and all(
+            _ends_flow(_suite_statements(h.body)) for h in last.handlers
+        ) and last.orelse is None
     return _cannot_fall_through(cst.IndentedBlock(body=statements))
 
 
