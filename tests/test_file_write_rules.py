@@ -367,12 +367,15 @@ def test_check_then_write_covers_the_check():
         "            self.path.write_text('{}')\n"
     )
     fixed = fix_source(source, "x.py", repo_config(unsafe_fixes=True, file_write_fix="lock")).new_source.decode()
-    assert "        with self._lock:\n            if not self.path.exists():\n                self.path.write_text('{}')\n" in fixed
+    # a check-then-create is CRL303's: the per-path lock covers the check and the (now exclusive) create
+    assert "        with locked(self.path):\n            if not self.path.exists():\n                try:\n" in fixed
+    assert "with self.path.open(\"x\") as f:\n                        f.write('{}')\n" in fixed
 
 
 # -- the legacy Cortex tree ----------------------------------------------------------------
 LEGACY_FINDINGS = {
     "config_manager.py": [("CRL301", 84), ("CRL301", 125)],
+    "encryption_keys.py": [("CRL303", 37)],
     "hardware_detection.py": [("CRL301", 159)],
     "shell_installer.py": [("CRL301", 74), ("CRL301", 92)],
 }

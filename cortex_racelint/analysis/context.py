@@ -28,6 +28,9 @@ class LintContext:
         self.ancestors: list[cst.CSTNode] = []
         #: per-node results shared by rules that ask the same question of one node
         self.memo: dict[tuple[str, int], object] = {}
+        #: codes of the rules run on this module (None: unknown, all). A rule that leaves a site to a
+        #: more specific rule (CRL301 -> CRL303) still reports it when that rule is not running.
+        self.codes: Optional[frozenset[str]] = None
 
     def release(self) -> None:
         """Drop the memoised analyses once the module's reports are placed.

@@ -147,6 +147,7 @@ def run_rules(
     module: cst.Module, path: str, rule_classes: Sequence[type[Rule]], config: Optional[Config] = None
 ) -> ModuleRun:
     context = LintContext(module, path, config)
+    context.codes = frozenset(rule_class.CODE for rule_class in rule_classes)
     rules = [rule_class(context) for rule_class in rule_classes]
     batched = _BatchedWalk(context, rules)
     walk(module, batched.on_visit, batched.on_leave)

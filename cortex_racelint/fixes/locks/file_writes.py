@@ -1,7 +1,10 @@
 """The lock around a shared file's writes and reads (CRL301, CRL302).
 
 A shared file is guarded per instance, class or module like other state, except a file that is
-checked then appended to: every access then takes the helper module's `locked(path)`. Readers
+checked then appended to: every access then takes the helper module's `locked(path)`. So does a
+file created after a check (CRL303) in a project that has the helper: its first users may be
+other instances or processes (two CLI runs creating a key file), which only the per-path lock
+(thread lock + `flock`) keeps apart; without the helper it gets the lock CRL301 would take. Readers
 take the lock their writers hold, spelt for the reader's method. A lock the write is already
 reached under (directly, or through a helper that takes it) would deadlock a plain `Lock`:
 `deadlock_reason` says so and the fix is withheld.
@@ -13,12 +16,14 @@ from typing import Optional
 
 import libcst as cst
 
-from ...analysis.file_write_sites import path_locked_files, scope_id, shared_temp_target
+from ...analysis.file_creates import create_site
+from ...analysis.file_write_sites import path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region, walk_all
 from ...analysis.lazyinit import walk_statements
 from ...analysis.names import dotted_name
 from ...rule import AddImport
 from ..blocks import unparenthesised
+from ..helper_imports import helper_usable
 from .placement import class_lock, instance_lock_after_guard, lock_name_for, module_lock
 
 
@@ -50,6 +55,21 @@ def _locked_expr(analysis: FileAnalysis, path: cst.BaseExpression) -> tuple[cst.
     return cst.Call(func=cst.Name("locked"), args=[cst.Arg(path)]), [AddImport(module, "locked")]
 
 
+def created_files(analysis: FileAnalysis) -> set[tuple[int, str]]:
+    """Files created after an existence check (CRL303), when the project has `locked(path)`."""
+    key = ("file_created_locked", 0)
+    memo = analysis.context.memo
+    if key not in memo:
+        found: set[tuple[int, str]] = set()
+        if helper_usable(analysis.context, analysis.atomic_module, "locked"):
+            for op in analysis.ops:
+                if unlocked_write(analysis, op) and create_site(analysis, op) is not None:
+                    assert op.path is not None
+                    found.add((scope_id(op), op.path.key))
+        memo[key] = found
+    return memo[key]  # type: ignore[return-value]
+
+
 def write_lock(
     analysis: FileAnalysis, op: FileOp, region: Region
 ) -> tuple[cst.BaseExpression, list, str, bool]:
@@ -57,7 +77,7 @@ def write_lock(
     context = analysis.context
     path = op.path
     assert path is not None and op.function is not None
-    if (scope_id(op), path.key) in path_locked_files(analysis):
+    if (scope_id(op), path.key) in path_locked_files(analysis) | created_files(analysis):
         lock, edits = _locked_expr(analysis, _path_argument(analysis, op, region))
         return lock, edits, f"locked:{path.key}", True
     if path.kind != "global" and shared_temp_target(analysis, op, region) is not None:

@@ -10,6 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ...analysis.file_creates import create_site
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
@@ -246,6 +247,9 @@ class UnlockedSharedFileWrite(Rule):
         if not unlocked_write(analysis, op):
             return
         assert op is not None and op.path is not None
+        codes = self.context.codes
+        if (codes is None or "CRL303" in codes) and create_site(analysis, op) is not None:
+            return  # a check-then-create: CRL303's finding (one finding per race), when it runs
         fix, reason = write_fix(analysis, op)
         region = file_region(analysis, op)
         act = region.statements[-1] if region is not None else node

@@ -1,5 +1,5 @@
-"""`if not path.exists(): write the default` (CRL301, check-then-write): the lock covers the
-check and the write, so two first runs write the default once."""
+"""`if not path.exists(): write the default` (CRL303, check-then-create): the lock covers the
+check and the exclusive create, so two first runs write the default once."""
 
 
 class Config:
@@ -15,8 +15,8 @@ class Config:
 
 
 # --- drivers ---
-FINDINGS = ("CRL301",)
-FIXED_IN = ("unsafe",)  # the atomic write form is unsafe; safe mode leaves it
+FINDINGS = ("CRL303",)
+FIXED_IN = ("unsafe",)  # the exclusive create is unsafe (see CRL303); safe mode leaves it
 
 
 def _tmp():
