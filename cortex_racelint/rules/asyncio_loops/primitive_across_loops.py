@@ -9,7 +9,6 @@ from ...ftypes import Consequence, Severity
 from ...rule import Invalid, Rule, Valid
 
 _ENTRY_NAMES = frozenset({"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"})
-_RUN_NAMES = frozenset({"run", "run_until_complete"})
 
 NO_FIX = (
     "no mechanical fix keeps the behaviour: hold a `threading.Lock` around the loop run, make the "
@@ -177,10 +176,9 @@ class AsyncioPrimitiveAcrossLoops(Rule):
     @classmethod
     def ast_candidate(cls, facts) -> bool:
         names = facts.called_names
-        return (
-            bool(names & PRIMITIVES)
-            and bool(names & _RUN_NAMES)
-            and (facts.thread_entry or bool(names & _ENTRY_NAMES) or any(n.endswith("Thread") for n in names))
+        # a primitive made, and a thread started (`asyncio.run` may only be handed to it, never called)
+        return bool(names & PRIMITIVES) and (
+            facts.thread_entry or bool(names & _ENTRY_NAMES) or any(n.endswith("Thread") for n in names)
         )
 
     def visit_Module(self, node: cst.Module) -> None:
