@@ -415,3 +415,95 @@ def test_a_suppression_on_the_creation_covers_the_uses():
     lines = textwrap.dedent(code).lstrip("\n").splitlines()
     lines[line - 1] += "  # noqa: CRL501"
     assert _findings("\n".join(lines) + "\n") == []
+
+
+# -- runtime: the racy shape really fails, deterministically; the one-loop form does not -------
+
+import asyncio  # noqa: E402
+import importlib.util  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+CASES = Path(__file__).resolve().parents[1] / "fixtures" / "asyncio_loops"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"asyncio_loops_{name}", CASES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Backend:
+    """Holds the first request ("A1") inside the lock until another request waits for the lock.
+
+    The wait blocks the holder's loop on purpose: on the racy shape the other request runs on
+    another thread's loop and gets to wait; on the one-loop form it cannot run meanwhile, and the
+    hold times out (which is itself the sign that one loop runs everything).
+    """
+
+    def __init__(self, client_lock_of, held: threading.Event) -> None:
+        self.lock_of = client_lock_of
+        self.held = held
+        self.inside = 0
+        self.most_inside = 0
+        self.count = threading.Lock()
+
+    async def fetch(self, symbol: str) -> str:
+        with self.count:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+        try:
+            if symbol == "A1":
+                self.held.set()
+                deadline = time.monotonic() + 1.0
+                while not getattr(self.lock_of(), "_waiters", None) and time.monotonic() < deadline:
+                    time.sleep(0.005)  # blocks this loop: only another thread's loop can start waiting
+            await asyncio.sleep(0)  # lets this loop's next task ("A2") try the lock
+            return symbol.lower()
+        finally:
+            with self.count:
+                self.inside -= 1
+
+
+@pytest.mark.parametrize("name", ["quote_client", "quote_client_one_loop"])
+def test_two_threads_with_their_own_loops_break_the_shared_lock(name):
+    module = _load(name)
+    held = threading.Event()
+    client = None
+    backend = _Backend(lambda: client._lock, held)
+    client = module.QuoteClient(backend)
+    results: dict[str, object] = {}
+
+    def thread_a():
+        try:
+            results["a"] = client.quotes(["A1", "A2"])
+        except RuntimeError as error:
+            results["a"] = error
+
+    def thread_b():
+        assert held.wait(5)
+        results["b"] = client.quotes(["B1"])
+
+    a = threading.Thread(target=thread_a, daemon=True)
+    b = threading.Thread(target=thread_b, daemon=True)
+    a.start()
+    b.start()
+    a.join(10)
+    b.join(1)
+    if b.is_alive():
+        # the racy shape's other symptom: A's release woke B's waiter from the wrong thread, and
+        # B's loop sleeps on in select(); wake it so the thread ends (not asserted: timing decides)
+        loop = getattr(client._lock, "_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(lambda: None)
+        b.join(5)
+    assert not a.is_alive() and not b.is_alive()
+    client.close()
+    if name == "quote_client":
+        assert isinstance(results["a"], RuntimeError), results
+        assert "is bound to a different event loop" in str(results["a"])
+    else:
+        assert results == {"a": ["a1", "a2"], "b": ["b1"]}
+        assert backend.most_inside == 1  # the lock still excludes every request, from both threads
