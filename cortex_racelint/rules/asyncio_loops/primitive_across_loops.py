@@ -72,6 +72,30 @@ class AsyncioPrimitiveAcrossLoops(Rule):
         Valid(
             """
             import asyncio
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            class PriceClient:
+                def __init__(self):
+                    self._lock = asyncio.Lock()
+                    self._pool = ThreadPoolExecutor(4)
+                    self._loop = asyncio.new_event_loop()  # one loop runs every coroutine
+                    threading.Thread(target=self._loop.run_forever, daemon=True).start()
+
+                async def _fetch(self, symbol):
+                    async with self._lock:
+                        return await self._download(symbol)
+
+                def fetch_sync(self, symbol):
+                    return asyncio.run_coroutine_threadsafe(self._fetch(symbol), self._loop).result()
+
+                def fetch_many(self, symbols):
+                    return list(self._pool.map(self.fetch_sync, symbols))
+            """
+        ),
+        Valid(
+            """
+            import asyncio
 
             _lock = asyncio.Lock()
 
