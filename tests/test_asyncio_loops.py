@@ -1,7 +1,7 @@
 """CRL501: asyncio primitives used by the event loops of several threads; reported and not-reported spellings.
 
 Each reported case names the line of the primitive's creation (the finding) and the lines of its
-uses (related locations); each clean case is a near miss of a reported one (one loop, a primitive
+uses and of the loop runs that reach them (related locations); each clean case is a near miss of a reported one (one loop, a primitive
 per loop, a thread lock, a primitive rebound per run, a single background thread...).
 """
 
@@ -45,7 +45,7 @@ REPORTED = {
                 with ThreadPoolExecutor() as pool:
                     return list(pool.map(self.get_sync, keys))
         """,
-        6, [9],
+        6, [9, 13],
     ),
     "module semaphore, threads started in a comprehension, `from asyncio import Semaphore as S`": (
         """
@@ -67,7 +67,7 @@ REPORTED = {
             for t in threads:
                 t.start()
         """,
-        5, [8],
+        5, [8, 12],
     ),
     "class-attribute event, two different thread entries each with a new loop": (
         """
@@ -95,7 +95,7 @@ REPORTED = {
             async def _consume(self):
                 await Bus.ready.wait()
         """,
-        5, [20, 23],
+        5, [13, 17, 20, 23],
     ),
     "queue, `submit(asyncio.run, self.consume())` in a loop": (
         """
@@ -117,7 +117,7 @@ REPORTED = {
                 for _ in range(self.workers):
                     self.pool.submit(asyncio.run, self.consume())
         """,
-        6, [12],
+        6, [12, 17],
     ),
     "condition, `asyncio.Runner` in a thread and `asyncio.run` on the caller": (
         """
@@ -145,7 +145,7 @@ REPORTED = {
                 async with self._changed:
                     self._changed.notify_all()
         """,
-        6, [15, 16, 22, 23],
+        6, [12, 15, 16, 19, 22, 23],
     ),
     "module lock, Thread subclass run() and the main program": (
         """
@@ -166,7 +166,7 @@ REPORTED = {
             Saver().start()
             asyncio.run(save(b"main"))
         """,
-        4, [7],
+        4, [7, 12, 16],
     ),
     "lambda target, coroutine bound to a local first": (
         """
@@ -188,7 +188,7 @@ REPORTED = {
                 finally:
                     self._sem.release()
         """,
-        6, [13, 17],
+        6, [10, 13, 17],
     ),
     "to_thread of a sync wrapper whose coroutine reaches the lock through a helper": (
         """
@@ -210,7 +210,7 @@ REPORTED = {
         async def main():
             await asyncio.gather(asyncio.to_thread(job_sync), asyncio.to_thread(job_sync))
         """,
-        3, [6],
+        3, [6, 14],
     ),
 }
 
@@ -393,7 +393,7 @@ def test_reported(case):
     findings = _findings(code)
     assert [(f.code, f.line) for f in findings] == [("CRL501", line)]
     finding = findings[0]
-    assert sorted(s.start.line for s in finding.related) == uses
+    assert sorted(s.start.line for s in finding.related) == uses  # the uses and the loop runs
     assert finding.fix_applicability is None and finding.no_fix_reason  # report only, and says why
     assert finding.consequence is not None and finding.consequence.kind == "cross-loop error"
 

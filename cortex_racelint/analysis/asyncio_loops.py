@@ -264,9 +264,10 @@ class _Model:
                 if target is not None:
                     function.calls.add(target)
                 self._thread_start(node, path, function)
+        handed = {id(run.call) for run in self.runs if run.entry is not None}  # `Thread(target=lambda: asyncio.run(...))`
         for root in roots:
             for node, _ in _walk(root, [], set()):
-                if isinstance(node, cst.Call):
+                if isinstance(node, cst.Call) and id(node) not in handed:
                     coroutine = self._loop_run_argument(node, new_loops, runners)
                     if coroutine is not None:
                         self.runs.append(LoopRun(function.key, node, self._roots(coroutine, function)))

@@ -217,5 +217,6 @@ class AsyncioPrimitiveAcrossLoops(Rule):
             threads = ", ".join("the caller's thread" if t == CALLER else t for t in found.threads)
         message = self.MESSAGE.format(factory=primitive.factory, name=primitive.spelling, threads=threads)
         self.report(primitive.creation, message, no_fix_reason=NO_FIX)
-        for use in found.uses:
-            self.report(use, message, no_fix_reason=NO_FIX, primary=primitive.creation)
+        # related locations: where it is used, then where each thread's loop is started (the path to follow)
+        for site in (*found.uses, *(run.call for run in found.runs)):
+            self.report(site, message, no_fix_reason=NO_FIX, primary=primitive.creation)
