@@ -212,10 +212,59 @@ REPORTED = {
         """,
         3, [6, 14],
     ),
+    "`asyncio.locks.Lock`, a sync helper run_in_executor'd from the main loop that uses it too": (
+        """
+        import asyncio
+        import asyncio.locks
+
+        class Store:
+            _write_lock = asyncio.locks.Lock()
+
+            async def save(self, row):
+                async with self._write_lock:
+                    await self._insert(row)
+
+            def save_blocking(self, row):
+                asyncio.run(self.save(row))
+
+            async def import_rows(self, rows):
+                loop = asyncio.get_running_loop()
+                for row in rows:
+                    await loop.run_in_executor(None, self.save_blocking, row)
+        """,
+        5, [8, 12],
+    ),
 }
 
 
 NOT_REPORTED = {
+    "one thread whose lambda target runs the only loop": """
+        import asyncio
+        import threading
+
+        class Watcher:
+            def __init__(self):
+                self._changed = asyncio.Event()
+
+            def start(self):
+                threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True).start()
+
+            async def _watch(self):
+                await self._changed.wait()
+    """,
+    "two loop runs one after the other on the caller's thread (a known problem, not reported)": """
+        import asyncio
+
+        _lock = asyncio.Lock()
+
+        async def step():
+            async with _lock:
+                await work()
+
+        def main():
+            asyncio.run(step())
+            asyncio.run(step())
+    """,
     "one asyncio.run, module lock": """
         import asyncio
 
