@@ -252,6 +252,27 @@ NOT_REPORTED = {
             async def _watch(self):
                 await self._changed.wait()
     """,
+    "a coroutine hands a lambda calling the thread's own loop runner to one thread": """
+        import asyncio
+        import threading
+
+        class Service:
+            def __init__(self):
+                self._stop = asyncio.Event()
+
+            def _serve(self):
+                asyncio.run(self._wait())
+
+            async def _wait(self):
+                await self._stop.wait()
+
+            async def start(self):
+                threading.Thread(target=lambda: self._serve(), daemon=True).start()
+                await asyncio.sleep(0)
+
+            def start_sync(self):
+                asyncio.run(self.start())
+    """,
     "two loop runs one after the other on the caller's thread (a known problem, not reported)": """
         import asyncio
 

@@ -147,6 +147,7 @@ class _Model:
         self.primitives: dict[tuple[str, Optional[str], str], Primitive] = {}
         self.entries: list[ThreadEntry] = []
         self.runs: list[LoopRun] = []
+        self.thread_lambdas: set[int] = set()  # ids of lambdas handed to a thread or executor
 
     # -- 1. what the module defines ------------------------------------------------------
     def factory(self, value: cst.BaseExpression) -> Optional[str]:
@@ -249,28 +250,28 @@ class _Model:
             local = self.context.locals_of(function.node) - self.context.globals_of(function.node)
         new_loops: set[str] = set()
         runners: set[str] = set()
-        for root in roots:
+        for root in roots:  # first: threads started here, the loops made here
             for node, path in _walk(root, [], set()):
-                used = self.primitive_used(node, function, local)
-                if used is not None and not self._is_binding(path):
-                    function.uses.setdefault(used, []).append(node)
                 if isinstance(node, cst.Assign) and self._qualified(node.value) == "asyncio.new_event_loop":
                     new_loops.update(dotted_name(t.target) or "" for t in node.targets)
                 if isinstance(node, cst.WithItem) and self._qualified(node.item) == "asyncio.Runner" and node.asname:
                     runners.add(dotted_name(node.asname.name) or "")
+                if isinstance(node, cst.Call):
+                    self._thread_start(node, path, function)
+        # then what this function's own thread does: a lambda handed to a thread runs on that thread
+        for root in roots:
+            for node, path in _walk(root, [], self.thread_lambdas):
+                used = self.primitive_used(node, function, local)
+                if used is not None and not self._is_binding(path):
+                    function.uses.setdefault(used, []).append(node)
                 if not isinstance(node, cst.Call):
                     continue
                 target = self.callee(node.func, function)
                 if target is not None:
                     function.calls.add(target)
-                self._thread_start(node, path, function)
-        handed = {id(run.call) for run in self.runs if run.entry is not None}  # `Thread(target=lambda: asyncio.run(...))`
-        for root in roots:
-            for node, _ in _walk(root, [], set()):
-                if isinstance(node, cst.Call) and id(node) not in handed:
-                    coroutine = self._loop_run_argument(node, new_loops, runners)
-                    if coroutine is not None:
-                        self.runs.append(LoopRun(function.key, node, self._roots(coroutine, function)))
+                coroutine = self._loop_run_argument(node, new_loops, runners)
+                if coroutine is not None:
+                    self.runs.append(LoopRun(function.key, node, self._roots(coroutine, function)))
 
     def _is_binding(self, path: list[cst.CSTNode]) -> bool:
         return len(path) >= 2 and isinstance(path[-2], (cst.AssignTarget, cst.AnnAssign)) and getattr(path[-2], "target", None) is path[-1]
@@ -318,6 +319,8 @@ class _Model:
         if found is None:
             return
         kind, target = found
+        if isinstance(target, cst.Lambda):
+            self.thread_lambdas.add(id(target))
         multi = kind == "executor" or any(isinstance(step, _LOOPS) for step in path[:-1])
         unwrapped = _unwrap_callable(target, self.imports)
         if isinstance(target, cst.Lambda) and isinstance(target.body, cst.Call):
