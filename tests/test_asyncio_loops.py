@@ -234,6 +234,31 @@ REPORTED = {
         """,
         5, [8, 12],
     ),
+    "new loop per thread running forever, task created on it; `asyncio.PriorityQueue`": (
+        """
+        import asyncio
+        import threading
+
+        jobs = asyncio.PriorityQueue()
+
+        class Workers:
+            def start(self, n):
+                for _ in range(n):
+                    threading.Thread(target=self._thread_main, daemon=True).start()
+
+            def _thread_main(self):
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                loop.create_task(self._consume())
+                loop.run_forever()
+
+            async def _consume(self):
+                while True:
+                    _, job = await jobs.get()
+                    await job()
+        """,
+        4, [14, 19],
+    ),
 }
 
 

@@ -9,7 +9,7 @@ all of it read from one module:
 * **created once**: `X = asyncio.Lock()` at module level, in a class body, or `self.X = ...` in
   `__init__` and bound nowhere else (a primitive rebound per run is per loop);
 * **run on a loop of its own**: a *loop run* — `asyncio.run(coro)`, `loop.run_until_complete(coro)`
-  on a loop the same function makes with `asyncio.new_event_loop()`, `runner.run(coro)` in
+  or `loop.create_task(coro)` on a loop the same function makes with `asyncio.new_event_loop()`, `runner.run(coro)` in
   `with asyncio.Runner() as runner:` — whose coroutine reaches (through calls) code that uses it;
 * **on more than one thread**: the function holding the loop run is reached from a thread entry
   (`analysis.thread_syntax.thread_target`: a `Thread`/`Timer` target, an executor `submit`/`map`,
@@ -290,6 +290,8 @@ class _Model:
             made_here = dotted_name(receiver) in new_loops or self._qualified(receiver) == "asyncio.new_event_loop"
             if method == "run_until_complete" and made_here:
                 return _arg(call, 0, "future")
+            if method in ("create_task", "ensure_future") and made_here:  # then `loop.run_forever()`
+                return _arg(call, 0, "coro")
             if method == "run" and dotted_name(receiver) in runners:
                 return _arg(call, 0, "coro")
         return None

@@ -34,8 +34,8 @@ class AsyncioPrimitiveAcrossLoops(Rule):
         Finds an `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` or
         `Queue` created once (at module level, in a class body, or as `self.x` in `__init__` and bound
         nowhere else) and used by coroutines that run on the event loops of several threads: a loop
-        run (`asyncio.run(coro)`, `loop.run_until_complete(coro)` on a loop from
-        `asyncio.new_event_loop()`, `runner.run(coro)` of `asyncio.Runner`, or `asyncio.run` handed to
+        run (`asyncio.run(coro)`, `loop.run_until_complete(coro)` or `loop.create_task(coro)` on a loop
+        from `asyncio.new_event_loop()`, `runner.run(coro)` of `asyncio.Runner`, or `asyncio.run` handed to
         a thread or executor itself) whose coroutine reaches the primitive, in code that an executor
         task or a thread started in a loop runs (several at once), or loop runs reached from two
         different threads (two thread entries, or one and the caller's thread).
