@@ -11,9 +11,9 @@ from ...rule import Invalid, Rule, Valid
 _ENTRY_NAMES = frozenset({"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"})
 
 NO_FIX = (
-    "no mechanical fix keeps the behaviour: hold a `threading.Lock` around the loop run, make the "
-    "primitive per loop (inside the coroutine), or run every coroutine on one loop "
-    "(`asyncio.run_coroutine_threadsafe`)"
+    "the right change depends on what the primitive protects: run every coroutine on one loop "
+    "(`asyncio.run_coroutine_threadsafe`), or make the primitive per loop (inside the coroutine) and, "
+    "if the threads must exclude each other too, add a `threading.Lock` taken without blocking the loop"
 )
 
 
@@ -58,8 +58,9 @@ class AsyncioPrimitiveAcrossLoops(Rule):
         its counter) is also mutated from several threads at once.
     """
     FIX_SAFETY = """
-        No automatic fix (report only): """ + NO_FIX + """. Which one keeps the program's meaning
-        depends on what the primitive protects, so racelint says why and leaves it to a person.
+        No automatic fix (report only): """ + NO_FIX + """. A `threading.Lock` around each loop run
+        alone is not enough: the loops then run one after the other, and the primitive, once bound
+        to the first, still fails in the next.
     """
     KNOWN_PROBLEMS = """
         Only the module is read: a primitive passed to another module's threads, or a loop run in a
