@@ -1,8 +1,9 @@
 """CRL501: asyncio primitives used by the event loops of several threads; reported and not-reported spellings.
 
 Each reported case names the line of the primitive's creation (the finding) and the lines of its
-uses and of the loop runs that reach them (related locations); each clean case is a near miss of a reported one (one loop, a primitive
-per loop, a thread lock, a primitive rebound per run, a single background thread...).
+uses and of the loop runs that reach them (related locations); each clean case is a near miss of
+a reported one (one loop, a primitive per loop, a thread lock, a primitive rebound per run, a
+single background thread...).
 """
 
 from __future__ import annotations

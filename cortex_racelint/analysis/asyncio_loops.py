@@ -274,7 +274,9 @@ class _Model:
                     self.runs.append(LoopRun(function.key, node, self._roots(coroutine, function)))
 
     def _is_binding(self, path: list[cst.CSTNode]) -> bool:
-        return len(path) >= 2 and isinstance(path[-2], (cst.AssignTarget, cst.AnnAssign)) and getattr(path[-2], "target", None) is path[-1]
+        """The creation itself (`self._lock = asyncio.Lock()`) is no use."""
+        parent = path[-2] if len(path) >= 2 else None
+        return isinstance(parent, (cst.AssignTarget, cst.AnnAssign)) and parent.target is path[-1]
 
     def _qualified(self, expr: cst.BaseExpression) -> str:
         return (self.imports.qualify(expr.func) or "") if isinstance(expr, cst.Call) else ""
