@@ -160,7 +160,7 @@ DEFAULT_ATOMIC_WRITE_MODULE = "cortex.utils.fileio"
 class Config:
     """Effective configuration after pyproject and command line are merged."""
 
-    select: tuple[str, ...] = ("CRL1", "CRL2", "CRL3", "CRL4")
+    select: tuple[str, ...] = ("CRL1", "CRL2", "CRL3", "CRL4", "CRL5")
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -12,7 +12,7 @@ from .conftest import FIXTURES
 FILES = sorted(p for p in FIXTURES.rglob("*.py"))
 EVERYTHING = Config(select=("ALL",))
 #: every rule but CRL001 (unused suppressions), which turns off parsing a narrowed module
-RULES_ONLY = Config(select=("CRL1", "CRL2", "CRL3", "CRL4"))
+RULES_ONLY = Config(select=("CRL1", "CRL2", "CRL3", "CRL4", "CRL5"))
 CONFIGS = pytest.mark.parametrize("config", [EVERYTHING, RULES_ONLY], ids=["all", "narrowed"])
 
 
