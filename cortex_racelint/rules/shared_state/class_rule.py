@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...ftypes import FixApplicability
+from ...analysis.framework_entries import FRAMEWORK_EVIDENCE, config_evidence
+from ...ftypes import Config, FixApplicability
 from ...rule import Rule
 from .findings import shared_state_findings
 
@@ -120,11 +121,16 @@ _KNOWN_PROBLEMS = """
 
 class SharedStateRule(Rule):
     FIX = FixApplicability.UNSAFE
-    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread")
+    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread", *FRAMEWORK_EVIDENCE)
     _ENTRY_CALLS = frozenset({"Thread", "Timer", "submit", "map", "run_in_executor", "start_new_thread", "to_thread"})
     FREE_THREADING = _FREE_THREADING
     FIX_SAFETY = _FIX_SAFETY
     KNOWN_PROBLEMS = _KNOWN_PROBLEMS
+
+    @classmethod
+    def config_evidence(cls, config: Config) -> tuple[str, ...]:
+        """The project's own thread entries (`thread-entries`): a file naming one is analysed whole."""
+        return config_evidence(config)
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
