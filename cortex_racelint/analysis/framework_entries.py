@@ -88,6 +88,11 @@ BUILTIN_ENTRIES: tuple[ThreadEntrySpec, ...] = (
 #: what the `ast` prefilter looks for (`analysis.ast_facts`): last names of the bases and calls
 FRAMEWORK_BASE_NAMES = frozenset(base.rsplit(".", 1)[-1] for spec in BUILTIN_ENTRIES for base in spec.bases)
 FRAMEWORK_CALL_NAMES = frozenset(spec.call.rsplit(".", 1)[-1] for spec in BUILTIN_ENTRIES if spec.call)
+#: names that decide whether an entry runs on threads (a threading server, `FUSE(..., nothreads=True)`):
+#: the statements naming them are kept when the prefilter narrows a module
+FRAMEWORK_CONTEXT_NAMES = frozenset(
+    name.rsplit(".", 1)[-1] for spec in BUILTIN_ENTRIES for name in (*spec.threaded_by, spec.unthreaded_by[0]) if name
+)
 #: what the byte prefilter looks for (`SharedStateRule.EVIDENCE`): one of these is in any such file
 FRAMEWORK_EVIDENCE = ("Handler", "Operations", "LoggingMixIn", "add_done_callback", "signal", "atexit")
 

@@ -63,7 +63,7 @@ class SidesMixin:
             for name, region in self.regions.items()
             if "<locals>" not in name
             and name not in _NOT_CALLER_ROOTS
-            and name not in self.entries
+            and (name not in self.entries or self.entries[name].interrupts)  # `atexit.register(self.stop)`: still API
             and name not in init_only
             and (not _private(name) or name not in referenced)
         } | {callee for callee, runner in on_loop if runner == CALLER and callee not in self.entries}

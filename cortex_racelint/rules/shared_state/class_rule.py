@@ -139,9 +139,13 @@ class SharedStateRule(Rule):
     @classmethod
     def ast_statements(cls, facts) -> set[int]:
         """The analysis is per class: the top-level statements holding a class that starts threads,
-        the classes related to it by inheritance and the module functions holding `with obj.<lock>:`
-        (the fix's lock check reads them)."""
-        return facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
+        the classes related to it by inheritance, the module functions holding `with obj.<lock>:`
+        (the fix's lock check reads them) and the statements naming a threading server or
+        `FUSE(...)` (whether a framework's entries run on threads)."""
+        return (
+            facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
+            | facts.where("framework_context")
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):
