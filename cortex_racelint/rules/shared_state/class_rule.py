@@ -36,7 +36,9 @@ _FIX_SAFETY = """
     picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
-    contention, never a deadlock. An existing lock is not reused, and the finding gets no
+    contention, never a deadlock. A request handler (a new object per request) always gets
+    the class-level lock: a per-object one would exclude nothing. A method racing a
+    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it. An existing lock is not reused, and the finding gets no
     fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
     module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
     reach the fixed code (directly, through helpers, `super()`, an override, a property or a
@@ -110,11 +112,19 @@ _KNOWN_PROBLEMS = """
     to run meanwhile (the owner thread is inside that method); readers such as `progress()`
     still are.
 
+    - Framework entries: a logging handler's `emit()` (and the helpers only it reaches) runs
+      under `self.lock`, and `self.acquire()`/`release()` take that lock; a request handler's
+      own attributes are per request; a signal or `atexit` handler is not judged against the
+      main thread it interrupts, and a public method registered as one stays public API.
+
     Known limits: events, conditions and queues are matched by spelling, one hand-off at a
     time (a second `configure()` whose write overlaps the thread reading the first one is not
     seen); a public set-up method the user also calls while the thread runs is not seen (only
     the class's own calls are read). Threads started by other classes on this object's
-    methods are not seen, nor are closure variables (`nonlocal count; count += 1` in a
+    methods are not seen (except the framework entries above, within one module: a request
+    handler in one module served by a threading server named only in another is not seen, and
+    an instance lock of a request handler is taken for exclusion though each request has its
+    own), nor are closure variables (`nonlocal count; count += 1` in a
     function handed to threads): only attributes of an object are analysed.
 """
 
