@@ -157,6 +157,29 @@ DEFAULT_ATOMIC_WRITE_MODULE = "cortex.utils.fileio"
 
 
 @dataclass(frozen=True)
+class ThreadEntrySpec:
+    """One kind of code a framework runs on its own threads (`analysis.framework_entries`).
+
+    Recognised either by a base class (`bases`: a subclass's `methods` are the entries) or by
+    a call handing it a callable (`call`, with the callable at `arg` or `keyword`).
+    """
+
+    label: str  # how a message names the entry: "request handler `do_GET()`"
+    bases: tuple[str, ...] = ()  # qualified base classes
+    methods: tuple[str, ...] = ()  # method names; `do_*` is a prefix, `*` every public method
+    call: str = ""  # qualified callable, or `.name` for a method of any receiver
+    arg: int = 0  # position of the callable among the call's arguments
+    keyword: str = ""  # the callable's keyword, where it may be passed by name
+    concurrent: bool = True  # several calls run at once (with each other and with themselves)
+    per_call: bool = False  # a new object per call (request handlers): its own attributes are not shared
+    holds: str = ""  # a lock the framework holds around the call (`self.lock` around `Handler.emit`)
+    interrupts: bool = False  # runs on the main thread by interrupting it (signal, atexit)
+    threaded_by: tuple[str, ...] = ()  # the module must name one of these for the entry to run on threads
+    unthreaded_by: tuple[str, str] = ("", "")  # (call, keyword): `FUSE(ops, nothreads=True)` runs one thread
+    receiver_from: str = ""  # the receiver must be bound from a call of this method (`.submit` futures)
+
+
+@dataclass(frozen=True)
 class Config:
     """Effective configuration after pyproject and command line are merged."""
 
@@ -177,6 +200,8 @@ class Config:
     #: the helper modules (`sqlite_pool`'s module, `atomic_write_module`) the project has, resolved
     #: with the configuration (`project_helpers.resolve_helpers`): a fix imports no other
     present_helpers: tuple[str, ...] = ()
+    #: thread entries the project adds to the built-in table (`[tool.racelint] thread-entries`)
+    thread_entries: tuple[ThreadEntrySpec, ...] = ()
 
     def write_fix_style(self) -> str:
         """The file-write fix form: as configured, else "lock+atomic" where the project has the
@@ -202,6 +227,7 @@ class Config:
                 self.file_write_fix,
                 self.atomic_write_module,
                 self.present_helpers,
+                self.thread_entries,
                 str(self.root),  # per-file-ignores match paths relative to it
             )
         )

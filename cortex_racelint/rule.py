@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 import libcst as cst
 
 from .analysis.context import LintContext
-from .ftypes import Consequence, FixApplicability, GilExposure, WithheldFix
+from .ftypes import Config, Consequence, FixApplicability, GilExposure, WithheldFix
 from .prose import first_sentence
 
 if TYPE_CHECKING:
@@ -216,6 +216,12 @@ class Rule:
         The default, None, means the rule needs the whole module.
         """
         return None
+
+    @classmethod
+    def config_evidence(cls, config: Config) -> tuple[str, ...]:
+        """Text from the configuration that makes a file a candidate whatever its `ast` facts
+        (the project's own thread entries); such a file is parsed whole. None by default."""
+        return ()
 
     @classmethod
     def has_ast_candidate(cls) -> bool:

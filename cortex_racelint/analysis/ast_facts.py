@@ -17,10 +17,11 @@ from typing import Callable, Iterator, Optional
 from .file_writes import PATH_METHODS
 from .lazyinit import METACLASS_BASES
 from .lazy_harm import MUTATORS  # what lazy_harm reads as a change, so narrowing keeps it
+from .framework_entries import FRAMEWORK_BASE_NAMES, FRAMEWORK_CALL_NAMES, FRAMEWORK_CONTEXT_NAMES
 from .threads import NOT_EXECUTORS
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
-_ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"}
+_ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"} | FRAMEWORK_CALL_NAMES
 #: entry calls that are executor methods: `analysis.threads` only counts them called on something
 _EXECUTOR_METHODS = {"submit", "map", "run_in_executor"}
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -331,8 +332,10 @@ class _FactCollector(ast.NodeVisitor):
                 self.aliases[alias.asname] = alias.name
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
+        if any((_last_name(base) or "").endswith("Thread") or _last_name(base) in FRAMEWORK_BASE_NAMES for base in node.bases):
             self._mark("thread_entry", self.top)
+        if any(_last_name(base) in FRAMEWORK_CONTEXT_NAMES for base in node.bases):
+            self._mark("framework_context", self.top)  # `class Server(ThreadingMixIn, TCPServer)`
         self.class_names.add(node.name)
         if any(_dotted(base) in METACLASS_BASES for base in node.bases):
             self.metaclasses.add(node.name)
@@ -525,6 +528,8 @@ class _FactCollector(ast.NodeVisitor):
             called.update(_CONSTRUCTORS if callee == "__init__" else (callee,))
         name = _last_name(node.func)
         function = self.function
+        if name in FRAMEWORK_CONTEXT_NAMES:  # `ThreadingTCPServer(...)`, `FUSE(ops, nothreads=True)`
+            self._mark("framework_context", self.top)
         if name is not None:
             called = self.facts.called_names
             called.add(name)

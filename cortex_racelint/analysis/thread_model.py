@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ..ftypes import ThreadEntrySpec
 from .event_order import held_with, in_loop, set_after, waited_before
 from .handoff import precedes
 from .ready_event import published_before
@@ -18,12 +19,19 @@ class Entry:
     """Code that runs on another thread."""
 
     region: str  # method name, or "method.<locals>.name" for a nested function
-    kind: str  # "thread" | "timer" | "executor" | "run" | "nested"
+    kind: str  # "thread" | "timer" | "executor" | "run" | "nested" | "framework"
     multi: bool  # several instances can run at once (executor tasks, threads made in a loop)
+    spec: Optional[ThreadEntrySpec] = None  # the framework's table entry (`analysis.framework_entries`)
 
     @property
     def label(self) -> str:
-        return f"{_ENTRY_LABELS[self.kind]} `{display(self.region)}()`"
+        kind = self.spec.label if self.spec is not None else _ENTRY_LABELS[self.kind]
+        return f"{kind} `{display(self.region)}()`"
+
+    @property
+    def interrupts(self) -> bool:
+        """A signal or atexit handler: it interrupts the main thread rather than running beside it."""
+        return self.spec is not None and self.spec.interrupts
 
 
 def display(region: str) -> str:
@@ -139,10 +147,14 @@ class ClassThreads:
             for cb in sorted(b.contexts):
                 if ca == CALLER and cb == CALLER:
                     continue  # one owner thread calls the public methods
+                if ca != CALLER and cb != CALLER and ca != cb and self.entries[ca].interrupts and self.entries[cb].interrupts:
+                    continue  # both run on the main thread
                 if ca == cb:
                     if self.entries[ca].multi:
                         return ca, cb
                     continue
+                if CALLER in (ca, cb) and self.entries[cb if ca == CALLER else ca].interrupts:
+                    continue  # a handler interrupting the main thread: only other threads are judged
                 if ca == CALLER or cb == CALLER:
                     caller, entry = (a, cb) if ca == CALLER else (b, ca)
                     thread_side = b if ca == CALLER else a

@@ -63,7 +63,7 @@ class SidesMixin:
             for name, region in self.regions.items()
             if "<locals>" not in name
             and name not in _NOT_CALLER_ROOTS
-            and name not in self.entries
+            and (name not in self.entries or self.entries[name].interrupts)  # `atexit.register(self.stop)`: still API
             and name not in init_only
             and (not _private(name) or name not in referenced)
         } | {callee for callee, runner in on_loop if runner == CALLER and callee not in self.entries}
@@ -88,6 +88,8 @@ class SidesMixin:
             helpers = set()
             for name in roots - starting:
                 users = called_by.get(name, set()) | callback_from.get(name, set())
+                if getattr(self, "framework_holds", None):  # a locked framework entry's helper, also run at construction
+                    users = users - _INIT_LIKE
                 if users and all(CALLER not in contexts.get(r, {CALLER}) for r in users):
                     helpers.add(name)
             if not helpers:
@@ -111,19 +113,24 @@ class SidesMixin:
         for call in calls:
             sites.setdefault(call.callee, []).append(call)
         held: dict[str, Optional[set[str]]] = {}
+        holds = getattr(self, "framework_holds", {})  # the lock a framework holds around its entry
         for name in self.regions:
-            if name in self.entries or not _private(name) or name not in sites or "<locals>" in name:
-                held[name] = set()
+            # a public method only a locked entry's thread reaches is its helper (`doRollover()` from `emit()`)
+            helper = bool(holds) and CALLER not in contexts.get(name, frozenset({CALLER}))
+            if name in self.entries or not (_private(name) or helper) or name not in sites or "<locals>" in name:
+                held[name] = set(holds.get(name, ()))
             else:
                 held[name] = None  # unknown yet: "every lock"
         changed = True
         while changed:
             changed = False
             for name, current in held.items():
-                if current is not None and not current:
+                if name in holds or (current is not None and not current):
                     continue
                 result: Optional[set[str]] = None
                 for call in sites.get(name, []):
+                    if holds and call.region in _INIT_LIKE:
+                        continue  # construction runs before any framework thread calls the object
                     outer = held.get(call.region, set())
                     if outer is None:
                         continue

@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from .event_order import event_attributes
+from .framework_entries import call_entry
 from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, waits_for_all
 from .ready_event import local_events, waited_after
 from .names import dotted_name
@@ -40,8 +41,13 @@ class StartsMixin:
             if not isinstance(node, cst.Call):
                 continue
             found = thread_target(node, self.imports)
+            spec = None
             if found is None:
-                continue
+                framework = call_entry(node, self.imports, self.entry_table, region.function)
+                if framework is None:
+                    continue
+                spec, target = framework
+                found = ("framework", target)
             kind, target = found
             name = self._region_of_callable(target, region, path)
             if name is None:
@@ -52,7 +58,7 @@ class StartsMixin:
                 isinstance(a, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp))
                 for a in path[:-1]
             )
-            if "<locals>" in name and kind != "executor":
+            if "<locals>" in name and kind in ("thread", "timer"):
                 kind = "nested"
             previous = self.entries.get(name)
             # started at two places: two can run at once, unless both keep it in one `self.` attribute
@@ -62,7 +68,9 @@ class StartsMixin:
             same_holder = previous is not None and bool(kept & self.entry_holders.get(name, set()))
             self.entry_holders.setdefault(name, set()).update(kept)
             multi = kind == "executor" or in_loop or (previous is not None and (previous.multi or not same_holder))
-            self.entries[name] = Entry(name, previous.kind if previous else kind, multi)
+            if spec is not None:
+                multi = spec.concurrent or (previous is not None and previous.multi)
+            self.entries[name] = Entry(name, previous.kind if previous else kind, multi, previous.spec if previous else spec)
             self._record_ordering(name, kind, region, node, list(path))
 
     def _record_ordering(self, entry: str, kind: str, region: Region, call: cst.Call, path: list[cst.CSTNode]) -> None:

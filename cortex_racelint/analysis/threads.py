@@ -49,6 +49,8 @@ from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
 from .event_order import event_attributes
 from .loop_callbacks import scheduling_loop
+from .framework_entries import ObjectAsLock, class_entries, entry_table
+from .per_call_state import pseudo_access, shared_across_calls
 from .setup_order import rerunnable_starters, setup_methods
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
@@ -113,6 +115,10 @@ class _Analyzer(StartsMixin, SidesMixin):
         self.entry_holders: dict[str, set[str]] = {}  # entry -> `self.<attr>` its threads are kept in
         self.ready_waits: dict[str, list[set[str]]] = {}  # entry -> per start, the events waited on after it
         self.class_events: Optional[frozenset[str]] = None
+        self.entry_table = entry_table(context.config)
+        #: a new object per call (a request handler): only class-level and server state is shared
+        self.per_call = False
+        self.framework_holds: dict[str, set[str]] = {}  # entry -> `self.<lock>` its framework holds around it
 
     # -- 1. regions and entries -----------------------------------------------
     def run(self) -> Optional[ClassThreads]:
@@ -124,6 +130,11 @@ class _Analyzer(StartsMixin, SidesMixin):
         if _is_thread_subclass(self.class_node, self.imports) and "run" in self.regions:
             self.entries["run"] = Entry("run", "run", False)
             self._record_subclass_ordering()
+        for found in class_entries(self.context.module, self.imports, self.class_node, self.context.config, list(self.regions)):
+            self.entries[found.method] = Entry(found.method, "framework", found.spec.concurrent, found.spec)
+            self.per_call = self.per_call or found.spec.per_call
+            if found.spec.holds:
+                self.framework_holds[found.method] = {found.spec.holds}
         for region in list(self.regions.values()):
             self._find_entries(region)
         if not self.entries:
@@ -131,7 +142,12 @@ class _Analyzer(StartsMixin, SidesMixin):
         self._record_indirect_starts()
         for region in self.regions.values():
             region.is_generator, region.is_async = _generator_or_async(region.function)
+        self.lock_analysis = self.context.locks
+        if self.framework_holds:
+            self.lock_analysis = ObjectAsLock(self.context.locks, frozenset(r.self_name for r in self.regions.values()))
         calls, raw = self._collect()
+        if self.per_call:
+            raw = shared_across_calls(raw, self.class_node)
         contexts = self._contexts(calls, raw)
         sites = [(c.callee, c.region, c.path, c.callback) for c in calls]
         starting = {entry: {region for region, _ in starters} for entry, starters in self.starters.items()}
@@ -182,6 +198,13 @@ class _Analyzer(StartsMixin, SidesMixin):
         for region in self.regions.values():
             skip = {i for i in nested_ids if i != id(region.function)} | self.target_lambdas
             for node, path in _walk(region.function.body, [region.function], skip):
+                if self.per_call:
+                    shared = pseudo_access(node, path, region, self.class_node.name.value)
+                    if shared is not None:
+                        attr, target, target_path = shared
+                        held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(target_path))
+                        raw.append(Access(attr, target, _raw_kind(target_path), region.name, tuple(target_path), held))
+                        continue
                 if not (
                     isinstance(node, cst.Attribute)
                     and isinstance(node.value, cst.Name)
@@ -189,7 +212,7 @@ class _Analyzer(StartsMixin, SidesMixin):
                 ):
                     continue
                 attr = node.attr.value
-                held = frozenset(self._normalise_lock(k, region) for k in self.context.locks.locks_held(path))
+                held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(path))
                 if attr in self.methods:
                     parent = path[-2]
                     if attr == "__init__":
@@ -205,6 +228,9 @@ class _Analyzer(StartsMixin, SidesMixin):
         return calls, raw
 
     def _normalise_lock(self, key: str, region: Region) -> str:
+        if key == region.self_name and self.framework_holds:
+            # `self.acquire()` / `release()` of a logging handler: the lock its framework holds
+            return sorted(set().union(*self.framework_holds.values()))[0]
         prefix = region.self_name + "."
         return "self." + key[len(prefix):] if key.startswith(prefix) else key
 

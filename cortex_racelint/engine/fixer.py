@@ -336,7 +336,7 @@ def fix_source(
     depth_checked = False
     screening: Optional[prefilter.Screening] = None
     if use_prefilter:
-        screening = prefilter.screen(raw, rule_classes)
+        screening = prefilter.screen(raw, rule_classes, config)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
     if not rule_classes and not rule_set.unused_suppressions:
         return result  # as `lint_source`: a file no rule can match is not parsed, so `--fix` errs on no more files than `check`
@@ -449,7 +449,7 @@ def _fix_module(
             # a package's `__init__` may re-export what it imports: its imports are left alone
             candidate = apply_fixes(module, chosen, prune_imports=os.path.basename(path) != "__init__.py").bytes
             # fixes may add evidence the first screening did not see: screen the fixed source
-            screening = prefilter.screen(candidate, rule_set.rules) if rescreen else None
+            screening = prefilter.screen(candidate, rule_set.rules, config) if rescreen else None
             module = parse(candidate, screening is not None and screening.depth_checked)
             fixed_count += sum(1 for report in chosen if report.primary is None)
             rule_classes = screening.rules if screening is not None else rule_set.rules

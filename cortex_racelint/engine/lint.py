@@ -319,7 +319,7 @@ def lint_source(
     parsed = raw
     crl001 = rule_set.unused_suppressions
     if use_prefilter:
-        screening = prefilter.screen(raw, rule_classes)
+        screening = prefilter.screen(raw, rule_classes, config)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
         if not crl001:  # an unused-suppression check needs every statement
             parsed = prefilter.narrowed_source(raw, screening) or raw

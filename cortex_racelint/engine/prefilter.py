@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from ..analysis.ast_facts import AstFacts, ast_facts
+from ..ftypes import Config
 from ..rule import Rule
 
 
@@ -45,10 +46,14 @@ class Screening:
         return self.facts is not None
 
 
-def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> Screening:
-    """The rules that could report on `raw`, and the `ast` facts that decided it."""
-    selected = [r for r in rule_classes if not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
-    if not any(rule.has_ast_candidate() for rule in selected):
+def screen(raw: bytes, rule_classes: Sequence[type[Rule]], config: Optional[Config] = None) -> Screening:
+    """The rules that could report on `raw`, and the `ast` facts that decided it.
+
+    A rule whose configuration evidence (`Rule.config_evidence`: the project's own thread
+    entries) occurs in `raw` is kept whatever the facts, and the file is not narrowed."""
+    forced = [r for r in rule_classes if config is not None and any(_occurs(t, raw) for t in r.config_evidence(config))]
+    selected = [r for r in rule_classes if r in forced or not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
+    if forced or not any(rule.has_ast_candidate() for rule in selected):
         return Screening(selected, None)
     facts = ast_facts(raw)
     if facts is None:

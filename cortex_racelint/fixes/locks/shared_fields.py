@@ -17,6 +17,7 @@ import libcst as cst
 from ...analysis.call_graph import module_call_graph
 from ...analysis.context import LintContext
 from ...analysis.file_writes import walk_all
+from ...analysis.framework_entries import class_spec, entry_table
 from ...analysis.lazyinit import walk_statements
 from ...analysis.locks import call_factory
 from ...analysis.names import ImportMap, dotted_name
@@ -111,6 +112,8 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
     class body, read as `self._lock`), shared by the class's instances. The critical sections
     are cheap statements that call nothing on the object, so sharing costs contention only.
     """
+    if per_call_object(context, class_node):
+        return _per_class_mutex(context, class_node)
     existing = existing_mutexes(context, class_node)
     if existing:  # the first no method holds across a wait for another thread (`held_lock_conflict`)
         usable = [name for name in existing if held_lock_conflict(context, class_node, name, None) is None]
@@ -124,6 +127,28 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
     class_edits = class_lock(context, class_node, name, "")
     imports = [e for e in class_edits if isinstance(e, AddImport)]
     return lock.with_changes(attr=cst.Name(name)), [*imports, *(e for e in class_edits if not isinstance(e, AddImport))]
+
+
+def per_call_object(context: LintContext, class_node: cst.ClassDef) -> bool:
+    """A framework makes a new object per call (a request handler per request): a lock on the
+    object would exclude nothing, the requests share only the class's."""
+    spec = class_spec(context.module, context.imports, class_node, entry_table(context.config))
+    return spec is not None and spec.per_call
+
+
+def _per_class_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
+    """The class body's own mutex (`_lock = threading.Lock()`), else a new one there."""
+    if isinstance(class_node.body, cst.IndentedBlock):
+        for stmt in class_node.body.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
+                    names = [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
+                    if names:
+                        return cst.Attribute(cst.Name("self"), cst.Name(names[0])), []
+    name = free_attribute_name(class_node, "_lock")
+    edits = class_lock(context, class_node, name, "")
+    imports = [e for e in edits if isinstance(e, AddImport)]
+    return cst.Attribute(cst.Name("self"), cst.Name(name)), [*imports, *(e for e in edits if not isinstance(e, AddImport))]
 
 
 _MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...ftypes import FixApplicability
+from ...analysis.framework_entries import FRAMEWORK_EVIDENCE, config_evidence
+from ...ftypes import Config, FixApplicability
 from ...rule import Rule
 from .findings import shared_state_findings
 
@@ -35,7 +36,9 @@ _FIX_SAFETY = """
     picklable and deep-copyable and its `vars()`, `__dict__`, `__getstate__`, dataclass
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
-    contention, never a deadlock. An existing lock is not reused, and the finding gets no
+    contention, never a deadlock. A request handler (a new object per request) always gets
+    the class-level lock: a per-object one would exclude nothing. A method racing a
+    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it. An existing lock is not reused, and the finding gets no
     fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
     module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
     reach the fixed code (directly, through helpers, `super()`, an override, a property or a
@@ -109,22 +112,35 @@ _KNOWN_PROBLEMS = """
     to run meanwhile (the owner thread is inside that method); readers such as `progress()`
     still are.
 
+    - Framework entries: a logging handler's `emit()` (and the helpers only it reaches) runs
+      under `self.lock`, and `self.acquire()`/`release()` take that lock; a request handler's
+      own attributes are per request; a signal or `atexit` handler is not judged against the
+      main thread it interrupts, and a public method registered as one stays public API.
+
     Known limits: events, conditions and queues are matched by spelling, one hand-off at a
     time (a second `configure()` whose write overlaps the thread reading the first one is not
     seen); a public set-up method the user also calls while the thread runs is not seen (only
     the class's own calls are read). Threads started by other classes on this object's
-    methods are not seen, nor are closure variables (`nonlocal count; count += 1` in a
+    methods are not seen (except the framework entries above, within one module: a request
+    handler in one module served by a threading server named only in another is not seen, and
+    an instance lock of a request handler is taken for exclusion though each request has its
+    own), nor are closure variables (`nonlocal count; count += 1` in a
     function handed to threads): only attributes of an object are analysed.
 """
 
 
 class SharedStateRule(Rule):
     FIX = FixApplicability.UNSAFE
-    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread")
+    EVIDENCE = ("Thread", "Timer", "submit", "run_in_executor", "map", "start_new", "to_thread", *FRAMEWORK_EVIDENCE)
     _ENTRY_CALLS = frozenset({"Thread", "Timer", "submit", "map", "run_in_executor", "start_new_thread", "to_thread"})
     FREE_THREADING = _FREE_THREADING
     FIX_SAFETY = _FIX_SAFETY
     KNOWN_PROBLEMS = _KNOWN_PROBLEMS
+
+    @classmethod
+    def config_evidence(cls, config: Config) -> tuple[str, ...]:
+        """The project's own thread entries (`thread-entries`): a file naming one is analysed whole."""
+        return config_evidence(config)
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
@@ -133,9 +149,13 @@ class SharedStateRule(Rule):
     @classmethod
     def ast_statements(cls, facts) -> set[int]:
         """The analysis is per class: the top-level statements holding a class that starts threads,
-        the classes related to it by inheritance and the module functions holding `with obj.<lock>:`
-        (the fix's lock check reads them)."""
-        return facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
+        the classes related to it by inheritance, the module functions holding `with obj.<lock>:`
+        (the fix's lock check reads them) and the statements naming a threading server or
+        `FUSE(...)` (whether a framework's entries run on threads)."""
+        return (
+            facts.where("thread_entry") | facts.where("thread_family") | facts.where("object_lock_holder")
+            | facts.where("framework_context")
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for finding in shared_state_findings(self.context, node):

@@ -26,6 +26,19 @@ class SharedStateRace(SharedStateRule):
         a `Thread` subclass's `run`, and what those call through `self.`. Reported at each
         racing access on the thread side and each racing write on the caller's side (and
         the caller's reads of what the thread writes), naming the other side.
+
+        Frameworks start threads too (`analysis.framework_entries`, extended by
+        `[tool.racelint] thread-entries`): the request handler of a threading server
+        (`socketserver.ThreadingMixIn`, `ThreadingTCPServer`, `http.server.ThreadingHTTPServer`
+        named in the module) runs each request on its own thread with a new handler object,
+        so only class-level state (`type(self).n`, `Handler.n`, a class-level dict used
+        through `self`) and the server's (`self.server.x`) is shared; `logging.Handler.emit`
+        runs on every logging thread under the handler lock `handle()` holds (emit's own
+        state needs none, other methods touching it do); the operations of a `fuse.Operations`
+        subclass run concurrently unless `FUSE(ops, ..., nothreads=True)`; an executor
+        future's `add_done_callback(self.m)` runs on a worker thread; `signal.signal` and
+        `atexit.register` handlers interrupt the main thread, so they are judged only against
+        other threads' accesses.
     """
     WHY = """
         Nothing orders plain attribute accesses between threads. Fields updated together are
@@ -113,6 +126,25 @@ class SharedStateRace(SharedStateRule):
 
                 def _work(self):
                     self.result = 42
+            """
+        ),
+        Valid(
+            """
+            import logging
+
+            class Recent(logging.Handler):
+                def __init__(self):
+                    super().__init__()
+                    self.lines = []
+
+                def emit(self, record):  # handle() holds self.lock around it
+                    self.lines.append(self.format(record))
+                    self.lines = self.lines[-100:]
+
+                def drain(self):
+                    with self.lock:
+                        lines, self.lines = self.lines, []
+                    return lines
             """
         ),
     ]

@@ -18,7 +18,9 @@ class SharedStateReadModifyWrite(SharedStateRule):
         `self.n += 1`, `self.items = self.items + [x]`, `self.d[k] = self.d.get(k, 0) + 1`,
         `self.d[k] += 1`, and check-then-act such as `if k not in self.d: self.d[k] = v`,
         when another thread can touch the attribute meanwhile: other executor tasks running
-        the same code, or the caller's side.
+        the same code, or the caller's side. Framework threads count (see CRL401): concurrent
+        requests updating a handler's class-level counter (`type(self).served += 1`) or the
+        server's (`self.server.total += 1`), FUSE operations, executor done-callbacks.
     """
     WHY = """
         A read-modify-write is three steps: read, compute, store. Two tasks that both read 5
@@ -135,5 +137,37 @@ class SharedStateReadModifyWrite(SharedStateRule):
                     self.items = []
             """,
             line=12,
+        ),
+        Invalid(
+            """
+            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+            class Status(BaseHTTPRequestHandler):
+                served = 0
+
+                def do_GET(self):
+                    type(self).served += 1  # every request has its own handler, not its own class
+                    self.send_response(200)
+                    self.end_headers()
+
+            server = ThreadingHTTPServer(("127.0.0.1", 8000), Status)
+            """,
+            line=7,
+            expected_fix="""
+            import threading
+            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+            class Status(BaseHTTPRequestHandler):
+                _lock = threading.Lock()
+                served = 0
+
+                def do_GET(self):
+                    with self._lock:
+                        type(self).served += 1  # every request has its own handler, not its own class
+                    self.send_response(200)
+                    self.end_headers()
+
+            server = ThreadingHTTPServer(("127.0.0.1", 8000), Status)
+            """,
         ),
     ]
