@@ -18,6 +18,7 @@ check that the prefilter never drops a true finding.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -45,12 +46,12 @@ class Screening:
         return self.facts is not None
 
 
-def screen(raw: bytes, rule_classes: Sequence[type[Rule]]) -> Screening:
-    """The rules that could report on `raw`, and the `ast` facts that decided it."""
+def screen(raw: bytes, rule_classes: Sequence[type[Rule]], tree: Optional[ast.Module] = None) -> Screening:
+    """The rules that could report on `raw`, and the `ast` facts that decided it (`tree`: `raw` parsed)."""
     selected = [r for r in rule_classes if not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
     if not any(rule.has_ast_candidate() for rule in selected):
         return Screening(selected, None)
-    facts = ast_facts(raw)
+    facts = ast_facts(raw, tree)
     if facts is None:
         return Screening(selected, None)
     return Screening([rule for rule in selected if rule.ast_candidate(facts)], facts)
