@@ -20,15 +20,20 @@ The facts are a superset: phase 2 re-checks each access with the full lock analy
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
 from .entries import thread_entry
 
-VERSION = 1
+VERSION = 2
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+#: nodes with nothing below them the summary reads
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.Pass)
 MODULE_CODE = "<module>"
+#: fields that hold no call the summary needs (contexts, operators, annotations)
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_comment", "type_ignores"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def dotted(node: ast.AST) -> Optional[str]:
@@ -44,9 +49,12 @@ def dotted(node: ast.AST) -> Optional[str]:
 
 
 def build_summary(tree: ast.Module) -> dict:
-    """The summary of one parsed module (see the module docstring for its shape)."""
+    """The summary of one parsed module (see the module docstring for its shape); one walk of the tree."""
     builder = _Builder()
-    builder.module(tree)
+    module = _Frame(MODULE_CODE, None, builder.functions)
+    builder.walk_body(tree.body, module, False, False)
+    builder.finish(module)
+    builder.prune()
     return {
         "v": VERSION,
         "imports": builder.imports,
@@ -57,19 +65,23 @@ def build_summary(tree: ast.Module) -> dict:
     }
 
 
-def _own_nodes(body: list[ast.stmt]) -> Iterator[tuple[ast.AST, bool]]:
-    """Every node of a body with whether it sits in a loop, not descending into defs or classes."""
-    stack: list[tuple[ast.AST, bool]] = [
-        (stmt, False) for stmt in reversed(body) if not isinstance(stmt, (*_FUNCTION, ast.ClassDef))
-    ]
-    while stack:
-        node, looped = stack.pop()
-        yield node, looped
-        inner = looped or isinstance(node, _LOOPS)
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            if isinstance(child, (*_FUNCTION, ast.ClassDef)):
-                continue
-            stack.append((child, inner))
+class _Frame:
+    """The function (or module code, or class body) the walk is in."""
+
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method")
+
+    def __init__(self, qual: str, class_name: Optional[str], functions: dict, method: bool = False) -> None:
+        self.qual = qual
+        self.class_name = class_name
+        self.info: dict = {"calls": [], "returns": None}
+        if method:
+            self.info["rmw"], self.info["lazy"] = [], []
+        functions[qual] = self.info
+        self.aliases: dict[str, str] = {}
+        self.declared: set[str] = set()
+        self.bound: set[str] = set()  # parameters and locals: calls on them resolve to nothing
+        self.acquires = False
+        self.method = method
 
 
 class _Builder:
@@ -80,110 +92,187 @@ class _Builder:
         self.classes: dict[str, dict] = {}
         self.entries: list[list] = []
 
-    # -- structure ------------------------------------------------------------------
-    def module(self, tree: ast.Module) -> None:
-        for stmt in tree.body:
-            self._module_binding(stmt)
-        self._code(MODULE_CODE, tree.body, None, set())
-        for stmt in tree.body:
-            self._definition(stmt, "", None)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.imports[alias.asname] = [0, alias.name, None]
-                    else:
-                        head = alias.name.split(".")[0]
-                        self.imports.setdefault(head, [0, head, None])
-            elif isinstance(node, ast.ImportFrom):
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.imports[alias.asname or alias.name] = [node.level, node.module or "", alias.name]
+    # -- the walk -----------------------------------------------------------------------
+    def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
+        for node in body:
+            self.visit(node, frame, looped, locked)
 
-    def _module_binding(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            called = dotted(stmt.value.func)
-            for target in targets:
-                if isinstance(target, ast.Name) and called:
+    def children(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
+        kind = type(node)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SKIPPED_FIELDS)
+        visit = self.visit
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        visit(item, frame, looped, locked)
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                visit(value, frame, looped, locked)
+
+    def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
+        kind = type(node)
+        if kind is ast.Call:
+            self._call(node, frame, looped)  # type: ignore[arg-type]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            self._function(node, frame)  # type: ignore[arg-type]
+            return
+        elif kind is ast.ClassDef:
+            self._class(node, frame)  # type: ignore[arg-type]
+            return
+        elif kind is ast.Assign:
+            self._assign(node, frame, locked)  # type: ignore[arg-type]
+        elif kind is ast.AugAssign or kind is ast.AnnAssign:
+            self._store(node, frame, locked)
+        elif kind is ast.If:
+            self._if(node, frame, locked)  # type: ignore[arg-type]
+        elif kind is ast.Return:
+            if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
+                frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
+        elif kind is ast.Global:
+            frame.declared.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            self._import(node)
+            return
+        elif kind in _LOOPS:
+            looped = True
+        elif (kind is ast.With or kind is ast.AsyncWith) and _lockish(node):  # type: ignore[arg-type]
+            locked = True
+        self.children(node, frame, looped, locked)
+
+    # -- definitions ----------------------------------------------------------------------
+    def _function(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef], outer: _Frame) -> None:
+        frame_class = outer.class_name if outer.qual.endswith(".<class>") else None
+        if frame_class is not None:
+            qual = f"{frame_class}.{node.name}"
+        elif outer.qual == MODULE_CODE:
+            qual = node.name
+        else:
+            qual = f"{outer.qual}.{node.name}"
+            outer.bound.add(node.name)
+        frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
+        frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
+        arguments = node.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
+            if arg is not None:
+                frame.bound.add(arg.arg)
+        for default in (*arguments.defaults, *arguments.kw_defaults):
+            if default is not None:
+                self.visit(default, outer, False, False)
+        for decorator in node.decorator_list:
+            self.visit(decorator, outer, False, False)
+        self.walk_body(node.body, frame, False, False)
+        self.finish(frame)
+
+    def _class(self, node: ast.ClassDef, outer: _Frame) -> None:
+        for base in node.bases:
+            self.visit(base, outer, False, False)
+        if outer.qual != MODULE_CODE:  # a class in a function: its methods are that function's nested code
+            outer.bound.add(node.name)
+            self.walk_body(node.body, outer, False, False)
+            return
+        self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False}
+        body = _Frame(f"{node.name}.<class>", node.name, {})
+        self.walk_body(node.body, body, False, False)
+
+    def finish(self, frame: _Frame) -> None:
+        """Calls on parameters and locals name nothing another module defines: dropped."""
+        local = frame.bound - frame.declared - {"self", "cls"}
+        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
+        if frame.acquires and frame.method:  # `lock.acquire()` somewhere: phase 2 judges, the join trusts it
+            for site in (*frame.info["rmw"], *frame.info["lazy"]):
+                site[3] = True
+
+    def prune(self) -> None:
+        """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
+        known = {*self.functions, *self.classes, *self.globals, *self.imports, "self", "cls"}
+        known.update(q.split(".")[-1] for q in self.functions)
+        for info in self.functions.values():
+            info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+
+    # -- statements -------------------------------------------------------------------------
+    def _import(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = [0, alias.name, None]
+                else:
+                    head = alias.name.split(".")[0]
+                    self.imports.setdefault(head, [0, head, None])
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    self.imports[alias.asname or alias.name] = [node.level, node.module or "", alias.name]
+
+    def _assign(self, node: ast.Assign, frame: _Frame, locked: bool) -> None:
+        value = node.value
+        called = dotted(value.func) if isinstance(value, ast.Call) else None
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                name = target.id
+                if called and (frame.qual == MODULE_CODE or name in frame.declared):
+                    self.globals[name] = called
+                elif called:
+                    frame.aliases[name] = called
+                if frame.qual != MODULE_CODE:
+                    frame.bound.add(name)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                frame.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+        if frame.method and len(node.targets) == 1:
+            attr = _stored_attr(node.targets[0])
+            if attr and _reads(value, attr):
+                frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])
+
+    def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
+        target = node.target  # type: ignore[attr-defined]
+        if isinstance(target, ast.Name) and frame.qual != MODULE_CODE:
+            frame.bound.add(target.id)
+        if isinstance(node, ast.AnnAssign):
+            if isinstance(node.value, ast.Call) and isinstance(target, ast.Name) and frame.qual == MODULE_CODE:
+                called = dotted(node.value.func)
+                if called:
                     self.globals[target.id] = called
-        elif isinstance(stmt, (ast.If, ast.Try)):
-            for inner in stmt.body:
-                self._module_binding(inner)
+            return
+        if frame.method:
+            attr = _stored_attr(target)
+            if attr:
+                frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])  # type: ignore[attr-defined]
 
-    def _definition(self, stmt: ast.stmt, prefix: str, class_name: Optional[str]) -> None:
-        if isinstance(stmt, _FUNCTION):
-            qual = prefix + stmt.name
-            self._function(qual, stmt, class_name)
-            for inner in ast.walk(stmt):
-                if inner is not stmt and isinstance(inner, _FUNCTION) and self._direct_child(stmt, inner):
-                    self._definition(inner, qual + ".", class_name)
-        elif isinstance(stmt, ast.ClassDef) and not prefix:
-            self.classes[stmt.name] = {"line": stmt.lineno, "col": stmt.col_offset, "own_threads": False}
-            for inner in stmt.body:
-                self._definition(inner, stmt.name + ".", stmt.name)
+    def _if(self, node: ast.If, frame: _Frame, locked: bool) -> None:
+        if not frame.method:
+            return
+        attr = _lazy_test(node.test)
+        if attr and any(isinstance(s, ast.Assign) and any(_self_attr(t) == attr for t in s.targets) for s in node.body):
+            frame.info["lazy"].append([attr, node.lineno, node.col_offset, locked])
 
-    @staticmethod
-    def _direct_child(outer: ast.AST, inner: ast.AST) -> bool:
-        """`inner` is defined in `outer`'s own body (not in a def nested deeper)."""
-        stack = list(ast.iter_child_nodes(outer))
-        while stack:
-            node = stack.pop()
-            if node is inner:
-                return True
-            if not isinstance(node, (*_FUNCTION, ast.ClassDef, ast.Lambda)):
-                stack.extend(ast.iter_child_nodes(node))
-        return False
-
-    # -- one function's facts ---------------------------------------------------------
-    def _function(self, qual: str, node: Union[ast.FunctionDef, ast.AsyncFunctionDef], class_name: Optional[str]) -> None:
-        declared = {name for n, _ in _own_nodes(node.body) if isinstance(n, ast.Global) for name in n.names}
-        info = self._code(qual, node.body, class_name, declared)
-        info["line"] = node.lineno
-        info["col"] = node.col_offset
-        if class_name is not None and qual.count(".") == 1:
-            info["rmw"], info["lazy"] = _self_updates(node)
-
-    def _code(self, qual: str, body: list[ast.stmt], class_name: Optional[str], declared: set[str]) -> dict:
-        calls: list[list] = []
-        aliases: dict[str, str] = {}
-        returns: Optional[list] = None
-        for node, looped in _own_nodes(body):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
-                target, called = node.targets[0], dotted(node.value.func)
-                if isinstance(target, ast.Name) and called:
-                    if target.id in declared:
-                        self.globals[target.id] = called
-                    else:
-                        aliases[target.id] = called
-            elif isinstance(node, ast.Return) and node.value is not None:
-                returns = returns or self._returned(node.value, declared, class_name)
-            elif isinstance(node, ast.Call):
-                ref = call_ref(node.func, aliases)
-                if ref is not None:
-                    calls.append([*ref, node.lineno, node.col_offset])
-                entry = thread_entry(node)
-                if entry is not None:
-                    target = call_ref(_unwrap(entry.target), aliases)
-                    if target is not None:
-                        own = class_name is not None and target[1].startswith("self.")
-                        if own:
-                            self.classes[class_name]["own_threads"] = True  # type: ignore[index]
-                        self.entries.append(
-                            [entry.kind, *target, qual, node.lineno, node.col_offset, entry.concurrent or looped, own]
-                        )
-        info = {"calls": calls, "returns": returns}
-        self.functions[qual] = info
-        return info
-
-    def _returned(self, value: ast.expr, declared: set[str], class_name: Optional[str]) -> Optional[list]:
-        if isinstance(value, ast.Name) and (value.id in declared or value.id in self.globals):
+    def _returned(self, value: ast.expr, frame: _Frame) -> Optional[list]:
+        if isinstance(value, ast.Name) and (value.id in frame.declared or value.id in self.globals):
             return ["g", value.id]
-        if class_name is not None and isinstance(value, ast.Attribute):
+        if frame.class_name is not None and isinstance(value, ast.Attribute):
             owner = dotted(value.value)
-            if owner in ("cls", class_name):
+            if owner in ("cls", frame.class_name):
                 return ["c", value.attr]
         return None
+
+    def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "acquire":
+            frame.acquires = True
+        ref = call_ref(func, frame.aliases)
+        if ref is not None:
+            frame.info["calls"].append([*ref, node.lineno, node.col_offset])
+        entry = thread_entry(node)
+        if entry is None:
+            return
+        target = call_ref(_unwrap(entry.target), frame.aliases)
+        if target is None:
+            return
+        own = frame.class_name is not None and target[1].startswith("self.")
+        if own and frame.class_name in self.classes:
+            self.classes[frame.class_name]["own_threads"] = True
+        self.entries.append([entry.kind, *target, frame.qual, node.lineno, node.col_offset, entry.concurrent or looped, own])
 
 
 def _unwrap(target: ast.expr) -> ast.expr:
@@ -236,38 +325,6 @@ def _lockish(with_node: Union[ast.With, ast.AsyncWith]) -> bool:
         if name and looks_like_lock_name(name.split(".")[-1]):
             return True
     return False
-
-
-def _self_updates(function: ast.AST) -> tuple[list[list], list[list]]:
-    """([attr, line, col, locked] of each read-modify-write, the same of each lazy initialisation)."""
-    rmw: list[list] = []
-    lazy: list[list] = []
-    acquires = any(isinstance(n, ast.Attribute) and n.attr == "acquire" for n in ast.walk(function))
-
-    def visit(node: ast.AST, locked: bool) -> None:
-        if isinstance(node, (ast.With, ast.AsyncWith)) and _lockish(node):
-            locked = True
-        if isinstance(node, ast.AugAssign):
-            attr = _stored_attr(node.target)
-            if attr:
-                rmw.append([attr, node.lineno, node.col_offset, locked])
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            attr = _stored_attr(node.targets[0])
-            if attr and _reads(node.value, attr):
-                rmw.append([attr, node.lineno, node.col_offset, locked])
-        elif isinstance(node, ast.If):
-            attr = _lazy_test(node.test)
-            if attr and any(
-                isinstance(s, ast.Assign) and any(_self_attr(t) == attr for t in s.targets) for s in node.body
-            ):
-                lazy.append([attr, node.lineno, node.col_offset, locked])
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*_FUNCTION, ast.ClassDef, ast.Lambda)):
-                visit(child, locked)
-
-    for stmt in getattr(function, "body", []):
-        visit(stmt, acquires)
-    return rmw, lazy
 
 
 def _lazy_test(test: ast.expr) -> Optional[str]:
