@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Optional
 
 
-@lru_cache(maxsize=4096)  # racelint: ignore[CRL106] a pure function of the file system: a repeat computes the same
+@lru_cache(maxsize=4096)
 def _is_package(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "__init__.py"))
 
