@@ -28,7 +28,7 @@ def _receiver(method: cst.FunctionDef) -> str:
     return params[0].name.value if params else "self"
 
 
-def _cheap(line: cst.SimpleStatementLine, receiver: str, imports_aliases: object) -> bool:
+def _cheap(line: cst.SimpleStatementLine, receiver: str, imports_aliases: dict[str, str]) -> bool:
     for node in own_nodes(line):
         if isinstance(node, (cst.Await, cst.Yield, cst.Lambda, cst.NamedExpr)):
             return False
@@ -36,7 +36,7 @@ def _cheap(line: cst.SimpleStatementLine, receiver: str, imports_aliases: object
             continue
         func = node.func
         if isinstance(func, cst.Name):
-            if func.value not in CHEAP_BUILTINS or func.value in imports_aliases:  # type: ignore[operator]
+            if func.value not in CHEAP_BUILTINS or func.value in imports_aliases:
                 return False
         elif isinstance(func, cst.Attribute):
             if isinstance(func.value, cst.Name) and func.value.value == receiver:
@@ -46,6 +46,56 @@ def _cheap(line: cst.SimpleStatementLine, receiver: str, imports_aliases: object
         else:
             return False
     return True
+
+
+def grouped_fixes(
+    context: LintContext, class_node: cst.ClassDef, sites: list[SharedSite]
+) -> list[tuple[list[SharedSite], Union[Fix, str]]]:
+    """Sites on consecutive lines of one block share one `with` (one finding, the others related to it);
+    a site with no fix stands alone with its reason."""
+    groups: list[tuple[list[SharedSite], Union[Fix, str]]] = []
+    run: list[SharedSite] = []
+
+    def close() -> None:
+        if run:
+            groups.append((list(run), _wrap(context, class_node, run)))
+            run.clear()
+
+    for site in sites:
+        plan = locked_update_fix(context, class_node, site)
+        if isinstance(plan, str):
+            close()
+            groups.append(([site], plan))
+            continue
+        if run and not _follows(run[-1], site):
+            close()
+        run.append(site)
+    close()
+    return groups
+
+
+def _follows(previous: SharedSite, site: SharedSite) -> bool:
+    if previous.block is None or site.block is not previous.block:
+        return False
+    body = list(site.block.body)
+    indices = [i for i, stmt in enumerate(body) if stmt is previous.line or stmt is site.line]
+    return len(indices) == 2 and indices[1] == indices[0] + 1
+
+
+def _wrap(context: LintContext, class_node: cst.ClassDef, run: list[SharedSite]) -> Union[Fix, str]:
+    first = locked_update_fix(context, class_node, run[0])
+    if len(run) == 1 or isinstance(first, str):
+        return first
+    (line, wrapped), = first.replacements.items()
+    assert isinstance(wrapped, cst.With) and isinstance(wrapped.body, cst.IndentedBlock)
+    lines = [site.line for site in run if site.line is not None]
+    body = wrapped.body.with_changes(body=[*wrapped.body.body, *lines[1:]])
+    replacements: dict = {line: wrapped.with_changes(body=body)}
+    for extra in lines[1:]:
+        replacements[extra] = cst.RemoveFromParent()
+    attrs = ", ".join(dict.fromkeys(f"`self.{site.attr}`" for site in run))
+    message = f"Hold `{context.module.code_for_node(wrapped.items[0].item)}` around the updates of {attrs}"
+    return Fix(message, replacements, first.edits, FixApplicability.UNSAFE)
 
 
 def locked_update_fix(context: LintContext, class_node: cst.ClassDef, site: SharedSite) -> Union[Fix, str]:

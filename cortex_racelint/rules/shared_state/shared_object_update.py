@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis.shared_objects import RMW, shared_object_sites
-from ...fixes.shared_object_lock import locked_update_fix
+from ...fixes.shared_object_lock import grouped_fixes
 from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
 
@@ -168,17 +168,19 @@ class SharedObjectUpdate(Rule):
         return True  # runs only with project facts, on the files they name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        for site in shared_object_sites(self.context, node):
-            if site.kind != RMW:
-                continue
-            plan = locked_update_fix(self.context, node, site)
+        sites = [site for site in shared_object_sites(self.context, node) if site.kind == RMW]
+        for group, plan in grouped_fixes(self.context, node, sites):
+            site = group[0]
             entry = site.flow[0].message if site.flow else "a thread entry"
+            also = list(dict.fromkeys(f"`self.{other.attr}`" for other in group[1:] if other.attr != site.attr))
             message = (
                 f"`self.{site.attr}` is updated (read-modify-write) without a lock in "
-                f"`{node.name.value}.{site.method.name.value}()`, which several threads run on the object "
-                f"shared as {site.shared} (from {entry})"
+                f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}, "
+                f"which several threads run on the object shared as {site.shared} (from {entry})"
             )
             if isinstance(plan, str):
                 self.report(site.node, message, no_fix_reason=plan, flow=site.flow)
             else:
                 self.report(site.node, message, fix=plan, flow=site.flow)
+            for other in group[1:]:  # the same critical section: a related location of this finding
+                self.report(other.node, message, primary=site.node)
