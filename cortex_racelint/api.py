@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
+from .project.join import join
+from .project.phase import ProjectStats, parse_summaries, run_phase_two
+from .project.standalone import with_facts
 from .engine.lint import lint_source
 from .ftypes import Config, FileResult, FixApplicability, ParseError
 from .engine.gctuning import tune_for_run, tuned_collector
@@ -56,7 +59,7 @@ def _read_and_process(path: str, config: Config, fix: bool) -> tuple[bytes, File
         from .engine.fixer import fix_source  # imported on use: `check` never loads libcst.codemod
 
         return raw, fix_source(raw, path, config, relative)
-    return raw, lint_source(raw, path, config, relative)
+    return raw, lint_source(raw, path, config, relative, summarize=True)
 
 
 #: told how many more files are done (0: none, only time passed); the CLI's progress line
@@ -128,15 +131,44 @@ def run_files(
     jobs: Optional[int] = None,
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    stats: Optional[ProjectStats] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
     Cache hits are answered in this process before any worker starts, so a warm run
     over an unchanged tree costs a read and a hash per file. Fixing is never cached.
     `progress` is called in this process as files finish (per batch in parallel runs).
+    Two phases (`project.phase`): the per-file pass also summarises each module; the
+    summaries are joined and the files the join gives facts are re-linted by the project
+    rules. `stats` hears what each phase did.
     """
     with tuned_collector():
-        return _run_files(paths, config, fix, jobs, cache, progress)
+        if fix:
+            return _fix_files(paths, config, jobs, progress, stats)
+        results = _run_files(paths, config, fix, jobs, cache, progress, stats)
+        try:
+            run_phase_two(results, config, cache, lambda path: relative_path(path, config), stats)
+        finally:
+            if cache is not None:
+                cache.close()
+        return results
+
+
+def _fix_files(
+    paths: Sequence[str], config: Config, jobs: Optional[int], progress: Optional[Progress], stats: Optional[ProjectStats]
+) -> list[FileResult]:
+    """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
+    facts = join(parse_summaries(paths))
+    if stats is not None:
+        stats.with_facts, stats.facts = len(facts), facts
+    plain = [i for i, path in enumerate(paths) if path not in facts]
+    results: dict[int, FileResult] = dict(zip(plain, _run_files([paths[i] for i in plain], config, True, jobs, None, progress)))
+    for index, path in enumerate(paths):
+        if index not in results:
+            results[index] = process_file(path, with_facts(config, facts[path]), True)
+            if progress is not None:
+                progress(1)
+    return [results[i] for i in range(len(paths))]
 
 
 def _run_files(
@@ -146,6 +178,7 @@ def _run_files(
     jobs: Optional[int],
     cache: Optional[ResultCache],
     progress: Optional[Progress] = None,
+    stats: Optional[ProjectStats] = None,
 ) -> list[FileResult]:
     results: dict[int, FileResult] = {}
     if fix:
@@ -162,6 +195,8 @@ def _run_files(
                 results[index] = hit
         cache.close()  # before workers fork: they open their own connections
     todo = [i for i in range(len(paths)) if i not in results]
+    if stats is not None:
+        stats.linted += len(todo)
     if progress is not None and results:
         progress(len(results))
     try:

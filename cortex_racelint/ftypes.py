@@ -7,6 +7,7 @@ by the parallel runner and cached on disk), so everything here is plain data.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -90,6 +91,16 @@ class WithheldFix:
 
 
 @dataclass(frozen=True)
+class FlowStep:
+    """One step of the path from a thread entry to the access, possibly in another file."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. `fix_applicability` is None when no fix is offered."""
 
@@ -105,6 +116,8 @@ class Finding:
     consequence: Optional[Consequence] = None
     #: the other sites of the same race (one finding per race, not per site): each is fixed with it
     related: tuple[Span, ...] = ()
+    #: for a project-wide finding: thread entry -> calls (across files) -> the access (SARIF `codeFlows`)
+    flow: tuple[FlowStep, ...] = ()
     #: set when a baseline was given: "new" (not in it); SARIF's `baselineState`
     baseline_state: Optional[str] = None
 
@@ -148,6 +161,8 @@ class FileResult:
     hidden_unsafe: int = 0  # unsafe fixes available but not enabled
     #: (first, last) lines of statements too deeply nested for LibCST: not analysed (`engine.deep_statements`)
     skipped: list[tuple[int, int]] = field(default_factory=list)
+    #: the module's summary for the project index (`project.summary`), None when not built
+    summary: Optional[dict] = None
 
 
 #: where a fix looks for the helpers it imports unless `[tool.racelint]` says otherwise;
@@ -202,6 +217,8 @@ class Config:
     present_helpers: tuple[str, ...] = ()
     #: thread entries the project adds to the built-in table (`[tool.racelint] thread-entries`)
     thread_entries: tuple[ThreadEntrySpec, ...] = ()
+    #: phase 2 of a project run: this file's project facts (`project.join`) as sorted JSON, else None
+    project_facts: Optional[str] = None
 
     def write_fix_style(self) -> str:
         """The file-write fix form: as configured, else "lock+atomic" where the project has the
@@ -230,4 +247,10 @@ class Config:
                 self.thread_entries,
                 str(self.root),  # per-file-ignores match paths relative to it
             )
-        )
+        ) + self.facts_key()
+
+    def facts_key(self) -> str:
+        """A digest of the project facts (empty without): a phase-2 result is keyed on them too."""
+        if self.project_facts is None:
+            return ""
+        return "|facts:" + hashlib.sha256(self.project_facts.encode()).hexdigest()

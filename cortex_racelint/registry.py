@@ -92,8 +92,18 @@ def _path_matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
 
 
+def project_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
+    """The enabled rules that need project facts (`Rule.PROJECT`), facts or not."""
+    return [rule for rule in all_rules() if rule.PROJECT and is_enabled(rule.CODE, config, relative_path)]
+
+
 def enabled_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
-    return [rule for rule in all_rules() if is_enabled(rule.CODE, config, relative_path)]
+    """The rules to run; a project rule only with project facts (phase 2 of a project run)."""
+    return [
+        rule
+        for rule in all_rules()
+        if is_enabled(rule.CODE, config, relative_path) and (not rule.PROJECT or config.project_facts is not None)
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 import libcst as cst
 
 from .analysis.context import LintContext
-from .ftypes import Config, Consequence, FixApplicability, GilExposure, WithheldFix
+from .ftypes import Config, Consequence, FixApplicability, FlowStep, GilExposure, WithheldFix
 from .prose import first_sentence
 
 if TYPE_CHECKING:
@@ -129,6 +129,8 @@ class Report:
     #: set on another site of the race reported at `primary`: shown as one of its related
     #: locations, not as a finding of its own, and fixed with it
     primary: Optional[cst.CSTNode] = None
+    #: thread entry -> calls -> this access, across files (`FlowStep`s; the last one is placed here)
+    flow: tuple[FlowStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ class Rule:
     #: enabled only when `select` names the full code (not by a prefix or `ALL`): a rule that is
     #: right but reports what is usually harmless, so a team opts in knowingly
     OPT_IN: ClassVar[bool] = False
+    #: runs only in phase 2 of a project run, on files with project facts (`project.join`)
+    PROJECT: ClassVar[bool] = False
 
     def __init__(self, context: LintContext) -> None:
         self.context = context
@@ -180,6 +184,7 @@ class Rule:
         window: Optional[WindowNodes] = None,
         consequence: Optional[Consequence] = None,
         primary: Optional[cst.CSTNode] = None,
+        flow: tuple[FlowStep, ...] = (),
     ) -> None:
         consequence = consequence or self.CONSEQUENCE
         text = message or self.MESSAGE
@@ -194,6 +199,7 @@ class Rule:
                 withheld=no_fix_reason.withheld if isinstance(no_fix_reason, HelperMissing) else None,
                 consequence=consequence,
                 primary=primary,
+                flow=flow,
             )
         )
 

@@ -978,12 +978,16 @@ def _read_paths(call: ast.Call) -> list[ast.expr]:
     return paths
 
 
-def ast_facts(raw: bytes) -> Optional[AstFacts]:
-    """Facts of a module, or None when `ast` cannot parse it (LibCST will say why)."""
-    try:
-        tree = ast.parse(raw)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFacts]:
+    """Facts of a module, or None when `ast` cannot parse it (LibCST will say why).
+
+    `tree`: the module already parsed from `raw` (the project summary parsed it), not parsed again.
+    """
+    if tree is None:
+        try:
+            tree = ast.parse(raw)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     try:
         collector = _FactCollector(tree)
         collector.visit(tree)

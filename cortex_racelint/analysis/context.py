@@ -7,6 +7,7 @@ without ParentNodeProvider and without walking the tree again.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Optional
 
@@ -50,6 +51,12 @@ class LintContext:
     @cached_property
     def locks(self) -> LockAnalysis:
         return LockAnalysis(self.imports, LockInventory.from_module(self.module, self.imports))
+
+    @cached_property
+    def project_facts(self) -> dict:
+        """This file's facts from the project index (`project.join`), empty outside phase 2."""
+        text = self.config.project_facts
+        return json.loads(text) if text else {}
 
     @cached_property
     def module_assignments(self) -> dict[str, cst.CSTNode]:

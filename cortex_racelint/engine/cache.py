@@ -32,6 +32,7 @@ from ..ftypes import (
     FileResult,
     Finding,
     FixApplicability,
+    FlowStep,
     GilExposure,
     ParseError,
     Position,
@@ -43,7 +44,7 @@ from ..ftypes import (
 
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"
-FORMAT = 2
+FORMAT = 3
 #: seconds a writer waits for another process's transaction before it skips its own
 BUSY_TIMEOUT = 5.0
 _SCHEMA = """
@@ -77,7 +78,10 @@ def tool_fingerprint() -> str:
 
 
 def config_id(config: Config) -> str:
-    return hashlib.sha256(config.cache_key().encode()).hexdigest()
+    """The row of a file under this configuration: one for phase 1, one for phase 2 (`:project`),
+    whatever the facts (the entry key holds their digest), so the cache does not grow with them."""
+    plain = hashlib.sha256(config.cache_key().removesuffix(config.facts_key()).encode()).hexdigest()
+    return plain + (":project" if config.project_facts is not None else "")
 
 
 def entry_key(path: str, raw: bytes, config: Config) -> str:
@@ -104,6 +108,7 @@ def _finding_to_json(finding: Finding) -> dict:
             "hold_call": finding.window.hold_call,
             "exposure": finding.window.exposure.value,
         }
+    data["flow"] = [[s.path, s.line, s.column, s.message] for s in finding.flow]
     data["related"] = [[[s.start.line, s.start.column], [s.end.line, s.end.column]] for s in finding.related]
     if finding.consequence is not None:
         data["consequence"] = {**data["consequence"], "severity": finding.consequence.severity.value}
@@ -133,6 +138,7 @@ def _finding_from_json(data: dict) -> Finding:
         withheld_fix=_withheld_from_json(data.get("withheld_fix")),
         consequence=_consequence_from_json(data.get("consequence")),
         related=tuple(Span(Position(*start), Position(*end)) for start, end in data.get("related", [])),
+        flow=tuple(FlowStep(*step) for step in data.get("flow", [])),
     )
 
 
@@ -150,6 +156,7 @@ def _result_to_json(result: FileResult) -> str:
             "error": dataclasses.asdict(result.error) if result.error else None,
             "hidden_unsafe": result.hidden_unsafe,
             "skipped": result.skipped,
+            "summary": result.summary,
         }
     )
 
@@ -163,6 +170,7 @@ def _result_from_json(text: str, path: str) -> Optional[FileResult]:
         result.error = ParseError(**data["error"])
     result.hidden_unsafe = int(data.get("hidden_unsafe", 0))
     result.skipped = [(int(first), int(last)) for first, last in data.get("skipped", [])]
+    result.summary = data.get("summary")
     return result
 
 

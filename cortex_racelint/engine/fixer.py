@@ -24,7 +24,8 @@ from libcst.helpers import get_full_name_for_node
 from ..analysis.traverse import children, walk
 from ..fixes.import_placement import place_added_imports
 from ..ftypes import Config, FileResult, Finding, FixApplicability
-from ..registry import RuleSet
+from ..project.standalone import own_facts
+from ..registry import RuleSet, project_rules
 from ..rule import AddImport, InsertStatement, Replacement, Report, Rule
 from . import prefilter
 from .fix_narrowing import NarrowedModule, WholeModuleNeeded
@@ -331,6 +332,7 @@ def fix_source(
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     result = FileResult(path=path, old_source=raw)
+    config = own_facts(raw, path, config, project_rules(config, relative_path))  # linted on its own: a project of one module
     rule_set = RuleSet.for_file(config, relative_path)
     rule_classes: Sequence[type[Rule]] = rule_set.rules
     depth_checked = False

@@ -18,17 +18,20 @@ import libcst as cst
 
 from ..analysis.context import LintContext
 from ..analysis.traverse import walk
+from ..project.summary import build_summary
 from ..ftypes import (
     Config,
     FileResult,
     Finding,
     FixApplicability,
+    FlowStep,
     ParseError,
     Position,
     RaceWindow,
     Span,
 )
-from ..registry import RuleSet
+from ..project.standalone import own_facts
+from ..registry import RuleSet, project_rules
 from ..rule import Report, Rule
 from . import deep_statements, prefilter
 from .positions import LazyPositions
@@ -282,6 +285,9 @@ def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Conf
         window=window,
         withheld_fix=report.withheld,
         consequence=report.consequence,
+        flow=(*report.flow, FlowStep(path, span.start.line, span.start.column, "the access, without a lock"))
+        if report.flow
+        else (),
     )
 
 
@@ -300,6 +306,16 @@ def _parse_without_deep_statements(raw: bytes, error: BaseException, result: Fil
     return module
 
 
+def summary_tree(raw: bytes, result: FileResult) -> Optional[ast.Module]:
+    """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse."""
+    try:
+        tree = ast.parse(raw)
+        result.summary = build_summary(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return tree
+
+
 def lint_source(
     raw: bytes | str,
     path: str = "<stdin>",
@@ -307,19 +323,32 @@ def lint_source(
     relative_path: str = "",
     use_prefilter: bool = True,
     honour_noqa: bool = True,
+    summarize: bool = False,
+    project_only: bool = False,
 ) -> FileResult:
-    """Lint one file's contents; never raises for bad input (it becomes `error`)."""
+    """Lint one file's contents; never raises for bad input (it becomes `error`).
+
+    `summarize`: also build the module's summary for the project index (`result.summary`),
+    from the `ast` tree the prefilter reads. `project_only` (phase 2 of a project run, with
+    `config.project_facts`): only the project rules run, and unused suppressions are not judged.
+    """
     config = config or Config()
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     result = FileResult(path=path)
+    if not summarize:  # linted on its own: a project of one module
+        config = own_facts(raw, path, config, project_rules(config, relative_path))
     rule_set = RuleSet.for_file(config, relative_path)
     rule_classes: Sequence[type[Rule]] = rule_set.rules
+    if project_only:
+        rule_classes = [rule for rule in rule_classes if rule.PROJECT]
+        rule_set = dataclasses.replace(rule_set, rules=tuple(rule_classes), unused_suppressions=False)
     depth_checked = False
     parsed = raw
     crl001 = rule_set.unused_suppressions
+    tree = summary_tree(raw, result) if summarize else None
     if use_prefilter:
-        screening = prefilter.screen(raw, rule_classes, config)
+        screening = prefilter.screen(raw, rule_classes, config, tree)
         rule_classes, depth_checked = screening.rules, screening.depth_checked
         if not crl001:  # an unused-suppression check needs every statement
             parsed = prefilter.narrowed_source(raw, screening) or raw

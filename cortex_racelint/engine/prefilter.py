@@ -18,6 +18,7 @@ check that the prefilter never drops a true finding.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -46,8 +47,13 @@ class Screening:
         return self.facts is not None
 
 
-def screen(raw: bytes, rule_classes: Sequence[type[Rule]], config: Optional[Config] = None) -> Screening:
-    """The rules that could report on `raw`, and the `ast` facts that decided it.
+def screen(
+    raw: bytes,
+    rule_classes: Sequence[type[Rule]],
+    config: Optional[Config] = None,
+    tree: Optional[ast.Module] = None,
+) -> Screening:
+    """The rules that could report on `raw`, and the `ast` facts that decided it (`tree`: `raw` parsed).
 
     A rule whose configuration evidence (`Rule.config_evidence`: the project's own thread
     entries) occurs in `raw` is kept whatever the facts, and the file is not narrowed."""
@@ -55,7 +61,7 @@ def screen(raw: bytes, rule_classes: Sequence[type[Rule]], config: Optional[Conf
     selected = [r for r in rule_classes if r in forced or not r.EVIDENCE or any(_occurs(t, raw) for t in r.EVIDENCE)]
     if forced or not any(rule.has_ast_candidate() for rule in selected):
         return Screening(selected, None)
-    facts = ast_facts(raw)
+    facts = ast_facts(raw, tree)
     if facts is None:
         return Screening(selected, None)
     return Screening([rule for rule in selected if rule.ast_candidate(facts)], facts)

@@ -71,6 +71,11 @@ def as_json(
             "consequence": {"kind": f.consequence.kind, "detail": f.consequence.detail} if f.consequence else None,
             "related": [_row_column(s.start.line, s.start.column + 1) for s in f.related],
         }
+        if f.flow:  # a project-wide finding: thread entry -> calls -> the access, across files
+            item["flow"] = [
+                {"filename": _filename(step.path), "location": _row_column(step.line, step.column + 1), "message": step.message}
+                for step in f.flow
+            ]
         if f.window is not None:
             item["race_window"] = {
                 "check": _row_column(f.window.check.start.line, f.window.check.start.column + 1),

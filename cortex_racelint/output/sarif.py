@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
-from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Severity, Span
+from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, Severity, Span
 from .edits import Edit, fix_edits
 from .rule_info import PROJECT_URL, full_description, help_markdown, help_text, rule_name, rule_url, short_description
 
@@ -88,6 +88,21 @@ def _related(artifacts: _Artifacts, f: Finding) -> list[dict]:
     return related
 
 
+def _code_flow(artifacts: _Artifacts, f: Finding) -> dict:
+    """The path from the thread entry to the access (a project-wide finding), one thread flow."""
+    locations = [
+        {
+            "location": {
+                "physicalLocation": _physical(artifacts, step.path, Span(Position(step.line, step.column), Position(step.line, step.column))),
+                "message": {"text": step.message},
+            },
+            "nestingLevel": level,
+        }
+        for level, step in enumerate(f.flow)
+    ]
+    return {"message": {"text": "thread entry to the access"}, "threadFlows": [{"locations": locations}]}
+
+
 def _fixes(artifacts: _Artifacts, f: Finding, edits: list[Edit]) -> list[dict]:
     replacements = [
         {
@@ -123,6 +138,8 @@ def _result(artifacts: _Artifacts, f: Finding, index: int, edits: dict[tuple, li
     related = _related(artifacts, f)
     if related:
         result["relatedLocations"] = related
+    if f.flow:
+        result["codeFlows"] = [_code_flow(artifacts, f)]
     if f.window is not None:
         properties.update(gilExposure=f.window.exposure.value, holdCall=f.window.hold_call)
     if properties:

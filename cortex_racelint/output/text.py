@@ -49,6 +49,8 @@ def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dic
             block.append("       | " + " " * f.column + "^")
         if f.related:
             block.append("  = also at: " + ", ".join(f"{s.start.line}:{s.start.column + 1}" for s in f.related))
+        for number, step in enumerate(f.flow, start=1):
+            block.append(f"  = path {number}: {step.path}:{step.line}:{step.column + 1}: {step.message}")
         if f.consequence is not None:
             block.append(f"  = consequence ({f.consequence.severity.value}): {f.consequence.describe()}")
         if f.fix_message:

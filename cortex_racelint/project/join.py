@@ -1,0 +1,186 @@
+"""Join the module summaries into per-file project facts: no parsing, names only.
+
+A class is *shared* when the project holds a process-wide instance of it: a module global
+bound to an instance (`_monitor = Monitor()`, also set lazily under `global`), returned by
+an accessor (`get_monitor()`), or a class-held singleton (`cls._instance`). A method of such a
+class is *reached* when a thread entry in any module calls it through that instance, directly
+or through functions in between (bounded depth). Facts are kept for an attribute only where
+two threads can run its read-modify-write or lazy initialisation at once: two different
+thread entries, or one entry that runs several copies (a pool's tasks, a thread started in a
+loop). A class that starts threads on its own methods is left to CRL401/CRL402.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterable, Optional
+
+from .modules import SymbolTable, module_name
+
+#: how many calls a thread entry is followed through
+MAX_DEPTH = 8
+Node = tuple[str, str]  # (module, "f" | "C.m")
+
+
+class _Graph:
+    def __init__(self, table: SymbolTable) -> None:
+        self.table = table
+        self.instances: dict[tuple[str, str], Node] = {}  # (module, global) -> class
+        self.accessors: dict[Node, Node] = {}  # function -> class of the shared object it returns
+        self.how: dict[Node, str] = {}  # class -> why it is shared
+        self._edges: dict[Node, list[tuple[Node, int, int, Optional[Node]]]] = {}
+        self._shared_objects()
+
+    def summary(self, module: str) -> dict:
+        return self.table.modules[module][1]
+
+    def path(self, module: str) -> str:
+        return self.table.modules[module][0]
+
+    def _shared_objects(self) -> None:
+        for module, (_, summary) in self.table.modules.items():
+            for name, called in summary["globals"].items():
+                target = self.table.resolve(module, called)
+                if target is not None and target[1] in self.summary(target[0])["classes"]:
+                    self.instances[(module, name)] = target
+                    self.how.setdefault(target, f"module global `{module}.{name}`")
+        for module, (_, summary) in self.table.modules.items():
+            for qual, info in summary["functions"].items():
+                returned = info.get("returns")
+                if not returned:
+                    continue
+                if returned[0] == "g" and (module, returned[1]) in self.instances:
+                    cls = self.instances[(module, returned[1])]
+                elif returned[0] == "c" and qual.count(".") == 1:
+                    cls = (module, qual.split(".")[0])
+                else:
+                    continue
+                self.accessors[(module, qual)] = cls
+                self.how[cls] = f"singleton accessor `{module}.{qual}()`"
+
+    def resolve_ref(self, module: str, scope: str, kind: str, text: str) -> Optional[tuple[Node, Optional[Node]]]:
+        """The function a call (or entry target) reaches, and the shared class it goes through."""
+        summary = self.summary(module)
+        if kind == "r":
+            made, _, method = text.partition("|")
+            source = self.table.resolve(module, made, scope)
+            cls = self.accessors.get(source) if source is not None else None
+            if cls is None:
+                return None
+            return self._method(cls, method, cls)
+        head, _, rest = text.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest and "." in scope:
+            cls_name = scope.split(".")[0]
+            if cls_name in summary["classes"]:
+                return self._method((module, cls_name), rest, None)
+            return None
+        symbol = self.table.resolve(module, text, scope)
+        if symbol is None:
+            return None
+        owner, local = symbol
+        functions = self.summary(owner)["functions"]
+        if local in functions:
+            return (owner, local), None
+        first, _, method = local.partition(".")
+        if method and "." not in method and (owner, first) in self.instances:
+            cls = self.instances[(owner, first)]
+            return self._method(cls, method, cls)
+        return None
+
+    def _method(self, cls: Node, method: str, via: Optional[Node]) -> Optional[tuple[Node, Optional[Node]]]:
+        qual = f"{cls[1]}.{method}"
+        if qual in self.summary(cls[0])["functions"]:
+            return (cls[0], qual), via
+        return None
+
+    def edges(self, node: Node) -> list[tuple[Node, int, int, Optional[Node]]]:
+        if node not in self._edges:
+            found = []
+            info = self.summary(node[0])["functions"].get(node[1], {})
+            for kind, text, line, col in info.get("calls", []):
+                target = self.resolve_ref(node[0], node[1], kind, text)
+                if target is not None and target[0] != node:
+                    found.append((target[0], line, col, target[1]))
+            self._edges[node] = found
+        return self._edges[node]
+
+
+def _reach(graph: _Graph, start: Node, via: Optional[Node]) -> dict[Node, tuple[list, frozenset]]:
+    """Each function reached from `start`: its call path (steps) and the shared classes passed through."""
+    seen: dict[Node, tuple[list, frozenset]] = {start: ([], frozenset([via]) if via else frozenset())}
+    queue = deque([(start, 0)])
+    while queue:
+        node, depth = queue.popleft()
+        if depth >= MAX_DEPTH:
+            continue
+        steps, vias = seen[node]
+        for target, line, col, through in graph.edges(node):
+            if target in seen:
+                continue
+            label = f"`{node[1]}` calls `{target[1]}`" + (f" on the shared `{through[1]}`" if through else "")
+            seen[target] = ([*steps, [graph.path(node[0]), line, col, label]], vias | ({through} if through else set()))
+            queue.append((target, depth + 1))
+    return seen
+
+
+def join(summaries: dict[str, dict]) -> dict[str, dict]:
+    """path -> project facts, for the files defining a shared class whose methods thread entries reach."""
+    modules: dict[str, tuple[str, dict]] = {}
+    for path in sorted(summaries):
+        summary = summaries[path]
+        if summary:
+            modules.setdefault(module_name(path), (path, summary))
+    graph = _Graph(SymbolTable(modules))
+    if not graph.how:
+        return {}
+    # (class, attr) -> entry sites reaching an unguarded update of it, and whether one runs copies
+    sites: dict[tuple[Node, str], set] = {}
+    concurrent: dict[tuple[Node, str], bool] = {}
+    reached: dict[tuple[Node, str], list] = {}  # (class, method) -> paths
+    for module, (path, summary) in modules.items():
+        for kind, ref_kind, text, scope, line, col, copies, own in summary["entries"]:
+            if own:
+                continue
+            start = graph.resolve_ref(module, scope, ref_kind, text)
+            if start is None:
+                continue
+            head = [path, line, col, f"{kind} `{text.replace('|', '().')}` started in `{module}.{scope}`"]
+            for node, (steps, vias) in _reach(graph, start[0], start[1]).items():
+                cls = (node[0], node[1].split(".")[0])
+                if "." not in node[1] or cls not in vias or cls not in graph.how:
+                    continue
+                if graph.summary(cls[0])["classes"].get(cls[1], {}).get("own_threads"):
+                    continue
+                info = graph.summary(node[0])["functions"][node[1]]
+                attrs = {a for a, _, _, locked in (*info.get("rmw", []), *info.get("lazy", [])) if not locked}
+                if not attrs:
+                    continue
+                paths = reached.setdefault((cls, node[1]), [])
+                if len(paths) < 3:
+                    paths.append([head, *steps])
+                for attr in attrs:
+                    sites.setdefault((cls, attr), set()).add((path, line, col))
+                    concurrent[(cls, attr)] = concurrent.get((cls, attr), False) or bool(copies)
+    racing = {key for key, where in sites.items() if len(where) > 1 or concurrent[key]}
+    facts: dict[str, dict] = {}
+    for (cls, qual), paths in reached.items():
+        info = graph.summary(cls[0])["functions"][qual]
+        attrs = sorted(
+            {a for a, _, _, locked in (*info.get("rmw", []), *info.get("lazy", [])) if not locked and (cls, a) in racing}
+        )
+        if not attrs:
+            continue
+        entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
+        klass = entry["classes"].setdefault(cls[1], {"shared": graph.how[cls], "methods": {}})
+        klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
+    return facts
+
+
+def dependencies(facts: dict[str, dict]) -> Iterable[str]:
+    """Every file a fact's paths go through (for tests and reports)."""
+    for entry in facts.values():
+        for klass in entry["classes"].values():
+            for method in klass["methods"].values():
+                for steps in method["paths"]:
+                    for step in steps:
+                        yield step[0]

@@ -1,0 +1,39 @@
+"""Project facts for a file linted on its own (`lint_source`, `fix_source`, flake8, the editor).
+
+A file linted alone is a project of one module: its own summary is joined, so a shared
+object and the thread entries using it in the same module are still seen. A project run
+(`api.run_files`) joins every file instead and passes the facts in `Config.project_facts`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from typing import Sequence
+
+from ..ftypes import Config
+from .entries import ENTRY_KINDS
+from .join import join
+from .summary import build_summary
+
+_EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
+
+
+def with_facts(config: Config, facts: dict) -> Config:
+    """`config` carrying one file's facts (sorted JSON: the same facts give the same cache key)."""
+    return dataclasses.replace(config, project_facts=json.dumps(facts, sort_keys=True))
+
+
+def own_facts(raw: bytes, path: str, config: Config, rules: Sequence[type]) -> Config:
+    """`config` with the facts of `raw` joined on its own, when a project rule is enabled and they exist."""
+    if config.project_facts is not None or not rules:
+        return config
+    if not any(evidence in raw for evidence in _EVIDENCE):
+        return config
+    try:
+        summary = build_summary(ast.parse(raw))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return config
+    facts = join({path: summary}).get(path)
+    return with_facts(config, facts) if facts else config

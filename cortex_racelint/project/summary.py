@@ -1,0 +1,342 @@
+"""A module's summary for the project index: small, JSON-serialisable, built from CPython's `ast`.
+
+Built in phase 1 from the tree the prefilter parses anyway (no LibCST), cached with the
+file's result. It records names as written; `join.py` resolves them across modules:
+
+- `imports`: local name -> [level, module, imported name or None];
+- `globals`: module global -> the called name that binds it (`_x = Monitor()`, also inside a
+  function declaring `global _x`): a candidate process-wide instance;
+- `functions`: "f", "C.m", "f.inner" -> its line, the calls it makes (["n", "a.b"] for `a.b()`,
+  ["r", "get_x|m"] for `get_x().m()` or `v = get_x(); v.m()`), what it returns when that is
+  a shared object (["g", "_x"]: a module global, ["c", ""]: a class-held instance), and for
+  methods the `self.<attr>` read-modify-writes and lazy initialisations (attr, line, column,
+  under a `with <lock>`);
+- `classes`: name -> line, column, and whether it starts threads on its own methods;
+- `entries`: thread entries (`entries.thread_entry`): kind, target as written, the function
+  making it, position, and whether several copies may run at once.
+The facts are a superset: phase 2 re-checks each access with the full lock analysis.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Union
+
+from ..analysis.locks import looks_like_lock_name
+from .entries import thread_entry
+
+VERSION = 2
+_FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+#: nodes with nothing below them the summary reads
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.Pass)
+MODULE_CODE = "<module>"
+#: fields that hold no call the summary needs (contexts, operators, annotations)
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_comment", "type_ignores"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def dotted(node: ast.AST) -> Optional[str]:
+    """`a.b.c` for a name or attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def build_summary(tree: ast.Module) -> dict:
+    """The summary of one parsed module (see the module docstring for its shape); one walk of the tree."""
+    builder = _Builder()
+    module = _Frame(MODULE_CODE, None, builder.functions)
+    builder.walk_body(tree.body, module, False, False)
+    builder.finish(module)
+    builder.prune()
+    return {
+        "v": VERSION,
+        "imports": builder.imports,
+        "globals": builder.globals,
+        "functions": builder.functions,
+        "classes": builder.classes,
+        "entries": builder.entries,
+    }
+
+
+class _Frame:
+    """The function (or module code, or class body) the walk is in."""
+
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method")
+
+    def __init__(self, qual: str, class_name: Optional[str], functions: dict, method: bool = False) -> None:
+        self.qual = qual
+        self.class_name = class_name
+        self.info: dict = {"calls": [], "returns": None}
+        if method:
+            self.info["rmw"], self.info["lazy"] = [], []
+        functions[qual] = self.info
+        self.aliases: dict[str, str] = {}
+        self.declared: set[str] = set()
+        self.bound: set[str] = set()  # parameters and locals: calls on them resolve to nothing
+        self.acquires = False
+        self.method = method
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.imports: dict[str, list] = {}
+        self.globals: dict[str, str] = {}
+        self.functions: dict[str, dict] = {}
+        self.classes: dict[str, dict] = {}
+        self.entries: list[list] = []
+
+    # -- the walk -----------------------------------------------------------------------
+    def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
+        for node in body:
+            self.visit(node, frame, looped, locked)
+
+    def children(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
+        kind = type(node)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SKIPPED_FIELDS)
+        visit = self.visit
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        visit(item, frame, looped, locked)
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                visit(value, frame, looped, locked)
+
+    def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
+        kind = type(node)
+        if kind is ast.Call:
+            self._call(node, frame, looped)  # type: ignore[arg-type]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            self._function(node, frame)  # type: ignore[arg-type]
+            return
+        elif kind is ast.ClassDef:
+            self._class(node, frame)  # type: ignore[arg-type]
+            return
+        elif kind is ast.Assign:
+            self._assign(node, frame, locked)  # type: ignore[arg-type]
+        elif kind is ast.AugAssign or kind is ast.AnnAssign:
+            self._store(node, frame, locked)
+        elif kind is ast.If:
+            self._if(node, frame, locked)  # type: ignore[arg-type]
+        elif kind is ast.Return:
+            if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
+                frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
+        elif kind is ast.Global:
+            frame.declared.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            self._import(node)
+            return
+        elif kind in _LOOPS:
+            looped = True
+        elif (kind is ast.With or kind is ast.AsyncWith) and _lockish(node):  # type: ignore[arg-type]
+            locked = True
+        self.children(node, frame, looped, locked)
+
+    # -- definitions ----------------------------------------------------------------------
+    def _function(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef], outer: _Frame) -> None:
+        frame_class = outer.class_name if outer.qual.endswith(".<class>") else None
+        if frame_class is not None:
+            qual = f"{frame_class}.{node.name}"
+        elif outer.qual == MODULE_CODE:
+            qual = node.name
+        else:
+            qual = f"{outer.qual}.{node.name}"
+            outer.bound.add(node.name)
+        frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
+        frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
+        arguments = node.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
+            if arg is not None:
+                frame.bound.add(arg.arg)
+        for default in (*arguments.defaults, *arguments.kw_defaults):
+            if default is not None:
+                self.visit(default, outer, False, False)
+        for decorator in node.decorator_list:
+            self.visit(decorator, outer, False, False)
+        self.walk_body(node.body, frame, False, False)
+        self.finish(frame)
+
+    def _class(self, node: ast.ClassDef, outer: _Frame) -> None:
+        for base in node.bases:
+            self.visit(base, outer, False, False)
+        if outer.qual != MODULE_CODE:  # a class in a function: its methods are that function's nested code
+            outer.bound.add(node.name)
+            self.walk_body(node.body, outer, False, False)
+            return
+        self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False}
+        body = _Frame(f"{node.name}.<class>", node.name, {})
+        self.walk_body(node.body, body, False, False)
+
+    def finish(self, frame: _Frame) -> None:
+        """Calls on parameters and locals name nothing another module defines: dropped."""
+        local = frame.bound - frame.declared - {"self", "cls"}
+        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
+        if frame.acquires and frame.method:  # `lock.acquire()` somewhere: phase 2 judges, the join trusts it
+            for site in (*frame.info["rmw"], *frame.info["lazy"]):
+                site[3] = True
+
+    def prune(self) -> None:
+        """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
+        known = {*self.functions, *self.classes, *self.globals, *self.imports, "self", "cls"}
+        known.update(q.split(".")[-1] for q in self.functions)
+        for info in self.functions.values():
+            info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+
+    # -- statements -------------------------------------------------------------------------
+    def _import(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = [0, alias.name, None]
+                else:
+                    head = alias.name.split(".")[0]
+                    self.imports.setdefault(head, [0, head, None])
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    self.imports[alias.asname or alias.name] = [node.level, node.module or "", alias.name]
+
+    def _assign(self, node: ast.Assign, frame: _Frame, locked: bool) -> None:
+        value = node.value
+        called = dotted(value.func) if isinstance(value, ast.Call) else None
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                name = target.id
+                if called and (frame.qual == MODULE_CODE or name in frame.declared):
+                    self.globals[name] = called
+                elif called:
+                    frame.aliases[name] = called
+                if frame.qual != MODULE_CODE:
+                    frame.bound.add(name)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                frame.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+        if frame.method and len(node.targets) == 1:
+            attr = _stored_attr(node.targets[0])
+            if attr and _reads(value, attr):
+                frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])
+
+    def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
+        target = node.target  # type: ignore[attr-defined]
+        if isinstance(target, ast.Name) and frame.qual != MODULE_CODE:
+            frame.bound.add(target.id)
+        if isinstance(node, ast.AnnAssign):
+            if isinstance(node.value, ast.Call) and isinstance(target, ast.Name) and frame.qual == MODULE_CODE:
+                called = dotted(node.value.func)
+                if called:
+                    self.globals[target.id] = called
+            return
+        if frame.method:
+            attr = _stored_attr(target)
+            if attr:
+                frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])  # type: ignore[attr-defined]
+
+    def _if(self, node: ast.If, frame: _Frame, locked: bool) -> None:
+        if not frame.method:
+            return
+        attr = _lazy_test(node.test)
+        if attr and any(isinstance(s, ast.Assign) and any(_self_attr(t) == attr for t in s.targets) for s in node.body):
+            frame.info["lazy"].append([attr, node.lineno, node.col_offset, locked])
+
+    def _returned(self, value: ast.expr, frame: _Frame) -> Optional[list]:
+        if isinstance(value, ast.Name) and (value.id in frame.declared or value.id in self.globals):
+            return ["g", value.id]
+        if frame.class_name is not None and isinstance(value, ast.Attribute):
+            owner = dotted(value.value)
+            if owner in ("cls", frame.class_name):
+                return ["c", value.attr]
+        return None
+
+    def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "acquire":
+            frame.acquires = True
+        ref = call_ref(func, frame.aliases)
+        if ref is not None:
+            frame.info["calls"].append([*ref, node.lineno, node.col_offset])
+        entry = thread_entry(node)
+        if entry is None:
+            return
+        target = call_ref(_unwrap(entry.target), frame.aliases)
+        if target is None:
+            return
+        own = frame.class_name is not None and target[1].startswith("self.")
+        if own and frame.class_name in self.classes:
+            self.classes[frame.class_name]["own_threads"] = True
+        self.entries.append([entry.kind, *target, frame.qual, node.lineno, node.col_offset, entry.concurrent or looped, own])
+
+
+def _unwrap(target: ast.expr) -> ast.expr:
+    """The callable inside `functools.partial(f, ...)` or `lambda: f(...)`."""
+    if isinstance(target, ast.Call) and (dotted(target.func) or "").split(".")[-1] == "partial" and target.args:
+        return target.args[0]
+    if isinstance(target, ast.Lambda) and isinstance(target.body, ast.Call):
+        return target.body.func
+    return target
+
+
+def call_ref(func: ast.expr, aliases: dict[str, str]) -> Optional[list]:
+    """["n", "a.b"] for `a.b`, ["r", "get_x|m"] for a method of a returned object, else None."""
+    name = dotted(func)
+    if name is not None:
+        head, _, rest = name.partition(".")
+        if rest and head in aliases and "." not in rest:
+            return ["r", f"{aliases[head]}|{rest}"]
+        return ["n", name]
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        made = dotted(func.value.func)
+        if made is not None:
+            return ["r", f"{made}|{func.attr}"]
+    return None
+
+
+# -- read-modify-writes and lazy initialisation of `self.<attr>` ----------------------------
+
+
+def _self_attr(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _stored_attr(target: ast.AST) -> Optional[str]:
+    """`a` for a store into `self.a` or `self.a[k]`."""
+    if isinstance(target, ast.Subscript):
+        target = target.value
+    return _self_attr(target)
+
+
+def _reads(expr: ast.AST, attr: str) -> bool:
+    return any(_self_attr(n) == attr for n in ast.walk(expr))
+
+
+def _lockish(with_node: Union[ast.With, ast.AsyncWith]) -> bool:
+    for item in with_node.items:
+        name = dotted(item.context_expr) or ""
+        if name and looks_like_lock_name(name.split(".")[-1]):
+            return True
+    return False
+
+
+def _lazy_test(test: ast.expr) -> Optional[str]:
+    """`a` for `self.a is None` and `not self.a`."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _self_attr(test.operand)
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return _self_attr(test.left)
+    return None

@@ -1,0 +1,186 @@
+"""CRL404: a read-modify-write in a method of a process-wide shared object that thread entries run."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ...analysis.shared_objects import RMW, shared_object_sites
+from ...fixes.shared_object_lock import grouped_fixes
+from ...ftypes import Consequence, FixApplicability, Severity
+from ...rule import Invalid, Rule, Valid
+
+PROJECT_KNOWN_PROBLEMS = """
+    The project index follows names, not values: an instance is shared when a module global
+    holds it (`_monitor = Monitor()`, also created lazily under `global`), an accessor returns
+    such a global (`get_monitor()`), or a class method returns a class-held instance
+    (`cls._instance`); a method is reached when a thread entry (a `Thread`/`Timer` target, an
+    executor `submit`/`map`/`run_in_executor` callable, `asyncio.to_thread`, a done-callback)
+    calls it through one of these, directly or through up to 8 calls across modules (imports
+    resolved, `from . import x` and `import a.b as m` included). Not followed: objects handed
+    to a thread as arguments (`Thread(target=f, args=(obj,))`), attributes holding the
+    instance (`self.monitor.record()`), calls through callbacks or `getattr`. Two threads must
+    be able to run the update at once: two different entries reach it, or one entry that runs
+    several copies (a pool's tasks, a thread started in a loop); the main thread calling the
+    same method is not counted. A class that starts threads on its own methods is left to
+    CRL401/CRL402. Files are joined per configuration group of a run.
+"""
+
+
+class SharedObjectUpdate(Rule):
+    CODE = "CRL404"
+    NAME = "shared-object-read-modify-write"
+    PROJECT = True
+    FIX = FixApplicability.UNSAFE
+    CONSEQUENCE = Consequence("lost update", Severity.HIGH, "two threads update the shared object and one update is lost")
+    MESSAGE = "A read-modify-write on a process-wide shared object that several threads run, without a lock"
+    WHAT = """
+        Finds read-modify-writes (`self.failures += 1`, `self.d[k] = self.d.get(k, 0) + 1`,
+        `self.total = self.total + n`) with no lock held, in methods of an object the whole
+        process shares (a module global instance, a singleton accessor) when thread entries
+        anywhere in the project reach those methods. The class itself starts no thread: its
+        callers' threads run it. The finding carries the path from the thread entry to the
+        update (JSON `flow`, SARIF `codeFlows`, the `full` format).
+    """
+    WHY = """
+        A singleton's methods run on every thread that calls them. Two workers that both
+        record a failure both read 3 and both store 4: counters drift below the truth and a
+        mode computed from them (degraded after 5 failures) never switches.
+    """
+    FREE_THREADING = """
+        Under the GIL `self.n += 1` is split only when a thread switch lands between the load
+        and the store, which is rare; on free-threaded builds (3.13t, 3.14t) the workers run
+        truly in parallel and lose updates constantly.
+    """
+    FIX_SAFETY = """
+        Unsafe: it changes locking behaviour. The statement goes under the object's lock: an
+        existing `Lock`/`RLock`/`Condition` of the object when no method holds it around a call
+        that reaches the fixed method (a plain Lock taken twice deadlocks) nor while waiting for
+        another thread, else a new lock (`self._lock` in `__init__` when the object holds
+        something uncopyable, else a class attribute `_lock = threading.Lock()`; see CRL401).
+        Only a cheap statement is wrapped (builtins and container methods, no call on the
+        object, no I/O): the critical section can neither block nor come back for the lock.
+        Otherwise no fix, and the finding says why. Review: code in other modules that holds
+        the object's existing lock around a call of this method is not seen by the lock check.
+    """
+    KNOWN_PROBLEMS = PROJECT_KNOWN_PROBLEMS
+    VALID = [
+        Valid(
+            """
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            class Stats:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.done = 0
+
+                def record(self):
+                    with self._lock:
+                        self.done += 1
+
+            _stats = Stats()
+
+            def work(item):
+                _stats.record()
+
+            def run(items):
+                with ThreadPoolExecutor() as pool:
+                    list(pool.map(work, items))
+            """
+        ),
+        Valid(
+            """
+            class Stats:
+                def __init__(self):
+                    self.done = 0
+
+                def record(self):
+                    self.done += 1
+
+            _stats = Stats()
+
+            def main(items):
+                for item in items:
+                    _stats.record()  # one thread only
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+
+            class HealthMonitor:
+                def __init__(self):
+                    self.failures = 0
+
+                def record(self, ok):
+                    if not ok:
+                        self.failures += 1
+
+            _monitor = HealthMonitor()
+
+            def get_monitor():
+                return _monitor
+
+            def check(url):
+                get_monitor().record(url.startswith("https"))
+
+            def check_all(urls):
+                with ThreadPoolExecutor(4) as pool:
+                    for url in urls:
+                        pool.submit(check, url)
+            """,
+            line=9,
+            expected_fix="""
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            class HealthMonitor:
+                _lock = threading.Lock()
+
+                def __init__(self):
+                    self.failures = 0
+
+                def record(self, ok):
+                    if not ok:
+                        with self._lock:
+                            self.failures += 1
+
+            _monitor = HealthMonitor()
+
+            def get_monitor():
+                return _monitor
+
+            def check(url):
+                get_monitor().record(url.startswith("https"))
+
+            def check_all(urls):
+                with ThreadPoolExecutor(4) as pool:
+                    for url in urls:
+                        pool.submit(check, url)
+            """,
+        ),
+    ]
+
+    @classmethod
+    def ast_candidate(cls, facts) -> bool:
+        return True  # runs only with project facts, on the files they name
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        sites = [site for site in shared_object_sites(self.context, node) if site.kind == RMW]
+        for group, plan in grouped_fixes(self.context, node, sites):
+            site = group[0]
+            entry = site.flow[0].message if site.flow else "a thread entry"
+            also = list(dict.fromkeys(f"`self.{other.attr}`" for other in group[1:] if other.attr != site.attr))
+            message = (
+                f"`self.{site.attr}` is updated (read-modify-write) without a lock in "
+                f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}, "
+                f"which several threads run on the object shared as {site.shared} (from {entry})"
+            )
+            if isinstance(plan, str):
+                self.report(site.node, message, no_fix_reason=plan, flow=site.flow)
+            else:
+                self.report(site.node, message, fix=plan, flow=site.flow)
+            for other in group[1:]:  # the same critical section: a related location of this finding
+                self.report(other.node, message, primary=site.node)
