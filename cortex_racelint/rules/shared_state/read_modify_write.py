@@ -18,7 +18,13 @@ class SharedStateReadModifyWrite(SharedStateRule):
         `self.n += 1`, `self.items = self.items + [x]`, `self.d[k] = self.d.get(k, 0) + 1`,
         `self.d[k] += 1`, and check-then-act such as `if k not in self.d: self.d[k] = v`,
         when another thread can touch the attribute meanwhile: other executor tasks running
-        the same code, or the caller's side.
+        the same code, or the caller's side. Also `self.count += 1` where `count` is a property
+        whose getter and setter each take a lock: each call is atomic, the update between them
+        is not (two threads both get 5 and both set 6). Only such a read-modify-write through the
+        property is reported (not its plain reads or sets), and it is fixed by holding the
+        accessors' own lock around the statement only when that lock is an `RLock` or a
+        `Condition`; with a plain `Lock` the accessors would take it a second time, so there is
+        no fix and the finding says why.
     """
     WHY = """
         A read-modify-write is three steps: read, compute, store. Two tasks that both read 5
@@ -114,6 +120,61 @@ class SharedStateReadModifyWrite(SharedStateRule):
                 def progress(self):
                     with self._lock:
                         return self.done
+            """,
+        ),
+        Invalid(
+            """
+            import threading
+
+            class Meter:
+                def __init__(self):
+                    self._guard = threading.RLock()
+                    self._total = 0
+
+                @property
+                def total(self):
+                    with self._guard:
+                        return self._total
+
+                @total.setter
+                def total(self, value):
+                    with self._guard:
+                        self._total = value
+
+                def start(self, chunks):
+                    for chunk in chunks:
+                        threading.Thread(target=self._add, args=(chunk,)).start()
+
+                def _add(self, chunk):
+                    self.total += len(chunk)
+            """,
+            line=23,
+            expected_fix="""
+            import threading
+
+            class Meter:
+                def __init__(self):
+                    self._guard = threading.RLock()
+                    self._total = 0
+
+                @property
+                def total(self):
+                    with self._guard:
+                        return self._total
+
+                @total.setter
+                def total(self, value):
+                    with self._guard:
+                        self._total = value
+
+                def start(self, chunks):
+                    for chunk in chunks:
+                        threading.Thread(target=self._add, args=(chunk,)).start()
+
+                def _add(self, chunk):
+                    total_delta = len(chunk)
+                    with self._guard:
+                        self.total += total_delta
             """,
         ),
         Invalid(
