@@ -338,8 +338,8 @@ class _FactCollector(ast.NodeVisitor):
         if any((_last_name(base) or "").endswith("Thread") for base in node.bases):
             self._mark("thread_entry", self.top)
         self.class_names.add(node.name)
-        if any(_dotted(base) in METACLASS_BASES for base in node.bases):
-            self.metaclasses.add(node.name)
+        if any(_dotted(base) in METACLASS_BASES or _dotted(base) in self.metaclasses for base in node.bases):
+            self.metaclasses.add(node.name)  # `class SingletonMeta(Meta)` after `class Meta(type)` too
         if self.function is None:
             self.reach.classes.add(node.name)
             if not self.containers:
@@ -1009,6 +1009,8 @@ def ast_facts(raw: bytes) -> Optional[AstFacts]:
                 | _in_place_mutations(tree)
                 | _event_loop_uses(tree)
                 | _name_users(tree, collector.reach.site_names())
+                # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
+                | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )
         return facts
     except RecursionError:

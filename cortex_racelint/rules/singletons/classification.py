@@ -106,7 +106,7 @@ def _in_metaclass(context: LintContext) -> bool:
         context.class_ is not None
         and function is not None
         and function.name.value == "__call__"
-        and is_metaclass(context.class_)
+        and is_metaclass(context.class_, context.module)
     )
 
 
