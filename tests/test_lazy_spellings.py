@@ -28,6 +28,10 @@ REPORTED = {
     "match case None": ("CRL101", POOL + "_p = None\ndef get():\n    global _p\n    match _p:\n        case None:\n            _p = ThreadPoolExecutor()\n    return _p\n"),
     "metaclass __call__": ("CRL102", "class Meta(type):\n    _instances = {}\n    def __call__(cls, *a, **k):\n        if cls not in cls._instances:\n"
                            "            cls._instances[cls] = super().__call__(*a, **k)\n        return cls._instances[cls]\n"),
+    "metaclass __call__, metaclass derived from an in-module metaclass": (
+        "CRL102", "class Meta(type):\n    pass\nclass SingletonMeta(Meta):\n    _instances = {}\n    def __call__(cls, *a, **k):\n"
+        "        if cls not in cls._instances:\n            cls._instances[cls] = super().__call__(*a, **k)\n        return cls._instances[cls]\n"
+        "class Deeper(SingletonMeta):\n    pass\nclass Pool(metaclass=Deeper):\n    pass\n"),
     "EAFP module dict": ("CRL105", POOL + "_c = {}\ndef get(k):\n    try:\n        return _c[k]\n    except KeyError:\n        _c[k] = p = ThreadPoolExecutor()\n        return p\n"),
     "EAFP class dict, LookupError": ("CRL105", POOL + "class R:\n    _c = {}\n    @classmethod\n    def get(cls, k):\n        try:\n            p = cls._c[k]\n"
                                      "        except LookupError:\n            p = cls._c[k] = ThreadPoolExecutor()\n        return p\n"),
@@ -92,6 +96,8 @@ NOT_REPORTED = {
     "decorator factory's parameter": POOL + "def actor(fn=None, *, broker=None):\n    def decorator(fn):\n        nonlocal broker\n"
     "        broker = broker or ThreadPoolExecutor()\n        if broker is None:\n            broker = ThreadPoolExecutor()\n        return fn\n    return decorator\n",
     "attribute of a parameter": POOL + "def get(f):\n    if not hasattr(f, '_inst'):\n        f._inst = ThreadPoolExecutor()\n    return f._inst\n",
+    "__call__ of a class derived from an in-module ordinary class": "class Base:\n    pass\nclass C(Base):\n    _instances = {}\n"
+    "    def __call__(cls, k):\n        if k not in cls._instances:\n            cls._instances[k] = object()\n",
     "ordinary class __call__": POOL + "class C:\n    def __call__(self, k):\n        if k not in self._seen:\n            self._seen[k] = ThreadPoolExecutor()\n",
 }
 

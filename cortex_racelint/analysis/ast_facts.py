@@ -125,6 +125,10 @@ class _NameReach:
         self.defines.setdefault(name, set()).add(key)
         self.tops[key] = top
 
+    def site_names(self) -> set[str]:
+        """Names of the functions holding a lazy-init site."""
+        return {name for name, keys in self.defines.items() if keys & self.sites}
+
     def lock_scope(self) -> set[int]:
         """The module-body statements a lazy-init fix's lock choice may read (`fixes.locks.reentrancy`).
 
@@ -337,8 +341,8 @@ class _FactCollector(ast.NodeVisitor):
         if any(_last_name(base) in FRAMEWORK_CONTEXT_NAMES for base in node.bases):
             self._mark("framework_context", self.top)  # `class Server(ThreadingMixIn, TCPServer)`
         self.class_names.add(node.name)
-        if any(_dotted(base) in METACLASS_BASES for base in node.bases):
-            self.metaclasses.add(node.name)
+        if any(_dotted(base) in METACLASS_BASES or _dotted(base) in self.metaclasses for base in node.bases):
+            self.metaclasses.add(node.name)  # `class SingletonMeta(Meta)` after `class Meta(type)` too
         if self.function is None:
             self.reach.classes.add(node.name)
             if not self.containers:
@@ -961,6 +965,20 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
     return found
 
 
+def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
+    """Module-body statements that mention any of `names` (`f`, `x.f`): whether every caller of a
+    site's function holds a lock (`analysis.caller_locks`) needs all of them, unlocked ones too."""
+    if not names:
+        return set()
+    found: set[int] = set()
+    for index, stmt in enumerate(tree.body):
+        for node in ast.walk(stmt):
+            if (isinstance(node, ast.Name) and node.id in names) or (isinstance(node, ast.Attribute) and node.attr in names):
+                found.add(index)
+                break
+    return found
+
+
 #: calls that may read a file: `open(p)`, `io.open(p)`, `<path>.open()`, `read_text`, `read_bytes`
 _READ_CALLS = frozenset({"open", "read_text", "read_bytes"})
 
@@ -995,7 +1013,13 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
         lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
         if lazy:
             facts.statements["lazy_lock_scope"] = (
-                lazy | collector.reach.lock_scope() | _in_place_mutations(tree) | _event_loop_uses(tree)
+                lazy
+                | collector.reach.lock_scope()
+                | _in_place_mutations(tree)
+                | _event_loop_uses(tree)
+                | _name_users(tree, collector.reach.site_names())
+                # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
+                | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )
         return facts
     except RecursionError:

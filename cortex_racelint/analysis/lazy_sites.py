@@ -56,15 +56,30 @@ def class_receiver(context: LintContext, state: str) -> Optional[str]:
     is_classmethod = "classmethod" in decorators
     # in a metaclass every method's first parameter is a class: `cls._instances` is the metaclass's attribute
     if params and params[0].name.value == receiver and "staticmethod" not in decorators and (
-        is_classmethod or function.name.value == "__new__" or is_metaclass(class_node)
+        is_classmethod or function.name.value == "__new__" or is_metaclass(class_node, context.module)
     ):
         return receiver
     return None
 
 
-def is_metaclass(class_node: cst.ClassDef) -> bool:
-    """`class Meta(type):`: `cls.x` in its methods is state shared by every class it makes."""
-    return any(dotted_name(base.value) in METACLASS_BASES for base in class_node.bases if base.keyword is None)
+def is_metaclass(class_node: cst.ClassDef, module: Optional[cst.Module] = None) -> bool:
+    """`class Meta(type):`: `cls.x` in its methods is state shared by every class it makes. With
+    the module: also a class deriving from a metaclass defined in it (`class SingletonMeta(Meta)`,
+    however deep), since it is a metaclass too."""
+    classes = {s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)} if module is not None else {}
+    pending, seen = [class_node], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for base in current.bases:
+            name = dotted_name(base.value) if base.keyword is None else None
+            if name in METACLASS_BASES:
+                return True
+            if name in classes:
+                pending.append(classes[name])
+    return False
 
 
 def cache_read(stmt: cst.CSTNode) -> Optional[tuple[str, str]]:

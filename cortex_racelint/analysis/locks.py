@@ -227,9 +227,13 @@ class LockAnalysis:
 
 
 def _lock_calls(statements: Sequence[cst.CSTNode], analysis: LockAnalysis) -> list[tuple[str, str]]:
-    """`(lock, "acquire"|"release")` for bare `x.acquire()` / `x.release()` statements."""
+    """`(lock, "acquire"|"release")` for bare `x.acquire()` / `x.release()` statements, and for the
+    conditional spelling `if x is not None: x.acquire()` (tqdm's optional lock): when the test is the
+    lock's own presence, the statements after it hold the lock whenever there is one."""
     calls: list[tuple[str, str]] = []
     for stmt in statements:
+        if isinstance(stmt, cst.If):
+            stmt = _presence_guarded(stmt)  # type: ignore[assignment]
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
@@ -240,3 +244,27 @@ def _lock_calls(statements: Sequence[cst.CSTNode], analysis: LockAnalysis) -> li
                 if analysis.is_lock(func.value):
                     calls.append((analysis.lock_key(func.value), func.attr.value))
     return calls
+
+
+def _presence_guarded(node: cst.If) -> Optional[cst.SimpleStatementLine]:
+    """The one-line body of `if x is not None: x.acquire()` (or `if x: x.release()`), no `else`,
+    when the test is the presence of the very receiver the body acquires or releases."""
+    if isinstance(node.body, cst.SimpleStatementSuite):  # `if x: x.acquire()` on one line
+        line = cst.SimpleStatementLine(body=node.body.body)
+    elif len(node.body.body) == 1 and isinstance(node.body.body[0], cst.SimpleStatementLine):
+        line = node.body.body[0]
+    else:
+        return None
+    if node.orelse is not None or len(line.body) != 1 or not isinstance(line.body[0], cst.Expr) or not isinstance(line.body[0].value, cst.Call):
+        return None
+    func = line.body[0].value.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in ("acquire", "release"):
+        return None
+    test = node.test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comparison = test.comparisons[0]
+        if not (isinstance(comparison.operator, cst.IsNot) and dotted_name(comparison.comparator) == "None"):
+            return None
+        test = test.left
+    subject = dotted_name(test)
+    return line if subject is not None and subject == dotted_name(func.value) else None

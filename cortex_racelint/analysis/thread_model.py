@@ -11,8 +11,13 @@ from ..ftypes import ThreadEntrySpec
 from .event_order import held_with, in_loop, set_after, waited_before
 from .handoff import precedes
 from .ready_event import published_before
-from .access_kinds import CALLER, CHANGES, _ENTRY_LABELS, _conflict
+from .access_kinds import BINDING_RMW, CALLER, CHANGES, WRITE, _ENTRY_LABELS, _conflict
 from .thread_syntax import _private
+
+def _accessor_conflict(a: str, b: str) -> bool:
+    """Through a locked property: a read-modify-write against another read-modify-write or a set."""
+    return BINDING_RMW in (a, b) and a in (WRITE, BINDING_RMW) and b in (WRITE, BINDING_RMW)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -64,6 +69,9 @@ class Access:
     ordered_with: frozenset[str] = frozenset()  # entries this access happens before/after
     check: Optional[cst.CSTNode] = None  # the `if`/`while` of a check-then-act
     small: Optional[cst.CSTNode] = None  # the small statement or compound header holding it
+    #: `self.p` where `p` is a property whose getter and setter each hold a lock: each call is
+    #: atomic, so only a read-modify-write through it (`self.p += 1`) races, with another change
+    accessor: bool = False
 
     @property
     def thread_side(self) -> bool:
@@ -176,6 +184,8 @@ class ClassThreads:
             for other in self.accesses:
                 if other.attr != access.attr or not _conflict(access.kind, other.kind):
                     continue
+                if (access.accessor or other.accessor) and not _accessor_conflict(access.kind, other.kind):
+                    continue
                 if access.locks & other.locks:
                     continue
                 if self._event_ordered(access, other) or self._event_ordered(other, access):
@@ -250,6 +260,8 @@ class ClassThreads:
         """Accesses to blame: racing, and unlocked (or locked by a lock the partner lacks)."""
         blamed = []
         for access in self.accesses:
+            if access.accessor and access.kind != BINDING_RMW:
+                continue  # a locked getter or setter call is atomic: the read-modify-write is to blame
             partners = self.conflicts(access)
             if not partners:
                 continue

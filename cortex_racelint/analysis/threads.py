@@ -65,6 +65,7 @@ from .access_kinds import (  # re-exported: the rules and fixes import the vocab
     READ,
     WRITE,
 )
+from .locked_property import locked_accessor
 from .thread_model import Access, ClassThreads, Conflict, Entry, Region, _Call, display
 from .thread_sides import SidesMixin
 from .thread_starts import StartsMixin
@@ -104,6 +105,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         self.class_node = class_node
         self.methods = _class_methods(class_node)
         self.properties = {name for name, defs in self.methods.items() if any(_is_property(d) for d in defs)}
+        self.locked_properties = {name for name in self.properties if locked_accessor(context, self.methods[name])}
         self.regions: dict[str, Region] = {}
         self.entries: dict[str, Entry] = {}
         self.nested_targets: dict[int, str] = {}  # id(nested FunctionDef) -> region name
@@ -219,6 +221,8 @@ class _Analyzer(StartsMixin, SidesMixin):
                         continue  # `self.__init__()` re-runs construction: still construction (see module doc)
                     if (isinstance(parent, cst.Call) and parent.func is node) or attr in self.properties:
                         calls.append(_Call(attr, held, region.name, path=tuple(path)))
+                        if attr in self.locked_properties:  # `self.count += 1`: get, add, set
+                            raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held, accessor=True))
                     elif attr not in self.entries:
                         # handed on as a callback: runs where the code it is given to runs
                         loop = scheduling_loop(path, region.self_name)

@@ -20,6 +20,7 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from ...analysis.caller_locks import caller_held_lock
 from ...analysis.call_graph import ModuleCallGraph, module_call_graph
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import cache_read, returns_state
@@ -111,7 +112,8 @@ def _holders(context: LintContext, graph: ModuleCallGraph, function: cst.Functio
         for index, stmt in enumerate(statements):
             if isinstance(stmt, cst.If):
                 site = _lazy_site(stmt, statements[:index], statements[index + 1 :], owner)
-                if site is not None and _shared(context, function, site[2]):
+                # a site every caller already locks is not reported, so no fix takes its lock
+                if site is not None and _shared(context, function, site[2]) and caller_held_lock(context, function) is None:
                     yield _Holder(site[0], function, tuple(site[1]))
             elif isinstance(stmt, cst.With):
                 for item in stmt.items:

@@ -15,6 +15,7 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
+from ...fixes.locks.accessor_rmw import accessor_rmw_reason
 from ...fixes.locks.lock_reuse import existing_lock_reason, signal_handler_reason
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
@@ -28,6 +29,9 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         plan = self._plan(access)
         if isinstance(plan, Plan) and not mutex_edits(plan.lock, *self.lock_edits()):
             reason = self._existing_lock_conflict(access, plan.lock)
+            if reason is None and access.accessor:
+                accessors = self.threads.methods.get(access.attr, [])
+                reason = accessor_rmw_reason(self.context, self.class_node, access.attr, accessors, plan.lock)
             if reason is not None:
                 return reason
         return plan

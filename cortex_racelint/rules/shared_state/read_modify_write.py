@@ -21,6 +21,13 @@ class SharedStateReadModifyWrite(SharedStateRule):
         the same code, or the caller's side. Framework threads count (see CRL401): concurrent
         requests updating a handler's class-level counter (`type(self).served += 1`) or the
         server's (`self.server.total += 1`), FUSE operations, executor done-callbacks.
+        Also `self.count += 1` where `count` is a property
+        whose getter and setter each take a lock: each call is atomic, the update between them
+        is not (two threads both get 5 and both set 6). Only such a read-modify-write through the
+        property is reported (not its plain reads or sets), and it is fixed by holding the
+        accessors' own lock around the statement only when that lock is an `RLock` or a
+        `Condition`; with a plain `Lock` the accessors would take it a second time, so there is
+        no fix and the finding says why.
     """
     WHY = """
         A read-modify-write is three steps: read, compute, store. Two tasks that both read 5
@@ -116,6 +123,61 @@ class SharedStateReadModifyWrite(SharedStateRule):
                 def progress(self):
                     with self._lock:
                         return self.done
+            """,
+        ),
+        Invalid(
+            """
+            import threading
+
+            class Meter:
+                def __init__(self):
+                    self._guard = threading.RLock()
+                    self._total = 0
+
+                @property
+                def total(self):
+                    with self._guard:
+                        return self._total
+
+                @total.setter
+                def total(self, value):
+                    with self._guard:
+                        self._total = value
+
+                def start(self, chunks):
+                    for chunk in chunks:
+                        threading.Thread(target=self._add, args=(chunk,)).start()
+
+                def _add(self, chunk):
+                    self.total += len(chunk)
+            """,
+            line=23,
+            expected_fix="""
+            import threading
+
+            class Meter:
+                def __init__(self):
+                    self._guard = threading.RLock()
+                    self._total = 0
+
+                @property
+                def total(self):
+                    with self._guard:
+                        return self._total
+
+                @total.setter
+                def total(self, value):
+                    with self._guard:
+                        self._total = value
+
+                def start(self, chunks):
+                    for chunk in chunks:
+                        threading.Thread(target=self._add, args=(chunk,)).start()
+
+                def _add(self, chunk):
+                    total_delta = len(chunk)
+                    with self._guard:
+                        self.total += total_delta
             """,
         ),
         Invalid(

@@ -10,6 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ...analysis.caller_locks import caller_held_lock
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, reads_attribute, function_nonlocals, is_metaclass, returns_state
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
@@ -61,7 +62,7 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
             if _has_recheck(lock_with, check, reread) or context.locks.is_lock_factory_call(lock_with.items[0].item):
                 return None  # correct double-checked locking, or CRL104's per-call lock
             return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with, reread=reread)
-    if context.held_locks():
+    if context.held_locks() or caller_held_lock(context, context.function) is not None:
         return None
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
         return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
@@ -87,11 +88,13 @@ def shared_kind(context: LintContext, check: LazyCheck) -> Optional[str]:
 
 
 def unguarded_here(context: LintContext, window: cst.CSTNode) -> bool:
-    """No lock held around the site, not under `if __name__ == "__main__":`, and in a coroutine
+    """No lock held around the site (nor by every caller), not under `if __name__ == "__main__":`, and in a coroutine
     only when the window awaits (else the event loop runs it whole)."""
     function = context.function
     if function is None or context.held_locks() or context.in_main_guard():
         return False
+    if caller_held_lock(context, function) is not None:
+        return False  # every in-module call holds one lock (`analysis.caller_locks`)
     return function.asynchronous is None or _awaits(window)
 
 
@@ -103,7 +106,7 @@ def _in_metaclass(context: LintContext) -> bool:
         context.class_ is not None
         and function is not None
         and function.name.value == "__call__"
-        and is_metaclass(context.class_)
+        and is_metaclass(context.class_, context.module)
     )
 
 

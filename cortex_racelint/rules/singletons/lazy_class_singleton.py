@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyClassSingleton(LazyInitRule):
@@ -28,7 +28,7 @@ class LazyClassSingleton(LazyInitRule):
         the metaclass singleton, `class Meta(type)` whose `__call__` fills
         `cls._instances[cls] = super().__call__(...)` when `cls not in cls._instances`: the dict
         lives on the metaclass, shared by every class it makes.
-    """
+    """ + CALLER_HELD
     WHY = """
         Two threads can both create an instance; with `__new__` singletons the second also
         re-runs `__init__` on the shared object, resetting its state under the first caller.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyGlobalSingleton(LazyInitRule):
@@ -31,7 +31,7 @@ class LazyGlobalSingleton(LazyInitRule):
         variable (`nonlocal inst` / `if inst is None: inst = X()`, shared by every call of the
         closure) and an attribute of a module-level function (`if not hasattr(get, "_inst"):
         get._inst = X()`, or `getattr(get, "_inst", None) is None`).
-    """
+    """ + CALLER_HELD
     WHY = """
         Two threads can both see `None` and both construct the object: each caller gets a
         different "singleton", state written to the loser is lost, and resources such as
@@ -71,6 +71,23 @@ class LazyGlobalSingleton(LazyInitRule):
                         if _history is None:
                             _history = object()
                 return _history
+            """
+        ),
+        Valid(
+            """
+            import threading
+            _pool = None
+            _pool_lock = threading.Lock()
+
+            def _ensure_pool_locked():  # every call in the module holds `_pool_lock`
+                global _pool
+                if _pool is None:
+                    _pool = Pool()
+
+            def get_pool():
+                with _pool_lock:
+                    _ensure_pool_locked()
+                    return _pool
             """
         ),
         Valid(

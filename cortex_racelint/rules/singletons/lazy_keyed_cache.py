@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ...rule import Invalid, Valid
-from .lazy_rule import FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
 
 
 class LazyKeyedCache(LazyInitRule):
@@ -24,7 +24,7 @@ class LazyKeyedCache(LazyInitRule):
         on a module-level or class-level dict, with no lock around the check and the insert.
         Also the EAFP spelling, `try: return _cache[key]` / `except KeyError: _cache[key] = ...`
         (or `value = _cache[key]` in the `try`): the failed read is the check.
-    """
+    """ + CALLER_HELD
     WHY = """
         Single dict operations are atomic, but check-then-insert is two operations: two
         threads can both miss and both build the value, and callers end up holding different

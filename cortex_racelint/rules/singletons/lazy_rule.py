@@ -127,6 +127,24 @@ FREE_THREADING_LAZY = """
     (3.13t, 3.14t) both threads run the check truly in parallel and the race fires often.
 """
 
+#: appended to the WHAT of CRL101/102/105/107 (indented as their sections are)
+CALLER_HELD = """
+        Not reported: a check inside a function (or method) that the module only ever calls
+        while holding one lock, the `_locked` helper shape (`with _lock: _ensure_pool()`). Every
+        call the module's call graph resolves must hold the same lock (`with`, `acquire()` ...
+        `release()`, or `if lock is not None: lock.acquire()`), that lock must be one object for
+        every caller (a module global or a class attribute, not an instance's `self._lock`:
+        two objects would hold two locks around one shared value), and the module must use the
+        function no other way (no thread target, callback or stored reference, no call from
+        module level or from a nested function or lambda, no decorator but `classmethod` /
+        `staticmethod`). That is the whole model for a private function (`_name`, not expected to
+        be called from other modules). A public method qualifies only when every call comes from
+        its own class hierarchy holding a lock of that hierarchy, so the class keeps the protocol
+        (tqdm's `create_mp_lock`, a public classmethod called from `__init__` under the class
+        lock); a public module function is an accessor other modules call without the lock, so
+        it is reported whatever its in-module callers hold. Callers in other modules are not seen.
+"""
+
 #: appended to the FIX_SAFETY of CRL101/102/105 (indented as their sections are)
 LOCK_CHOICE = """
         The lock is held while the value is created, so the fix looks at what the creation can run
