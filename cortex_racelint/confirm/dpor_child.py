@@ -132,12 +132,12 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     use_inferred(table)
     try:
         model = build_model(spec, base, options.get("pair", "self"))
-        first = model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
+        probed = model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
     except NoModel as error:
         return {"nomodel": str(error)}
     except Unbuildable as error:
         return {"unrunnable": str(error)}
-    arguments = driven(first)
+    arguments = driven(probed)
     patch_locks()  # modules imported from now on (every setup) get scheduler-aware locks
     seen: dict[str, Any] = {"reached": False, "errors": set(), "detail": ""}
 
