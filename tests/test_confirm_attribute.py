@@ -68,3 +68,11 @@ def test_a_fix_of_one_attribute_certifies_that_finding_and_names_what_still_race
 def test_the_attribute_the_fix_left_alone_still_fails_its_certificate(meter):
     ok, message = certify_fix(confirmed(meter, "last"), DONE_ONLY)
     assert not ok and "raced on Meter.last" in message, message
+
+
+def test_the_counterexample_and_its_count_are_those_of_the_attribute(meter):
+    """The exploration does not stop at the first race; what it reports is where `self.last` first raced."""
+    confirmation = confirmed(meter, "last")
+    exploration = confirmation.exploration
+    assert exploration.counterexample and set(exploration.counterexample) == {0, 1}
+    assert f"found it after {exploration.explored} interleaving(s)" in confirmation.reason

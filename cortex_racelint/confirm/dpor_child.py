@@ -33,8 +33,12 @@ def deadlock_cycle(explanation: str) -> str:
     return "; ".join(cycle) or explanation.splitlines()[0]
 
 
-def raced_objects(run: Any) -> tuple[Any, list[list[str]]]:
-    """`run()`'s result and, per failing execution, the objects frontrun saw race (`Worker._count`).
+#: execution number -> schedule of the failing executions `raced_objects` saw (the counterexample of an attribute)
+SCHEDULES: dict[int, list[int]] = {}
+
+
+def raced_objects(run: Any) -> tuple[Any, list[tuple[int, list[str]]]]:
+    """`run()`'s result and, per failing execution, its number and the objects frontrun saw race (`Worker._count`).
 
     frontrun 0.7.0's result says only how many races an execution had (`error_on_any_race`); the
     objects are in the exploration report it writes for `--frontrun-report` (`race_info`: the racing
@@ -51,25 +55,32 @@ def raced_objects(run: Any) -> tuple[Any, list[list[str]]]:
         report_module._global_report_path, report_module.generate_html_report = saved
     report = captured.get("report")
     failing = [ex for ex in (report.executions if report else []) if not ex.invariant_held and not ex.was_deadlock]
-    return result, [sorted({race["object"] for race in ex.race_info or () if race.get("object")}) for ex in failing]
+    SCHEDULES.update({ex.index + 1: list(ex.schedule_trace) for ex in failing})
+    return result, [(ex.index + 1, sorted({race["object"] for race in ex.race_info or () if race.get("object")})) for ex in failing]
 
 
 _LOCK_OPERATION = re.compile(r"\(id=\d+\)\.(acquire|release)$")  # frontrun's entry for a lock itself, not shared state
 
 
-def _for_attribute(result: Any, objects: list[list[str]], attr: str, others: set[str]) -> tuple[Any, list[str], set[str]]:
-    """(holds for `self.<attr>`, the raced objects naming it, the other raced objects) of an `error_on_any_race` run.
+def _for_attribute(result: Any, objects: list[tuple[int, list[str]]], attr: str, others: set[str]) -> tuple[Any, list[str], set[str], int]:
+    """(holds for `self.<attr>`, the raced objects naming it, the other raced objects, the first execution racing on
+    it) of an `error_on_any_race` run.
 
     frontrun names a raced attribute `Type.attr` (a dict entry `dict.key`). A failure whose report names no
     object (a frontrun that stopped reporting them) still counts against the attribute: never a false pass."""
     if result.property_holds is not False or deadlock_cycle(result.explanation or ""):
-        return result.property_holds, [], others
-    named = {name for execution in objects for name in execution if not _LOCK_OPERATION.search(name)}
-    mine = sorted(n for n in named if not n.startswith("dict.") and n.rsplit(".", 1)[-1] == attr)
+        return result.property_holds, [], others, 0
+
+    def on_attr(name: str) -> bool:
+        return not name.startswith("dict.") and name.rsplit(".", 1)[-1] == attr
+
+    named = {name for _, execution in objects for name in execution if not _LOCK_OPERATION.search(name)}
+    mine = sorted(n for n in named if on_attr(n))
     others = others | (named - set(mine))
+    first = min((number for number, execution in objects if any(on_attr(n) for n in execution)), default=0)
     if mine or not named or len(objects) < len(result.failures or [None]):
-        return False, mine, others
-    return True, [], others
+        return False, mine, others, first
+    return True, [], others, 0
 
 
 def driven(state: State) -> str:
@@ -121,12 +132,12 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     use_inferred(table)
     try:
         model = build_model(spec, base, options.get("pair", "self"))
-        first = model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
+        probed = model.setup()  # a probe: an unbuildable constructor is "not runnable", not an exploration failure
     except NoModel as error:
         return {"nomodel": str(error)}
     except Unbuildable as error:
         return {"unrunnable": str(error)}
-    arguments = driven(first)
+    arguments = driven(probed)
     patch_locks()  # modules imported from now on (every setup) get scheduler-aware locks
     seen: dict[str, Any] = {"reached": False, "errors": set(), "detail": ""}
 
@@ -166,7 +177,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
                 result = probe
                 break
     attr = spec.get("attr") if model.options.get("error_on_any_race") else ""
-    holds, others = (result.property_holds if result is not None else None), set()
+    holds, others, first = (result.property_holds if result is not None else None), set(), 0
     for bound in options["bounds"] if result is None else ():
         # a low bound first: most races show with one preemption, in a few executions
         def run(bound: int = bound) -> Any:
@@ -174,7 +185,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
                                     warn_nondeterministic_sql=False, search=options.get("search"), **({"stop_on_first": False} if attr else {}))
         if attr:  # per attribute: races on other state of the two methods are other findings' business
             result, objects = raced_objects(run)
-            holds, mine, others = _for_attribute(result, objects, attr, others)
+            holds, mine, others, first = _for_attribute(result, objects, attr, others)
             if mine:
                 seen["detail"] = seen["detail"] or f"raced on {', '.join(mine)}"
         else:
@@ -187,7 +198,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
     proven = model.holds + (f" (unordered accesses to other state were seen: {', '.join(sorted(others))})" if others and holds else "")
     return {
         "holds": holds,
-        "explored": result.num_explored,
+        "explored": first if holds is False and first else result.num_explored,  # a violation: where it showed
         "bound": bound,
         "max_executions": options["max_executions"],
         "budget": options["budget"],
@@ -199,7 +210,7 @@ def explore(spec: dict, base: Path, options: dict) -> dict[str, Any]:
         "violated": model.violated,
         "proven": proven,
         "detail": seen["detail"],
-        "counterexample": list(result.counterexample) if isinstance(result.counterexample, list) and holds is False else [],
+        "counterexample": SCHEDULES.get(first) or (list(result.counterexample) if isinstance(result.counterexample, list) and holds is False else []),
         "seconds": round(time.perf_counter() - started, 4),
         "arguments": arguments,
     }
