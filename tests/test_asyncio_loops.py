@@ -299,6 +299,28 @@ NOT_REPORTED = {
             def start_sync(self):
                 asyncio.run(self.start())
     """,
+    "a module lock's name as another object's attribute and as a keyword": """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        _lock = asyncio.Lock()
+
+        async def go(job):
+            await run(job._lock, _lock=1)
+
+        def worker(job):
+            asyncio.run(go(job))
+
+        def main(jobs):
+            with ThreadPoolExecutor() as pool:
+                pool.map(worker, jobs)
+
+        async def serial():
+            async with _lock:
+                await step()
+
+        asyncio.run(serial())
+    """,
     "two loop runs one after the other on the caller's thread (a known problem, not reported)": """
         import asyncio
 

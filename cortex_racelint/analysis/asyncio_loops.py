@@ -228,7 +228,12 @@ class _Model:
             return key if key in self.functions else None
         return None
 
-    def primitive_used(self, node: cst.CSTNode, function: Function, local: set[str]) -> Optional[Primitive]:
+    def primitive_used(self, node: cst.CSTNode, path: list[cst.CSTNode], function: Function, local: set[str]) -> Optional[Primitive]:
+        parent = path[-2] if len(path) >= 2 else None
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            return None  # `obj._lock` is not the global `_lock`
+        if isinstance(parent, cst.Arg) and parent.keyword is node:
+            return None
         if isinstance(node, cst.Name):
             return self.primitives.get(("global", None, node.value)) if node.value not in local else None
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
@@ -261,7 +266,7 @@ class _Model:
         # then what this function's own thread does: a lambda handed to a thread runs on that thread
         for root in roots:
             for node, path in _walk(root, [], self.thread_lambdas):
-                used = self.primitive_used(node, function, local)
+                used = self.primitive_used(node, path, function, local)
                 if used is not None and not self._is_binding(path):
                     function.uses.setdefault(used, []).append(node)
                 if not isinstance(node, cst.Call):

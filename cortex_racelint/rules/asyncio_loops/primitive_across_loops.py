@@ -31,14 +31,16 @@ class AsyncioPrimitiveAcrossLoops(Rule):
         "never wake, and between threads it excludes nothing",
     )
     WHAT = """
-        Finds an `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` or
-        `Queue` created once (at module level, in a class body, or as `self.x` in `__init__` and bound
-        nowhere else) and used by coroutines that run on the event loops of several threads: a loop
-        run (`asyncio.run(coro)`, `loop.run_until_complete(coro)` or `loop.create_task(coro)` on a loop
-        from `asyncio.new_event_loop()`, `runner.run(coro)` of `asyncio.Runner`, or `asyncio.run` handed to
-        a thread or executor itself) whose coroutine reaches the primitive, in code that an executor
-        task or a thread started in a loop runs (several at once), or loop runs reached from two
-        different threads (two thread entries, or one and the caller's thread).
+        Finds an asyncio primitive created once and used by the event loops of several threads.
+
+        The primitive is an `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`,
+        `Barrier` or `Queue` made at module level, in a class body, or as `self.x` in `__init__` (and
+        bound nowhere else). It is used by a coroutine of a loop run — `asyncio.run(coro)`,
+        `loop.run_until_complete(coro)` or `loop.create_task(coro)` on a loop from
+        `asyncio.new_event_loop()`, `runner.run(coro)` of `asyncio.Runner`, or `asyncio.run` handed
+        to a thread or executor itself — in code that an executor task or a thread started in a loop
+        runs (several at once), or by loop runs reached from two different threads (two thread
+        entries, or one and the caller's thread).
 
         Ordinary asyncio code, where every coroutine runs on one `asyncio.run`, is not reported, nor
         is a primitive made inside the coroutine or rebound per run. An instance attribute counts only
