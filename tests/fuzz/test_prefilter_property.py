@@ -22,7 +22,7 @@ from .conftest import count_example
 from .strategies import modules
 
 EVERYTHING = Config(select=("ALL",))
-RULES_ONLY = Config(select=("CRL1", "CRL2", "CRL3", "CRL4"))  # without CRL001 the parsed module is narrowed
+RULES_ONLY = Config(select=("CRL1", "CRL2", "CRL3", "CRL4", "CRL5"))  # without CRL001 the parsed module is narrowed
 STDLIB = Path(sys.modules["os"].__file__).parent
 #: standard-library modules with lazy globals, class state, file writes, threads and sqlite
 SAMPLE = ["pydoc.py", "logging/__init__.py", "mimetypes.py", "locale.py", "threading.py", "sqlite3/dump.py",
