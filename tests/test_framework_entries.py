@@ -373,3 +373,23 @@ def test_every_builtin_entry_is_recognisable():
     for spec in BUILTIN_ENTRIES:
         assert bool(spec.bases) != bool(spec.call), spec.label
         assert spec.methods or spec.call, spec.label
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        HANDLER.format(server="ThreadingHTTPServer"),
+        HANDLER.format(server="HTTPServer"),
+        LOGGING.format(extra=""),
+        FUSE.format(flags=""),
+        FUSE.format(flags=", nothreads=True"),
+        SIGNALS.format(start="            threading.Thread(target=self._run, daemon=True).start()\n"),
+    ],
+    ids=["threading-server", "plain-server", "logging", "fuse", "fuse-nothreads", "signal"],
+)
+def test_prefilter_keeps_every_framework_finding(code):
+    """The byte and `ast` stages, and narrowing, keep what decides a framework entry (the
+    threading server, `FUSE(nothreads=)` in another statement)."""
+    screened = lint_source(src(code), "example.py", CRL4)
+    whole = lint_source(src(code), "example.py", CRL4, use_prefilter=False)
+    assert [(f.code, f.line, f.message) for f in screened.findings] == [(f.code, f.line, f.message) for f in whole.findings]
