@@ -393,3 +393,56 @@ def test_prefilter_keeps_every_framework_finding(code):
     screened = lint_source(src(code), "example.py", CRL4)
     whole = lint_source(src(code), "example.py", CRL4, use_prefilter=False)
     assert [(f.code, f.line, f.message) for f in screened.findings] == [(f.code, f.line, f.message) for f in whole.findings]
+
+
+def test_no_fix_when_the_handler_makes_its_own_lock():
+    drain = """
+        def createLock(self):
+            self.lock = None  # no locking: emit is cheap
+
+        def drain(self):
+            out = self.records
+            self.records = []
+            return out
+    """
+    code = LOGGING.format(extra=textwrap.indent(textwrap.dedent(drain), " " * 8))
+    result = lint_source(src(code), "example.py", CRL4)
+    assert [f.code for f in result.findings] == ["CRL401"]
+    assert result.findings[0].fix_applicability is None
+    assert "`createLock()` overridden" in result.findings[0].no_fix_reason
+
+
+def test_configured_per_call_and_held_lock():
+    code = """
+        import mylib
+
+        class Task(mylib.Job):
+            done = 0
+
+            def run(self):
+                self.mine = 1
+                self.mine += 1
+                type(self).done += 1
+
+        class Sink(mylib.Sink):
+            def __init__(self):
+                self.rows = []
+
+            def write(self, row):
+                self.rows.append(row)
+                self.rows = self.rows[-10:]
+
+            def take(self):
+                rows, self.rows = self.rows, []
+                return rows
+    """
+    entries = entries_from_config(
+        [
+            {"base": "mylib.Job", "methods": ["run"], "per-call": True},
+            {"base": "mylib.Sink", "methods": ["write"], "holds": "self.lock"},
+        ],
+        "x",
+    )
+    config = Config(select=("CRL4",), unsafe_fixes=True, thread_entries=entries)
+    assert found(code, config) == [("CRL401", 20), ("CRL402", 9)]
+    assert "with self.lock:\n            rows, self.rows = self.rows, []" in fixed(code, config)

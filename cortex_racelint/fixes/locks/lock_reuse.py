@@ -135,3 +135,15 @@ def signal_handler_reason(function: cst.FunctionDef) -> Optional[str]:
             "the main thread while that thread holds the lock, and a plain lock would then deadlock"
         )
     return None
+
+
+def framework_lock_reason(lock_attr: str, methods: dict[str, list[cst.FunctionDef]], bases: Sequence[str]) -> Optional[str]:
+    """Why a framework's own lock (`self.lock`, which `logging.Handler.handle()` holds around
+    `emit()`) cannot be taken by a fix: the class overrides `createLock()` (a `NullHandler`-style
+    `self.lock = None` would make `with self.lock:` raise), or derives from `NullHandler`."""
+    if "createLock" in methods or any(base.rsplit(".", 1)[-1] == "NullHandler" for base in bases):
+        return (
+            f"the handler makes its own `self.{lock_attr}` (`createLock()` overridden): it may be no lock "
+            "at all, so the fix would not hold one; guard these accesses by hand"
+        )
+    return None

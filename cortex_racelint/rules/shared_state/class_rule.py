@@ -38,7 +38,8 @@ _FIX_SAFETY = """
     sections are cheap statements that call nothing on the object, so this costs a little
     contention, never a deadlock. A request handler (a new object per request) always gets
     the class-level lock: a per-object one would exclude nothing. A method racing a
-    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it. An existing lock is not reused, and the finding gets no
+    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it
+    (no fix where the handler overrides `createLock()`: its `self.lock` may be no lock). An existing lock is not reused, and the finding gets no
     fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
     module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
     reach the fixed code (directly, through helpers, `super()`, an override, a property or a

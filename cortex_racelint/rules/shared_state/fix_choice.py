@@ -15,7 +15,7 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
-from ...fixes.locks.lock_reuse import existing_lock_reason, signal_handler_reason
+from ...fixes.locks.lock_reuse import existing_lock_reason, framework_lock_reason, signal_handler_reason
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
@@ -100,6 +100,12 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             return None
         if edits and isinstance(mutex, cst.Attribute) and lock.attr.value == mutex.attr.value:
             return None  # the fix creates this lock itself
+        held = {spec.holds for spec in (e.spec for e in self.threads.entries.values()) if spec is not None}
+        if f"self.{lock.attr.value}" in held:
+            bases = [self.context.imports.qualify(b.value) or "" for b in self.class_node.bases]
+            reason = framework_lock_reason(lock.attr.value, self.threads.methods, bases)
+            if reason is not None:
+                return reason
         return existing_lock_reason(
             lock.attr.value, access.path, region.function, region.self_name, self.threads.methods
         )
