@@ -446,3 +446,27 @@ def test_configured_per_call_and_held_lock():
     config = Config(select=("CRL4",), unsafe_fixes=True, thread_entries=entries)
     assert found(code, config) == [("CRL401", 20), ("CRL402", 9)]
     assert "with self.lock:\n            rows, self.rows = self.rows, []" in fixed(code, config)
+
+
+def test_server_state_changed_outside_the_handler_gets_no_fix():
+    code = """
+        import socketserver
+
+        class Echo(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.server.total += 1
+
+        class Server(socketserver.ThreadingTCPServer):
+            def __init__(self, address):
+                super().__init__(address, Echo)
+                self.total = 0  # construction: fine
+
+            def reset(self):
+                self.total = 0
+    """
+    result = lint_source(src(code), "example.py", CRL4)
+    assert [(f.code, f.line) for f in result.findings] == [("CRL402", 5)]
+    assert result.findings[0].fix_applicability is None
+    assert "code outside the handler also changes `.total`" in result.findings[0].no_fix_reason
+    without_reset = src(code).split("    def reset")[0]
+    assert lint_source(without_reset, "example.py", CRL4).findings[0].fix_applicability is not None

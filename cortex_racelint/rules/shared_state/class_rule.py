@@ -37,7 +37,9 @@ _FIX_SAFETY = """
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
     contention, never a deadlock. A request handler (a new object per request) always gets
-    the class-level lock: a per-object one would exclude nothing. A method racing a
+    the class-level lock: a per-object one would exclude nothing; for the server's state
+    (`self.server.total += 1`) only where no code outside the handler changes that attribute
+    after construction (else no fix: the handler's lock would not exclude it). A method racing a
     logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it
     (no fix where the handler overrides `createLock()`: its `self.lock` may be no lock). An existing lock is not reused, and the finding gets no
     fix and says why, when some method (of the class, a base, a mixin or a subclass), or a

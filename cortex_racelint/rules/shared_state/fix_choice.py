@@ -15,7 +15,12 @@ from ...analysis.cheap_calls import is_consumer
 from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
-from ...fixes.locks.lock_reuse import existing_lock_reason, framework_lock_reason, signal_handler_reason
+from ...fixes.locks.lock_reuse import (
+    existing_lock_reason,
+    framework_lock_reason,
+    server_state_reason,
+    signal_handler_reason,
+)
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
@@ -53,6 +58,10 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             if isinstance(node, cst.Lambda):
                 return "the access is inside a lambda, which may run later on any thread: move it out by hand"
         region = self.threads.regions[access.region]
+        if access.attr.startswith("server."):
+            outside = server_state_reason(self.context.module, self.class_node, access.attr.split(".", 1)[1])
+            if outside is not None:
+                return outside
         reuse = self._reused_lock_reason(access)
         if reuse is not None:
             return reuse
