@@ -470,3 +470,33 @@ def test_server_state_changed_outside_the_handler_gets_no_fix():
     assert "code outside the handler also changes `.total`" in result.findings[0].no_fix_reason
     without_reset = src(code).split("    def reset")[0]
     assert lint_source(without_reset, "example.py", CRL4).findings[0].fix_applicability is not None
+
+
+def test_state_shared_across_requests_is_locked_whole_statements_only():
+    """The loop and copy forms spell `self.<attr>`: for `type(self).n` / `self.server.x` they
+    would build invalid code, so those accesses get a reason and the rest a plain `with`."""
+    code = """
+        import socketserver
+        import time
+
+        class Stream(socketserver.StreamRequestHandler):
+            clients = 0
+
+            def handle(self):
+                type(self).clients += 1
+                while Stream.clients < 100:
+                    self.wfile.write(b"%d %s" % (type(self).clients, self.server.note))
+                    self.server.note = "x"
+                    time.sleep(1)
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Stream)
+    """
+    result = lint_source(src(code), "example.py", CRL4)
+    assert result.error is None
+    reasons = {f.line: f.no_fix_reason for f in result.findings}
+    assert reasons[8] is None and reasons[11] is None  # plain statements: fixed
+    assert "loop condition" in reasons[9] and "must not run under the lock" in reasons[10]
+    out = fixed(code)
+    assert "        with self._lock:\n            type(self).clients += 1\n" in out
+    assert "            with self._lock:\n                self.server.note = \"x\"\n" in out
+    compile(out, "fixed.py", "exec")

@@ -65,6 +65,8 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         reuse = self._reused_lock_reason(access)
         if reuse is not None:
             return reuse
+        if "." in access.attr:
+            return self._plan_whole_statement(access)
         if access.check is not None:
             if isinstance(access.check, cst.While):
                 return f"the loop changes `self.{access.attr}`, which its condition reads: restructure it by hand"
@@ -95,6 +97,25 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         if isinstance(stmt, cst.If) or (isinstance(stmt, cst.With) and len(stmt.items) == 1):
             return self._hoist_or_precompute(access, stmt)
         return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
+
+    def _plan_whole_statement(self, access: Access) -> Union[Plan, str]:
+        """State reached through the class or the server (`type(self).n`, `self.server.x`: a request
+        handler's, `analysis.per_call_state`): only whole cheap statements go under the lock; the
+        forms that copy fields into locals spell `self.<attr>` and do not apply."""
+        spelt = f"`self.{access.attr}`"
+        if access.check is not None and not isinstance(access.check, cst.While):
+            return self.wrap_unit(access, access.check, "check-then-act")
+        stmt = _statement(access.path)
+        if stmt is None or isinstance(stmt, cst.While) or access.check is not None:
+            return f"{spelt} is read by a loop condition: only whole statements are locked for state shared across requests; restructure it by hand"
+        if _in_lazy_generator(access):
+            return "the access is inside a generator expression that runs later: the lock would not cover it"
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.If)) and self.cheap(stmt, access):
+            return self.wrap_unit(access, stmt, "statement")
+        return (
+            f"the statement using {spelt} also makes a call that must not run under the lock "
+            "(I/O, a wait, or a call back into the object): split it by hand"
+        )
 
     def _reused_lock_reason(self, access: Access) -> Optional[str]:
         """No plain lock in a signal handler; an existing lock is reused only where it exists and
