@@ -127,7 +127,8 @@ _KNOWN_PROBLEMS = """
     methods are not seen (except the framework entries above, within one module: a request
     handler in one module served by a threading server named only in another is not seen, and
     an instance lock of a request handler is taken for exclusion though each request has its
-    own), nor are closure variables (`nonlocal count; count += 1` in a
+    own, and module globals a handler changes, `global hits; hits += 1`, are not analysed), nor
+    are closure variables (`nonlocal count; count += 1` in a
     function handed to threads): only attributes of an object are analysed.
 """
 
