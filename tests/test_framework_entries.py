@@ -373,3 +373,130 @@ def test_every_builtin_entry_is_recognisable():
     for spec in BUILTIN_ENTRIES:
         assert bool(spec.bases) != bool(spec.call), spec.label
         assert spec.methods or spec.call, spec.label
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        HANDLER.format(server="ThreadingHTTPServer"),
+        HANDLER.format(server="HTTPServer"),
+        LOGGING.format(extra=""),
+        FUSE.format(flags=""),
+        FUSE.format(flags=", nothreads=True"),
+        SIGNALS.format(start="            threading.Thread(target=self._run, daemon=True).start()\n"),
+    ],
+    ids=["threading-server", "plain-server", "logging", "fuse", "fuse-nothreads", "signal"],
+)
+def test_prefilter_keeps_every_framework_finding(code):
+    """The byte and `ast` stages, and narrowing, keep what decides a framework entry (the
+    threading server, `FUSE(nothreads=)` in another statement)."""
+    screened = lint_source(src(code), "example.py", CRL4)
+    whole = lint_source(src(code), "example.py", CRL4, use_prefilter=False)
+    assert [(f.code, f.line, f.message) for f in screened.findings] == [(f.code, f.line, f.message) for f in whole.findings]
+
+
+def test_no_fix_when_the_handler_makes_its_own_lock():
+    drain = """
+        def createLock(self):
+            self.lock = None  # no locking: emit is cheap
+
+        def drain(self):
+            out = self.records
+            self.records = []
+            return out
+    """
+    code = LOGGING.format(extra=textwrap.indent(textwrap.dedent(drain), " " * 8))
+    result = lint_source(src(code), "example.py", CRL4)
+    assert [f.code for f in result.findings] == ["CRL401"]
+    assert result.findings[0].fix_applicability is None
+    assert "`createLock()` overridden" in result.findings[0].no_fix_reason
+
+
+def test_configured_per_call_and_held_lock():
+    code = """
+        import mylib
+
+        class Task(mylib.Job):
+            done = 0
+
+            def run(self):
+                self.mine = 1
+                self.mine += 1
+                type(self).done += 1
+
+        class Sink(mylib.Sink):
+            def __init__(self):
+                self.rows = []
+
+            def write(self, row):
+                self.rows.append(row)
+                self.rows = self.rows[-10:]
+
+            def take(self):
+                rows, self.rows = self.rows, []
+                return rows
+    """
+    entries = entries_from_config(
+        [
+            {"base": "mylib.Job", "methods": ["run"], "per-call": True},
+            {"base": "mylib.Sink", "methods": ["write"], "holds": "self.lock"},
+        ],
+        "x",
+    )
+    config = Config(select=("CRL4",), unsafe_fixes=True, thread_entries=entries)
+    assert found(code, config) == [("CRL401", 20), ("CRL402", 9)]
+    assert "with self.lock:\n            rows, self.rows = self.rows, []" in fixed(code, config)
+
+
+def test_server_state_changed_outside_the_handler_gets_no_fix():
+    code = """
+        import socketserver
+
+        class Echo(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.server.total += 1
+
+        class Server(socketserver.ThreadingTCPServer):
+            def __init__(self, address):
+                super().__init__(address, Echo)
+                self.total = 0  # construction: fine
+
+            def reset(self):
+                self.total = 0
+    """
+    result = lint_source(src(code), "example.py", CRL4)
+    assert [(f.code, f.line) for f in result.findings] == [("CRL402", 5)]
+    assert result.findings[0].fix_applicability is None
+    assert "code outside the handler also changes `.total`" in result.findings[0].no_fix_reason
+    without_reset = src(code).split("    def reset")[0]
+    assert lint_source(without_reset, "example.py", CRL4).findings[0].fix_applicability is not None
+
+
+def test_state_shared_across_requests_is_locked_whole_statements_only():
+    """The loop and copy forms spell `self.<attr>`: for `type(self).n` / `self.server.x` they
+    would build invalid code, so those accesses get a reason and the rest a plain `with`."""
+    code = """
+        import socketserver
+        import time
+
+        class Stream(socketserver.StreamRequestHandler):
+            clients = 0
+
+            def handle(self):
+                type(self).clients += 1
+                while Stream.clients < 100:
+                    self.wfile.write(b"%d %s" % (type(self).clients, self.server.note))
+                    self.server.note = "x"
+                    time.sleep(1)
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Stream)
+    """
+    result = lint_source(src(code), "example.py", CRL4)
+    assert result.error is None
+    reasons = {f.line: f.no_fix_reason for f in result.findings}
+    assert reasons[8] is None and reasons[11] is None  # plain statements: fixed
+    assert "loop condition" in reasons[9] and "must not run under the lock" in reasons[10]
+    out = fixed(code)
+    assert "        with self._lock:\n            type(self).clients += 1\n" in out
+    assert "            with self._lock:\n                self.server.note = \"x\"\n" in out
+    compile(out, "fixed.py", "exec")

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from ...analysis.scope_walk import own_nodes
+from ...analysis.traverse import children
 
 
 def existing_lock_reason(
@@ -135,3 +136,44 @@ def signal_handler_reason(function: cst.FunctionDef) -> Optional[str]:
             "the main thread while that thread holds the lock, and a plain lock would then deadlock"
         )
     return None
+
+
+def framework_lock_reason(lock_attr: str, methods: dict[str, list[cst.FunctionDef]], bases: Sequence[str]) -> Optional[str]:
+    """Why a framework's own lock (`self.lock`, which `logging.Handler.handle()` holds around
+    `emit()`) cannot be taken by a fix: the class overrides `createLock()` (a `NullHandler`-style
+    `self.lock = None` would make `with self.lock:` raise), or derives from `NullHandler`."""
+    if "createLock" in methods or any(base.rsplit(".", 1)[-1] == "NullHandler" for base in bases):
+        return (
+            f"the handler makes its own `self.{lock_attr}` (`createLock()` overridden): it may be no lock "
+            "at all, so the fix would not hold one; guard these accesses by hand"
+        )
+    return None
+
+
+def server_state_reason(module: cst.Module, class_node: cst.ClassDef, attr: str) -> Optional[str]:
+    """Why the request handler's class lock cannot guard `self.server.<attr>`: code outside the
+    handler (the server's own methods, after construction) changes `.<attr>` too, and would not
+    take that lock."""
+    for node in _nodes_outside(module, class_node):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+            targets = [node.target]
+        if any(isinstance(t, cst.Attribute) and t.attr.value == attr for t in targets):
+            return (
+                f"code outside the handler also changes `.{attr}`: the handler's class lock would not "
+                "exclude it; guard the server's state with one lock by hand"
+            )
+    return None
+
+
+def _nodes_outside(module: cst.Module, class_node: cst.ClassDef):
+    """Every node of the module outside `class_node` and outside any `__init__` (construction)."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if node is class_node or (isinstance(node, cst.FunctionDef) and node.name.value == "__init__"):
+            continue
+        yield node
+        stack.extend(children(node))

@@ -37,8 +37,11 @@ _FIX_SAFETY = """
     fields, `==` and `repr` are unchanged. Its instances then share the lock: the critical
     sections are cheap statements that call nothing on the object, so this costs a little
     contention, never a deadlock. A request handler (a new object per request) always gets
-    the class-level lock: a per-object one would exclude nothing. A method racing a
-    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it. An existing lock is not reused, and the finding gets no
+    the class-level lock: a per-object one would exclude nothing; for the server's state
+    (`self.server.total += 1`) only where no code outside the handler changes that attribute
+    after construction (else no fix: the handler's lock would not exclude it). A method racing a
+    logging handler's `emit()` takes `self.lock`, the handler lock `handle()` holds around it
+    (no fix where the handler overrides `createLock()`: its `self.lock` may be no lock). An existing lock is not reused, and the finding gets no
     fix and says why, when some method (of the class, a base, a mixin or a subclass), or a
     module function holding `obj.<lock>` around `obj.m()`, holds it around a call that can
     reach the fixed code (directly, through helpers, `super()`, an override, a property or a
@@ -124,7 +127,8 @@ _KNOWN_PROBLEMS = """
     methods are not seen (except the framework entries above, within one module: a request
     handler in one module served by a threading server named only in another is not seen, and
     an instance lock of a request handler is taken for exclusion though each request has its
-    own), nor are closure variables (`nonlocal count; count += 1` in a
+    own, and module globals a handler changes, `global hits; hits += 1`, are not analysed), nor
+    are closure variables (`nonlocal count; count += 1` in a
     function handed to threads): only attributes of an object are analysed.
 """
 

@@ -16,7 +16,12 @@ from ...analysis.threads import READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
 from ...fixes.locks.accessor_rmw import accessor_rmw_reason
-from ...fixes.locks.lock_reuse import existing_lock_reason, signal_handler_reason
+from ...fixes.locks.lock_reuse import (
+    existing_lock_reason,
+    framework_lock_reason,
+    server_state_reason,
+    signal_handler_reason,
+)
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
@@ -57,9 +62,15 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             if isinstance(node, cst.Lambda):
                 return "the access is inside a lambda, which may run later on any thread: move it out by hand"
         region = self.threads.regions[access.region]
+        if access.attr.startswith("server."):
+            outside = server_state_reason(self.context.module, self.class_node, access.attr.split(".", 1)[1])
+            if outside is not None:
+                return outside
         reuse = self._reused_lock_reason(access)
         if reuse is not None:
             return reuse
+        if "." in access.attr:
+            return self._plan_whole_statement(access)
         if access.check is not None:
             if isinstance(access.check, cst.While):
                 return f"the loop changes `self.{access.attr}`, which its condition reads: restructure it by hand"
@@ -91,6 +102,25 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             return self._hoist_or_precompute(access, stmt)
         return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
 
+    def _plan_whole_statement(self, access: Access) -> Union[Plan, str]:
+        """State reached through the class or the server (`type(self).n`, `self.server.x`: a request
+        handler's, `analysis.per_call_state`): only whole cheap statements go under the lock; the
+        forms that copy fields into locals spell `self.<attr>` and do not apply."""
+        spelt = f"`self.{access.attr}`"
+        if access.check is not None and not isinstance(access.check, cst.While):
+            return self.wrap_unit(access, access.check, "check-then-act")
+        stmt = _statement(access.path)
+        if stmt is None or isinstance(stmt, cst.While) or access.check is not None:
+            return f"{spelt} is read by a loop condition: only whole statements are locked for state shared across requests; restructure it by hand"
+        if _in_lazy_generator(access):
+            return "the access is inside a generator expression that runs later: the lock would not cover it"
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.If)) and self.cheap(stmt, access):
+            return self.wrap_unit(access, stmt, "statement")
+        return (
+            f"the statement using {spelt} also makes a call that must not run under the lock "
+            "(I/O, a wait, or a call back into the object): split it by hand"
+        )
+
     def _reused_lock_reason(self, access: Access) -> Optional[str]:
         """No plain lock in a signal handler; an existing lock is reused only where it exists and
         no callback runs under it."""
@@ -104,6 +134,12 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             return None
         if edits and isinstance(mutex, cst.Attribute) and lock.attr.value == mutex.attr.value:
             return None  # the fix creates this lock itself
+        held = {spec.holds for spec in (e.spec for e in self.threads.entries.values()) if spec is not None}
+        if f"self.{lock.attr.value}" in held:
+            bases = [self.context.imports.qualify(b.value) or "" for b in self.class_node.bases]
+            reason = framework_lock_reason(lock.attr.value, self.threads.methods, bases)
+            if reason is not None:
+                return reason
         return existing_lock_reason(
             lock.attr.value, access.path, region.function, region.self_name, self.threads.methods
         )
