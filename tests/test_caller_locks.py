@@ -29,6 +29,8 @@ GUARDED = {
         "    @classmethod\n    def ensure(cls):\n        if cls._pool is None:\n            cls._pool = threading.Thread(target=print)\n"
         "class D(C):\n    def get(self):\n        with self._lock:\n            self.ensure()\n"
     ),
+    "through a helper that runs only under the lock": HEAD + HELPER + "def _refresh():\n    _ensure()\n"
+    "def get():\n    with _lock:\n        _refresh()\n    return _pool\n",
     "two callers, same lock": HEAD + HELPER + WITH_CALLER + "def reset():\n    with _lock:\n        _ensure()\n",
     "acquire/release": HEAD + HELPER + "def get():\n    _lock.acquire()\n    try:\n        _ensure()\n    finally:\n        _lock.release()\n    return _pool\n",
     "acquire then release": HEAD + HELPER + "def get():\n    _lock.acquire()\n    _ensure()\n    _lock.release()\n",
@@ -75,6 +77,9 @@ REPORTED = {
     "called from a lambda under the lock": HEAD + HELPER + "def get():\n    with _lock:\n        return lambda: _ensure()\n",
     "called at module level": HEAD + HELPER + WITH_CALLER + "_ensure()\n",
     "no caller in the module": HEAD + HELPER,
+    "through a helper also called without the lock": HEAD + HELPER + "def _refresh():\n    _ensure()\n"
+    "def get():\n    with _lock:\n        _refresh()\n    return _pool\ndef other():\n    _refresh()\n",
+    "helpers calling each other, no lock": HEAD + HELPER + "def _a():\n    _b()\n    _ensure()\ndef _b():\n    _a()\n",
     # a public module function is an accessor other modules call without the lock
     "public function": HEAD + HELPER.replace("_ensure", "ensure") + WITH_CALLER.replace("_ensure", "ensure"),
     "public method called from another class": (

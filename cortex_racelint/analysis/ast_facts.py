@@ -966,16 +966,25 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
 
 
 def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
-    """Module-body statements that mention any of `names` (`f`, `x.f`): whether every caller of a
-    site's function holds a lock (`analysis.caller_locks`) needs all of them, unlocked ones too."""
+    """Module-body statements that mention any of `names` (`f`, `x.f`), and, closed over, those that
+    mention a function defined in one of them: whether every caller of a site's function holds a
+    lock, itself or through its own callers (`analysis.caller_locks`), needs all of them."""
     if not names:
         return set()
     found: set[int] = set()
-    for index, stmt in enumerate(tree.body):
-        for node in ast.walk(stmt):
-            if (isinstance(node, ast.Name) and node.id in names) or (isinstance(node, ast.Attribute) and node.attr in names):
-                found.add(index)
-                break
+    pending = set(names)
+    while pending:  # and the users of the functions in those statements: a caller's own callers decide too
+        seen, pending = set(pending), set()
+        for index, stmt in enumerate(tree.body):
+            if index in found:
+                continue
+            for node in ast.walk(stmt):
+                if (isinstance(node, ast.Name) and node.id in seen) or (isinstance(node, ast.Attribute) and node.attr in seen):
+                    found.add(index)
+                    pending |= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                    break
+        pending -= names
+        names = names | pending
     return found
 
 

@@ -5,7 +5,8 @@ lock: the `_locked` helper shape (`with self._lock: self._ensure_pool()`), or tq
 `root_lock.acquire(); cls.create_mp_lock(); ... root_lock.release()`. The model, which the
 CRL1 rule pages state:
 - every call of the function that the module's call graph (`analysis.call_graph`) resolves
-  (and `cls.m()` after `cls = type(self)`) holds the same lock: `with lock:`, `lock.acquire()`
+  (and `cls.m()` after `cls = type(self)`) holds the same lock, itself or because the calling
+  helper is in turn only called under it (`get` locks and calls `_a`, which calls `_b`): `with lock:`, `lock.acquire()`
   ... `lock.release()`, or the optional-lock spelling `if lock is not None: lock.acquire()`
   (`analysis.locks`); there is at least one;
 - that lock is one object for every caller: a module global or a class attribute (also through
@@ -47,10 +48,27 @@ def caller_held_lock(context: LintContext, function: Optional[cst.FunctionDef]) 
     the module reaches `function` only that way; else None."""
     if function is None:
         return None
+    key = ("caller_held_lock", id(function))
+    if key not in context.memo:
+        context.memo[key] = None  # a recursion guard: a cycle of helpers holds no lock
+        context.memo[key] = _caller_held_lock(context, function)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _caller_held_lock(context: LintContext, function: cst.FunctionDef) -> Optional[str]:
     held = _module_caller_locks(context).get(id(function))
-    if not held or any(_UNLOCKED in site for site in held):
+    if not held:
         return None
-    common = set.intersection(*held)
+    callers: list[Optional[cst.FunctionDef]] = context.memo[("caller_functions",)].get(id(function), [])  # type: ignore[attr-defined]
+    sites = []
+    for site, caller in zip(held, callers):
+        if _UNLOCKED in site:  # an unlocked call from a helper that itself runs only under a lock
+            inherited = caller_held_lock(context, caller) if caller is not None and caller is not function else None
+            if inherited is None:
+                return None
+            site = {inherited}
+        sites.append(site)
+    common = set.intersection(*sites)
     if not function.name.value.startswith("_"):
         common = _class_protocol(context, function, common)
     if not common or not _eligible(function) or _other_references(context, function):
@@ -100,6 +118,8 @@ class _CallSites:
         self.resolved_funcs: set[int] = set()
         #: id(callee) -> the class of each calling method (None: a module function or module level)
         self.callers: dict[int, list[Optional[str]]] = {}
+        #: id(callee) -> per site, the calling module function or method (None: module level, nested code)
+        self.caller_functions: dict[int, list[Optional[cst.FunctionDef]]] = {}
 
     def collect(self) -> dict[int, list[set[str]]]:
         """Walk the module once (iteratively: a deeply nested expression must not hit the recursion limit)."""
@@ -121,6 +141,7 @@ class _CallSites:
             stack.extend((child, function, nested) for child in reversed(list(children(node))))
         self.context.memo[("caller_resolved_funcs",)] = self.resolved_funcs
         self.context.memo[("caller_owners",)] = self.callers
+        self.context.memo[("caller_functions",)] = self.caller_functions
         return self.sites
 
     def _call(self, call: cst.Call, path: Sequence[cst.CSTNode], function: Optional[cst.FunctionDef], nested: bool) -> None:
@@ -142,6 +163,7 @@ class _CallSites:
         for callee in callees:
             self.sites.setdefault(id(callee), []).append(held)
             self.callers.setdefault(id(callee), []).append(owner)
+            self.caller_functions.setdefault(id(callee), []).append(None if nested else function)
 
     def _class_aliases(self, function: cst.FunctionDef, receiver: Optional[str]) -> set[str]:
         """Locals bound to the receiver's class: `cls = type(self)` / `cls = self.__class__`."""

@@ -328,7 +328,7 @@ class FileAnalysis:
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Add)):
             # `base / "x.json"`, `base + ".tmp"`: the folder decides, not the file name
             # (`destination / NAME` is the caller's folder; `self.dir / key` is shared)
-            return self._collect_refs(node.left, function, refs) and not _has_tempfile(node.right, self)
+            return self._collect_refs(node.left, function, refs) and not _has_tempfile(node.right, self, function)
         if isinstance(node, cst.Subscript):
             return self._collect_refs(node.value, function, refs)
         if isinstance(node, cst.Call):
@@ -344,7 +344,7 @@ class FileAnalysis:
                 else:
                     base = node.args[0].value if node.args and not node.args[0].star else None
                 rest = [a.value for a in node.args if a.value is not base]
-                if base is None or any(_has_tempfile(r, self) for r in rest):
+                if base is None or any(_has_tempfile(r, self, function) for r in rest):
                     return base is not None
                 return self._collect_refs(base, function, refs)
             if isinstance(node.func, cst.Attribute) and not self._collect_refs(node.func.value, function, refs):
@@ -847,14 +847,35 @@ UNIQUE_CALLS = frozenset(
 )
 
 
-def _has_tempfile(node: cst.CSTNode, analysis: FileAnalysis) -> bool:
-    """A fresh name: a `tempfile` path, or one made unique per call (a uuid, the time, the pid, a counter)."""
+def _has_tempfile(node: cst.CSTNode, analysis: FileAnalysis, function: Optional[FunctionInfo] = None) -> bool:
+    """A fresh name: a `tempfile` path, or one made unique per call (a uuid, the time, the pid, a counter),
+    also through a local every assignment of which is one (`fname = f"{os.getpid()}_{time.time()}"`;
+    `fname + "-H"`)."""
     for n in walk_all(node):
         if isinstance(n, cst.Call):
             name = analysis.imports.qualify(n.func) or ""
             if name.startswith(UNIQUE_PREFIXES) or name in UNIQUE_CALLS or name.endswith((".now", ".utcnow")):
                 return True
+        elif isinstance(n, cst.Name) and function is not None and _unique_local(n.value, analysis, function):
+            return True
     return False
+
+
+def _unique_local(name: str, analysis: FileAnalysis, function: FunctionInfo) -> bool:
+    """`name` is a local of `function` bound only by plain assignments of fresh names."""
+    if name in analysis._params(function.node):
+        return False
+    bindings = analysis._function_bindings(function.node).get(name)
+    if not bindings or not all(isinstance(b, cst.Assign) for b in bindings):
+        return False
+    guard = (id(function.node), "unique:" + name)
+    if guard in analysis._resolving:
+        return False
+    analysis._resolving.add(guard)
+    try:
+        return all(_has_tempfile(b.value, analysis, function) for b in bindings)  # type: ignore[attr-defined]
+    finally:
+        analysis._resolving.discard(guard)
 
 
 def _dominating_assignments(stmt: cst.CSTNode) -> Iterator[cst.Assign]:

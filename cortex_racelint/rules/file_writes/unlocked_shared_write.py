@@ -126,7 +126,8 @@ class UnlockedSharedFileWrite(Rule):
         release()`, the helper module's `locked(path)`, or a private helper every one of
         whose calls in the module holds a lock); a path that is a parameter of the function
         (the caller owns it: `export(destination)`); fresh `tempfile` paths, and names made
-        unique per call (a `uuid`, `secrets`/`random` value, the time, the pid, `next(counter)`);
+        unique per call (a `uuid`, `secrets`/`random` value, the time, the pid, `next(counter)`;
+        also through a local every assignment of which is one: `fname = f"{os.getpid()}_{time.time()}"`);
         `self.<attr>` paths the class only ever sets to a fresh temp folder
         (`self.tmp = tempfile.mkdtemp()`: the object's own); writes in `__init__` to the
         object's own attribute paths; `if __name__ == "__main__":` code, module-level code

@@ -132,7 +132,8 @@ CALLER_HELD = """
         Not reported: a check inside a function (or method) that the module only ever calls
         while holding one lock, the `_locked` helper shape (`with _lock: _ensure_pool()`). Every
         call the module's call graph resolves must hold the same lock (`with`, `acquire()` ...
-        `release()`, or `if lock is not None: lock.acquire()`), that lock must be one object for
+        `release()`, or `if lock is not None: lock.acquire()`; or come from a helper that itself
+        runs only under it), that lock must be one object for
         every caller (a module global or a class attribute, not an instance's `self._lock`:
         two objects would hold two locks around one shared value), and the module must use the
         function no other way (no thread target, callback or stored reference, no call from
