@@ -263,3 +263,14 @@ def test_fix_uses_the_project_facts(project: Path) -> None:
     fixed = {Path(r.path).name: r.new_source.decode() for r in results if r.new_source}
     assert "with self._lock:\n                self.failures += 1" in fixed["health.py"]
     assert "with self._lock:\n            self.checks = self.checks + 1" in fixed["health.py"]
+
+
+def test_a_project_rule_suppression_is_not_judged_unused_by_the_per_file_pass(project: Path) -> None:
+    health = project / "app/health.py"
+    health.write_text(health.read_text().replace("self.failures += 1\n\n    def _count", "self.failures += 1  # noqa: CRL404\n\n    def _count"))
+    paths = [str(p) for p in sorted(project.rglob("*.py"))]
+    results = run_files(paths, Config(root=project, extend_select=("CRL001",)), fix=False, jobs=1)
+    codes = [(Path(r.path).name, f.code, f.line) for r in results for f in r.findings]
+    assert ("health.py", "CRL404", 15) not in codes  # suppressed in phase 2
+    assert ("health.py", "CRL404", 18) in codes
+    assert not [c for c in codes if c[1] == "CRL001"], codes
