@@ -274,3 +274,19 @@ def test_a_project_rule_suppression_is_not_judged_unused_by_the_per_file_pass(pr
     assert ("health.py", "CRL404", 15) not in codes  # suppressed in phase 2
     assert ("health.py", "CRL404", 18) in codes
     assert not [c for c in codes if c[1] == "CRL001"], codes
+
+
+def test_the_speed_benchmark_runs_and_counts_one_edit(project: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    script = repo / "benchmarks" / "project_index_speed.py"
+    out = subprocess.run(
+        [sys.executable, str(script), str(repo), str(project / "app"), "--repeat", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "cold" in out.stdout and "warm" in out.stdout
+    assert "1 with project facts, 1 phase-2 lints" in out.stdout
+    assert "1 file(s) linted in phase 1, 0 in phase 2" in out.stdout or "1 file(s) linted in phase 1, 1 in phase 2" in out.stdout
