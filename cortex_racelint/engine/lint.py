@@ -310,12 +310,19 @@ def _parse_without_deep_statements(raw: bytes, error: BaseException, result: Fil
 
 
 def summary_tree(raw: bytes, result: FileResult) -> Optional[ast.Module]:
-    """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse."""
+    """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse.
+
+    A summary that cannot be built (nesting too deep for its walk) leaves the file out of the
+    index only: the file is still linted.
+    """
     try:
         tree = ast.parse(raw)
-        result.summary = build_summary(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    try:
+        result.summary = build_summary(tree)
+    except RecursionError:
+        result.summary = None
     return tree
 
 
