@@ -290,3 +290,25 @@ def test_the_speed_benchmark_runs_and_counts_one_edit(project: Path) -> None:
     assert "cold" in out.stdout and "warm" in out.stdout
     assert "1 with project facts, 1 phase-2 lints" in out.stdout
     assert "1 file(s) linted in phase 1, 0 in phase 2" in out.stdout or "1 file(s) linted in phase 1, 1 in phase 2" in out.stdout
+
+
+def test_a_class_own_thread_reaching_another_shared_object_counts(tmp_path: Path) -> None:
+    poller = """
+        import threading
+
+        from app.health import get_monitor
+
+
+        class Poller:
+            def start(self):
+                for _ in range(2):
+                    threading.Thread(target=self._poll).start()
+
+            def _poll(self):
+                get_monitor().record(False)
+    """
+    _write(tmp_path, {"app/__init__.py": "", "app/health.py": HEALTH, "app/poller.py": poller})
+    facts = join(_summaries(tmp_path))
+    methods = facts[str(tmp_path / "app/health.py")]["classes"]["HealthMonitor"]["methods"]
+    assert sorted(methods) == ["_count", "record"]
+    assert "thread target `self._poll`" in methods["record"]["paths"][0][0][3]
