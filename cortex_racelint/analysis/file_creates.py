@@ -177,7 +177,8 @@ def _find(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
     # in an enclosing block, then the create
     for level_block, level_index in levels:
         for stmt in level_block.body[:level_index]:
-            branch = []
+            branch: list[cst.BaseStatement] = []
+            reason = None if holds else "the create is not a statement of its own"
             if isinstance(stmt, cst.If) and stmt.orelse is None and _check_polarity(analysis, stmt.test, op) is True:
                 branch = _suite_statements(stmt.body)
             elif (
@@ -187,10 +188,9 @@ def _find(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
                 and _reads(analysis, stmt.body, op)
             ):
                 branch = _suite_statements(stmt.body)
-                if len(stmt.handlers) > 1:
-                    return CreateSite(op, stmt, block, index, branch, False, "the read has other handlers: a caller that finds the file made would not run them")
+                if reason is None and len(stmt.handlers) > 1:
+                    reason = "the read has other handlers: a caller that finds the file made would not run them"
             if branch and _ends_flow(branch):
-                reason = None if holds else "the create is not a statement of its own"
                 return CreateSite(op, stmt, block, index, branch, False, reason)
     return None
 

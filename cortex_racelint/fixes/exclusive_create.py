@@ -71,8 +71,8 @@ def exclusive_create_fix(analysis: FileAnalysis, site: CreateSite) -> tuple[Opti
             fix.replacements[stmt] = cst.RemoveFromParent()
     lock_text = analysis.context.module.code_for_node(lock)
     fix.message = (
-        f"Create `{op.path.key}` exclusively (a caller that finds it made reads it instead) "
-        f"and hold `{lock_text}` from the check through the write"
+        f"Create `{op.path.key}` exclusively under `{lock_text}`; a caller that finds it made takes "
+        "the branch for an existing file"
     )
     fix.applicability = FixApplicability.UNSAFE
     return fix, None
