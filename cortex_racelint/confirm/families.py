@@ -20,6 +20,7 @@ FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", 
 
 _WHY_NOT = {
     "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
+    "CRL303": "the reproducer does not yet hold the window between the existence check and the create",
 }
 
 
