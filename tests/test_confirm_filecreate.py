@@ -45,3 +45,19 @@ def test_a_fix_that_changes_nothing_fails_its_certificate(keys):
     confirmation = confirm_finding(finding, keys.read_bytes(), runs=1)
     ok, message = certify_fix(confirmation, keys.read_text(), runs=1)
     assert not ok and "certificate failed" in message
+
+
+def test_the_migrated_key_store_is_certified_though_its_lock_opens_a_file(tmp_path):
+    """The migrated form takes `locked(path)`, which opens `<path>.lock` with `O_CREAT`: a helper's
+    file, not a create of the key file (only the function's own creates are held and counted)."""
+    from cortex_racelint.confirm.cli import confirm_paths
+
+    from .conftest import REPO
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "cortex_legacy" / "cortex", tree / "cortex")
+    shutil.copytree(REPO / "cortex" / "utils", tree / "cortex" / "utils")
+    (confirmation,) = confirm_paths([str(tree / "cortex" / "encryption_keys.py")], ("CRL303",), runs=3, threads=8)
+    assert confirmation.status is Status.CONFIRMED and confirmation.raced_runs == 3, confirmation.reason
+    ok, message = certify_fix(confirmation, (REPO / "cortex" / "encryption_keys.py").read_text(), runs=3)
+    assert ok, message

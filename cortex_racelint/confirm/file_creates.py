@@ -14,15 +14,22 @@ import builtins
 import importlib
 import io
 import os
+import sys
+import sysconfig
 import threading
+from types import FrameType
 from typing import Any, Callable, Optional
 
 from .drive import Report, join, report, start_threads
-from .hooks import window_frame
 from .io_races import Gather
 from .targets import build_instance, resolve
 
 _WRITING = frozenset("wxa+")
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _standard_library(filename: str) -> bool:
+    return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
 class _CreateRun:
@@ -34,9 +41,15 @@ class _CreateRun:
         self.lock = threading.Lock()
 
     def in_window(self) -> bool:
+        """A driven thread's create made by the finding's function itself (directly or through the
+        standard library, `Path.write_text`), not by a helper it calls: `locked(path)` opening its
+        `.lock` file is the fix's lock, not a create of the file."""
         if threading.get_ident() not in self.driven:
             return False
-        return window_frame(self.filename, self.function, None, depth=1, limit=24) is not None
+        frame: Optional[FrameType] = sys._getframe(1)
+        while frame is not None and (frame.f_code.co_filename == __file__ or _standard_library(frame.f_code.co_filename)):
+            frame = frame.f_back
+        return frame is not None and frame.f_code.co_name == self.function and frame.f_code.co_filename == self.filename
 
     def create(self, path: Any, opener: Callable[[], Any]) -> Any:
         """Hold, then open; count the creates that succeeded."""
