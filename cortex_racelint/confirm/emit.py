@@ -81,6 +81,8 @@ HOW = {
     "one thread's commit or rollback ending the other's writes is the race.",
     "file-write": "{threads} threads run `{function}()`; each writer's first write stops halfway:\n"
     "two writers inside the same file at once is the race (torn or interleaved content).",
+    "file-create": "{threads} threads run `{function}()`, each held just before it creates the file:\n"
+    "two successful creates of one file after its existence check is the race (a lost first content).",
     "sqlite": "Another connection holds the database's write lock while {threads} threads run\n"
     "`{function}()` (sqlite3.connect's timeout scaled down): 'database is locked' is the race.",
 }

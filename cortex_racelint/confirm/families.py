@@ -1,4 +1,4 @@
-"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL401, CRL402).
+"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL303, CRL401, CRL402).
 
 These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
 edit of the module: the spec names the function holding the window, the window's line
@@ -16,7 +16,10 @@ from .callers import find_writer
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
-FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL401": "shared", "CRL402": "rmw"}
+FAMILIES = {
+    "CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create", "CRL401": "shared",
+    "CRL402": "rmw",
+}
 
 _WHY_NOT = {
     "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
