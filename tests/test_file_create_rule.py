@@ -214,3 +214,34 @@ def test_other_writes_of_a_created_file_take_the_same_per_path_lock():
     )
     out = fixed(source)
     assert out.count("with locked(self.path):\n") == 2, out
+
+
+def test_a_write_that_is_not_the_first_after_the_check_is_not_a_create():
+    # a second write of the file after the create: made exclusive, it would fail on one thread
+    twice = method('if self.path.exists():\n    return\nself.path.write_text("a")\nself.path.write_text("b")\n')
+    assert [(f.code, f.line) for f in findings(twice)] == [("CRL303", 11), ("CRL301", 12)]
+    # a create in a loop below the check finds, on the next iteration, the file it made
+    loop = method(
+        'if self.path.exists():\n    return\nfor part in ("a", "b"):\n    with open(self.path, "w") as f:\n        f.write(part)\n'
+    )
+    assert [f.code for f in findings(loop)] == ["CRL301"]
+
+
+def test_statements_after_the_locked_span_move_into_the_else_once():
+    out = fixed(
+        method(
+            """
+            try:
+                data = self.path.read_bytes()
+            except FileNotFoundError:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                os.write(fd, b"x")
+                os.close(fd)
+                self.log.append("created")
+            return self.path.read_bytes()
+            """
+        )
+    )
+    assert out.count('self.log.append("created")') == 1, out
+    handler = out.split("except FileExistsError:")[1]
+    assert "data = self.path.read_bytes()" in handler and 'else:\n' in handler, out

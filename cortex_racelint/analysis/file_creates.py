@@ -18,7 +18,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .file_writes import FileAnalysis, FileOp, _cannot_fall_through
+from .file_writes import FileAnalysis, FileOp, _cannot_fall_through, walk_all
 from .lazyinit import walk_statements
 from .names import dotted_name
 
@@ -80,8 +80,32 @@ def create_site(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
     key = ("file_create_site", id(op.call))
     memo = analysis.context.memo
     if key not in memo:
-        memo[key] = _find(analysis, op) if op.path is not None and creates(analysis, op) else None
+        site = _find(analysis, op) if op.path is not None and creates(analysis, op) else None
+        memo[key] = site if site is not None and _first_create(analysis, site) else None
     return memo[key]  # type: ignore[return-value]
+
+
+def _first_create(analysis: FileAnalysis, site: CreateSite) -> bool:
+    """The create is the first write of the file after the check, and runs once per check (not in a
+    loop below it): a second write (`p.write_text(a)` ... `p.write_text(b)`), or the same one on the
+    next iteration, finds the file the first made; made exclusive, it would take the exists branch
+    even on one thread."""
+    op = site.op
+    assert op.path is not None and op.function is not None
+    for position in range(len(op.stack) - 2, 0, -1):
+        node = op.stack[position]
+        if node is site.check:
+            break
+        if isinstance(node, (cst.For, cst.While)):
+            return False
+    order = {id(node): i for i, node in enumerate(walk_all(op.function.node))}
+    start, here = order.get(id(site.check), -1), order.get(id(op.call), -1)
+    for other in analysis.ops:
+        if other is op or not other.is_write or other.function is not op.function or other.path is None:
+            continue
+        if other.path.key == op.path.key and start < order.get(id(other.call), -1) < here:
+            return False
+    return True
 
 
 def _check_polarity(analysis: FileAnalysis, test: cst.BaseExpression, op: FileOp) -> Optional[bool]:
@@ -153,7 +177,8 @@ def _find(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
     # in an enclosing block, then the create
     for level_block, level_index in levels:
         for stmt in level_block.body[:level_index]:
-            branch = []
+            branch: list[cst.BaseStatement] = []
+            reason = None if holds else "the create is not a statement of its own"
             if isinstance(stmt, cst.If) and stmt.orelse is None and _check_polarity(analysis, stmt.test, op) is True:
                 branch = _suite_statements(stmt.body)
             elif (
@@ -163,10 +188,9 @@ def _find(analysis: FileAnalysis, op: FileOp) -> Optional[CreateSite]:
                 and _reads(analysis, stmt.body, op)
             ):
                 branch = _suite_statements(stmt.body)
-                if len(stmt.handlers) > 1:
-                    return CreateSite(op, stmt, block, index, branch, False, "the read has other handlers: a caller that finds the file made would not run them")
+                if reason is None and len(stmt.handlers) > 1:
+                    reason = "the read has other handlers: a caller that finds the file made would not run them"
             if branch and _ends_flow(branch):
-                reason = None if holds else "the create is not a statement of its own"
                 return CreateSite(op, stmt, block, index, branch, False, reason)
     return None
 

@@ -4,17 +4,18 @@ Why not frontrun: the window is between two Python-level steps (the check, the c
 two threads share there is the file system, not a Python object. frontrun's DPOR reorders threads only
 at conflicting accesses it sees (attributes, globals, locks); without its `LD_PRELOAD` I/O layer (which
 needs its launcher, see docs/CONFIRM.md) `exists()` and `os.open()` touch nothing it tracks, so every
-interleaving is equivalent to a serial one and it would report "holds" on the racy code. With the
-layer, it schedules each syscall whole, so it could; racelint's children do not run under the launcher.
+interleaving is equivalent to a serial one and it would report "holds" on the racy code (the fix-safety
+cases reorder the checks only because they put a Python-level access in the window on purpose).
 
-The barrier instead holds every driven thread right after a check that said "absent" (`os.path.exists`,
-`os.path.isfile`, `Path.exists`, `Path.is_file` returning False inside the finding's function): all first
-users are then past the check together. Creations are counted at the open: a successful `os.open` with
-`O_CREAT`/`O_TRUNC`/`O_WRONLY`/`O_RDWR`, or an `open()` for writing (`w`, `x`, `a`, `+`; `Path.write_text`
-goes through it). The race's consequence, the rule's words: two threads created (the later truncated the
-earlier's content), or a caller returned a text/bytes value that is not what the file holds at the end
-("all callers end with the content the file holds": both keep the same key). A fix holding a lock from the
-check through the create lets one thread in: the hold times out alone, the proof the window is serialised.
+The barrier holds every driven thread once, at the first of: right after a check that said "absent"
+(`os.path.exists`, `os.path.isfile`, `Path.exists`, `Path.is_file` returning False), or just before it
+creates the file (a writing `open`, `Path.write_text` through it, `os.open` with `O_CREAT`). Only the
+finding's function's own checks and creates count, directly or through the standard library: a helper
+it calls (`locked(path)` opening `<path>.lock` with `O_CREAT`) is the fix's lock, not a create of the
+file. The race, in the rule's words: two successful creates of one file (the later truncated what the
+earlier wrote), or a caller returning a text/bytes value the file does not hold at the end (all callers
+must end with the content the file holds: both keep the same key). A fix holding a lock from the check
+through the create lets one thread in: its hold times out alone, the proof the window is serialised.
 """
 
 from __future__ import annotations
@@ -25,16 +26,22 @@ import io
 import os
 import os.path
 import pathlib
+import sys
+import sysconfig
 import threading
-from typing import Any, Callable
+from types import FrameType
+from typing import Any, Callable, Optional
 
 from .drive import Report, describe, join, report
-from .hooks import window_frame
 from .io_races import Gather
 from .targets import instance_for, resolve
 
-_CREATE_FLAGS = os.O_CREAT | os.O_TRUNC | os.O_WRONLY | os.O_RDWR
-_WRITE_MODES = ("w", "x", "a", "+")
+_WRITING = frozenset("wxa+")
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _standard_library(filename: str) -> bool:
+    return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
 class _Run:
@@ -43,75 +50,99 @@ class _Run:
         self.filename, self.function = filename, function
         self.driven: dict[int, int] = {}
         self.held: set[int] = set()
-        self.creators: dict[str, set[int]] = {}
+        self.created: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def in_window(self) -> bool:
-        return threading.get_ident() in self.driven and \
-            window_frame(self.filename, self.function, None, depth=3, limit=24) is not None
+        """A driven thread's check or create made by the finding's function itself (or the standard library
+        on its behalf), not by a helper it calls."""
+        if threading.get_ident() not in self.driven:
+            return False
+        frame: Optional[FrameType] = sys._getframe(1)
+        while frame is not None and (frame.f_code.co_filename == __file__ or _standard_library(frame.f_code.co_filename)):
+            frame = frame.f_back
+        return frame is not None and frame.f_code.co_name == self.function and frame.f_code.co_filename == self.filename
 
-    def checked_absent(self) -> None:
-        """A first user is past the check: wait there for the others (once per thread)."""
+    def wait_once(self) -> None:
+        """A first user is past its check (or at its create): wait there for the others, once per thread."""
         me = threading.get_ident()
-        if me in self.held or not self.in_window():
-            return
-        self.held.add(me)
-        self.hold()
+        if me not in self.held:
+            self.held.add(me)
+            self.hold()
 
-    def created(self, path: str) -> None:
-        if threading.get_ident() in self.driven:
-            with self.lock:
-                self.creators.setdefault(path, set()).add(threading.get_ident())
+    def create(self, path: Any, opener: Callable[[], Any]) -> Any:
+        """Hold (if the check did not), then open; count the creates that succeeded."""
+        self.wait_once()
+        handle = opener()
+        name = os.path.realpath(os.fsdecode(os.fspath(path))) if not isinstance(path, int) else str(path)
+        with self.lock:
+            self.created[name] = self.created.get(name, 0) + 1
+        return handle
 
 
 _RUN: list[_Run] = []
 
 
-def _current() -> Any:
-    return _RUN[-1] if _RUN else None
+def _active() -> Optional[_Run]:
+    run = _RUN[-1] if _RUN else None
+    return run if run is not None and run.in_window() else None
 
 
 def _check(real: Callable[..., bool]) -> Callable[..., bool]:
     def checked(*args: Any, **kwargs: Any) -> bool:
         result = real(*args, **kwargs)
-        run = _current()
-        if run is not None and not result:
-            run.checked_absent()
+        run = _active() if not result else None
+        if run is not None:
+            run.wait_once()
         return result
 
     return checked
 
 
-def install_file_create() -> None:
-    """Patch the checks and the creating opens; before the user's module is imported (`from os.path import exists`)."""
-    for owner, name in ((os.path, "exists"), (os.path, "isfile"), (pathlib.Path, "exists"), (pathlib.Path, "is_file")):
-        setattr(owner, name, _check(getattr(owner, name)))
-    real_os_open, real_open = os.open, io.open
+class _Hook:
+    """The checks and the creating opens, patched once per child before the user's module is imported
+    (it may bind `from os.path import exists` or `from os import open`)."""
 
-    def os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        fd = real_os_open(path, flags, *args, **kwargs)
-        run = _current()
-        if run is not None and flags & _CREATE_FLAGS:
-            run.created(os.path.realpath(os.fspath(path)))
-        return fd
+    installed = False
 
-    def hooked_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        handle = real_open(file, mode, *args, **kwargs)
-        run = _current()
-        if run is not None and not isinstance(file, int) and any(m in mode for m in _WRITE_MODES):
-            run.created(os.path.realpath(os.fspath(file)))
-        return handle
+    def install(self) -> None:
+        if self.installed:
+            return
+        self.installed = True
+        for owner, name in ((os.path, "exists"), (os.path, "isfile"), (pathlib.Path, "exists"), (pathlib.Path, "is_file")):
+            setattr(owner, name, _check(getattr(owner, name)))
+        real_open, real_os_open = io.open, os.open
 
-    os.open = os_open
-    builtins.open = io.open = hooked_open
+        def hooked_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            run = _active() if _WRITING & set(mode) else None
+            if run is None:
+                return real_open(file, mode, *args, **kwargs)
+            return run.create(file, lambda: real_open(file, mode, *args, **kwargs))
+
+        def hooked_os_open(path: Any, flags: int, mode: int = 0o777, *args: Any, **kwargs: Any) -> int:
+            run = _active() if flags & os.O_CREAT else None
+            if run is None:
+                return real_os_open(path, flags, mode, *args, **kwargs)
+            return run.create(path, lambda: real_os_open(path, flags, mode, *args, **kwargs))
+
+        builtins.open = io.open = hooked_open
+        os.open = hooked_os_open
+
+
+_HOOK = _Hook()
+
+
+def install_create(family: str) -> None:
+    if family == "file-create":
+        _HOOK.install()
 
 
 def _differs(value: Any, path: str) -> bool:
     """A caller's text/bytes result that is not what the file holds (other results are not comparable)."""
-    if not isinstance(value, (str, bytes)):
+    if not isinstance(value, (str, bytes)) or not os.path.isabs(path):
         return False
     try:
-        with open(path, "rb") as f:
+        with io.FileIO(path, "r") as f:
             held = f.read()
     except OSError:
         return False
@@ -135,6 +166,8 @@ def run_file_create(spec: dict, threads: int, timeout: float) -> Report:
             pass
         try:
             results[index] = target.call()
+        except FileExistsError:
+            pass  # a fix's loser, if it re-raises: not the race
         except Exception as error:  # noqa: BLE001 - reported, not the race
             errors.append(describe(error))
 
@@ -146,16 +179,16 @@ def run_file_create(spec: dict, threads: int, timeout: float) -> Report:
         join(started, 10 + 2 * timeout)
     finally:
         _RUN.clear()
-    path, creators = max(run.creators.items(), key=lambda item: len(item[1]), default=("", set()))
+    path, most = max(run.created.items(), key=lambda item: item[1], default=("", 0))
     name = path.rsplit("/", 1)[-1] or "?"
     differ = sum(1 for value in results.values() if path and _differs(value, path))
-    raced = len(creators) > 1 or differ > 0
+    raced = most > 1 or differ > 0
     reached = run.hold.arrivals > 0
     if raced:
-        detail = (f"{len(creators)} first callers created `{name}` (the later truncated the earlier's content); "
+        detail = (f"{most} callers created `{name}` after its check (the later truncated what the earlier wrote); "
                   f"{differ} of {len(results)} callers returned a value the file does not hold")
     else:
-        how = "the hold timed out" if run.hold.timeouts else "no two callers were past the check together"
-        detail = f"one caller created `{name}` and every caller returned what it holds ({how})"
+        how = "the hold timed out" if run.hold.timeouts else "no second create"
+        detail = f"one create of each file ({how}); every caller returned what the file holds"
     return report(reached=reached, raced=raced, serialised=reached and not raced and run.hold.timeouts > 0,
                   detail=detail, arrivals=run.hold.arrivals, timeouts=run.hold.timeouts, errors=errors)

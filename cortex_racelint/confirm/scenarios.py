@@ -19,9 +19,10 @@ thread inside it, the hold timing out). Family by family:
   others saw). Two writers inside the same file at once means interleaved output and a
   reader seeing a half-written file; a lock lets only one in (the hold times out), an
   atomic replace gives each writer its own file.
-* file-create (CRL303): every first user is held right after its existence check said "absent";
-  two of them creating the file, or a caller returning a key the file does not hold, is the race
-  (`file_creates.py`, which also says why frontrun cannot see it).
+* file-create (CRL303): every first user is held right after its existence check said "absent"
+  (or just before its create, if no check was seen); two successful creates of one file, or a
+  caller returning a key the file does not hold, is the race (`file_creates.py`, which also says
+  why frontrun cannot see it).
 * sqlite (CRL201): another connection holds the database's write lock while the
   threads run the per-call connection. `sqlite3.connect()`'s wait (its `timeout`,
   default 5 s) is scaled by `io_races.SCALE` and the lock is held `CONTENTION` s, longer than
@@ -40,7 +41,7 @@ from typing import Callable
 from ..racetest import WindowHold, run_together
 from .arguments import Unbuildable
 from .drive import Report, describe, report
-from .file_creates import install_file_create, run_file_create
+from .file_creates import install_create, run_file_create
 from .io_races import install_io, run_file_write, run_sqlite
 from .state_races import run_rmw, run_shared
 from .targets import driven_calls, resolve
@@ -79,8 +80,7 @@ SCENARIOS: dict[str, Callable[[dict, int, float], Report]] = {
 def install(family: str) -> None:
     """Patches that must be in place before the user's module is imported."""
     install_io(family)
-    if family == "file-create":
-        install_file_create()
+    install_create(family)
 
 
 def run(spec: dict, threads: int, timeout: float) -> Report:

@@ -52,6 +52,9 @@ def exclusive_create_fix(analysis: FileAnalysis, site: CreateSite) -> tuple[Opti
     reason = deadlock_reason(analysis, op, region, key, exists)
     if reason is not None:
         return None, reason
+    covered = {id(node) for stmt in region.statements for node in walk_all(stmt)}
+    if id(site.create) not in covered:
+        return None, "the create is outside the statements one lock can wrap with its check"
     built = _exclusive_statement(analysis, site)
     if built is None:
         return None, "the create's arguments are not understood (flags or mode not written out)"
@@ -63,10 +66,13 @@ def exclusive_create_fix(analysis: FileAnalysis, site: CreateSite) -> tuple[Opti
     fix, reason = locked_write_fix(analysis, op, region, lock, [*edits, *create_edits], key, inner, [])
     if fix is None:
         return None, reason
+    for stmt in site.tail if site.falls_through else ():
+        if id(stmt) not in covered:  # moved into the `else:` from beyond the locked statements
+            fix.replacements[stmt] = cst.RemoveFromParent()
     lock_text = analysis.context.module.code_for_node(lock)
     fix.message = (
-        f"Create `{op.path.key}` exclusively (a caller that finds it made reads it instead) "
-        f"and hold `{lock_text}` from the check through the write"
+        f"Create `{op.path.key}` exclusively under `{lock_text}`; a caller that finds it made takes "
+        "the branch for an existing file"
     )
     fix.applicability = FixApplicability.UNSAFE
     return fix, None

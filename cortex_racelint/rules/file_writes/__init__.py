@@ -1,6 +1,7 @@
-"""CRL3xx: writes to shared files outside a lock, and reads that skip the writers' lock.
+"""CRL3xx: writes to shared files outside a lock, reads that skip the writers' lock, and files
+created after an existence check (check-then-create, CRL303: `analysis/file_creates.py`).
 
-Both rules read `analysis.file_writes.FileAnalysis` (one pass per module, memoised):
+The rules read `analysis.file_writes.FileAnalysis` (one pass per module, memoised):
 which calls write or read a file, whether the path is shared across calls, which locks
 guard each call (directly, or through every caller of a private helper), and which
 statements a lock must cover. The fix style comes from `file-write-fix`:
