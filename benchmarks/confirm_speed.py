@@ -30,7 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cortex_racelint import Config, lint_source  # noqa: E402
+from cortex_racelint import Config  # noqa: E402
+from cortex_racelint.api import run_files  # noqa: E402
 from cortex_racelint.confirm import Status, confirm_finding, missing_frontrun  # noqa: E402
 from cortex_racelint.confirm.cli import BARRIER_RUNS  # noqa: E402
 from cortex_racelint.confirm.models import DPOR_FAMILIES  # noqa: E402
@@ -40,10 +41,12 @@ OLD_RUNS = 20
 
 
 def legacy_findings(tree: Path) -> list:
+    """Every finding of the tree, the project-wide ones (CRL404, CRL108) included: one project run, as `confirm`."""
+    paths = [str(path) for path in sorted(tree.rglob("*.py"))]
     found = []
-    for path in sorted(tree.rglob("*.py")):
-        source = path.read_bytes()
-        found += [(f, source) for f in lint_source(source, str(path), Config()).findings]
+    for result in run_files(paths, Config(), fix=False, jobs=1):
+        source = Path(result.path).read_bytes()
+        found += [(f, source) for f in result.findings]
     return found
 
 

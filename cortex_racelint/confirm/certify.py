@@ -189,7 +189,16 @@ def certify_results(results: Sequence[FileResult], config: Config, runs: int = 2
     """Certify every file about to be rewritten (see the module docstring)."""
     from ..api import relative_path
 
+    from ..project.join import join
+    from ..project.phase import parse_summaries
+    from ..project.standalone import with_facts
+
+    # the project rules (CRL404, CRL108) need the index's facts to find again what the fix loop fixed:
+    # a single-file lint of the original would see no finding and silently drop their fixes
+    facts = join(parse_summaries([result.path for result in results]))
     for result in results:
         if result.new_source is None or result.old_source is None:
             continue
-        certify_file(result, config, relative_path(result.path, config), runs)
+        own = facts.get(result.path)
+        file_config = with_facts(config, own) if own else config
+        certify_file(result, file_config, relative_path(result.path, config), runs)

@@ -81,8 +81,8 @@ HOW = {
     "one thread's commit or rollback ending the other's writes is the race.",
     "file-write": "{threads} threads run `{function}()`; each writer's first write stops halfway:\n"
     "two writers inside the same file at once is the race (torn or interleaved content).",
-    "file-create": "{threads} threads run `{function}()`, each held just before it creates the file:\n"
-    "two successful creates of one file after its existence check is the race (a lost first content).",
+    "file-create": "{threads} threads run `{function}()`; each is held right after its existence check said\n"
+    "absent: two of them creating the file, or a caller keeping a value the file does not hold, is the race.",
     "sqlite": "Another connection holds the database's write lock while {threads} threads run\n"
     "`{function}()` (sqlite3.connect's timeout scaled down): 'database is locked' is the race.",
 }

@@ -1,4 +1,5 @@
-"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL303, CRL401, CRL402).
+"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL303, CRL401, CRL402,
+CRL404, and CRL108's creation on a shared object).
 
 These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
 edit of the module: the spec names the function holding the window, the window's line
@@ -16,14 +17,29 @@ from .callers import find_writer
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
-FAMILIES = {
-    "CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create", "CRL401": "shared",
-    "CRL402": "rmw",
-}
+FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create",
+            "CRL401": "shared", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
+
+#: the project-wide rules: the object the methods run on is the one the project index found
+SHARED_OBJECT_RULES = ("CRL404", "CRL108")
 
 _WHY_NOT = {
     "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
+    "CRL501": ("a primitive bound to another event loop fails only once a loop has to wait on it (a contended "
+               "lock, an empty queue), which the model would have to set up per primitive and per loop; "
+               "see docs/CONFIRM.md"),
 }
+
+#: how the project index names a shared object in the finding's message (`project/join.py`)
+_SHARED_AS = re.compile(r"shared as (?:module global|singleton accessor) `([\w.]+(?:\(\))?)`")
+
+
+def shared_object(finding: Finding) -> str:
+    """`pkg.stats.get_stats()` / `pkg.stats._stats`: the object a CRL404/CRL108 finding's method runs on."""
+    match = _SHARED_AS.search(finding.message)
+    if match is None:
+        raise NotRunnable("the finding does not name the shared object (accessor or module global) its threads use")
+    return match.group(1)
 
 
 def _function(tree: ast.Module, line: int, what: str) -> str:
@@ -75,6 +91,19 @@ def _attribute(line_text: str, column: int) -> str:
     return match.group(match.lastindex or 1)
 
 
+def _lazy_act(tree: ast.Module, line: int) -> int:
+    """The line of the creation (`self.<attr> = make()`) inside the lazy `if` a CRL108 finding points at."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and node.lineno == line:
+            for statement in ast.walk(node):
+                if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement is not node:
+                    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                    if any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                           for t in targets):
+                        return statement.lineno
+    raise NotRunnable("no `self.<attr> = ...` creation inside the lazy check")
+
+
 def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     family = FAMILIES.get(finding.code)
     if family is None:
@@ -84,8 +113,14 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     lines = source.decode("utf-8", "replace").splitlines()
     line = finding.line
     function = _function(tree, line, "race")
-    attr = other = other_entry = ""
+    if family == "creation":  # CRL108 points at the lazy `if`; the act counted is the creation inside it
+        line = finding.window.act.start.line if finding.window is not None else _lazy_act(tree, line)
+    attr = other = other_entry = shared = ""
     entry = function
+    if finding.code in SHARED_OBJECT_RULES:
+        if "." not in function:
+            raise NotRunnable("the update is not in a method of the shared object")
+        shared = shared_object(finding)
     if family in ("shared", "rmw", "connection"):
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
@@ -103,8 +138,8 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         other = find_writer(tree, function, attr) or ""  # a reader races with a writer, a writer with itself
     return located_spec(
         finding, path, line, lines[line - 1].strip(), entry, function,
-        family=family, attr=attr, other_function=other, other_entry=other_entry,
+        family=family, attr=attr, other_function=other, other_entry=other_entry, shared_object=shared,
     )
 
 
-__all__ = ["FAMILIES", "build_family_spec"]
+__all__ = ["FAMILIES", "build_family_spec", "shared_object"]

@@ -1,11 +1,21 @@
-"""Reproducer run for a file created after an existence check (CRL303).
+"""The barrier reproducer of CRL303: two first users race between the existence check and the create.
 
-The window is between the check and the create, before anything is written: each driven
-thread is held just before it opens the file for writing (`open` with a writing mode, or
-`os.open` with `O_CREAT`) inside the finding's function, so the others pass their own check
-first. Two creates of the same file that both succeed are the race (the later truncated what
-the earlier wrote). A fix lets one thread in (the hold times out) and the others then find the
-file, or their exclusive create fails (`FileExistsError`): one create.
+Why not frontrun: the window is between two Python-level steps (the check, the create), but what the
+two threads share there is the file system, not a Python object. frontrun's DPOR reorders threads only
+at conflicting accesses it sees (attributes, globals, locks); without its `LD_PRELOAD` I/O layer (which
+needs its launcher, see docs/CONFIRM.md) `exists()` and `os.open()` touch nothing it tracks, so every
+interleaving is equivalent to a serial one and it would report "holds" on the racy code (the fix-safety
+cases reorder the checks only because they put a Python-level access in the window on purpose).
+
+The barrier holds every driven thread once, at the first of: right after a check that said "absent"
+(`os.path.exists`, `os.path.isfile`, `Path.exists`, `Path.is_file` returning False), or just before it
+creates the file (a writing `open`, `Path.write_text` through it, `os.open` with `O_CREAT`). Only the
+finding's function's own checks and creates count, directly or through the standard library: a helper
+it calls (`locked(path)` opening `<path>.lock` with `O_CREAT`) is the fix's lock, not a create of the
+file. The race, in the rule's words: two successful creates of one file (the later truncated what the
+earlier wrote), or a caller returning a text/bytes value the file does not hold at the end (all callers
+must end with the content the file holds: both keep the same key). A fix holding a lock from the check
+through the create lets one thread in: its hold times out alone, the proof the window is serialised.
 """
 
 from __future__ import annotations
@@ -14,15 +24,17 @@ import builtins
 import importlib
 import io
 import os
+import os.path
+import pathlib
 import sys
 import sysconfig
 import threading
 from types import FrameType
 from typing import Any, Callable, Optional
 
-from .drive import Report, join, report, start_threads
+from .drive import Report, describe, join, report
 from .io_races import Gather
-from .targets import build_instance, resolve
+from .targets import instance_for, resolve
 
 _WRITING = frozenset("wxa+")
 _STDLIB = sysconfig.get_paths()["stdlib"]
@@ -32,18 +44,18 @@ def _standard_library(filename: str) -> bool:
     return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
-class _CreateRun:
+class _Run:
     def __init__(self, threads: int, timeout: float, filename: str, function: str) -> None:
         self.hold = Gather(parties=threads, timeout=timeout)
-        self.driven: dict[int, int] = {}
         self.filename, self.function = filename, function
+        self.driven: dict[int, int] = {}
+        self.held: set[int] = set()
         self.created: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def in_window(self) -> bool:
-        """A driven thread's create made by the finding's function itself (directly or through the
-        standard library, `Path.write_text`), not by a helper it calls: `locked(path)` opening its
-        `.lock` file is the fix's lock, not a create of the file."""
+        """A driven thread's check or create made by the finding's function itself (or the standard library
+        on its behalf), not by a helper it calls."""
         if threading.get_ident() not in self.driven:
             return False
         frame: Optional[FrameType] = sys._getframe(1)
@@ -51,9 +63,16 @@ class _CreateRun:
             frame = frame.f_back
         return frame is not None and frame.f_code.co_name == self.function and frame.f_code.co_filename == self.filename
 
+    def wait_once(self) -> None:
+        """A first user is past its check (or at its create): wait there for the others, once per thread."""
+        me = threading.get_ident()
+        if me not in self.held:
+            self.held.add(me)
+            self.hold()
+
     def create(self, path: Any, opener: Callable[[], Any]) -> Any:
-        """Hold, then open; count the creates that succeeded."""
-        self.hold()
+        """Hold (if the check did not), then open; count the creates that succeeded."""
+        self.wait_once()
         handle = opener()
         name = os.path.realpath(os.fsdecode(os.fspath(path))) if not isinstance(path, int) else str(path)
         with self.lock:
@@ -61,27 +80,38 @@ class _CreateRun:
         return handle
 
 
-_RUN: list[_CreateRun] = []
+_RUN: list[_Run] = []
 
 
-def _active() -> Optional[_CreateRun]:
+def _active() -> Optional[_Run]:
     run = _RUN[-1] if _RUN else None
     return run if run is not None and run.in_window() else None
 
 
-class _Hook:
-    """`open`/`io.open`/`os.open` held before a driven thread creates a file in the window."""
+def _check(real: Callable[..., bool]) -> Callable[..., bool]:
+    def checked(*args: Any, **kwargs: Any) -> bool:
+        result = real(*args, **kwargs)
+        run = _active() if not result else None
+        if run is not None:
+            run.wait_once()
+        return result
 
-    def __init__(self) -> None:
-        self.real_open = io.open
-        self.real_os_open = os.open
-        self.installed = False
+    return checked
+
+
+class _Hook:
+    """The checks and the creating opens, patched once per child before the user's module is imported
+    (it may bind `from os.path import exists` or `from os import open`)."""
+
+    installed = False
 
     def install(self) -> None:
         if self.installed:
             return
         self.installed = True
-        real_open, real_os_open = self.real_open, self.real_os_open
+        for owner, name in ((os.path, "exists"), (os.path, "isfile"), (pathlib.Path, "exists"), (pathlib.Path, "is_file")):
+            setattr(owner, name, _check(getattr(owner, name)))
+        real_open, real_os_open = io.open, os.open
 
         def hooked_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
             run = _active() if _WRITING & set(mode) else None
@@ -95,8 +125,7 @@ class _Hook:
                 return real_os_open(path, flags, mode, *args, **kwargs)
             return run.create(path, lambda: real_os_open(path, flags, mode, *args, **kwargs))
 
-        builtins.open = hooked_open
-        io.open = hooked_open
+        builtins.open = io.open = hooked_open
         os.open = hooked_os_open
 
 
@@ -104,31 +133,62 @@ _HOOK = _Hook()
 
 
 def install_create(family: str) -> None:
-    """Install the hook before the user's module is imported (it may bind `from os import open`)."""
     if family == "file-create":
         _HOOK.install()
 
 
+def _differs(value: Any, path: str) -> bool:
+    """A caller's text/bytes result that is not what the file holds (other results are not comparable)."""
+    if not isinstance(value, (str, bytes)) or not os.path.isabs(path):
+        return False
+    try:
+        with io.FileIO(path, "r") as f:
+            held = f.read()
+    except OSError:
+        return False
+    mine = value.encode() if isinstance(value, str) else value
+    return mine.strip() != held.strip()
+
+
 def run_file_create(spec: dict, threads: int, timeout: float) -> Report:
     module = importlib.import_module(spec["module"])
-    instance = build_instance(module, spec["function"])
-    target = resolve(module, spec["function"], instance)
-    run = _CreateRun(threads, timeout, module.__file__, target.function)
+    target = resolve(module, spec["function"], instance_for(module, spec))
+    run = _Run(threads, timeout, module.__file__, target.function)
+    results: dict[int, Any] = {}
+    errors: list[str] = []
+    start = threading.Barrier(threads)
+
+    def body(index: int) -> None:
+        run.driven[threading.get_ident()] = index
+        try:
+            start.wait(5)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            results[index] = target.call()
+        except FileExistsError:
+            pass  # a fix's loser, if it re-raises: not the race
+        except Exception as error:  # noqa: BLE001 - reported, not the race
+            errors.append(describe(error))
+
     _RUN[:] = [run]
     try:
-        started, errors = start_threads([target.call] * threads, run.driven)
+        started = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(threads)]
+        for thread in started:
+            thread.start()
         join(started, 10 + 2 * timeout)
     finally:
         _RUN.clear()
-    errors = [e for e in errors if not e.startswith("FileExistsError")]  # a fix's loser, if it re-raises
-    most = max(run.created.values(), default=0)
-    name = max(run.created, key=run.created.get).rsplit("/", 1)[-1] if run.created else "?"
+    path, most = max(run.created.items(), key=lambda item: item[1], default=("", 0))
+    name = path.rsplit("/", 1)[-1] or "?"
+    differ = sum(1 for value in results.values() if path and _differs(value, path))
+    raced = most > 1 or differ > 0
     reached = run.hold.arrivals > 0
-    serialised = reached and most <= 1 and run.hold.timeouts > 0
-    if most > 1:
-        detail = f"{most} callers created `{name}` after its check; the later truncated what the earlier wrote"
+    if raced:
+        detail = (f"{most} callers created `{name}` after its check (the later truncated what the earlier wrote); "
+                  f"{differ} of {len(results)} callers returned a value the file does not hold")
     else:
         how = "the hold timed out" if run.hold.timeouts else "no second create"
-        detail = f"one create of each file ({how})"
-    return report(reached=reached, raced=most > 1, serialised=serialised, detail=detail,
-                  arrivals=run.hold.arrivals, timeouts=run.hold.timeouts, errors=errors)
+        detail = f"one create of each file ({how}); every caller returned what the file holds"
+    return report(reached=reached, raced=raced, serialised=reached and not raced and run.hold.timeouts > 0,
+                  detail=detail, arrivals=run.hold.arrivals, timeouts=run.hold.timeouts, errors=errors)

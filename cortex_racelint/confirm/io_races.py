@@ -14,7 +14,7 @@ from typing import Optional
 
 from .drive import Report, join, report, start_threads
 from .hooks import FileWrites, Sqlite, window_frame
-from .targets import build_instance, resolve
+from .targets import instance_for, resolve
 
 SCALE = 1 / 40  # sqlite3.connect's default 5 s wait becomes 0.125 s
 CONTENTION = 7.5 * SCALE  # seconds the write lock is held: 7.5 s at full scale
@@ -88,7 +88,7 @@ _FILE_HOOK = FileWrites(lambda: bool(_FILE_RUN) and _FILE_RUN[-1].in_window(), l
 
 def run_file_write(spec: dict, threads: int, timeout: float) -> Report:
     module = importlib.import_module(spec["module"])
-    instance = build_instance(module, spec["function"])
+    instance = instance_for(module, spec)
     target = resolve(module, spec["function"], instance)
     run = _FileRun(threads, timeout, module.__file__, target.function, spec.get("window_line"))
     _FILE_RUN[:] = [run]
@@ -120,7 +120,7 @@ def run_sqlite(spec: dict, threads: int, timeout: float) -> Report:
     _SQL_DRIVEN.clear()
     _SQL_HOOK.paths.clear()
     module = importlib.import_module(spec["module"])
-    instance = build_instance(module, spec["function"])
+    instance = instance_for(module, spec)
     target = resolve(module, spec["function"], instance)
     if not _SQL_HOOK.paths:
         target.call()  # warm-up on the main thread: learn the database file

@@ -4,10 +4,11 @@ Built in the DPOR child (`dpor_child.py`), after frontrun patched the locks, so 
 module makes at import is one frontrun's scheduler sees. Each execution starts from a fresh
 import of the sandboxed package in a fresh HOME and working directory. Per family:
 
-* creation (CRL101-105): a test-only `__racelint_act__()` before the act counts how often the
+* creation (CRL101-105, CRL108 on the shared object): a test-only `__racelint_act__()` before the act counts how often the
   act ran; two threads calling the entry must run it as often as some serial order of the two
   calls does (once for a singleton, once per key for a keyed cache): one instance.
-* rmw (CRL402): two threads run the method on one object; the attribute's final value must be
+* rmw (CRL402, CRL404): two threads run the method on one object (for CRL404 the process-wide one the
+  project index found: its accessor or module global, imported from its own module); the attribute's final value must be
   one that some serial order of the two calls produces (no lost update).
 * shared (CRL401): the two methods run on one object; every conflicting access to the finding's
   attribute must be ordered by a lock (frontrun's `error_on_any_race`, its report's raced objects
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .targets import Target, build_instance, resolve
+from .targets import Target, build_instance, instance_for, resolve
 
 ACT = "__racelint_act__"
 #: families explored by frontrun; the others keep the barrier harness (see docs/CONFIRM.md)
@@ -238,10 +239,12 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
             setattr(builtins, ACT, functools.partial(state.acts.append, 1))
             entry = spec["entry"]
             direct = entry == spec["function"]  # else a class (`Service()`) or a closure (`get_a`), called bare
-            target = resolve(module, spec["function"], None) if direct else _creation_entry(module, entry)
-            state.targets = [target, _second(module, None, target)]
+            # CRL108: a method of the process-wide object the project index found, run on that object
+            state.instance = instance_for(module, spec) if spec.get("shared_object") else None
+            target = resolve(module, spec["function"], state.instance) if direct else _creation_entry(module, entry)
+            state.targets = [target, _second(module, state.instance, target)]
             return state
-        state.instance = build_instance(module, spec["function"])
+        state.instance = instance_for(module, spec)
         if family == "shared":
             state.targets = [resolve(module, spec["function"], state.instance),
                              resolve(module, spec["other_function"], state.instance)]

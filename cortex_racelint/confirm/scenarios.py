@@ -19,10 +19,10 @@ thread inside it, the hold timing out). Family by family:
   others saw). Two writers inside the same file at once means interleaved output and a
   reader seeing a half-written file; a lock lets only one in (the hold times out), an
   atomic replace gives each writer its own file.
-* file-create (CRL303): every thread is held just before it creates the file (a writing
-  `open`, `os.open` with `O_CREAT`) in the finding's function, so the others pass their
-  existence check first. Two successful creates of one file is the race; a fix lets one
-  in (the hold times out) and the others find the file or fail their exclusive create.
+* file-create (CRL303): every first user is held right after its existence check said "absent"
+  (or just before its create, if no check was seen); two successful creates of one file, or a
+  caller returning a key the file does not hold, is the race (`file_creates.py`, which also says
+  why frontrun cannot see it).
 * sqlite (CRL201): another connection holds the database's write lock while the
   threads run the per-call connection. `sqlite3.connect()`'s wait (its `timeout`,
   default 5 s) is scaled by `io_races.SCALE` and the lock is held `CONTENTION` s, longer than

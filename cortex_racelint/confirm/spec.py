@@ -46,6 +46,7 @@ class ReproducerSpec:
     other_function: str = ""  # the other side of a CRL401 race, `Class.method`
     other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
     caller: str = ""  # a function calling `function` in the same module/class: certificates drive it too
+    shared_object: str = ""  # CRL404/CRL108: the process-wide object (`pkg.mod.get_x()`, `pkg.mod._x`) the methods run on
     arguments: str = ""  # JSON `{qualified name: [argument set, ...]}` inferred from the module (`inference.py`)
 
     def to_dict(self) -> dict:

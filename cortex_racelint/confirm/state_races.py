@@ -14,14 +14,14 @@ from typing import Any
 from ..racetest import WindowHold
 from .drive import MISSING, Report, in_method, join, report, start_threads
 from .hooks import RacelintStop, hook_attribute
-from .targets import build_instance, resolve
+from .targets import instance_for, resolve
 
 REACH_SECONDS = 1.5  # how long a side may take to reach its window
 
 
 def run_rmw(spec: dict, threads: int, timeout: float) -> Report:
     module = importlib.import_module(spec["module"])
-    instance = build_instance(module, spec["function"])
+    instance = instance_for(module, spec)
     target = resolve(module, spec["function"], instance)
     attr, line, filename = spec["attr"], spec.get("window_line"), module.__file__
     hold = WindowHold(parties=threads, timeout=timeout)
@@ -58,7 +58,7 @@ def run_rmw(spec: dict, threads: int, timeout: float) -> Report:
 
 def run_shared(spec: dict, threads: int, timeout: float) -> Report:
     module = importlib.import_module(spec["module"])
-    instance = build_instance(module, spec["function"])
+    instance = instance_for(module, spec)
     # each side is recognised by its frames, so a side may run on the thread its starter spawns
     drive_a = resolve(module, spec.get("entry") or spec["function"], instance)
     drive_b = resolve(module, spec.get("other_entry") or spec["other_function"], instance)

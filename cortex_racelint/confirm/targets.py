@@ -6,6 +6,7 @@ arguments (see `arguments.py`): a race between threads of one object needs one o
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass
 from types import ModuleType
@@ -45,6 +46,38 @@ def build_instance(module: ModuleType, qualified: str) -> Optional[Any]:
         return instance_of(owner)
     except Unbuildable as error:
         raise Unbuildable(f"cannot build a `{owner_name}` to call `{qualified}()` on: {error}") from error
+
+
+def shared_instance(expression: str) -> Any:
+    """The process-wide object the project index found (`pkg.stats.get_stats()`, `pkg.stats._stats`).
+
+    The accessor's module may be another module of the package than the finding's: it is imported
+    (the longest importable dotted prefix), then the rest is looked up and an accessor called. A lazily
+    created global still `None` is not an object to share: Unbuildable."""
+    call = expression.endswith("()")
+    parts = (expression[:-2] if call else expression).split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                value = getattr(value, name)
+        except AttributeError as error:
+            raise Unbuildable(f"the shared object `{expression}` is not there after import: {error}") from error
+        value = value() if call else value
+        if value is None:
+            raise Unbuildable(f"the shared object `{expression}` is None after import (created later, lazily)")
+        return value
+    raise Unbuildable(f"the module of the shared object `{expression}` does not import")
+
+
+def instance_for(module: ModuleType, spec: dict) -> Optional[Any]:
+    """The object the racing method runs on: the shared one the index names (CRL404/CRL108), else a fresh one."""
+    if spec.get("shared_object"):
+        return shared_instance(spec["shared_object"])
+    return build_instance(module, spec["function"])
 
 
 def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Target:
