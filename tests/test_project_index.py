@@ -312,3 +312,31 @@ def test_a_class_own_thread_reaching_another_shared_object_counts(tmp_path: Path
     methods = facts[str(tmp_path / "app/health.py")]["classes"]["HealthMonitor"]["methods"]
     assert sorted(methods) == ["_count", "record"]
     assert "thread target `self._poll`" in methods["record"]["paths"][0][0][3]
+
+
+def test_an_attribute_holding_the_shared_object_is_followed(tmp_path: Path) -> None:
+    worker = """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from app import health
+
+
+        class Checker:
+            def __init__(self):
+                self.monitor = health.get_monitor()
+                self.local = object()
+
+            def check(self, ok):
+                self.monitor.record(ok)
+
+            def run(self, results):
+                with ThreadPoolExecutor(2) as pool:
+                    list(pool.map(self.check, results))
+    """
+    _write(tmp_path, {"app/__init__.py": "", "app/health.py": HEALTH, "app/worker.py": worker})
+    summary = build_summary(ast.parse((tmp_path / "app/worker.py").read_bytes()))
+    assert summary["classes"]["Checker"]["held"]["monitor"] == ["c", "health.get_monitor"]
+    facts = join(_summaries(tmp_path))
+    methods = facts[str(tmp_path / "app/health.py")]["classes"]["HealthMonitor"]["methods"]
+    assert sorted(methods) == ["_count", "record"]
+    assert "`Checker.check` calls `HealthMonitor.record`" in methods["record"]["paths"][0][1][3]

@@ -69,11 +69,19 @@ class _Graph:
                 return None
             return self._method(cls, method, cls)
         head, _, rest = text.partition(".")
-        if head in ("self", "cls") and rest and "." not in rest and "." in scope:
+        if head in ("self", "cls") and rest and "." in scope:
             cls_name = scope.split(".")[0]
-            if cls_name in summary["classes"]:
+            if cls_name not in summary["classes"]:
+                return None
+            if "." not in rest:
                 return self._method((module, cls_name), rest, None)
-            return None
+            attr, _, method = rest.partition(".")
+            held = summary["classes"][cls_name].get("held", {}).get(attr)
+            if held is None or "." in method:
+                return None
+            if held[0] == "c":  # `self.monitor = get_monitor()`
+                return self.resolve_ref(module, cls_name, "r", f"{held[1]}|{method}")
+            return self.resolve_ref(module, "", "n", f"{held[1]}.{method}")  # `self.monitor = _monitor`
         symbol = self.table.resolve(module, text, scope)
         if symbol is None:
             return None

@@ -25,7 +25,7 @@ from typing import Optional, Union
 from ..analysis.locks import looks_like_lock_name
 from .entries import thread_entry
 
-VERSION = 2
+VERSION = 3
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -173,7 +173,7 @@ class _Builder:
             outer.bound.add(node.name)
             self.walk_body(node.body, outer, False, False)
             return
-        self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False}
+        self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
         body = _Frame(f"{node.name}.<class>", node.name, {})
         self.walk_body(node.body, body, False, False)
 
@@ -191,6 +191,11 @@ class _Builder:
         known.update(q.split(".")[-1] for q in self.functions)
         for info in self.functions.values():
             info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+        for klass in self.classes.values():  # an attribute holding a parameter or a local names nothing shared
+            klass["held"] = {
+                attr: held for attr, held in klass["held"].items()
+                if (held[0] == "g" and held[1] in self.globals) or (held[0] == "c" and held[1].split(".")[0] in known)
+            }
 
     # -- statements -------------------------------------------------------------------------
     def _import(self, node: ast.AST) -> None:
@@ -220,6 +225,12 @@ class _Builder:
                     frame.bound.add(name)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 frame.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+        if frame.method and frame.class_name in self.classes:
+            for target in node.targets:  # `self.monitor = get_monitor()`: what the attribute holds
+                held = _self_attr(target)
+                if held and (called or isinstance(value, ast.Name)):
+                    kept = ["c", called] if called else ["g", value.id]  # type: ignore[attr-defined]
+                    self.classes[frame.class_name]["held"].setdefault(held, kept)  # type: ignore[index]
         if frame.method and len(node.targets) == 1:
             attr = _stored_attr(node.targets[0])
             if attr and _reads(value, attr):

@@ -16,9 +16,10 @@ PROJECT_KNOWN_PROBLEMS = """
     (`cls._instance`); a method is reached when a thread entry (a `Thread`/`Timer` target, an
     executor `submit`/`map`/`run_in_executor` callable, `asyncio.to_thread`, a done-callback)
     calls it through one of these, directly or through up to 8 calls across modules (imports
-    resolved, `from . import x` and `import a.b as m` included). Not followed: objects handed
-    to a thread as arguments (`Thread(target=f, args=(obj,))`), attributes holding the
-    instance (`self.monitor.record()`), calls through callbacks or `getattr`. Two threads must
+    resolved, `from . import x` and `import a.b as m` included), also through an attribute a
+    method binds to the instance (`self.monitor = get_monitor()`, then `self.monitor.record()`).
+    Not followed: objects handed to a thread as arguments (`Thread(target=f, args=(obj,))`),
+    callback registries, calls through callbacks or `getattr`. Two threads must
     be able to run the update at once: two different entries reach it, or one entry that runs
     several copies (a pool's tasks, a thread started in a loop); the main thread calling the
     same method is not counted. A class that starts threads on its own methods is left to
