@@ -95,6 +95,20 @@ def test_a_gitignored_file_named_explicitly_is_linted(tmp_path):
     assert list(discover([explicit], root=root, respect_gitignore=True)) == [explicit]
 
 
+def test_a_named_folder_inside_an_ignored_folder_is_walked(tmp_path):
+    """Naming a folder lints it even when git ignores a folder above it (the standard library of a
+    pyenv interpreter under ~/.pyenv/versions, a vendored checkout): the patterns that ignore the
+    named folder do not reach inside it, while the other patterns still apply below it."""
+    root = git_tree(tmp_path)
+    for rel in ["out/deep/d.py", "out/deep/z.gen.py", "out/deep/secret.py", "out/deep/keep.gen.py"]:
+        touch(root / rel)
+    named = root / "out" / "deep"
+    found = names(discover([str(named)], root=root, respect_gitignore=True), root)
+    assert found == ["out/deep/d.py", "out/deep/keep.gen.py"]
+    from_top = names(discover([str(root)], root=root, respect_gitignore=True), root)
+    assert not any(name.startswith("out/") for name in from_top)
+
+
 def test_a_linked_worktree_reads_info_exclude_from_the_common_git_dir(tmp_path):
     main_git = tmp_path / "main" / ".git"
     (main_git / "info").mkdir(parents=True)

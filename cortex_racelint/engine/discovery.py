@@ -154,7 +154,7 @@ def discover(
         def excluded(full: str, name: str, is_dir: bool) -> bool:
             if rules.excluded(full, name, given):
                 return True
-            return gitignored is not None and gitignored.ignored(full, is_dir)
+            return gitignored is not None and gitignored.ignored(full, is_dir, given)
 
         for folder, subfolders, files in os.walk(given, followlinks=False):
             kept = []

@@ -70,10 +70,16 @@ class GitIgnores:
             self._chains[folder] = (top, ([(folder, spec)] if spec is not None else []) + above)
         return self._chains[folder]
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
+    def ignored(self, path: str, is_dir: bool, given: Optional[str] = None) -> bool:
         """Whether git ignores `path`. Its parent folders are taken as not ignored: the walk
-        does not enter an ignored folder, and git cannot re-include a file inside one."""
+        does not enter an ignored folder, and git cannot re-include a file inside one.
+
+        `given` is the folder named on the command line that the walk started from. A pattern
+        that ignores that folder itself (or a folder above it) does not ignore what is inside:
+        naming a folder lints it, as Ruff does, even inside an ignored tree (a pyenv
+        interpreter's standard library, a vendored checkout, a virtual environment's packages)."""
         full = os.path.abspath(path)
+        root = os.path.abspath(given) if given is not None else None
         if os.path.basename(full) == ".git":
             return True
         found = self._chain(os.path.dirname(full))
@@ -82,13 +88,13 @@ class GitIgnores:
         top, chain = found
         suffix = "/" if is_dir else ""
         for folder, spec in chain:  # the deepest .gitignore with a matching pattern decides
-            decision = spec.check_file(_below(full, folder) + suffix).include
+            decision = _decision(spec, full + suffix, folder, root)
             if decision is not None:
                 return decision
         if top not in self._excludes:
             self._excludes[top] = _read_spec(_git_dir(Path(top)) / "info" / "exclude")
         spec = self._excludes[top]
-        return spec is not None and bool(spec.check_file(_below(full, top) + suffix).include)
+        return spec is not None and bool(_decision(spec, full + suffix, top, root))
 
     def ignored_with_parents(self, path: str) -> bool:
         """Whether git ignores `path` or a folder above it (a file handed over alone, not walked)."""
@@ -101,6 +107,26 @@ class GitIgnores:
         while os.path.dirname(chain[-1]) not in (top, chain[-1]):
             chain.append(os.path.dirname(chain[-1]))
         return any(self.ignored(entry, entry != full) for entry in reversed(chain))
+
+
+def _decision(
+    spec: pathspec.GitIgnoreSpec, path: str, folder: str, given: Optional[str]
+) -> Optional[bool]:
+    """The decision of `spec` (the ignore file of `folder`) on `path` (a trailing `/` for a
+    folder), or None when no pattern matches; a match that only holds because the pattern
+    ignores the named folder `given` or a folder above it does not count."""
+    result = spec.check_file(_below(path, folder))
+    if not result.include or given is None or result.index is None:
+        return result.include
+    if given == folder or not given.startswith(folder + os.sep):
+        return result.include  # the named folder is the ignore file's own, or outside it
+    deciding = pathspec.GitIgnoreSpec([spec.patterns[result.index]])
+    above = given
+    while above != folder:  # the named folder and each folder between it and the ignore file
+        if deciding.match_file(_below(above, folder) + "/"):
+            return None
+        above = os.path.dirname(above)
+    return result.include
 
 
 def _below(path: str, folder: str) -> str:
