@@ -309,11 +309,14 @@ def test_fixes_entering_only_the_edited_nodes_equal_a_full_transformer_pass(
 ) -> None:
     """`_FixApplier` enters only the nodes on the way to an edit; the output is the same."""
     from cortex_racelint.engine.lint import run_rules
-    from cortex_racelint.registry import opt_in_codes
+    from cortex_racelint.project.standalone import own_facts
+    from cortex_racelint.registry import opt_in_codes, project_rules
 
     config = in_this_repo(replace(UNSAFE, extend_select=tuple(sorted(opt_in_codes()))))  # every rule's examples
+    config = own_facts(source.encode(), "m.py", config, project_rules(config))  # a project rule's example: one module
+    rules = RuleSet.for_file(config, "").rules  # with facts, the project rules too
     module = cst.parse_module(source)
-    run = run_rules(module, "m.py", RuleSet.for_file(config, "").rules, config)
+    run = run_rules(module, "m.py", rules, config)
     chosen = fixer.choose_fixes(run, run.reports, True)
     assert chosen
     targets = {id(node) for report in chosen for node in report.fix.replacements}
