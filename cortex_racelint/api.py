@@ -132,6 +132,7 @@ def run_files(
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
     stats: Optional[ProjectStats] = None,
+    project_paths: Optional[Sequence[str]] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
@@ -140,11 +141,12 @@ def run_files(
     `progress` is called in this process as files finish (per batch in parallel runs).
     Two phases (`project.phase`): the per-file pass also summarises each module; the
     summaries are joined and the files the join gives facts are re-linted by the project
-    rules. `stats` hears what each phase did.
+    rules. `stats` hears what each phase did. A fix of some files of a project joins the
+    summaries of `project_paths` (default: `paths`), so their facts are the whole project's.
     """
     with tuned_collector():
         if fix:
-            return _fix_files(paths, config, jobs, progress, stats)
+            return _fix_files(paths, config, jobs, progress, stats, project_paths)
         results = _run_files(paths, config, fix, jobs, cache, progress, stats)
         try:
             run_phase_two(results, config, cache, lambda path: relative_path(path, config), stats)
@@ -155,10 +157,15 @@ def run_files(
 
 
 def _fix_files(
-    paths: Sequence[str], config: Config, jobs: Optional[int], progress: Optional[Progress], stats: Optional[ProjectStats]
+    paths: Sequence[str],
+    config: Config,
+    jobs: Optional[int],
+    progress: Optional[Progress],
+    stats: Optional[ProjectStats],
+    project_paths: Optional[Sequence[str]] = None,
 ) -> list[FileResult]:
     """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
-    facts = join(parse_summaries(paths))
+    facts = join(parse_summaries(sorted({*paths, *(project_paths or ())})))
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     plain = [i for i, path in enumerate(paths) if path not in facts]

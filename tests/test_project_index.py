@@ -263,3 +263,52 @@ def test_fix_uses_the_project_facts(project: Path) -> None:
     fixed = {Path(r.path).name: r.new_source.decode() for r in results if r.new_source}
     assert "with self._lock:\n                self.failures += 1" in fixed["health.py"]
     assert "with self._lock:\n            self.checks = self.checks + 1" in fixed["health.py"]
+
+
+def test_a_project_rule_suppression_is_not_judged_unused_by_the_per_file_pass(project: Path) -> None:
+    health = project / "app/health.py"
+    health.write_text(health.read_text().replace("self.failures += 1\n\n    def _count", "self.failures += 1  # noqa: CRL404\n\n    def _count"))
+    paths = [str(p) for p in sorted(project.rglob("*.py"))]
+    results = run_files(paths, Config(root=project, extend_select=("CRL001",)), fix=False, jobs=1)
+    codes = [(Path(r.path).name, f.code, f.line) for r in results for f in r.findings]
+    assert ("health.py", "CRL404", 15) not in codes  # suppressed in phase 2
+    assert ("health.py", "CRL404", 18) in codes
+    assert not [c for c in codes if c[1] == "CRL001"], codes
+
+
+def test_the_speed_benchmark_runs_and_counts_one_edit(project: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    script = repo / "benchmarks" / "project_index_speed.py"
+    out = subprocess.run(
+        [sys.executable, str(script), str(repo), str(project / "app"), "--repeat", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "cold" in out.stdout and "warm" in out.stdout
+    assert "1 with project facts, 1 phase-2 lints" in out.stdout
+    assert "1 file(s) linted in phase 1, 0 in phase 2" in out.stdout or "1 file(s) linted in phase 1, 1 in phase 2" in out.stdout
+
+
+def test_a_class_own_thread_reaching_another_shared_object_counts(tmp_path: Path) -> None:
+    poller = """
+        import threading
+
+        from app.health import get_monitor
+
+
+        class Poller:
+            def start(self):
+                for _ in range(2):
+                    threading.Thread(target=self._poll).start()
+
+            def _poll(self):
+                get_monitor().record(False)
+    """
+    _write(tmp_path, {"app/__init__.py": "", "app/health.py": HEALTH, "app/poller.py": poller})
+    facts = join(_summaries(tmp_path))
+    methods = facts[str(tmp_path / "app/health.py")]["classes"]["HealthMonitor"]["methods"]
+    assert sorted(methods) == ["_count", "record"]
+    assert "thread target `self._poll`" in methods["record"]["paths"][0][0][3]

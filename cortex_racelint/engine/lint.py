@@ -31,7 +31,7 @@ from ..ftypes import (
     Span,
 )
 from ..project.standalone import own_facts
-from ..registry import RuleSet, project_rules
+from ..registry import RuleSet, all_rules, project_rules
 from ..rule import Report, Rule
 from . import deep_statements, prefilter
 from .positions import LazyPositions
@@ -248,7 +248,11 @@ def to_findings(
         index = primaries[key]
         findings[index] = dataclasses.replace(findings[index], related=(*findings[index].related, span))
     if rule_set.unused_suppressions:
+        project = {rule.CODE for rule in all_rules() if rule.PROJECT}
         for suppression, stale in table.unused():
+            if stale and all(code in project for code in stale):
+                continue  # a project rule's finding is judged in phase 2, not by this file's pass
+            stale = tuple(code for code in stale if code not in project)
             what = ", ".join(stale) if stale else "any finding"
             position = Position(suppression.line, suppression.column)
             findings.append(
@@ -307,12 +311,19 @@ def _parse_without_deep_statements(raw: bytes, error: BaseException, result: Fil
 
 
 def summary_tree(raw: bytes, result: FileResult) -> Optional[ast.Module]:
-    """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse."""
+    """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse.
+
+    A summary that cannot be built (nesting too deep for its walk) leaves the file out of the
+    index only: the file is still linted.
+    """
     try:
         tree = ast.parse(raw)
-        result.summary = build_summary(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    try:
+        result.summary = build_summary(tree)
+    except RecursionError:
+        result.summary = None
     return tree
 
 

@@ -139,8 +139,6 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
     reached: dict[tuple[Node, str], list] = {}  # (class, method) -> paths
     for module, (path, summary) in modules.items():
         for kind, ref_kind, text, scope, line, col, copies, own in summary["entries"]:
-            if own:
-                continue
             start = graph.resolve_ref(module, scope, ref_kind, text)
             if start is None:
                 continue

@@ -56,6 +56,8 @@ def run_phase_two(
 ) -> None:
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
+    for result in results:
+        result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:
         stats.with_facts = len(facts)
         stats.facts = facts

@@ -1,0 +1,84 @@
+"""Benchmark: what the project-wide index (issue 18) costs. Cold and warm `check`, before and after.
+
+    python benchmarks/project_index_speed.py BEFORE_TREE [CORPUS] [--repeat N]
+
+BEFORE_TREE is a checkout without the index (e.g. a `git worktree` of main); the tree this
+script is in is "after". The corpus (default: the running interpreter's standard library
+without its tests) is linted by both, interleaved (`ab_speed.py`): cold `check --no-cache` and
+warm `check` (cache filled, nothing changed), medians and the ratio. Target: cold within
+1.3x, warm unchanged. Then, in this process with this tree, the index's own numbers: files
+summarised, files the join gives facts, phase-2 re-lints; and a warm run after editing one
+file: how many files each phase re-analysed (1 and 0 unless the edit changes some file's facts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ab_speed import copy_corpus, timed  # noqa: E402
+
+from cortex_racelint.api import run_files  # noqa: E402
+from cortex_racelint.engine.cache import ResultCache  # noqa: E402
+from cortex_racelint.ftypes import Config  # noqa: E402
+from cortex_racelint.project.phase import ProjectStats  # noqa: E402
+
+AFTER = Path(__file__).resolve().parent.parent
+
+
+def _index_numbers(corpus: Path) -> None:
+    paths = sorted(str(p) for p in corpus.rglob("*.py"))
+    config = Config(root=corpus)
+    shutil.rmtree(corpus / ".racelint_cache", ignore_errors=True)
+    cold = ProjectStats()
+    started = time.perf_counter()
+    run_files(paths, config, fix=False, cache=ResultCache(corpus), stats=cold)
+    print(f"in-process cold run: {time.perf_counter() - started:.2f}s, {cold.linted} files linted, "
+          f"{cold.with_facts} with project facts, {cold.relinted} phase-2 lints")
+    edited = Path(paths[len(paths) // 2])
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    warm = ProjectStats()
+    started = time.perf_counter()
+    run_files(paths, config, fix=False, cache=ResultCache(corpus), stats=warm)
+    print(f"after editing {edited.name}: {time.perf_counter() - started:.2f}s, {warm.linted} file(s) linted in phase 1, "
+          f"{warm.relinted} in phase 2")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("corpus", type=Path, nargs="?", default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    trees = {"before": args.before.resolve(), "after": AFTER}
+    with tempfile.TemporaryDirectory() as scratch:
+        corpora = {name: copy_corpus(args.corpus, Path(scratch) / name) for name in trees}
+        files = sum(1 for _ in corpora["before"].rglob("*.py"))
+        samples: dict[tuple[str, str], list[float]] = {}
+        for name in trees:  # fill each tree's cache once
+            timed(trees[name], corpora[name])
+        for _ in range(args.repeat):
+            for name in trees:
+                samples.setdefault(("cold", name), []).append(timed(trees[name], corpora[name], "--no-cache"))
+                samples.setdefault(("warm", name), []).append(timed(trees[name], corpora[name]))
+        print(f"corpus: {args.corpus} ({files} files), {args.repeat} interleaved runs each, medians")
+        print(f"{'measure':<8}{'before':>10}{'after':>10}{'after/before':>14}")
+        for measure in ("cold", "warm"):
+            before = statistics.median(samples[(measure, "before")])
+            after = statistics.median(samples[(measure, "after")])
+            print(f"{measure:<8}{before:>9.2f}s{after:>9.2f}s{after / before:>13.2f}x")
+        _index_numbers(corpora["after"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
