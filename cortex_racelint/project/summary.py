@@ -13,7 +13,9 @@ file's result. It records names as written; `join.py` resolves them across modul
   under a `with <lock>`);
 - `classes`: name -> line, column, and whether it starts threads on its own methods;
 - `entries`: thread entries (`entries.thread_entry`): kind, target as written, the function
-  making it, position, and whether several copies may run at once.
+  making it, position, and whether several copies may run at once;
+- `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
+  also carry their last line (`end`), to place a finding in them.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -24,8 +26,9 @@ from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
 from .entries import thread_entry
+from .one_shot_callers import one_shot_calls
 
-VERSION = 2
+VERSION = 3
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -62,6 +65,7 @@ def build_summary(tree: ast.Module) -> dict:
         "functions": builder.functions,
         "classes": builder.classes,
         "entries": builder.entries,
+        "one_shot_calls": one_shot_calls(tree),
     }
 
 
@@ -154,6 +158,7 @@ class _Builder:
             outer.bound.add(node.name)
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
+        frame.info["end"] = node.end_lineno
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
             if arg is not None:

@@ -1,0 +1,206 @@
+"""Functions only one-shot code calls, across modules: start-up helpers are not service code.
+
+CRL301/CRL302 (and CRL201) do not report what one-shot code does (`analysis/one_shot.py`: an
+application's `init_*()`, a script's `main()`, ...), but a helper such code calls in another
+module looked like any other method to the per-file pass: IPython's
+`ProfileDir.copy_config_file` is called only from `BaseIPythonApplication.init_config_files`.
+
+Phase 1 records, per module, the names one-shot functions call directly (`one_shot_calls`,
+from CPython's `ast`). The join keeps a function when every other mention of its name in the
+project's non-test files is one of those calls, its `def` or an import of it: the text is
+counted, so a mention the summary cannot explain (a callback `target=obj.name`, a call from a
+thread, a nested def, a comment) keeps the finding. Test files are neutral: a method their
+tests call is still one-shot in the program.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Callable, Iterable, Optional, Sequence, Union
+
+from ..analysis.one_shot import (
+    APP_BASE_SUFFIXES,
+    APP_ENTRY_METHODS,
+    APP_ENTRY_PREFIXES,
+    COMMAND_BASES,
+    COMMAND_DECORATORS,
+    is_test_module,
+)
+from ..ftypes import FileResult
+
+_Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+#: the codes one-shot code does not have (`analysis/one_shot.py` users: file writes, per-call connections);
+#: a fix run gets the same answer through the file's facts, read by `one_shot_reason`
+CODES = frozenset({"CRL301", "CRL302", "CRL201"})
+
+
+def _last(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {test.left, test.comparators[0]}
+    names = {n.id for n in sides if isinstance(n, ast.Name)}
+    strings = {n.value for n in sides if isinstance(n, ast.Constant)}
+    return "__name__" in names and "__main__" in strings
+
+
+def _parses_command_line(function: _Function) -> bool:
+    return any(
+        isinstance(n, ast.Call) and not n.args and not n.keywords and _last(n.func) in ("parse_args", "parse_known_args")
+        for n in _own_nodes(function.body)
+    )
+
+
+def _own_nodes(body: list) -> Iterable[ast.AST]:
+    """The nodes of `body`, not those of nested defs, lambdas or classes (they may run later, elsewhere)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _one_shot(function: _Function, bases: Optional[list[str]]) -> bool:
+    """`analysis.one_shot.one_shot_reason` for what a tree alone shows (no path, no test code)."""
+    name = function.name
+    if any(_last(d) in COMMAND_DECORATORS for d in function.decorator_list):
+        return True
+    if bases is not None:
+        if name == "handle" and any(b in COMMAND_BASES for b in bases):
+            return True
+        if any(b.endswith(APP_BASE_SUFFIXES) for b in bases) and (
+            name in APP_ENTRY_METHODS or name.startswith(APP_ENTRY_PREFIXES)
+        ):
+            return True
+    return _parses_command_line(function)
+
+
+def one_shot_calls(tree: ast.Module) -> dict[str, int]:
+    """name -> how many times one-shot code of the module calls it directly (`f()`, `x.f()`)."""
+    bodies: list[list] = []
+    main_calls: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+            bodies.append(stmt.body)
+            main_calls.update(_last(n.func) for n in _own_nodes(stmt.body) if isinstance(n, ast.Call))
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if stmt.name in main_calls or _one_shot(stmt, None):
+                bodies.append(stmt.body)
+        elif isinstance(stmt, ast.ClassDef):
+            bases = [_last(b) for b in stmt.bases]
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _one_shot(item, bases):
+                    bodies.append(item.body)
+    counts: dict[str, int] = {}
+    for body in bodies:
+        for node in _own_nodes(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                name = _last(node.func)
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _defined(summaries: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:
+    """name -> (path, qual) of every module function and method (not nested) by that name."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path, summary in summaries.items():
+        for qual in summary.get("functions", {}):
+            parts = qual.split(".")
+            if len(parts) == 1 or (len(parts) == 2 and parts[0] in summary.get("classes", {})):
+                found.setdefault(parts[-1], []).append((path, qual))
+    return found
+
+
+def _explained(summaries: dict[str, dict], name: str) -> int:
+    """Mentions of `name` the summaries account for: one-shot calls, defs (nested too) and imports."""
+    total = 0
+    for path, summary in summaries.items():
+        if is_test_module(path):
+            continue
+        total += summary.get("one_shot_calls", {}).get(name, 0)
+        total += sum(1 for qual in summary.get("functions", {}) if qual.rpartition(".")[2] == name)
+        for local, (_, _, imported) in summary.get("imports", {}).items():
+            total += (imported == name) + (local == name and imported != name)
+    return total
+
+
+def one_shot_functions(
+    summaries: dict[str, dict], paths: Iterable[str], read: Callable[[str], bytes]
+) -> dict[str, dict[str, str]]:
+    """path -> {qual: reason} for the functions only one-shot code of the project calls.
+
+    `paths` are all the project's files, summarised or not: a file without a summary (a syntax
+    error) still has its mentions counted, and none explained.
+    """
+    called: dict[str, list[str]] = {}  # name -> modules whose one-shot code calls it
+    for path, summary in summaries.items():
+        if not is_test_module(path):
+            for name in summary.get("one_shot_calls", {}):
+                called.setdefault(name, []).append(path)
+    defined = _defined(summaries)
+    candidates = sorted(name for name in called if name in defined and not name.startswith("__"))
+    if not candidates:
+        return {}
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in candidates) + rb")\b")
+    mentions: dict[str, int] = {}
+    for path in sorted(set(paths)):
+        if is_test_module(path):
+            continue
+        try:
+            text = read(path)
+        except OSError:
+            return {}  # a file we cannot read may call anything
+        for match in pattern.finditer(text):
+            word = match.group(1).decode()
+            mentions[word] = mentions.get(word, 0) + 1
+    facts: dict[str, dict[str, str]] = {}
+    for name in candidates:
+        if mentions.get(name, 0) != _explained(summaries, name):
+            continue
+        callers = ", ".join(sorted(called[name])[:3])
+        for path, qual in defined[name]:
+            facts.setdefault(path, {})[qual] = f"called only from one-shot code ({callers})"
+    return facts
+
+
+def enclosing(summary: dict, line: int) -> Optional[str]:
+    """The outermost def whose lines hold `line` (as `analysis.one_shot` judges the outermost def)."""
+    best: Optional[tuple[int, str]] = None  # the earliest start holding the line
+    for qual, info in summary.get("functions", {}).items():
+        start, end = info.get("line"), info.get("end")
+        if start is not None and end is not None and start <= line <= end and (best is None or start < best[0]):
+            best = (start, qual)
+    return best[1] if best is not None else None
+
+
+def drop_one_shot_findings(results: Sequence[FileResult], read: Callable[[str], bytes]) -> int:
+    """Remove CRL301/CRL302 findings inside functions only one-shot code calls; how many were removed.
+
+    Run on the phase-1 results before their summaries are dropped; reads files only when such a
+    finding exists.
+    """
+    if not any(f.code in CODES for result in results for f in result.findings):
+        return 0
+    summaries = {result.path: result.summary for result in results if result.summary}
+    facts = one_shot_functions(summaries, [result.path for result in results], read)
+    removed = 0
+    for result in results:
+        own = facts.get(result.path)
+        summary = summaries.get(result.path)
+        if not own or summary is None:
+            continue
+        kept = [f for f in result.findings if f.code not in CODES or enclosing(summary, f.line) not in own]
+        removed += len(result.findings) - len(kept)
+        result.findings = kept
+    return removed
