@@ -167,3 +167,37 @@ def test_one_shot_calls_of_a_module() -> None:
     calls = one_shot_calls(ast.parse(source))
     assert calls["setup"] == 2 and calls["write_settings"] == 1 and calls["bootstrap"] == 1
     assert "serve_forever" not in calls and "unrelated" not in calls
+
+
+def test_a_module_trying_its_own_api_out_is_no_evidence(tmp_path: Path) -> None:
+    """ftplib's `test()` calls `FTP.getwelcome()`: that says nothing about the library's users."""
+    demo = PROFILES + """
+
+    if __name__ == "__main__":
+        ProfileDir("/tmp/y").copy_config_file("a.py", "/src")
+    """
+    paths = _project(tmp_path, {"app/profiles.py": demo, "app/application.py": "\n"})
+    assert _crl301_lines(tmp_path, paths) == [COPY_LINE, REFRESH_LINE]
+
+
+def test_a_caller_defining_the_same_name_may_be_calling_its_own(tmp_path: Path) -> None:
+    """poplib's `test()` calls `.getwelcome()`, poplib's own: not evidence about ftplib's."""
+    other = """
+        import shutil
+
+
+        class Mirror:
+            def copy_config_file(self, name, src):
+                shutil.copy(src, "/mirror/" + name)
+
+
+        def main():
+            args = parser.parse_args()
+            Mirror().copy_config_file(args.name, args.src)
+    """
+    paths = _project(tmp_path, {"app/mirror.py": other, "app/application.py": "\n"})
+    results = run_files(sorted(paths), Config(root=tmp_path), fix=False, jobs=1)
+    assert sorted(f.line for r in results for f in r.findings if f.code == "CRL301" and r.path.endswith("profiles.py")) == [
+        COPY_LINE,
+        REFRESH_LINE,
+    ]

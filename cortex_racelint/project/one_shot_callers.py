@@ -7,7 +7,8 @@ module looked like any other method to the per-file pass: IPython's
 
 Phase 1 records, per module, the names one-shot functions call directly (`one_shot_calls`,
 from CPython's `ast`). The join keeps a function when every other mention of its name in the
-project's non-test files is one of those calls, its `def` or an import of it: the text is
+project's non-test files is one of those calls (at least one from another module: a module's
+own `main()` trying its public API out is no evidence), its `def` or an import of it: the text is
 counted, so a mention the summary cannot explain (a callback `target=obj.name`, a call from a
 thread, a nested def, a comment) keeps the finding. Test files are neutral: a method their
 tests call is still one-shot in the program.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 from ..analysis.one_shot import (
@@ -29,6 +31,7 @@ from ..analysis.one_shot import (
 )
 from ..ftypes import FileResult
 
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 _Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 #: the codes one-shot code does not have (`analysis/one_shot.py` users: file writes, per-call connections);
 #: a fix run gets the same answer through the file's facts, read by `one_shot_reason`
@@ -136,12 +139,16 @@ def _explained(summaries: dict[str, dict], name: str) -> int:
 
 
 def one_shot_functions(
-    summaries: dict[str, dict], paths: Iterable[str], read: Callable[[str], bytes]
+    summaries: dict[str, dict],
+    paths: Iterable[str],
+    read: Callable[[str], bytes],
+    wanted: Optional[set[str]] = None,
 ) -> dict[str, dict[str, str]]:
     """path -> {qual: reason} for the functions only one-shot code of the project calls.
 
     `paths` are all the project's files, summarised or not: a file without a summary (a syntax
-    error) still has its mentions counted, and none explained.
+    error) still has its mentions counted, and none explained. `wanted` limits the names looked
+    at (those of functions with a finding): the text is read only for them.
     """
     called: dict[str, list[str]] = {}  # name -> modules whose one-shot code calls it
     for path, summary in summaries.items():
@@ -149,29 +156,46 @@ def one_shot_functions(
             for name in summary.get("one_shot_calls", {}):
                 called.setdefault(name, []).append(path)
     defined = _defined(summaries)
-    candidates = sorted(name for name in called if name in defined and not name.startswith("__"))
+    candidates = sorted(
+        name for name in called if name in defined and not name.startswith("__") and (wanted is None or name in wanted)
+    )
     if not candidates:
         return {}
-    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in candidates) + rb")\b")
-    mentions: dict[str, int] = {}
+    mentions = _mentions(candidates, paths, read)
+    if mentions is None:
+        return {}
+    facts: dict[str, dict[str, str]] = {}
+    for name in candidates:
+        if mentions.get(name, 0) != _explained(summaries, name):
+            continue
+        homes = {path for path, _ in defined[name]}
+        for path, qual in defined[name]:
+            # a caller defining its own `name` may be calling that one (ftplib's and poplib's `getwelcome`)
+            others = sorted(p for p in called[name] if p not in homes)
+            if others:  # a module's own `__main__` demo of its API is no evidence: another module's start-up is
+                facts.setdefault(path, {})[qual] = f"called only from one-shot code ({', '.join(others[:3])})"
+    return facts
+
+
+def _mentions(candidates: list[str], paths: Iterable[str], read: Callable[[str], bytes]) -> Optional[Counter]:
+    """How often each candidate appears as a word in the non-test files; None when one cannot be read.
+
+    A few names: one alternation. Many (a fix run looks at every candidate): counting every word
+    is cheaper than a long alternation (26 s -> a few on the standard library).
+    """
+    wanted = {n.encode() for n in candidates}
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n) for n in sorted(wanted)) + rb")\b") if len(wanted) <= 16 else _WORD
+    counts: Counter = Counter()
     for path in sorted(set(paths)):
         if is_test_module(path):
             continue
         try:
             text = read(path)
         except OSError:
-            return {}  # a file we cannot read may call anything
-        for match in pattern.finditer(text):
-            word = match.group(1).decode()
-            mentions[word] = mentions.get(word, 0) + 1
-    facts: dict[str, dict[str, str]] = {}
-    for name in candidates:
-        if mentions.get(name, 0) != _explained(summaries, name):
-            continue
-        callers = ", ".join(sorted(called[name])[:3])
-        for path, qual in defined[name]:
-            facts.setdefault(path, {})[qual] = f"called only from one-shot code ({callers})"
-    return facts
+            return None  # a file we cannot read may call anything
+        found = Counter(pattern.findall(text))
+        counts.update({word.decode(): n for word, n in found.items() if word in wanted})
+    return counts
 
 
 def enclosing(summary: dict, line: int) -> Optional[str]:
@@ -190,10 +214,17 @@ def drop_one_shot_findings(results: Sequence[FileResult], read: Callable[[str], 
     Run on the phase-1 results before their summaries are dropped; reads files only when such a
     finding exists.
     """
-    if not any(f.code in CODES for result in results for f in result.findings):
-        return 0
     summaries = {result.path: result.summary for result in results if result.summary}
-    facts = one_shot_functions(summaries, [result.path for result in results], read)
+    wanted = set()
+    for result in results:
+        summary = summaries.get(result.path)
+        for finding in result.findings:
+            qual = enclosing(summary, finding.line) if summary is not None and finding.code in CODES else None
+            if qual is not None:
+                wanted.add(qual.rpartition(".")[2])
+    if not wanted:
+        return 0
+    facts = one_shot_functions(summaries, [result.path for result in results], read, wanted)
     removed = 0
     for result in results:
         own = facts.get(result.path)

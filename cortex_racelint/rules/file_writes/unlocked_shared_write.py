@@ -145,8 +145,8 @@ class UnlockedSharedFileWrite(Rule):
         `run`, `handle`, `take_action`..., and the methods only those call). A helper they
         call is still reported when anything else in the project names it: in a project run,
         a function or method whose every mention in the non-test files is a direct call from
-        such code (in any module), its `def` or an import is not reported (IPython's
-        `ProfileDir.copy_config_file`, called only from the application's
+        such code (one at least in another module), its `def` or an import is not reported
+        (IPython's `ProfileDir.copy_config_file`, called only from the application's
         `init_config_files`). Callers outside the checked files (a library's users) are not
         seen.
 
