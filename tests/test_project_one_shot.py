@@ -201,3 +201,21 @@ def test_a_caller_defining_the_same_name_may_be_calling_its_own(tmp_path: Path) 
         COPY_LINE,
         REFRESH_LINE,
     ]
+
+
+def test_a_cached_run_sees_a_new_caller_in_another_file(tmp_path: Path) -> None:
+    """The drop is joined on every run, not cached with the file: profiles.py's cached result keeps its finding."""
+    from cortex_racelint.engine.cache import ResultCache
+
+    paths = sorted(_project(tmp_path))
+
+    def lines() -> list[int]:
+        results = run_files(paths, Config(root=tmp_path), fix=False, jobs=1, cache=ResultCache(tmp_path))
+        return sorted(f.line for r in results for f in r.findings if f.code == "CRL301")
+
+    assert lines() == [REFRESH_LINE]
+    assert lines() == [REFRESH_LINE]  # warm
+    handler = tmp_path / "app" / "handler.py"
+    handler.write_text("def on_request(profile_dir):\n    profile_dir.copy_config_file('c.py', '/src')\n")
+    paths.append(str(handler))
+    assert lines() == [COPY_LINE, REFRESH_LINE]
