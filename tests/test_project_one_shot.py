@@ -13,7 +13,7 @@ from typing import Optional
 
 from cortex_racelint.api import run_files
 from cortex_racelint.ftypes import Config
-from cortex_racelint.project.one_shot_callers import one_shot_calls
+from cortex_racelint.project.summary import build_summary
 
 PROFILES = """
     import os
@@ -164,7 +164,7 @@ def test_one_shot_calls_of_a_module() -> None:
             bootstrap()
         """
     )
-    calls = one_shot_calls(ast.parse(source))
+    calls = build_summary(ast.parse(source))["one_shot_calls"]
     assert calls["setup"] == 2 and calls["write_settings"] == 1 and calls["bootstrap"] == 1
     assert "serve_forever" not in calls and "unrelated" not in calls
 

@@ -5,13 +5,13 @@ application's `init_*()`, a script's `main()`, ...), but a helper such code call
 module looked like any other method to the per-file pass: IPython's
 `ProfileDir.copy_config_file` is called only from `BaseIPythonApplication.init_config_files`.
 
-Phase 1 records, per module, the names one-shot functions call directly (`one_shot_calls`,
-from CPython's `ast`). The join keeps a function when every other mention of its name in the
-project's non-test files is one of those calls (at least one from another module: a module's
-own `main()` trying its public API out is no evidence), its `def` or an import of it: the text is
-counted, so a mention the summary cannot explain (a callback `target=obj.name`, a call from a
-thread, a nested def, a comment) keeps the finding. Test files are neutral: a method their
-tests call is still one-shot in the program.
+Phase 1 records, per module, the names one-shot functions call directly (the summary's
+`one_shot_calls`, tallied by `OneShotTally` during its one `ast` walk). The join keeps a
+function when every other mention of its name in the project's non-test files is one of those
+calls (at least one from another module: a module's own `main()` trying its public API out is
+no evidence), its `def` or an import of it. The text is counted, so a mention the summary cannot
+explain (a callback `target=obj.name`, a call from a thread or a nested def, a comment) keeps
+the finding. Test files are neutral: a method their tests call is still one-shot in the program.
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ def _is_main_guard(test: ast.expr) -> bool:
     return "__name__" in names and "__main__" in strings
 
 
-def _parses_command_line(function: _Function) -> bool:
-    return any(
-        isinstance(n, ast.Call) and not n.args and not n.keywords and _last(n.func) in ("parse_args", "parse_known_args")
-        for n in _own_nodes(function.body)
-    )
-
-
 def _own_nodes(body: list) -> Iterable[ast.AST]:
     """The nodes of `body`, not those of nested defs, lambdas or classes (they may run later, elsewhere)."""
     stack = list(body)
@@ -85,33 +78,46 @@ def _one_shot(function: _Function, bases: Optional[list[str]]) -> bool:
             name in APP_ENTRY_METHODS or name.startswith(APP_ENTRY_PREFIXES)
         ):
             return True
-    return _parses_command_line(function)
+    return False
 
 
-def one_shot_calls(tree: ast.Module) -> dict[str, int]:
-    """name -> how many times one-shot code of the module calls it directly (`f()`, `x.f()`)."""
-    bodies: list[list] = []
-    main_calls: set[str] = set()
-    for stmt in tree.body:
-        if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
-            bodies.append(stmt.body)
-            main_calls.update(_last(n.func) for n in _own_nodes(stmt.body) if isinstance(n, ast.Call))
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if stmt.name in main_calls or _one_shot(stmt, None):
-                bodies.append(stmt.body)
-        elif isinstance(stmt, ast.ClassDef):
-            bases = [_last(b) for b in stmt.bases]
-            for item in stmt.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _one_shot(item, bases):
-                    bodies.append(item.body)
-    counts: dict[str, int] = {}
-    for body in bodies:
-        for node in _own_nodes(body):
-            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
-                name = _last(node.func)
-                counts[name] = counts.get(name, 0) + 1
-    return counts
+#: `<parser>.parse_args()` with no argument reads `sys.argv`: the function is an entry point
+ARGV_READERS = frozenset({"parse_args", "parse_known_args"})
+
+
+class OneShotTally:
+    """Fed by the summary's one walk: each function's direct calls, kept when it is one-shot.
+
+    `function` hears every def once its body is walked (calls in nested defs and lambdas are
+    not its own: they may run later, on another thread); `result` adds the module functions
+    the `if __name__ == "__main__":` block calls, and the block's own calls.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.top: dict[str, Counter] = {}
+        self.bases: dict[str, list[str]] = {}
+
+    def class_bases(self, node: ast.ClassDef) -> None:
+        self.bases[node.name] = [_last(b) for b in node.bases]
+
+    def function(self, node: _Function, class_name: Optional[str], nested: bool, calls: Counter, argv: bool) -> None:
+        if nested:
+            return
+        if argv or _one_shot(node, self.bases.get(class_name) if class_name is not None else None):
+            self.counts.update(calls)
+        elif class_name is None:
+            self.top[node.name] = calls
+
+    def result(self, tree: ast.Module) -> dict[str, int]:
+        for stmt in tree.body:
+            if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+                calls = Counter(_last(n.func) for n in _own_nodes(stmt.body) if isinstance(n, ast.Call))
+                calls.pop("", None)
+                self.counts.update(calls)
+                for name in calls:
+                    self.counts.update(self.top.pop(name, {}))
+        return dict(self.counts)
 
 
 def _defined(summaries: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:
