@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
 from .project.join import join
+from .project.one_shot_callers import one_shot_functions
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
 from .project.standalone import with_facts
 from .engine.lint import lint_source
@@ -165,7 +166,11 @@ def _fix_files(
     project_paths: Optional[Sequence[str]] = None,
 ) -> list[FileResult]:
     """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
-    facts = join(parse_summaries(sorted({*paths, *(project_paths or ())})))
+    every = sorted({*paths, *(project_paths or ())})
+    parsed = parse_summaries(every)
+    facts = join(parsed)
+    for path, functions in one_shot_functions(parsed, every, read_bytes).items():
+        facts.setdefault(path, {})["one_shot"] = functions
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     plain = [i for i, path in enumerate(paths) if path not in facts]

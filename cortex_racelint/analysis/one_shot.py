@@ -11,6 +11,10 @@ and `init_*()`, gunicorn's `BaseApplication.run()`, Django's `BaseCommand.handle
 `Command.take_action()`, cleo's `Command.handle()`), and so does a method of such a class that
 only those methods call. So is a function that parses the command line (`parse_args()` with no
 argument reads `sys.argv`: a process's entry point, whoever calls it).
+
+A function that only such code calls, in any module of the project, is one-shot too: the
+project index finds it (`project/one_shot_callers.py`); a check drops its findings after the
+join, a fix passes it in the file's project facts (`"one_shot"`).
 """
 
 from __future__ import annotations
@@ -117,6 +121,9 @@ def one_shot_reason(
             return "an application's set-up or command method, run once per process"
     if parses_command_line(outer):
         return "a command-line entry point (it parses `sys.argv`)"
+    if context.config.project_facts:  # `--fix` of a project: functions only one-shot code calls
+        qual = f"{class_node.name.value}.{name}" if class_node is not None else name
+        return context.project_facts.get("one_shot", {}).get(qual)
     return None
 
 

@@ -18,6 +18,7 @@ from ..engine.lint import lint_source
 from ..engine.sourcefile import read_bytes
 from ..ftypes import Config, FileResult, Finding
 from .join import join
+from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
 from .summary import build_summary
 
@@ -56,6 +57,7 @@ def run_phase_two(
 ) -> None:
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
+    drop_one_shot_findings(results, read_bytes)
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:

@@ -13,17 +13,21 @@ file's result. It records names as written; `join.py` resolves them across modul
   under a `with <lock>`);
 - `classes`: name -> line, column, and whether it starts threads on its own methods;
 - `entries`: thread entries (`entries.thread_entry`): kind, target as written, the function
-  making it, position, and whether several copies may run at once.
+  making it, position, and whether several copies may run at once;
+- `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
+  also carry their last line (`end`), to place a finding in them.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
 from .entries import thread_entry
+from .one_shot_callers import ARGV_READERS, OneShotTally
 
 VERSION = 3
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -51,7 +55,7 @@ def dotted(node: ast.AST) -> Optional[str]:
 def build_summary(tree: ast.Module) -> dict:
     """The summary of one parsed module (see the module docstring for its shape); one walk of the tree."""
     builder = _Builder()
-    module = _Frame(MODULE_CODE, None, builder.functions)
+    module = _Frame(MODULE_CODE, None, builder.functions, direct=False)
     builder.walk_body(tree.body, module, False, False)
     builder.finish(module)
     builder.prune()
@@ -62,15 +66,18 @@ def build_summary(tree: ast.Module) -> dict:
         "functions": builder.functions,
         "classes": builder.classes,
         "entries": builder.entries,
+        "one_shot_calls": builder.tally.result(tree),
     }
 
 
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam")
 
-    def __init__(self, qual: str, class_name: Optional[str], functions: dict, method: bool = False) -> None:
+    def __init__(
+        self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
+    ) -> None:
         self.qual = qual
         self.class_name = class_name
         self.info: dict = {"calls": [], "returns": None}
@@ -82,6 +89,9 @@ class _Frame:
         self.bound: set[str] = set()  # parameters and locals: calls on them resolve to nothing
         self.acquires = False
         self.method = method
+        self.direct: Optional[Counter] = Counter() if direct else None  # calls made here, not in lambdas
+        self.argv = False  # parses the command line
+        self.lam = 0  # inside how many lambdas
 
 
 class _Builder:
@@ -91,6 +101,7 @@ class _Builder:
         self.functions: dict[str, dict] = {}
         self.classes: dict[str, dict] = {}
         self.entries: list[list] = []
+        self.tally = OneShotTally()
 
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
@@ -136,6 +147,11 @@ class _Builder:
         elif kind is ast.Import or kind is ast.ImportFrom:
             self._import(node)
             return
+        elif kind is ast.Lambda:
+            frame.lam += 1
+            self.children(node, frame, looped, locked)
+            frame.lam -= 1
+            return
         elif kind in _LOOPS:
             looped = True
         elif (kind is ast.With or kind is ast.AsyncWith) and _lockish(node):  # type: ignore[arg-type]
@@ -154,6 +170,7 @@ class _Builder:
             outer.bound.add(node.name)
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
+        frame.info["end"] = node.end_lineno
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
             if arg is not None:
@@ -165,6 +182,8 @@ class _Builder:
             self.visit(decorator, outer, False, False)
         self.walk_body(node.body, frame, False, False)
         self.finish(frame)
+        nested = frame_class is None and outer.qual != MODULE_CODE
+        self.tally.function(node, frame_class, nested, frame.direct, frame.argv)  # type: ignore[arg-type]
 
     def _class(self, node: ast.ClassDef, outer: _Frame) -> None:
         for base in node.bases:
@@ -174,7 +193,8 @@ class _Builder:
             self.walk_body(node.body, outer, False, False)
             return
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
-        body = _Frame(f"{node.name}.<class>", node.name, {})
+        self.tally.class_bases(node)
+        body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
 
     def finish(self, frame: _Frame) -> None:
@@ -271,6 +291,11 @@ class _Builder:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "acquire":
             frame.acquires = True
+        if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
+            name = func.id if isinstance(func, ast.Name) else func.attr
+            frame.direct[name] = frame.direct.get(name, 0) + 1
+            if name in ARGV_READERS and not node.args and not node.keywords:
+                frame.argv = True
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])

@@ -143,7 +143,12 @@ class UnlockedSharedFileWrite(Rule):
         `sys.argv`), and the set-up and command methods of an application or command class
         (a base named `*Application`/`*App`/`*Command`: `initialize`, `start`, `init_*`,
         `run`, `handle`, `take_action`..., and the methods only those call). A helper they
-        call is still reported: it can be called from a service too.
+        call is still reported when anything else in the project names it: in a project run,
+        a function or method whose every mention in the non-test files is a direct call from
+        such code (one at least in another module), its `def` or an import is not reported
+        (IPython's `ProfileDir.copy_config_file`, called only from the application's
+        `init_config_files`). Callers outside the checked files (a library's users) are not
+        seen.
 
         Nor: one line appended per append-mode open (`with open(p, "a") as f: f.write(line)`,
         or `print(line, file=f)`): the kernel places each `O_APPEND` write at the end and keeps
