@@ -214,3 +214,15 @@ def test_other_writes_of_a_created_file_take_the_same_per_path_lock():
     )
     out = fixed(source)
     assert out.count("with locked(self.path):\n") == 2, out
+
+
+@pytest.mark.parametrize("check", ["not os.path.exists(self.path)", "not self.path.exists()"])
+def test_touching_a_marker_file_is_no_write(check):
+    """`os.close(os.open(p, O_CREAT | O_WRONLY))` (stdlib `mailbox.Maildir.add_folder`) makes an empty
+    file or leaves the existing one as it was: two racing callers change nothing, so neither rule reports it.
+    With `O_TRUNC` the second caller empties the file: still reported."""
+    touch = "os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o666))\n"
+    assert findings(method(f"if {check}:\n    " + touch)) == []
+    assert findings(method(touch)) == []
+    truncating = touch.replace("os.O_WRONLY", "os.O_WRONLY | os.O_TRUNC")
+    assert [f.code for f in findings(method(f"if {check}:\n    " + truncating))] == ["CRL303"]
