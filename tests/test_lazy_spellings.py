@@ -98,6 +98,13 @@ NOT_REPORTED = {
     "attribute of a parameter": POOL + "def get(f):\n    if not hasattr(f, '_inst'):\n        f._inst = ThreadPoolExecutor()\n    return f._inst\n",
     "__call__ of a class derived from an in-module ordinary class": "class Base:\n    pass\nclass C(Base):\n    _instances = {}\n"
     "    def __call__(cls, k):\n        if k not in cls._instances:\n            cls._instances[k] = object()\n",
+    # a metaclass's __init__ gets the class being made (sqlalchemy DeclarativeMeta): no other thread sees it yet
+    "metaclass __init__ on the class it makes": POOL + "class Meta(type):\n    def __init__(cls, name, bases, ns):\n"
+    "        if getattr(cls, '_pool', None) is None:\n            cls._pool = ThreadPoolExecutor()\n"
+    "        super().__init__(name, bases, ns)\n",
+    "metaclass __init__, metaclass derived from an in-module metaclass": POOL + "class Base(type):\n    pass\n"
+    "class Meta(Base):\n    def __init__(cls, name, bases, ns):\n        reg = getattr(cls, '_reg', None)\n"
+    "        if reg is None:\n            cls._reg = ThreadPoolExecutor()\n        type.__init__(cls, name, bases, ns)\n",
     "ordinary class __call__": POOL + "class C:\n    def __call__(self, k):\n        if k not in self._seen:\n            self._seen[k] = ThreadPoolExecutor()\n",
 }
 
