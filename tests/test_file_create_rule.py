@@ -245,3 +245,15 @@ def test_statements_after_the_locked_span_move_into_the_else_once():
     assert out.count('self.log.append("created")') == 1, out
     handler = out.split("except FileExistsError:")[1]
     assert "data = self.path.read_bytes()" in handler and 'else:\n' in handler, out
+
+
+@pytest.mark.parametrize("check", ["not os.path.exists(self.path)", "not self.path.exists()"])
+def test_touching_a_marker_file_is_no_write(check):
+    """`os.close(os.open(p, O_CREAT | O_WRONLY))` (stdlib `mailbox.Maildir.add_folder`) makes an empty
+    file or leaves the existing one as it was: two racing callers change nothing, so neither rule reports it.
+    With `O_TRUNC` the second caller empties the file: still reported."""
+    touch = "os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o666))\n"
+    assert findings(method(f"if {check}:\n    " + touch)) == []
+    assert findings(method(touch)) == []
+    truncating = touch.replace("os.O_WRONLY", "os.O_WRONLY | os.O_TRUNC")
+    assert [f.code for f in findings(method(f"if {check}:\n    " + truncating))] == ["CRL303"]

@@ -330,6 +330,17 @@ def test_configured_entries():
     assert any("pumped task `_send()`" in m for m in messages(WORKER, config))
 
 
+@pytest.mark.parametrize(
+    "label, plural", [(None, "thread entries"), ("batch", "batches"), ("pumped task", "pumped tasks"), ("relay", "relays")]
+)
+def test_configured_entry_label_is_pluralised_in_the_message(label, plural):
+    """The label is the user's: "concurrent thread entrys" was the default label with an `s` glued on."""
+    table = {"base": "mylib.Worker", "methods": ["run_job"], **({"label": label} if label else {})}
+    config = Config(select=("CRL4",), unsafe_fixes=True, thread_entries=entries_from_config([table], "x"))
+    [message] = [m for m in messages(WORKER, config) if "run_job" in m]
+    assert f"concurrent {plural} running `run_job()`" in message
+
+
 def test_configured_entries_pass_the_prefilter(run_cli, tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.racelint]\nthread-entries = [{ base = "mylib.Worker", methods = ["run_job"] }]\n'

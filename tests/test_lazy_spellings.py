@@ -98,6 +98,17 @@ NOT_REPORTED = {
     "attribute of a parameter": POOL + "def get(f):\n    if not hasattr(f, '_inst'):\n        f._inst = ThreadPoolExecutor()\n    return f._inst\n",
     "__call__ of a class derived from an in-module ordinary class": "class Base:\n    pass\nclass C(Base):\n    _instances = {}\n"
     "    def __call__(cls, k):\n        if k not in cls._instances:\n            cls._instances[k] = object()\n",
+    # a metaclass's __init__ gets the class being made (sqlalchemy DeclarativeMeta): no other thread sees it yet
+    "metaclass __init__ on the class it makes": POOL + "class Meta(type):\n    def __init__(cls, name, bases, ns):\n"
+    "        if getattr(cls, '_pool', None) is None:\n            cls._pool = ThreadPoolExecutor()\n"
+    "        super().__init__(name, bases, ns)\n",
+    "metaclass __init__, metaclass derived from an in-module metaclass": POOL + "class Base(type):\n    pass\n"
+    "class Meta(Base):\n    def __init__(cls, name, bases, ns):\n        reg = getattr(cls, '_reg', None)\n"
+    "        if reg is None:\n            cls._reg = ThreadPoolExecutor()\n        type.__init__(cls, name, bases, ns)\n",
+    # stdlib tempfile._get_candidate_names: double-checked locking spelled with acquire()/release()
+    "double-checked with acquire and try/finally release": POOL + "import threading\n_l = threading.Lock()\n_p = None\n"
+    "def get():\n    global _p\n    if _p is None:\n        _l.acquire()\n        try:\n            if _p is None:\n"
+    "                _p = ThreadPoolExecutor()\n        finally:\n            _l.release()\n    return _p\n",
     "ordinary class __call__": POOL + "class C:\n    def __call__(self, k):\n        if k not in self._seen:\n            self._seen[k] = ThreadPoolExecutor()\n",
 }
 
@@ -129,3 +140,19 @@ def test_a_metaclass_method_other_than_call_fills_an_ordinary_class_cache() -> N
     assert [f.code for f in lint_source(source, "m.py", UNSAFE).findings] == ["CRL105"]
     fixed = fix_source(source, "m.py", UNSAFE).new_source
     assert fixed is not None and b"_pools_lock = threading.Lock()" in fixed
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "        _l.acquire()\n        try:\n            _p = ThreadPoolExecutor()\n        finally:\n            _l.release()\n",
+        "        if _p is None:\n            _p = ThreadPoolExecutor()\n",
+    ],
+    ids=["acquired without a re-check", "re-checked without a lock"],
+)
+def test_half_a_double_checked_lock_is_still_reported(inner: str) -> None:
+    """The acquire/release spelling counts only with both the re-check and the lock held at it."""
+    source = POOL + "import threading\n_l = threading.Lock()\n_p = None\ndef get():\n    global _p\n    if _p is None:\n" + inner
+    for prefilter in (True, False):
+        findings = lint_source(source, "m.py", UNSAFE, use_prefilter=prefilter).findings
+        assert findings and {f.code for f in findings} == {"CRL101"} and findings[0].line == 7

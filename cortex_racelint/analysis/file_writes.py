@@ -761,6 +761,8 @@ class _Collector(cst.CSTVisitor):
             if found is None:
                 continue
             verb, mode, path_expr = found
+            if verb == "os_open" and _touch(analysis, call, stack):
+                continue
             held, exprs = analysis.held_at(stack, function)
             main = any(isinstance(a, cst.If) and _is_main_guard(a.test) for a in stack[:-1])
             op = FileOp(
@@ -845,6 +847,18 @@ UNIQUE_CALLS = frozenset(
     {"os.getpid", "threading.get_ident", "threading.get_native_id", "time.time", "time.time_ns", "time.monotonic",
      "time.monotonic_ns", "time.perf_counter", "time.perf_counter_ns", "next", "os.urandom"}
 )
+
+
+def _touch(analysis: FileAnalysis, call: cst.Call, stack: tuple[cst.CSTNode, ...]) -> bool:
+    """`os.close(os.open(p, O_CREAT | O_WRONLY))` without `O_TRUNC`: it makes an empty file or leaves
+    an existing one as it was (a marker, `touch`), so two callers racing on it change nothing: no write."""
+    flags = _argument(call, 1, "flags")
+    if flags is None or "O_TRUNC" in analysis.context.module.code_for_node(flags):
+        return False
+    if len(stack) < 3 or not isinstance(stack[-2], cst.Arg) or not isinstance(stack[-3], cst.Call):
+        return False
+    closer = stack[-3]
+    return analysis.imports.qualify(closer.func) == "os.close" and len(closer.args) == 1
 
 
 def _has_tempfile(node: cst.CSTNode, analysis: FileAnalysis, function: Optional[FunctionInfo] = None) -> bool:

@@ -54,9 +54,11 @@ def class_receiver(context: LintContext, state: str) -> Optional[str]:
     params = function.params.params
     decorators = {dotted_name(d.decorator) for d in function.decorators}
     is_classmethod = "classmethod" in decorators
-    # in a metaclass every method's first parameter is a class: `cls._instances` is the metaclass's attribute
+    # in a metaclass every method's first parameter is a class: `cls._instances` is the metaclass's attribute;
+    # but `__init__`'s is the class being made, which no other thread can see yet
+    in_metaclass = function.name.value != "__init__" and is_metaclass(class_node, context.module)
     if params and params[0].name.value == receiver and "staticmethod" not in decorators and (
-        is_classmethod or function.name.value == "__new__" or is_metaclass(class_node, context.module)
+        is_classmethod or function.name.value == "__new__" or in_metaclass
     ):
         return receiver
     return None

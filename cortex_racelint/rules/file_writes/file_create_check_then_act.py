@@ -61,7 +61,9 @@ class FileCreateCheckThenAct(Rule):
         `try: <read p> except FileNotFoundError: <create p>` and
         `try: return <read p> except FileNotFoundError: pass` followed by the create. A create is a write that makes or
         truncates the file: `os.open(p, <flags with O_CREAT, without O_EXCL or O_APPEND>)`,
-        `open(p, "w"/"wb")`, `p.open("w")`, `p.write_text(...)`, `p.write_bytes(...)`.
+        `open(p, "w"/"wb")`, `p.open("w")`, `p.write_text(...)`, `p.write_bytes(...)`. A touch,
+        `os.close(os.open(p, O_CREAT | O_WRONLY))` without `O_TRUNC`, is no write at all (for CRL301
+        neither): it makes an empty file or leaves the existing one as it was.
 
         The path must be shared across calls and the write unlocked, exactly as for CRL301
         (same analysis: a parameter path, a path unique per call, a temp folder, test code,

@@ -218,7 +218,7 @@ def _message(threads: ClassThreads, code: str, accesses: list[Access]) -> str:
         reasons = []
         if same and entry is not None and entry.multi:
             kind = entry.label.split(" `")[0]
-            reasons.append(f"concurrent {kind}s running `{display(here)}()` can lose updates")
+            reasons.append(f"concurrent {_plural(kind)} running `{display(here)}()` can lose updates")
         elif same:
             reasons.append("another thread running the same code can lose updates")
         if partner_text:
@@ -265,3 +265,13 @@ def _names(labels: Sequence[str], limit: int = 3) -> str:
     if len(unique) > limit:
         return ", ".join(unique[:limit]) + f" and {len(unique) - limit} more"
     return ", ".join(unique)
+
+
+def _plural(kind: str) -> str:
+    """The plural of an entry's kind, which users name too (`label` of `thread-entries`): "thread entry"
+    -> "thread entries", "worker process" -> "worker processes", "executor task" -> "executor tasks"."""
+    if kind.endswith("y") and kind[-2:-1] not in ("a", "e", "o", "u", ""):
+        return kind[:-1] + "ies"
+    if kind.endswith(("s", "x", "z", "ch", "sh")):
+        return kind + "es"
+    return kind + "s"

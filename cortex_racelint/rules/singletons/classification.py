@@ -62,6 +62,8 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
             if _has_recheck(lock_with, check, reread) or context.locks.is_lock_factory_call(lock_with.items[0].item):
                 return None  # correct double-checked locking, or CRL104's per-call lock
             return LazyInitSite("broken-dcl", check, creation, lock_with=lock_with, reread=reread)
+        if _locked_recheck(context, node, check, creation):
+            return None  # double-checked with `lock.acquire()` / `try: ... finally: lock.release()` (stdlib tempfile)
     if context.held_locks() or caller_held_lock(context, context.function) is not None:
         return None
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
@@ -197,6 +199,29 @@ def lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Opt
             if any(n is creation for n in walk_statements([inner.body])):
                 return inner
     return None
+
+
+def _locked_recheck(context: LintContext, node: cst.If, check: LazyCheck, creation: cst.CSTNode) -> bool:
+    """Inside the check, an `if` testing the same state again, around the creation and with a lock held at
+    it that `with` does not show: `lock.acquire()` then `try: if _x is None: ... finally: lock.release()`."""
+    found = False
+
+    def visit(current: cst.CSTNode, path: list[cst.CSTNode]) -> None:
+        nonlocal found
+        for child in current.children:
+            if found or isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            here = path + [child]
+            if isinstance(child, cst.If) and (again := parse_lazy_check(child.test)) is not None:
+                if again.state == check.state and any(n is creation for n in walk_statements([child.body])):
+                    if context.locks.locks_held(list(context.ancestors) + here):
+                        found = True
+                        return
+            if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.Finally, cst.ExceptHandler)):
+                visit(child, here)
+
+    visit(node.body, [node.body])
+    return found
 
 
 def _has_recheck(with_node: cst.With, check: LazyCheck, reread: Optional[cst.SimpleStatementLine] = None) -> bool:
