@@ -203,25 +203,24 @@ def lock_around(context: LintContext, stmts: list, creation: cst.CSTNode) -> Opt
 
 def _locked_recheck(context: LintContext, node: cst.If, check: LazyCheck, creation: cst.CSTNode) -> bool:
     """Inside the check, an `if` testing the same state again, around the creation and with a lock held at
-    it that `with` does not show: `lock.acquire()` then `try: if _x is None: ... finally: lock.release()`."""
-    found = False
+    it that `with` does not show: `lock.acquire()` then `try: if _x is None: ... finally: lock.release()`.
 
-    def visit(current: cst.CSTNode, path: list[cst.CSTNode]) -> None:
-        nonlocal found
+    Walked with an explicit stack: a nested function that calls itself is a reference cycle
+    (function, closure cell) that keeps the whole lint context alive until the collector runs."""
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(node.body, [node.body])]
+    while stack:
+        current, path = stack.pop()
         for child in current.children:
-            if found or isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
             here = path + [child]
             if isinstance(child, cst.If) and (again := parse_lazy_check(child.test)) is not None:
                 if again.state == check.state and any(n is creation for n in walk_statements([child.body])):
                     if context.locks.locks_held(list(context.ancestors) + here):
-                        found = True
-                        return
+                        return True
             if isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.Finally, cst.ExceptHandler)):
-                visit(child, here)
-
-    visit(node.body, [node.body])
-    return found
+                stack.append((child, here))
+    return False
 
 
 def _has_recheck(with_node: cst.With, check: LazyCheck, reread: Optional[cst.SimpleStatementLine] = None) -> bool:
