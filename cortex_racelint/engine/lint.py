@@ -30,7 +30,7 @@ from ..ftypes import (
     RaceWindow,
     Span,
 )
-from ..project.standalone import own_facts
+from ..project.standalone import own_facts_and_tree
 from ..registry import RuleSet, all_rules, project_rules
 from ..rule import Report, Rule
 from . import deep_statements, prefilter
@@ -347,8 +347,9 @@ def lint_source(
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     result = FileResult(path=path)
+    own_tree: Optional[ast.Module] = None
     if not summarize:  # linted on its own: a project of one module
-        config = own_facts(raw, path, config, project_rules(config, relative_path))
+        config, own_tree = own_facts_and_tree(raw, path, config, project_rules(config, relative_path))
     rule_set = RuleSet.for_file(config, relative_path)
     rule_classes: Sequence[type[Rule]] = rule_set.rules
     if project_only:
@@ -357,7 +358,7 @@ def lint_source(
     depth_checked = False
     parsed = raw
     crl001 = rule_set.unused_suppressions
-    tree = summary_tree(raw, result) if summarize else None
+    tree = summary_tree(raw, result) if summarize else own_tree
     if use_prefilter:
         screening = prefilter.screen(raw, rule_classes, config, tree)
         rule_classes, depth_checked = screening.rules, screening.depth_checked

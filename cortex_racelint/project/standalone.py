@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..ftypes import Config
 from .entries import ENTRY_KINDS
@@ -27,13 +27,22 @@ def with_facts(config: Config, facts: dict) -> Config:
 
 def own_facts(raw: bytes, path: str, config: Config, rules: Sequence[type]) -> Config:
     """`config` with the facts of `raw` joined on its own, when a project rule is enabled and they exist."""
+    return own_facts_and_tree(raw, path, config, rules)[0]
+
+
+def own_facts_and_tree(
+    raw: bytes, path: str, config: Config, rules: Sequence[type]
+) -> tuple[Config, Optional[ast.Module]]:
+    """`own_facts`, and the `ast` tree it parsed (None when it parsed none), so the prefilter
+    does not parse the same file a second time."""
     if config.project_facts is not None or not rules:
-        return config
+        return config, None
     if not any(evidence in raw for evidence in _EVIDENCE):
-        return config
+        return config, None
     try:
-        summary = build_summary(ast.parse(raw))
+        tree = ast.parse(raw)
+        summary = build_summary(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return config
+        return config, None
     facts = join({path: summary}).get(path)
-    return with_facts(config, facts) if facts else config
+    return (with_facts(config, facts) if facts else config), tree
