@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
 from .project.join import join
+from .project.event_loop import file_facts as loop_facts
 from .project.one_shot_callers import one_shot_functions
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
 from .project.standalone import with_facts
@@ -171,6 +172,8 @@ def _fix_files(
     facts = join(parsed)
     for path, functions in one_shot_functions(parsed, every, read_bytes).items():
         facts.setdefault(path, {})["one_shot"] = functions
+    for path, own in loop_facts(parsed).items():
+        facts.setdefault(path, {}).update(own)
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     plain = [i for i, path in enumerate(paths) if path not in facts]

@@ -107,6 +107,27 @@ def cross_loop_uses(context: LintContext) -> list[CrossLoopUse]:
     return context.memo[key]  # type: ignore[return-value]
 
 
+def loops_on_threads(context: LintContext) -> bool:
+    """The module runs an event loop on a thread it starts (a loop run a thread entry reaches, or
+    `submit(asyncio.run, ...)`), or the project index says some module does (`project/event_loop.py`):
+    coroutines may then run on two threads at once, and a window with no `await` is no longer whole."""
+    if context.project_facts.get("loops_in_threads"):
+        return True
+    key = ("asyncio_loops_on_threads", id(context.module))
+    if key not in context.memo:
+        model = _Model(context)
+        model.collect_definitions()
+        for function in list(model.functions.values()):
+            model.scan(function)
+        model._subclass_entries()
+        reached: set[str] = set()
+        for entry in model.entries:
+            if entry.target is not None:
+                reached |= model.reach({entry.target})
+        context.memo[key] = any(run.entry is not None or run.function in reached for run in model.runs)
+    return context.memo[key]  # type: ignore[return-value]
+
+
 def _body(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return block.body if isinstance(block, cst.IndentedBlock) else ()
 

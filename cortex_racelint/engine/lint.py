@@ -30,6 +30,7 @@ from ..ftypes import (
     RaceWindow,
     Span,
 )
+from ..project import event_loop
 from ..project.standalone import own_facts_and_tree
 from ..registry import RuleSet, all_rules, project_rules
 from ..rule import Report, Rule
@@ -227,10 +228,13 @@ def to_findings(
     kept: list[Report] = []
     primaries: dict[tuple[int, str], int] = {}  # (primary node, code) -> index in `findings`
     suppressed: set[tuple[int, str]] = set()
+    loop_only = run.context.project_facts.get("loop_only") if run.context is not None else None
     for report in run.reports:
         if report.primary is not None:
             continue
         span = run.span(report.node)
+        if loop_only and event_loop.reason_at(loop_only, span.start.line, report.code):
+            continue  # one event-loop thread runs it (`project/event_loop.py`): no second thread
         if table.suppresses(report.code, span.start.line, honour_noqa):
             suppressed.add((id(report.node), report.code))  # the race is accepted: its other sites too
             continue

@@ -41,6 +41,11 @@ ENTRY_KINDS: dict[str, EntryKind] = {
     "run_in_executor": EntryKind("executor task", 1, None, True, True),
     "to_thread": EntryKind("worker thread (asyncio.to_thread)", 0, None, True, False),
     "add_done_callback": EntryKind("done-callback", 0, None, True, True),
+    # Twisted hands code to its thread pool (`project/event_loop.py`); `callFromThread` goes the other way
+    "callInThread": EntryKind("reactor thread-pool task", 0, None, True, True),
+    "callInThreadWithCallback": EntryKind("reactor thread-pool task", 1, None, True, True),
+    "deferToThread": EntryKind("reactor thread-pool task (deferToThread)", 0, None, True, False),
+    "deferToThreadPool": EntryKind("reactor thread-pool task (deferToThreadPool)", 2, None, True, False),
 }
 
 
@@ -75,3 +80,23 @@ def thread_entry(call: ast.Call) -> Optional[Entry]:
     if target is None or isinstance(target, ast.Starred):
         return None
     return Entry(kind.name, target, kind.concurrent)
+
+
+#: base classes whose subclass's `run()` runs on a thread of its own
+THREAD_BASES = frozenset({"Thread"})
+#: calls that run an asyncio event loop in the calling thread (`asyncio.run(main())`,
+#: `loop.run_until_complete(...)`, `loop.run_forever()`, `asyncio.Runner`)
+LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever", "Runner"})
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def runs_event_loop(func: ast.expr) -> bool:
+    """`func` (the called expression) runs an event loop here: `asyncio.run`, `run_until_complete`, ..."""
+    if isinstance(func, ast.Attribute) and func.attr == "run":
+        return isinstance(func.value, ast.Name) and func.value.id in ("asyncio", "uvloop")
+    return _last_name(func) in LOOP_RUNNERS

@@ -17,6 +17,7 @@ from ..engine.cache import ResultCache
 from ..engine.lint import lint_source
 from ..engine.sourcefile import read_bytes
 from ..ftypes import Config, FileResult, Finding
+from .event_loop import drop_event_loop_findings
 from .join import join
 from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
@@ -58,6 +59,7 @@ def run_phase_two(
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
     drop_one_shot_findings(results, read_bytes)
+    drop_event_loop_findings(results)
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:

@@ -14,10 +14,12 @@ from typing import Optional, Sequence
 
 from ..ftypes import Config
 from .entries import ENTRY_KINDS
+from .event_loop import EVENT_LOOP_PACKAGES, file_facts as loop_facts
 from .join import join
 from .summary import build_summary
 
 _EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
+_LOOP_EVIDENCE = (b"async def", *(name.encode() for name in EVENT_LOOP_PACKAGES))
 
 
 def with_facts(config: Config, facts: dict) -> Config:
@@ -35,14 +37,17 @@ def own_facts_and_tree(
 ) -> tuple[Config, Optional[ast.Module]]:
     """`own_facts`, and the `ast` tree it parsed (None when it parsed none), so the prefilter
     does not parse the same file a second time."""
-    if config.project_facts is not None or not rules:
+    if config.project_facts is not None:
         return config, None
-    if not any(evidence in raw for evidence in _EVIDENCE):
+    loop_code = any(e in raw for e in _LOOP_EVIDENCE) or any(p in path for p in EVENT_LOOP_PACKAGES)  # `project/event_loop.py`
+    if not loop_code and (not rules or not any(evidence in raw for evidence in _EVIDENCE)):
         return config, None
     try:
         tree = ast.parse(raw)
         summary = build_summary(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return config, None
-    facts = join({path: summary}).get(path)
+    facts = dict(join({path: summary}).get(path) or {}) if rules else {}
+    if loop_code:
+        facts.update(loop_facts({path: summary}).get(path, {}))
     return (with_facts(config, facts) if facts else config), tree

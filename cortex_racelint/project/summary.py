@@ -26,10 +26,10 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
-from .entries import thread_entry
+from .entries import THREAD_BASES, _last_name, runs_event_loop, thread_entry
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 3
+VERSION = 4
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -171,6 +171,8 @@ class _Builder:
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
         frame.info["end"] = node.end_lineno
+        if isinstance(node, ast.AsyncFunctionDef):
+            frame.info["async"] = 1  # runs on an event loop (`project/event_loop.py`)
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
             if arg is not None:
@@ -193,6 +195,8 @@ class _Builder:
             self.walk_body(node.body, outer, False, False)
             return
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
+        if any(_last_name(base) in THREAD_BASES for base in node.bases):
+            self.classes[node.name]["thread"] = True  # its `run()` is a thread entry
         self.tally.class_bases(node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
@@ -296,6 +300,8 @@ class _Builder:
             frame.direct[name] = frame.direct.get(name, 0) + 1
             if name in ARGV_READERS and not node.args and not node.keywords:
                 frame.argv = True
+        if runs_event_loop(func):
+            frame.info["loop"] = 1
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])

@@ -10,6 +10,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ...analysis.asyncio_loops import loops_on_threads
 from ...analysis.caller_locks import caller_held_lock
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, reads_attribute, function_nonlocals, is_metaclass, returns_state
@@ -67,7 +68,8 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
     if context.held_locks() or caller_held_lock(context, context.function) is not None:
         return None
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
-        return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
+        if not loops_on_threads(context):
+            return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole
     return LazyInitSite(kind, check, creation, early_return=early_return, reread=reread)
 
 
@@ -91,13 +93,13 @@ def shared_kind(context: LintContext, check: LazyCheck) -> Optional[str]:
 
 def unguarded_here(context: LintContext, window: cst.CSTNode) -> bool:
     """No lock held around the site (nor by every caller), not under `if __name__ == "__main__":`, and in a coroutine
-    only when the window awaits (else the event loop runs it whole)."""
+    only when the window awaits (else the event loop runs it whole), or when loops run on several threads."""
     function = context.function
     if function is None or context.held_locks() or context.in_main_guard():
         return False
     if caller_held_lock(context, function) is not None:
         return False  # every in-module call holds one lock (`analysis.caller_locks`)
-    return function.asynchronous is None or _awaits(window)
+    return function.asynchronous is None or _awaits(window) or loops_on_threads(context)
 
 
 def _in_metaclass(context: LintContext) -> bool:

@@ -13,6 +13,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ...analysis.asyncio_loops import loops_on_threads
 from ...analysis.context import LintContext
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
@@ -148,7 +149,8 @@ def _classify_assign(context: LintContext, node: cst.SimpleStatementLine) -> Opt
     if shared_kind(context, check) not in ("global", "closure") or not unguarded_here(context, node):
         return None
     if context.function is not None and context.function.asynchronous is not None and not _has_await(made):
-        return None
+        if not loops_on_threads(context):
+            return None  # the loop runs it whole
     creation = cst.Assign(targets=[cst.AssignTarget(target=target.deep_clone())], value=made.deep_clone())
     return LazyInitSite(shared_kind(context, check) or "global", check, creation, missing_test=missing, made_in=assign)
 

@@ -1,0 +1,200 @@
+"""Code that runs on one event-loop thread: the two-thread rules do not report it.
+
+A check-then-act, a file write or a connection races only when two threads can run it. Code an
+event loop runs is run by one thread, one callback at a time; the loop's framework says which
+code that is, and which calls hand code to other threads. The model, per framework:
+
+* **Twisted** (`EVENT_LOOP_PACKAGES`): Twisted's APIs run on the reactor thread. A module of the
+  `twisted` package, or one importing it, is *reactor code*: a function there runs on the
+  reactor thread unless the project hands it (or a function that calls it, as far as the index
+  resolves calls) to a thread: `reactor.callInThread`, `ThreadPool.callInThread`,
+  `callInThreadWithCallback`, `threads.deferToThread`, `deferToThreadPool` (the index's
+  `project/entries.py` table), a `threading.Thread` target or subclass's `run()`, an executor
+  task, a `Timer`. `reactor.callFromThread(f)` moves `f` *to* the reactor thread: `f` stays
+  reactor code.
+* **asyncio**: a coroutine (`async def`) runs on the thread of its loop. When no code the
+  project runs on another thread starts a loop (`asyncio.run`, `run_until_complete`,
+  `run_forever`, `asyncio.Runner`, also `submit(asyncio.run, ...)`), every loop of the project
+  runs on one thread, so a coroutine (and a private helper only such coroutines call, in its
+  module) is single-threaded, unless it is itself reached from a thread entry
+  (`asyncio.to_thread`, `run_in_executor`, a `Thread` target, ...).
+
+Functions are judged as `analysis.one_shot` judges them: the outermost `def` around a finding
+(its nested defs with it: a nested callback handed to a thread makes the whole def threaded).
+The reach is the index's (`join._Graph`): a call through a local variable or a parameter
+resolves to nothing, so code a thread reaches only that way looks single-threaded; this is the
+model's known gap (documented on the rule pages). A file linted on its own is a project of one
+module: its own thread entries are all it sees.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+from ..ftypes import FileResult, Finding
+from .join import _Graph, _reach
+from .modules import SymbolTable, module_name
+from .entries import LOOP_RUNNERS
+
+#: packages whose code, and code importing which, runs on the framework's event-loop thread
+EVENT_LOOP_PACKAGES = ("twisted",)
+#: the rules whose premise is two threads running the same code (lazy init, file writes, connections)
+CODES = frozenset(
+    {"CRL101", "CRL102", "CRL105", "CRL106", "CRL107", "CRL201", "CRL301", "CRL302", "CRL303"}
+)
+#: a coroutine keeps the lazy-init codes: tasks interleave at each `await` of the window, and the rules
+#: already leave out a window with none (`rules/singletons/classification.py`); its file and
+#: connection uses run between two awaits, whole
+COROUTINE_CODES = frozenset({"CRL201", "CRL301", "CRL302", "CRL303"})
+REACTOR = "runs on Twisted's reactor thread: nothing in the project hands it to a thread (deferToThread, callInThread, a Thread)"
+COROUTINE = "a coroutine on the event loop's thread: the project runs no event loop on another thread"
+HELPER = "called only from coroutines on the event loop's thread (the project runs no event loop on another thread)"
+#: quals -> [first line, last line, reason]
+Ranges = dict[str, list]
+
+
+def _framework_module(module: str, summary: dict) -> bool:
+    """Part of an event-loop framework, or importing one."""
+    if module.split(".")[0] in EVENT_LOOP_PACKAGES:
+        return True
+    for level, imported, _ in summary.get("imports", {}).values():
+        if level == 0 and imported.split(".")[0] in EVENT_LOOP_PACKAGES:
+            return True
+    return False
+
+
+def _outer(qual: str, summary: dict) -> str:
+    """The outermost def of `qual`: "f" for "f.inner", "C.m" for "C.m.inner"."""
+    parts = qual.split(".")
+    return ".".join(parts[:2]) if parts[0] in summary.get("classes", {}) else parts[0]
+
+
+def loop_only(summaries: dict[str, dict]) -> dict[str, Ranges]:
+    """path -> {outermost def: [first line, last line, reason]} for code only an event loop runs."""
+    return analyse(summaries)[0]
+
+
+def file_facts(summaries: dict[str, dict]) -> dict[str, dict]:
+    """path -> the facts a file is linted with: `loop_only` ranges, `loops_in_threads` (files with coroutines)."""
+    ranges, in_threads = analyse(summaries)
+    facts: dict[str, dict] = {path: {"loop_only": found} for path, found in ranges.items()}
+    if in_threads:
+        for path, summary in summaries.items():
+            if summary and any(info.get("async") for info in summary["functions"].values()):
+                facts.setdefault(path, {})["loops_in_threads"] = True
+    return facts
+
+
+def analyse(summaries: dict[str, dict]) -> tuple[dict[str, Ranges], bool]:
+    """`loop_only`, and whether the project runs an event loop on a thread it starts."""
+    modules: dict[str, tuple[str, dict]] = {}
+    for path in sorted(summaries):
+        if summaries[path]:
+            modules.setdefault(module_name(path), (path, summaries[path]))
+    framework = {m for m, (_, s) in modules.items() if _framework_module(m, s)}
+    coroutines = any(info.get("async") for _, s in modules.values() for info in s["functions"].values())
+    if not framework and not coroutines:
+        return {}, False
+    graph = _Graph(SymbolTable(modules))
+    threaded: set[tuple[str, str]] = set()  # (module, outermost def) some thread runs
+    loops_in_threads = False
+    for module, (_, summary) in modules.items():
+        starts = [(graph.resolve_ref(module, scope, kind, text), text) for _, kind, text, scope, *_ in summary["entries"]]
+        for cls, info in summary["classes"].items():
+            if info.get("thread") and f"{cls}.run" in summary["functions"]:
+                starts.append((((module, f"{cls}.run"), None), f"{cls}.run"))
+        for start, text in starts:
+            if text.rpartition(".")[2] in LOOP_RUNNERS or text in ("asyncio.run", "uvloop.run"):
+                loops_in_threads = True
+            if start is None:
+                continue
+            for node in _reach(graph, start[0], start[1]):
+                info = graph.summary(node[0])["functions"].get(node[1], {})
+                loops_in_threads = loops_in_threads or bool(info.get("loop"))
+                threaded.add((node[0], _outer(node[1], graph.summary(node[0]))))
+    facts: dict[str, Ranges] = {}
+    for module, (path, summary) in modules.items():
+        found = _module_loop_only(module, summary, threaded, module in framework, coroutines and not loops_in_threads)
+        if found:
+            facts[path] = found
+    return facts, loops_in_threads
+
+
+def _module_loop_only(module: str, summary: dict, threaded: set, reactor: bool, asyncio_ok: bool) -> Ranges:
+    functions = summary["functions"]
+    outer = {q: info for q, info in functions.items() if "line" in info and _outer(q, summary) == q}
+    found: Ranges = {}
+    for qual, info in outer.items():
+        if (module, qual) in threaded:
+            continue
+        if reactor:
+            found[qual] = [info["line"], info["end"], REACTOR]
+        elif asyncio_ok and info.get("async"):
+            found[qual] = [info["line"], info["end"], COROUTINE]
+    if not asyncio_ok or reactor:
+        return found
+    # private helpers every caller of which (in the module, at least one) is loop-only code
+    callers: dict[str, set[str]] = {}
+    for qual, info in functions.items():
+        for kind, text, *_ in info.get("calls", []):
+            callee = _callee(qual, kind, text, summary)
+            if callee is not None and callee in outer:
+                callers.setdefault(callee, set()).add(_outer(qual, summary))
+    changed = True
+    while changed:
+        changed = False
+        for qual, who in callers.items():
+            name = qual.rpartition(".")[2]
+            if qual in found or (module, qual) in threaded or not name.startswith("_") or name.startswith("__"):
+                continue
+            if who and all(c in found for c in who) and qual not in who:
+                found[qual] = [outer[qual]["line"], outer[qual]["end"], HELPER]
+                changed = True
+    return found
+
+
+def _callee(caller: str, kind: str, text: str, summary: dict) -> Optional[str]:
+    """The def of this module a call names: `f()`, `self.m()`/`cls.m()` in a method of the class."""
+    if kind != "n":
+        return None
+    head, _, rest = text.partition(".")
+    if not rest:
+        return text if text in summary["functions"] else None
+    if head in ("self", "cls") and "." not in rest and caller.split(".")[0] in summary["classes"]:
+        return f"{caller.split('.')[0]}.{rest}"
+    if head in summary["classes"] and "." not in rest:
+        return text
+    return None
+
+
+def reason_at(ranges: Ranges, line: int, code: str) -> Optional[str]:
+    """Why the code at `line` runs on the event loop's thread only, for a finding of `code`, if it does."""
+    if code not in CODES:
+        return None
+    for start, end, reason in ranges.values():
+        if start <= line <= end:
+            return None if reason == COROUTINE and code not in COROUTINE_CODES else reason
+    return None
+
+
+def keep(findings: Iterable[Finding], ranges: Optional[Ranges]) -> list[Finding]:
+    """The findings not made single-threaded by an event loop."""
+    if not ranges:
+        return list(findings)
+    return [f for f in findings if reason_at(ranges, f.line, f.code) is None]
+
+
+def drop_event_loop_findings(results: Sequence[FileResult]) -> int:
+    """Remove the two-thread findings in code only an event loop runs (phase 1 of a project check,
+    before the summaries are dropped); how many were removed."""
+    if not any(f.code in CODES for result in results for f in result.findings):
+        return 0
+    facts = loop_only({result.path: result.summary for result in results if result.summary})
+    removed = 0
+    for result in results:
+        ranges = facts.get(result.path)
+        if ranges:
+            kept = keep(result.findings, ranges)
+            removed += len(result.findings) - len(kept)
+            result.findings = kept
+    return removed

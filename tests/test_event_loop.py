@@ -1,0 +1,327 @@
+"""Code one event-loop thread runs (`project/event_loop.py`): Twisted's reactor, asyncio coroutines.
+
+Each model has its counter-case: reactor code handed to a thread (`deferToThread`,
+`callInThread`, a `Thread`), and coroutines of a project that runs event loops on threads.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from cortex_racelint.api import run_files
+from cortex_racelint.engine.fixer import fix_source
+from cortex_racelint.engine.lint import lint_source
+from cortex_racelint.ftypes import Config
+from cortex_racelint.project.event_loop import file_facts, loop_only
+from cortex_racelint.project.summary import build_summary
+
+import ast
+
+
+def _codes(source: str, path: str = "mod.py", codes: tuple[str, ...] = ("CRL101", "CRL301")) -> list[tuple[str, int]]:
+    result = lint_source(textwrap.dedent(source), path)
+    assert result.error is None, result.error
+    return sorted((f.code, f.line) for f in result.findings if f.code in codes)
+
+
+REACTOR = """
+    from twisted.internet import reactor, threads
+
+    _resolver = None
+
+
+    def getResolver():
+        global _resolver
+        if _resolver is None:
+            _resolver = open("/etc/resolv.conf")
+        return _resolver
+
+
+    LOG = "/var/log/app.log"
+
+
+    def save_state(text):
+        with open(LOG, "w") as f:
+            f.write(text)
+"""
+
+
+def test_reactor_code_is_not_reported() -> None:
+    assert _codes(REACTOR) == []
+
+
+def test_the_same_code_without_twisted_is_reported() -> None:
+    plain = REACTOR.replace("from twisted.internet import reactor, threads", "import os")
+    assert _codes(plain) == [("CRL101", 9), ("CRL301", 18)]
+
+
+def test_a_module_of_the_twisted_package_is_reactor_code(tmp_path: Path) -> None:
+    plain = REACTOR.replace("from twisted.internet import reactor, threads", "from . import reactor")
+    for package in ("twisted", "othertwist"):
+        _write(tmp_path, {f"{package}/__init__.py": "", f"{package}/names/__init__.py": "", f"{package}/names/client.py": plain})
+    assert _codes(plain, str(tmp_path / "twisted/names/client.py")) == []
+    assert _codes(plain, str(tmp_path / "othertwist/names/client.py")) == [("CRL101", 9), ("CRL301", 18)]
+
+
+def test_reactor_code_handed_to_defer_to_thread_is_reported() -> None:
+    handed = REACTOR + """
+
+    def lookup():
+        return getResolver()
+
+
+    def start():
+        return threads.deferToThread(lookup)
+    """
+    assert _codes(handed) == [("CRL101", 9)]  # through `lookup()`; `save_state` stays on the reactor
+
+
+def test_call_in_thread_on_a_method_is_reported() -> None:
+    source = """
+        from twisted.internet import reactor
+
+
+        class Recorder:
+            def __init__(self, path):
+                self.path = path
+
+            def start(self):
+                reactor.callInThread(self._flush)
+
+            def _flush(self):
+                with open(self.path, "w") as f:
+                    f.write("x")
+    """
+    assert _codes(source) == [("CRL301", 13)]
+
+
+def test_call_from_thread_moves_code_to_the_reactor() -> None:
+    """`callFromThread(f)` runs `f` on the reactor thread: it stays reactor code."""
+    source = """
+        from twisted.internet import reactor
+
+
+        class Recorder:
+            def __init__(self, path):
+                self.path = path
+
+            def from_worker(self):
+                reactor.callFromThread(self._flush)
+
+            def _flush(self):
+                with open(self.path, "w") as f:
+                    f.write("x")
+    """
+    assert _codes(source) == []
+
+
+def test_a_thread_subclass_in_reactor_code_is_reported() -> None:
+    source = """
+        import threading
+
+        from twisted.internet import reactor
+
+
+        class Writer(threading.Thread):
+            def __init__(self, path):
+                super().__init__()
+                self.path = path
+
+            def run(self):
+                with open(self.path, "w") as f:
+                    f.write("x")
+    """
+    assert _codes(source) == [("CRL301", 13)]
+
+
+def test_a_nested_def_handed_to_a_thread_makes_its_def_threaded() -> None:
+    source = """
+        from twisted.internet import threads
+
+        _cache = None
+
+
+        def schedule():
+            def work():
+                global _cache
+                if _cache is None:
+                    _cache = open("/tmp/c")
+                return _cache
+            return threads.deferToThread(work)
+    """
+    assert _codes(source) == [("CRL101", 10)]
+
+
+# -- asyncio --------------------------------------------------------------------------------
+
+COROUTINES = """
+    import asyncio
+
+    _client = None
+    LOG = "/var/log/app.log"
+
+
+    async def get_client():
+        global _client
+        if _client is None:
+            _client = open("/tmp/client")
+        return _client
+
+
+    async def save(data):
+        with open(LOG, "w") as f:
+            f.write(data)
+
+
+    def _connect():
+        global _conn
+        if _conn is None:
+            _conn = open("/tmp/conn")
+        return _conn
+
+
+    async def handler():
+        return _connect()
+
+    _conn = None
+"""
+
+
+def test_coroutines_on_one_loop_thread_are_not_reported() -> None:
+    assert _codes(COROUTINES) == []
+
+
+def test_coroutines_of_loops_run_in_worker_threads_are_reported() -> None:
+    threaded = COROUTINES + """
+
+    import threading
+
+
+    def worker():
+        asyncio.run(handler())
+
+
+    threading.Thread(target=worker).start()
+    """
+    assert _codes(threaded) == [("CRL101", 10), ("CRL101", 22)]
+
+
+def test_asyncio_run_as_the_executor_task_is_a_loop_on_a_thread() -> None:
+    threaded = COROUTINES + """
+
+    from concurrent.futures import ThreadPoolExecutor
+
+
+    def start(pool: ThreadPoolExecutor):
+        pool.submit(asyncio.run, handler())
+    """
+    assert _codes(threaded) == [("CRL101", 10), ("CRL101", 22)]
+
+
+def test_a_helper_also_called_from_a_thread_is_reported() -> None:
+    threaded = COROUTINES + """
+
+    async def offload():
+        return await asyncio.to_thread(_connect)
+    """
+    assert _codes(threaded) == [("CRL101", 22)]
+
+
+def test_a_public_sync_function_is_reported() -> None:
+    """Anyone may call it, from any thread: only private helpers inherit the coroutines' thread."""
+    public = COROUTINES.replace("_connect", "connect")
+    assert _codes(public) == [("CRL101", 22)]
+
+
+def test_a_coroutine_window_with_an_await_is_still_reported() -> None:
+    """Two tasks interleave at the `await`: a race on one thread, which the model does not hide."""
+    source = """
+        import asyncio
+
+        _client = None
+
+
+        async def get_client():
+            global _client
+            if _client is None:
+                await asyncio.sleep(0)
+                _client = open("/tmp/client")
+            return _client
+    """
+    assert _codes(source) == [("CRL101", 9)]
+
+
+# -- the index: across modules, and in a fix -------------------------------------------------
+
+
+def _write(root: Path, files: dict[str, str]) -> list[str]:
+    paths = []
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        paths.append(str(path))
+    return sorted(paths)
+
+
+def _project_codes(root: Path, files: dict[str, str]) -> list[tuple[str, str, int]]:
+    results = run_files(_write(root, files), Config(root=root), fix=False, jobs=1)
+    return sorted((Path(r.path).name, f.code, f.line) for r in results for f in r.findings if f.code in ("CRL101", "CRL301"))
+
+
+WORKER = """
+    from twisted.internet import threads
+
+    from .client import getResolver
+
+
+    def start():
+        return threads.deferToThread(getResolver)
+"""
+
+
+def test_a_thread_entry_in_another_module_is_seen(tmp_path: Path) -> None:
+    files = {"app/__init__.py": "", "app/client.py": REACTOR}
+    assert _project_codes(tmp_path, files) == []
+    files["app/worker.py"] = WORKER
+    assert _project_codes(tmp_path, files) == [("client.py", "CRL101", 9)]
+
+
+def test_loops_run_in_threads_anywhere_reach_every_module_in_a_fix(tmp_path: Path) -> None:
+    """The index says so in a fix run (and in a file's own facts)."""
+    runner = """
+        import asyncio
+        import threading
+
+        from .coros import handler
+
+
+        def worker():
+            asyncio.run(handler())
+
+
+        threading.Thread(target=worker).start()
+    """
+    files = {"app/__init__.py": "", "app/coros.py": COROUTINES, "app/runner.py": runner}
+    summaries = {p: build_summary(ast.parse(Path(p).read_text())) for p in _write(tmp_path, files)}
+    facts = file_facts(summaries)
+    coros = str(tmp_path / "app/coros.py")
+    assert facts[coros] == {"loops_in_threads": True}
+    assert loop_only(summaries) == {}
+    results = run_files(sorted(summaries), Config(root=tmp_path), fix=True, jobs=1)
+    fixed = {Path(r.path).name: r.new_source.decode() for r in results if r.new_source}
+    assert "with " in fixed["coros.py"]
+
+
+def test_fix_leaves_reactor_code_alone() -> None:
+    result = fix_source(textwrap.dedent(REACTOR).encode(), "mod.py", Config())
+    assert result.new_source is None or result.new_source == textwrap.dedent(REACTOR).encode()
+    assert [f.code for f in result.findings if f.code in ("CRL101", "CRL301")] == []
+
+
+def test_the_facts_name_the_reason() -> None:
+    summary = build_summary(ast.parse(textwrap.dedent(REACTOR)))
+    ranges = loop_only({"mod.py": summary})["mod.py"]
+    assert set(ranges) == {"getResolver", "save_state"}
+    assert "reactor thread" in ranges["getResolver"][2]
