@@ -11,6 +11,7 @@ import textwrap
 from typing import Optional
 
 from .ftypes import Config
+from .project import event_loop
 from .prose import first_sentence
 from .registry import META_CODES, all_rules, rule_by_code
 from .rule import Rule
@@ -59,6 +60,8 @@ def render_rule(code: str) -> Optional[str]:
         return None
     parts = [f"# {rule.NAME} ({rule.CODE})\n"]
     parts.append(_section("What it does", rule.WHAT))
+    if rule.CODE in event_loop.CODES:
+        parts.append(_section("Event-loop code", event_loop.RULE_PAGE_TEXT))
     parts.append(_section("Why is this bad?", rule.WHY))
     parts.append(_section("Free-threading impact", rule.FREE_THREADING))
     parts.append(_section("Consequence and severity", _consequence_text(rule)))

@@ -288,30 +288,45 @@ def test_a_thread_entry_in_another_module_is_seen(tmp_path: Path) -> None:
     assert _project_codes(tmp_path, files) == [("client.py", "CRL101", 9)]
 
 
-def test_loops_run_in_threads_anywhere_reach_every_module_in_a_fix(tmp_path: Path) -> None:
-    """The index says so in a fix run (and in a file's own facts)."""
-    runner = """
-        import asyncio
-        import threading
-
-        from .coros import handler
+def _summaries(root: Path, files: dict[str, str]) -> dict[str, dict]:
+    return {p: build_summary(ast.parse(Path(p).read_text())) for p in _write(root, files)}
 
 
-        def worker():
-            asyncio.run(handler())
+RUNNER = """
+    import asyncio
+    import threading
+
+    from .coros import handler
 
 
-        threading.Thread(target=worker).start()
-    """
+    def worker():
+        asyncio.run(handler())
+
+
+    threading.Thread(target=worker).start()
+"""
+
+
+def test_a_loop_on_a_thread_makes_what_its_coroutine_reaches_threaded(tmp_path: Path) -> None:
+    summaries = _summaries(tmp_path, {"app/__init__.py": "", "app/coros.py": COROUTINES, "app/runner.py": RUNNER})
+    ranges = loop_only(summaries)[str(tmp_path / "app/coros.py")]
+    assert sorted(ranges) == ["get_client", "save"]  # `handler()` and its `_connect()` run on the worker's loop
+
+
+def test_a_loop_on_a_thread_running_what_the_index_cannot_follow_reaches_every_coroutine(tmp_path: Path) -> None:
+    """`asyncio.run(main)` with `main` a parameter: any coroutine may run there. The fact reaches
+    every module with coroutines in a fix run (and in a file's own facts)."""
+    runner = RUNNER.replace("def worker():\n        asyncio.run(handler())", "def worker(main):\n        asyncio.run(main)")
+    assert "asyncio.run(main)" in runner
     files = {"app/__init__.py": "", "app/coros.py": COROUTINES, "app/runner.py": runner}
-    summaries = {p: build_summary(ast.parse(Path(p).read_text())) for p in _write(tmp_path, files)}
-    facts = file_facts(summaries)
+    summaries = _summaries(tmp_path, files)
     coros = str(tmp_path / "app/coros.py")
-    assert facts[coros] == {"loops_in_threads": True}
+    assert file_facts(summaries)[coros] == {"loops_in_threads": True}
     assert loop_only(summaries) == {}
     results = run_files(sorted(summaries), Config(root=tmp_path), fix=True, jobs=1)
     fixed = {Path(r.path).name: r.new_source.decode() for r in results if r.new_source}
-    assert "with " in fixed["coros.py"]
+    assert "    if _client is None:\n        with _client_lock:\n" in fixed["coros.py"]
+    assert "    if _conn is None:\n        with _conn_lock:\n" in fixed["coros.py"]
 
 
 def test_fix_leaves_reactor_code_alone() -> None:
@@ -325,3 +340,44 @@ def test_the_facts_name_the_reason() -> None:
     ranges = loop_only({"mod.py": summary})["mod.py"]
     assert set(ranges) == {"getResolver", "save_state"}
     assert "reactor thread" in ranges["getResolver"][2]
+
+
+PROTOCOL = """
+    import asyncio
+
+    _parser = None
+
+
+    class Server(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+            self._setup()
+            asyncio.get_running_loop().call_later(5, self._expire)
+
+        def _setup(self):
+            global _parser
+            if _parser is None:
+                _parser = open("/tmp/parser")
+
+        def _expire(self):
+            self._setup()
+
+        def reset(self):
+            self._setup()
+"""
+
+
+def test_protocol_callbacks_and_loop_callbacks_run_on_the_loop() -> None:
+    """`connection_made` is called by the loop, `_expire` scheduled on it: `_setup` runs there only."""
+    assert _codes(PROTOCOL.replace("        def reset(self):\n            self._setup()\n", "")) == []
+
+
+def test_a_public_caller_keeps_the_helper_reported() -> None:
+    assert _codes(PROTOCOL) == [("CRL101", 15)]
+
+
+def test_a_helper_handed_to_an_executor_keeps_the_finding() -> None:
+    executor = PROTOCOL.replace("call_later(5, self._expire)", "run_in_executor(None, self._expire)").replace(
+        "        def reset(self):\n            self._setup()\n", ""
+    )
+    assert _codes(executor) == [("CRL101", 15)]

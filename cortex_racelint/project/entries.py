@@ -95,8 +95,50 @@ def _last_name(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def runs_event_loop(func: ast.expr) -> bool:
-    """`func` (the called expression) runs an event loop here: `asyncio.run`, `run_until_complete`, ..."""
+def runs_event_loop(call: ast.Call) -> int:
+    """0, or how `call` runs an event loop in the calling thread: 1 on a coroutine the index can
+    follow (`asyncio.run(self.serve())`: a call it records), 2 on one it cannot (`asyncio.run(main)`,
+    `loop.run_forever()`: whatever was scheduled)."""
+    func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "run":
-        return isinstance(func.value, ast.Name) and func.value.id in ("asyncio", "uvloop")
-    return _last_name(func) in LOOP_RUNNERS
+        if not (isinstance(func.value, ast.Name) and func.value.id in ("asyncio", "uvloop")):
+            return 0
+    elif _last_name(func) not in LOOP_RUNNERS:
+        return 0
+    first = call.args[0] if call.args else None
+    return 1 if isinstance(first, ast.Call) and isinstance(first.func, (ast.Name, ast.Attribute)) else 2
+
+
+#: loop methods that run a callable later on the loop's thread -> position of the callable
+LOOP_SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
+#: asyncio protocol base classes: the loop calls their callbacks (`PROTOCOL_CALLBACKS`)
+PROTOCOL_BASES = frozenset({"Protocol", "BufferedProtocol", "DatagramProtocol", "SubprocessProtocol", "BaseProtocol"})
+PROTOCOL_CALLBACKS = frozenset(
+    {
+        "connection_made", "connection_lost", "data_received", "eof_received", "get_buffer", "buffer_updated",
+        "datagram_received", "error_received", "pause_writing", "resume_writing", "pipe_data_received",
+        "pipe_connection_lost", "process_exited",
+    }
+)
+
+
+def scheduled_callback(call: ast.Call) -> Optional[ast.expr]:
+    """The callable `loop.call_soon(cb)`, `call_later(delay, cb)`, ... hands to the loop's thread."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in LOOP_SCHEDULERS:
+        return None
+    position = LOOP_SCHEDULERS[func.attr]
+    return call.args[position] if len(call.args) > position else None
+
+
+def asyncio_protocol(node: ast.ClassDef, imports: dict[str, list]) -> bool:
+    """A subclass of `asyncio.Protocol` (or another protocol base), as written or imported from asyncio."""
+    for base in node.bases:
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name):
+            if base.value.id == "asyncio" and base.attr in PROTOCOL_BASES:
+                return True
+        elif isinstance(base, ast.Name) and base.id in PROTOCOL_BASES:
+            imported = imports.get(base.id)
+            if imported is not None and imported[1].split(".")[0] == "asyncio":
+                return True
+    return False

@@ -12,12 +12,17 @@ code that is, and which calls hand code to other threads. The model, per framewo
   `project/entries.py` table), a `threading.Thread` target or subclass's `run()`, an executor
   task, a `Timer`. `reactor.callFromThread(f)` moves `f` *to* the reactor thread: `f` stays
   reactor code.
-* **asyncio**: a coroutine (`async def`) runs on the thread of its loop. When no code the
-  project runs on another thread starts a loop (`asyncio.run`, `run_until_complete`,
-  `run_forever`, `asyncio.Runner`, also `submit(asyncio.run, ...)`), every loop of the project
-  runs on one thread, so a coroutine (and a private helper only such coroutines call, in its
-  module) is single-threaded, unless it is itself reached from a thread entry
-  (`asyncio.to_thread`, `run_in_executor`, a `Thread` target, ...).
+* **asyncio**: a coroutine (`async def`), a callback of an `asyncio.Protocol` subclass and a
+  callable scheduled with `loop.call_soon`/`call_later`/`call_at`/`call_soon_threadsafe` run on
+  the thread of their loop. A loop a thread starts runs what its coroutine reaches
+  (`asyncio.run(self.serve())` in a thread target: the index follows `serve()` like any call),
+  so that code is threaded; a loop run the index cannot follow (`asyncio.run(main)`,
+  `submit(asyncio.run, ...)`, `run_forever()`) in threaded code may run any coroutine, and the
+  model is off for the whole project. Otherwise a coroutine, a protocol callback and a private
+  helper every caller of which in its module is one of those (or the loop) is single-threaded,
+  unless a thread entry reaches it (`asyncio.to_thread`, `run_in_executor`, a `Thread`
+  target, ...). A coroutine keeps its lazy-init findings (`COROUTINE_CODES`): tasks interleave
+  at an `await`, which the lazy-init rules judge themselves.
 
 Functions are judged as `analysis.one_shot` judges them: the outermost `def` around a finding
 (its nested defs with it: a nested callback handed to a thread makes the whole def threaded).
@@ -34,7 +39,7 @@ from typing import Iterable, Optional, Sequence
 from ..ftypes import FileResult, Finding
 from .join import _Graph, _reach
 from .modules import SymbolTable, module_name
-from .entries import LOOP_RUNNERS
+from .entries import LOOP_RUNNERS, PROTOCOL_CALLBACKS
 
 #: packages whose code, and code importing which, runs on the framework's event-loop thread
 EVENT_LOOP_PACKAGES = ("twisted",)
@@ -48,7 +53,9 @@ CODES = frozenset(
 COROUTINE_CODES = frozenset({"CRL201", "CRL301", "CRL302", "CRL303"})
 REACTOR = "runs on Twisted's reactor thread: nothing in the project hands it to a thread (deferToThread, callInThread, a Thread)"
 COROUTINE = "a coroutine on the event loop's thread: the project runs no event loop on another thread"
-HELPER = "called only from coroutines on the event loop's thread (the project runs no event loop on another thread)"
+PROTOCOL = "an asyncio protocol callback, run by the event loop's thread (the project runs no event loop on another thread)"
+LOOP = "<loop>"  # a caller: the event loop running a scheduled callback
+HELPER = "called only from coroutines, protocol callbacks and loop callbacks on the event loop's thread (the project runs no event loop on another thread)"
 #: quals -> [first line, last line, reason]
 Ranges = dict[str, list]
 
@@ -92,7 +99,9 @@ def analyse(summaries: dict[str, dict]) -> tuple[dict[str, Ranges], bool]:
         if summaries[path]:
             modules.setdefault(module_name(path), (path, summaries[path]))
     framework = {m for m, (_, s) in modules.items() if _framework_module(m, s)}
-    coroutines = any(info.get("async") for _, s in modules.values() for info in s["functions"].values())
+    coroutines = any(info.get("async") for _, s in modules.values() for info in s["functions"].values()) or any(
+        info.get("protocol") for _, s in modules.values() for info in s["classes"].values()
+    )
     if not framework and not coroutines:
         return {}, False
     graph = _Graph(SymbolTable(modules))
@@ -105,12 +114,14 @@ def analyse(summaries: dict[str, dict]) -> tuple[dict[str, Ranges], bool]:
                 starts.append((((module, f"{cls}.run"), None), f"{cls}.run"))
         for start, text in starts:
             if text.rpartition(".")[2] in LOOP_RUNNERS or text in ("asyncio.run", "uvloop.run"):
-                loops_in_threads = True
+                loops_in_threads = True  # `submit(asyncio.run, coro)`: what it runs is not followed
             if start is None:
                 continue
             for node in _reach(graph, start[0], start[1]):
                 info = graph.summary(node[0])["functions"].get(node[1], {})
-                loops_in_threads = loops_in_threads or bool(info.get("loop"))
+                # a loop on this thread: what its coroutine calls is reached above; one the index
+                # cannot follow (`asyncio.run(main)`, `run_forever()`) may run any coroutine
+                loops_in_threads = loops_in_threads or info.get("loop", 0) > 1
                 threaded.add((node[0], _outer(node[1], graph.summary(node[0]))))
     facts: dict[str, Ranges] = {}
     for module, (path, summary) in modules.items():
@@ -127,19 +138,27 @@ def _module_loop_only(module: str, summary: dict, threaded: set, reactor: bool, 
     for qual, info in outer.items():
         if (module, qual) in threaded:
             continue
+        cls, _, method = qual.rpartition(".")
         if reactor:
             found[qual] = [info["line"], info["end"], REACTOR]
         elif asyncio_ok and info.get("async"):
             found[qual] = [info["line"], info["end"], COROUTINE]
+        elif asyncio_ok and summary["classes"].get(cls, {}).get("protocol") and method in PROTOCOL_CALLBACKS:
+            found[qual] = [info["line"], info["end"], PROTOCOL]
     if not asyncio_ok or reactor:
         return found
-    # private helpers every caller of which (in the module, at least one) is loop-only code
+    # private helpers every caller of which (in the module, at least one) is loop-only code;
+    # a callback scheduled on the loop (`loop.call_later(delay, self._expire)`) has the loop as a caller
     callers: dict[str, set[str]] = {}
     for qual, info in functions.items():
         for kind, text, *_ in info.get("calls", []):
             callee = _callee(qual, kind, text, summary)
             if callee is not None and callee in outer:
                 callers.setdefault(callee, set()).add(_outer(qual, summary))
+        for kind, text in info.get("scheduled", []):
+            callee = _callee(qual, kind, text, summary)
+            if callee is not None and callee in outer:
+                callers.setdefault(callee, set()).add(LOOP)
     changed = True
     while changed:
         changed = False
@@ -147,7 +166,7 @@ def _module_loop_only(module: str, summary: dict, threaded: set, reactor: bool, 
             name = qual.rpartition(".")[2]
             if qual in found or (module, qual) in threaded or not name.startswith("_") or name.startswith("__"):
                 continue
-            if who and all(c in found for c in who) and qual not in who:
+            if who and all(c == LOOP or c in found for c in who) and qual not in who:
                 found[qual] = [outer[qual]["line"], outer[qual]["end"], HELPER]
                 changed = True
     return found
@@ -198,3 +217,30 @@ def drop_event_loop_findings(results: Sequence[FileResult]) -> int:
             removed += len(result.findings) - len(kept)
             result.findings = kept
     return removed
+
+
+#: the rule pages' section on this model (`docs.render_rule`, for the rules in `CODES`)
+RULE_PAGE_TEXT = """
+Not reported: code that only one event-loop thread runs (`project/event_loop.py`), as far as
+the project index resolves calls. A call through a parameter or a local is not followed, so
+code a thread reaches only that way is taken for loop code; a file linted on its own sees only
+its own thread entries.
+
+* **Twisted reactor code**: a module of the `twisted` package, or one importing `twisted`. Its
+  functions run on the reactor thread unless the project hands them (or a function that calls
+  them) to a thread: `reactor.callInThread`, `ThreadPool.callInThread`,
+  `callInThreadWithCallback`, `threads.deferToThread`, `deferToThreadPool`, a `threading.Thread`
+  target or subclass's `run()`, an executor task, a `Timer`. Those are reported as usual.
+  `reactor.callFromThread(f)` moves `f` to the reactor thread: `f` stays reactor code.
+* **asyncio**, unless a thread the project starts runs an event loop on a coroutine the index
+  cannot follow (`asyncio.run(main)` with `main` a parameter, `submit(asyncio.run, ...)`,
+  `loop.run_forever()`): the callbacks of an `asyncio.Protocol` subclass (`connection_made`,
+  `data_received`, ...) and the private helpers of a module every caller of which (in the
+  module) is a coroutine, such a callback, or the loop itself (`loop.call_soon`, `call_later`,
+  `call_at`, `call_soon_threadsafe`). Code that a thread's own loop runs
+  (`asyncio.run(self.serve())` in a thread target) or a thread entry reaches
+  (`asyncio.to_thread`, `run_in_executor`) is reported. A coroutine's own lazy initialisation is
+  reported when the window awaits (two tasks interleave there, on one thread), or when the
+  module (or, in a fix or a single-file lint, the project) runs event loops on threads; its file
+  writes and connections are not (they run whole between two awaits).
+"""

@@ -19,7 +19,7 @@ from .join import join
 from .summary import build_summary
 
 _EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
-_LOOP_EVIDENCE = (b"async def", *(name.encode() for name in EVENT_LOOP_PACKAGES))
+_LOOP_EVIDENCE = (b"async def", b"asyncio", *(name.encode() for name in EVENT_LOOP_PACKAGES))
 
 
 def with_facts(config: Config, facts: dict) -> Config:

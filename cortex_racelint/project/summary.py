@@ -26,7 +26,7 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
-from .entries import THREAD_BASES, _last_name, runs_event_loop, thread_entry
+from .entries import THREAD_BASES, _last_name, asyncio_protocol, runs_event_loop, scheduled_callback, thread_entry
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
 VERSION = 4
@@ -197,6 +197,8 @@ class _Builder:
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
         if any(_last_name(base) in THREAD_BASES for base in node.bases):
             self.classes[node.name]["thread"] = True  # its `run()` is a thread entry
+        if asyncio_protocol(node, self.imports):
+            self.classes[node.name]["protocol"] = True  # the loop calls its callbacks
         self.tally.class_bases(node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
@@ -300,8 +302,13 @@ class _Builder:
             frame.direct[name] = frame.direct.get(name, 0) + 1
             if name in ARGV_READERS and not node.args and not node.keywords:
                 frame.argv = True
-        if runs_event_loop(func):
-            frame.info["loop"] = 1
+        loop_run = runs_event_loop(node)
+        if loop_run:  # `project/event_loop.py`: an event loop runs on this function's thread
+            frame.info["loop"] = max(frame.info.get("loop", 0), loop_run)
+        callback = scheduled_callback(node)
+        ref = call_ref(_unwrap(callback), frame.aliases) if callback is not None else None
+        if ref is not None:
+            frame.info.setdefault("scheduled", []).append(ref)  # runs later on the loop's thread
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
