@@ -172,7 +172,7 @@ def _fix_files(
     facts = join(parsed)
     for path, functions in one_shot_functions(parsed, every, read_bytes).items():
         facts.setdefault(path, {})["one_shot"] = functions
-    for path, own in loop_facts(parsed).items():
+    for path, own in loop_facts(parsed, config.event_loop_packages).items():
         facts.setdefault(path, {}).update(own)
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from .analysis.framework_entries import entries_from_config
+from .project.event_loop import packages_from_config
 from .ftypes import Config
 from .project_helpers import project_root, resolve_helpers
 from .registry import is_valid_selector
@@ -31,7 +32,7 @@ FILE_WRITE_FIXES = ("lock", "atomic", "lock+atomic")
 _LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude"}
 _STRING_KEYS = {"sqlite-pool", "file-write-fix", "atomic-write-module"}
 _BOOL_KEYS = {"unsafe-fixes", "respect-gitignore"}
-_KNOWN_KEYS = _LIST_KEYS | _STRING_KEYS | _BOOL_KEYS | {"per-file-ignores", "thread-entries"}
+_KNOWN_KEYS = _LIST_KEYS | _STRING_KEYS | _BOOL_KEYS | {"per-file-ignores", "thread-entries", "event-loop-packages"}
 
 
 #: configuration files looked for in each folder, in this order (Ruff: `.ruff.toml`, `ruff.toml`,
@@ -187,6 +188,11 @@ def config_from_table(section: dict, where: str, root: Optional[Path] = None) ->
     if "thread-entries" in section:
         try:
             values["thread_entries"] = entries_from_config(section["thread-entries"], where)
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
+    if "event-loop-packages" in section:
+        try:
+            values["event_loop_packages"] = packages_from_config(section["event-loop-packages"], where)
         except ValueError as error:
             raise ConfigError(str(error)) from error
     return Config(**values)

@@ -217,6 +217,9 @@ class Config:
     present_helpers: tuple[str, ...] = ()
     #: thread entries the project adds to the built-in table (`[tool.racelint] thread-entries`)
     thread_entries: tuple[ThreadEntrySpec, ...] = ()
+    #: packages whose code (and code importing which) runs on one event-loop thread, besides
+    #: Twisted (`[tool.racelint] event-loop-packages`, `project/event_loop.py`)
+    event_loop_packages: tuple[str, ...] = ()
     #: phase 2 of a project run: this file's project facts (`project.join`) as sorted JSON, else None
     project_facts: Optional[str] = None
 
@@ -245,6 +248,7 @@ class Config:
                 self.atomic_write_module,
                 self.present_helpers,
                 self.thread_entries,
+                self.event_loop_packages,
                 str(self.root),  # per-file-ignores match paths relative to it
             )
         ) + self.facts_key()

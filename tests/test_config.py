@@ -27,6 +27,8 @@ def project(tmp_path, table: str):
         ("unsafe-fixes = 1", "`unsafe-fixes` must be true or false"),
         ('file-write-fix = "fast"', "`file-write-fix` must be one of"),
         ('per-file-ignores = { "x.py" = ["NOPE1"] }', "unknown rule code"),
+        ('event-loop-packages = "scrapy"', "`event-loop-packages` must be a list of package names"),
+        ('event-loop-packages = ["my-lib"]', "`event-loop-packages` must be a list of package names"),
         ("select = [", "malformed TOML"),
     ],
 )
@@ -219,3 +221,14 @@ def test_a_sub_projects_exclude_is_relative_to_its_folder(run_cli, tmp_path):
     assert {path for path, _ in codes_by_file(result, root)} == {"sub/s.py", "other/vendor/o.py"}
     forced = run_cli("check", "--no-cache", "--format", "json", "--force-exclude", "sub/vendor/v.py", "sub/s.py", cwd=root)
     assert {path for path, _ in codes_by_file(forced, root)} == {"sub/s.py"}
+
+
+def test_event_loop_packages_from_config(run_cli, tmp_path):
+    """A module importing a configured event-loop package runs on its loop's thread (`project/event_loop.py`)."""
+    root = project(tmp_path, 'select = ["CRL101"]')
+    racy = root / "pkg" / "racy.py"
+    racy.write_text(racy.read_text().replace("import logging\n", "import logging\nimport reactorlib\n"))
+    result = run_cli("check", "pkg", cwd=root)
+    assert result.code == 1 and "CRL101" in result.out
+    (root / "pyproject.toml").write_text('[tool.racelint]\nselect = ["CRL101"]\nevent-loop-packages = ["reactorlib"]\n')
+    assert run_cli("check", "pkg", cwd=root).code == 0

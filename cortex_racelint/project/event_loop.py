@@ -4,7 +4,8 @@ A check-then-act, a file write or a connection races only when two threads can r
 event loop runs is run by one thread, one callback at a time; the loop's framework says which
 code that is, and which calls hand code to other threads. The model, per framework:
 
-* **Twisted** (`EVENT_LOOP_PACKAGES`): Twisted's APIs run on the reactor thread. A module of the
+* **Twisted** (`EVENT_LOOP_PACKAGES`, plus the project's `event-loop-packages`): Twisted's APIs
+  run on the reactor thread. A module of the
   `twisted` package, or one importing it, is *reactor code*: a function there runs on the
   reactor thread unless the project hands it (or a function that calls it, as far as the index
   resolves calls) to a thread: `reactor.callInThread`, `ThreadPool.callInThread`,
@@ -34,6 +35,7 @@ module: its own thread entries are all it sees.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional, Sequence
 
 from ..ftypes import FileResult, Finding
@@ -41,6 +43,7 @@ from .join import _Graph, _reach
 from .modules import SymbolTable, module_name
 from .entries import LOOP_RUNNERS, PROTOCOL_CALLBACKS
 
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 #: packages whose code, and code importing which, runs on the framework's event-loop thread
 EVENT_LOOP_PACKAGES = ("twisted",)
 #: the rules whose premise is two threads running the same code (lazy init, file writes, connections)
@@ -60,12 +63,23 @@ HELPER = "called only from coroutines, protocol callbacks and loop callbacks on 
 Ranges = dict[str, list]
 
 
-def _framework_module(module: str, summary: dict) -> bool:
+def packages_from_config(value: object, where: str) -> tuple[str, ...]:
+    """`event-loop-packages = ["scrapy", "myapp.reactor"]`: ValueError (one line, key named) when malformed."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and _DOTTED.match(v) for v in value):
+        raise ValueError(f"{where}: `event-loop-packages` must be a list of package names like \"scrapy\", got {value!r}")
+    return tuple(value)
+
+
+def _in_packages(module: str, packages: Iterable[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _framework_module(module: str, summary: dict, packages: tuple[str, ...]) -> bool:
     """Part of an event-loop framework, or importing one."""
-    if module.split(".")[0] in EVENT_LOOP_PACKAGES:
+    if _in_packages(module, packages):
         return True
     for level, imported, _ in summary.get("imports", {}).values():
-        if level == 0 and imported.split(".")[0] in EVENT_LOOP_PACKAGES:
+        if level == 0 and _in_packages(imported, packages):
             return True
     return False
 
@@ -76,14 +90,15 @@ def _outer(qual: str, summary: dict) -> str:
     return ".".join(parts[:2]) if parts[0] in summary.get("classes", {}) else parts[0]
 
 
-def loop_only(summaries: dict[str, dict]) -> dict[str, Ranges]:
-    """path -> {outermost def: [first line, last line, reason]} for code only an event loop runs."""
-    return analyse(summaries)[0]
+def loop_only(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> dict[str, Ranges]:
+    """path -> {outermost def: [first line, last line, reason]} for code only an event loop runs;
+    `packages`: the project's own event-loop packages, besides `EVENT_LOOP_PACKAGES`."""
+    return analyse(summaries, packages)[0]
 
 
-def file_facts(summaries: dict[str, dict]) -> dict[str, dict]:
+def file_facts(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> dict[str, dict]:
     """path -> the facts a file is linted with: `loop_only` ranges, `loops_in_threads` (files with coroutines)."""
-    ranges, in_threads = analyse(summaries)
+    ranges, in_threads = analyse(summaries, packages)
     facts: dict[str, dict] = {path: {"loop_only": found} for path, found in ranges.items()}
     if in_threads:
         for path, summary in summaries.items():
@@ -92,13 +107,14 @@ def file_facts(summaries: dict[str, dict]) -> dict[str, dict]:
     return facts
 
 
-def analyse(summaries: dict[str, dict]) -> tuple[dict[str, Ranges], bool]:
+def analyse(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> tuple[dict[str, Ranges], bool]:
     """`loop_only`, and whether the project runs an event loop on a thread it starts."""
     modules: dict[str, tuple[str, dict]] = {}
     for path in sorted(summaries):
         if summaries[path]:
             modules.setdefault(module_name(path), (path, summaries[path]))
-    framework = {m for m, (_, s) in modules.items() if _framework_module(m, s)}
+    every = (*EVENT_LOOP_PACKAGES, *packages)
+    framework = {m for m, (_, s) in modules.items() if _framework_module(m, s, every)}
     coroutines = any(info.get("async") for _, s in modules.values() for info in s["functions"].values()) or any(
         info.get("protocol") for _, s in modules.values() for info in s["classes"].values()
     )
@@ -203,12 +219,12 @@ def keep(findings: Iterable[Finding], ranges: Optional[Ranges]) -> list[Finding]
     return [f for f in findings if reason_at(ranges, f.line, f.code) is None]
 
 
-def drop_event_loop_findings(results: Sequence[FileResult]) -> int:
+def drop_event_loop_findings(results: Sequence[FileResult], packages: tuple[str, ...] = ()) -> int:
     """Remove the two-thread findings in code only an event loop runs (phase 1 of a project check,
     before the summaries are dropped); how many were removed."""
     if not any(f.code in CODES for result in results for f in result.findings):
         return 0
-    facts = loop_only({result.path: result.summary for result in results if result.summary})
+    facts = loop_only({result.path: result.summary for result in results if result.summary}, packages)
     removed = 0
     for result in results:
         ranges = facts.get(result.path)
@@ -226,7 +242,8 @@ the project index resolves calls. A call through a parameter or a local is not f
 code a thread reaches only that way is taken for loop code; a file linted on its own sees only
 its own thread entries.
 
-* **Twisted reactor code**: a module of the `twisted` package, or one importing `twisted`. Its
+* **Twisted reactor code**: a module of the `twisted` package, or one importing `twisted` (or a
+  package `[tool.racelint] event-loop-packages` names: a framework built on the reactor). Its
   functions run on the reactor thread unless the project hands them (or a function that calls
   them) to a thread: `reactor.callInThread`, `ThreadPool.callInThread`,
   `callInThreadWithCallback`, `threads.deferToThread`, `deferToThreadPool`, a `threading.Thread`

@@ -59,7 +59,7 @@ def run_phase_two(
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
     drop_one_shot_findings(results, read_bytes)
-    drop_event_loop_findings(results)
+    drop_event_loop_findings(results, config.event_loop_packages)
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:

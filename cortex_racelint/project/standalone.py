@@ -19,7 +19,7 @@ from .join import join
 from .summary import build_summary
 
 _EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
-_LOOP_EVIDENCE = (b"async def", b"asyncio", *(name.encode() for name in EVENT_LOOP_PACKAGES))
+_LOOP_EVIDENCE = (b"async def", b"asyncio")
 
 
 def with_facts(config: Config, facts: dict) -> Config:
@@ -39,7 +39,10 @@ def own_facts_and_tree(
     does not parse the same file a second time."""
     if config.project_facts is not None:
         return config, None
-    loop_code = any(e in raw for e in _LOOP_EVIDENCE) or any(p in path for p in EVENT_LOOP_PACKAGES)  # `project/event_loop.py`
+    packages = (*EVENT_LOOP_PACKAGES, *config.event_loop_packages)  # `project/event_loop.py`
+    loop_code = any(e in raw for e in (*_LOOP_EVIDENCE, *(p.split(".")[0].encode() for p in packages))) or any(
+        p.split(".")[0] in path for p in packages
+    )
     if not loop_code and (not rules or not any(evidence in raw for evidence in _EVIDENCE)):
         return config, None
     try:
@@ -49,5 +52,5 @@ def own_facts_and_tree(
         return config, None
     facts = dict(join({path: summary}).get(path) or {}) if rules else {}
     if loop_code:
-        facts.update(loop_facts({path: summary}).get(path, {}))
+        facts.update(loop_facts({path: summary}, config.event_loop_packages).get(path, {}))
     return (with_facts(config, facts) if facts else config), tree
