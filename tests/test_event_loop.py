@@ -381,3 +381,51 @@ def test_a_helper_handed_to_an_executor_keeps_the_finding() -> None:
         "        def reset(self):\n            self._setup()\n", ""
     )
     assert _codes(executor) == [("CRL101", 15)]
+
+
+# -- CRL401: a side on the reactor -------------------------------------------------------------
+
+POLLER = """
+    import threading
+
+    from twisted.internet import reactor, threads
+
+
+    class Poller:
+        def __init__(self):
+            self.status = None
+
+        def start(self):
+            threading.Thread(target=self._poll).start()
+
+        def _poll(self):
+            value = 1
+            reactor.callFromThread(self._publish, value)
+
+        def _publish(self, value):
+            self.status = value
+
+        def describe(self):
+            return self.status
+"""
+
+
+def _crl401(source: str) -> list[int]:
+    result = lint_source(textwrap.dedent(source), "poller.py")
+    return sorted(f.line for f in result.findings if f.code == "CRL401")
+
+
+def test_call_from_thread_runs_the_callback_on_the_reactor_side() -> None:
+    assert _crl401(POLLER) == []
+
+
+def test_the_same_call_made_directly_on_the_thread_is_reported() -> None:
+    assert _crl401(POLLER.replace("reactor.callFromThread(self._publish, value)", "self._publish(value)")) == [19]
+
+
+def test_reactor_thread_pool_tasks_are_thread_entries() -> None:
+    for start in ("reactor.callInThread(self._poll)", "threads.deferToThread(self._poll)"):
+        source = POLLER.replace("threading.Thread(target=self._poll).start()", start).replace(
+            "reactor.callFromThread(self._publish, value)", "self._publish(value)"
+        )
+        assert _crl401(source) == [19], start

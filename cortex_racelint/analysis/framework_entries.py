@@ -81,6 +81,12 @@ BUILTIN_ENTRIES: tuple[ThreadEntrySpec, ...] = (
         unthreaded_by=("fuse.FUSE", "nothreads"),
     ),
     ThreadEntrySpec(label="done callback", call=".add_done_callback", arg=0, keyword="fn", receiver_from="submit"),
+    # Twisted hands these to the reactor's thread pool (`project/event_loop.py`: the rest of a
+    # Twisted module runs on the reactor thread; `reactor.callFromThread` goes back to it)
+    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThread", arg=0, keyword="f"),
+    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThreadWithCallback", arg=1, keyword="func"),
+    ThreadEntrySpec(label="`deferToThread` task", call="twisted.internet.threads.deferToThread", arg=0, keyword="f"),
+    ThreadEntrySpec(label="`deferToThreadPool` task", call="twisted.internet.threads.deferToThreadPool", arg=2, keyword="f"),
     ThreadEntrySpec(label="signal handler", call="signal.signal", arg=1, keyword="handler", concurrent=False, interrupts=True),
     ThreadEntrySpec(label="atexit handler", call="atexit.register", arg=0, keyword="func", concurrent=False, interrupts=True),
 )
@@ -94,7 +100,7 @@ FRAMEWORK_CONTEXT_NAMES = frozenset(
     name.rsplit(".", 1)[-1] for spec in BUILTIN_ENTRIES for name in (*spec.threaded_by, spec.unthreaded_by[0]) if name
 )
 #: what the byte prefilter looks for (`SharedStateRule.EVIDENCE`): one of these is in any such file
-FRAMEWORK_EVIDENCE = ("Handler", "Operations", "LoggingMixIn", "add_done_callback", "signal", "atexit")
+FRAMEWORK_EVIDENCE = ("Handler", "Operations", "LoggingMixIn", "add_done_callback", "signal", "atexit", "callInThread", "deferToThread")
 
 # -- configuration ------------------------------------------------------------------------------
 

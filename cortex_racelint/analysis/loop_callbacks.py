@@ -9,8 +9,13 @@ runs the loop. Which thread that is, is read from where the class binds the loop
 * bound anywhere else (given to `__init__`, pika's resolver `self._loop = native_loop`): the
   owner's loop, the caller side.
 
-A loop reached through anything but `self.<attr>` keeps the old reading (the callback runs
-where the code handing it over runs).
+Twisted's reactor is such a loop: `reactor.callFromThread(self.m)`, `callLater(delay, self.m)`
+and `callWhenRunning(self.m)` run `m` on the reactor thread, the owner's side (the reactor is
+bound at import, `from twisted.internet import reactor`, or given to `__init__`), not on the
+thread handing it over (`project/event_loop.py` has the module-level model).
+
+A loop reached through anything but `self.<attr>` or Twisted's `reactor` keeps the old reading
+(the callback runs where the code handing it over runs).
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ SCHEDULERS = frozenset(
     {
         "call_soon_threadsafe", "call_soon", "call_later", "call_at",
         "add_callback", "add_callback_threadsafe", "add_timeout", "add_callback_from_signal",
+        *("callFromThread", "callLater", "callWhenRunning"),  # Twisted's reactor
     }
 )
+#: the name Twisted's global reactor goes by; a callback scheduled on it runs on the caller side
+REACTOR = "reactor"
 
 
 def scheduling_loop(path: Sequence[cst.CSTNode], self_name: str) -> Optional[str]:
@@ -37,6 +45,8 @@ def scheduling_loop(path: Sequence[cst.CSTNode], self_name: str) -> Optional[str
     if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in SCHEDULERS:
         return None
     receiver = dotted_name(call.func.value) or ""
+    if receiver == REACTOR:
+        return REACTOR  # no entry binds `self.reactor` to it: `loop_runner` answers the caller side
     head, _, attr = receiver.partition(".")
     if head != self_name or not attr or "." in attr:
         return None

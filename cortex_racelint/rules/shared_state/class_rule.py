@@ -104,7 +104,9 @@ _KNOWN_PROBLEMS = """
     - Callbacks handed to an event loop (`call_soon_threadsafe`, `call_soon`, `call_later`,
       `call_at`, `add_callback`, `add_callback_threadsafe`, `add_timeout`) run on the loop's
       thread: the thread entry that binds the loop attribute, else the owner's side; what the
-      scheduling method did before the hand-off is ordered with the callback.
+      scheduling method did before the hand-off is ordered with the callback. Twisted's
+      `reactor.callFromThread`, `callLater` and `callWhenRunning` run theirs on the reactor
+      thread, the owner's side.
     - `self.__init__()` re-run (paho's `reinitialise()`) stays construction: re-initialising an
       object while its threads run is outside the model.
     The same thread entry started at two places into one `self.` attribute is one thread at a

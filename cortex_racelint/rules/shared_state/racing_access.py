@@ -36,7 +36,9 @@ class SharedStateRace(SharedStateRule):
         runs on every logging thread under the handler lock `handle()` holds (emit's own
         state needs none, other methods touching it do); the operations of a `fuse.Operations`
         subclass run concurrently unless `FUSE(ops, ..., nothreads=True)`; an executor
-        future's `add_done_callback(self.m)` runs on a worker thread; `signal.signal` and
+        future's `add_done_callback(self.m)` runs on a worker thread; so does Twisted's
+        `reactor.callInThread(self.m)` (also `callInThreadWithCallback`, `deferToThread`,
+        `deferToThreadPool`); `signal.signal` and
         `atexit.register` handlers interrupt the main thread, so they are judged only against
         other threads' accesses.
     """
