@@ -352,7 +352,7 @@ PROTOCOL = """
         def connection_made(self, transport):
             self.transport = transport
             self._setup()
-            asyncio.get_running_loop().call_later(5, self._expire)
+            self._timer = asyncio.get_running_loop().call_later(5, self._expire)
 
         def _setup(self):
             global _parser
@@ -429,3 +429,10 @@ def test_reactor_thread_pool_tasks_are_thread_entries() -> None:
             "reactor.callFromThread(self._publish, value)", "self._publish(value)"
         )
         assert _crl401(source) == [19], start
+
+
+def test_a_helper_handed_on_as_a_value_keeps_the_finding() -> None:
+    """`register(self._setup)`: whoever calls it later may be on any thread."""
+    registered = PROTOCOL.replace("call_later(5, self._expire)", "call_later(5, self._expire)\n            register(self._setup)")
+    registered = registered.replace("        def reset(self):\n            self._setup()\n", "")
+    assert _codes(registered) == [("CRL101", 16)]

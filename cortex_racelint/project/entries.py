@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 #: receivers whose `.map(...)` is not an executor's
 _NOT_EXECUTORS = frozenset({"map", "builtins", "itertools", "str", "dict", "pool_map", "functools"})
@@ -142,3 +142,18 @@ def asyncio_protocol(node: ast.ClassDef, imports: dict[str, list]) -> bool:
             if imported is not None and imported[1].split(".")[0] == "asyncio":
                 return True
     return False
+
+
+def handed_values(node: ast.expr, scheduled: Optional[ast.expr] = None) -> Iterator[str]:
+    """Private functions and methods a call's arguments (or an assigned value) hand on without calling
+    them (`register(self._on_data)`, `self.cb = _helper`): they may run anywhere. `scheduled`, the
+    callable a loop scheduler gets, runs on the loop and is left out."""
+    values = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords] if isinstance(
+        node, ast.Call
+    ) else [node]
+    for value in values:
+        if value is scheduled:
+            continue
+        name = _last_name(value)
+        if name.startswith("_") and not name.startswith("__") and isinstance(value, (ast.Name, ast.Attribute)):
+            yield name

@@ -166,6 +166,7 @@ def _module_loop_only(module: str, summary: dict, threaded: set, reactor: bool, 
     # private helpers every caller of which (in the module, at least one) is loop-only code;
     # a callback scheduled on the loop (`loop.call_later(delay, self._expire)`) has the loop as a caller
     callers: dict[str, set[str]] = {}
+    handed = set(summary.get("handed", ()))
     for qual, info in functions.items():
         for kind, text, *_ in info.get("calls", []):
             callee = _callee(qual, kind, text, summary)
@@ -182,6 +183,8 @@ def _module_loop_only(module: str, summary: dict, threaded: set, reactor: bool, 
             name = qual.rpartition(".")[2]
             if qual in found or (module, qual) in threaded or not name.startswith("_") or name.startswith("__"):
                 continue
+            if name in handed:
+                continue  # handed on as a value (a callback registry, an attribute): it may run anywhere
             if who and all(c == LOOP or c in found for c in who) and qual not in who:
                 found[qual] = [outer[qual]["line"], outer[qual]["end"], HELPER]
                 changed = True

@@ -26,7 +26,15 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
-from .entries import THREAD_BASES, _last_name, asyncio_protocol, runs_event_loop, scheduled_callback, thread_entry
+from .entries import (
+    THREAD_BASES,
+    _last_name,
+    asyncio_protocol,
+    handed_values,
+    runs_event_loop,
+    scheduled_callback,
+    thread_entry,
+)
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
 VERSION = 4
@@ -66,6 +74,7 @@ def build_summary(tree: ast.Module) -> dict:
         "functions": builder.functions,
         "classes": builder.classes,
         "entries": builder.entries,
+        "handed": sorted(builder.handed),
         "one_shot_calls": builder.tally.result(tree),
     }
 
@@ -101,6 +110,7 @@ class _Builder:
         self.functions: dict[str, dict] = {}
         self.classes: dict[str, dict] = {}
         self.entries: list[list] = []
+        self.handed: set[str] = set()  # private callables passed as values (`project/event_loop.py`)
         self.tally = OneShotTally()
 
     # -- the walk -----------------------------------------------------------------------
@@ -239,6 +249,8 @@ class _Builder:
 
     def _assign(self, node: ast.Assign, frame: _Frame, locked: bool) -> None:
         value = node.value
+        if not isinstance(value, ast.Call):  # a call's arguments are seen by `_call`
+            self.handed.update(handed_values(value))
         called = dotted(value.func) if isinstance(value, ast.Call) else None
         for target in node.targets:
             if isinstance(target, ast.Name):
@@ -306,6 +318,7 @@ class _Builder:
         if loop_run:  # `project/event_loop.py`: an event loop runs on this function's thread
             frame.info["loop"] = max(frame.info.get("loop", 0), loop_run)
         callback = scheduled_callback(node)
+        self.handed.update(handed_values(node, callback))
         ref = call_ref(_unwrap(callback), frame.aliases) if callback is not None else None
         if ref is not None:
             frame.info.setdefault("scheduled", []).append(ref)  # runs later on the loop's thread
