@@ -257,7 +257,8 @@ its own thread entries.
   `loop.run_forever()`): the callbacks of an `asyncio.Protocol` subclass (`connection_made`,
   `data_received`, ...) and the private helpers of a module every caller of which (in the
   module) is a coroutine, such a callback, or the loop itself (`loop.call_soon`, `call_later`,
-  `call_at`, `call_soon_threadsafe`). Code that a thread's own loop runs
+  `call_at`, `call_soon_threadsafe`) and that the module hands on as a value nowhere else
+  (`register(self._on_data)` may run it on any thread). Code that a thread's own loop runs
   (`asyncio.run(self.serve())` in a thread target) or a thread entry reaches
   (`asyncio.to_thread`, `run_in_executor`) is reported. A coroutine's own lazy initialisation is
   reported when the window awaits (two tasks interleave there, on one thread), or when the
