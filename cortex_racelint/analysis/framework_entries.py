@@ -82,11 +82,20 @@ BUILTIN_ENTRIES: tuple[ThreadEntrySpec, ...] = (
     ),
     ThreadEntrySpec(label="done callback", call=".add_done_callback", arg=0, keyword="fn", receiver_from="submit"),
     # Twisted hands these to the reactor's thread pool (`project/event_loop.py`: the rest of a
-    # Twisted module runs on the reactor thread; `reactor.callFromThread` goes back to it)
-    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThread", arg=0, keyword="f"),
-    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThreadWithCallback", arg=1, keyword="func"),
-    ThreadEntrySpec(label="`deferToThread` task", call="twisted.internet.threads.deferToThread", arg=0, keyword="f"),
-    ThreadEntrySpec(label="`deferToThreadPool` task", call="twisted.internet.threads.deferToThreadPool", arg=2, keyword="f"),
+    # Twisted module runs on the reactor thread; `reactor.callFromThread` goes back to it). Read
+    # like a `Thread` started at that place: one task per call of the method handing it over
+    # (twisted.web's `_WSGIResponse.start()` runs its response's `run()` once), not a pool's many
+    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThread", arg=0, keyword="f", concurrent=False),
+    ThreadEntrySpec(
+        label="reactor thread-pool task", call=".callInThreadWithCallback", arg=1, keyword="func", concurrent=False
+    ),
+    ThreadEntrySpec(
+        label="`deferToThread` task", call="twisted.internet.threads.deferToThread", arg=0, keyword="f", concurrent=False
+    ),
+    ThreadEntrySpec(
+        label="`deferToThreadPool` task", call="twisted.internet.threads.deferToThreadPool", arg=2, keyword="f",
+        concurrent=False,
+    ),
     ThreadEntrySpec(label="signal handler", call="signal.signal", arg=1, keyword="handler", concurrent=False, interrupts=True),
     ThreadEntrySpec(label="atexit handler", call="atexit.register", arg=0, keyword="func", concurrent=False, interrupts=True),
 )
