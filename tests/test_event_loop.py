@@ -321,7 +321,7 @@ def test_a_loop_on_a_thread_running_what_the_index_cannot_follow_reaches_every_c
     files = {"app/__init__.py": "", "app/coros.py": COROUTINES, "app/runner.py": runner}
     summaries = _summaries(tmp_path, files)
     coros = str(tmp_path / "app/coros.py")
-    assert file_facts(summaries)[coros] == {"loops_in_threads": True}
+    assert file_facts(summaries)[coros] == {"loop_only": {}, "loops_in_threads": True}
     assert loop_only(summaries) == {}
     results = run_files(sorted(summaries), Config(root=tmp_path), fix=True, jobs=1)
     fixed = {Path(r.path).name: r.new_source.decode() for r in results if r.new_source}
@@ -436,3 +436,14 @@ def test_a_helper_handed_on_as_a_value_keeps_the_finding() -> None:
     registered = PROTOCOL.replace("call_later(5, self._expire)", "call_later(5, self._expire)\n            register(self._setup)")
     registered = registered.replace("        def reset(self):\n            self._setup()\n", "")
     assert _codes(registered) == [("CRL101", 16)]
+
+
+def test_a_fix_judges_reactor_code_with_the_whole_project(tmp_path: Path) -> None:
+    """The worker hands `getResolver` to a thread: fixing only the client still fixes it (the
+    client is not judged again on its own, where no thread entry is seen)."""
+    paths = _write(tmp_path, {"app/__init__.py": "", "app/client.py": REACTOR, "app/worker.py": WORKER})
+    client = [p for p in paths if p.endswith("client.py")]
+    results = run_files(client, Config(root=tmp_path), fix=True, jobs=1, project_paths=paths)
+    fixed = results[0].new_source.decode()
+    assert "    if _resolver is None:\n        with _resolver_lock:\n" in fixed
+    assert 'with open(LOG, "w")' in fixed and "def save_state(text):\n    with open(LOG" in fixed  # stays reactor code

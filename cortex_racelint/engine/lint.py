@@ -229,6 +229,8 @@ def to_findings(
     primaries: dict[tuple[int, str], int] = {}  # (primary node, code) -> index in `findings`
     suppressed: set[tuple[int, str]] = set()
     loop_only = run.context.project_facts.get("loop_only") if run.context is not None else None
+    if loop_only:
+        loop_only = event_loop.ranges_in(source_text, loop_only)
     for report in run.reports:
         if report.primary is not None:
             continue

@@ -35,6 +35,7 @@ module: its own thread entries are all it sees.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterable, Optional, Sequence
 
@@ -84,6 +85,13 @@ def _framework_module(module: str, summary: dict, packages: tuple[str, ...]) -> 
     return False
 
 
+def _loop_code(summary: dict) -> bool:
+    """Coroutines or asyncio protocol classes."""
+    return any(i.get("async") for i in summary["functions"].values()) or any(
+        i.get("protocol") for i in summary["classes"].values()
+    )
+
+
 def _outer(qual: str, summary: dict) -> str:
     """The outermost def of `qual`: "f" for "f.inner", "C.m" for "C.m.inner"."""
     parts = qual.split(".")
@@ -100,6 +108,10 @@ def file_facts(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> di
     """path -> the facts a file is linted with: `loop_only` ranges, `loops_in_threads` (files with coroutines)."""
     ranges, in_threads = analyse(summaries, packages)
     facts: dict[str, dict] = {path: {"loop_only": found} for path, found in ranges.items()}
+    every = (*EVENT_LOOP_PACKAGES, *packages)
+    for path, summary in summaries.items():  # judged with the whole project: not again on its own (`standalone`)
+        if summary and path not in facts and (_framework_module(module_name(path), summary, every) or _loop_code(summary)):
+            facts[path] = {"loop_only": {}}
     if in_threads:
         for path, summary in summaries.items():
             if summary and any(info.get("async") for info in summary["functions"].values()):
@@ -115,9 +127,7 @@ def analyse(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> tuple
             modules.setdefault(module_name(path), (path, summaries[path]))
     every = (*EVENT_LOOP_PACKAGES, *packages)
     framework = {m for m, (_, s) in modules.items() if _framework_module(m, s, every)}
-    coroutines = any(info.get("async") for _, s in modules.values() for info in s["functions"].values()) or any(
-        info.get("protocol") for _, s in modules.values() for info in s["classes"].values()
-    )
+    coroutines = any(_loop_code(s) for _, s in modules.values())
     if not framework and not coroutines:
         return {}, False
     graph = _Graph(SymbolTable(modules))
@@ -213,6 +223,27 @@ def reason_at(ranges: Ranges, line: int, code: str) -> Optional[str]:
         if start <= line <= end:
             return None if reason == COROUTINE and code not in COROUTINE_CODES else reason
     return None
+
+
+def ranges_in(source: str, ranges: Ranges) -> Ranges:
+    """`ranges` placed on `source` by name: a fix round moves the lines the facts were made on
+    (a lock added above shifts every def below it). The facts' own lines if `source` does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ranges
+    placed: Ranges = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            defs = [(f"{stmt.name}.{d.name}", d) for d in stmt.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs = [(stmt.name, stmt)]
+        else:
+            continue
+        for qual, node in defs:
+            if qual in ranges:
+                placed[qual] = [node.lineno, node.end_lineno, ranges[qual][2]]
+    return placed
 
 
 def keep(findings: Iterable[Finding], ranges: Optional[Ranges]) -> list[Finding]:
