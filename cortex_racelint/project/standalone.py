@@ -52,5 +52,6 @@ def own_facts_and_tree(
         return config, None
     facts = dict(join({path: summary}).get(path) or {}) if rules else {}
     if loop_code:
-        facts.update(loop_facts({path: summary}, config.event_loop_packages).get(path, {}))
+        own = loop_facts({path: summary}, config.event_loop_packages).get(path, {})
+        facts.update({key: value for key, value in own.items() if value})  # an empty fact changes nothing
     return (with_facts(config, facts) if facts else config), tree
