@@ -89,7 +89,7 @@ THREAD_BASES = frozenset({"Thread"})
 LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever", "Runner"})
 
 
-def _last_name(node: ast.expr) -> str:
+def last_name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else ""
@@ -103,7 +103,7 @@ def runs_event_loop(call: ast.Call) -> int:
     if isinstance(func, ast.Attribute) and func.attr == "run":
         if not (isinstance(func.value, ast.Name) and func.value.id in ("asyncio", "uvloop")):
             return 0
-    elif _last_name(func) not in LOOP_RUNNERS:
+    elif last_name(func) not in LOOP_RUNNERS:
         return 0
     first = call.args[0] if call.args else None
     return 1 if isinstance(first, ast.Call) and isinstance(first.func, (ast.Name, ast.Attribute)) else 2
@@ -154,6 +154,6 @@ def handed_values(node: ast.expr, scheduled: Optional[ast.expr] = None) -> Itera
     for value in values:
         if value is scheduled:
             continue
-        name = _last_name(value)
+        name = last_name(value)
         if name.startswith("_") and not name.startswith("__") and isinstance(value, (ast.Name, ast.Attribute)):
             yield name

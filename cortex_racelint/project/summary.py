@@ -16,6 +16,10 @@ file's result. It records names as written; `join.py` resolves them across modul
   making it, position, and whether several copies may run at once;
 - `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
   also carry their last line (`end`), to place a finding in them.
+- for the event-loop model (`event_loop.py`): a function's `async` (a coroutine), `loop` (it runs
+  an event loop: 1 on a coroutine call the index follows, 2 on one it cannot) and `scheduled` (what
+  it hands to `loop.call_soon`/`call_later`/...); a class's `thread` (a `Thread` subclass) and
+  `protocol` (an asyncio protocol); `handed`: the module's private names handed on as values.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -28,7 +32,7 @@ from typing import Optional, Union
 from ..analysis.locks import looks_like_lock_name
 from .entries import (
     THREAD_BASES,
-    _last_name,
+    last_name,
     asyncio_protocol,
     handed_values,
     runs_event_loop,
@@ -205,7 +209,7 @@ class _Builder:
             self.walk_body(node.body, outer, False, False)
             return
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
-        if any(_last_name(base) in THREAD_BASES for base in node.bases):
+        if any(last_name(base) in THREAD_BASES for base in node.bases):
             self.classes[node.name]["thread"] = True  # its `run()` is a thread entry
         if asyncio_protocol(node, self.imports):
             self.classes[node.name]["protocol"] = True  # the loop calls its callbacks
