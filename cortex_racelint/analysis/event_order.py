@@ -63,8 +63,11 @@ def waited_before(path: Sequence[cst.CSTNode]) -> set[str]:
 def set_after(path: Sequence[cst.CSTNode], barriers: frozenset[str] = frozenset()) -> set[str]:
     """`X` of every `X.set()` that runs after the access at the end of `path`; also of every
     `X.wait()` on a `threading.Barrier` (`self.<attr>` in `barriers`): nobody passes a barrier
-    before every party reached it, so what a party did before its `wait()` is published."""
-    after = _siblings(path, after=True)
+    before every party reached it, so what a party did before its `wait()` is published.
+
+    An access in a loop counts only the calls after the loop (outermost in its function): a
+    publish inside it is followed by the next round's change (`for ...: x = v; ev.set()`)."""
+    after = _siblings(_to_outermost_loop(path), after=True)
     crossed = {name for name in _calls_in(after, WAIT) if name.partition(".")[2] in barriers}
     return _calls_in(after, PUBLISH) | crossed
 
@@ -89,6 +92,37 @@ def event_attributes(
 
 
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _to_outermost_loop(path: Sequence[cst.CSTNode]) -> Sequence[cst.CSTNode]:
+    """`path` cut at the outermost loop around its end (within its function), else `path`."""
+    cut = len(path)
+    for index in range(len(path) - 2, -1, -1):
+        node = path[index]
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            break
+        if isinstance(node, _LOOPS):
+            cut = index + 1
+    return path[:cut]
+
+
+def local_events(class_node: cst.ClassDef, imports) -> frozenset[tuple[str, str]]:
+    """(method, name) for `name = threading.Event()` in a method of the class or a def nested in it
+    (shared by closure: `waiter.set()` in a thread target, `waiter.wait()` in the method)."""
+    found: set[tuple[str, str]] = set()
+    for stmt in class_node.body.body:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        stack: list[cst.CSTNode] = [stmt.body]  # nested defs too: the closure may be a level down
+        while stack:
+            node = stack.pop()
+            stack.extend(children(node))
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                if (imports.qualify(node.value.func) or "") == "threading.Event":
+                    for target in node.targets:
+                        if isinstance(target.target, cst.Name):
+                            found.add((stmt.name.value, target.target.value))
+    return frozenset(found)
 
 
 def in_loop(path: Sequence[cst.CSTNode]) -> bool:

@@ -8,7 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from ..ftypes import ThreadEntrySpec
-from .event_order import held_with, in_loop, set_after, waited_before
+from .event_order import held_with, set_after, waited_before
 from .handoff import precedes
 from .ready_event import published_before
 from .access_kinds import BINDING_RMW, CALLER, CHANGES, WRITE, _ENTRY_LABELS, _conflict
@@ -118,6 +118,8 @@ class ClassThreads:
     events: frozenset[str] = frozenset()
     barriers: frozenset[str] = frozenset()  # the `threading.Barrier` ones: `wait()` also publishes
     conditions: frozenset[str] = frozenset()  # the `threading.Condition` ones: publish only what they guard
+    #: (method, name) of `threading.Event()` locals, shared with the method's nested defs by closure
+    local_events: frozenset[tuple[str, str]] = frozenset()
     #: (scheduling region, path to the hand-off call, callback) of loop callbacks (analysis.handoff)
     handoffs: list[tuple[str, tuple[cst.CSTNode, ...], str]] = field(default_factory=list)
     #: per entry, the events every starter waits on after starting it (analysis.ready_event)
@@ -203,15 +205,22 @@ class ClassThreads:
     def _event_ordered(self, first: Access, then: Access) -> bool:
         """`first` is a change published by `ev.set()` after it, `then` runs after `ev.wait()`
         (`analysis.event_order`): `first` happens before `then`."""
-        if first.kind not in CHANGES or not self.events or in_loop(first.path):
-            return False  # in a loop, the next round changes it again after the publish
+        if first.kind not in CHANGES or not (self.events or self.local_events):
+            return False
+        method = self.regions[first.region].method if first.region in self.regions else None
         if id(first) not in self._published:
-            published = {name for name in set_after(first.path, self.barriers) if name.partition(".")[2] in self.events}
+            # `set_after` skips a publish inside the loop around the change (the next round changes it again)
+            published = {
+                name for name in set_after(first.path, self.barriers)
+                if name.partition(".")[2] in self.events or (method, name) in self.local_events
+            }
             # a Condition publishes what was changed under it (`with cond: x = v; cond.notify_all()`)
             self._published[id(first)] = {
                 name for name in published if name.partition(".")[2] not in self.conditions or held_with(first.path, name)
             }
         published = self._published[id(first)]
+        if then.region not in self.regions or self.regions[then.region].method != method:
+            published = {name for name in published if "." in name}  # a local event is one call's
         return bool(published and published & self._waited_before(then))
 
     def _waited_before(self, access: Access) -> set[str]:

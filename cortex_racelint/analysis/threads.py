@@ -47,7 +47,7 @@ import libcst as cst
 
 from .context import LintContext
 from .locks import LOCK_FACTORIES, THREAD_SAFE_FACTORIES, call_factory, looks_like_lock_name
-from .event_order import event_attributes
+from .event_order import event_attributes, local_events
 from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
@@ -182,6 +182,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         result.private_reach = self._private_reach(calls)
         result.writes_by_region = self._writes_by_region(accesses, calls)
         result.events = event_attributes(self.class_node, self.imports)
+        result.local_events = local_events(self.class_node, self.imports)
         result.barriers = event_attributes(self.class_node, self.imports, ("threading.Barrier",))
         result.conditions = event_attributes(self.class_node, self.imports, ("threading.Condition",))
         result.ready = {

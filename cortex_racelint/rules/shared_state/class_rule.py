@@ -97,8 +97,10 @@ _KNOWN_PROBLEMS = """
       `f.exception()`, `concurrent.futures.wait(fs)` (not with `FIRST_COMPLETED`).
     - `Event.set()`/`wait()`, `Condition.notify()`/`wait()`, `Barrier.wait()` on both sides,
       `Queue.put()`/`get()`: a change made before the publishing call and read after the
-      waiting one; not a change made in a loop (the next round changes it after the
-      publish), and for a Condition only a change made under it (`with cond:`). A thread's writes before it sets (or hands on) a readiness event every
+      waiting one; a change made in a loop only by a publish after the loop (inside it, the
+      next round changes it after the publish), and for a Condition only a change made
+      under it (`with cond:`). The object is a `self.` attribute, or a local `threading.Event`
+      of one method that the thread (a def nested in it) sets and the method waits on. A thread's writes before it sets (or hands on) a readiness event every
       starter waits on right after the start (zeroconf's loop thread) are ordered with the
       whole caller side.
     - Callbacks handed to an event loop (`call_soon_threadsafe`, `call_soon`, `call_later`,
