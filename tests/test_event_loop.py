@@ -6,6 +6,7 @@ Each model has its counter-case: reactor code handed to a thread (`deferToThread
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -15,8 +16,6 @@ from cortex_racelint.engine.lint import lint_source
 from cortex_racelint.ftypes import Config
 from cortex_racelint.project.event_loop import file_facts, loop_only
 from cortex_racelint.project.summary import build_summary
-
-import ast
 
 
 def _codes(source: str, path: str = "mod.py", codes: tuple[str, ...] = ("CRL101", "CRL301")) -> list[tuple[str, int]]:
