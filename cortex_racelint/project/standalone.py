@@ -13,11 +13,9 @@ import json
 from typing import Optional, Sequence
 
 from ..ftypes import Config
-from .entries import ENTRY_KINDS
+from .entries import entries_for
 from .join import join
 from .summary import build_summary
-
-_EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
 
 
 def with_facts(config: Config, facts: dict) -> Config:
@@ -37,11 +35,12 @@ def own_facts_and_tree(
     does not parse the same file a second time."""
     if config.project_facts is not None or not rules:
         return config, None
-    if not any(evidence in raw for evidence in _EVIDENCE):
+    evidence = entries_for(config.thread_entries).evidence
+    if not any(name.encode() in raw for name in evidence):
         return config, None
     try:
         tree = ast.parse(raw)
-        summary = build_summary(tree)
+        summary = build_summary(tree, config.thread_entries)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return config, None
     facts = join({path: summary}).get(path)
