@@ -17,7 +17,9 @@ file's result. It records names as written; `join.py` resolves them across modul
   (for a framework class's method, the method itself), position, and whether several copies
   may run at once;
 - `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
-  also carry their last line (`end`), to place a finding in them.
+  also carry their last line (`end`), to place a finding in them;
+- per function, `under`: [line, column, locks] of each call made inside `with <lock>:` (locks as
+  refs, like calls): the callee runs holding them, wherever it is defined.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -104,6 +106,7 @@ class _Frame:
 class _Builder:
     def __init__(self, table: Entries) -> None:
         self.table = table
+        self.held: list[list[list]] = []  # the locks of the `with` statements around the walk, innermost last
         self.entry_classes: dict[str, list[ThreadEntrySpec]] = {}  # class -> the base rows it matches
         self.unthreaded: set[str] = set()  # calls seen with their "runs one thread" keyword set
         self.imports: dict[str, list] = {}
@@ -164,8 +167,13 @@ class _Builder:
             return
         elif kind in _LOOPS:
             looped = True
-        elif (kind is ast.With or kind is ast.AsyncWith) and _lockish(node):  # type: ignore[arg-type]
-            locked = True
+        elif kind is ast.With or kind is ast.AsyncWith:
+            names = _lock_names(node)  # type: ignore[arg-type]
+            if names:
+                self.held.append([_lock_ref(name, frame.aliases) for name in names])
+                self.children(node, frame, looped, True)
+                self.held.pop()
+                return
         self.children(node, frame, looped, locked)
 
     # -- definitions ----------------------------------------------------------------------
@@ -190,7 +198,9 @@ class _Builder:
                 self.visit(default, outer, False, False)
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
+        held, self.held = self.held, []  # a function defined under a lock runs later, without it
         self.walk_body(node.body, frame, False, False)
+        self.held = held
         self.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
         self.tally.function(node, frame_class, nested, frame.direct, frame.argv)  # type: ignore[arg-type]
@@ -344,6 +354,8 @@ class _Builder:
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
+            if self.held and frame.lam == 0:  # a call under `with <lock>:`: its callee runs holding it
+                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, [r for h in self.held for r in h]])
         if node.keywords and func_name(func) in self.table.unthreaders:
             self._unthreaded(node)
         entry = self.table.call(node)
@@ -406,12 +418,22 @@ def _reads(expr: ast.AST, attr: str) -> bool:
     return any(_self_attr(n) == attr for n in ast.walk(expr))
 
 
-def _lockish(with_node: Union[ast.With, ast.AsyncWith]) -> bool:
+def _lock_names(with_node: Union[ast.With, ast.AsyncWith]) -> list[str]:
+    """The locks a `with` takes (by their names: `with self._lock:`, `with monitor.lock:`)."""
+    found = []
     for item in with_node.items:
         name = dotted(item.context_expr) or ""
         if name and looks_like_lock_name(name.split(".")[-1]):
-            return True
-    return False
+            found.append(name)
+    return found
+
+
+def _lock_ref(name: str, aliases: dict[str, str]) -> list:
+    """["n", "self._lock"], or ["r", "get_monitor|lock"] for `m = get_monitor(); with m.lock:`."""
+    head, _, rest = name.partition(".")
+    if rest and head in aliases and "." not in rest:
+        return ["r", f"{aliases[head]}|{rest}"]
+    return ["n", name]
 
 
 def _lazy_test(test: ast.expr) -> Optional[str]:
