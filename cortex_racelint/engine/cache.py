@@ -298,6 +298,28 @@ class ResultCache:
         except (ValueError, KeyError, TypeError):
             return None  # a row that does not parse is recomputed (and replaced)
 
+    def summary(self, path: str, raw: bytes, config: Config) -> Optional[dict]:
+        """The project-index summary stored with the phase-1 result for exactly these bytes, tool
+        and configuration, however the run spelt the path (`project.single_file` reads it)."""
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return None
+            try:
+                row = connection.execute(
+                    "SELECT key, data FROM results WHERE path = ? AND config = ?",
+                    (os.path.abspath(path), config_id(config)),
+                ).fetchone()
+            except sqlite3.Error:
+                return None
+        if row is None or row[0] != entry_key(path, raw, config):
+            return None
+        try:
+            summary = json.loads(row[1]).get("summary")
+        except (ValueError, AttributeError):
+            return None
+        return summary if isinstance(summary, dict) else None
+
     def put_many(self, entries: Iterable[tuple[str, bytes, Config, FileResult]]) -> None:
         """Store results, one transaction: `(path, bytes linted, config, result)` each."""
         rows = []
