@@ -107,6 +107,10 @@ def test_a_warm_cache_gives_the_summaries_without_parsing(project: Path) -> None
     again = cold.project(monitor)
     cold.refresh(again, monitor, Path(monitor).read_bytes())
     assert (again.stats.from_cache, again.stats.parsed) == (0, 3)  # cold: every file parsed, once
+    later = single_file.ProjectFacts()  # the next process: reads what the cold one stored
+    third = later.project(monitor)
+    later.refresh(third, monitor, Path(monitor).read_bytes())
+    assert (third.stats.from_cache, third.stats.parsed) == (2, 1)
 
 
 def test_flake8_drops_what_one_shot_code_alone_calls_as_the_cli_does(tmp_path: Path) -> None:
@@ -126,3 +130,15 @@ def test_the_editor_buffer_is_what_is_linted(project: Path) -> None:
     assert result.error is None
     after = single_file.lint_in_project(Path(monitor).read_bytes(), monitor, Config(root=project))
     assert [f.code for f in after.findings if f.code == "CRL404"] == ["CRL404"]  # the monitor's project is the disk's
+
+
+def test_the_editors_fix_of_a_cross_module_finding_has_its_facts(project: Path) -> None:
+    """A code action fixes what the lint showed: `fix_source` gets the same project facts."""
+    from cortex_racelint.engine.fixer import fix_source
+
+    monitor = project / "app/monitor.py"
+    raw = monitor.read_bytes()
+    config = Config(root=project, unsafe_fixes=True, select=("CRL404",))
+    assert fix_source(raw, str(monitor), config).new_source is None  # alone: no finding, nothing to fix
+    fixed = fix_source(raw, str(monitor), single_file.config_in_project(raw, str(monitor), config))
+    assert fixed.new_source is not None and b"with self._lock:\n" in fixed.new_source

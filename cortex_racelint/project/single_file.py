@@ -9,7 +9,8 @@ parsing, from the CLI's result cache (`.racelint_cache` in `root`, or `RACELINT_
 when a row matches the file's bytes; the others (a cold cache, an edited file) are parsed
 once per process and kept while the file's size and mtime stay the same. The join is
 redone only when a summary changed. The file being linted is summarised from the bytes
-handed in (an editor's unsaved buffer). `RACELINT_PROJECT_FACTS=0` turns this off (each file
+handed in (an editor's unsaved buffer). Summaries parsed here are stored in the cache too
+(rows of their own), so only the first process of a cold project parses. `RACELINT_PROJECT_FACTS=0` turns this off (each file
 is then a project of one module, as before). Cost: `benchmarks/single_file_facts.py`.
 """
 
@@ -90,6 +91,7 @@ class ProjectFacts:
         cache = _cache(project.root)
         linted = os.path.abspath(path)
         changed = False
+        parsed: list[tuple[str, bytes, Config, dict]] = []
         for file in project.files:
             full = os.path.abspath(file)
             if full == linted:
@@ -102,13 +104,14 @@ class ProjectFacts:
             known = project.summaries.get(full)
             if known is not None and known[0] == stat:
                 continue
-            project.summaries[full] = (stat, _summary(file, project.config, cache, project.stats))
+            project.summaries[full] = (stat, _summary(file, project.config, cache, project.stats, parsed))
             changed = True
         own = (hash(raw), len(raw))  # the buffer handed in, not the file on disk
         if project.summaries.get(linted, ((0, -1), None))[0] != own:
             project.summaries[linted] = (own, _parse(raw, project.config, project.stats))
             changed = True
         if cache is not None:
+            cache.put_summaries(parsed)  # the next process (flake8's other workers, its next run) reads them
             cache.close()
         if changed or project.joined is None:
             project.version += 1
@@ -135,11 +138,14 @@ def _root(path: str, config: Config) -> Optional[Path]:
 
 
 def _cache(root: Path) -> Optional[ResultCache]:
+    """The CLI's cache of the project (created as the CLI would, ignored by git)."""
     folder = Path(os.environ["RACELINT_CACHE_DIR"]) if os.environ.get("RACELINT_CACHE_DIR") else root / CACHE_DIR
-    return ResultCache(root, folder) if folder.is_dir() else None
+    return ResultCache(root, folder)
 
 
-def _summary(path: str, config: Config, cache: Optional[ResultCache], stats: ProjectStats) -> Optional[dict]:
+def _summary(
+    path: str, config: Config, cache: Optional[ResultCache], stats: ProjectStats, parsed: list
+) -> Optional[dict]:
     try:
         raw = read_bytes(path)
     except OSError:
@@ -149,7 +155,10 @@ def _summary(path: str, config: Config, cache: Optional[ResultCache], stats: Pro
         if found:
             stats.from_cache += 1
             return found
-    return _parse(raw, config, stats)
+    summary = _parse(raw, config, stats)
+    if summary is not None:
+        parsed.append((path, raw, config, summary))
+    return summary
 
 
 def _parse(raw: bytes, config: Config, stats: ProjectStats) -> Optional[dict]:
@@ -189,6 +198,24 @@ def lint_in_project(raw: bytes, path: str, config: Config, relative_path: str = 
         one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full, {})
         result.findings = [f for f in result.findings if f.code not in CODES or enclosing(summary, f.line) not in one_shot]
     return result
+
+
+def config_in_project(raw: bytes, path: str, config: Config) -> Config:
+    """`config` with this file's project facts for a fix (`fix_source`, the editor's code actions):
+    the join's, and the functions only one-shot code calls (`"one_shot"`, as a fix run passes)."""
+    prepared = _prepare(raw, path, config)
+    if prepared is None:
+        return config
+    project, joined = prepared
+    full = os.path.abspath(path)
+    own = dict(joined["facts"].get(full) or {})
+    summary = joined["summaries"].get(full)
+    if summary:
+        wanted = {qual.rpartition(".")[2] for qual in summary.get("functions", {})}
+        one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full)
+        if one_shot:
+            own["one_shot"] = one_shot
+    return with_facts(config, own)
 
 
 def _prepare(raw: bytes, path: str, config: Config) -> Optional[tuple[_Project, dict]]:
