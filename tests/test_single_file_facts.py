@@ -97,6 +97,10 @@ def test_a_warm_cache_gives_the_summaries_without_parsing(project: Path) -> None
     facts.refresh(found, monitor, Path(monitor).read_bytes())
     facts.facts(found)
     assert (found.stats.parsed, found.stats.joins) == (1, 1)  # nothing changed: no parse, no join
+    workers_path = str(project / "app/workers.py")
+    facts.refresh(facts.project(workers_path), workers_path, Path(workers_path).read_bytes())
+    facts.facts(found)
+    assert (found.stats.parsed, found.stats.joins) == (1, 1)  # the next file linted: its bytes are known, no parse
     workers = project / "app/workers.py"
     workers.write_text(workers.read_text().replace("pool.submit(check, url)", "pass"))
     facts.refresh(found, monitor, Path(monitor).read_bytes())

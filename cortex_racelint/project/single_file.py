@@ -17,7 +17,7 @@ is then a project of one module, as before). Cost: `benchmarks/single_file_facts
 from __future__ import annotations
 
 import ast
-import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +52,8 @@ class _Project:
     root: Path
     config: Config
     files: list[str]
-    summaries: dict[str, tuple[_Stat, Optional[dict]]] = field(default_factory=dict)
+    #: path -> (stat when read from disk, sha256 of the bytes, summary)
+    summaries: dict[str, tuple[Optional[_Stat], bytes, Optional[dict]]] = field(default_factory=dict)
     version: int = 0
     joined: Optional[tuple[int, dict]] = None
     stats: ProjectStats = field(default_factory=ProjectStats)
@@ -87,7 +88,9 @@ class ProjectFacts:
         return project
 
     def refresh(self, project: _Project, path: str, raw: bytes) -> None:
-        """Bring every summary up to date: stat each file, read a changed one from the cache or parse it."""
+        """Bring every summary up to date: stat each file; one whose stat changed is read, and its
+        summary kept when the bytes are the same, else taken from the cache or parsed. The linted
+        file's summary is that of `raw` (the buffer handed in, maybe unsaved)."""
         cache = _cache(project.root)
         linted = os.path.abspath(path)
         changed = False
@@ -98,29 +101,47 @@ class ProjectFacts:
                 continue
             try:
                 info = os.stat(full)
+                stat = (info.st_mtime_ns, info.st_size)
+                known = project.summaries.get(full)
+                if known is not None and known[0] == stat:
+                    continue
+                content = read_bytes(full)
             except OSError:
                 continue
-            stat = (info.st_mtime_ns, info.st_size)
-            known = project.summaries.get(full)
-            if known is not None and known[0] == stat:
-                continue
-            project.summaries[full] = (stat, _summary(file, project.config, cache, project.stats, parsed))
-            changed = True
-        own = (hash(raw), len(raw))  # the buffer handed in, not the file on disk
-        if project.summaries.get(linted, ((0, -1), None))[0] != own:
-            project.summaries[linted] = (own, _parse(raw, project.config, project.stats))
-            changed = True
+            changed |= self._store(project, full, stat, content, cache, parsed)
+        changed |= self._store(project, linted, None, raw, None, [])
+        if parsed:
+            cache.put_summaries(parsed)  # type: ignore[union-attr]  # the next process reads them
         if cache is not None:
-            cache.put_summaries(parsed)  # the next process (flake8's other workers, its next run) reads them
             cache.close()
         if changed or project.joined is None:
             project.version += 1
         project.stats.files = len(project.summaries)
 
+    @staticmethod
+    def _store(
+        project: _Project, full: str, stat: Optional[_Stat], raw: bytes, cache: Optional[ResultCache], parsed: list
+    ) -> bool:
+        """Record the summary of `full` holding `raw`; whether it changed."""
+        digest = hashlib.sha256(raw).digest()
+        known = project.summaries.get(full)
+        if known is not None and known[1] == digest:
+            project.summaries[full] = (stat, digest, known[2])
+            return False
+        summary = cache.summary(full, raw, project.config) if cache is not None else None
+        if summary:
+            project.stats.from_cache += 1
+        else:
+            summary = _parse(raw, project.config, project.stats)
+            if summary is not None and cache is not None:
+                parsed.append((full, raw, project.config, summary))
+        project.summaries[full] = (stat, digest, summary)
+        return True
+
     def facts(self, project: _Project) -> dict:
         """path -> facts (the join), plus the one-shot functions under `"one_shot"`; redone on a change."""
         if project.joined is None or project.joined[0] != project.version:
-            summaries = {path: summary for path, (_, summary) in project.summaries.items() if summary}
+            summaries = {path: summary for path, (_, _, summary) in project.summaries.items() if summary}
             facts = join(summaries)
             project.stats.joins += 1
             project.joined = (project.version, {"facts": facts, "summaries": summaries})
@@ -141,24 +162,6 @@ def _cache(root: Path) -> Optional[ResultCache]:
     """The CLI's cache of the project (created as the CLI would, ignored by git)."""
     folder = Path(os.environ["RACELINT_CACHE_DIR"]) if os.environ.get("RACELINT_CACHE_DIR") else root / CACHE_DIR
     return ResultCache(root, folder)
-
-
-def _summary(
-    path: str, config: Config, cache: Optional[ResultCache], stats: ProjectStats, parsed: list
-) -> Optional[dict]:
-    try:
-        raw = read_bytes(path)
-    except OSError:
-        return None
-    if cache is not None:
-        found = cache.summary(path, raw, config)
-        if found:
-            stats.from_cache += 1
-            return found
-    summary = _parse(raw, config, stats)
-    if summary is not None:
-        parsed.append((path, raw, config, summary))
-    return summary
 
 
 def _parse(raw: bytes, config: Config, stats: ProjectStats) -> Optional[dict]:
