@@ -146,3 +146,17 @@ def test_the_editors_fix_of_a_cross_module_finding_has_its_facts(project: Path) 
     assert fix_source(raw, str(monitor), config).new_source is None  # alone: no finding, nothing to fix
     fixed = fix_source(raw, str(monitor), single_file.config_in_project(raw, str(monitor), config))
     assert fixed.new_source is not None and b"with self._lock:\n" in fixed.new_source
+
+
+def test_a_script_outside_any_package_and_configuration_stands_alone(tmp_path: Path) -> None:
+    """No configuration and no package: the walk would start who knows where (a home folder)."""
+    script = tmp_path / "script.py"
+    script.write_text("print('hi')\n")
+    assert single_file.ProjectFacts().project(str(script)) is None
+    (tmp_path / "pyproject.toml").write_text("[tool.racelint]\n")
+    assert single_file.ProjectFacts().project(str(script)) is not None
+
+
+def test_a_walk_finding_too_many_files_is_no_project(project: Path, monkeypatch) -> None:
+    monkeypatch.setattr(single_file, "MAX_FILES", 2)
+    assert single_file.ProjectFacts().project(str(project / "app/monitor.py")) is None

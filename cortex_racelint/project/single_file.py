@@ -4,7 +4,8 @@
 one-shot callers) a file alone cannot give. The project is the one `racelint check <root>`
 would join for this file: the files a walk from `root` finds (excludes and `.gitignore` as
 the CLI's walk) that share the file's configuration, where `root` is the configuration's
-folder, else the folder above the file's outermost package. Their summaries come, without
+folder, else the folder above the file's outermost package (a script in neither, or a walk
+finding more than `MAX_FILES` files, stands alone). Their summaries come, without
 parsing, from the CLI's result cache (`.racelint_cache` in `root`, or `RACELINT_CACHE_DIR`)
 when a row matches the file's bytes; the others (a cold cache, an edited file) are parsed
 once per process and kept while the file's size and mtime stay the same. The join is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,8 @@ from .standalone import with_facts
 from .summary import build_summary
 
 _Stat = tuple[int, int]  # (mtime_ns, size)
+#: a walk finding more files than this is no project (a home folder): the file stands alone
+MAX_FILES = 20000
 
 
 @dataclass
@@ -64,7 +68,7 @@ class ProjectFacts:
 
     def __init__(self) -> None:
         self._resolver = ConfigResolver()  # the CLI's configuration per file, without an adapter's overrides
-        self._projects: dict[tuple[str, Config], _Project] = {}
+        self._projects: dict[tuple[str, Config], Optional[_Project]] = {}
 
     def project(self, path: str) -> Optional[_Project]:
         """The project `path` belongs to (discovered on first use), or None when it has no root."""
@@ -75,13 +79,16 @@ class ProjectFacts:
         key = (str(root), config)
         if key not in self._projects:
             run = self._resolver.for_folder(root)
-            files = [
-                f
-                for f in discover([str(root)], excludes_for=self._resolver.excludes, respect_gitignore=run.respect_gitignore)
-                if f.endswith(".py") and self._resolver.for_path(f) == config
-            ]
-            self._projects[key] = _Project(root, config, files)
+            walk = discover([str(root)], excludes_for=self._resolver.excludes, respect_gitignore=run.respect_gitignore)
+            files = list(itertools.islice(walk, MAX_FILES + 1))
+            if len(files) > MAX_FILES:  # not a project: a home folder, a whole disk
+                self._projects[key] = None
+            else:
+                files = [f for f in files if f.endswith(".py") and self._resolver.for_path(f) == config]
+                self._projects[key] = _Project(root, config, files)
         project = self._projects[key]
+        if project is None:
+            return None
         full = os.path.abspath(path)
         if full not in (os.path.abspath(f) for f in project.files):
             project.files.append(path)
@@ -149,10 +156,13 @@ class ProjectFacts:
 
 
 def _root(path: str, config: Config) -> Optional[Path]:
-    """The configuration's folder, else the folder holding the file's outermost package."""
+    """The configuration's folder, else the folder holding the file's outermost package (None
+    for a file in neither)."""
     if config.root is not None:
         return Path(config.root)
     folder = Path(os.path.abspath(path)).parent
+    if not (folder / "__init__.py").is_file():
+        return None  # a script outside any package and configuration: a project of one module
     while (folder / "__init__.py").is_file() and folder.parent != folder:
         folder = folder.parent
     return folder
