@@ -168,7 +168,7 @@ def _fix_files(
 ) -> list[FileResult]:
     """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
     every = sorted({*paths, *(project_paths or ())})
-    parsed = parse_summaries(every)
+    parsed = parse_summaries(every, config)
     facts = join(parsed)
     for path, functions in one_shot_functions(parsed, every, read_bytes).items():
         facts.setdefault(path, {})["one_shot"] = functions

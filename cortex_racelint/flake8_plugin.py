@@ -11,6 +11,10 @@ opt-in rules (`Rule.OPT_IN`) run when the configuration enables them or when fla
 `--select`/`--extend-select` names their full code (flake8 alone would let `--select CRL`
 enable them); `# racelint: ignore[...]` comments are still honoured. Columns are 0-based in
 the tuples flake8 expects (it adds one when printing, matching the CLI).
+
+Cross-module facts (CRL404, CRL108, functions only one-shot code calls) come from the file's
+project as `racelint check <project>` joins it (`project.single_file`): read from the CLI's
+result cache when it is warm, else summarised once per flake8 process.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from . import __version__
 from .config_resolve import ConfigResolver
 from .engine.discovery import walk_skips
 from .engine.gitignore import GitIgnores
-from .engine.lint import lint_source
+from .project.single_file import lint_in_project
 from .ftypes import Config
 from .registry import opt_in_codes
 
@@ -59,7 +63,7 @@ class RaceLintChecker:
         if not stdin and walk_skips(self.filename, resolver.excludes, self._gitignores):
             return
         source = "".join(self.lines)
-        result = lint_source(source.encode("utf-8"), self.filename, config, _relative(self.filename, config), honour_noqa=False)
+        result = lint_in_project(source.encode("utf-8"), self.filename, config, _relative(self.filename, config), honour_noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
 

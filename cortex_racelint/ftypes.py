@@ -192,6 +192,8 @@ class ThreadEntrySpec:
     threaded_by: tuple[str, ...] = ()  # the module must name one of these for the entry to run on threads
     unthreaded_by: tuple[str, str] = ("", "")  # (call, keyword): `FUSE(ops, nothreads=True)` runs one thread
     receiver_from: str = ""  # the receiver must be bound from a call of this method (`.submit` futures)
+    kind: str = "framework"  # "thread", "timer", "executor" (a thread start), or "framework"
+    notes: str = ""  # what runs on the new thread and what the entry promises (the documented table)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from .adoption.add_noqa import add_noqa_to_source
 from .config import ConfigError, load_config
 from .docs import render_rule
 from .engine.fixer import fix_source
-from .engine.lint import lint_source
+from .project.single_file import config_in_project, lint_in_project
 from .ftypes import Config, Finding, FixApplicability, Severity
 from .output.rule_info import rule_url
 
@@ -76,7 +76,7 @@ class RaceLintServer(LanguageServer):
         if state is None or state.digest != digest:
             path = _path_of(uri)
             config = self.config_for(path)
-            result = lint_source(text.encode("utf-8", "surrogatepass"), str(path), config, _relative(path, config))
+            result = lint_in_project(text.encode("utf-8", "surrogatepass"), str(path), config, _relative(path, config))
             self.lint_count += 1
             state = _DocumentState(digest, list(result.findings), config)
             self.documents[uri] = state
@@ -161,6 +161,7 @@ def _fixed_text(server: RaceLintServer, uri: str, codes: tuple[str, ...]) -> Opt
     path = _path_of(uri)
     config = server.config_for(path)
     narrowed = dataclasses.replace(config, select=codes, extend_select=(), ignore=())
+    narrowed = config_in_project(document.source.encode("utf-8"), str(path), narrowed)  # the lint's facts, for its fixes
     result = fix_source(document.source.encode("utf-8"), str(path), narrowed, _relative(path, config))
     if result.new_source is None:
         return None

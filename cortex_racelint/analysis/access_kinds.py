@@ -18,6 +18,7 @@ MUTATORS = frozenset(
     }
 )
 
+#: executor methods (their rows in `analysis.entry_table` say where the callable is)
 _EXECUTOR_METHODS = {"submit": 0, "map": 0, "run_in_executor": 1}
 #: receivers whose `.map(...)` is not an executor's (`str.map`, `itertools.map`, `builtins.map`)
 NOT_EXECUTORS = frozenset({"map", "builtins", "itertools", "str", "dict"})

@@ -2,8 +2,9 @@
 
 A class that starts no thread of its own can still run on several: a request handler of a
 threading server, a logging handler every logging thread calls, a FUSE file system, a
-done-callback of an executor's future. The table below says how each is recognised and
-what the framework promises around it; users extend it with `[tool.racelint]
+done-callback of an executor's future. The framework rows of `analysis.entry_table` (the one
+table the project index reads too) say how each is recognised and what the framework
+promises around it; users extend it with `[tool.racelint]
 thread-entries` (`entries_from_config`). `analysis.threads` reads `class_entries` (methods
 of a subclass) and `call_entry` (a callable handed to a call); the project-wide index reads
 `module_thread_entries`.
@@ -36,69 +37,15 @@ from typing import Any, Iterator, Optional
 import libcst as cst
 
 from ..ftypes import Config, ThreadEntrySpec
+from .entry_table import FRAMEWORK_ENTRIES, method_matches
 from .locks import LockAnalysis
 from .names import ImportMap, dotted_name
 from .traverse import children
 
-_THREADING_SERVERS = (
-    "socketserver.ThreadingMixIn",
-    "socketserver.ThreadingTCPServer",
-    "socketserver.ThreadingUDPServer",
-    "socketserver.ThreadingUnixStreamServer",
-    "socketserver.ThreadingUnixDatagramServer",
-    "http.server.ThreadingHTTPServer",
-)
-_LOGGING_HANDLERS = tuple(
-    f"logging.{name}" for name in ("Handler", "StreamHandler", "FileHandler", "NullHandler")
-) + tuple(
-    f"logging.handlers.{name}"
-    for name in (
-        "BufferingHandler", "MemoryHandler", "RotatingFileHandler", "TimedRotatingFileHandler",
-        "WatchedFileHandler", "QueueHandler", "SocketHandler", "DatagramHandler", "SysLogHandler",
-        "HTTPHandler", "SMTPHandler", "BaseRotatingHandler",
-    )
-)
-
-#: the built-in table (the thread starts `analysis.thread_syntax` reads itself, `Thread`, `Timer`,
-#: executor `submit`/`map`, `run_in_executor`, `asyncio.to_thread`, are not repeated here)
-BUILTIN_ENTRIES: tuple[ThreadEntrySpec, ...] = (
-    ThreadEntrySpec(
-        label="request handler",
-        bases=(
-            "socketserver.BaseRequestHandler", "socketserver.StreamRequestHandler",
-            "socketserver.DatagramRequestHandler", "http.server.BaseHTTPRequestHandler",
-            "http.server.SimpleHTTPRequestHandler", "http.server.CGIHTTPRequestHandler",
-        ),
-        methods=("*",),
-        per_call=True,
-        threaded_by=_THREADING_SERVERS,
-    ),
-    ThreadEntrySpec(label="logging handler", bases=_LOGGING_HANDLERS, methods=("emit",), holds="self.lock"),
-    ThreadEntrySpec(
-        label="FUSE operation",
-        bases=("fuse.Operations", "fuse.LoggingMixIn"),
-        methods=("*",),
-        unthreaded_by=("fuse.FUSE", "nothreads"),
-    ),
-    ThreadEntrySpec(label="done callback", call=".add_done_callback", arg=0, keyword="fn", receiver_from="submit"),
-    # Twisted hands these to the reactor's thread pool (`project/event_loop.py`: the rest of a
-    # Twisted module runs on the reactor thread; `reactor.callFromThread` goes back to it). Read
-    # like a `Thread` started at that place: one task per call of the method handing it over
-    # (twisted.web's `_WSGIResponse.start()` runs its response's `run()` once), not a pool's many
-    ThreadEntrySpec(label="reactor thread-pool task", call=".callInThread", arg=0, keyword="f", concurrent=False),
-    ThreadEntrySpec(
-        label="reactor thread-pool task", call=".callInThreadWithCallback", arg=1, keyword="func", concurrent=False
-    ),
-    ThreadEntrySpec(
-        label="`deferToThread` task", call="twisted.internet.threads.deferToThread", arg=0, keyword="f", concurrent=False
-    ),
-    ThreadEntrySpec(
-        label="`deferToThreadPool` task", call="twisted.internet.threads.deferToThreadPool", arg=2, keyword="f",
-        concurrent=False,
-    ),
-    ThreadEntrySpec(label="signal handler", call="signal.signal", arg=1, keyword="handler", concurrent=False, interrupts=True),
-    ThreadEntrySpec(label="atexit handler", call="atexit.register", arg=0, keyword="func", concurrent=False, interrupts=True),
-)
+#: the framework rows of the one thread-entry table (`analysis.entry_table`); the thread starts
+#: (`Thread`, `Timer`, executor `submit`/`map`, `run_in_executor`, `asyncio.to_thread`) are its other
+#: rows, read by `analysis.thread_syntax.thread_target`
+BUILTIN_ENTRIES: tuple[ThreadEntrySpec, ...] = FRAMEWORK_ENTRIES
 
 #: what the `ast` prefilter looks for (`analysis.ast_facts`): last names of the bases and calls
 FRAMEWORK_BASE_NAMES = frozenset(base.rsplit(".", 1)[-1] for spec in BUILTIN_ENTRIES for base in spec.bases)
@@ -200,19 +147,6 @@ class ClassEntry:
 
     method: str
     spec: ThreadEntrySpec
-
-
-def method_matches(name: str, patterns: tuple[str, ...]) -> bool:
-    for pattern in patterns:
-        if pattern == "*":
-            if not name.startswith("_"):
-                return True
-        elif pattern.endswith("*"):
-            if name.startswith(pattern[:-1]):
-                return True
-        elif name == pattern:
-            return True
-    return False
 
 
 def class_spec(module: cst.Module, imports: ImportMap, class_node: cst.ClassDef, table: tuple[ThreadEntrySpec, ...]) -> Optional[ThreadEntrySpec]:

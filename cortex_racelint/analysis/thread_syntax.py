@@ -6,6 +6,7 @@ from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
+from .entry_table import start_spec
 from .names import dotted_name
 from .traverse import children
 from .access_kinds import BINDING_RMW, CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, NOT_EXECUTORS, READ, WRITE, _EXECUTOR_METHODS
@@ -93,30 +94,30 @@ def _arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpres
 
 
 def thread_target(call: cst.Call, imports) -> Optional[tuple[str, cst.BaseExpression]]:
-    """(kind, callable) when `call` runs a callable on another thread."""
+    """(kind, callable) when `call` runs a callable on another thread: the thread-start rows of
+    `analysis.entry_table` say where the callable is; the matching of names is here."""
     qualified = imports.qualify(call.func) or ""
     last = qualified.rsplit(".", 1)[-1]
+    row = None
     if qualified in ("threading.Timer",) or last == "Timer":
-        target = _arg(call, 1, "function")
-        return ("timer", target) if target is not None else None
-    if qualified == "threading.Thread" or (last.endswith("Thread") and last[:1].isupper()):
-        target = _arg(call, 1, "target")
-        return ("thread", target) if target is not None else None
-    if last in ("start_new_thread", "start_new") and qualified.startswith("_thread"):
-        target = _arg(call, 0, "function")
-        return ("thread", target) if target is not None else None
-    if qualified == "asyncio.to_thread":
-        target = _arg(call, 0, "func")
-        return ("executor", target) if target is not None else None
-    if isinstance(call.func, cst.Attribute):
+        row = start_spec("threading.Timer")
+    elif qualified == "threading.Thread" or (last.endswith("Thread") and last[:1].isupper()):
+        row = start_spec("threading.Thread")
+    elif last in ("start_new_thread", "start_new") and qualified.startswith("_thread"):
+        row = start_spec(f"_thread.{last}")
+    elif qualified == "asyncio.to_thread":
+        row = start_spec("asyncio.to_thread")
+    elif isinstance(call.func, cst.Attribute):
         method = call.func.attr.value
         if method in _EXECUTOR_METHODS:
             receiver = dotted_name(call.func.value) or ""
             if method == "map" and receiver.rsplit(".", 1)[-1] in NOT_EXECUTORS:
                 return None
-            target = _arg(call, _EXECUTOR_METHODS[method], "fn" if method != "map" else "func")
-            return ("executor", target) if target is not None else None
-    return None
+            row = start_spec(f".{method}")
+    if row is None:
+        return None
+    target = _arg(call, row.arg, row.keyword)
+    return (row.kind, target) if target is not None else None
 
 
 def _is_thread_subclass(class_node: cst.ClassDef, imports) -> bool:

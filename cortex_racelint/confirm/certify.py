@@ -195,7 +195,7 @@ def certify_results(results: Sequence[FileResult], config: Config, runs: int = 2
 
     # the project rules (CRL404, CRL108) need the index's facts to find again what the fix loop fixed:
     # a single-file lint of the original would see no finding and silently drop their fixes
-    facts = join(parse_summaries([result.path for result in results]))
+    facts = join(parse_summaries([result.path for result in results], config))
     for result in results:
         if result.new_source is None or result.old_source is None:
             continue

@@ -45,6 +45,8 @@ from ..ftypes import (
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"
 FORMAT = 3
+#: the row suffix of a summary stored without a result (`put_summaries`)
+SUMMARY_ONLY = ":summary"
 #: seconds a writer waits for another process's transaction before it skips its own
 BUSY_TIMEOUT = 5.0
 _SCHEMA = """
@@ -297,6 +299,54 @@ class ResultCache:
             return _result_from_json(row[1], path)
         except (ValueError, KeyError, TypeError):
             return None  # a row that does not parse is recomputed (and replaced)
+
+    def summary(self, path: str, raw: bytes, config: Config) -> Optional[dict]:
+        """The project-index summary for exactly these bytes, tool and configuration, however the
+        run spelt the path (`project.single_file` reads it): stored with a phase-1 result, or
+        alone by `put_summaries`."""
+        key = entry_key(path, raw, config)
+        plain = config_id(config)
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return None
+            try:
+                rows = connection.execute(
+                    "SELECT key, data FROM results WHERE path = ? AND config IN (?, ?)",
+                    (os.path.abspath(path), plain, plain + SUMMARY_ONLY),
+                ).fetchall()
+            except sqlite3.Error:
+                return None
+        for row_key, data in rows:
+            if row_key != key:
+                continue
+            try:
+                summary = json.loads(data).get("summary")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(summary, dict):
+                return summary
+        return None
+
+    def put_summaries(self, entries: Iterable[tuple[str, bytes, Config, dict]]) -> None:
+        """Store summaries a single-file adapter parsed (rows of their own, never read as a
+        result), so the next process reads them instead of parsing again."""
+        now = time.time_ns()
+        rows = [
+            (
+                os.path.abspath(path), config_id(config) + SUMMARY_ONLY, tool_fingerprint(), entry_key(path, raw, config),
+                json.dumps({"summary": summary}), now,
+            )
+            for path, raw, config, summary in entries
+        ]
+        if not rows:
+            return
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return
+            with self._quiet():
+                connection.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def put_many(self, entries: Iterable[tuple[str, bytes, Config, FileResult]]) -> None:
         """Store results, one transaction: `(path, bytes linted, config, result)` each."""

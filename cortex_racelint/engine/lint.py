@@ -316,7 +316,7 @@ def _parse_without_deep_statements(raw: bytes, error: BaseException, result: Fil
     return module
 
 
-def summary_tree(raw: bytes, result: FileResult) -> Optional[ast.Module]:
+def summary_tree(raw: bytes, result: FileResult, config: Optional[Config] = None) -> Optional[ast.Module]:
     """Parse `raw` with `ast` and set `result.summary`; None (no summary) if it does not parse.
 
     A summary that cannot be built (nesting too deep for its walk) leaves the file out of the
@@ -327,7 +327,7 @@ def summary_tree(raw: bytes, result: FileResult) -> Optional[ast.Module]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        result.summary = build_summary(tree)
+        result.summary = build_summary(tree, config.thread_entries if config is not None else ())
     except RecursionError:
         result.summary = None
     return tree
@@ -364,7 +364,7 @@ def lint_source(
     depth_checked = False
     parsed = raw
     crl001 = rule_set.unused_suppressions
-    tree = summary_tree(raw, result) if summarize else own_tree
+    tree = summary_tree(raw, result, config) if summarize else own_tree
     if use_prefilter:
         screening = prefilter.screen(raw, rule_classes, config, tree)
         rule_classes, depth_checked = screening.rules, screening.depth_checked

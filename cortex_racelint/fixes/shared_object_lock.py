@@ -98,6 +98,12 @@ def _wrap(context: LintContext, class_node: cst.ClassDef, run: list[SharedSite])
     return Fix(message, replacements, first.edits, FixApplicability.UNSAFE)
 
 
+def _caller_locks(context: LintContext, class_node: cst.ClassDef, method: cst.FunctionDef) -> tuple[str, ...]:
+    """The object's locks some caller, in any module, holds around a call reaching `method` (`project.join`)."""
+    klass = context.project_facts.get("classes", {}).get(class_node.name.value, {})
+    return tuple(klass.get("methods", {}).get(method.name.value, {}).get("caller_locks", ()))
+
+
 def locked_update_fix(context: LintContext, class_node: cst.ClassDef, site: SharedSite) -> Union[Fix, str]:
     """The fix of one site, or why there is none."""
     line, block = site.line, site.block
@@ -111,7 +117,8 @@ def locked_update_fix(context: LintContext, class_node: cst.ClassDef, site: Shar
     mutex, edits = object_mutex(context, class_node)
     assert isinstance(mutex, cst.Attribute)
     if not edits:  # an existing lock of the object: no holder may reach this method or wait holding it
-        conflict = held_lock_conflict(context, class_node, mutex.attr.value, site.method)
+        callers = _caller_locks(context, class_node, site.method)
+        conflict = held_lock_conflict(context, class_node, mutex.attr.value, site.method, callers)
         if conflict is not None:
             return conflict
     lock = mutex.with_changes(value=cst.Name(receiver))

@@ -1,52 +1,27 @@
-"""Which calls start code on another thread: the one table of thread-entry kinds the index reads.
+"""Which calls and classes start code on another thread, for the index: the one table read on `ast`.
 
-`thread_entry(call)` answers for one `ast.Call`: the entry kind, the expression of the code it
-runs, and whether several copies of it may run at once (a pool task, a done-callback).
-A table of framework entries (FUSE operations, `socketserver` handlers) can be added here
-without touching the summary or the join.
+The rows are `analysis.entry_table`'s (the table the LibCST rules read too), plus the project's
+`[tool.racelint] thread-entries`. The summary records names as written, so a row is recognised
+here by the last component of its name: a superset the join narrows by what the entry reaches.
+
+- `Entries.call(call)`: the entry a call makes (the callable handed over, and whether several
+  copies may run at once: a pool task, a done-callback);
+- `Entries.class_rows(bases)`: the rows whose base class a class names (its matching methods
+  are entries; a request handler's every method).
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Optional
+
+from ..analysis.entry_table import ENTRY_TABLE, last_name
+from ..ftypes import ThreadEntrySpec
 
 #: receivers whose `.map(...)` is not an executor's
 _NOT_EXECUTORS = frozenset({"map", "builtins", "itertools", "str", "dict", "pool_map", "functools"})
-
-
-@dataclass(frozen=True)
-class EntryKind:
-    """One kind of thread entry: how its call is spelt and where the callable is."""
-
-    name: str  # what a message calls it: "thread target", "executor task"
-    #: positional index of the callable, or None when only a keyword carries it
-    position: Optional[int]
-    keyword: Optional[str]
-    #: several copies can run at once (a pool runs many tasks; callbacks of many futures)
-    concurrent: bool
-    #: a method call (`ex.submit(f)`): the receiver must not be a plain builtin name
-    method: bool
-
-
-#: the last component of the called name -> entry kind
-ENTRY_KINDS: dict[str, EntryKind] = {
-    "Thread": EntryKind("thread target", None, "target", False, False),
-    "Timer": EntryKind("timer callback", 1, "function", False, False),
-    "start_new_thread": EntryKind("thread target", 0, None, False, False),
-    "start_new": EntryKind("thread target", 0, None, False, False),
-    "submit": EntryKind("executor task", 0, None, True, True),
-    "map": EntryKind("executor task", 0, None, True, True),
-    "run_in_executor": EntryKind("executor task", 1, None, True, True),
-    "to_thread": EntryKind("worker thread (asyncio.to_thread)", 0, None, True, False),
-    "add_done_callback": EntryKind("done-callback", 0, None, True, True),
-    # Twisted hands code to its thread pool (`project/event_loop.py`); `callFromThread` goes the other way
-    "callInThread": EntryKind("reactor thread-pool task", 0, None, True, True),
-    "callInThreadWithCallback": EntryKind("reactor thread-pool task", 1, None, True, True),
-    "deferToThread": EntryKind("reactor thread-pool task (deferToThread)", 0, None, True, False),
-    "deferToThreadPool": EntryKind("reactor thread-pool task (deferToThreadPool)", 2, None, True, False),
-}
 
 
 @dataclass(frozen=True)
@@ -56,30 +31,73 @@ class Entry:
     concurrent: bool
 
 
-def thread_entry(call: ast.Call) -> Optional[Entry]:
-    """The thread entry `call` makes, if any."""
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        name = func.attr
-        receiver = func.value
-        if isinstance(receiver, ast.Name) and receiver.id in _NOT_EXECUTORS:
+class Entries:
+    """The table's rows indexed by the last component of their call or base names."""
+
+    def __init__(self, table: tuple[ThreadEntrySpec, ...]) -> None:
+        self.calls: dict[str, list[ThreadEntrySpec]] = {}
+        self.bases: dict[str, list[ThreadEntrySpec]] = {}
+        self.unthreaders: dict[str, set[str]] = {}  # `FUSE` -> {"nothreads"}
+        for spec in table:
+            if spec.unthreaded_by[0]:
+                self.unthreaders.setdefault(last_name(spec.unthreaded_by[0]), set()).add(spec.unthreaded_by[1])
+            if spec.call:
+                self.calls.setdefault(last_name(spec.call.lstrip(".")), []).append(spec)
+            for base in spec.bases:
+                self.bases.setdefault(last_name(base), []).append(spec)
+        #: names one of which a file must contain to hold an entry (the single-file path's byte check)
+        self.evidence = tuple(sorted({*self.calls, *self.bases}))
+
+    def call(self, call: ast.Call) -> Optional[Entry]:
+        """The thread entry `call` makes, if any."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            name, receiver = func.attr, func.value
+            if isinstance(receiver, ast.Name) and receiver.id in _NOT_EXECUTORS:
+                return None
+        elif isinstance(func, ast.Name):
+            name, receiver = func.id, None
+        else:
             return None
-    elif isinstance(func, ast.Name):
-        name = func.id
-        receiver = None
-    else:
+        for spec in self.calls.get(name, ()):
+            if spec.call.startswith(".") and receiver is None:
+                continue
+            if receiver is not None and not spec.call.startswith(".") and spec.kind == "framework":
+                module = spec.call.rsplit(".", 1)[0]  # `atexit.register`, not any `registry.register`
+                if not (isinstance(receiver, (ast.Name, ast.Attribute)) and _last(receiver) == last_name(module)):
+                    continue
+            target = _argument(call, spec.arg, spec.keyword)
+            if target is not None:
+                return Entry(spec.label, target, spec.concurrent and not spec.holds)
         return None
-    kind = ENTRY_KINDS.get(name)
-    if kind is None or (kind.method and receiver is None):
-        return None
-    target: Optional[ast.expr] = None
-    if kind.keyword is not None:
-        target = next((k.value for k in call.keywords if k.arg == kind.keyword), None)
-    if target is None and kind.position is not None and len(call.args) > kind.position:
-        target = call.args[kind.position]
-    if target is None or isinstance(target, ast.Starred):
-        return None
-    return Entry(kind.name, target, kind.concurrent)
+
+    def class_rows(self, bases: list[str]) -> list[ThreadEntrySpec]:
+        return [spec for base in bases for spec in self.bases.get(last_name(base), ())]
+
+
+def _last(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr  # type: ignore[attr-defined]
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    if keyword:
+        found = next((k.value for k in call.keywords if k.arg == keyword), None)
+        if found is not None:
+            return found
+    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return call.args[position]
+    return None
+
+
+@lru_cache(maxsize=8)
+def entries_for(extra: tuple[ThreadEntrySpec, ...] = ()) -> Entries:
+    """The built-in rows and `extra` (users' `thread-entries`), indexed once per table."""
+    return Entries(ENTRY_TABLE + extra)
+
+
+def thread_entry(call: ast.Call) -> Optional[Entry]:
+    """The built-in thread entry `call` makes, if any."""
+    return entries_for().call(call)
 
 
 #: base classes whose subclass's `run()` runs on a thread of its own
@@ -89,7 +107,8 @@ THREAD_BASES = frozenset({"Thread"})
 LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever", "Runner"})
 
 
-def last_name(node: ast.expr) -> str:
+def node_last_name(node: ast.expr) -> str:
+    """The last component of a name or attribute chain (`b` of `a.b`), else ""."""
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else ""
@@ -103,7 +122,7 @@ def runs_event_loop(call: ast.Call) -> int:
     if isinstance(func, ast.Attribute) and func.attr == "run":
         if not (isinstance(func.value, ast.Name) and func.value.id in ("asyncio", "uvloop")):
             return 0
-    elif last_name(func) not in LOOP_RUNNERS:
+    elif node_last_name(func) not in LOOP_RUNNERS:
         return 0
     first = call.args[0] if call.args else None
     return 1 if isinstance(first, ast.Call) and isinstance(first.func, (ast.Name, ast.Attribute)) else 2
@@ -154,6 +173,6 @@ def handed_values(node: ast.expr, scheduled: Optional[ast.expr] = None) -> Itera
     for value in values:
         if value is scheduled:
             continue
-        name = last_name(value)
+        name = node_last_name(value)
         if name.startswith("_") and not name.startswith("__") and isinstance(value, (ast.Name, ast.Attribute)):
             yield name

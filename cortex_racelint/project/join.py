@@ -7,7 +7,9 @@ class is *reached* when a thread entry in any module calls it through that insta
 or through functions in between (bounded depth). Facts are kept for an attribute only where
 two threads can run its read-modify-write or lazy initialisation at once: two different
 thread entries, or one entry that runs several copies (a pool's tasks, a thread started in a
-loop). A class that starts threads on its own methods is left to CRL401/CRL402.
+loop), and only where no one lock is held around every such update: a call made under
+`with lock:` holds it in the callee, in whatever module either is. A class that starts threads
+on its own methods is left to CRL401/CRL402.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class _Graph:
         self.instances: dict[tuple[str, str], Node] = {}  # (module, global) -> class
         self.accessors: dict[Node, Node] = {}  # function -> class of the shared object it returns
         self.how: dict[Node, str] = {}  # class -> why it is shared
-        self._edges: dict[Node, list[tuple[Node, int, int, Optional[Node]]]] = {}
+        self._edges: dict[Node, list[tuple[Node, int, int, Optional[Node], frozenset]]] = {}
         self._shared_objects()
 
     def summary(self, module: str) -> dict:
@@ -101,34 +103,71 @@ class _Graph:
             return (cls[0], qual), via
         return None
 
-    def edges(self, node: Node) -> list[tuple[Node, int, int, Optional[Node]]]:
+    def edges(self, node: Node) -> list[tuple[Node, int, int, Optional[Node], frozenset]]:
+        """(callee, line, column, shared class passed through, locks the call is made under)."""
         if node not in self._edges:
             found = []
             info = self.summary(node[0])["functions"].get(node[1], {})
+            under = {(line, col): refs for line, col, refs in info.get("under", ())}
             for kind, text, line, col in info.get("calls", []):
                 target = self.resolve_ref(node[0], node[1], kind, text)
                 if target is not None and target[0] != node:
-                    found.append((target[0], line, col, target[1]))
+                    refs = under.get((line, col), ())
+                    locks = frozenset(filter(None, (self.lock_id(node[0], node[1], *ref) for ref in refs)))
+                    found.append((target[0], line, col, target[1], locks))
             self._edges[node] = found
         return self._edges[node]
 
+    def lock_id(self, module: str, scope: str, kind: str, text: str) -> Optional[tuple]:
+        """One identity for a lock however it is written, or None when it may be a different object
+        per caller (a local, a parameter, `self.lock` of a class with many instances)."""
+        if kind == "r":
+            made, _, attr = text.partition("|")
+            source = self.table.resolve(module, made, scope)
+            cls = self.accessors.get(source) if source is not None else None
+            return ("attr", cls, attr) if cls is not None else None
+        head, _, rest = text.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest and "." in scope:
+            cls = (module, scope.split(".")[0])
+            return ("attr", cls, rest) if head == "cls" or cls in self.how else None
+        symbol = self.table.resolve(module, text, scope)
+        if symbol is None:
+            return None
+        owner, local = symbol
+        first, _, attr = local.partition(".")
+        if attr and "." not in attr and (owner, first) in self.instances:
+            return ("attr", self.instances[(owner, first)], attr)
+        if not attr and local not in self.summary(owner)["globals"]:
+            return None  # a function or class, not a lock object
+        return ("sym", owner, local)
 
-def _reach(graph: _Graph, start: Node, via: Optional[Node]) -> dict[Node, tuple[list, frozenset]]:
-    """Each function reached from `start`: its call path (steps) and the shared classes passed through."""
+
+def _reach(graph: _Graph, start: Node, via: Optional[Node]) -> dict[Node, tuple[list, frozenset, frozenset, frozenset]]:
+    """Each function reached from `start`: its call path (steps), the shared classes passed through,
+    the locks held on every path found to it (a call made under `with lock:`, in any module), and
+    those held on some path (a fix must not take one of these again)."""
     seen: dict[Node, tuple[list, frozenset]] = {start: ([], frozenset([via]) if via else frozenset())}
+    held: dict[Node, frozenset] = {start: frozenset()}
+    some: dict[Node, frozenset] = {start: frozenset()}
     queue = deque([(start, 0)])
     while queue:
         node, depth = queue.popleft()
         if depth >= MAX_DEPTH:
             continue
         steps, vias = seen[node]
-        for target, line, col, through in graph.edges(node):
+        for target, line, col, through, locks in graph.edges(node):
+            now, maybe = held[node] | locks, some[node] | locks
             if target in seen:
+                if not held[target] <= now or not maybe <= some[target]:  # another path, other locks
+                    held[target] &= now
+                    some[target] |= maybe
+                    queue.append((target, depth + 1))
                 continue
             label = f"`{node[1]}` calls `{target[1]}`" + (f" on the shared `{through[1]}`" if through else "")
             seen[target] = ([*steps, [graph.path(node[0]), line, col, label]], vias | ({through} if through else set()))
+            held[target], some[target] = now, maybe
             queue.append((target, depth + 1))
-    return seen
+    return {node: (steps, vias, held[node], some[node]) for node, (steps, vias) in seen.items()}
 
 
 def join(summaries: dict[str, dict]) -> dict[str, dict]:
@@ -145,13 +184,15 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
     sites: dict[tuple[Node, str], set] = {}
     concurrent: dict[tuple[Node, str], bool] = {}
     reached: dict[tuple[Node, str], list] = {}  # (class, method) -> paths
+    guards: dict[tuple[Node, str], frozenset] = {}  # (class, attr) -> locks every path to an update holds
+    holders: dict[tuple[Node, str], set] = {}  # (class, method) -> the object's own locks some caller holds
     for module, (path, summary) in modules.items():
         for kind, ref_kind, text, scope, line, col, copies, own in summary["entries"]:
             start = graph.resolve_ref(module, scope, ref_kind, text)
             if start is None:
                 continue
             head = [path, line, col, f"{kind} `{text.replace('|', '().')}` started in `{module}.{scope}`"]
-            for node, (steps, vias) in _reach(graph, start[0], start[1]).items():
+            for node, (steps, vias, locks, maybe) in _reach(graph, start[0], start[1]).items():
                 cls = (node[0], node[1].split(".")[0])
                 if "." not in node[1] or cls not in vias or cls not in graph.how:
                     continue
@@ -162,12 +203,14 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
                 if not attrs:
                     continue
                 paths = reached.setdefault((cls, node[1]), [])
+                holders.setdefault((cls, node[1]), set()).update(a for k, c, a in maybe if k == "attr" and c == cls)
                 if len(paths) < 3:
                     paths.append([head, *steps])
                 for attr in attrs:
                     sites.setdefault((cls, attr), set()).add((path, line, col))
+                    guards[(cls, attr)] = guards[(cls, attr)] & locks if (cls, attr) in guards else locks
                     concurrent[(cls, attr)] = concurrent.get((cls, attr), False) or bool(copies)
-    racing = {key for key, where in sites.items() if len(where) > 1 or concurrent[key]}
+    racing = {key for key, where in sites.items() if (len(where) > 1 or concurrent[key]) and not guards[key]}
     facts: dict[str, dict] = {}
     for (cls, qual), paths in reached.items():
         info = graph.summary(cls[0])["functions"][qual]
@@ -179,6 +222,8 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
         klass = entry["classes"].setdefault(cls[1], {"shared": graph.how[cls], "methods": {}})
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
+        if holders.get((cls, qual)):  # `with monitor.lock: monitor.record()` somewhere: not to be taken again
+            klass["methods"][qual.split(".", 1)[1]]["caller_locks"] = sorted(holders[(cls, qual)])
     return facts
 
 

@@ -131,17 +131,34 @@ def _defined(summaries: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def _explained(summaries: dict[str, dict], name: str) -> int:
-    """Mentions of `name` the summaries account for: one-shot calls, defs (nested too) and imports."""
-    total = 0
-    for path, summary in summaries.items():
-        if is_test_module(path):
-            continue
-        total += summary.get("one_shot_calls", {}).get(name, 0)
-        total += sum(1 for qual in summary.get("functions", {}) if qual.rpartition(".")[2] == name)
-        for local, (_, _, imported) in summary.get("imports", {}).items():
-            total += (imported == name) + (local == name and imported != name)
-    return total
+class _NameIndex:
+    """One pass over the summaries, for every name at once (a fix run asks about all of them).
+
+    `explained[name]`: the mentions the summaries account for (one-shot calls, defs, nested too,
+    and imports). `busy`: names some non-test module calls more often than its one-shot code
+    does (its `calls`, by last name): such a call is a mention nothing explains, so the text
+    count could only reject the name; it is rejected without reading any file.
+    """
+
+    def __init__(self, summaries: dict[str, dict]) -> None:
+        self.explained: Counter = Counter()
+        self.busy: set[str] = set()
+        for path, summary in summaries.items():
+            if is_test_module(path):
+                continue
+            one_shot = summary.get("one_shot_calls", {})
+            self.explained.update(one_shot)
+            called: Counter = Counter()
+            for qual, info in summary.get("functions", {}).items():
+                self.explained[qual.rpartition(".")[2]] += 1
+                for kind, text, *_ in info.get("calls", ()):
+                    called[text.rpartition("|" if kind == "r" else ".")[2]] += 1
+            for local, (_, _, imported) in summary.get("imports", {}).items():
+                if imported is not None:
+                    self.explained[imported] += 1
+                if local != imported:
+                    self.explained[local] += 1
+            self.busy.update(name for name, n in called.items() if n > one_shot.get(name, 0))
 
 
 def one_shot_functions(
@@ -162,8 +179,11 @@ def one_shot_functions(
             for name in summary.get("one_shot_calls", {}):
                 called.setdefault(name, []).append(path)
     defined = _defined(summaries)
+    index = _NameIndex(summaries)
     candidates = sorted(
-        name for name in called if name in defined and not name.startswith("__") and (wanted is None or name in wanted)
+        name
+        for name in called
+        if name in defined and not name.startswith("__") and (wanted is None or name in wanted) and name not in index.busy
     )
     if not candidates:
         return {}
@@ -172,7 +192,7 @@ def one_shot_functions(
         return {}
     facts: dict[str, dict[str, str]] = {}
     for name in candidates:
-        if mentions.get(name, 0) != _explained(summaries, name):
+        if mentions.get(name, 0) != index.explained[name]:
             continue
         homes = {path for path, _ in defined[name]}
         for path, qual in defined[name]:

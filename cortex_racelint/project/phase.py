@@ -38,12 +38,12 @@ def summaries(results: Sequence[FileResult]) -> dict[str, dict]:
     return {result.path: result.summary for result in results if result.summary}
 
 
-def parse_summaries(paths: Sequence[str]) -> dict[str, dict]:
+def parse_summaries(paths: Sequence[str], config: Optional[Config] = None) -> dict[str, dict]:
     """Summaries straight from the files (`--fix` runs: fixing is never cached, no phase 1 to reuse)."""
     found = {}
     for path in paths:
         try:
-            found[path] = build_summary(ast.parse(read_bytes(path)))
+            found[path] = build_summary(ast.parse(read_bytes(path)), config.thread_entries if config is not None else ())
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return found

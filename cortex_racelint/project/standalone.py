@@ -13,12 +13,11 @@ import json
 from typing import Optional, Sequence
 
 from ..ftypes import Config
-from .entries import ENTRY_KINDS
+from .entries import entries_for
 from .event_loop import EVENT_LOOP_PACKAGES, file_facts as loop_facts
 from .join import join
 from .summary import build_summary
 
-_EVIDENCE = tuple(name.encode() for name in ENTRY_KINDS)
 _LOOP_EVIDENCE = (b"async def", b"asyncio")
 
 
@@ -43,11 +42,12 @@ def own_facts_and_tree(
     loop_code = any(e in raw for e in (*_LOOP_EVIDENCE, *(p.split(".")[0].encode() for p in packages))) or any(
         p.split(".")[0] in path for p in packages
     )
-    if not loop_code and (not rules or not any(evidence in raw for evidence in _EVIDENCE)):
+    evidence = entries_for(config.thread_entries).evidence
+    if not loop_code and (not rules or not any(name.encode() in raw for name in evidence)):
         return config, None
     try:
         tree = ast.parse(raw)
-        summary = build_summary(tree)
+        summary = build_summary(tree, config.thread_entries)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return config, None
     facts = dict(join({path: summary}).get(path) or {}) if rules else {}

@@ -12,14 +12,18 @@ file's result. It records names as written; `join.py` resolves them across modul
   methods the `self.<attr>` read-modify-writes and lazy initialisations (attr, line, column,
   under a `with <lock>`);
 - `classes`: name -> line, column, and whether it starts threads on its own methods;
-- `entries`: thread entries (`entries.thread_entry`): kind, target as written, the function
-  making it, position, and whether several copies may run at once;
+- `entries`: thread entries (the rows of `analysis.entry_table` and the project's
+  `thread-entries`, through `entries.Entries`): kind, target as written, the function making it
+  (for a framework class's method, the method itself), position, and whether several copies
+  may run at once;
 - `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
   also carry their last line (`end`), to place a finding in them.
 - for the event-loop model (`event_loop.py`): a function's `async` (a coroutine), `loop` (it runs
   an event loop: 1 on a coroutine call the index follows, 2 on one it cannot) and `scheduled` (what
   it hands to `loop.call_soon`/`call_later`/...); a class's `thread` (a `Thread` subclass) and
   `protocol` (an asyncio protocol); `handed`: the module's private names handed on as values.
+- per function, `under`: [line, column, locks] of each call made inside `with <lock>:` (locks as
+  refs, like calls): the callee runs holding them, wherever it is defined.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -30,18 +34,21 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
+from ..ftypes import ThreadEntrySpec
+from ..analysis.entry_table import method_matches
 from .entries import (
     THREAD_BASES,
-    last_name,
+    Entries,
     asyncio_protocol,
+    entries_for,
     handed_values,
+    node_last_name,
     runs_event_loop,
     scheduled_callback,
-    thread_entry,
 )
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 4
+VERSION = 5
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -64,13 +71,16 @@ def dotted(node: ast.AST) -> Optional[str]:
     return None
 
 
-def build_summary(tree: ast.Module) -> dict:
-    """The summary of one parsed module (see the module docstring for its shape); one walk of the tree."""
-    builder = _Builder()
+def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] = ()) -> dict:
+    """The summary of one parsed module (see the module docstring for its shape); one walk of the tree.
+
+    `extra_entries`: the project's `[tool.racelint] thread-entries`, recognised like the built-in rows."""
+    builder = _Builder(entries_for(extra_entries))
     module = _Frame(MODULE_CODE, None, builder.functions, direct=False)
     builder.walk_body(tree.body, module, False, False)
     builder.finish(module)
     builder.prune()
+    builder.class_entries()
     return {
         "v": VERSION,
         "imports": builder.imports,
@@ -108,7 +118,11 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, table: Entries) -> None:
+        self.table = table
+        self.held: list[list[list]] = []  # the locks of the `with` statements around the walk, innermost last
+        self.entry_classes: dict[str, list[ThreadEntrySpec]] = {}  # class -> the base rows it matches
+        self.unthreaded: set[str] = set()  # calls seen with their "runs one thread" keyword set
         self.imports: dict[str, list] = {}
         self.globals: dict[str, str] = {}
         self.functions: dict[str, dict] = {}
@@ -168,8 +182,13 @@ class _Builder:
             return
         elif kind in _LOOPS:
             looped = True
-        elif (kind is ast.With or kind is ast.AsyncWith) and _lockish(node):  # type: ignore[arg-type]
-            locked = True
+        elif kind is ast.With or kind is ast.AsyncWith:
+            names = _lock_names(node)  # type: ignore[arg-type]
+            if names:
+                self.held.append([_lock_ref(name, frame.aliases) for name in names])
+                self.children(node, frame, looped, True)
+                self.held.pop()
+                return
         self.children(node, frame, looped, locked)
 
     # -- definitions ----------------------------------------------------------------------
@@ -196,7 +215,9 @@ class _Builder:
                 self.visit(default, outer, False, False)
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
+        held, self.held = self.held, []  # a function defined under a lock runs later, without it
         self.walk_body(node.body, frame, False, False)
+        self.held = held
         self.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
         self.tally.function(node, frame_class, nested, frame.direct, frame.argv)  # type: ignore[arg-type]
@@ -209,10 +230,14 @@ class _Builder:
             self.walk_body(node.body, outer, False, False)
             return
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
-        if any(last_name(base) in THREAD_BASES for base in node.bases):
+        if any(node_last_name(base) in THREAD_BASES for base in node.bases):
             self.classes[node.name]["thread"] = True  # its `run()` is a thread entry
         if asyncio_protocol(node, self.imports):
             self.classes[node.name]["protocol"] = True  # the loop calls its callbacks
+        written = [name for name in (dotted(base) for base in node.bases) if name]
+        rows = self.table.class_rows(written) + [r for b in written for r in self.entry_classes.get(b, ())]
+        if rows:
+            self.entry_classes[node.name] = rows
         self.tally.class_bases(node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
@@ -236,6 +261,37 @@ class _Builder:
                 attr: held for attr, held in klass["held"].items()
                 if (held[0] == "g" and held[1] in self.globals) or (held[0] == "c" and held[1].split(".")[0] in known)
             }
+
+    def class_entries(self) -> None:
+        """Methods of classes deriving from a table row's base (`socketserver` handlers, users' bases)
+        are thread entries, where the row runs on threads in this module (`threaded_by`, `unthreaded_by`)."""
+        if not self.entry_classes:
+            return
+        names = {*self.imports, *(i[2] or i[1] for i in self.imports.values()), *self.globals.values()}
+        names.update(c[1] for info in self.functions.values() for c in info["calls"])
+        written = {part for name in names for part in name.split(".")}
+        for cls, rows in self.entry_classes.items():
+            for spec in rows:
+                if spec.threaded_by and not any(t.rsplit(".", 1)[-1] in written for t in spec.threaded_by):
+                    continue
+                if spec.unthreaded_by[0] and spec.unthreaded_by[0].rsplit(".", 1)[-1] in self.unthreaded:
+                    continue
+                for qual, info in self.functions.items():
+                    owner, _, method = qual.partition(".")
+                    if owner != cls or "." in method or not (spec.per_call or method_matches(method, spec.methods)):
+                        continue
+                    copies = spec.concurrent and not spec.holds
+                    self.entries.append([spec.label, "n", f"self.{method}", qual, info["line"], info["col"], copies, False])
+                break
+
+    def _unthreaded(self, node: ast.Call) -> None:
+        """`FUSE(ops, nothreads=True)`: this module runs the row's entries on one thread."""
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg in self.table.unthreaders[func_name(node.func)] and not (
+                isinstance(value, ast.Constant) and not value.value
+            ):
+                self.unthreaded.add(func_name(node.func))
 
     # -- statements -------------------------------------------------------------------------
     def _import(self, node: ast.AST) -> None:
@@ -329,7 +385,11 @@ class _Builder:
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
-        entry = thread_entry(node)
+            if self.held and frame.lam == 0:  # a call under `with <lock>:`: its callee runs holding it
+                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, [r for h in self.held for r in h]])
+        if node.keywords and func_name(func) in self.table.unthreaders:
+            self._unthreaded(node)
+        entry = self.table.call(node)
         if entry is None:
             return
         target = call_ref(_unwrap(entry.target), frame.aliases)
@@ -339,6 +399,10 @@ class _Builder:
         if own and frame.class_name in self.classes:
             self.classes[frame.class_name]["own_threads"] = True
         self.entries.append([entry.kind, *target, frame.qual, node.lineno, node.col_offset, entry.concurrent or looped, own])
+
+
+def func_name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _unwrap(target: ast.expr) -> ast.expr:
@@ -385,12 +449,22 @@ def _reads(expr: ast.AST, attr: str) -> bool:
     return any(_self_attr(n) == attr for n in ast.walk(expr))
 
 
-def _lockish(with_node: Union[ast.With, ast.AsyncWith]) -> bool:
+def _lock_names(with_node: Union[ast.With, ast.AsyncWith]) -> list[str]:
+    """The locks a `with` takes (by their names: `with self._lock:`, `with monitor.lock:`)."""
+    found = []
     for item in with_node.items:
         name = dotted(item.context_expr) or ""
         if name and looks_like_lock_name(name.split(".")[-1]):
-            return True
-    return False
+            found.append(name)
+    return found
+
+
+def _lock_ref(name: str, aliases: dict[str, str]) -> list:
+    """["n", "self._lock"], or ["r", "get_monitor|lock"] for `m = get_monitor(); with m.lock:`."""
+    head, _, rest = name.partition(".")
+    if rest and head in aliases and "." not in rest:
+        return ["r", f"{aliases[head]}|{rest}"]
+    return ["n", name]
 
 
 def _lazy_test(test: ast.expr) -> Optional[str]:

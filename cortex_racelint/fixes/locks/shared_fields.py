@@ -382,7 +382,8 @@ def object_calls(context: LintContext, class_node: cst.ClassDef) -> ObjectCalls:
 
 
 def held_lock_conflict(
-    context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: Optional[cst.FunctionDef]
+    context: LintContext, class_node: cst.ClassDef, lock_attr: str, site: Optional[cst.FunctionDef],
+    caller_locks: tuple[str, ...] = (),
 ) -> Optional[str]:
     """Why the object's existing `self.<lock_attr>` must not be taken in `site` (anywhere, for
     None: only the waits are checked), or None.
@@ -390,7 +391,8 @@ def held_lock_conflict(
     Every `with self.<lock_attr>:` in the class, its in-module bases and subclasses (mixins
     included) is a holder. A holder that can reach `site` (through calls, `super()`, overrides,
     properties or callback attributes) would take a plain Lock twice; an RLock or Condition is
-    re-entered safely. A holder that waits for another thread (`join()`, `Event.wait()`,
+    re-entered safely; so is a holder in another module (`caller_locks`, from the project index).
+    A holder that waits for another thread (`join()`, `Event.wait()`,
     `queue.get()`, `recv()`, `Future.result()`; not the Condition's own `wait()`, which releases
     it) while holding the lock would wait for the very threads the fix now makes take it.
     """
@@ -398,6 +400,12 @@ def held_lock_conflict(
     factory = _lock_factory(context, calls, lock_attr)
     reentrant = factory in ("threading.RLock", "threading.Condition")
     held = (lock_attr, factory == "threading.Condition")
+    if site is not None and not reentrant and lock_attr in caller_locks:  # `project.join`: a holder elsewhere
+        return (
+            f"a caller in the project holds the object's `{lock_attr}` around a call that reaches "
+            f"`{site.name.value}()`: taking that plain Lock there again would deadlock "
+            "(make it an RLock, or move the call out of the lock, by hand)"
+        )
     for method in calls.methods():
         receivers = {_receiver(method), *calls.classes}
         for block in _holding_blocks(method, receivers, lock_attr):

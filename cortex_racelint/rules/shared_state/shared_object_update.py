@@ -13,16 +13,19 @@ PROJECT_KNOWN_PROBLEMS = """
     The project index follows names, not values: an instance is shared when a module global
     holds it (`_monitor = Monitor()`, also created lazily under `global`), an accessor returns
     such a global (`get_monitor()`), or a class method returns a class-held instance
-    (`cls._instance`); a method is reached when a thread entry (a `Thread`/`Timer` target, an
-    executor `submit`/`map`/`run_in_executor` callable, `asyncio.to_thread`, a done-callback)
-    calls it through one of these, directly or through up to 8 calls across modules (imports
+    (`cls._instance`); a method is reached when a thread entry (a row of the thread-entry
+    table, `docs/THREAD_ENTRIES.md`: a `Thread`/`Timer` target, an executor
+    `submit`/`map`/`run_in_executor` callable, `asyncio.to_thread`, a done-callback, a framework's
+    handler, or the project's own `thread-entries`) calls it through one of these, directly or through up to 8 calls across modules (imports
     resolved, `from . import x` and `import a.b as m` included), also through an attribute a
     method binds to the instance (`self.monitor = get_monitor()`, then `self.monitor.record()`).
     Not followed: objects handed to a thread as arguments (`Thread(target=f, args=(obj,))`),
     callback registries, calls through callbacks or `getattr`. Two threads must
     be able to run the update at once: two different entries reach it, or one entry that runs
     several copies (a pool's tasks, a thread started in a loop); the main thread calling the
-    same method is not counted. A class that starts threads on its own methods is left to
+    same method is not counted. An update every path reaches holding one same lock (a call made
+    under `with _lock:` or `with monitor.lock:`, in any module; not a lock each caller object
+    has its own of) is guarded. A class that starts threads on its own methods is left to
     CRL401/CRL402. Files are joined per configuration group of a run.
 """
 
@@ -60,8 +63,9 @@ class SharedObjectUpdate(Rule):
         something uncopyable, else a class attribute `_lock = threading.Lock()`; see CRL401).
         Only a cheap statement is wrapped (builtins and container methods, no call on the
         object, no I/O): the critical section can neither block nor come back for the lock.
-        Otherwise no fix, and the finding says why. Review: code in other modules that holds
-        the object's existing lock around a call of this method is not seen by the lock check.
+        Otherwise no fix, and the finding says why. Holders in other modules are seen through
+        the project index (a call made under `with monitor.lock:` anywhere): a plain Lock some
+        caller already holds around a call reaching the method is not taken again (no fix).
     """
     KNOWN_PROBLEMS = PROJECT_KNOWN_PROBLEMS
     VALID = [
