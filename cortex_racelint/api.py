@@ -23,6 +23,7 @@ from .project.join import join
 from .project.one_shot_callers import one_shot_functions
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
 from .project.standalone import with_facts
+from .project.thread_reach import unreached_modules
 from .engine.lint import lint_source
 from .ftypes import Config, FileResult, FixApplicability, ParseError
 from .engine.gctuning import tune_for_run, tuned_collector
@@ -171,6 +172,9 @@ def _fix_files(
     facts = join(parsed)
     for path, functions in one_shot_functions(parsed, every, read_bytes).items():
         facts.setdefault(path, {})["one_shot"] = functions
+    if not config.thread_entries:
+        for path, reason in unreached_modules(parsed, read_bytes).items():
+            facts.setdefault(path, {})["unreached"] = reason
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     plain = [i for i, path in enumerate(paths) if path not in facts]

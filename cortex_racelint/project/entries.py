@@ -44,6 +44,10 @@ ENTRY_KINDS: dict[str, EntryKind] = {
 }
 
 
+#: base classes whose subclasses run their own code on a thread they start (`run`, a pool's workers)
+THREAD_BASES = frozenset({"Thread", "Timer", "ThreadPoolExecutor", "ThreadPool", "Executor"})
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str

@@ -20,6 +20,7 @@ from ..ftypes import Config, FileResult, Finding
 from .join import join
 from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
+from .thread_reach import drop_unreached_findings, unreached_modules
 from .summary import build_summary
 
 
@@ -58,6 +59,8 @@ def run_phase_two(
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
     drop_one_shot_findings(results, read_bytes)
+    if not config.thread_entries:
+        drop_unreached_findings(results, unreached_modules(summaries(results), read_bytes))
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:

@@ -15,7 +15,11 @@ file's result. It records names as written; `join.py` resolves them across modul
 - `entries`: thread entries (`entries.thread_entry`): kind, target as written, the function
   making it, position, and whether several copies may run at once;
 - `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
-  also carry their last line (`end`), to place a finding in them.
+  also carry their last line (`end`), to place a finding in them;
+- `spawns`: the functions ("f", "C.m", "<module>") making any thread-entry call, its target
+  resolved or not, and the classes deriving from a thread class (`thread_reach.py`);
+- `imported`: every module an import statement names, as [level, module, name or None]
+  (`import a.b` keeps `a.b`, which `imports` shortens to the bound name `a`).
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -26,10 +30,10 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
-from .entries import thread_entry
+from .entries import THREAD_BASES, thread_entry
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 3
+VERSION = 4
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -67,6 +71,8 @@ def build_summary(tree: ast.Module) -> dict:
         "classes": builder.classes,
         "entries": builder.entries,
         "one_shot_calls": builder.tally.result(tree),
+        "spawns": sorted(builder.spawns),
+        "imported": builder.imported,
     }
 
 
@@ -101,6 +107,8 @@ class _Builder:
         self.functions: dict[str, dict] = {}
         self.classes: dict[str, dict] = {}
         self.entries: list[list] = []
+        self.spawns: set[str] = set()
+        self.imported: list[list] = []
         self.tally = OneShotTally()
 
     # -- the walk -----------------------------------------------------------------------
@@ -188,6 +196,8 @@ class _Builder:
     def _class(self, node: ast.ClassDef, outer: _Frame) -> None:
         for base in node.bases:
             self.visit(base, outer, False, False)
+        if any((dotted(base) or "").rpartition(".")[2] in THREAD_BASES for base in node.bases):
+            self.spawns.add(node.name if outer.qual == MODULE_CODE else outer.qual)
         if outer.qual != MODULE_CODE:  # a class in a function: its methods are that function's nested code
             outer.bound.add(node.name)
             self.walk_body(node.body, outer, False, False)
@@ -221,6 +231,7 @@ class _Builder:
     def _import(self, node: ast.AST) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
+                self.imported.append([0, alias.name, None])
                 if alias.asname:
                     self.imports[alias.asname] = [0, alias.name, None]
                 else:
@@ -228,6 +239,7 @@ class _Builder:
                     self.imports.setdefault(head, [0, head, None])
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
+                self.imported.append([node.level, node.module or "", None if alias.name == "*" else alias.name])
                 if alias.name != "*":
                     self.imports[alias.asname or alias.name] = [node.level, node.module or "", alias.name]
 
@@ -302,6 +314,7 @@ class _Builder:
         entry = thread_entry(node)
         if entry is None:
             return
+        self.spawns.add(frame.qual.split(".<class>")[0] if frame.qual.endswith(".<class>") else frame.qual)
         target = call_ref(_unwrap(entry.target), frame.aliases)
         if target is None:
             return
