@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
+from .project.import_time import import_time_functions
 from .project.join import join
 from .project.one_shot_callers import one_shot_functions
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
@@ -172,6 +173,8 @@ def _fix_files(
     facts = join(parsed)
     for path, functions in one_shot_functions(parsed, every, read_bytes).items():
         facts.setdefault(path, {})["one_shot"] = functions
+    for path, functions in import_time_functions(parsed).items():
+        facts.setdefault(path, {})["import_time"] = functions
     if not config.thread_entries:
         for path, reason in unreached_modules(parsed, read_bytes).items():
             facts.setdefault(path, {})["unreached"] = reason

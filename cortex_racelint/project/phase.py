@@ -17,6 +17,7 @@ from ..engine.cache import ResultCache
 from ..engine.lint import lint_source
 from ..engine.sourcefile import read_bytes
 from ..ftypes import Config, FileResult, Finding
+from .import_time import drop_import_time_findings, import_time_functions
 from .join import join
 from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
@@ -61,6 +62,7 @@ def run_phase_two(
     drop_one_shot_findings(results, read_bytes)
     if not config.thread_entries:
         drop_unreached_findings(results, unreached_modules(summaries(results), read_bytes))
+    drop_import_time_findings(results, import_time_functions(summaries(results)))
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report
     if stats is not None:

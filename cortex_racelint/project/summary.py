@@ -19,7 +19,10 @@ file's result. It records names as written; `join.py` resolves them across modul
 - `spawns`: the functions ("f", "C.m", "<module>") making any thread-entry call, its target
   resolved or not, and the classes deriving from a thread class (`thread_reach.py`);
 - `imported`: every module an import statement names, as [level, module, name or None]
-  (`import a.b` keeps `a.b`, which `imports` shortens to the bound name `a`).
+  (`import a.b` keeps `a.b`, which `imports` shortens to the bound name `a`);
+- `import_calls`: the names called by the module's own top-level statements, unconditionally
+  at import (not in an `if`, `try`, loop, lambda or def), and functions carry `gstores`, the
+  globals they declare and assign (`import_time.py`: accessors first called at import).
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -73,6 +76,7 @@ def build_summary(tree: ast.Module) -> dict:
         "one_shot_calls": builder.tally.result(tree),
         "spawns": sorted(builder.spawns),
         "imported": builder.imported,
+        "import_calls": import_calls(tree),
     }
 
 
@@ -249,6 +253,8 @@ class _Builder:
         for target in node.targets:
             if isinstance(target, ast.Name):
                 name = target.id
+                if name in frame.declared:
+                    _global_store(frame, name)
                 if called and (frame.qual == MODULE_CODE or name in frame.declared):
                     self.globals[name] = called
                 elif called:
@@ -257,6 +263,9 @@ class _Builder:
                     frame.bound.add(name)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 frame.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+                for element in target.elts:
+                    if isinstance(element, ast.Name) and element.id in frame.declared:
+                        _global_store(frame, element.id)
         if frame.method and frame.class_name in self.classes:
             for target in node.targets:  # `self.monitor = get_monitor()`: what the attribute holds
                 held = _self_attr(target)
@@ -270,6 +279,8 @@ class _Builder:
 
     def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
         target = node.target  # type: ignore[attr-defined]
+        if isinstance(target, ast.Name) and target.id in frame.declared:
+            _global_store(frame, target.id)
         if isinstance(target, ast.Name) and frame.qual != MODULE_CODE:
             frame.bound.add(target.id)
         if isinstance(node, ast.AnnAssign):
@@ -322,6 +333,35 @@ class _Builder:
         if own and frame.class_name in self.classes:
             self.classes[frame.class_name]["own_threads"] = True
         self.entries.append([entry.kind, *target, frame.qual, node.lineno, node.col_offset, entry.concurrent or looped, own])
+
+
+def _global_store(frame: _Frame, name: str) -> None:
+    stores = frame.info.setdefault("gstores", [])
+    if name not in stores:
+        stores.append(name)
+
+
+#: top-level statements whose calls run whenever the module is imported
+_UNCONDITIONAL = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)
+
+
+def import_calls(tree: ast.Module) -> list[str]:
+    """The dotted names the module's unconditional top-level statements call (`x = get()`)."""
+    found: list[str] = []
+    for stmt in tree.body:
+        if not isinstance(stmt, _UNCONDITIONAL):
+            continue
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Lambda, ast.GeneratorExp)):
+                continue  # runs later, or when consumed
+            if isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name is not None and name not in found:
+                    found.append(name)
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _unwrap(target: ast.expr) -> ast.expr:
