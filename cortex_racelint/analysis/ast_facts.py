@@ -483,6 +483,8 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if isinstance(node.value, ast.Call) and _last_name(node.value.func) in _LOCK_FACTORY_NAMES:
             self.facts.lock_holders.add(self.top)
+        if self.function is None and any(isinstance(t, ast.Name) and t.id == "synchronized" for t in node.targets):
+            self.facts.lock_holders.add(self.top)  # the class's list of methods `synchronize(C)` wraps
         for target in node.targets:
             self._store(target, node.value, plain=True)
         function = self.function
@@ -532,6 +534,8 @@ class _FactCollector(ast.NodeVisitor):
             called.update(_CONSTRUCTORS if callee == "__init__" else (callee,))
         name = _last_name(node.func)
         function = self.function
+        if name == "synchronize" and function is None:
+            self.facts.lock_holders.add(self.top)  # Twisted's `threadable.synchronize(C)` (`analysis.lock_wrappers`)
         if name in FRAMEWORK_CONTEXT_NAMES:  # `ThreadingTCPServer(...)`, `FUSE(ops, nothreads=True)`
             self._mark("framework_context", self.top)
         if name is not None:

@@ -16,7 +16,7 @@ from ...analysis.file_writes import FileAnalysis, FileOp, Region
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
-from ...fixes.locks.file_writes import deadlock_reason, write_lock
+from ...fixes.locks.file_writes import deadlock_reason, wrapper_lock_reason, write_lock
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
@@ -36,7 +36,7 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
         if missing is not None:
             return None, missing
         return atomic_fix(analysis, op, new_call, helper), None
-    reason = no_lock_reason(op, region)
+    reason = no_lock_reason(op, region) or wrapper_lock_reason(analysis, op)
     if reason is not None:
         return None, reason
     assert region is not None
