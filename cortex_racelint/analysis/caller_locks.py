@@ -29,7 +29,7 @@ modules are not seen (the limit every call-graph question here has).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -76,6 +76,46 @@ def _caller_held_lock(context: LintContext, function: cst.FunctionDef) -> Option
     return sorted(common)[0]
 
 
+#: the locks held at one call site, in a rule family's own model: (ancestor path, calling function) -> keys
+HeldAt = Callable[[tuple[cst.CSTNode, ...], cst.FunctionDef], frozenset[str]]
+
+
+def every_caller_holds(context: LintContext, function: Optional[cst.FunctionDef], held_at: HeldAt, model: str) -> frozenset[str]:
+    """The locks every in-module call of a private `function` holds, in the model `held_at` spells
+    (the file-write rules': any lock, an instance's too, and the helper module's `locked(path)`).
+
+    The same call sites, eligibility and other-reference test as `caller_held_lock`; a call site's
+    locks are its own plus those every call of its calling helper holds (a helper called under
+    `self._lock` that calls `_write()` under `locked(path)` holds both). A call from module level
+    or from a nested def or lambda holds none. `model` names the memo of that lock model."""
+    if function is None or not function.name.value.startswith("_") or not _eligible(function):
+        return frozenset()
+    key = ("every_caller_holds", model, id(function))
+    memo = context.memo
+    if key not in memo:
+        memo[key] = frozenset()  # a recursion guard: a cycle of helpers holds no lock
+        memo[key] = _every_caller_holds(context, function, held_at, model)
+    return memo[key]  # type: ignore[return-value]
+
+
+def _every_caller_holds(context: LintContext, function: cst.FunctionDef, held_at: HeldAt, model: str) -> frozenset[str]:
+    if not _module_caller_locks(context).get(id(function)) or _other_references(context, function):
+        return frozenset()
+    paths: list[Optional[tuple[cst.CSTNode, ...]]] = context.memo[("caller_paths",)].get(id(function), [])  # type: ignore[attr-defined]
+    callers: list[Optional[cst.FunctionDef]] = context.memo[("caller_functions",)].get(id(function), [])  # type: ignore[attr-defined]
+    common: Optional[frozenset[str]] = None
+    for path, caller in zip(paths, callers):
+        if path is None or caller is None:
+            return frozenset()
+        held = held_at(path, caller)
+        if caller is not function:
+            held = held | every_caller_holds(context, caller, held_at, model)
+        common = held if common is None else common & held
+        if not common:
+            return frozenset()
+    return common or frozenset()
+
+
 def _class_protocol(context: LintContext, function: cst.FunctionDef, common: set[str]) -> set[str]:
     """For a public function, the locks that make the in-module calls its whole protocol: it is
     a method, and every call comes from its own class hierarchy holding a lock of that hierarchy.
@@ -120,6 +160,9 @@ class _CallSites:
         self.callers: dict[int, list[Optional[str]]] = {}
         #: id(callee) -> per site, the calling module function or method (None: module level, nested code)
         self.caller_functions: dict[int, list[Optional[cst.FunctionDef]]] = {}
+        #: id(callee) -> per site, the ancestor path of the call (None: module level or nested code),
+        #: for a lock model other than this one's (`every_caller_holds`)
+        self.paths: dict[int, list[Optional[tuple[cst.CSTNode, ...]]]] = {}
 
     def collect(self) -> dict[int, list[set[str]]]:
         """Walk the module once (iteratively: a deeply nested expression must not hit the recursion limit)."""
@@ -142,6 +185,7 @@ class _CallSites:
         self.context.memo[("caller_resolved_funcs",)] = self.resolved_funcs
         self.context.memo[("caller_owners",)] = self.callers
         self.context.memo[("caller_functions",)] = self.caller_functions
+        self.context.memo[("caller_paths",)] = self.paths
         return self.sites
 
     def _call(self, call: cst.Call, path: Sequence[cst.CSTNode], function: Optional[cst.FunctionDef], nested: bool) -> None:
@@ -160,10 +204,12 @@ class _CallSites:
         else:
             shared = {self._normalise(k, function, owner, receiver) for k in self.context.locks.locks_held(path)}
             held = {k for k in shared if k is not None} or {_UNLOCKED}
+        where = None if function is None or nested else tuple(path)
         for callee in callees:
             self.sites.setdefault(id(callee), []).append(held)
             self.callers.setdefault(id(callee), []).append(owner)
             self.caller_functions.setdefault(id(callee), []).append(None if nested else function)
+            self.paths.setdefault(id(callee), []).append(where)
 
     def _class_aliases(self, function: cst.FunctionDef, receiver: Optional[str]) -> set[str]:
         """Locals bound to the receiver's class: `cls = type(self)` / `cls = self.__class__`."""

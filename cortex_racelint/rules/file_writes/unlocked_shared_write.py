@@ -124,7 +124,11 @@ class UnlockedSharedFileWrite(Rule):
 
         Not reported: read modes; writes under a lock (`with lock:`, `acquire()`/`finally:
         release()`, the helper module's `locked(path)`, or a private helper every one of
-        whose calls in the module holds a lock); a path that is a parameter of the function
+        whose calls in the module holds a lock, itself or through its calling helper, and that
+        the module uses no other way: no thread target, callback or stored reference, no call
+        from module level or a nested def or lambda, no decorator but `classmethod` /
+        `staticmethod`; the caller-held-lock analysis the lazy-init rules use, with any lock,
+        an instance's too); a path that is a parameter of the function
         (the caller owns it: `export(destination)`); fresh `tempfile` paths, and names made
         unique per call (a `uuid`, `secrets`/`random` value, the time, the pid, `next(counter)`;
         also through a local every assignment of which is one: `fname = f"{os.getpid()}_{time.time()}"`);
