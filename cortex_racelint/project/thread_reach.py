@@ -29,6 +29,11 @@ extension), and code handed over through a thread-starting function of an instal
 package the run does not include. A file linted alone (flake8, the language server) has no
 project: nothing is exempt. Users' `thread-entries` are not in the index: with any
 configured, the model is off.
+
+A check drops the phase-1 findings of these modules after the join (`drop_unreached_findings`):
+recomputed from the cached summaries on every run, so no cached result depends on other files.
+A project `--fix` passes the fact (`"unreached"` in the file's project facts, part of the cache
+key through the facts digest) and the registry runs none of `CODES` there.
 """
 
 from __future__ import annotations
@@ -106,13 +111,22 @@ def _surface(module: str, summary: dict) -> set[str]:
     return words
 
 
-def unreached_modules(summaries: dict[str, dict], read: Callable[[str], bytes]) -> dict[str, str]:
-    """path -> reason, for the private modules of the run that no thread of their project reaches."""
+def unreached_modules(
+    summaries: dict[str, dict], read: Callable[[str], bytes], wanted: Optional[set[str]] = None
+) -> dict[str, str]:
+    """path -> reason, for the private modules of the run that no thread of their project reaches.
+
+    `wanted` limits the answer to those paths (a check asks only about files with a finding of
+    `CODES`: the graphs are built, and candidates parsed, only when one is private)."""
     modules: dict[str, tuple[str, dict]] = {}
     for path in sorted(summaries):
         if summaries[path]:
             modules.setdefault(module_name(path), (path, summaries[path]))
-    candidates = {m for m in modules if (owner := _private_owner(m)) and owner in modules}
+    candidates = {
+        m
+        for m in modules
+        if (owner := _private_owner(m)) and owner in modules and (wanted is None or modules[m][0] in wanted)
+    }
     if not candidates:
         return {}
     known = set(modules)
