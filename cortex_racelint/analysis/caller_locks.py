@@ -77,7 +77,8 @@ def _single_lock(context: LintContext, caller: cst.FunctionDef) -> frozenset[str
 
 
 #: the locks held at one call site, in a rule family's own model: (ancestor path, calling function) -> keys
-HeldAt = Callable[[tuple[cst.CSTNode, ...], cst.FunctionDef], frozenset[str]]
+#: (None: the model does not count a call from module or class level, which runs at import)
+HeldAt = Callable[[tuple[cst.CSTNode, ...], Optional[cst.FunctionDef]], Optional[frozenset[str]]]
 
 
 def every_caller_holds(context: LintContext, function: Optional[cst.FunctionDef], held_at: HeldAt, model: str) -> frozenset[str]:
@@ -107,18 +108,19 @@ def _common_locks(
 
     A site's locks are those `held_at` finds there, plus those every call of its calling helper
     holds (`inherited`: a helper called under `self._lock` that calls `_write()` under
-    `locked(path)` holds both). A call from module level or from a nested def or lambda holds
-    none (it may run later); no resolved call holds none."""
+    `locked(path)` holds both). A call from a nested def or lambda holds none (it may run later);
+    one from module or class level holds what `held_at` says (None: none); no resolved call
+    holds none."""
     paths = _module_caller_sites(context).get(id(function))
     if not paths:
         return frozenset()
     callers: list[Optional[cst.FunctionDef]] = context.memo[("caller_functions",)].get(id(function), [])  # type: ignore[attr-defined]
     common: Optional[frozenset[str]] = None
     for path, caller in zip(paths, callers):
-        if path is None or caller is None:
+        held = held_at(path, caller) if path is not None else None
+        if held is None:
             return frozenset()
-        held = held_at(path, caller)
-        if caller is not function:
+        if caller is not None and caller is not function:
             held = held | inherited(context, caller)
         common = held if common is None else common & held
         if not common:
@@ -133,7 +135,9 @@ def _shared_held_at(context: LintContext) -> HeldAt:
         graph = module_call_graph(context)
         sites = _CallSites(context, graph)
 
-        def held_at(path: tuple[cst.CSTNode, ...], caller: cst.FunctionDef) -> frozenset[str]:
+        def held_at(path: tuple[cst.CSTNode, ...], caller: Optional[cst.FunctionDef]) -> Optional[frozenset[str]]:
+            if caller is None:
+                return None  # module or class level: the lazy-init model does not count it
             owner = graph.owner.get(id(caller))
             receiver = _first_parameter(caller) if owner is not None else None
             keys = (sites._normalise(k, caller, owner, receiver) for k in context.locks.locks_held(path))
@@ -167,7 +171,7 @@ def _eligible(function: cst.FunctionDef) -> bool:
 
 
 def _module_caller_sites(context: LintContext) -> dict[int, list[Optional[tuple[cst.CSTNode, ...]]]]:
-    """id(callee) -> per resolved call site, its ancestor path (None: module level or nested code);
+    """id(callee) -> per resolved call site, its ancestor path (None: nested code);
     memoised per module, with the callers (`caller_functions`, `caller_owners`)."""
     key = ("caller_sites",)
     if key not in context.memo:
@@ -187,7 +191,7 @@ class _CallSites:
         self.callers: dict[int, list[Optional[str]]] = {}
         #: id(callee) -> per site, the calling module function or method (None: module level, nested code)
         self.caller_functions: dict[int, list[Optional[cst.FunctionDef]]] = {}
-        #: id(callee) -> per site, the ancestor path of the call (None: module level or nested code)
+        #: id(callee) -> per site, the ancestor path of the call (None: nested code)
         self.paths: dict[int, list[Optional[tuple[cst.CSTNode, ...]]]] = {}
 
     def collect(self) -> dict[int, list[Optional[tuple[cst.CSTNode, ...]]]]:
@@ -224,7 +228,7 @@ class _CallSites:
         if not callees:
             return
         self.resolved_funcs.add(id(call.func))
-        where = None if function is None or nested else tuple(path)
+        where = None if nested else tuple(path)
         for callee in callees:
             self.paths.setdefault(id(callee), []).append(where)
             self.callers.setdefault(id(callee), []).append(owner)

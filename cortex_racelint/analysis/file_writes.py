@@ -521,8 +521,9 @@ class FileAnalysis:
         held = every_caller_holds(self.context, function.node, self._held_by_caller, "file_writes")
         return tuple(sorted(held))
 
-    def _held_by_caller(self, path: tuple[cst.CSTNode, ...], caller: cst.FunctionDef) -> frozenset[str]:
-        return frozenset(self.held_at(path, self.functions.get(id(caller)))[0])
+    def _held_by_caller(self, path: tuple[cst.CSTNode, ...], caller: Optional[cst.FunctionDef]) -> frozenset[str]:
+        """A call from module or class level runs at import: it holds what it holds there."""
+        return frozenset(self.held_at(path, self.functions.get(id(caller)) if caller is not None else None)[0])
 
     def async_only(self, function: Optional[FunctionInfo]) -> bool:
         """A private helper reached only by calls from `async def` code (or from helpers that are):
