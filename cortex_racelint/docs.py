@@ -12,6 +12,8 @@ from typing import Optional
 
 from .ftypes import Config
 from .project import event_loop
+from .analysis.lock_wrappers import PAGE_CODES as WRAPPER_CODES, PAGE_TEXT as WRAPPER_PAGE
+from .project.thread_reach import CODES as UNREACHED_CODES, PAGE_TEXT as UNREACHED_PAGE
 from .prose import first_sentence
 from .registry import META_CODES, all_rules, rule_by_code
 from .rule import Rule
@@ -67,6 +69,10 @@ def render_rule(code: str) -> Optional[str]:
     parts.append(_section("Consequence and severity", _consequence_text(rule)))
     if rule.KNOWN_PROBLEMS:
         parts.append(_section("Known problems", rule.KNOWN_PROBLEMS))
+    if rule.CODE in UNREACHED_CODES:
+        parts.append(_section("Private code no thread reaches", UNREACHED_PAGE))
+    if rule.CODE in WRAPPER_CODES:
+        parts.append(_section("Lock wrappers", WRAPPER_PAGE))
     if rule.INVALID:
         parts.append("## Example\n" + _code_block(rule.INVALID[0].source) + "\n")
     fixed = example_fix(rule)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import json
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,11 +99,21 @@ def project_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
 
 
 def enabled_rules(config: Config, relative_path: str = "") -> list[type[Rule]]:
-    """The rules to run; a project rule only with project facts (phase 2 of a project run)."""
+    """The rules to run; a project rule only with project facts (phase 2 of a project run).
+
+    A private module no thread of its project reaches (`project/thread_reach.py`, a fact of a
+    project `--fix`) runs none of the rules whose race needs two threads in it."""
+    unreached = frozenset()
+    if config.project_facts is not None and '"unreached"' in config.project_facts:
+        from .project.thread_reach import CODES
+
+        unreached = CODES if json.loads(config.project_facts).get("unreached") else frozenset()
     return [
         rule
         for rule in all_rules()
-        if is_enabled(rule.CODE, config, relative_path) and (not rule.PROJECT or config.project_facts is not None)
+        if is_enabled(rule.CODE, config, relative_path)
+        and (not rule.PROJECT or config.project_facts is not None)
+        and rule.CODE not in unreached
     ]
 
 

@@ -75,7 +75,8 @@ REPORTED = {
     "stored as a callback": HEAD + HELPER + WITH_CALLER + "HOOKS = [_ensure]\n",
     "called from a nested function": HEAD + HELPER + "def get():\n    with _lock:\n        def later():\n            _ensure()\n    return later\n",
     "called from a lambda under the lock": HEAD + HELPER + "def get():\n    with _lock:\n        return lambda: _ensure()\n",
-    "called at module level": HEAD + HELPER + WITH_CALLER + "_ensure()\n",
+    # an unconditional top-level `_ensure()` makes `_pool` at import (`analysis/import_time.py`): not reported
+    "called at module level": HEAD + HELPER + WITH_CALLER + "import os\nif os.environ.get('WARM'):\n    _ensure()\n",
     "no caller in the module": HEAD + HELPER,
     "through a helper also called without the lock": HEAD + HELPER + "def _refresh():\n    _ensure()\n"
     "def get():\n    with _lock:\n        _refresh()\n    return _pool\ndef other():\n    _refresh()\n",

@@ -55,6 +55,17 @@ def test_the_same_code_without_twisted_is_reported() -> None:
     assert _codes(plain) == [("CRL101", 9), ("CRL301", 18)]
 
 
+def test_a_module_declaring_thread_use_is_not_reactor_code() -> None:
+    """`threadable.synchronize(Cls)` at import says the module's objects are used from threads
+    (twisted.python.logfile): its code is reported as any other module's."""
+    declared = REACTOR.replace(
+        "from twisted.internet import reactor, threads",
+        "from twisted.internet import reactor, threads; from twisted.python import threadable",
+    ) + textwrap.indent("\n\nclass Log:\n    synchronized = ['write']\n\n    def write(self, text):\n        pass\n\n\nthreadable.synchronize(Log)\n", "    ")
+    assert _codes(declared) == [("CRL101", 9), ("CRL301", 18)]
+    assert _codes(declared.replace("threadable.synchronize(Log)", "Log()")) == []
+
+
 def test_a_module_of_the_twisted_package_is_reactor_code(tmp_path: Path) -> None:
     plain = REACTOR.replace("from twisted.internet import reactor, threads", "from . import reactor")
     for package in ("twisted", "othertwist"):

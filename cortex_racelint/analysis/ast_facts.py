@@ -483,6 +483,8 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if isinstance(node.value, ast.Call) and _last_name(node.value.func) in _LOCK_FACTORY_NAMES:
             self.facts.lock_holders.add(self.top)
+        if self.function is None and any(isinstance(t, ast.Name) and t.id == "synchronized" for t in node.targets):
+            self.facts.lock_holders.add(self.top)  # the class's list of methods `synchronize(C)` wraps
         for target in node.targets:
             self._store(target, node.value, plain=True)
         function = self.function
@@ -532,6 +534,8 @@ class _FactCollector(ast.NodeVisitor):
             called.update(_CONSTRUCTORS if callee == "__init__" else (callee,))
         name = _last_name(node.func)
         function = self.function
+        if name == "synchronize" and function is None:
+            self.facts.lock_holders.add(self.top)  # Twisted's `threadable.synchronize(C)` (`analysis.lock_wrappers`)
         if name in FRAMEWORK_CONTEXT_NAMES:  # `ThreadingTCPServer(...)`, `FUSE(ops, nothreads=True)`
             self._mark("framework_context", self.top)
         if name is not None:
@@ -988,6 +992,27 @@ def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
     return found
 
 
+def _global_writers(tree: ast.Module, names: set[str]) -> set[int]:
+    """Module-body statements declaring `global x` for a global the site functions `names` declare:
+    another writer of the global decides whether an import-time first call settles it
+    (`analysis.import_time`)."""
+    declared = {
+        name
+        for stmt in tree.body
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in names
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Global)
+        for name in node.names
+    }
+    if not declared:
+        return set()
+    return {
+        index
+        for index, stmt in enumerate(tree.body)
+        if any(isinstance(node, ast.Global) and declared.intersection(node.names) for node in ast.walk(stmt))
+    }
+
+
 #: calls that may read a file: `open(p)`, `io.open(p)`, `<path>.open()`, `read_text`, `read_bytes`
 _READ_CALLS = frozenset({"open", "read_text", "read_bytes"})
 
@@ -1027,6 +1052,7 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
                 | _in_place_mutations(tree)
                 | _event_loop_uses(tree)
                 | _name_users(tree, collector.reach.site_names())
+                | _global_writers(tree, collector.reach.site_names())
                 # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
                 | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )

@@ -25,11 +25,16 @@ protocol (tqdm's `create_mp_lock`, a public classmethod called from `__init__` u
 lock). A public module function is an accessor other modules call as they like: a lock its
 in-module callers hold (`with _config_lock: get_config()`) does not guard it. Callers in other
 modules are not seen (the limit every call-graph question here has).
+
+This is the one caller-held-lock analysis (`_common_locks`): the file-write rules (CRL301/302)
+ask it too, through `every_caller_holds`, with their own lock model (any held lock, an
+instance's too, and the helper module's `locked(path)`) and for private helpers only. A call
+site's locks are its own plus those every call of its calling helper holds.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -40,12 +45,12 @@ from .names import dotted_name
 from .traverse import children
 
 _ALLOWED_DECORATORS = frozenset({"classmethod", "staticmethod"})
-_UNLOCKED = "<unlocked>"
 
 
 def caller_held_lock(context: LintContext, function: Optional[cst.FunctionDef]) -> Optional[str]:
     """The lock every in-module call of `function` holds (`Owner.attr` or a module global), when
-    the module reaches `function` only that way; else None."""
+    the module reaches `function` only that way; else None. The lazy-init rules' lock model
+    (`_shared_held_at`): one object for every caller."""
     if function is None:
         return None
     key = ("caller_held_lock", id(function))
@@ -56,24 +61,90 @@ def caller_held_lock(context: LintContext, function: Optional[cst.FunctionDef]) 
 
 
 def _caller_held_lock(context: LintContext, function: cst.FunctionDef) -> Optional[str]:
-    held = _module_caller_locks(context).get(id(function))
-    if not held:
+    if not _eligible(function):
         return None
-    callers: list[Optional[cst.FunctionDef]] = context.memo[("caller_functions",)].get(id(function), [])  # type: ignore[attr-defined]
-    sites = []
-    for site, caller in zip(held, callers):
-        if _UNLOCKED in site:  # an unlocked call from a helper that itself runs only under a lock
-            inherited = caller_held_lock(context, caller) if caller is not None and caller is not function else None
-            if inherited is None:
-                return None
-            site = {inherited}
-        sites.append(site)
-    common = set.intersection(*sites)
-    if not function.name.value.startswith("_"):
+    common = set(_common_locks(context, function, _shared_held_at(context), _single_lock))
+    if common and not function.name.value.startswith("_"):
         common = _class_protocol(context, function, common)
-    if not common or not _eligible(function) or _other_references(context, function):
+    if not common or _other_references(context, function):
         return None
     return sorted(common)[0]
+
+
+def _single_lock(context: LintContext, caller: cst.FunctionDef) -> frozenset[str]:
+    lock = caller_held_lock(context, caller)
+    return frozenset([lock]) if lock is not None else frozenset()
+
+
+#: the locks held at one call site, in a rule family's own model: (ancestor path, calling function) -> keys
+#: (None: the model does not count a call from module or class level, which runs at import)
+HeldAt = Callable[[tuple[cst.CSTNode, ...], Optional[cst.FunctionDef]], Optional[frozenset[str]]]
+
+
+def every_caller_holds(context: LintContext, function: Optional[cst.FunctionDef], held_at: HeldAt, model: str) -> frozenset[str]:
+    """The locks every in-module call of a private `function` holds, in the model `held_at` spells
+    (the file-write rules': any lock, an instance's too, and the helper module's `locked(path)`).
+
+    The same call sites, eligibility and other-reference test as `caller_held_lock` (`_common_locks`).
+    `model` names the memo of that lock model."""
+    if function is None or not function.name.value.startswith("_") or not _eligible(function):
+        return frozenset()
+    key = ("every_caller_holds", model, id(function))
+    memo = context.memo
+    if key not in memo:
+        memo[key] = frozenset()  # a recursion guard: a cycle of helpers holds no lock
+        found = _common_locks(context, function, held_at, lambda ctx, caller: every_caller_holds(ctx, caller, held_at, model))
+        memo[key] = frozenset() if not found or _other_references(context, function) else found
+    return memo[key]  # type: ignore[return-value]
+
+
+def _common_locks(
+    context: LintContext,
+    function: cst.FunctionDef,
+    held_at: HeldAt,
+    inherited: Callable[[LintContext, cst.FunctionDef], frozenset[str]],
+) -> frozenset[str]:
+    """The one caller-held-lock analysis: the locks held at every resolved call of `function`.
+
+    A site's locks are those `held_at` finds there, plus those every call of its calling helper
+    holds (`inherited`: a helper called under `self._lock` that calls `_write()` under
+    `locked(path)` holds both). A call from a nested def or lambda holds none (it may run later);
+    one from module or class level holds what `held_at` says (None: none); no resolved call
+    holds none."""
+    paths = _module_caller_sites(context).get(id(function))
+    if not paths:
+        return frozenset()
+    callers: list[Optional[cst.FunctionDef]] = context.memo[("caller_functions",)].get(id(function), [])  # type: ignore[attr-defined]
+    common: Optional[frozenset[str]] = None
+    for path, caller in zip(paths, callers):
+        held = held_at(path, caller) if path is not None else None
+        if held is None:
+            return frozenset()
+        if caller is not None and caller is not function:
+            held = held | inherited(context, caller)
+        common = held if common is None else common & held
+        if not common:
+            return frozenset()
+    return common or frozenset()
+
+
+def _shared_held_at(context: LintContext) -> HeldAt:
+    """The lazy-init model: the locks at a site that are one object for every caller (`_normalise`)."""
+    key = ("caller_shared_held_at",)
+    if key not in context.memo:
+        graph = module_call_graph(context)
+        sites = _CallSites(context, graph)
+
+        def held_at(path: tuple[cst.CSTNode, ...], caller: Optional[cst.FunctionDef]) -> Optional[frozenset[str]]:
+            if caller is None:
+                return None  # module or class level: the lazy-init model does not count it
+            owner = graph.owner.get(id(caller))
+            receiver = _first_parameter(caller) if owner is not None else None
+            keys = (sites._normalise(k, caller, owner, receiver) for k in context.locks.locks_held(path))
+            return frozenset(k for k in keys if k is not None)
+
+        context.memo[key] = held_at
+    return context.memo[key]  # type: ignore[return-value]
 
 
 def _class_protocol(context: LintContext, function: cst.FunctionDef, common: set[str]) -> set[str]:
@@ -99,9 +170,10 @@ def _eligible(function: cst.FunctionDef) -> bool:
     return all(dotted_name(d.decorator) in _ALLOWED_DECORATORS for d in function.decorators)
 
 
-def _module_caller_locks(context: LintContext) -> dict[int, list[set[str]]]:
-    """id(callee) -> per resolved call site, the locks held there (normalised); memoised per module."""
-    key = ("caller_held_locks",)
+def _module_caller_sites(context: LintContext) -> dict[int, list[Optional[tuple[cst.CSTNode, ...]]]]:
+    """id(callee) -> per resolved call site, its ancestor path (None: nested code);
+    memoised per module, with the callers (`caller_functions`, `caller_owners`)."""
+    key = ("caller_sites",)
     if key not in context.memo:
         context.memo[key] = _CallSites(context, module_call_graph(context)).collect()
     return context.memo[key]  # type: ignore[return-value]
@@ -113,15 +185,16 @@ class _CallSites:
     def __init__(self, context: LintContext, graph: ModuleCallGraph) -> None:
         self.context = context
         self.graph = graph
-        self.sites: dict[int, list[set[str]]] = {}
         #: id(call.func) of every call resolved to a module function: not an "other reference"
         self.resolved_funcs: set[int] = set()
         #: id(callee) -> the class of each calling method (None: a module function or module level)
         self.callers: dict[int, list[Optional[str]]] = {}
         #: id(callee) -> per site, the calling module function or method (None: module level, nested code)
         self.caller_functions: dict[int, list[Optional[cst.FunctionDef]]] = {}
+        #: id(callee) -> per site, the ancestor path of the call (None: nested code)
+        self.paths: dict[int, list[Optional[tuple[cst.CSTNode, ...]]]] = {}
 
-    def collect(self) -> dict[int, list[set[str]]]:
+    def collect(self) -> dict[int, list[Optional[tuple[cst.CSTNode, ...]]]]:
         """Walk the module once (iteratively: a deeply nested expression must not hit the recursion limit)."""
         path: list[cst.CSTNode] = []
         stack: list[tuple[Optional[cst.CSTNode], Optional[cst.FunctionDef], bool]] = [(self.context.module, None, False)]
@@ -142,7 +215,7 @@ class _CallSites:
         self.context.memo[("caller_resolved_funcs",)] = self.resolved_funcs
         self.context.memo[("caller_owners",)] = self.callers
         self.context.memo[("caller_functions",)] = self.caller_functions
-        return self.sites
+        return self.paths
 
     def _call(self, call: cst.Call, path: Sequence[cst.CSTNode], function: Optional[cst.FunctionDef], nested: bool) -> None:
         owner = self.graph.owner.get(id(function)) if function is not None else None
@@ -155,13 +228,9 @@ class _CallSites:
         if not callees:
             return
         self.resolved_funcs.add(id(call.func))
-        if function is None or nested:
-            held = {_UNLOCKED}
-        else:
-            shared = {self._normalise(k, function, owner, receiver) for k in self.context.locks.locks_held(path)}
-            held = {k for k in shared if k is not None} or {_UNLOCKED}
+        where = None if nested else tuple(path)
         for callee in callees:
-            self.sites.setdefault(id(callee), []).append(held)
+            self.paths.setdefault(id(callee), []).append(where)
             self.callers.setdefault(id(callee), []).append(owner)
             self.caller_functions.setdefault(id(callee), []).append(None if nested else function)
 

@@ -31,6 +31,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from .caller_locks import every_caller_holds
 from .context import LintContext, _is_main_guard
 from .lazyinit import walk_statements
 from .names import dotted_name
@@ -220,7 +221,6 @@ class FileAnalysis:
         #: (id(class) or 0, function name) -> call sites `self.name(...)` / `name(...)`
         self.calls: dict[tuple[int, str], list[_CallSite]] = {}
         self._bindings: dict[int, dict[str, list[cst.CSTNode]]] = {}
-        self._inherited: dict[int, tuple[str, ...]] = {}
         self._resolving: set[tuple[int, str]] = set()
         for stmt in context.module.body:
             if isinstance(stmt, cst.ClassDef):
@@ -513,23 +513,17 @@ class FileAnalysis:
 
     # -- guards --------------------------------------------------------------------
     def inherited_locks(self, function: Optional[FunctionInfo]) -> tuple[str, ...]:
-        """Locks every in-module caller of a private helper holds when it calls it."""
+        """Locks every in-module caller of a private helper holds when it calls it: the one
+        caller-held-lock analysis (`analysis.caller_locks.every_caller_holds`), in this family's
+        lock model (any lock, an instance's too, and the helper module's `locked(path)`)."""
         if function is None or not function.is_private or function.parent is not None:
             return ()
-        key = id(function.node)
-        if key in self._inherited:
-            return self._inherited[key]
-        self._inherited[key] = ()  # recursion guard
-        sites = self.call_sites(function)
-        result: tuple[str, ...] = ()
-        if sites:
-            common: Optional[set[str]] = None
-            for site in sites:
-                held = set(site.held) | set(self.inherited_locks(site.caller))
-                common = held if common is None else common & held
-            result = tuple(sorted(common or ()))
-        self._inherited[key] = result
-        return result
+        held = every_caller_holds(self.context, function.node, self._held_by_caller, "file_writes")
+        return tuple(sorted(held))
+
+    def _held_by_caller(self, path: tuple[cst.CSTNode, ...], caller: Optional[cst.FunctionDef]) -> frozenset[str]:
+        """A call from module or class level runs at import: it holds what it holds there."""
+        return frozenset(self.held_at(path, self.functions.get(id(caller)) if caller is not None else None)[0])
 
     def async_only(self, function: Optional[FunctionInfo]) -> bool:
         """A private helper reached only by calls from `async def` code (or from helpers that are):

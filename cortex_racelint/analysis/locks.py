@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
 from .traverse import walk
 
@@ -70,12 +71,15 @@ class LockInventory:
     module_locks: set[str] = field(default_factory=set)  # `_lock = threading.Lock()`
     attribute_locks: set[str] = field(default_factory=set)  # `self._lock = ...`, class attrs
     thread_safe_attributes: set[str] = field(default_factory=set)  # Event, Queue, ...
+    #: id(function) -> the lock a wrapper holds around every call of it (`analysis.lock_wrappers`)
+    synchronized: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def from_module(cls, module: cst.Module, imports: ImportMap) -> "LockInventory":
         inventory = cls()
         collector = _InventoryCollector(inventory, imports)
         walk(module, collector.on_visit, collector.on_leave)
+        inventory.synchronized = synchronized_functions(module)
         return inventory
 
 
@@ -169,11 +173,16 @@ class LockAnalysis:
         return dotted_name(node) or "<expr>"
 
     def locks_held(self, path: Sequence[cst.CSTNode]) -> list[str]:
-        """Locks held at `path[-1]`, given the chain of ancestors from the module down."""
+        """Locks held at `path[-1]`, given the chain of ancestors from the module down; a function a
+        wrapper runs under a lock (`@synchronized`) holds it in its body, not in a def or lambda nested there."""
         held: list[str] = []
+        wrapper: Optional[str] = None  # the innermost function's
         for index, ancestor in enumerate(path[:-1]):
             child = path[index + 1]
-            if isinstance(ancestor, cst.With) and child is ancestor.body:
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                key = self.inventory.synchronized.get(id(ancestor))
+                wrapper = key if child is ancestor.body else None
+            elif isinstance(ancestor, cst.With) and child is ancestor.body:
                 for item in ancestor.items:
                     if self.is_lock(item.item):
                         held.append(self.lock_key(item.item))
@@ -181,6 +190,8 @@ class LockAnalysis:
                 held.extend(self._acquired_before(ancestor.body, child))
             elif isinstance(ancestor, cst.Try) and child is ancestor.body:
                 held.extend(self._released_in_finally(ancestor))
+        if wrapper is not None:
+            held.append(wrapper)
         return held
 
     def _released_in_finally(self, node: cst.Try) -> list[str]:

@@ -24,6 +24,10 @@ from ..ftypes import ThreadEntrySpec
 _NOT_EXECUTORS = frozenset({"map", "builtins", "itertools", "str", "dict", "pool_map", "functools"})
 
 
+#: base classes whose subclasses run their own code on a thread they start (`run`, a pool's workers)
+SPAWNING_BASES = frozenset({"Thread", "Timer", "ThreadPoolExecutor", "ThreadPool", "Executor"})
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str

@@ -75,8 +75,15 @@ def _in_packages(module: str, packages: Iterable[str]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
+#: calls by which a module declares its objects are used from several threads (Twisted's
+#: `threadable.synchronize(Cls)` wraps the listed methods in a lock): not reactor-only code
+THREAD_DECLARATIONS = frozenset({"synchronize"})
+
+
 def _framework_module(module: str, summary: dict, packages: tuple[str, ...]) -> bool:
-    """Part of an event-loop framework, or importing one."""
+    """Part of an event-loop framework, or importing one, and not declaring itself used from threads."""
+    if any(name.rpartition(".")[2] in THREAD_DECLARATIONS for name in summary.get("import_calls", ())):
+        return False  # e.g. twisted.python.logfile: `LogFile` is written to from logging threads
     if _in_packages(module, packages):
         return True
     for level, imported, _ in summary.get("imports", {}).values():
@@ -282,7 +289,9 @@ its own thread entries.
   them) to a thread: `reactor.callInThread`, `ThreadPool.callInThread`,
   `callInThreadWithCallback`, `threads.deferToThread`, `deferToThreadPool`, a `threading.Thread`
   target or subclass's `run()`, an executor task, a `Timer`. Those are reported as usual.
-  `reactor.callFromThread(f)` moves `f` to the reactor thread: `f` stays reactor code.
+  `reactor.callFromThread(f)` moves `f` to the reactor thread: `f` stays reactor code. A module
+  that declares its objects used from several threads (`threadable.synchronize(Cls)` at import,
+  as `twisted.python.logfile` does) is not reactor code: it is reported as usual.
 * **asyncio**, unless a thread the project starts runs an event loop on a coroutine the index
   cannot follow (`asyncio.run(main)` with `main` a parameter, `submit(asyncio.run, ...)`,
   `loop.run_forever()`): the callbacks of an `asyncio.Protocol` subclass (`connection_made`,

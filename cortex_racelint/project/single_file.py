@@ -33,9 +33,11 @@ from ..engine.lint import lint_source
 from ..ftypes import Config, FileResult
 from .join import join
 from .event_loop import file_facts as loop_facts
+from .import_time import CODES as IMPORT_TIME_CODES, import_time_functions
 from .one_shot_callers import CODES, enclosing, one_shot_functions
 from .standalone import with_facts
 from .summary import build_summary
+from .thread_reach import CODES as UNREACHED_CODES, unreached_modules
 
 _Stat = tuple[int, int]  # (mtime_ns, size)
 #: a walk finding more files than this is no project (a home folder): the file stands alone
@@ -213,7 +215,29 @@ def lint_in_project(raw: bytes, path: str, config: Config, relative_path: str = 
     if wanted:
         one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full, {})
         result.findings = [f for f in result.findings if f.code not in CODES or enclosing(summary, f.line) not in one_shot]
+    at_import = _import_time(joined).get(full)
+    if at_import and summary is not None:  # accessors first called at import (`project/import_time.py`)
+        result.findings = [
+            f for f in result.findings if f.code not in IMPORT_TIME_CODES or enclosing(summary, f.line) not in at_import
+        ]
+    if any(f.code in UNREACHED_CODES for f in result.findings) and full in _unreached(joined, full):
+        result.findings = [f for f in result.findings if f.code not in UNREACHED_CODES]  # `project/thread_reach.py`
     return result
+
+
+def _import_time(joined: dict) -> dict:
+    """path -> accessors first called at import, once per join."""
+    if "import_time" not in joined:
+        joined["import_time"] = import_time_functions(joined["summaries"])
+    return joined["import_time"]
+
+
+def _unreached(joined: dict, full: str) -> dict:
+    """The private modules no thread reaches, asked about `full` once per join."""
+    known = joined.setdefault("unreached", {})
+    if full not in known:
+        known[full] = unreached_modules(joined["summaries"], read_bytes, {full}).get(full)
+    return {path: reason for path, reason in known.items() if reason}
 
 
 def config_in_project(raw: bytes, path: str, config: Config) -> Config:
@@ -231,6 +255,12 @@ def config_in_project(raw: bytes, path: str, config: Config) -> Config:
         one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full)
         if one_shot:
             own["one_shot"] = one_shot
+    at_import = _import_time(joined).get(full)
+    if at_import:
+        own["import_time"] = at_import
+    reason = _unreached(joined, full).get(full)
+    if reason:
+        own["unreached"] = reason
     return with_facts(config, own)
 
 

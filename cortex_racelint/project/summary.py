@@ -17,13 +17,20 @@ file's result. It records names as written; `join.py` resolves them across modul
   (for a framework class's method, the method itself), position, and whether several copies
   may run at once;
 - `one_shot_calls`: name -> how often one-shot code calls it (`one_shot_callers.py`); functions
-  also carry their last line (`end`), to place a finding in them.
+  also carry their last line (`end`), to place a finding in them;
 - for the event-loop model (`event_loop.py`): a function's `async` (a coroutine), `loop` (it runs
   an event loop: 1 on a coroutine call the index follows, 2 on one it cannot) and `scheduled` (what
   it hands to `loop.call_soon`/`call_later`/...); a class's `thread` (a `Thread` subclass) and
   `protocol` (an asyncio protocol); `handed`: the module's private names handed on as values.
 - per function, `under`: [line, column, locks] of each call made inside `with <lock>:` (locks as
   refs, like calls): the callee runs holding them, wherever it is defined.
+- `spawns`: the functions ("f", "C.m", "<module>") making any thread-entry call, its target
+  resolved or not, and the classes deriving from a thread class (`thread_reach.py`);
+- `imported`: every module an import statement names, as [level, module, name or None]
+  (`import a.b` keeps `a.b`, which `imports` shortens to the bound name `a`);
+- `import_calls`: the names called by the module's own top-level statements, unconditionally
+  at import (not in an `if`, `try`, loop, lambda or def), and functions carry `gstores`, the
+  globals they declare and assign (`import_time.py`: accessors first called at import).
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -37,6 +44,7 @@ from ..analysis.locks import looks_like_lock_name
 from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
 from .entries import (
+    SPAWNING_BASES,
     THREAD_BASES,
     Entries,
     asyncio_protocol,
@@ -48,7 +56,7 @@ from .entries import (
 )
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 5
+VERSION = 6
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -90,6 +98,9 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
         "entries": builder.entries,
         "handed": sorted(builder.handed),
         "one_shot_calls": builder.tally.result(tree),
+        "spawns": sorted(builder.spawns),
+        "imported": builder.imported,
+        "import_calls": import_calls(tree),
     }
 
 
@@ -129,6 +140,8 @@ class _Builder:
         self.classes: dict[str, dict] = {}
         self.entries: list[list] = []
         self.handed: set[str] = set()  # private callables passed as values (`project/event_loop.py`)
+        self.spawns: set[str] = set()
+        self.imported: list[list] = []
         self.tally = OneShotTally()
 
     # -- the walk -----------------------------------------------------------------------
@@ -225,6 +238,8 @@ class _Builder:
     def _class(self, node: ast.ClassDef, outer: _Frame) -> None:
         for base in node.bases:
             self.visit(base, outer, False, False)
+        if any((dotted(base) or "").rpartition(".")[2] in SPAWNING_BASES for base in node.bases):
+            self.spawns.add(node.name if outer.qual == MODULE_CODE else outer.qual)
         if outer.qual != MODULE_CODE:  # a class in a function: its methods are that function's nested code
             outer.bound.add(node.name)
             self.walk_body(node.body, outer, False, False)
@@ -297,6 +312,7 @@ class _Builder:
     def _import(self, node: ast.AST) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
+                self.imported.append([0, alias.name, None])
                 if alias.asname:
                     self.imports[alias.asname] = [0, alias.name, None]
                 else:
@@ -304,6 +320,7 @@ class _Builder:
                     self.imports.setdefault(head, [0, head, None])
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
+                self.imported.append([node.level, node.module or "", None if alias.name == "*" else alias.name])
                 if alias.name != "*":
                     self.imports[alias.asname or alias.name] = [node.level, node.module or "", alias.name]
 
@@ -315,6 +332,8 @@ class _Builder:
         for target in node.targets:
             if isinstance(target, ast.Name):
                 name = target.id
+                if name in frame.declared:
+                    _global_store(frame, name)
                 if called and (frame.qual == MODULE_CODE or name in frame.declared):
                     self.globals[name] = called
                 elif called:
@@ -323,6 +342,9 @@ class _Builder:
                     frame.bound.add(name)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 frame.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+                for element in target.elts:
+                    if isinstance(element, ast.Name) and element.id in frame.declared:
+                        _global_store(frame, element.id)
         if frame.method and frame.class_name in self.classes:
             for target in node.targets:  # `self.monitor = get_monitor()`: what the attribute holds
                 held = _self_attr(target)
@@ -336,6 +358,8 @@ class _Builder:
 
     def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
         target = node.target  # type: ignore[attr-defined]
+        if isinstance(target, ast.Name) and target.id in frame.declared:
+            _global_store(frame, target.id)
         if isinstance(target, ast.Name) and frame.qual != MODULE_CODE:
             frame.bound.add(target.id)
         if isinstance(node, ast.AnnAssign):
@@ -392,6 +416,7 @@ class _Builder:
         entry = self.table.call(node)
         if entry is None:
             return
+        self.spawns.add(frame.qual.split(".<class>")[0] if frame.qual.endswith(".<class>") else frame.qual)
         target = call_ref(_unwrap(entry.target), frame.aliases)
         if target is None:
             return
@@ -403,6 +428,35 @@ class _Builder:
 
 def func_name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _global_store(frame: _Frame, name: str) -> None:
+    stores = frame.info.setdefault("gstores", [])
+    if name not in stores:
+        stores.append(name)
+
+
+#: top-level statements whose calls run whenever the module is imported
+_UNCONDITIONAL = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)
+
+
+def import_calls(tree: ast.Module) -> list[str]:
+    """The dotted names the module's unconditional top-level statements call (`x = get()`)."""
+    found: list[str] = []
+    for stmt in tree.body:
+        if not isinstance(stmt, _UNCONDITIONAL):
+            continue
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Lambda, ast.GeneratorExp)):
+                continue  # runs later, or when consumed
+            if isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name is not None and name not in found:
+                    found.append(name)
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _unwrap(target: ast.expr) -> ast.expr:

@@ -20,6 +20,7 @@ from ...analysis.file_creates import create_site
 from ...analysis.file_write_sites import path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region, walk_all
 from ...analysis.lazyinit import walk_statements
+from ...analysis.lock_wrappers import is_wrapper_key
 from ...analysis.names import dotted_name
 from ...rule import AddImport
 from ..blocks import unparenthesised
@@ -99,6 +100,19 @@ def write_lock(
     existed = name in analysis.locks.inventory.module_locks
     lock, edits = module_lock(context, name, path.root.split(".")[0])
     return lock, edits, name, existed
+
+
+def wrapper_lock_reason(analysis: FileAnalysis, op: FileOp) -> Optional[str]:
+    """Why no lock can be added: another writer of the file holds a `synchronized` wrapper's
+    lock (`analysis.lock_wrappers`), which no expression names; a new lock would not exclude it."""
+    for writer, key in writer_locks(analysis, op):
+        if writer is not op and is_wrapper_key(key):
+            name = writer.function.name if writer.function is not None else "module code"
+            return (
+                f"`{name}()` writes this file under the lock of its `synchronized` wrapper, which no code can "
+                "take by name: wrap this function the same way"
+            )
+    return None
 
 
 def same_lock_key(a: str, b: str) -> bool:
@@ -181,7 +195,7 @@ def reader_lock(
         return lock, edits, key
     expr = writer.held_exprs.get(key)
     text = dotted_name(expr) if expr is not None else key
-    if not text or not all(part.isidentifier() for part in text.split(".")):
+    if not text or is_wrapper_key(text) or not all(part.isidentifier() for part in text.split(".")):
         return None, [], key
     head, _, rest = text.partition(".")
     if rest:

@@ -19,6 +19,7 @@ from ...analysis.context import LintContext
 from ...analysis.file_writes import walk_all
 from ...analysis.framework_entries import class_spec, entry_table
 from ...analysis.lazyinit import walk_statements
+from ...analysis.lock_wrappers import is_wrapper_key
 from ...analysis.locks import call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
@@ -35,6 +36,18 @@ def held_lock_reason(attr: str, held: frozenset[str], partner: Optional[tuple[st
     return f"already guarded by `{sorted(held)[0]}`{where}: choose one lock for `self.{attr}` by hand"
 
 
+def wrapper_partner_reason(attr: str, partners: list[tuple[str, frozenset[str]]]) -> Optional[str]:
+    """Why no fix: a racing partner holds only a `synchronized` wrapper's lock (`analysis.lock_wrappers`),
+    which no code can take by name; a new lock here would not exclude it."""
+    for label, locks in partners:
+        if locks and all(is_wrapper_key(k) for k in locks):
+            return (
+                f"{label} holds the lock of its `synchronized` wrapper around `self.{attr}`, which no code can take "
+                "by name: wrap this method the same way"
+            )
+    return None
+
+
 def shared_field_lock(
     mutex: cst.BaseExpression, self_name: str, partner_locks: list[frozenset[str]]
 ) -> cst.BaseExpression:
@@ -45,7 +58,7 @@ def shared_field_lock(
     """
     if partner_locks:
         common = set.intersection(*[set(locks) for locks in partner_locks])
-        attr_locks = sorted(k for k in common if k.startswith("self.") and k.count(".") == 1)
+        attr_locks = sorted(k for k in common if k.startswith("self.") and k.count(".") == 1 and not is_wrapper_key(k))
         if attr_locks:
             return cst.Attribute(cst.Name(self_name), cst.Name(attr_locks[0].split(".", 1)[1]))
     assert isinstance(mutex, cst.Attribute)

@@ -16,7 +16,7 @@ from ...analysis.file_writes import FileAnalysis, FileOp, Region
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
-from ...fixes.locks.file_writes import deadlock_reason, write_lock
+from ...fixes.locks.file_writes import deadlock_reason, wrapper_lock_reason, write_lock
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
 
@@ -36,7 +36,7 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
         if missing is not None:
             return None, missing
         return atomic_fix(analysis, op, new_call, helper), None
-    reason = no_lock_reason(op, region)
+    reason = no_lock_reason(op, region) or wrapper_lock_reason(analysis, op)
     if reason is not None:
         return None, reason
     assert region is not None
@@ -124,7 +124,11 @@ class UnlockedSharedFileWrite(Rule):
 
         Not reported: read modes; writes under a lock (`with lock:`, `acquire()`/`finally:
         release()`, the helper module's `locked(path)`, or a private helper every one of
-        whose calls in the module holds a lock); a path that is a parameter of the function
+        whose calls in the module holds a lock, itself or through its calling helper, and that
+        the module uses no other way: no thread target, callback or stored reference, no call
+        from module level or a nested def or lambda, no decorator but `classmethod` /
+        `staticmethod`; the caller-held-lock analysis the lazy-init rules use, with any lock,
+        an instance's too); a path that is a parameter of the function
         (the caller owns it: `export(destination)`); fresh `tempfile` paths, and names made
         unique per call (a `uuid`, `secrets`/`random` value, the time, the pid, `next(counter)`;
         also through a local every assignment of which is one: `fname = f"{os.getpid()}_{time.time()}"`);

@@ -22,7 +22,7 @@ from ...fixes.locks.lock_reuse import (
     server_state_reason,
     signal_handler_reason,
 )
-from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits
+from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits, wrapper_partner_reason
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
 
@@ -57,6 +57,11 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
             partner = next((c for c in self.threads.conflicts(access) if c.other.locks), None)
             where = (self.threads.label(partner.other, partner.there), partner.other.locks) if partner else None
             return held_lock_reason(access.attr, access.locks, where)
+        wrapped = wrapper_partner_reason(
+            access.attr, [(self.threads.label(c.other, c.there), c.other.locks) for c in self.threads.conflicts(access)]
+        )
+        if wrapped is not None:
+            return wrapped
         path = access.path
         for node in path[1:-1]:
             if isinstance(node, cst.Lambda):

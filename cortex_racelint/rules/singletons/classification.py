@@ -13,6 +13,7 @@ import libcst as cst
 from ...analysis.asyncio_loops import loops_on_threads
 from ...analysis.caller_locks import caller_held_lock
 from ...analysis.context import LintContext
+from ...analysis.import_time import initialised_at_import
 from ...analysis.lazy_sites import LazyInitSite, cache_read, class_receiver, reads_attribute, function_nonlocals, is_metaclass, returns_state
 from ...analysis.lazyinit import LazyCheck, find_creation, parse_lazy_check, walk_statements
 from ...fixes.blocks import block_statements
@@ -67,6 +68,8 @@ def _classify(context: LintContext, node: cst.If) -> Optional[LazyInitSite]:
             return None  # double-checked with `lock.acquire()` / `try: ... finally: lock.release()` (stdlib tempfile)
     if context.held_locks() or caller_held_lock(context, context.function) is not None:
         return None
+    if kind == "global" and initialised_at_import(context, context.function, check.state) is not None:
+        return None  # the accessor's first call runs at import (`analysis/import_time.py`)
     if context.function.asynchronous is not None and not early_return and not _awaits(node.body):
         if not loops_on_threads(context):
             return None  # a coroutine switches only at `await`: with none in the window, the loop runs it whole

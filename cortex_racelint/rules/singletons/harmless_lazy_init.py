@@ -6,7 +6,7 @@ import re
 
 from ...ftypes import Consequence, Severity
 from ...rule import Invalid, Valid
-from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, IMPORT_TIME, LOCK_CHOICE, LazyInitRule
 
 
 class HarmlessLazyInit(LazyInitRule):
@@ -35,7 +35,7 @@ class HarmlessLazyInit(LazyInitRule):
         function that parses the command line (`parse_args()` with no argument reads `sys.argv`:
         `entry point run once`, a process's entry point, like locust's `run_single_user`). Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
         not enable it).
-    """ + CALLER_HELD
+    """ + CALLER_HELD + IMPORT_TIME
     WHY = """
         The check-then-act window is real, but both threads compute values that are equal and
         interchangeable, so whichever is kept, every caller sees the same behaviour. Most lazy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...rule import Invalid, Valid
-from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, LOCK_CHOICE, LazyInitRule
+from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, IMPORT_TIME, LOCK_CHOICE, LazyInitRule
 
 
 class LazyGlobalSingleton(LazyInitRule):
@@ -31,7 +31,7 @@ class LazyGlobalSingleton(LazyInitRule):
         variable (`nonlocal inst` / `if inst is None: inst = X()`, shared by every call of the
         closure) and an attribute of a module-level function (`if not hasattr(get, "_inst"):
         get._inst = X()`, or `getattr(get, "_inst", None) is None`).
-    """ + CALLER_HELD
+    """ + CALLER_HELD + IMPORT_TIME
     WHY = """
         Two threads can both see `None` and both construct the object: each caller gets a
         different "singleton", state written to the loser is lost, and resources such as

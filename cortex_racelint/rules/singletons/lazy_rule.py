@@ -146,6 +146,19 @@ CALLER_HELD = """
         it is reported whatever its in-module callers hold. Callers in other modules are not seen.
 """
 
+#: appended to the WHAT of CRL101/107 (a module global's accessor; indented as their sections are)
+IMPORT_TIME = """
+        Not reported either: a module function's global whose first call runs at import time, a
+        top-level statement that always runs (`recorder = get_recorder()`, not under an `if`,
+        `try`, loop, lambda or def) in the function's own module or, in a project run, in any
+        module of the project (botocore's `get_global_history_recorder()`, called at import of
+        `botocore.client`): module code runs once, under the import lock, so the global exists
+        before any thread can call the accessor. Only while no other function of the module
+        assigns the global (a `reset()` re-opens the window). Missed: a thread that calls the
+        accessor before any module calling it at import is imported. A file linted alone sees
+        only its own module's calls.
+"""
+
 #: appended to the FIX_SAFETY of CRL101/102/105 (indented as their sections are)
 LOCK_CHOICE = """
         The lock is held while the value is created, so the fix looks at what the creation can run

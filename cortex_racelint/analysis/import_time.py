@@ -1,0 +1,105 @@
+"""A lazy global whose accessor runs at import: set once, under the import lock, before threads.
+
+`get_recorder()` called by a top-level statement of its own module (`recorder =
+get_recorder()`), or of another module of the project (the `import_time` project fact,
+`project/import_time.py`), has made the global by the time the module is imported; module
+code runs once, under the import lock. It holds only while no other function of the module
+assigns the global (a `reset()` re-opens the window). Missed: a thread calling the accessor
+before the module that calls it at import is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from .context import LintContext
+
+_UNCONDITIONAL = (cst.Expr, cst.Assign, cst.AnnAssign, cst.AugAssign)
+
+
+def initialised_at_import(context: LintContext, function: cst.FunctionDef, state: str) -> Optional[str]:
+    """Why the module function `function`'s global `state` is set at import, or None."""
+    key = ("initialised_at_import", id(function), state)
+    if key not in context.memo:
+        context.memo[key] = _reason(context, function, state)
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _reason(context: LintContext, function: cst.FunctionDef, state: str) -> Optional[str]:
+    body = context.module.body
+    if not any(stmt is function for stmt in body) or _assigned_elsewhere(context.module, function, state):
+        return None
+    name = function.name.value
+    facts = context.project_facts.get("import_time", {}) if context.config.project_facts else {}
+    if name in facts:
+        return facts[name]
+    after = body[next(i for i, stmt in enumerate(body) if stmt is function) + 1 :]
+    for stmt in after:
+        if isinstance(stmt, cst.SimpleStatementLine) and any(
+            isinstance(small, _UNCONDITIONAL) and _calls(small, name) for small in stmt.body
+        ):
+            return "called at import of this module"
+    return None
+
+
+def _calls(node: cst.CSTNode, name: str) -> bool:
+    """`name(...)` runs when the statement does (not inside a lambda or a generator)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Lambda, cst.GeneratorExp)):
+            continue
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Name) and current.func.value == name:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _assigned_elsewhere(module: cst.Module, function: cst.FunctionDef, state: str) -> bool:
+    """Another function declares `global state` and assigns (or deletes) it."""
+    for node in _functions(module):
+        if node is function or not _declares_global(node, state):
+            continue
+        stack: list[cst.CSTNode] = [node.body]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+                target = current.target
+                if any(isinstance(n, cst.Name) and n.value == state for n in _names(target)):
+                    return True
+            stack.extend(current.children)
+    return False
+
+
+def _functions(module: cst.Module) -> list[cst.FunctionDef]:
+    found, stack = [], list(module.children)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+def _declares_global(function: cst.FunctionDef, state: str) -> bool:
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Global) and any(item.name.value == state for item in node.names):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            stack.extend(node.children)
+    return False
+
+
+def _names(target: cst.CSTNode) -> list[cst.CSTNode]:
+    found, stack = [], [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.append(node)
+        elif isinstance(node, (cst.Tuple, cst.List, cst.StarredElement, cst.Element)):
+            stack.extend(node.children)
+    return found
