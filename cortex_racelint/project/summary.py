@@ -26,10 +26,11 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..analysis.locks import looks_like_lock_name
+from . import handover
 from .entries import thread_entry
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 3
+VERSION = 4
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -73,7 +74,7 @@ def build_summary(tree: ast.Module) -> dict:
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam", "hand_params", "hand_new")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -92,6 +93,8 @@ class _Frame:
         self.direct: Optional[Counter] = Counter() if direct else None  # calls made here, not in lambdas
         self.argv = False  # parses the command line
         self.lam = 0  # inside how many lambdas
+        self.hand_params: list[str] = []  # parameters and locals made by a call (`handover.py`)
+        self.hand_new: Optional[dict] = None
 
 
 class _Builder:
@@ -135,6 +138,7 @@ class _Builder:
             return
         elif kind is ast.Assign:
             self._assign(node, frame, locked)  # type: ignore[arg-type]
+            handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
             self._store(node, frame, locked)
         elif kind is ast.If:
@@ -171,6 +175,7 @@ class _Builder:
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
         frame.info["end"] = node.end_lineno
+        handover.note_function(frame, node)
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
             if arg is not None:
@@ -182,6 +187,7 @@ class _Builder:
             self.visit(decorator, outer, False, False)
         self.walk_body(node.body, frame, False, False)
         self.finish(frame)
+        handover.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
         self.tally.function(node, frame_class, nested, frame.direct, frame.argv)  # type: ignore[arg-type]
 
@@ -300,10 +306,10 @@ class _Builder:
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
         entry = thread_entry(node)
-        if entry is None:
-            return
-        target = call_ref(_unwrap(entry.target), frame.aliases)
-        if target is None:
+        target = call_ref(_unwrap(entry.target), frame.aliases) if entry is not None else None
+        if frame.hand_new is not None:
+            handover.note_call(frame, node, entry, looped, target)
+        if entry is None or target is None:
             return
         own = frame.class_name is not None and target[1].startswith("self.")
         if own and frame.class_name in self.classes:
