@@ -35,6 +35,8 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     how: dict[Node, str] = {}
     for origin, cls, label, arrivals in _origins(graph):
         for thread, weight, steps, method in arrivals:
+            if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
+                continue  # inherited or made elsewhere: not followed
             for node, (more, _) in reach(graph, (cls[0], f"{cls[1]}.{method}"), cls).items():
                 if node[0] != cls[0] or node[1].split(".")[0] != cls[1] or "." not in node[1]:
                     continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...analysis.shared_objects import RMW, shared_object_sites
+from ...analysis.shared_objects import DERIVED, RESET, RMW, shared_object_sites
 from ...fixes.shared_object_lock import grouped_fixes
 from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
@@ -169,16 +169,28 @@ class SharedObjectUpdate(Rule):
         return True  # runs only with project facts, on the files they name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        sites = [site for site in shared_object_sites(self.context, node) if site.kind == RMW]
+        sites = [site for site in shared_object_sites(self.context, node) if site.kind in (RMW, RESET, DERIVED)]
         for group, plan in grouped_fixes(self.context, node, sites):
             site = group[0]
             entry = site.flow[0].message if site.flow else "a thread entry"
             also = list(dict.fromkeys(f"`self.{other.attr}`" for other in group[1:] if other.attr != site.attr))
-            message = (
-                f"`self.{site.attr}` is updated (read-modify-write) without a lock in "
-                f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}, "
-                f"which several threads run on the object shared as {site.shared} (from {entry})"
-            )
+            where = f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}"
+            if site.kind == RESET:
+                message = (
+                    f"`self.{site.attr}` is rebound without a lock in {where} while several threads update it on "
+                    f"the object shared as {site.shared} (from {entry}): an update lands in the discarded value "
+                    "or undoes the reset"
+                )
+            elif site.kind == DERIVED:
+                message = (
+                    f"`self.{site.attr}` is computed without a lock in {where} from values several threads update "
+                    f"on the object shared as {site.shared} (from {entry}): it can mix old and new values"
+                )
+            else:
+                message = (
+                    f"`self.{site.attr}` is updated (read-modify-write) without a lock in {where}, "
+                    f"which several threads run on the object shared as {site.shared} (from {entry})"
+                )
             if isinstance(plan, str):
                 self.report(site.node, message, no_fix_reason=plan, flow=site.flow)
             else:
