@@ -18,11 +18,24 @@ PROJECT_KNOWN_PROBLEMS = """
     calls it through one of these, directly or through up to 8 calls across modules (imports
     resolved, `from . import x` and `import a.b as m` included), also through an attribute a
     method binds to the instance (`self.monitor = get_monitor()`, then `self.monitor.record()`).
-    Not followed: objects handed to a thread as arguments (`Thread(target=f, args=(obj,))`),
-    callback registries, calls through callbacks or `getattr`. Two threads must
-    be able to run the update at once: two different entries reach it, or one entry that runs
-    several copies (a pool's tasks, a thread started in a loop); the main thread calling the
-    same method is not counted. A class that starts threads on its own methods is left to
+    Two threads must be able to run the update at once: two different entries reach it, or one
+    entry that runs several copies (a pool's tasks, a thread started in a loop); the main thread
+    calling the same method is not counted.
+
+    Objects handed over are followed too: one object a function makes (`stats = Stats()`, not
+    in a loop) and gives to a thread as an argument (`Thread(target=f, args=(stats,))`,
+    `pool.submit(f, stats)`, then the target's parameter and the helpers it passes it to, up to
+    4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
+    or to a constructor that keeps it (`Worker(stats)` with `self.stats = stats` in `__init__`,
+    reached by the threads `Worker` starts on its own methods); also `self.stats = Stats()` in a
+    class that starts threads on its own methods. Each thread reaching the object counts once
+    (twice when it runs copies); the making function counts once when it calls the object after
+    handing it over. Only with two threads is it reported: one thread given its own object, an
+    object made per loop iteration or per task, and a maker that only uses the object before
+    starting the thread are not races. Not followed: callback registries
+    (`bus.subscribe(obj.on_event)`, `signal.connect(handler)`: which thread runs the callback is
+    not known), objects put in containers or returned, calls through `getattr`, `functools.partial`
+    arguments, inherited methods. A class that starts threads on its own methods is left to
     CRL401/CRL402. Files are joined per configuration group of a run.
 """
 
@@ -38,9 +51,15 @@ class SharedObjectUpdate(Rule):
         Finds read-modify-writes (`self.failures += 1`, `self.d[k] = self.d.get(k, 0) + 1`,
         `self.total = self.total + n`) with no lock held, in methods of an object the whole
         process shares (a module global instance, a singleton accessor) when thread entries
-        anywhere in the project reach those methods. The class itself starts no thread: its
-        callers' threads run it. The finding carries the path from the thread entry to the
-        update (JSON `flow`, SARIF `codeFlows`, the `full` format).
+        anywhere in the project reach those methods, or of one object a function hands to two
+        threads (see Known problems for what counts as a hand-over). The class itself starts no
+        thread: its callers' threads run it. Two more statements race with those updates, in any
+        method but `__init__`: a reset that rebinds the attribute (`self.per_host = {}`,
+        `self.failures = 0`: an update lands in the discarded dict or undoes the reset) and a
+        value derived from the updated attributes (`self.degraded = self.failures > 5` in the
+        updating method, or a value read from two of them: a mix of old and new counts). The
+        finding carries the path from the thread entry to the update (JSON `flow`, SARIF
+        `codeFlows`, the `full` format).
     """
     WHY = """
         A singleton's methods run on every thread that calls them. Two workers that both
@@ -60,6 +79,8 @@ class SharedObjectUpdate(Rule):
         something uncopyable, else a class attribute `_lock = threading.Lock()`; see CRL401).
         Only a cheap statement is wrapped (builtins and container methods, no call on the
         object, no I/O): the critical section can neither block nor come back for the lock.
+        Consecutive statements (the update and the mode recomputed from it) share one `with`;
+        a reset or a derived value goes under the same lock as the updates.
         Otherwise no fix, and the finding says why. Review: code in other modules that holds
         the object's existing lock around a call of this method is not seen by the lock check.
     """
@@ -103,6 +124,25 @@ class SharedObjectUpdate(Rule):
             def main(items):
                 for item in items:
                     _stats.record()  # one thread only
+            """
+        ),
+        Valid(
+            """
+            import threading
+
+            class Tally:
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    self.seen += n
+
+            def count(tally, n):
+                tally.add(n)
+
+            def count_one(n):
+                tally = Tally()  # one object per thread: nothing shared
+                threading.Thread(target=count, args=(tally, n)).start()
             """
         ),
     ]
@@ -160,6 +200,62 @@ class SharedObjectUpdate(Rule):
                 with ThreadPoolExecutor(4) as pool:
                     for url in urls:
                         pool.submit(check, url)
+            """,
+        ),
+        Invalid(
+            """
+            import threading
+
+
+            class Tally:
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    self.seen += n
+
+
+            def count(tally, n):
+                tally.add(n)
+
+
+            def count_all(numbers):
+                tally = Tally()
+                threads = [threading.Thread(target=count, args=(tally, n)) for n in numbers]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                return tally.seen
+            """,
+            line=9,
+            expected_fix="""
+            import threading
+
+
+            class Tally:
+                _lock = threading.Lock()
+
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    with self._lock:
+                        self.seen += n
+
+
+            def count(tally, n):
+                tally.add(n)
+
+
+            def count_all(numbers):
+                tally = Tally()
+                threads = [threading.Thread(target=count, args=(tally, n)) for n in numbers]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                return tally.seen
             """,
         ),
     ]
