@@ -58,9 +58,11 @@ def test_flake8_and_cli_agree_on_every_fixture(tmp_path):
     from_flake8 = flake8(paths)
     assert from_flake8, "the fixtures must produce findings"
     # flake8 sees one file at a time: the project rules' cross-module findings are the CLI's alone
+    # (a race within one module, such as an object handed to threads, both see)
     project = {rule.CODE for rule in all_rules() if rule.PROJECT}
     from_cli = cli(paths)
-    assert from_flake8 == {finding for finding in from_cli if finding[3] not in project}
+    assert {f for f in from_flake8 if f[3] not in project} == {f for f in from_cli if f[3] not in project}
+    assert {f for f in from_flake8 if f[3] in project} < {f for f in from_cli if f[3] in project}
     assert {finding[3] for finding in from_cli} & project, "the legacy tree's cross-module race is seen by the CLI"
 
 
