@@ -216,3 +216,42 @@ def test_the_summary_records_the_hand_overs_as_plain_data(tmp_path: Path) -> Non
     assert ["use", "stats", "flush", 12] in records
     assert summary["classes"]["Worker"]["bound"] == {"stats": "stats"}
     assert summary["functions"]["Worker.__init__"]["params"] == ["self", "stats"]
+
+
+def test_a_fresh_attribute_used_by_the_own_thread_and_by_callers(tmp_path: Path) -> None:
+    code = """
+        class Reporter:
+            def __init__(self):
+                self.stats = Stats()
+
+            def start(self):
+                threading.Thread(target=self._loop, daemon=True).start()
+
+            def _loop(self):
+                self.stats.record(True)
+
+            def %s(self, ok):
+                self.stats.record(ok)
+    """
+    classes = _facts(tmp_path, code % "note")
+    paths = classes["Stats"]["methods"]["record"]["paths"]
+    assert "thread target `self._loop`" in paths[0][0][3]
+    assert any("`Reporter.note()` runs on its caller's thread" in p[0][3] for p in paths)
+
+
+def test_a_fresh_attribute_only_the_own_thread_uses_is_not_shared(tmp_path: Path) -> None:
+    code = """
+        class Reporter:
+            def __init__(self):
+                self.stats = Stats()
+
+            def start(self):
+                threading.Thread(target=self._loop, daemon=True).start()
+
+            def _loop(self):
+                self.stats.record(True)
+
+            def _private(self, ok):  # private, called by nothing public: no caller's thread
+                self.stats.record(ok)
+    """
+    assert _facts(tmp_path, code) == {}

@@ -120,6 +120,7 @@ def _origins(graph: Any) -> Iterator[tuple[Any, Node, str, list[_Arrival]]]:
                     continue
                 arrivals = list(_own_threads(graph, module, klass, attr, 1))
                 if arrivals:
+                    arrivals += _callers(graph, module, klass, attr)
                     label = f"the instance in `{klass}.{attr}` that threads started by `{module}.{klass}` share"
                     yield (module, klass, attr), cls, label, arrivals
 
@@ -236,6 +237,36 @@ def _own_threads(graph: Any, module: str, klass: str, attr: str, weight: int) ->
                     method = called[len(prefix):]
                     step = [path, call_line, call_col, f"`{node[1]}` calls `self.{attr}.{method}()`"]
                     yield (path, line, col), times, [head, *steps, step], method
+
+
+def _callers(graph: Any, module: str, klass: str, attr: str) -> list[_Arrival]:
+    """Arrivals through `self.<attr>.<m>()` from the public methods of `klass` its own threads do not run:
+    the callers' side of the class (the model CRL401 uses for the class's own attributes)."""
+    summary = graph.summary(module)
+    path = graph.path(module)
+    on_threads: set[Node] = set()
+    for _, ref_kind, text, scope, _, _, _, own in summary["entries"]:
+        if own and scope.split(".")[0] == klass:
+            start = graph.resolve_ref(module, scope, ref_kind, text)
+            if start is not None:
+                on_threads.update(_reach_from(graph, start[0]))
+    found: list[_Arrival] = []
+    prefix = f"self.{attr}."
+    for qual in summary["functions"]:
+        owner, _, name = qual.partition(".")
+        if owner != klass or "." in name or name.startswith("_") or (module, qual) in on_threads:
+            continue
+        for node, steps in _reach_from(graph, (module, qual)).items():
+            if node[0] != module or node[1].split(".")[0] != klass or node in on_threads:
+                continue
+            for call_kind, called, line, col in summary["functions"][node[1]].get("calls", []):
+                if call_kind == "n" and called.startswith(prefix) and "." not in called[len(prefix):]:
+                    method = called[len(prefix):]
+                    head = [path, summary["functions"][qual].get("line", line), 0,
+                            f"`{klass}.{name}()` runs on its caller's thread"]
+                    step = [path, line, col, f"`{node[1]}` calls `self.{attr}.{method}()`"]
+                    found.append(("caller", 1, [head, *steps, step], method))
+    return found
 
 
 def _reach_from(graph: Any, start: Node) -> dict[Node, list]:
