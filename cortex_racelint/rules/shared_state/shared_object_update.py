@@ -28,7 +28,9 @@ PROJECT_KNOWN_PROBLEMS = """
     4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
     or to a constructor that keeps it (`Worker(stats)` with `self.stats = stats` in `__init__`,
     reached by the threads `Worker` starts on its own methods); also `self.stats = Stats()` in a
-    class that starts threads on its own methods. Each thread reaching the object counts once
+    class that starts threads on its own methods, reached by those threads and by the class's
+    public methods they do not run (its callers' threads, as CRL401 models the class's own
+    attributes); a `threading.Thread` subclass's `run` is not yet such a thread. Each thread reaching the object counts once
     (twice when it runs copies); the making function counts once when it calls the object after
     handing it over. Only with two threads is it reported: one thread given its own object, an
     object made per loop iteration or per task, and a maker that only uses the object before
