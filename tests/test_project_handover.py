@@ -255,3 +255,24 @@ def test_a_fresh_attribute_only_the_own_thread_uses_is_not_shared(tmp_path: Path
                 self.stats.record(ok)
     """
     assert _facts(tmp_path, code) == {}
+
+
+def test_thread_subclasses_given_the_same_object(tmp_path: Path) -> None:
+    classes = _facts(tmp_path, """
+        class Downloader(threading.Thread):
+            def __init__(self, url, stats):
+                super().__init__()
+                self.url = url
+                self.stats = stats
+
+            def run(self):
+                self.stats.record(bool(self.url))
+
+        def download_all(urls):
+            stats = Stats()
+            workers = [Downloader(url, stats) for url in urls]
+            for worker in workers:
+                worker.start()
+    """)
+    steps = classes["Stats"]["methods"]["record"]["paths"][0]
+    assert "thread (`Thread` subclass) `self.run`" in steps[0][3] and "hands `stats` to `Downloader`" in steps[1][3]

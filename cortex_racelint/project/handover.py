@@ -14,7 +14,8 @@ args=(stats,))`, `pool.submit(f, stats)`), as a bound method (`Thread(target=sta
 - `["use", name, method, line]`: `name.method()` on a parameter, or on a local after it was given.
 
 and `info["params"]` (parameter names, for binding arguments), and per class `bound`: attribute ->
-the `__init__` parameter stored in it (`self.stats = stats`). `handover_join.py` reads these.
+the `__init__` parameter stored in it (`self.stats = stats`), and `thread_run` for a `Thread`
+subclass defining `run` (its position). `handover_join.py` reads these.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def params(node: ast.AST) -> list[str]:
     """The parameter names of a function, in binding order."""
     arguments = node.args  # type: ignore[attr-defined]
     return [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+
+
+def note_class(info: dict, node: ast.ClassDef) -> None:
+    """`thread_run`: a `threading.Thread` subclass defining `run`, which runs on the thread `start()` makes."""
+    if any((_dotted(base) or "").split(".")[-1] == "Thread" for base in node.bases) and any(
+        isinstance(stmt, ast.FunctionDef) and stmt.name == "run" for stmt in node.body
+    ):
+        info["thread_run"] = [node.lineno, node.col_offset]
 
 
 def note_function(frame: Any, node: ast.AST) -> None:

@@ -112,7 +112,7 @@ def _origins(graph: Any) -> Iterator[tuple[Any, Node, str, list[_Arrival]]]:
                     label = f"one instance made in `{module}.{qual}()` and handed to other threads"
                     yield (module, qual, name), cls, label, arrivals
         for klass, info in summary["classes"].items():  # `self.stats = Stats()` in a class starting threads
-            if not info.get("own_threads"):
+            if not info.get("own_threads") and not info.get("thread_run"):
                 continue
             for attr, held in info.get("held", {}).items():
                 cls = _class_of(graph, module, held[1], klass) if held[0] == "c" else None
@@ -219,7 +219,7 @@ def _own_threads(graph: Any, module: str, klass: str, attr: str, weight: int) ->
     """Arrivals through `self.<attr>.<m>()` in code the threads `klass` starts on its own methods run."""
     summary = graph.summary(module)
     path = graph.path(module)
-    for kind, ref_kind, text, scope, line, col, copies, own in summary["entries"]:
+    for kind, ref_kind, text, scope, line, col, copies, own in _own_entries(summary, klass):
         if not own or scope.split(".")[0] != klass:
             continue
         start = graph.resolve_ref(module, scope, ref_kind, text)
@@ -245,7 +245,7 @@ def _callers(graph: Any, module: str, klass: str, attr: str) -> list[_Arrival]:
     summary = graph.summary(module)
     path = graph.path(module)
     on_threads: set[Node] = set()
-    for _, ref_kind, text, scope, _, _, _, own in summary["entries"]:
+    for _, ref_kind, text, scope, _, _, _, own in _own_entries(summary, klass):
         if own and scope.split(".")[0] == klass:
             start = graph.resolve_ref(module, scope, ref_kind, text)
             if start is not None:
@@ -267,6 +267,15 @@ def _callers(graph: Any, module: str, klass: str, attr: str) -> list[_Arrival]:
                     step = [path, line, col, f"`{node[1]}` calls `self.{attr}.{method}()`"]
                     found.append(("caller", 1, [head, *steps, step], method))
     return found
+
+
+def _own_entries(summary: dict, klass: str) -> list:
+    """The summary's entries, plus `run` of a `Thread` subclass (started by `start()`)."""
+    entries = list(summary["entries"])
+    run = summary["classes"].get(klass, {}).get("thread_run")
+    if run:
+        entries.append(["thread (`Thread` subclass)", "n", "self.run", f"{klass}.run", run[0], run[1], False, True])
+    return entries
 
 
 def _reach_from(graph: Any, start: Node) -> dict[Node, list]:

@@ -200,6 +200,7 @@ class _Builder:
             return
         self.classes[node.name] = {"line": node.lineno, "col": node.col_offset, "own_threads": False, "held": {}}
         self.tally.class_bases(node)
+        handover.note_class(self.classes[node.name], node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
 
