@@ -55,7 +55,7 @@ def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> No
     target = node.targets[0]
     if isinstance(target, ast.Name) and isinstance(value, ast.Call) and target.id not in frame.declared:
         called = _dotted(value.func)
-        if called and frame.hand_new is not None:  # recorded when first handed over
+        if called and frame.hand_new is not None and called.split(".")[-1][:1].isupper():  # `Stats()`: a class  # recorded when first handed over
             frame.hand_new[target.id] = [called, node.lineno, looped]
     elif (
         frame.method
@@ -108,6 +108,29 @@ def finish(frame: Any) -> None:
         names = frame.hand_params
         if names:
             frame.info["params"] = names
+
+
+def prune(info: dict, known: set, functions: dict) -> None:
+    """Drop hand-overs to calls of names the module neither defines nor imports (builtins, methods of
+    locals), a parameter handed to anything but a class (`Worker(p)`) or a function of this module
+    (the summary stays small: helpers in other modules are not followed), and a local's creation
+    when nothing that stays hands it over."""
+    kept = [r for r in info["h"] if r[0] != "give" or r[2] != "k" or _kept_call(r, info, known, functions)]
+    given = {r[1] for r in kept if r[0] == "give"}
+    kept = [r for r in kept if r[0] == "give" or r[1] in given or r[0] == "use" and r[1] in info.get("params", ())]
+    if kept:
+        info["h"] = kept
+    else:
+        del info["h"]
+
+
+def _kept_call(record: list, info: dict, known: set, functions: dict) -> bool:
+    callee = record[4]
+    if callee.split(".")[0] not in known and callee.split(".")[0] not in ("self", "cls"):
+        return False
+    if any(r[0] == "new" and r[1] == record[1] for r in info["h"]):  # a local made here, else a parameter
+        return True
+    return callee.split(".")[-1][:1].isupper() or callee in functions
 
 
 # -- helpers --------------------------------------------------------------------------------

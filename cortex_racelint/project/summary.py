@@ -218,6 +218,8 @@ class _Builder:
         known.update(q.split(".")[-1] for q in self.functions)
         for info in self.functions.values():
             info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+            if "h" in info:
+                handover.prune(info, known, self.functions)
         for klass in self.classes.values():  # an attribute holding a parameter or a local names nothing shared
             klass["held"] = {
                 attr: held for attr, held in klass["held"].items()
