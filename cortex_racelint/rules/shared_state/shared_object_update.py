@@ -22,10 +22,10 @@ PROJECT_KNOWN_PROBLEMS = """
     entry that runs several copies (a pool's tasks, a thread started in a loop); the main thread
     calling the same method is not counted.
 
-    Objects handed over are followed too: one object a function makes (`stats = Stats()`, not
-    in a loop) and gives to a thread as an argument (`Thread(target=f, args=(stats,))`,
-    `pool.submit(f, stats)`, then the target's parameter and the helpers it passes it to, up to
-    4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
+    Objects handed over are followed too: one object a function makes (`stats = Stats()`, a
+    call of a capitalised name that resolves to a project class, not in a loop) and gives to a
+    thread as an argument (`Thread(target=f, args=(stats,))`, `pool.submit(f, stats)`, then the
+    target's parameter and the functions of the same module it passes it to, up to 4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
     or to a constructor that keeps it (`Worker(stats)` with `self.stats = stats` in `__init__`,
     reached by the threads `Worker` starts on its own methods); also `self.stats = Stats()` in a
     class that starts threads on its own methods, reached by those threads and by the class's
