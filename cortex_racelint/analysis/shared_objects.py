@@ -5,6 +5,12 @@ thread entries reach on them and the attributes two threads can update at once. 
 such method is read with the full lock analysis: a read-modify-write of one of those
 attributes (`self.n += 1`, `self.d[k] = self.d.get(k, 0) + 1`) or an instance-level lazy
 initialisation (`if self._c is None: self._c = make()`) with no lock held is a site.
+
+Two more sites follow from those attributes (issue 18's shapes), in any method but `__init__`:
+a *reset* rebinds one (`self.stats = {}`, `self.failures = 0`) while other threads update
+it (an update lands in the discarded value or undoes the reset), and a *derived* value is
+computed from them (`self.degraded = self.failures > 5` right after the update, or from two of
+them: `self.rate = self.failed / self.total`), a mix of old and new counts when unlocked.
 """
 
 from __future__ import annotations
@@ -19,13 +25,13 @@ from .context import LintContext
 from .self_attributes import self_attr
 from .traverse import children
 
-RMW, LAZY = "rmw", "lazy"
+RMW, LAZY, RESET, DERIVED = "rmw", "lazy", "reset", "derived"
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 @dataclass
 class SharedSite:
-    kind: str  # RMW or LAZY
+    kind: str  # RMW, LAZY, RESET or DERIVED
     attr: str
     node: cst.CSTNode  # the small statement (RMW) or the `if` (LAZY)
     line: Optional[cst.SimpleStatementLine]  # the statement line holding a RMW
@@ -47,29 +53,42 @@ def _sites(context: LintContext, class_node: cst.ClassDef) -> Iterator[SharedSit
     klass = context.project_facts.get("classes", {}).get(class_node.name.value)
     if not klass or context.class_ is not None or not isinstance(class_node.body, cst.IndentedBlock):
         return
+    racing = set()  # attributes read-modify-written by the threads (a lazy initialisation is CRL108's)
+    for method in class_node.body.body:
+        facts = klass["methods"].get(method.name.value) if isinstance(method, cst.FunctionDef) else None
+        if facts:
+            racing.update(attr for kind, attr, _, _ in _updates(method, set(facts["attrs"]), set()) if kind == RMW)
+    any_flow = next((facts["paths"][0] for facts in klass["methods"].values() if facts["paths"]), [])
     for method in class_node.body.body:
         if not isinstance(method, cst.FunctionDef):
             continue
         facts = klass["methods"].get(method.name.value)
-        if not facts:
+        if not facts and method.name.value == "__init__":
             continue
-        attrs = set(facts["attrs"])
-        flow = tuple(FlowStep(*step) for step in facts["paths"][0]) if facts["paths"] else ()
-        for kind, attr, node, path in _updates(method, attrs):
+        attrs = set(facts["attrs"]) if facts else set()
+        flow = tuple(FlowStep(*step) for step in facts["paths"][0]) if facts and facts["paths"] else ()
+        updated = {attr for kind, attr, _, _ in _updates(method, attrs, set()) if kind == RMW}
+        also = racing if method.name.value != "__init__" else set()
+        for kind, attr, node, path in _updates(method, attrs, also, updated):
+            if kind in (RESET, DERIVED) and not flow:
+                flow = tuple(FlowStep(*step) for step in any_flow)
             if context.locks.locks_held([*context.ancestors, *path]):
                 continue
             line = next((p for p in reversed(path) if isinstance(p, cst.SimpleStatementLine)), None)
             holder = path[-2] if kind == LAZY else (path[path.index(line) - 1] if line in path else None)
             block = holder if isinstance(holder, cst.IndentedBlock) else None
-            yield SharedSite(kind, attr, node, line if kind == RMW else None, block, method, klass["shared"], flow)
+            yield SharedSite(kind, attr, node, line if kind != LAZY else None, block, method, klass["shared"], flow)
 
 
-def _updates(method: cst.FunctionDef, attrs: set[str]) -> Iterator[tuple[str, str, cst.CSTNode, list[cst.CSTNode]]]:
-    """(kind, attr, node, path from the method down to the node) of each update of `attrs`."""
+def _updates(
+    method: cst.FunctionDef, attrs: set[str], racing: set[str], updated: Optional[set[str]] = None
+) -> Iterator[tuple[str, str, cst.CSTNode, list[cst.CSTNode]]]:
+    """(kind, attr, node, path from the method down to the node) of each update of `attrs`, and of each
+    reset of or value derived from a `racing` attribute (`updated`: those this method updates)."""
     stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(method, [method])]
     while stack:
         node, path = stack.pop()
-        found = _update(node, attrs)
+        found = _update(node, attrs) or (_reset_or_derived(node, racing, updated or set()) if racing else None)
         if found is not None:
             yield found[0], found[1], node, path
         for child in reversed(list(children(node))):
@@ -104,6 +123,34 @@ def _update(node: cst.CSTNode, attrs: set[str]) -> Optional[tuple[str, str]]:
         attr = _lazy_test(node.test)
         if attr in attrs and _assigns(node.body, attr):  # type: ignore[arg-type]
             return LAZY, attr  # type: ignore[return-value]
+    return None
+
+
+def _read_attrs(expr: cst.CSTNode) -> set[str]:
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        attr = self_attr(node)
+        if attr is not None:
+            found.add(attr)
+        stack.extend(children(node))
+    return found
+
+
+def _reset_or_derived(node: cst.CSTNode, racing: set[str], updated: set[str]) -> Optional[tuple[str, str]]:
+    """(RESET, a) for `self.a = v` (v not reading `a`) of a racing `a`; (DERIVED, b) for
+    `self.b = f(self.a, ...)` reading a racing attribute this method updates, or two racing ones."""
+    if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+        return None
+    target = node.targets[0].target
+    attr = self_attr(target)
+    if attr is None:
+        return None
+    read = _read_attrs(node.value) & racing
+    if attr in racing:
+        return (RESET, attr) if attr not in read else None
+    if len(read) >= 2 or read & updated:
+        return DERIVED, attr
     return None
 
 

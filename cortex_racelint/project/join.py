@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Optional
 
+from .handover_join import handover_facts, merge
 from .modules import SymbolTable, module_name
 
 #: how many calls a thread entry is followed through
@@ -178,8 +179,9 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         if summary:
             modules.setdefault(module_name(path), (path, summary))
     graph = _Graph(SymbolTable(modules))
+    handed = handover_facts(graph, _reach)
     if not graph.how:
-        return {}
+        return handed
     # (class, attr) -> entry sites reaching an unguarded update of it, and whether one runs copies
     sites: dict[tuple[Node, str], set] = {}
     concurrent: dict[tuple[Node, str], bool] = {}
@@ -224,7 +226,7 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
         if holders.get((cls, qual)):  # `with monitor.lock: monitor.record()` somewhere: not to be taken again
             klass["methods"][qual.split(".", 1)[1]]["caller_locks"] = sorted(holders[(cls, qual)])
-    return facts
+    return merge(facts, handed)
 
 
 def dependencies(facts: dict[str, dict]) -> Iterable[str]:

@@ -43,6 +43,7 @@ from typing import Optional, Union
 from ..analysis.locks import looks_like_lock_name
 from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
+from . import handover
 from .entries import (
     SPAWNING_BASES,
     THREAD_BASES,
@@ -56,7 +57,7 @@ from .entries import (
 )
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 6
+VERSION = 7
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -107,7 +108,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam", "hand_params", "hand_new")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -126,6 +127,8 @@ class _Frame:
         self.direct: Optional[Counter] = Counter() if direct else None  # calls made here, not in lambdas
         self.argv = False  # parses the command line
         self.lam = 0  # inside how many lambdas
+        self.hand_params: list[str] = []  # parameters and locals made by a call (`handover.py`)
+        self.hand_new: Optional[dict] = None
 
 
 class _Builder:
@@ -176,6 +179,7 @@ class _Builder:
             return
         elif kind is ast.Assign:
             self._assign(node, frame, locked)  # type: ignore[arg-type]
+            handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
             self._store(node, frame, locked)
         elif kind is ast.If:
@@ -219,6 +223,7 @@ class _Builder:
         frame.info["end"] = node.end_lineno
         if isinstance(node, ast.AsyncFunctionDef):
             frame.info["async"] = 1  # runs on an event loop (`project/event_loop.py`)
+        handover.note_function(frame, node)
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
             if arg is not None:
@@ -232,6 +237,7 @@ class _Builder:
         self.walk_body(node.body, frame, False, False)
         self.held = held
         self.finish(frame)
+        handover.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
         self.tally.function(node, frame_class, nested, frame.direct, frame.argv)  # type: ignore[arg-type]
 
@@ -254,6 +260,7 @@ class _Builder:
         if rows:
             self.entry_classes[node.name] = rows
         self.tally.class_bases(node)
+        handover.note_class(self.classes[node.name], node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
 
@@ -271,6 +278,8 @@ class _Builder:
         known.update(q.split(".")[-1] for q in self.functions)
         for info in self.functions.values():
             info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+            if "h" in info:
+                handover.prune(info, known, self.functions)
         for klass in self.classes.values():  # an attribute holding a parameter or a local names nothing shared
             klass["held"] = {
                 attr: held for attr, held in klass["held"].items()
@@ -414,11 +423,12 @@ class _Builder:
         if node.keywords and func_name(func) in self.table.unthreaders:
             self._unthreaded(node)
         entry = self.table.call(node)
-        if entry is None:
-            return
-        self.spawns.add(frame.qual.split(".<class>")[0] if frame.qual.endswith(".<class>") else frame.qual)
-        target = call_ref(_unwrap(entry.target), frame.aliases)
-        if target is None:
+        if entry is not None:
+            self.spawns.add(frame.qual.split(".<class>")[0] if frame.qual.endswith(".<class>") else frame.qual)
+        target = call_ref(_unwrap(entry.target), frame.aliases) if entry is not None else None
+        if frame.hand_new is not None:
+            handover.note_call(frame, node, entry, looped, target)
+        if entry is None or target is None:
             return
         own = frame.class_name is not None and target[1].startswith("self.")
         if own and frame.class_name in self.classes:

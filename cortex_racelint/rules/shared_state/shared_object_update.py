@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...analysis.shared_objects import RMW, shared_object_sites
+from ...analysis.shared_objects import DERIVED, RESET, RMW, shared_object_sites
 from ...fixes.shared_object_lock import grouped_fixes
 from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
@@ -19,13 +19,28 @@ PROJECT_KNOWN_PROBLEMS = """
     handler, or the project's own `thread-entries`) calls it through one of these, directly or through up to 8 calls across modules (imports
     resolved, `from . import x` and `import a.b as m` included), also through an attribute a
     method binds to the instance (`self.monitor = get_monitor()`, then `self.monitor.record()`).
-    Not followed: objects handed to a thread as arguments (`Thread(target=f, args=(obj,))`),
-    callback registries, calls through callbacks or `getattr`. Two threads must
-    be able to run the update at once: two different entries reach it, or one entry that runs
-    several copies (a pool's tasks, a thread started in a loop); the main thread calling the
-    same method is not counted. An update every path reaches holding one same lock (a call made
-    under `with _lock:` or `with monitor.lock:`, in any module; not a lock each caller object
-    has its own of) is guarded. A class that starts threads on its own methods is left to
+    Two threads must be able to run the update at once: two different entries reach it, or one
+    entry that runs several copies (a pool's tasks, a thread started in a loop); the main thread
+    calling the same method is not counted.
+
+    Objects handed over are followed too: one object a function makes (`stats = Stats()`, a
+    call of a capitalised name that resolves to a project class, not in a loop) and gives to a
+    thread as an argument (`Thread(target=f, args=(stats,))`, `pool.submit(f, stats)`, then the
+    target's parameter and the functions of the same module it passes it to, up to 4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
+    or to a constructor that keeps it (`Worker(stats)` with `self.stats = stats` in `__init__`,
+    reached by the threads `Worker` starts on its own methods); also `self.stats = Stats()` in a
+    class that starts threads on its own methods, reached by those threads and by the class's
+    public methods they do not run (its callers' threads, as CRL401 models the class's own
+    attributes); a `threading.Thread` subclass's `run` is not yet such a thread. Each thread reaching the object counts once
+    (twice when it runs copies); the making function counts once when it calls the object after
+    handing it over. Only with two threads is it reported: one thread given its own object, an
+    object made per loop iteration or per task, and a maker that only uses the object before
+    starting the thread are not races. Not followed: callback registries
+    (`bus.subscribe(obj.on_event)`, `signal.connect(handler)`: which thread runs the callback is
+    not known), objects put in containers or returned, calls through `getattr`, `functools.partial`
+    arguments, inherited methods. An update every path reaches holding one same lock (a call made under `with _lock:` or
+    `with monitor.lock:`, in any module; not a lock each caller object has its own of) is
+    guarded. A class that starts threads on its own methods is left to
     CRL401/CRL402. Files are joined per configuration group of a run.
 """
 
@@ -41,9 +56,15 @@ class SharedObjectUpdate(Rule):
         Finds read-modify-writes (`self.failures += 1`, `self.d[k] = self.d.get(k, 0) + 1`,
         `self.total = self.total + n`) with no lock held, in methods of an object the whole
         process shares (a module global instance, a singleton accessor) when thread entries
-        anywhere in the project reach those methods. The class itself starts no thread: its
-        callers' threads run it. The finding carries the path from the thread entry to the
-        update (JSON `flow`, SARIF `codeFlows`, the `full` format).
+        anywhere in the project reach those methods, or of one object a function hands to two
+        threads (see Known problems for what counts as a hand-over). The class itself starts no
+        thread: its callers' threads run it. Two more statements race with those updates, in any
+        method but `__init__`: a reset that rebinds the attribute (`self.per_host = {}`,
+        `self.failures = 0`: an update lands in the discarded dict or undoes the reset) and a
+        value derived from the updated attributes (`self.degraded = self.failures > 5` in the
+        updating method, or a value read from two of them: a mix of old and new counts). The
+        finding carries the path from the thread entry to the update (JSON `flow`, SARIF
+        `codeFlows`, the `full` format).
     """
     WHY = """
         A singleton's methods run on every thread that calls them. Two workers that both
@@ -63,6 +84,8 @@ class SharedObjectUpdate(Rule):
         something uncopyable, else a class attribute `_lock = threading.Lock()`; see CRL401).
         Only a cheap statement is wrapped (builtins and container methods, no call on the
         object, no I/O): the critical section can neither block nor come back for the lock.
+        Consecutive statements (the update and the mode recomputed from it) share one `with`;
+        a reset or a derived value goes under the same lock as the updates.
         Otherwise no fix, and the finding says why. Holders in other modules are seen through
         the project index (a call made under `with monitor.lock:` anywhere): a plain Lock some
         caller already holds around a call reaching the method is not taken again (no fix).
@@ -107,6 +130,25 @@ class SharedObjectUpdate(Rule):
             def main(items):
                 for item in items:
                     _stats.record()  # one thread only
+            """
+        ),
+        Valid(
+            """
+            import threading
+
+            class Tally:
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    self.seen += n
+
+            def count(tally, n):
+                tally.add(n)
+
+            def count_one(n):
+                tally = Tally()  # one object per thread: nothing shared
+                threading.Thread(target=count, args=(tally, n)).start()
             """
         ),
     ]
@@ -166,6 +208,62 @@ class SharedObjectUpdate(Rule):
                         pool.submit(check, url)
             """,
         ),
+        Invalid(
+            """
+            import threading
+
+
+            class Tally:
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    self.seen += n
+
+
+            def count(tally, n):
+                tally.add(n)
+
+
+            def count_all(numbers):
+                tally = Tally()
+                threads = [threading.Thread(target=count, args=(tally, n)) for n in numbers]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                return tally.seen
+            """,
+            line=9,
+            expected_fix="""
+            import threading
+
+
+            class Tally:
+                _lock = threading.Lock()
+
+                def __init__(self):
+                    self.seen = 0
+
+                def add(self, n):
+                    with self._lock:
+                        self.seen += n
+
+
+            def count(tally, n):
+                tally.add(n)
+
+
+            def count_all(numbers):
+                tally = Tally()
+                threads = [threading.Thread(target=count, args=(tally, n)) for n in numbers]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                return tally.seen
+            """,
+        ),
     ]
 
     @classmethod
@@ -173,16 +271,28 @@ class SharedObjectUpdate(Rule):
         return True  # runs only with project facts, on the files they name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        sites = [site for site in shared_object_sites(self.context, node) if site.kind == RMW]
+        sites = [site for site in shared_object_sites(self.context, node) if site.kind in (RMW, RESET, DERIVED)]
         for group, plan in grouped_fixes(self.context, node, sites):
             site = group[0]
             entry = site.flow[0].message if site.flow else "a thread entry"
             also = list(dict.fromkeys(f"`self.{other.attr}`" for other in group[1:] if other.attr != site.attr))
-            message = (
-                f"`self.{site.attr}` is updated (read-modify-write) without a lock in "
-                f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}, "
-                f"which several threads run on the object shared as {site.shared} (from {entry})"
-            )
+            where = f"`{node.name.value}.{site.method.name.value}()`{' (also ' + ', '.join(also) + ')' if also else ''}"
+            if site.kind == RESET:
+                message = (
+                    f"`self.{site.attr}` is rebound without a lock in {where} while several threads update it on "
+                    f"the object shared as {site.shared} (from {entry}): an update lands in the discarded value "
+                    "or undoes the reset"
+                )
+            elif site.kind == DERIVED:
+                message = (
+                    f"`self.{site.attr}` is computed without a lock in {where} from values several threads update "
+                    f"on the object shared as {site.shared} (from {entry}): it can mix old and new values"
+                )
+            else:
+                message = (
+                    f"`self.{site.attr}` is updated (read-modify-write) without a lock in {where}, "
+                    f"which several threads run on the object shared as {site.shared} (from {entry})"
+                )
             if isinstance(plan, str):
                 self.report(site.node, message, no_fix_reason=plan, flow=site.flow)
             else:

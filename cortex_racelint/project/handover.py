@@ -1,0 +1,182 @@
+"""Hand-overs for the project index: an object one function makes and gives to code on other threads.
+
+Real code rarely reaches a shared object through a module global: it makes one (`stats =
+Stats()`) and hands the SAME object on, as a thread's argument (`Thread(target=f,
+args=(stats,))`, `pool.submit(f, stats)`), as a bound method (`Thread(target=stats.run)`,
+`pool.map(stats.add, items)`), or to a constructor that keeps it (`Worker(stats)` with
+`self.stats = stats` in `__init__`). The summary records, per function, in `info["h"]`:
+
+- `["new", name, called, line, looped]`: a local bound to a call (`stats = Stats()`);
+- `["give", name, how, kind, text, pos, line, col, copies]`: the local (or parameter) `name` handed
+  to an entry's argument (`how` "e": `pos` is its index in the target's arguments), as the
+  receiver of an entry's bound-method target ("t", `text` the method), or to a call ("k":
+  `pos` an index or a keyword); `copies`: several copies of that entry may run at once;
+- `["use", name, method, line]`: `name.method()` on a parameter, or on a local after it was given.
+
+and `info["params"]` (parameter names, for binding arguments), and per class `bound`: attribute ->
+the `__init__` parameter stored in it (`self.stats = stats`), and `thread_run` for a `Thread`
+subclass defining `run` (its position). `handover_join.py` reads these.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Optional
+
+#: entry kinds whose extra positional arguments go to the target (`submit(f, a)`); `map` maps an iterable
+_ARG_AFTER_TARGET = frozenset({"submit", "run_in_executor", "to_thread", "start_new_thread", "start_new"})
+
+
+def params(node: ast.AST) -> list[str]:
+    """The parameter names of a function, in binding order."""
+    arguments = node.args  # type: ignore[attr-defined]
+    return [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+
+
+def note_class(info: dict, node: ast.ClassDef) -> None:
+    """`thread_run`: a `threading.Thread` subclass defining `run`, which runs on the thread `start()` makes."""
+    if any((_dotted(base) or "").split(".")[-1] == "Thread" for base in node.bases) and any(
+        isinstance(stmt, ast.FunctionDef) and stmt.name == "run" for stmt in node.body
+    ):
+        info["thread_run"] = [node.lineno, node.col_offset]
+
+
+def note_function(frame: Any, node: ast.AST) -> None:
+    """Remember the parameters of a function (stored in the summary only when something uses them)."""
+    frame.hand_params = params(node)
+    frame.hand_new = {}
+
+
+def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> None:
+    """`stats = Stats()` in a function, and `self.x = param` in `__init__`."""
+    value = node.value
+    if frame.qual == "<module>" or len(node.targets) != 1:
+        return
+    target = node.targets[0]
+    if isinstance(target, ast.Name) and isinstance(value, ast.Call) and target.id not in frame.declared:
+        called = _dotted(value.func)
+        if called and frame.hand_new is not None and called.split(".")[-1][:1].isupper():  # `Stats()`: a class  # recorded when first handed over
+            frame.hand_new[target.id] = [called, node.lineno, looped]
+    elif (
+        frame.method
+        and frame.qual.endswith(".__init__")
+        and isinstance(value, ast.Name)
+        and value.id in frame.hand_params
+        and isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+        and frame.class_name in classes
+    ):
+        classes[frame.class_name].setdefault("bound", {})[target.attr] = value.id
+
+
+def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: Optional[list]) -> None:
+    """Record what this call hands over: locals and parameters given to an entry or a call, uses of them."""
+    func = node.func
+    given = _given_names(frame)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        name = func.value.id
+        if (name in given or name in frame.hand_params) and name not in ("self", "cls"):
+            if not any(r[0] == "use" and r[1] == name and r[2] == func.attr for r in frame.info.get("h", ())):
+                _records(frame).append(["use", name, func.attr, node.lineno])
+    if entry is not None:
+        copies = bool(entry.concurrent or looped)
+        target = entry.target
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and _handle(frame, target.value.id):
+            _give(frame, target.value.id, "t", "", target.attr, 0, node, copies)
+        if target_ref is None:
+            return
+        for pos, arg in enumerate(_entry_args(node, entry)):
+            if isinstance(arg, ast.Name) and _handle(frame, arg.id):
+                _give(frame, arg.id, "e", target_ref[0], target_ref[1], pos, node, copies)
+        return
+    callee = _dotted(func)
+    if callee is None:
+        return
+    for pos, arg in enumerate(node.args):
+        if isinstance(arg, ast.Name) and _handle(frame, arg.id):
+            _give(frame, arg.id, "k", "n", callee, pos, node, looped)
+    for keyword in node.keywords:
+        if keyword.arg and isinstance(keyword.value, ast.Name) and _handle(frame, keyword.value.id):
+            _give(frame, keyword.value.id, "k", "n", callee, keyword.arg, node, looped)
+
+
+def finish(frame: Any) -> None:
+    """Keep the parameter names only where a hand-over needs them."""
+    records = frame.info.get("h")
+    if records and any(r[0] == "use" for r in records) or frame.qual.endswith(".__init__"):
+        names = frame.hand_params
+        if names:
+            frame.info["params"] = names
+
+
+def prune(info: dict, known: set, functions: dict) -> None:
+    """Drop hand-overs to calls of names the module neither defines nor imports (builtins, methods of
+    locals), a parameter handed to anything but a class (`Worker(p)`) or a function of this module
+    (the summary stays small: helpers in other modules are not followed), and a local's creation
+    when nothing that stays hands it over."""
+    kept = [r for r in info["h"] if r[0] != "give" or r[2] != "k" or _kept_call(r, info, known, functions)]
+    given = {r[1] for r in kept if r[0] == "give"}
+    kept = [r for r in kept if r[0] == "give" or r[1] in given or r[0] == "use" and r[1] in info.get("params", ())]
+    if kept:
+        info["h"] = kept
+    else:
+        del info["h"]
+
+
+def _kept_call(record: list, info: dict, known: set, functions: dict) -> bool:
+    callee = record[4]
+    if callee.split(".")[0] not in known and callee.split(".")[0] not in ("self", "cls"):
+        return False
+    if any(r[0] == "new" and r[1] == record[1] for r in info["h"]):  # a local made here, else a parameter
+        return True
+    return callee.split(".")[-1][:1].isupper() or callee in functions
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _records(frame: Any) -> list:
+    return frame.info.setdefault("h", [])
+
+
+def _given_names(frame: Any) -> set:
+    return {r[1] for r in frame.info.get("h", ()) if r[0] == "give"}
+
+
+def _handle(frame: Any, name: str) -> bool:
+    """A local made by a call in this function, or a parameter: something a hand-over can name."""
+    if name in ("self", "cls"):
+        return False
+    return name in frame.hand_params or (frame.hand_new is not None and name in frame.hand_new)
+
+
+def _give(frame: Any, name: str, how: str, kind: str, text: str, pos: Any, node: ast.Call, copies: bool) -> None:
+    made = frame.hand_new.get(name) if frame.hand_new is not None else None
+    if made is not None and not any(r[0] == "new" and r[1] == name for r in frame.info.get("h", ())):
+        _records(frame).append(["new", name, *made])
+    _records(frame).append(["give", name, how, kind, text, pos, node.lineno, node.col_offset, copies])
+
+
+def _entry_args(call: ast.Call, entry: Any) -> list:
+    """The arguments the entry's target is called with (`args=(a, b)`, `submit(f, a, b)`)."""
+    for keyword in call.keywords:
+        if keyword.arg == "args" and isinstance(keyword.value, (ast.Tuple, ast.List)):
+            return list(keyword.value.elts)
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if name not in _ARG_AFTER_TARGET:
+        return []
+    index = next((i for i, arg in enumerate(call.args) if arg is entry.target), None)
+    return list(call.args[index + 1:]) if index is not None else []
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
