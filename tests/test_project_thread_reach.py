@@ -336,3 +336,12 @@ def test_dead_definitions_die_together_and_live_ones_spread() -> None:
     assert [name for _, _, name in dead_definitions(tree, set(), [])] == ["a", "b", "e"]
     assert [name for _, _, name in dead_definitions(tree, {"a"}, [])] == ["e"]
     assert [name for _, _, name in dead_definitions(tree, set(), ["e.inner"])] == ["a", "b"]
+
+
+def test_reflection_keeps_definitions_live() -> None:
+    """`globals()` finds any definition, `__subclasses__` any class, without naming them."""
+    source = "class A:\n    pass\n\ndef f():\n    pass\n"
+    assert [name for _, _, name in dead_definitions(ast.parse(source), set(), [])] == ["A", "f"]
+    assert dead_definitions(ast.parse(source + "\nx = globals()\n"), set(), []) == []
+    assert dead_definitions(ast.parse(source + "\ndef g(o):\n    return dir(o)\n"), set(), []) != []
+    assert [name for _, _, name in dead_definitions(ast.parse(source), {"__subclasses__"}, [])] == ["f"]

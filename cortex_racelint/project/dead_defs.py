@@ -18,6 +18,11 @@ A top-level function or class of such a module is **dead** when all of these hol
    live definition make the names they use live, until nothing changes. Two definitions
    naming only each other (`_load_pypirc` → `PyPIRCFile`) are dead together.
 
+A module that looks itself up (`globals()`, `vars()` or `dir()` without an argument) has no dead
+definitions, and a project enumerating subclasses (`__subclasses__`) has no dead classes: both
+find definitions without naming them. Not seen: a name built at run time (`getattr(m, "_" + x)`)
+and a caller outside the project (a private module's is unsupported).
+
 Only private modules qualify: another project could import a public one and call anything.
 A module the run cannot parse has no dead definitions; a module of the project that cannot
 be read makes none dead (it could name them).
@@ -62,7 +67,11 @@ def dead_definitions(tree: ast.Module, elsewhere: set[str], live_quals: Iterable
 
     `elsewhere`: the names the project's other modules use; `live_quals`: the qualified names
     a thread entry reaches or that start a thread in this module (rules 1-2)."""
+    if _looks_itself_up(tree):
+        return []
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    if "__subclasses__" in elsewhere or "__subclasses__" in names_in([tree]):
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef)  # a class may be found by enumeration
     defs = [node for node in tree.body if isinstance(node, kinds)]
     rest = [node for node in tree.body if not isinstance(node, kinds)]
     live = names_in(rest) | elsewhere
@@ -77,3 +86,12 @@ def dead_definitions(tree: ast.Module, elsewhere: set[str], live_quals: Iterable
                 live |= used[id(node)]
                 changed = True
     return [(node.lineno, node.end_lineno or node.lineno, node.name) for node in defs if node.name not in live]
+
+
+def _looks_itself_up(tree: ast.Module) -> bool:
+    """Whether the module reads its own namespace: `globals()`, or `vars()`/`dir()` without an argument."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "globals" or (node.func.id in ("vars", "dir") and not node.args):
+                return True
+    return False

@@ -77,7 +77,9 @@ imported name or an identifier-like string such as `getattr(m, "name")` or an `_
 entry) appears in no other module of the project and, in its own module, only inside other
 dead definitions (`_store_pypirc` names `PyPIRCFile`; when nothing names `_store_pypirc`,
 both are dead). Code outside the top-level definitions (assignments, `__all__`, `if`
-blocks) makes every name it uses live. A public module's definitions are never dead: another
+blocks) makes every name it uses live. A module calling `globals()` (or `vars()`/`dir()` without
+an argument) keeps all its definitions, a project using `__subclasses__` all its classes; a name
+built at run time (`getattr(m, "_" + x)`) is not seen. A public module's definitions are never dead: another
 project may call them. A project `--fix` still fixes dead code (a lock in code that never runs
 changes nothing).
 """
