@@ -241,7 +241,7 @@ def _unreached(joined: dict, full: str) -> dict:
     """The private modules no thread reaches, asked about `full` once per join."""
     known = joined.setdefault("unreached", {})
     if full not in known:
-        modules, dead = unreached_code(joined["summaries"], read_bytes, {full})
+        modules, dead = unreached_code(joined["summaries"], read_bytes, {full}, joined.setdefault("names", {}))
         known[full] = modules.get(full)
         joined.setdefault("dead", {})[full] = dead.get(full)
     return {path: reason for path, reason in known.items() if reason}

@@ -138,10 +138,14 @@ def unreached_modules(
 
 
 def unreached_code(
-    summaries: dict[str, dict], read: Callable[[str], bytes], wanted: Optional[set[str]] = None
+    summaries: dict[str, dict],
+    read: Callable[[str], bytes],
+    wanted: Optional[set[str]] = None,
+    parsed: Optional[dict[str, Optional[set[str]]]] = None,
 ) -> tuple[dict[str, str], dict[str, list[Span]]]:
     """The unreached private modules (path -> reason), and the dead definitions (`dead_defs.py`)
-    of the reached ones (path -> spans), among `wanted`."""
+    of the reached ones (path -> spans), among `wanted`. `parsed` keeps the modules' names
+    (path -> names) between calls on the same files (flake8 asks file by file)."""
     modules: dict[str, tuple[str, dict]] = {}
     for path in sorted(summaries):
         if summaries[path]:
@@ -182,7 +186,7 @@ def unreached_code(
         if words is not None and not words & surface:  # 4: it names what starts a thread
             facts[path] = f"{REASON} (`{module}`: private to `{_private_owner(module)}`, which starts no thread reaching it)"
     dead: dict[str, list[Span]] = {}
-    parsed: dict[str, Optional[set[str]]] = {}  # path -> names, once per call
+    parsed = {} if parsed is None else parsed
     for module in sorted(candidates & reached):
         path, summary = modules[module]
         tree = parse(path, read)
