@@ -15,6 +15,8 @@ from typing import Optional
 from cortex_racelint.api import run_files
 from cortex_racelint.engine.lint import lint_source
 from cortex_racelint.ftypes import Config, ThreadEntrySpec
+from cortex_racelint.project.dead_defs import dead_definitions
+from cortex_racelint.project.single_file import lint_in_project
 from cortex_racelint.project.summary import build_summary
 from cortex_racelint.project.thread_reach import unreached_modules
 
@@ -31,7 +33,14 @@ STORE = textwrap.dedent("""
 """)
 SAVE_LINE = 10  # `shutil.copy(src, self.path)`
 
-FILES = {"pkg/__init__.py": "", "pkg/_internal/__init__.py": "", "pkg/_internal/store.py": STORE}
+#: a live user of `Store`: without one, `Store` is dead code wherever it is (`project/dead_defs.py`)
+COMMANDS = "from pkg._internal.store import Store\n\n\ndef save(path, src):\n    Store(path).save(src)\n"
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/_internal/__init__.py": "",
+    "pkg/_internal/commands.py": COMMANDS,
+    "pkg/_internal/store.py": STORE,
+}
 
 
 def _write(root: Path, files: dict[str, str]) -> list[str]:
@@ -209,3 +218,130 @@ def test_unreached_modules_names_the_reason(tmp_path: Path) -> None:
     found = unreached_modules(summaries, lambda p: Path(p).read_bytes())
     assert paths[-1] in found and "`pkg._internal.store`" in found[paths[-1]]
     assert not any(p.endswith("pkg/__init__.py") for p in found)  # the owner itself is public
+
+
+# -- dead definitions of a private module that starts threads (`project/dead_defs.py`) --
+
+TOOL = textwrap.dedent("""
+    import shutil
+    import threading
+
+
+    class Runner:
+        def run(self, cmd):
+            threading.Thread(target=self.reader).start()
+
+        def reader(self):
+            pass
+
+
+    class Store:
+        def __init__(self, path):
+            self.path = path
+
+        def save(self, src):
+            shutil.copy(src, self.path)
+
+
+    def _store(path, src):
+        Store(path).save(src)
+
+
+    def _load(path):
+        return Store(path)
+""")
+TOOL_SAVE = ("pkg/_vendor/tool.py", 19)  # `shutil.copy(src, self.path)`
+VENDOR = {"pkg/__init__.py": "", "pkg/_vendor/__init__.py": "", "pkg/_vendor/tool.py": TOOL}
+ONLY_STORE = tuple(set(FILES) - set(VENDOR))  # `FILES` but the owner's `__init__.py`
+
+
+def _tool(root: Path, tool: str = TOOL, extra: Optional[dict[str, str]] = None) -> list[tuple[str, int]]:
+    return _crl301(root, {**VENDOR, "pkg/_vendor/tool.py": tool, **(extra or {})}, drop=ONLY_STORE)
+
+
+def test_definitions_nothing_in_the_project_names_are_not_reported(tmp_path: Path) -> None:
+    """`Store` is named only by `_store` and `_load`, which nothing names: all three are dead."""
+    assert _tool(tmp_path) == []
+
+
+def test_a_dead_definition_referenced_from_a_live_function_elsewhere_is_reported(tmp_path: Path) -> None:
+    cli = "from pkg._vendor.tool import _store\n\n\ndef main(argv):\n    _store(argv[0], argv[1])\n"
+    assert _tool(tmp_path, extra={"pkg/cli.py": cli}) == [TOOL_SAVE]
+
+
+def test_a_definition_reached_from_the_modules_thread_target_is_reported(tmp_path: Path) -> None:
+    tool = TOOL.replace("    def reader(self):\n        pass\n", "    def reader(self):\n        _store('a', 'b')\n")
+    assert tool != TOOL and _tool(tmp_path, tool) == [TOOL_SAVE]
+
+
+def test_a_name_in_the_modules_top_level_code_keeps_it_live(tmp_path: Path) -> None:
+    """`__all__` (strings), an assignment: the chain `_load` -> `Store` is live."""
+    assert _tool(tmp_path / "all", TOOL + '\n__all__ = ["_load"]\n') == [TOOL_SAVE]
+    assert _tool(tmp_path / "alias", TOOL + "\nload = _load\n") == [TOOL_SAVE]
+
+
+def test_a_name_in_a_string_elsewhere_keeps_it_live(tmp_path: Path) -> None:
+    cli = "import importlib\n\n\ndef main():\n    return getattr(importlib.import_module('pkg._vendor.tool'), 'Store')\n"
+    assert _tool(tmp_path, extra={"pkg/cli.py": cli}) == [TOOL_SAVE]
+
+
+def test_a_decorated_definition_is_live(tmp_path: Path) -> None:
+    """A decorator may register it (`atexit.register`, a command table)."""
+    tool = TOOL.replace("def _store(", "@staticmethod\ndef _store(")
+    assert tool != TOOL and _tool(tmp_path, tool) == [TOOL_SAVE]
+
+
+def test_a_definition_starting_a_thread_is_live(tmp_path: Path) -> None:
+    tool = TOOL.replace("Store(path).save(src)", "Store(path).save(src)\n    threading.Thread(target=print).start()")
+    assert tool != TOOL and _tool(tmp_path, tool) == [TOOL_SAVE]
+
+
+def test_dead_code_in_a_public_module_is_reported(tmp_path: Path) -> None:
+    """Another project may import a public module and call anything in it."""
+    public = {"pkg/__init__.py": "", "pkg/tool.py": TOOL}
+    assert _crl301(tmp_path, public, drop=ONLY_STORE) == [("pkg/tool.py", 19)]
+
+
+def test_a_file_linted_with_its_project_drops_dead_definitions_too(tmp_path: Path) -> None:
+    """flake8 and the language server judge the file with its project, as `check` does."""
+    paths = _write(tmp_path, VENDOR)
+    tool = next(p for p in paths if p.endswith("tool.py"))
+    result = lint_in_project(Path(tool).read_bytes(), tool, Config(root=tmp_path), "pkg/_vendor/tool.py")
+    assert [f.line for f in result.findings if f.code == "CRL301"] == []
+    used = _write(tmp_path / "used", {**VENDOR, "pkg/cli.py": "from pkg._vendor.tool import Store\n"})
+    tool = next(p for p in used if p.endswith("tool.py"))
+    result = lint_in_project(Path(tool).read_bytes(), tool, Config(root=tmp_path / "used"), "pkg/_vendor/tool.py")
+    assert [f.line for f in result.findings if f.code == "CRL301"] == [TOOL_SAVE[1]]
+
+
+def test_dead_definitions_die_together_and_live_ones_spread() -> None:
+    tree = ast.parse(textwrap.dedent("""
+        def a():
+            return b()
+
+        def b():
+            return a()
+
+        def c():
+            return d
+
+        def d():
+            pass
+
+        def e():
+            return e()
+
+        x = c
+    """))
+    assert [name for _, _, name in dead_definitions(tree, set(), [])] == ["a", "b", "e"]
+    assert [name for _, _, name in dead_definitions(tree, {"a"}, [])] == ["e"]
+    assert [name for _, _, name in dead_definitions(tree, set(), ["e.inner"])] == ["a", "b"]
+
+
+def test_reflection_keeps_definitions_live() -> None:
+    """`globals()` finds any definition, `__subclasses__` any class, without naming them."""
+    source = "class A:\n    pass\n\ndef f():\n    pass\n"
+    assert [name for _, _, name in dead_definitions(ast.parse(source), set(), [])] == ["A", "f"]
+    assert dead_definitions(ast.parse(source + "\nx = globals()\n"), set(), []) == []
+    assert dead_definitions(ast.parse(source + "\ndef g(o):\n    return dir(o)\n"), set(), []) != []
+    assert [name for _, _, name in dead_definitions(ast.parse(source), {"__subclasses__"}, [])] == ["f"]

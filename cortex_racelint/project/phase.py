@@ -22,7 +22,7 @@ from .import_time import drop_import_time_findings, import_time_functions
 from .join import join
 from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
-from .thread_reach import CODES as UNREACHED_CODES, drop_unreached_findings, unreached_modules
+from .thread_reach import CODES as UNREACHED_CODES, drop_unreached_findings, unreached_code
 from .summary import build_summary
 
 
@@ -64,7 +64,7 @@ def run_phase_two(
     drop_event_loop_findings(results, config.event_loop_packages)
     wanted = {r.path for r in results if any(f.code in UNREACHED_CODES for f in r.findings)}
     if wanted:
-        drop_unreached_findings(results, unreached_modules(summaries(results), read_bytes, wanted))
+        drop_unreached_findings(results, *unreached_code(summaries(results), read_bytes, wanted))
     drop_import_time_findings(results, import_time_functions(summaries(results)))
     for result in results:
         result.summary = None  # joined (and cached by phase 1): not kept for the report

@@ -37,7 +37,7 @@ from .import_time import CODES as IMPORT_TIME_CODES, import_time_functions
 from .one_shot_callers import CODES, enclosing, one_shot_functions
 from .standalone import with_facts
 from .summary import build_summary
-from .thread_reach import CODES as UNREACHED_CODES, unreached_modules
+from .thread_reach import CODES as UNREACHED_CODES, unreached_code
 
 _Stat = tuple[int, int]  # (mtime_ns, size)
 #: a walk finding more files than this is no project (a home folder): the file stands alone
@@ -222,6 +222,11 @@ def lint_in_project(raw: bytes, path: str, config: Config, relative_path: str = 
         ]
     if any(f.code in UNREACHED_CODES for f in result.findings) and full in _unreached(joined, full):
         result.findings = [f for f in result.findings if f.code not in UNREACHED_CODES]  # `project/thread_reach.py`
+    spans = (joined.get("dead") or {}).get(full) or []
+    if spans:  # dead definitions of a reached private module (`project/dead_defs.py`)
+        result.findings = [
+            f for f in result.findings if f.code not in UNREACHED_CODES or not any(a <= f.line <= b for a, b, _ in spans)
+        ]
     return result
 
 
@@ -236,7 +241,9 @@ def _unreached(joined: dict, full: str) -> dict:
     """The private modules no thread reaches, asked about `full` once per join."""
     known = joined.setdefault("unreached", {})
     if full not in known:
-        known[full] = unreached_modules(joined["summaries"], read_bytes, {full}).get(full)
+        modules, dead = unreached_code(joined["summaries"], read_bytes, {full}, joined.setdefault("names", {}))
+        known[full] = modules.get(full)
+        joined.setdefault("dead", {})[full] = dead.get(full)
     return {path: reason for path, reason in known.items() if reason}
 
 

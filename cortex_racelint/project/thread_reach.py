@@ -26,7 +26,8 @@ entries like any other (rich's refresh thread makes its own module and everythin
 project's own. Missed: a thread of *another* project calling private code (unsupported by
 the owner), a thread started through a name the table does not know (`os.fork`, a C
 extension), and code handed over through a thread-starting function of an installed
-package the run does not include. A file linted alone (flake8, the language server) is judged
+package the run does not include. In a reached private module, dead top-level definitions
+(nothing of the project names them: `dead_defs.py`) are dropped the same way. A file linted alone (flake8, the language server) is judged
 with its project's summaries (`project/single_file.py`), as in a check; a file in no project is
 a project of one module, and nothing private is exempt there. Users' `thread-entries` are rows
 of the index's table (`analysis/entry_table.py`) and count like built-in entries.
@@ -39,10 +40,10 @@ key through the facts digest) and the registry runs none of `CODES` there.
 
 from __future__ import annotations
 
-import ast
 from typing import Callable, Iterable, Optional
 
 from ..ftypes import FileResult
+from .dead_defs import Span, dead_definitions, names_in, parse
 from .join import MAX_DEPTH, _Graph, _reach
 from .modules import SymbolTable, absolute_import, module_name
 
@@ -68,8 +69,21 @@ started through a name racelint does not know, code handed to an installed packa
 the run. flake8 and the language server judge a file with its project (the folder of its
 configuration, else above its outermost package), as `check` does; users' `thread-entries`
 count like built-in thread entries.
+
+In a private module that some thread does reach, a top-level function or class is still not
+reported when it is dead code: no thread entry's call graph reaches it, it starts no thread,
+it has no decorator (which may register it), and its name (as a name, an attribute, an
+imported name or an identifier-like string such as `getattr(m, "name")` or an `__all__`
+entry) appears in no other module of the project and, in its own module, only inside other
+dead definitions (`_store_pypirc` names `PyPIRCFile`; when nothing names `_store_pypirc`,
+both are dead). Code outside the top-level definitions (assignments, `__all__`, `if`
+blocks) makes every name it uses live. A module calling `globals()` (or `vars()`/`dir()` without
+an argument) keeps all its definitions, a project using `__subclasses__` all its classes; a name
+built at run time (`getattr(m, "_" + x)`) is not seen. A public module's definitions are never dead: another
+project may call them. A project `--fix` still fixes dead code (a lock in code that never runs
+changes nothing).
 """
-__all__ = ["CODES", "REASON", "MAX_DEPTH", "unreached_modules", "drop_unreached_findings"]
+__all__ = ["CODES", "REASON", "MAX_DEPTH", "unreached_modules", "unreached_code", "drop_unreached_findings"]
 
 
 def _private_owner(module: str) -> Optional[str]:
@@ -120,6 +134,18 @@ def unreached_modules(
 
     `wanted` limits the answer to those paths (a check asks only about files with a finding of
     `CODES`: the graphs are built, and candidates parsed, only when one is private)."""
+    return unreached_code(summaries, read, wanted)[0]
+
+
+def unreached_code(
+    summaries: dict[str, dict],
+    read: Callable[[str], bytes],
+    wanted: Optional[set[str]] = None,
+    parsed: Optional[dict[str, Optional[set[str]]]] = None,
+) -> tuple[dict[str, str], dict[str, list[Span]]]:
+    """The unreached private modules (path -> reason), and the dead definitions (`dead_defs.py`)
+    of the reached ones (path -> spans), among `wanted`. `parsed` keeps the modules' names
+    (path -> names) between calls on the same files (flake8 asks file by file)."""
     modules: dict[str, tuple[str, dict]] = {}
     for path in sorted(summaries):
         if summaries[path]:
@@ -130,7 +156,7 @@ def unreached_modules(
         if (owner := _private_owner(m)) and owner in modules and (wanted is None or modules[m][0] in wanted)
     }
     if not candidates:
-        return {}
+        return {}, {}
     known = set(modules)
     spawners = {m for m, (_, summary) in modules.items() if summary.get("spawns")}
     reached = set(spawners)
@@ -142,11 +168,14 @@ def unreached_modules(
                 reached.add(imported)
                 stack.append(imported)
     graph = _Graph(SymbolTable(modules))  # 2: the call graph of every thread entry
+    quals: dict[str, set[str]] = {}
     for module, (_, summary) in modules.items():
         for _, ref_kind, text, scope, *_ in summary["entries"]:
             start = graph.resolve_ref(module, scope, ref_kind, text)
             if start is not None:
-                reached.update(node[0] for node in _reach(graph, start[0], start[1]))
+                for node in _reach(graph, start[0], start[1]):
+                    reached.add(node[0])
+                    quals.setdefault(node[0], set()).add(node[1])
     surface = set()
     for module in spawners:
         surface |= _surface(module, modules[module][1])
@@ -156,35 +185,60 @@ def unreached_modules(
         words = _names(path, read)
         if words is not None and not words & surface:  # 4: it names what starts a thread
             facts[path] = f"{REASON} (`{module}`: private to `{_private_owner(module)}`, which starts no thread reaching it)"
-    return facts
+    dead: dict[str, list[Span]] = {}
+    parsed = {} if parsed is None else parsed
+    for module in sorted(candidates & reached):
+        path, summary = modules[module]
+        tree = parse(path, read)
+        elsewhere = _project_names(module, modules, read, parsed)
+        if tree is not None and elsewhere is not None:
+            live = quals.get(module, set()) | set(summary.get("spawns", []))
+            spans = dead_definitions(tree, elsewhere, live)
+            if spans:
+                dead[path] = spans
+    return facts, dead
+
+
+def _project_names(
+    module: str, modules: dict[str, tuple[str, dict]], read: Callable[[str], bytes], parsed: dict[str, Optional[set[str]]]
+) -> Optional[set[str]]:
+    """The names the other modules of `module`'s project use (`dead_defs.py`, rule 4); None
+    when one cannot be read. The project is the owner package and everything under it."""
+    owner = _private_owner(module)
+    found: set[str] = set()
+    for other, (path, _) in modules.items():
+        if other != module and (other == owner or other.startswith(f"{owner}.")):
+            if path not in parsed:
+                parsed[path] = _names(path, read)
+            words = parsed[path]
+            if words is None:
+                return None
+            found |= words
+    return found
 
 
 def _names(path: str, read: Callable[[str], bytes]) -> Optional[set[str]]:
     """Every name the module's code uses: names, attributes, imported names, and strings that
     could be one (`getattr(obj, "start")`); comments are not code. None when it cannot be read."""
-    try:
-        tree = ast.parse(read(path))
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            found.add(node.attr)
-        elif isinstance(node, ast.alias):
-            found.update(node.name.split("."))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-            found.add(node.value)
-    return found
+    tree = parse(path, read)
+    return None if tree is None else names_in([tree])
 
 
-def drop_unreached_findings(results: Iterable[FileResult], unreached: dict[str, str]) -> int:
-    """Remove the two-thread rules' findings in unreached private modules; how many were removed."""
+def drop_unreached_findings(
+    results: Iterable[FileResult], unreached: dict[str, str], dead: Optional[dict[str, list[Span]]] = None
+) -> int:
+    """Remove the two-thread rules' findings in unreached private modules, and inside the dead
+    definitions of the reached ones; how many were removed."""
     removed = 0
     for result in results:
-        if result.path in unreached:
-            kept = [f for f in result.findings if f.code not in CODES]
+        spans = (dead or {}).get(result.path, [])
+        if result.path in unreached or spans:
+            kept = [
+                f
+                for f in result.findings
+                if f.code not in CODES
+                or (result.path not in unreached and not any(first <= f.line <= last for first, last, _ in spans))
+            ]
             removed += len(result.findings) - len(kept)
             result.findings = kept
     return removed
