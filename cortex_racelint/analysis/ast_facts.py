@@ -138,7 +138,11 @@ class _NameReach:
         constructor, a subclass's too). Matching by name is a superset of what the LibCST call
         graph resolves, so narrowing never hides a holder or a callee.
         """
-        needed = set(self.sites) | self.holders
+        return self.closure(set(self.sites) | self.holders)
+
+    def closure(self, start: set[int]) -> set[int]:
+        """The module-body statements of `start` (function node ids) and of what they call, closed over."""
+        needed = set(start)
         pending = list(needed)
         while pending:
             key = pending.pop()
@@ -1005,6 +1009,23 @@ def _read_paths(call: ast.Call) -> list[ast.expr]:
     return paths
 
 
+def _cache_factory_scope(tree: ast.Module, collector: "_FactCollector") -> set[int]:
+    """What `analysis.lazy_harm.factory_consequence` reads for CRL106/CRL107: the cached module
+    functions, what they call (a helper's return annotation, a NamedTuple class), closed over, and
+    the statements mentioning them (a caller changing the cached container: `factory()[k] = v`)."""
+    cached = [f for f in collector.functions if f.cached and 0 <= f.top < len(tree.body) and tree.body[f.top] is f.node]
+    names = {f.name for f in cached}
+    users = {
+        index for index, stmt in enumerate(tree.body)
+        if any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names) for n in ast.walk(stmt))
+    }
+    reach = collector.reach
+    scope = reach.closure({id(f.node) for f in cached})
+    called = {c.rpartition(".")[2] for key, calls in reach.calls.items() if key in reach.tops and reach.tops[key] in scope for c in calls}
+    classes = {collector.top_classes[name][0] for name in called if name in collector.top_classes}  # a NamedTuple: no constructor to follow
+    return {f.top for f in collector.functions if f.cached} | scope | classes | users
+
+
 def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFacts]:
     """Facts of a module, or None when `ast` cannot parse it (LibCST will say why).
 
@@ -1030,6 +1051,8 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
                 # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
                 | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )
+        if facts.cache_decorators:
+            facts.statements["cache_decorators"] = _cache_factory_scope(tree, collector)
         return facts
     except RecursionError:
         return None
