@@ -101,3 +101,53 @@ def test_a_factory_taking_any_argument_is_a_keyed_cache(signature: str) -> None:
     source = f"import functools\nfrom lib import Client\n\n\n@functools.cache\ndef make({signature}):\n    return Client()\n"
     source = source.replace("(/, *args)", "(*args)")
     assert not [f for f in lint_source(source, "m.py", WITH_OPT_IN).findings if f.code in ("CRL106", "CRL107")]
+
+
+STATELESS = '''
+class Handler{bases}:
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def handle(self, error):
+        print(error)
+{extra}'''
+
+
+@pytest.mark.parametrize(
+    "bases, extra, code",
+    [
+        ("", "", "CRL107"),  # behaviour only: two instances are interchangeable
+        ("(ABC)", "", "CRL107"),
+        ("", "\n    def remember(self, e):\n        self.last = e\n", "CRL102"),  # per-instance state
+        ("", "\n    def remember(self, e):\n        self.seen.append(e)\n", "CRL102"),
+        ("", "\n\nclass Loud(Handler):\n    def handle(self, e):\n        self.count += 1\n", "CRL102"),  # a subclass keeps state
+        ("(Base)", "", "CRL102"),  # a base from another module may keep state
+    ],
+    ids=["plain", "abc", "attribute", "list", "subclass", "foreign-base"],
+)
+@pytest.mark.parametrize("config", [WITH_OPT_IN, NARROWED], ids=["whole", "narrowed"])
+def test_a_new_singleton_of_a_stateless_class_is_harmless(bases: str, extra: str, code: str, config: Config) -> None:
+    source = "from abc import ABC\nfrom lib import Base\n" + STATELESS.format(bases=bases, extra=extra)
+    assert [f.code for f in lint_source(source, "m.py", config).findings if f.code.startswith("CRL10")] == [code]
+
+
+def test_parsed_json_nobody_changes_is_an_equal_value() -> None:
+    source = (
+        "import json\n\n\nclass Context:\n    meta = None\n\n    @classmethod\n    def get(cls, raw):\n"
+        "        if cls.meta is None:\n            cls.meta = json.loads(raw)\n        return cls.meta\n"
+    )
+    assert [f.code for f in lint_source(source, "m.py", WITH_OPT_IN).findings] == ["CRL107"]
+
+
+def test_an_audit_hook_added_twice_is_a_repeated_side_effect() -> None:
+    """`sys.` calls are otherwise pure (`sys.intern`, `sys.getrecursionlimit`); an audit hook adds up."""
+    source = (
+        "import sys\n_installed = False\n\n\ndef install(hook):\n    global _installed\n    if not _installed:\n"
+        "        sys.addaudithook(hook)\n        _installed = True\n"
+    )
+    findings = lint_source(source, "m.py", WITH_OPT_IN).findings
+    assert [(f.code, f.consequence.kind) for f in findings] == [("CRL101", "repeated side effect")]

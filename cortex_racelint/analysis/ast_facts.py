@@ -1019,11 +1019,27 @@ def _cache_factory_scope(tree: ast.Module, collector: "_FactCollector") -> set[i
         index for index, stmt in enumerate(tree.body)
         if any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names) for n in ast.walk(stmt))
     }
+    return {f.top for f in collector.functions if f.cached} | collector.reach.closure({id(f.node) for f in cached}) | users
+
+
+def _class_families(collector: "_FactCollector", scope: set[int]) -> set[int]:
+    """The module classes defined in `scope` or named by a call in it, with their module bases
+    and subclasses, transitively: whether two instances are interchangeable (a NamedTuple, a class
+    keeping no per-instance state: `analysis.lazy_harm`) depends on all of them, so none is stubbed."""
+    classes = collector.top_classes
     reach = collector.reach
-    scope = reach.closure({id(f.node) for f in cached})
-    called = {c.rpartition(".")[2] for key, calls in reach.calls.items() if key in reach.tops and reach.tops[key] in scope for c in calls}
-    classes = {collector.top_classes[name][0] for name in called if name in collector.top_classes}  # a NamedTuple: no constructor to follow
-    return {f.top for f in collector.functions if f.cached} | scope | classes | users
+    called = {c.rpartition(".")[2] for key, calls in reach.calls.items()
+              if (reach.tops.get(key) if key >= 0 else -1 - key) in scope for c in calls}
+    family = {name for name, (top, _) in classes.items() if top in scope or name in called}
+    pending = list(family)
+    while pending:
+        name = pending.pop()
+        related = set(classes[name][1]) | {other for other, (_, bases) in classes.items() if name in bases}
+        for other in related:
+            if other in classes and other not in family:
+                family.add(other)
+                pending.append(other)
+    return {classes[name][0] for name in family}
 
 
 def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFacts]:
@@ -1051,8 +1067,12 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
                 # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
                 | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )
+        if lazy:
+            scope = facts.statements["lazy_lock_scope"]
+            scope |= _class_families(collector, scope)
         if facts.cache_decorators:
-            facts.statements["cache_decorators"] = _cache_factory_scope(tree, collector)
+            scope = _cache_factory_scope(tree, collector)
+            facts.statements["cache_decorators"] = scope | _class_families(collector, scope)
         return facts
     except RecursionError:
         return None

@@ -52,6 +52,9 @@ QUALIFIED_EFFECTS = (
     "sys.path.append", "sys.path.insert", "sys.settrace", "sys.setprofile", "threading.settrace", "faulthandler.",
     "warnings.simplefilter", "warnings.filterwarnings", "logging.basicConfig", "socket.setdefaulttimeout",
 )
+#: process-wide hooks that add up and can never be removed (under the `sys.` the PURE table
+#: otherwise accepts): two runs leave two hooks, each event is handled twice
+ADDITIVE_HOOKS = frozenset({"sys.addaudithook"})
 #: commands run for their output (`rustc --version`, `git rev-parse`): a second run repeats a query
 QUERY_COMMANDS = ("subprocess.check_output", "subprocess.getoutput", "subprocess.getstatusoutput")
 #: calls whose second run is seen but harmless (a warning or log line twice)
@@ -91,7 +94,8 @@ PURE_METHODS = frozenset(
 #: mutable containers: harmless unless the module changes the shared one after creating it
 CONTAINERS = frozenset(
     {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
-     "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet"}
+     "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet",
+     "json.loads", "json.load"}
 )
 #: calls that change a container in place (`threads.MUTATORS`), and registries filled through `register`
 MUTATORS = CONTAINER_MUTATORS | {"register"}
@@ -220,7 +224,7 @@ class _Judge:
         if not effect and attribute in MUTATING_EFFECTS and isinstance(call.func, cst.Attribute):
             receiver = call.func.value
             effect = not (isinstance(receiver, cst.Name) and (receiver.value in locals_ or receiver.value == "self"))
-        if effect and not _matches(name, PURE):
+        if name in ADDITIVE_HOOKS or (effect and not _matches(name, PURE)):
             return Consequence("repeated side effect", Severity.HIGH, f"`{dotted_name(call.func) or attribute}()` runs twice")
         classes, functions = _module_classes(self.context), _module_functions(self.context)
         if (name in classes or name in functions) and depth < 2:
@@ -245,7 +249,9 @@ class _Judge:
             if _matches(name, PURE) or _matches(name, QUERY_COMMANDS) or method in PURE_METHODS:
                 return None  # the output of a query command is text: equal on each run
             functions, classes = _module_functions(self.context), _module_classes(self.context)
-            if name in classes and _immutable_class(classes[name]):
+            if method == "__new__" and isinstance(value.func, cst.Attribute) and _stateless(self.context, self.context.class_):
+                return None  # `super().__new__(cls)` of a class that keeps no per-instance state
+            if name in classes and (_immutable_class(classes[name]) or _stateless(self.context, classes[name])):
                 return None  # a NamedTuple, an Enum, a frozen dataclass: equal instances are interchangeable
             if name in functions and immutable_annotation(functions[name].returns):
                 return None  # `-> bool`, `-> tuple[int, int]`: the helper says it returns an equal value
@@ -558,3 +564,97 @@ class _ResultUses(cst.CSTVisitor):
     def _target(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Subscript, cst.Attribute)) and self._is_result(target.value):
             self.mutated = True
+
+
+#: bases that add no per-instance state: a class deriving only from these (or from stateless
+#: classes of the module) is judged by its own body
+STATELESS_BASES = frozenset({"object", "ABC", "abc.ABC", "Generic", "typing.Generic", "Protocol", "typing.Protocol"})
+
+
+def _stateless(context: LintContext, class_node: Optional[cst.ClassDef]) -> bool:
+    """A class of the module whose instances keep no state of their own: no constructor, no
+    method (its own, a module base's, a module subclass's) that assigns, deletes or changes
+    `self.<attr>` in place, and no base from another module. Two instances are interchangeable
+    (opentelemetry's `GlobalErrorHandler`, a `__new__` singleton with only behaviour)."""
+    if class_node is None:
+        return False
+    key = ("lazy_harm_stateless", class_node.name.value)
+    if key not in context.memo:
+        classes = _module_classes(context)
+        family, pending = {class_node.name.value}, [class_node.name.value]
+        stateless = True
+        while pending and stateless:
+            current = classes.get(pending.pop())
+            if current is None:
+                stateless = False
+                break
+            for base in current.bases:
+                base_name = dotted_name(base.value) or ""
+                if base.keyword is not None or (base_name not in STATELESS_BASES and base_name not in classes):
+                    stateless = False
+                elif base_name in classes and base_name not in family:
+                    family.add(base_name)
+                    pending.append(base_name)
+            for other in classes.values():  # subclasses of the module run on the same instances
+                if other.name.value not in family and any(dotted_name(b.value) in family for b in other.bases):
+                    family.add(other.name.value)
+                    pending.append(other.name.value)
+            stateless = stateless and not _keeps_state(current)
+        context.memo[key] = stateless
+    return context.memo[key]  # type: ignore[return-value]
+
+
+def _keeps_state(class_node: cst.ClassDef) -> bool:
+    body = class_node.body.body
+    if not body or all(isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, cst.Pass) for x in s.body) for s in body):
+        return True  # `class X: pass`: nothing to judge (also what a narrowed module's stub looks like)
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef):
+            if stmt.name.value in ("__init__", "__post_init__", "__setstate__", "__setattr__"):
+                return True
+            decorators = {dotted_name(d.decorator) for d in stmt.decorators}
+            if not stmt.params.params or stmt.name.value in ("__new__", "__init_subclass__") or decorators & {"classmethod", "staticmethod"}:
+                continue  # the class's own state is one object for every instance
+            visitor = _SelfChanges(stmt.params.params[0].name.value)
+            stmt.body.visit(visitor)
+            if visitor.found:
+                return True
+        elif not isinstance(stmt, (cst.SimpleStatementLine, cst.FunctionDef)):
+            return True  # a nested class or compound statement in the body: not judged
+    return False
+
+
+class _SelfChanges(cst.CSTVisitor):
+    """`self.x = v`, `self.x[k] = v`, `self.x += 1`, `del self.x`, `self.x.append(v)`, `setattr(self, ...)`."""
+
+    def __init__(self, receiver: str) -> None:
+        self.receiver = receiver
+        self.found = False
+
+    def _rooted(self, node: cst.BaseExpression) -> bool:
+        while isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        return isinstance(node, cst.Name) and node.value == self.receiver
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Attribute, cst.Subscript)) and self._rooted(target):
+            self.found = True
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS and self._rooted(func.value) and func.value is not None:
+            self.found = self.found or not (isinstance(func.value, cst.Name))  # `self.items.append(v)`
+        if isinstance(func, cst.Name) and func.value in ("setattr", "delattr", "vars") and node.args:
+            self.found = self.found or self._rooted(node.args[0].value)
