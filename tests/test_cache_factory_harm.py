@@ -151,3 +151,47 @@ def test_an_audit_hook_added_twice_is_a_repeated_side_effect() -> None:
     )
     findings = lint_source(source, "m.py", WITH_OPT_IN).findings
     assert [(f.code, f.consequence.kind) for f in findings] == [("CRL101", "repeated side effect")]
+
+
+FIXED = '''
+import threading
+from lib import make
+
+_cache = {{}}
+
+
+class Wrapper:
+    def __init__(self, obj, keep=False):
+        {init}
+{methods}
+
+def wrap(obj):
+    if obj not in _cache:
+        _cache[obj] = Wrapper({args})
+    return _cache[obj]
+'''
+
+
+@pytest.mark.parametrize(
+    "init, methods, args, code",
+    [
+        ("self._obj = obj\n        self._keep = keep", "", "obj", "CRL107"),  # only its arguments, never changed
+        ("self.locks = [lk for lk in (obj, keep) if lk]", "", "obj", "CRL107"),  # a container nothing changes
+        ("self._obj = obj", "\n    def swap(self, other):\n        self._obj = other\n", "obj", "CRL105"),  # changed later
+        ("self._obj = obj\n        self.n = 0", "\n    def bump(self):\n        self.n += 1\n", "obj", "CRL105"),
+        ("self._conn = make(obj)", "", "obj", "CRL105"),  # an object of another module is kept
+        ("self._lock = threading.Lock()", "", "obj", "CRL105"),  # a resource
+        ("self._obj = obj", "", "make(obj)", "CRL105"),  # an argument the model cannot judge
+    ],
+    ids=["arguments", "container", "reassigned", "counter", "foreign-object", "lock", "foreign-argument"],
+)
+@pytest.mark.parametrize("config", [WITH_OPT_IN, NARROWED], ids=["whole", "narrowed"])
+def test_an_instance_fixed_at_construction_is_an_equal_value(init: str, methods: str, args: str, code: str, config: Config) -> None:
+    source = FIXED.format(init=init, methods=methods, args=args)
+    assert [f.code for f in lint_source(source, "m.py", config).findings if f.code.startswith("CRL10")] == [code]
+
+
+def test_a_kept_value_the_constructor_computes_keeps_the_finding() -> None:
+    """Cortex's `UndoManager` keeps `history or get_history()`: a call the model does not trust to be equal."""
+    source = FIXED.format(init="self._obj = obj if obj is not None else make(keep)", methods="", args="obj")
+    assert [f.code for f in lint_source(source, "m.py", WITH_OPT_IN).findings if f.code.startswith("CRL10")] == ["CRL105"]

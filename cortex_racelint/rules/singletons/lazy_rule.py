@@ -44,6 +44,10 @@ class LazyInitRule(Rule):
           instance of a class of the module that keeps no per-instance state (no constructor, no
           method of it, its module bases or subclasses changes `self.<attr>`, no base from another
           module: a `__new__` singleton with only behaviour, like opentelemetry's `GlobalErrorHandler`),
+          or one fixed at construction (its constructor keeps only its arguments, constants or
+          containers of them, with no call in what it keeps, no method changes the instance
+          afterwards, and the arguments are
+          equal values: loky's `CloudpickledObjectWrapper(obj)`, tqdm's `TqdmDefaultWriteLock()`),
           a `NamedTuple`/`Enum`/frozen dataclass, or what a helper's immutable return annotation
           promises (`-> bool`, `-> str | None`);
         - object bound to one thread, low: a GUI toolkit object (Qt, Tk, wx, GTK), or an event loop
