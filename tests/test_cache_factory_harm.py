@@ -103,38 +103,6 @@ def test_a_factory_taking_any_argument_is_a_keyed_cache(signature: str) -> None:
     assert not [f for f in lint_source(source, "m.py", WITH_OPT_IN).findings if f.code in ("CRL106", "CRL107")]
 
 
-STATELESS = '''
-class Handler{bases}:
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def handle(self, error):
-        print(error)
-{extra}'''
-
-
-@pytest.mark.parametrize(
-    "bases, extra, code",
-    [
-        ("", "", "CRL107"),  # behaviour only: two instances are interchangeable
-        ("(ABC)", "", "CRL107"),
-        ("", "\n    def remember(self, e):\n        self.last = e\n", "CRL102"),  # per-instance state
-        ("", "\n    def remember(self, e):\n        self.seen.append(e)\n", "CRL102"),
-        ("", "\n\nclass Loud(Handler):\n    def handle(self, e):\n        self.count += 1\n", "CRL102"),  # a subclass keeps state
-        ("(Base)", "", "CRL102"),  # a base from another module may keep state
-    ],
-    ids=["plain", "abc", "attribute", "list", "subclass", "foreign-base"],
-)
-@pytest.mark.parametrize("config", [WITH_OPT_IN, NARROWED], ids=["whole", "narrowed"])
-def test_a_new_singleton_of_a_stateless_class_is_harmless(bases: str, extra: str, code: str, config: Config) -> None:
-    source = "from abc import ABC\nfrom lib import Base\n" + STATELESS.format(bases=bases, extra=extra)
-    assert [f.code for f in lint_source(source, "m.py", config).findings if f.code.startswith("CRL10")] == [code]
-
-
 def test_parsed_json_nobody_changes_is_an_equal_value() -> None:
     source = (
         "import json\n\n\nclass Context:\n    meta = None\n\n    @classmethod\n    def get(cls, raw):\n"
@@ -152,46 +120,3 @@ def test_an_audit_hook_added_twice_is_a_repeated_side_effect() -> None:
     findings = lint_source(source, "m.py", WITH_OPT_IN).findings
     assert [(f.code, f.consequence.kind) for f in findings] == [("CRL101", "repeated side effect")]
 
-
-FIXED = '''
-import threading
-from lib import make
-
-_cache = {{}}
-
-
-class Wrapper:
-    def __init__(self, obj, keep=False):
-        {init}
-{methods}
-
-def wrap(obj):
-    if obj not in _cache:
-        _cache[obj] = Wrapper({args})
-    return _cache[obj]
-'''
-
-
-@pytest.mark.parametrize(
-    "init, methods, args, code",
-    [
-        ("self._obj = obj\n        self._keep = keep", "", "obj", "CRL107"),  # only its arguments, never changed
-        ("self.locks = [lk for lk in (obj, keep) if lk]", "", "obj", "CRL107"),  # a container nothing changes
-        ("self._obj = obj", "\n    def swap(self, other):\n        self._obj = other\n", "obj", "CRL105"),  # changed later
-        ("self._obj = obj\n        self.n = 0", "\n    def bump(self):\n        self.n += 1\n", "obj", "CRL105"),
-        ("self._conn = make(obj)", "", "obj", "CRL105"),  # an object of another module is kept
-        ("self._lock = threading.Lock()", "", "obj", "CRL105"),  # a resource
-        ("self._obj = obj", "", "make(obj)", "CRL105"),  # an argument the model cannot judge
-    ],
-    ids=["arguments", "container", "reassigned", "counter", "foreign-object", "lock", "foreign-argument"],
-)
-@pytest.mark.parametrize("config", [WITH_OPT_IN, NARROWED], ids=["whole", "narrowed"])
-def test_an_instance_fixed_at_construction_is_an_equal_value(init: str, methods: str, args: str, code: str, config: Config) -> None:
-    source = FIXED.format(init=init, methods=methods, args=args)
-    assert [f.code for f in lint_source(source, "m.py", config).findings if f.code.startswith("CRL10")] == [code]
-
-
-def test_a_kept_value_the_constructor_computes_keeps_the_finding() -> None:
-    """Cortex's `UndoManager` keeps `history or get_history()`: a call the model does not trust to be equal."""
-    source = FIXED.format(init="self._obj = obj if obj is not None else make(keep)", methods="", args="obj")
-    assert [f.code for f in lint_source(source, "m.py", WITH_OPT_IN).findings if f.code.startswith("CRL10")] == ["CRL105"]

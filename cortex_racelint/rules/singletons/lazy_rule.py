@@ -40,15 +40,8 @@ class LazyInitRule(Rule):
         - duplicate object, medium: any other object (including calls into other modules that are
           not known to be pure): state kept on the discarded one is lost, identity checks fail;
         - equal value recomputed, low: a constant, a string, a compiled regex, a version lookup, a
-          container nothing changes (parsed JSON included), a warning or log line shown twice, an
-          instance of a class of the module that keeps no per-instance state (no constructor, no
-          method of it, its module bases or subclasses changes `self.<attr>`, no base from another
-          module: a `__new__` singleton with only behaviour, like opentelemetry's `GlobalErrorHandler`),
-          or one fixed at construction (its constructor keeps only its arguments, constants or
-          containers of them, with no call in what it keeps, no method changes the instance
-          afterwards, and the arguments are
-          equal values: loky's `CloudpickledObjectWrapper(obj)`, tqdm's `TqdmDefaultWriteLock()`),
-          a `NamedTuple`/`Enum`/frozen dataclass, or what a helper's immutable return annotation
+          container nothing changes (parsed JSON included), a warning or log line shown twice, a
+          `NamedTuple`/`Enum`/frozen dataclass of the module, or what a helper's immutable return annotation
           promises (`-> bool`, `-> str | None`);
         - object bound to one thread, low: a GUI toolkit object (Qt, Tk, wx, GTK), or an event loop
           the module runs on the calling thread (`run_until_complete`) and hands no work from
