@@ -21,7 +21,7 @@ from .rule import Rule
 META_CODES = {"CRL001": "unused-suppression"}
 
 
-@lru_cache(maxsize=1)  # racelint: ignore[CRL106] imports are locked; a second first call builds the same tuple
+@lru_cache(maxsize=1)
 def all_rules() -> tuple[type[Rule], ...]:
     from . import rules as rules_package
 

@@ -34,6 +34,9 @@ class Plain{n}:
 
     def grow(self):
         return self.size + 1
+
+    def resize(self, size):
+        self.size = size  # per-instance state: a lazily made Plain is not an equal value
 '''
 
 LAZY = '''

@@ -138,7 +138,11 @@ class _NameReach:
         constructor, a subclass's too). Matching by name is a superset of what the LibCST call
         graph resolves, so narrowing never hides a holder or a callee.
         """
-        needed = set(self.sites) | self.holders
+        return self.closure(set(self.sites) | self.holders)
+
+    def closure(self, start: set[int]) -> set[int]:
+        """The module-body statements of `start` (function node ids) and of what they call, closed over."""
+        needed = set(start)
         pending = list(needed)
         while pending:
             key = pending.pop()
@@ -1030,6 +1034,39 @@ def _read_paths(call: ast.Call) -> list[ast.expr]:
     return paths
 
 
+def _cache_factory_scope(tree: ast.Module, collector: "_FactCollector") -> set[int]:
+    """What `analysis.lazy_harm.factory_consequence` reads for CRL106/CRL107: the cached module
+    functions, what they call (a helper's return annotation, a NamedTuple class), closed over, and
+    the statements mentioning them (a caller changing the cached container: `factory()[k] = v`)."""
+    cached = [f for f in collector.functions if f.cached and 0 <= f.top < len(tree.body) and tree.body[f.top] is f.node]
+    names = {f.name for f in cached}
+    users = {
+        index for index, stmt in enumerate(tree.body)
+        if any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names) for n in ast.walk(stmt))
+    }
+    return {f.top for f in collector.functions if f.cached} | collector.reach.closure({id(f.node) for f in cached}) | users
+
+
+def _class_families(collector: "_FactCollector", scope: set[int]) -> set[int]:
+    """The module classes defined in `scope` or named by a call in it, with their module bases
+    and subclasses, transitively: whether two instances are interchangeable (a NamedTuple, a class
+    keeping no per-instance state: `analysis.lazy_harm`) depends on all of them, so none is stubbed."""
+    classes = collector.top_classes
+    reach = collector.reach
+    called = {c.rpartition(".")[2] for key, calls in reach.calls.items()
+              if (reach.tops.get(key) if key >= 0 else -1 - key) in scope for c in calls}
+    family = {name for name, (top, _) in classes.items() if top in scope or name in called}
+    pending = list(family)
+    while pending:
+        name = pending.pop()
+        related = set(classes[name][1]) | {other for other, (_, bases) in classes.items() if name in bases}
+        for other in related:
+            if other in classes and other not in family:
+                family.add(other)
+                pending.append(other)
+    return {classes[name][0] for name in family}
+
+
 def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFacts]:
     """Facts of a module, or None when `ast` cannot parse it (LibCST will say why).
 
@@ -1056,6 +1093,12 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
                 # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
                 | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
             )
+        if lazy:
+            scope = facts.statements["lazy_lock_scope"]
+            scope |= _class_families(collector, scope)
+        if facts.cache_decorators:
+            scope = _cache_factory_scope(tree, collector)
+            facts.statements["cache_decorators"] = scope | _class_families(collector, scope)
         return facts
     except RecursionError:
         return None

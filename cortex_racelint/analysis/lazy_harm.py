@@ -52,6 +52,11 @@ QUALIFIED_EFFECTS = (
     "sys.path.append", "sys.path.insert", "sys.settrace", "sys.setprofile", "threading.settrace", "faulthandler.",
     "warnings.simplefilter", "warnings.filterwarnings", "logging.basicConfig", "socket.setdefaulttimeout",
 )
+#: process-wide hooks that add up and can never be removed (under the `sys.` the PURE table
+#: otherwise accepts): two runs leave two hooks, each event is handled twice
+ADDITIVE_HOOKS = frozenset({"sys.addaudithook"})
+#: commands run for their output (`rustc --version`, `git rev-parse`): a second run repeats a query
+QUERY_COMMANDS = ("subprocess.check_output", "subprocess.getoutput", "subprocess.getstatusoutput")
 #: calls whose second run is seen but harmless (a warning or log line twice)
 MESSAGES = ("warnings.warn", "logging.", "logger.", "log.", "_log.", "_logger.", "LOGGER.", "LOG.", "print")
 #: calls that return an equal value every time (or a value cached by the interpreter)
@@ -68,8 +73,19 @@ PURE = (
     "packaging.version.", "distutils.", "ctypes.util.find_library", "sys.intern", "type", "getattr", "hasattr",
     "isinstance", "issubclass", "min", "max", "sorted", "range", "os.path.join", "dict.fromkeys",
     "logging.getLogger", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.getaddrinfo",
-    "socket.gethostbyaddr",
+    "socket.gethostbyaddr", "all", "any", "sum", "abs", "round", "ord", "chr", "hash", "callable", "divmod",
+    "__import__", "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.LoadLibrary",
+    "ctypes.util.", "ctypes.sizeof", "ctypes.POINTER",
 )
+#: return annotations naming an immutable value (`-> bool`, `-> tuple[int, ...] | None`): what the
+#: function returns compares equal on every run, whatever calls it makes to compute it
+IMMUTABLE_TYPES = frozenset(
+    {"bool", "int", "float", "complex", "str", "bytes", "tuple", "Tuple", "frozenset", "FrozenSet", "None",
+     "NoneType", "ModuleType", "Pattern", "Literal", "LiteralString", "Path", "PurePath",
+     "PurePosixPath", "PureWindowsPath", "Optional", "Union", "Final", "Version", "Decimal", "Fraction"}
+)
+#: base classes (and decorators) whose instances cannot change: two equal ones are interchangeable
+IMMUTABLE_BASES = frozenset({"NamedTuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "tuple", "frozenset", "str", "int"})
 #: methods returning plain values (text, bytes, numbers) whatever their receiver
 PURE_METHODS = frozenset(
     {"read", "read_text", "read_bytes", "decode", "encode", "strip", "lower", "upper", "split", "format", "join",
@@ -78,7 +94,8 @@ PURE_METHODS = frozenset(
 #: mutable containers: harmless unless the module changes the shared one after creating it
 CONTAINERS = frozenset(
     {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
-     "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet"}
+     "collections.Counter", "bytearray", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet",
+     "json.loads", "json.load"}
 )
 #: calls that change a container in place (`threads.MUTATORS`), and registries filled through `register`
 MUTATORS = CONTAINER_MUTATORS | {"register"}
@@ -199,13 +216,15 @@ class _Judge:
         attribute = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         if _matches(name, RESOURCES):
             return None  # kept as the state: `creates` judges it; made into a local: transient
-        if _matches(name, MESSAGES) or (attribute in ("warn", "warning", "info", "debug", "error", "exception")):
+        if attribute in GLOBAL_EFFECTS:
+            pass  # `log.addHandler(h)`: a logger's name does not make adding a handler a message
+        elif _matches(name, MESSAGES) or _matches(name, QUERY_COMMANDS) or (attribute in ("warn", "warning", "info", "debug", "error", "exception")):
             return None
         effect = _matches(name, QUALIFIED_EFFECTS) or attribute in GLOBAL_EFFECTS
         if not effect and attribute in MUTATING_EFFECTS and isinstance(call.func, cst.Attribute):
             receiver = call.func.value
             effect = not (isinstance(receiver, cst.Name) and (receiver.value in locals_ or receiver.value == "self"))
-        if effect and not _matches(name, PURE):
+        if name in ADDITIVE_HOOKS or (effect and not _matches(name, PURE)):
             return Consequence("repeated side effect", Severity.HIGH, f"`{dotted_name(call.func) or attribute}()` runs twice")
         classes, functions = _module_classes(self.context), _module_functions(self.context)
         if (name in classes or name in functions) and depth < 2:
@@ -227,9 +246,13 @@ class _Judge:
             if name in CONTAINERS:
                 return _MUTABLE
             method = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
-            if _matches(name, PURE) or method in PURE_METHODS:
-                return None
+            if _matches(name, PURE) or _matches(name, QUERY_COMMANDS) or method in PURE_METHODS:
+                return None  # the output of a query command is text: equal on each run
             functions, classes = _module_functions(self.context), _module_classes(self.context)
+            if name in classes and _immutable_class(classes[name]):
+                return None  # a NamedTuple, an Enum, a frozen dataclass: equal instances are interchangeable
+            if name in functions and immutable_annotation(functions[name].returns):
+                return None  # `-> bool`, `-> tuple[int, int]`: the helper says it returns an equal value
             if name in classes and depth < 2:  # a class of this module: what its constructor keeps
                 for inner in _calls(_init_of(classes[name])):
                     made = self.creates(inner, depth + 1)
@@ -412,3 +435,130 @@ def _all_calls(module: cst.Module) -> list[cst.Call]:
     visitor = _AllCalls()
     module.visit(visitor)
     return visitor.found
+
+
+def _annotation_names(annotation: cst.BaseExpression) -> Optional[list[str]]:
+    """The type names an annotation joins (`X | None`, `Optional[X]`, `tuple[int, ...]`: the outer
+    name only, its items are what the immutable outer type holds), or None when it is not plain."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        left, right = _annotation_names(annotation.left), _annotation_names(annotation.right)
+        return None if left is None or right is None else left + right
+    if isinstance(annotation, cst.Subscript):
+        outer = dotted_name(annotation.value)
+        leaf = (outer or "").rpartition(".")[2]
+        if leaf in ("Optional", "Union", "Final"):
+            inner: list[str] = []
+            for element in annotation.slice:
+                index = element.slice
+                names = _annotation_names(index.value) if isinstance(index, cst.Index) else None
+                if names is None:
+                    return None
+                inner += names
+            return inner
+        return [leaf] if outer else None
+    if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
+        return None  # a string annotation: not parsed here
+    name = dotted_name(annotation)
+    return [name.rpartition(".")[2]] if name else None
+
+
+def immutable_annotation(annotation: Optional[cst.Annotation]) -> bool:
+    """Whether a return annotation names only immutable types (`-> bool`, `-> str | None`)."""
+    if annotation is None:
+        return False
+    names = _annotation_names(annotation.annotation)
+    return bool(names) and all(name in IMMUTABLE_TYPES for name in names or ())
+
+
+def _immutable_class(class_node: cst.ClassDef) -> bool:
+    """A module class whose instances cannot change: a NamedTuple, an Enum, a frozen dataclass."""
+    for base in class_node.bases:
+        if (dotted_name(base.value) or "").rpartition(".")[2] in IMMUTABLE_BASES:
+            return True
+    for decorator in class_node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call) and any(
+            arg.keyword is not None and arg.keyword.value == "frozen" and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True" for arg in expr.args
+        ):
+            return True  # `@dataclass(frozen=True)`, `@attr.s(frozen=True)`
+    return False
+
+
+def factory_consequence(context: LintContext, function: cst.FunctionDef) -> Consequence:
+    """What two first calls of a cached zero-argument factory cost (`@functools.cache`,
+    `@lru_cache`): the same model as a lazy initialisation, with the function body as the
+    creation. What the body does decides first (a handler added, an `atexit` hook registered,
+    a thread started: the second run repeats it); then what it returns: an object with identity
+    (a resource, a class instance from another module) keeps the finding, an equal value (a
+    constant, a string, a tuple, an imported module, a NamedTuple, what a `-> bool` or `-> str`
+    annotation promises) moves it to the opt-in CRL107, and a new container does only when no
+    caller in the module changes it (`factory().append(x)`, `v = factory(); v[k] = x`)."""
+    judge = _Judge(context)
+    body = [function.body]
+    locals_ = _local_names(body)
+    for call in _calls(body):
+        found = judge.call(call, locals_)
+        if found is not None and found.severity is Severity.HIGH:
+            return found
+    worst: Optional[Consequence] = None
+    for returned in _returned(function):
+        created = judge.creates(_resolved(returned, body) or returned)
+        if created is _MUTABLE and not _result_mutated(context, function.name.value):
+            created = None
+        if created is not None and (worst is None or created.severity is Severity.HIGH):
+            worst = created
+    if worst is not None and worst.severity is not Severity.HIGH and worst is not _MUTABLE:
+        if immutable_annotation(function.returns):
+            worst = None  # an object of another module, but the annotation says an equal value
+    if worst is not None:
+        return worst
+    return Consequence(EQUAL_VALUE, Severity.LOW, "a second first call computes an equal value; one is kept")
+
+
+def _result_mutated(context: LintContext, factory: str) -> bool:
+    """Whether the module changes what `factory()` returns: `factory().append(x)`,
+    `factory()[k] = v`, or through a name bound to it (`v = factory(); v.update(...)`).
+    Callers in other modules are not seen."""
+    key = ("lazy_harm_result_mutated", factory)
+    if key not in context.memo:
+        visitor = _ResultUses(factory)
+        context.module.visit(visitor)
+        mutated = visitor.mutated
+        for alias in visitor.aliases:
+            mutated = mutated or _mutated(context, alias, False)
+        context.memo[key] = mutated
+    return context.memo[key]  # type: ignore[return-value]
+
+
+class _ResultUses(cst.CSTVisitor):
+    """Changes made through `factory()` directly, and the names `factory()` is bound to."""
+
+    def __init__(self, factory: str) -> None:
+        self.factory = factory
+        self.mutated = False
+        self.aliases: set[str] = set()
+
+    def _is_result(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and not node.args and (dotted_name(node.func) or "").rpartition(".")[2] == self.factory
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS and self._is_result(func.value):
+            self.mutated = True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._is_result(node.value):
+            self.aliases.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+        for target in node.targets:
+            self._target(target.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Subscript, cst.Attribute)) and self._is_result(target.value):
+            self.mutated = True

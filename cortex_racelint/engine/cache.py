@@ -70,7 +70,7 @@ def tool_sources() -> list[Path]:
     return sorted(PACKAGE_ROOT.rglob("*.py"))
 
 
-@lru_cache(maxsize=1)  # racelint: ignore[CRL106] a pure hash: a second first call computes the same
+@lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
     for source in tool_sources():

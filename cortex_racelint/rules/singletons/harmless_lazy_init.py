@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import libcst as cst
+
 from ...ftypes import Consequence, Severity
 from ...rule import Invalid, Valid
+from .cached_factories import NO_FIX_REASON, cached_factory, factory_harm
 from .lazy_rule import CALLER_HELD, FREE_THREADING_LAZY, IMPORT_TIME, LOCK_CHOICE, LazyInitRule
 
 
@@ -14,11 +17,17 @@ class HarmlessLazyInit(LazyInitRule):
     NAME = "harmless-lazy-init"
     OPT_IN = True
     # the union of CRL101's, CRL102's and CRL105's evidence: it reports their harmless sites
-    EVIDENCE = ("global", "nonlocal", "hasattr", "getattr", "class", re.compile(rb"\bin\b"), ".get(", "setdefault", "KeyError", "LookupError")
+    EVIDENCE = ("global", "cache", "nonlocal", "hasattr", "getattr", "class", re.compile(rb"\bin\b"), ".get(", "setdefault", "KeyError", "LookupError")
 
     @classmethod
     def ast_candidate(cls, facts) -> bool:
-        return facts.lazy_global or facts.lazy_class or facts.lazy_keyed
+        return facts.lazy_global or facts.lazy_class or facts.lazy_keyed or facts.cache_decorators
+
+    @classmethod
+    def ast_statements(cls, facts) -> set[int]:
+        """CRL101/102/105's statements, and the cached factories CRL106 leaves to this rule."""
+        return facts.where("lazy_lock_scope") | facts.where("cache_decorators")
+
     REPORTS = "harmless"
     CONSEQUENCE = Consequence("equal value recomputed", Severity.LOW)
     MESSAGE = "Lazy initialisation of `{state}` is not guarded by a lock, but a race there does no harm"
@@ -33,7 +42,10 @@ class HarmlessLazyInit(LazyInitRule):
         thread (`call_soon_threadsafe`, `run_coroutine_threadsafe`): two threads cannot sensibly
         reach such a check, and a lock would not make the object usable from several. And in a
         function that parses the command line (`parse_args()` with no argument reads `sys.argv`:
-        `entry point run once`, a process's entry point, like locust's `run_single_user`). Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
+        `entry point run once`, a process's entry point, like locust's `run_single_user`). And the
+        cached zero-argument factories of CRL106 (`@functools.cache`, `@lru_cache`) whose second
+        run only recomputes an equal value: a `-> bool` probe, a version string, an imported
+        module, a tuple of exception classes, a `NamedTuple`. Off unless `select` names `CRL107` itself (a prefix such as `CRL1` or `ALL` does
         not enable it).
     """ + CALLER_HELD + IMPORT_TIME
     WHY = """
@@ -57,6 +69,18 @@ class HarmlessLazyInit(LazyInitRule):
 
     def covers(self, kind: str) -> bool:
         return kind in ("global", "class", "keyed", "metaclass", "closure", "funcattr")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """A cached zero-argument factory (CRL106's shape) whose second run computes an equal value."""
+        found = cached_factory(self.context, node)
+        if found is None:
+            return
+        consequence, harmless = factory_harm(self.context, node)
+        if harmless:
+            decorator, name = found
+            self.report(decorator, self.FACTORY_MESSAGE.format(decorator=name), no_fix_reason=NO_FIX_REASON, consequence=consequence)
+
+    FACTORY_MESSAGE = "`@{decorator}` on a zero-argument factory can run it twice, but a race there does no harm"
 
     VALID = [
         Valid(
@@ -124,6 +148,16 @@ class HarmlessLazyInit(LazyInitRule):
                     warnings.warn("deprecated", DeprecationWarning)
             """,
             line=6,
+        ),
+        Invalid(  # a cached factory returning an equal value: CRL106's harmless share, no fix
+            """
+            import functools, sysconfig
+
+            @functools.cache
+            def is_framework() -> bool:
+                return bool(sysconfig.get_config_var("PYTHONFRAMEWORK"))
+            """,
+            line=3,
         ),
         Invalid(  # memoised recursion: the value is equal, and the lock must be reentrant
             """

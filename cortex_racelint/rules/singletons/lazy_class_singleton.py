@@ -123,6 +123,9 @@ class LazyClassSingleton(LazyInitRule):
                     if cls._instance is None:
                         cls._instance = super().__new__(cls)
                     return cls._instance
+
+                def load(self, path):
+                    self.path = path  # kept on the instance: lost with a discarded one
             """,
             line=5,
         ),
@@ -134,6 +137,9 @@ class LazyClassSingleton(LazyInitRule):
                     if not hasattr(Registry, "_inst"):
                         Registry._inst = Registry()
                     return Registry._inst
+
+                def add(self, item):
+                    self.items.append(item)
             """,
             line=4,
         ),

@@ -40,7 +40,9 @@ class LazyInitRule(Rule):
         - duplicate object, medium: any other object (including calls into other modules that are
           not known to be pure): state kept on the discarded one is lost, identity checks fail;
         - equal value recomputed, low: a constant, a string, a compiled regex, a version lookup, a
-          container nothing changes, a warning or log line shown twice;
+          container nothing changes (parsed JSON included), a warning or log line shown twice, a
+          `NamedTuple`/`Enum`/frozen dataclass of the module, or what a helper's immutable return annotation
+          promises (`-> bool`, `-> str | None`);
         - object bound to one thread, low: a GUI toolkit object (Qt, Tk, wx, GTK), or an event loop
           the module runs on the calling thread (`run_until_complete`) and hands no work from
           another thread: only that thread reaches the check, and a lock would not change that;

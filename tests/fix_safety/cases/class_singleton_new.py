@@ -11,6 +11,9 @@ class Settings:
             cls._instance = super().__new__(cls)
         return cls._instance
 
+    def load(self, path):
+        self.path = path  # per-instance state: what a discarded instance was given is lost
+
 
 # --- drivers ---
 FINDINGS = ("CRL102",)
