@@ -180,3 +180,15 @@ def handed_values(node: ast.expr, scheduled: Optional[ast.expr] = None) -> Itera
         name = node_last_name(value)
         if name.startswith("_") and not name.startswith("__") and isinstance(value, (ast.Name, ast.Attribute)):
             yield name
+
+
+def dotted(node: ast.AST) -> Optional[str]:
+    """`a.b.c` for a name or attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None

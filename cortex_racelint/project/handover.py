@@ -23,6 +23,8 @@ from __future__ import annotations
 import ast
 from typing import Any, Optional
 
+from .entries import dotted
+
 #: entry kinds whose extra positional arguments go to the target (`submit(f, a)`); `map` maps an iterable
 _ARG_AFTER_TARGET = frozenset({"submit", "run_in_executor", "to_thread", "start_new_thread", "start_new"})
 
@@ -35,7 +37,7 @@ def params(node: ast.AST) -> list[str]:
 
 def note_class(info: dict, node: ast.ClassDef) -> None:
     """`thread_run`: a `threading.Thread` subclass defining `run`, which runs on the thread `start()` makes."""
-    if any((_dotted(base) or "").split(".")[-1] == "Thread" for base in node.bases) and any(
+    if any((dotted(base) or "").split(".")[-1] == "Thread" for base in node.bases) and any(
         isinstance(stmt, ast.FunctionDef) and stmt.name == "run" for stmt in node.body
     ):
         info["thread_run"] = [node.lineno, node.col_offset]
@@ -54,7 +56,7 @@ def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> No
         return
     target = node.targets[0]
     if isinstance(target, ast.Name) and isinstance(value, ast.Call) and target.id not in frame.declared:
-        called = _dotted(value.func)
+        called = dotted(value.func)
         if called and frame.hand_new is not None and called.split(".")[-1][:1].isupper():  # `Stats()`: a class  # recorded when first handed over
             frame.hand_new[target.id] = [called, node.lineno, looped]
     elif (
@@ -90,7 +92,7 @@ def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: 
             if isinstance(arg, ast.Name) and _handle(frame, arg.id):
                 _give(frame, arg.id, "e", target_ref[0], target_ref[1], pos, node, copies)
         return
-    callee = _dotted(func)
+    callee = dotted(func)
     if callee is None:
         return
     for pos, arg in enumerate(node.args):
@@ -169,14 +171,3 @@ def _entry_args(call: ast.Call, entry: Any) -> list:
         return []
     index = next((i for i, arg in enumerate(call.args) if arg is entry.target), None)
     return list(call.args[index + 1:]) if index is not None else []
-
-
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None

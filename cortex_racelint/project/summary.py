@@ -45,6 +45,7 @@ from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
 from . import handover
 from .entries import (
+    dotted,
     SPAWNING_BASES,
     THREAD_BASES,
     Entries,
@@ -66,18 +67,6 @@ MODULE_CODE = "<module>"
 #: fields that hold no call the summary needs (contexts, operators, annotations)
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_comment", "type_ignores"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def dotted(node: ast.AST) -> Optional[str]:
-    """`a.b.c` for a name or attribute chain, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] = ()) -> dict:
