@@ -39,6 +39,9 @@ _LOGGING_HANDLERS = tuple(
     )
 )
 
+#: the label of the `Thread`-subclass row (the project index's hand-overs read a class's `run` by it)
+THREAD_SUBCLASS = "thread (`Thread` subclass)"
+
 #: calls that start a thread (or hand a task to a pool of them) on the callable they are given
 THREAD_STARTS: tuple[ThreadEntrySpec, ...] = (
     ThreadEntrySpec(
@@ -72,6 +75,15 @@ THREAD_STARTS: tuple[ThreadEntrySpec, ...] = (
     ThreadEntrySpec(
         label="worker thread (asyncio.to_thread)", call="asyncio.to_thread", arg=0, keyword="func", kind="executor",
         notes="runs on the loop's default thread pool",
+    ),
+)
+
+#: classes whose methods run on the thread they start themselves (the LibCST rules read them in
+#: `analysis.thread_syntax`; the project index reads this row)
+THREAD_CLASSES: tuple[ThreadEntrySpec, ...] = (
+    ThreadEntrySpec(
+        label=THREAD_SUBCLASS, bases=("threading.Thread",), methods=("run",), concurrent=False, kind="thread",
+        notes="`run()` of a `Thread` subclass runs on the thread `start()` makes",
     ),
 )
 
@@ -135,7 +147,7 @@ FRAMEWORK_ENTRIES: tuple[ThreadEntrySpec, ...] = (
 )
 
 #: the whole built-in table
-ENTRY_TABLE: tuple[ThreadEntrySpec, ...] = THREAD_STARTS + FRAMEWORK_ENTRIES
+ENTRY_TABLE: tuple[ThreadEntrySpec, ...] = THREAD_STARTS + THREAD_CLASSES + FRAMEWORK_ENTRIES
 
 _STARTS_BY_NAME = {spec.call: spec for spec in THREAD_STARTS}
 

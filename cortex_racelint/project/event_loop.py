@@ -142,9 +142,6 @@ def analyse(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> tuple
     loops_in_threads = False
     for module, (_, summary) in modules.items():
         starts = [(graph.resolve_ref(module, scope, kind, text), text) for _, kind, text, scope, *_ in summary["entries"]]
-        for cls, info in summary["classes"].items():
-            if info.get("thread") and f"{cls}.run" in summary["functions"]:
-                starts.append((((module, f"{cls}.run"), None), f"{cls}.run"))
         for start, text in starts:
             if text.rpartition(".")[2] in LOOP_RUNNERS or text in ("asyncio.run", "uvloop.run"):
                 loops_in_threads = True  # `submit(asyncio.run, coro)`: what it runs is not followed

@@ -14,8 +14,19 @@ args=(stats,))`, `pool.submit(f, stats)`), as a bound method (`Thread(target=sta
 - `["use", name, method, line]`: `name.method()` on a parameter, or on a local after it was given.
 
 and `info["params"]` (parameter names, for binding arguments), and per class `bound`: attribute ->
-the `__init__` parameter stored in it (`self.stats = stats`), and `thread_run` for a `Thread`
-subclass defining `run` (its position). `handover_join.py` reads these.
+the `__init__` parameter stored in it (`self.stats = stats`). A `Thread` subclass's `run` is an
+entry of the table (`analysis.entry_table`), recorded with the module's entries.
+
+What the target of an entry is, as written (`_handed`):
+- `Thread(target=stats.run)`, `partial(stats.add, 1)`, `lambda: stats.add(1)`: the method `add`
+  of `stats` runs on the thread ("t");
+- `submit(task)` where `task` was made by a call (`task = Task(stats)`): its `__call__` runs there;
+- `partial(work, stats)`, `lambda: work(stats)`: `work` runs there with `stats` bound ("e").
+
+Objects in containers: `workers = [Worker(stats) for _ in range(n)]` (or `workers.append(Worker(
+stats))` in a loop) makes many objects of one class; `for w in workers:` binds `w` to each
+(`note_for`), so `pool.submit(w.run)` hands each worker's `run` to a thread ("t", made in a loop).
+`handover_join.py` reads these.
 """
 
 from __future__ import annotations
@@ -35,14 +46,6 @@ def params(node: ast.AST) -> list[str]:
     return [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
 
 
-def note_class(info: dict, node: ast.ClassDef) -> None:
-    """`thread_run`: a `threading.Thread` subclass defining `run`, which runs on the thread `start()` makes."""
-    if any((dotted(base) or "").split(".")[-1] == "Thread" for base in node.bases) and any(
-        isinstance(stmt, ast.FunctionDef) and stmt.name == "run" for stmt in node.body
-    ):
-        info["thread_run"] = [node.lineno, node.col_offset]
-
-
 def note_function(frame: Any, node: ast.AST) -> None:
     """Remember the parameters of a function (stored in the summary only when something uses them)."""
     frame.hand_params = params(node)
@@ -59,6 +62,11 @@ def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> No
         called = dotted(value.func)
         if called and frame.hand_new is not None and called.split(".")[-1][:1].isupper():  # `Stats()`: a class  # recorded when first handed over
             frame.hand_new[target.id] = [called, node.lineno, looped]
+    elif isinstance(target, ast.Name) and isinstance(value, (ast.ListComp, ast.SetComp)) and frame.hand_new is not None:
+        element = value.elt  # `workers = [Worker(stats) for _ in range(n)]`: many objects of one class
+        called = dotted(element.func) if isinstance(element, ast.Call) else None
+        if called and called.split(".")[-1][:1].isupper() and target.id not in frame.declared:
+            frame.hand_new[target.id] = [called, node.lineno, True]
     elif (
         frame.method
         and frame.qual.endswith(".__init__")
@@ -72,10 +80,27 @@ def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> No
         classes[frame.class_name].setdefault("bound", {})[target.attr] = value.id
 
 
+def note_for(frame: Any, node: ast.AST) -> None:
+    """`for w in workers:` over a container of made objects: `w` is each of them (one per iteration)."""
+    target, source = node.target, node.iter  # type: ignore[attr-defined]
+    if frame.hand_new is None or not isinstance(target, ast.Name) or not isinstance(source, ast.Name):
+        return
+    made = frame.hand_new.get(source.id)
+    if made is not None:
+        frame.hand_new[target.id] = [made[0], made[1], True]
+
+
 def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: Optional[list]) -> None:
     """Record what this call hands over: locals and parameters given to an entry or a call, uses of them."""
     func = node.func
     given = _given_names(frame)
+    if (
+        isinstance(func, ast.Attribute) and func.attr in ("append", "add") and isinstance(func.value, ast.Name)
+        and len(node.args) == 1 and isinstance(node.args[0], ast.Call) and frame.hand_new is not None
+    ):  # `workers.append(Worker(stats))`: a container of made objects
+        called = dotted(node.args[0].func)
+        if called and called.split(".")[-1][:1].isupper() and func.value.id not in frame.declared:
+            frame.hand_new.setdefault(func.value.id, [called, node.lineno, True])
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         name = func.value.id
         if (name in given or name in frame.hand_params) and name not in ("self", "cls"):
@@ -83,12 +108,18 @@ def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: 
                 _records(frame).append(["use", name, func.attr, node.lineno])
     if entry is not None:
         copies = bool(entry.concurrent or looped)
-        target = entry.target
+        target, bound = _handed(entry.target)
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and _handle(frame, target.value.id):
             _give(frame, target.value.id, "t", "", target.attr, 0, node, copies)
+        elif isinstance(target, ast.Name) and target is entry.target and _handle(frame, target.id):
+            _give(frame, target.id, "t", "", "__call__", 0, node, copies)  # `submit(task)`: a callable object
         if target_ref is None:
             return
-        for pos, arg in enumerate(_entry_args(node, entry)):
+        if isinstance(entry.target, ast.Lambda):  # `args=` goes to the lambda, not to what it calls
+            args = bound
+        else:
+            args = [*bound, *_entry_args(node, entry)]
+        for pos, arg in enumerate(args):
             if isinstance(arg, ast.Name) and _handle(frame, arg.id):
                 _give(frame, arg.id, "e", target_ref[0], target_ref[1], pos, node, copies)
         return
@@ -158,6 +189,20 @@ def _give(frame: Any, name: str, how: str, kind: str, text: str, pos: Any, node:
     if made is not None and not any(r[0] == "new" and r[1] == name for r in frame.info.get("h", ())):
         _records(frame).append(["new", name, *made])
     _records(frame).append(["give", name, how, kind, text, pos, node.lineno, node.col_offset, copies])
+
+
+def _handed(target: ast.expr) -> tuple[ast.expr, list]:
+    """The callable an entry runs and the arguments bound to it as written: `partial(f, a)` -> (f, [a]),
+    `lambda: f(a)` -> (f, [a]) (the lambda's own parameters bind nothing handed over)."""
+    if isinstance(target, ast.Call) and (dotted(target.func) or "").split(".")[-1] == "partial" and target.args:
+        return target.args[0], [a for a in target.args[1:] if not isinstance(a, ast.Starred)]
+    if isinstance(target, ast.Lambda) and isinstance(target.body, ast.Call):
+        own = {a.arg for a in (*target.args.posonlyargs, *target.args.args, *target.args.kwonlyargs)}
+        args = target.body.args
+        if any(isinstance(a, ast.Starred) for a in args):
+            return target.body.func, []
+        return target.body.func, [None if isinstance(a, ast.Name) and a.id in own else a for a in args]
+    return target, []
 
 
 def _entry_args(call: ast.Call, entry: Any) -> list:

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
+from ..analysis.entry_table import THREAD_SUBCLASS
+
 Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
 MAX_HOPS = 4
 _Arrival = tuple[Any, int, list, str]  # (thread id, weight, steps, method of the object's class)
+Steps = Callable[[Node], dict]  # start -> {function reached: the call steps to it} (`join._reach`, memoised)
 
 
 def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
@@ -33,11 +36,18 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     started: set[tuple[Any, Node, str]] = set()
     reached: dict[tuple[Node, str], list] = {}
     how: dict[Node, str] = {}
-    for origin, cls, label, arrivals in _origins(graph):
+    memo: dict[Node, dict[Node, list]] = {}
+
+    def steps_from(start: Node) -> dict[Node, list]:
+        if start not in memo:
+            memo[start] = {node: found[0] for node, found in reach(graph, start, None).items()}
+        return memo[start]
+
+    for origin, cls, label, arrivals in _origins(graph, steps_from):
         for thread, weight, steps, method in arrivals:
             if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
                 continue  # inherited or made elsewhere: not followed
-            for node, (more, *_) in reach(graph, (cls[0], f"{cls[1]}.{method}"), cls).items():
+            for node, more in steps_from((cls[0], f"{cls[1]}.{method}")).items():
                 if node[0] != cls[0] or node[1].split(".")[0] != cls[1] or "." not in node[1]:
                     continue
                 info = graph.summary(node[0])["functions"][node[1]]
@@ -93,7 +103,7 @@ def _first_is_entry(steps: list) -> bool:
 # -- where objects are made, and who receives them --------------------------------------------
 
 
-def _origins(graph: Any) -> Iterator[tuple[Any, Node, str, list[_Arrival]]]:
+def _origins(graph: Any, steps_from: Steps) -> Iterator[tuple[Any, Node, str, list[_Arrival]]]:
     """(origin id, class, why it is shared, arrivals) for every object a function makes and hands on."""
     for module, (path, summary) in graph.table.modules.items():
         for qual, info in summary["functions"].items():
@@ -107,20 +117,20 @@ def _origins(graph: Any) -> Iterator[tuple[Any, Node, str, list[_Arrival]]]:
                 cls = _class_of(graph, module, called, qual)
                 if cls is None:
                     continue
-                arrivals = list(_receivers(graph, module, qual, name, cls, None, 0))
+                arrivals = list(_receivers(graph, steps_from, module, qual, name, cls, None, 0))
                 if arrivals:
                     label = f"one instance made in `{module}.{qual}()` and handed to other threads"
                     yield (module, qual, name), cls, label, arrivals
         for klass, info in summary["classes"].items():  # `self.stats = Stats()` in a class starting threads
-            if not info.get("own_threads") and not info.get("thread_run"):
+            if not info.get("own_threads") and not any(e[0] == THREAD_SUBCLASS for e in _own_entries(summary, klass)):
                 continue
             for attr, held in info.get("held", {}).items():
                 cls = _class_of(graph, module, held[1], klass) if held[0] == "c" else None
                 if cls is None or cls == (module, klass):
                     continue
-                arrivals = list(_own_threads(graph, module, klass, attr, 1))
+                arrivals = list(_own_threads(graph, steps_from, module, klass, attr, 1))
                 if arrivals:
-                    arrivals += _callers(graph, module, klass, attr)
+                    arrivals += _callers(graph, steps_from, module, klass, attr)
                     label = f"the instance in `{klass}.{attr}` that threads started by `{module}.{klass}` share"
                     yield (module, klass, attr), cls, label, arrivals
 
@@ -133,7 +143,7 @@ def _class_of(graph: Any, module: str, called: str, scope: str) -> Optional[Node
 
 
 def _receivers(
-    graph: Any, module: str, qual: str, name: str, cls: Node, thread: Optional[tuple], hops: int
+    graph: Any, steps_from: Steps, module: str, qual: str, name: str, cls: Node, thread: Optional[tuple], hops: int
 ) -> Iterator[_Arrival]:
     """Arrivals of the object `name` names in `module.qual` at methods of `cls`.
 
@@ -166,7 +176,7 @@ def _receivers(
             step = [path, line, col, f"thread entry `{text}` started in `{module}.{qual}` with `{name}`"]
             handed_at = line if handed_at is None else min(handed_at, line)
             inner = ((path, line, col), weight, [*(thread[2] if thread else []), step])
-            yield from _receivers(graph, target[0][0], target[0][1], param, cls, inner, hops + 1)
+            yield from _receivers(graph, steps_from, target[0][0], target[0][1], param, cls, inner, hops + 1)
         elif how == "k":
             symbol = graph.table.resolve(module, text, qual)
             if symbol is None:
@@ -178,7 +188,11 @@ def _receivers(
                 param = names[pos + 1] if isinstance(pos, int) and pos + 1 < len(names) else pos
                 for attr, bound in owner["classes"][symbol[1]].get("bound", {}).items():
                     if bound == param:
-                        for site, times, steps, method in _own_threads(graph, symbol[0], symbol[1], attr, weight):
+                        threads = [
+                            *_own_threads(graph, steps_from, symbol[0], symbol[1], attr, weight),
+                            *_handed_out(graph, steps_from, module, qual, symbol, attr),
+                        ]
+                        for site, times, steps, method in threads:
                             handed_at = line if handed_at is None else min(handed_at, line)
                             made = [path, line, col, f"`{module}.{qual}` hands `{name}` to `{symbol[1]}`"]
                             yield ((path, line, col), site), times, [*steps[:1], made, *steps[1:]], method
@@ -189,7 +203,7 @@ def _receivers(
                     inner = thread if thread else None
                     if inner is not None:
                         inner = (inner[0], inner[1], [*inner[2], step])
-                    yield from _receivers(graph, symbol[0], symbol[1], param, cls, inner, hops + 1)
+                    yield from _receivers(graph, steps_from, symbol[0], symbol[1], param, cls, inner, hops + 1)
     for record in records:
         if record[0] != "use" or record[1] != name:
             continue
@@ -215,48 +229,77 @@ def _param(graph: Any, target: Node, pos: Any, text: str) -> Optional[str]:
     return names[index] if index < len(names) else None
 
 
-def _own_threads(graph: Any, module: str, klass: str, attr: str, weight: int) -> Iterator[_Arrival]:
+def _own_threads(graph: Any, steps_from: Steps, module: str, klass: str, attr: str, weight: int) -> Iterator[_Arrival]:
     """Arrivals through `self.<attr>.<m>()` in code the threads `klass` starts on its own methods run."""
     summary = graph.summary(module)
     path = graph.path(module)
     for kind, ref_kind, text, scope, line, col, copies, own in _own_entries(summary, klass):
-        if not own or scope.split(".")[0] != klass:
+        if scope.split(".")[0] != klass:
             continue
         start = graph.resolve_ref(module, scope, ref_kind, text)
         if start is None:
             continue
         head = [path, line, col, f"{kind} `{text}` started in `{module}.{scope}`"]
         times = 2 if copies else weight
-        from_join = _reach_from(graph, start[0])
-        for node, steps in from_join.items():
-            if node[0] != module or node[1].split(".")[0] != klass:
-                continue
-            for call_kind, called, call_line, call_col in graph.summary(module)["functions"][node[1]].get("calls", []):
-                prefix = f"self.{attr}."
-                if call_kind == "n" and called.startswith(prefix) and "." not in called[len(prefix):]:
-                    method = called[len(prefix):]
-                    step = [path, call_line, call_col, f"`{node[1]}` calls `self.{attr}.{method}()`"]
-                    yield (path, line, col), times, [head, *steps, step], method
+        for steps, method in _attr_calls(graph, steps_from, start[0], klass, attr):
+            yield (path, line, col), times, [head, *steps], method
 
 
-def _callers(graph: Any, module: str, klass: str, attr: str) -> list[_Arrival]:
+def _attr_calls(graph: Any, steps_from: Steps, start: Node, klass: str, attr: str) -> Iterator[tuple[list, str]]:
+    """(steps, method) for each `self.<attr>.<method>()` in methods of `klass` that `start` reaches."""
+    module = start[0]
+    path = graph.path(module)
+    prefix = f"self.{attr}."
+    for node, steps in steps_from(start).items():
+        if node[0] != module or node[1].split(".")[0] != klass:
+            continue
+        for call_kind, called, call_line, call_col in graph.summary(module)["functions"][node[1]].get("calls", []):
+            if call_kind == "n" and called.startswith(prefix) and "." not in called[len(prefix):]:
+                method = called[len(prefix):]
+                yield [*steps, [path, call_line, call_col, f"`{node[1]}` calls `self.{attr}.{method}()`"]], method
+
+
+def _handed_out(graph: Any, steps_from: Steps, module: str, qual: str, owner: Node, attr: str) -> Iterator[_Arrival]:
+    """Arrivals through `self.<attr>.<m>()` from methods of `owner`'s objects that `module.qual` hands to
+    threads itself: `w = Worker(stats); pool.submit(w.run)`, `workers = [Worker(stats) for ...]` then
+    `for w in workers: Thread(target=w.run)`, `submit(task)` (its `__call__`). Objects made in a loop
+    (several workers holding the one object) or run as copies count twice."""
+    records = graph.summary(module)["functions"].get(qual, {}).get("h", [])
+    path = graph.path(module)
+    made = {r[1]: r for r in records if r[0] == "new"}
+    for record in records:
+        if record[0] != "give" or record[2] != "t" or record[1] not in made:
+            continue
+        new = made[record[1]]
+        if graph.table.resolve(module, new[2], qual) != owner:
+            continue
+        start = (owner[0], f"{owner[1]}.{record[4]}")
+        if start[1] not in graph.summary(owner[0])["functions"]:
+            continue
+        line, col, copies = record[6], record[7], record[8]
+        head = [path, line, col, f"thread entry `{record[1]}.{record[4]}` started in `{module}.{qual}`"]
+        for steps, method in _attr_calls(graph, steps_from, start, owner[1], attr):
+            yield (path, line, col), 2 if copies or new[4] else 1, [head, *steps], method
+
+
+def _callers(graph: Any, steps_from: Steps, module: str, klass: str, attr: str) -> list[_Arrival]:
     """Arrivals through `self.<attr>.<m>()` from the public methods of `klass` its own threads do not run:
     the callers' side of the class (the model CRL401 uses for the class's own attributes)."""
     summary = graph.summary(module)
     path = graph.path(module)
     on_threads: set[Node] = set()
-    for _, ref_kind, text, scope, _, _, _, own in _own_entries(summary, klass):
-        if own and scope.split(".")[0] == klass:
+    for _, ref_kind, text, scope, *_ in _own_entries(summary, klass):
+        if scope.split(".")[0] == klass:
             start = graph.resolve_ref(module, scope, ref_kind, text)
             if start is not None:
-                on_threads.update(_reach_from(graph, start[0]))
+                on_threads.update(steps_from(start[0]))
     found: list[_Arrival] = []
     prefix = f"self.{attr}."
     for qual in summary["functions"]:
         owner, _, name = qual.partition(".")
         if owner != klass or "." in name or name.startswith("_") or (module, qual) in on_threads:
             continue
-        for node, steps in _reach_from(graph, (module, qual)).items():
+        for node, steps in steps_from((module, qual)).items():
             if node[0] != module or node[1].split(".")[0] != klass or node in on_threads:
                 continue
             for call_kind, called, line, col in summary["functions"][node[1]].get("calls", []):
@@ -270,24 +313,9 @@ def _callers(graph: Any, module: str, klass: str, attr: str) -> list[_Arrival]:
 
 
 def _own_entries(summary: dict, klass: str) -> list:
-    """The summary's entries, plus `run` of a `Thread` subclass (started by `start()`)."""
-    entries = list(summary["entries"])
-    run = summary["classes"].get(klass, {}).get("thread_run")
-    if run:
-        entries.append(["thread (`Thread` subclass)", "n", "self.run", f"{klass}.run", run[0], run[1], False, True])
-    return entries
-
-
-def _reach_from(graph: Any, start: Node) -> dict[Node, list]:
-    """Functions of the same class the start reaches through `self.` calls, with their steps (bounded)."""
-    seen: dict[Node, list] = {start: []}
-    queue = [start]
-    while queue:
-        node = queue.pop(0)
-        if len(seen[node]) >= MAX_HOPS:
-            continue
-        for target, line, col, *_ in graph.edges(node):
-            if target not in seen:
-                seen[target] = [*seen[node], [graph.path(node[0]), line, col, f"`{node[1]}` calls `{target[1]}`"]]
-                queue.append(target)
-    return seen
+    """The entries that start `klass`'s own methods: threads it starts on them, and its `run` when it
+    is a `Thread` subclass (a row of the entry table, recorded as an entry of `klass.run`)."""
+    return [
+        e for e in summary["entries"]
+        if e[7] or e[0] == THREAD_SUBCLASS and e[3] == f"{klass}.run"
+    ]

@@ -58,7 +58,7 @@ from .entries import (
 )
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 7
+VERSION = 8
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -188,6 +188,8 @@ class _Builder:
             return
         elif kind in _LOOPS:
             looped = True
+            if kind is ast.For or kind is ast.AsyncFor:
+                handover.note_for(frame, node)
         elif kind is ast.With or kind is ast.AsyncWith:
             names = _lock_names(node)  # type: ignore[arg-type]
             if names:
@@ -249,7 +251,6 @@ class _Builder:
         if rows:
             self.entry_classes[node.name] = rows
         self.tally.class_bases(node)
-        handover.note_class(self.classes[node.name], node)
         body = _Frame(f"{node.name}.<class>", node.name, {}, direct=False)
         self.walk_body(node.body, body, False, False)
 

@@ -1,0 +1,192 @@
+"""The hand-over shapes real code uses (issue 18): `functools.partial`, lambdas, callable task
+objects, objects in containers, `Thread` subclasses (a row of the entry table). Each positive
+case has two threads on one object; each negative one a per-task object or one thread only."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from tests.test_project_handover import _facts
+
+WORKER = """
+    from functools import partial
+
+
+    class Worker:
+        def __init__(self, stats):
+            self.stats = stats
+
+        def run(self):
+            self.stats.record(True)
+
+
+    class Task:
+        def __init__(self, stats):
+            self.stats = stats
+            self.calls = 0
+
+        def __call__(self):
+            self.calls += 1
+            self.stats.record(True)
+
+
+    class Runner(threading.Thread):
+        def __init__(self, stats):
+            super().__init__()
+            self.stats = stats
+
+        def run(self):
+            self.stats.record(True)
+
+
+    def work(stats, item=None):
+        stats.record(item)
+"""
+
+
+def _shared(tmp_path: Path, code: str) -> dict:
+    return _facts(tmp_path, textwrap.dedent(WORKER) + textwrap.dedent(code))
+
+
+def _attrs(classes: dict, cls: str, method: str) -> list:
+    return classes.get(cls, {}).get("methods", {}).get(method, {}).get("attrs", [])
+
+
+def test_partial_binding_the_object_for_a_pool_is_shared(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(items):
+            stats = Stats()
+            with ThreadPoolExecutor() as pool:
+                pool.submit(partial(work, stats))
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+    assert "thread entry `work`" in classes["Stats"]["methods"]["record"]["paths"][0][0][3]
+
+
+def test_partial_of_a_bound_method_on_two_threads_is_shared(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main():
+            stats = Stats()
+            for _ in range(2):
+                threading.Thread(target=partial(stats.record, True)).start()
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+
+
+def test_partial_on_one_thread_alone_is_not_a_race(tmp_path: Path) -> None:
+    assert _shared(tmp_path, """
+        def main():
+            stats = Stats()
+            threading.Thread(target=partial(work, stats)).start()
+    """) == {}
+
+
+def test_lambda_calling_the_object_is_shared(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(items):
+            stats = Stats()
+            with ThreadPoolExecutor() as pool:
+                pool.submit(lambda: stats.record(True))
+                pool.submit(lambda item: work(stats, item), 1)
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+
+
+def test_lambda_parameter_is_not_the_object(tmp_path: Path) -> None:
+    """`lambda stats: work(stats)`: the lambda's own parameter, bound per call, names no hand-over."""
+    assert _shared(tmp_path, """
+        def main(items):
+            stats = Stats()
+            stats.record(True)
+            with ThreadPoolExecutor() as pool:
+                pool.map(lambda stats: work(stats), items)
+    """) == {}
+
+
+def test_a_callable_task_object_run_by_a_pool_is_shared(tmp_path: Path) -> None:
+    """`submit(task)` twice with one task: its `__call__` runs on two pool threads at once, and the
+    stats object it holds is reached through `self.stats`."""
+    classes = _shared(tmp_path, """
+        def main():
+            stats = Stats()
+            task = Task(stats)
+            with ThreadPoolExecutor() as pool:
+                pool.submit(task)
+    """)
+    assert _attrs(classes, "Task", "__call__") == ["calls"]
+    assert _attrs(classes, "Stats", "record") == ["done"]
+
+
+def test_a_task_object_per_submission_does_not_share_its_own_state(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(items):
+            stats = Stats()
+            with ThreadPoolExecutor() as pool:
+                for item in items:
+                    task = Task(stats)
+                    threading.Thread(target=task).start()
+    """)
+    assert "Task" not in classes  # one task per thread: its `calls` is never shared
+    assert _attrs(classes, "Stats", "record") == ["done"]  # the stats all the tasks hold is
+
+
+def test_workers_in_a_list_sharing_one_object_each_submitted(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(n):
+            stats = Stats()
+            workers = [Worker(stats) for _ in range(n)]
+            with ThreadPoolExecutor() as pool:
+                for w in workers:
+                    pool.submit(w.run)
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+    steps = [step[3] for step in classes["Stats"]["methods"]["record"]["paths"][0]]
+    assert steps[0] == "thread entry `w.run` started in `app.mod.main`"
+
+
+def test_workers_appended_and_started_as_threads(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(n):
+            stats = Stats()
+            workers = []
+            for _ in range(n):
+                workers.append(Worker(stats))
+            for w in workers:
+                threading.Thread(target=w.run).start()
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+
+
+def test_thread_subclasses_in_a_list_share_the_object(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, """
+        def main(n):
+            stats = Stats()
+            runners = [Runner(stats) for _ in range(n)]
+            for r in runners:
+                r.start()
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+
+
+def test_one_object_per_worker_is_not_shared(tmp_path: Path) -> None:
+    assert _shared(tmp_path, """
+        def main(items):
+            workers = [Worker(Stats()) for _ in items]
+            with ThreadPoolExecutor() as pool:
+                for w in workers:
+                    pool.submit(w.run)
+            for item in items:
+                stats = Stats()
+                w = Worker(stats)
+                pool.submit(w.run)
+    """) == {}
+
+
+def test_one_worker_on_one_thread_is_not_a_race(tmp_path: Path) -> None:
+    assert _shared(tmp_path, """
+        def main():
+            stats = Stats()
+            w = Worker(stats)
+            threading.Thread(target=w.run).start()
+    """) == {}
