@@ -45,8 +45,8 @@ WORKER = """
 """
 
 
-def _shared(tmp_path: Path, code: str) -> dict:
-    return _facts(tmp_path, textwrap.dedent(WORKER) + textwrap.dedent(code))
+def _shared(tmp_path: Path, *parts: str) -> dict:
+    return _facts(tmp_path, "".join(textwrap.dedent(part) for part in (WORKER, *parts)))
 
 
 def _attrs(classes: dict, cls: str, method: str) -> list:
@@ -190,3 +190,83 @@ def test_one_worker_on_one_thread_is_not_a_race(tmp_path: Path) -> None:
             w = Worker(stats)
             threading.Thread(target=w.run).start()
     """) == {}
+
+
+BUS = """
+    class Bus:
+        def __init__(self):
+            self._subscribers = []
+
+        def subscribe(self, callback):
+            self._subscribers.append(callback)
+
+        def publish(self, event):
+            for callback in list(self._subscribers):
+                callback(event)
+
+
+    class Collector:
+        def __init__(self):
+            self.events = 0
+
+        def on_event(self, event):
+            self.events += 1
+"""
+
+
+def test_a_callback_registry_fired_from_a_thread_pool_runs_the_callback_there(tmp_path: Path) -> None:
+    classes = _shared(tmp_path, BUS, """
+        def main(events):
+            bus = Bus()
+            collector = Collector()
+            bus.subscribe(collector.on_event)
+            with ThreadPoolExecutor() as pool:
+                pool.map(bus.publish, events)
+    """)
+    assert _attrs(classes, "Collector", "on_event") == ["events"]
+    steps = [step[3] for step in classes["Collector"]["methods"]["on_event"]["paths"][0]]
+    assert steps[1] == "`app.mod.main` registers `collector.on_event` with `Bus.subscribe`"
+    assert steps[-1] == "`Bus.publish` calls the registered callbacks"
+
+
+def test_a_registry_fired_by_its_caller_only_is_not_a_thread(tmp_path: Path) -> None:
+    """Nothing fires the registry on a thread: the callback runs on whoever publishes."""
+    assert _shared(tmp_path, BUS, """
+        def main(events):
+            bus = Bus()
+            collector = Collector()
+            bus.subscribe(collector.on_event)
+            for event in events:
+                bus.publish(event)
+            with ThreadPoolExecutor() as pool:
+                pool.map(print, events)
+    """) == {}
+
+
+def test_a_registry_fired_on_one_thread_needs_the_maker_too(tmp_path: Path) -> None:
+    one_thread = """
+        def main(events):
+            bus = Bus()
+            collector = Collector()
+            bus.subscribe(collector.on_event)
+            threading.Thread(target=bus.publish, args=(events,)).start()
+    """
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert _shared(tmp_path / "a", BUS, one_thread) == {}
+    maker_too = one_thread.rstrip() + "\n            collector.on_event(None)\n"
+    classes = _shared(tmp_path / "b", BUS, maker_too)
+    assert _attrs(classes, "Collector", "on_event") == ["events"]
+
+
+def test_a_done_callback_of_a_pool_future_is_a_thread(tmp_path: Path) -> None:
+    """`add_done_callback` is a row of the entry table: its bound-method target is read like a thread's."""
+    classes = _shared(tmp_path, BUS, """
+        def main(items):
+            collector = Collector()
+            with ThreadPoolExecutor() as pool:
+                for item in items:
+                    future = pool.submit(print, item)
+                    future.add_done_callback(partial(collector.on_event))
+    """)
+    assert _attrs(classes, "Collector", "on_event") == ["events"]

@@ -81,9 +81,21 @@ def note_assign(frame: Any, node: ast.Assign, looped: bool, classes: dict) -> No
 
 
 def note_for(frame: Any, node: ast.AST) -> None:
-    """`for w in workers:` over a container of made objects: `w` is each of them (one per iteration)."""
+    """`for w in workers:` over a container of made objects: `w` is each of them (one per iteration);
+    `for cb in self._callbacks: cb(...)` in a method fires a registry (`fires`: the attribute)."""
     target, source = node.target, node.iter  # type: ignore[attr-defined]
-    if frame.hand_new is None or not isinstance(target, ast.Name) or not isinstance(source, ast.Name):
+    if frame.hand_new is None or not isinstance(target, ast.Name):
+        return
+    if frame.method:
+        attr = _registry_attr(source)
+        if attr is not None and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == target.id
+            for stmt in node.body for n in ast.walk(stmt)  # type: ignore[attr-defined]
+        ):
+            fires = frame.info.setdefault("fires", [])
+            if attr not in fires:
+                fires.append(attr)
+    if not isinstance(source, ast.Name):
         return
     made = frame.hand_new.get(source.id)
     if made is not None:
@@ -101,6 +113,13 @@ def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: 
         called = dotted(node.args[0].func)
         if called and called.split(".")[-1][:1].isupper() and func.value.id not in frame.declared:
             frame.hand_new.setdefault(func.value.id, [called, node.lineno, True])
+    if frame.method and isinstance(func, ast.Attribute) and func.attr in _REGISTERS and node.args:
+        attr = _self_attr(func.value)  # `self._callbacks.append(callback)`: a registry of the parameter
+        arg = node.args[-1]
+        if attr and isinstance(arg, ast.Name) and arg.id in frame.hand_params[1:]:
+            registers = frame.info.setdefault("registers", [])
+            if [attr, arg.id] not in registers:
+                registers.append([attr, arg.id])
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         name = func.value.id
         if (name in given or name in frame.hand_params) and name not in ("self", "cls"):
@@ -126,6 +145,7 @@ def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: 
     callee = dotted(func)
     if callee is None:
         return
+    _callbacks(frame, node, callee, looped)
     for pos, arg in enumerate(node.args):
         if isinstance(arg, ast.Name) and _handle(frame, arg.id):
             _give(frame, arg.id, "k", "n", callee, pos, node, looped)
@@ -137,7 +157,7 @@ def note_call(frame: Any, node: ast.Call, entry: Any, looped: bool, target_ref: 
 def finish(frame: Any) -> None:
     """Keep the parameter names only where a hand-over needs them."""
     records = frame.info.get("h")
-    if records and any(r[0] == "use" for r in records) or frame.qual.endswith(".__init__"):
+    if records and any(r[0] == "use" for r in records) or frame.qual.endswith(".__init__") or "registers" in frame.info:
         names = frame.hand_params
         if names:
             frame.info["params"] = names
@@ -148,13 +168,21 @@ def prune(info: dict, known: set, functions: dict) -> None:
     locals), a parameter handed to anything but a class (`Worker(p)`) or a function of this module
     (the summary stays small: helpers in other modules are not followed), and a local's creation
     when nothing that stays hands it over."""
-    kept = [r for r in info["h"] if r[0] != "give" or r[2] != "k" or _kept_call(r, info, known, functions)]
+    kept = [r for r in info["h"] if r[0] != "give" or _kept_give(r, info, known, functions)]
     given = {r[1] for r in kept if r[0] == "give"}
     kept = [r for r in kept if r[0] == "give" or r[1] in given or r[0] == "use" and r[1] in info.get("params", ())]
     if kept:
         info["h"] = kept
     else:
         del info["h"]
+
+
+def _kept_give(record: list, info: dict, known: set, functions: dict) -> bool:
+    if record[2] == "k":
+        return _kept_call(record, info, known, functions)
+    if record[2] == "c":  # a callback given to a method of something this module names
+        return record[4].split(".")[0] in known
+    return True
 
 
 def _kept_call(record: list, info: dict, known: set, functions: dict) -> bool:
@@ -167,6 +195,42 @@ def _kept_call(record: list, info: dict, known: set, functions: dict) -> bool:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+#: container methods that register a callable (`self._callbacks.append(cb)`, `insert(0, cb)`)
+_REGISTERS = frozenset({"append", "add", "insert", "appendleft"})
+
+
+def _registry_attr(source: ast.expr) -> Optional[str]:
+    """`a` of `self.a`, `self.a.values()`, `self.a.copy()`, `list(self.a)`, `tuple(self.a)`."""
+    if isinstance(source, ast.Call):
+        func = source.func
+        if isinstance(func, ast.Name) and func.id in ("list", "tuple", "sorted") and len(source.args) == 1:
+            source = source.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr in ("values", "copy") and not source.args:
+            source = func.value
+    return _self_attr(source)
+
+
+def _self_attr(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _callbacks(frame: Any, node: ast.Call, callee: str, looped: bool) -> None:
+    """`bus.subscribe(stats.on_event)`: a bound method of a handled name given to a call ("c", the method
+    in the kind field). The receiver is kept where the join can name its class: `self...`, a local made
+    here (`bus = Bus()`: written as `Bus.subscribe`), or a module-level name (pruned when unknown)."""
+    head, _, rest = callee.partition(".")
+    if not rest:
+        return
+    if frame.hand_new is not None and head in frame.hand_new and head not in frame.hand_params:
+        callee = f"{frame.hand_new[head][0]}.{rest}"
+    elif head != "self" and (head in frame.hand_params or head in frame.bound):
+        return  # a parameter or another local: its class is not known
+    for pos, arg in enumerate(node.args):
+        if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and _handle(frame, arg.value.id):
+            _give(frame, arg.value.id, "c", arg.attr, callee, pos, node, looped)
 
 
 def _records(frame: Any) -> list:

@@ -8,13 +8,32 @@ constructor keeping it (`Worker(stats)` with `self.stats = stats`: the threads `
 on its own methods reach it through `self.stats`). An attribute bound to a fresh object
 (`self.stats = Stats()`) in a class that starts threads on its own methods is the same shape.
 
+Also followed: `functools.partial` and lambda targets, a task object whose `__call__` a pool
+runs (`submit(task)`), and objects kept by workers made in a container (`workers =
+[Worker(stats) for ...]`, then `for w in workers: pool.submit(w.run)`): each worker is its own
+object, the `stats` they all keep is one (`_handed_out`).
+
+Callback registries. A callback runs on the thread that fires the registry, so a registration
+counts only where that thread is known:
+- a registry of the entry table (`add_done_callback`, `atexit.register`, `signal.signal`, users'
+  `thread-entries`): the callback is the entry's target, read like `Thread(target=...)`;
+- a registry of the project (`_fired`): a method that keeps its parameter in a container
+  attribute (`self._callbacks.append(cb)`) and a method of the same class that calls what the
+  container holds (`for cb in self._callbacks: cb(...)`), when a thread entry reaches the
+  latter. `bus.subscribe(stats.on_event)` is followed where the receiver's class is known
+  (`self.bus`, a local `bus = Bus()`, a module's instance). Any instance of the class firing
+  on a thread counts: which instance the callback went to is not followed.
+Not counted: a registry no thread entry fires (a library's hooks the caller fires: the
+caller's thread), `logging.addHandler` (the logging rows cover handlers), registries keyed by
+name that are fired one by one (`self._handlers[name](...)`).
+
 Each *thread* that reaches a method of the object counts once (twice when it runs copies:
 a pool's tasks, a thread started in a loop); the making function counts once when it calls
 the object after handing it to a thread. An attribute's unguarded read-modify-write or lazy
 initialisation is kept only when the threads reaching it add up to two and one of them is a
-started thread: the evidence of two threads the rule pages describe. Not followed: callback
-registries (`bus.subscribe(obj.on_event)`: which thread runs the callback is not known),
-objects put in containers, returned, or made in a loop (one object per iteration).
+started thread: the evidence of two threads the rule pages describe. Not followed: objects
+returned, or made in a loop (one object per iteration), and objects in module-level
+containers (`REGISTRY["a"] = Stats()`).
 """
 
 from __future__ import annotations
@@ -27,7 +46,46 @@ Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
 MAX_HOPS = 4
 _Arrival = tuple[Any, int, list, str]  # (thread id, weight, steps, method of the object's class)
-Steps = Callable[[Node], dict]  # start -> {function reached: the call steps to it} (`join._reach`, memoised)
+
+
+class _Walk:
+    """`join._reach` memoised per start: `walk(start)` -> {function reached: the call steps to it};
+    `threads_at(node)`: the thread entries of the project reaching `node` (built once, when asked)."""
+
+    def __init__(self, graph: Any, reach: Callable) -> None:
+        self.graph, self.reach = graph, reach
+        self.memo: dict[Node, dict[Node, list]] = {}
+        self.by_node: Optional[dict[Node, list]] = None
+
+    def __call__(self, start: Node) -> dict[Node, list]:
+        if start not in self.memo:
+            self.memo[start] = {node: found[0] for node, found in self.reach(self.graph, start, None).items()}
+        return self.memo[start]
+
+    def threads_at(self, node: Node) -> list[tuple[tuple, bool, list]]:
+        """(entry site, runs copies, steps from the entry to `node`) for every entry reaching `node`."""
+        if self.by_node is None:
+            self.by_node = {}
+            for module, (path, summary) in self.graph.table.modules.items():
+                for kind, ref_kind, text, scope, line, col, copies, _ in summary["entries"]:
+                    start = self.graph.resolve_ref(module, scope, ref_kind, text) or self._made(module, scope, ref_kind, text)
+                    if start is None:
+                        continue
+                    head = [path, line, col, f"{kind} `{text.replace('|', '().')}` started in `{module}.{scope}`"]
+                    for reached, steps in self(start[0]).items():
+                        self.by_node.setdefault(reached, []).append(((path, line, col), bool(copies), [head, *steps]))
+        return self.by_node.get(node, [])
+
+    def _made(self, module: str, scope: str, ref_kind: str, text: str) -> Optional[tuple[Node, None]]:
+        """`pool.map(bus.publish, ...)` with `bus = Bus()` a local: a method of the class (any instance)."""
+        made, _, method = text.partition("|")
+        cls = _class_of(self.graph, module, made, scope) if ref_kind == "r" else None
+        if cls is None or f"{cls[1]}.{method}" not in self.graph.summary(cls[0])["functions"]:
+            return None
+        return (cls[0], f"{cls[1]}.{method}"), None
+
+
+Steps = _Walk
 
 
 def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
@@ -36,13 +94,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     started: set[tuple[Any, Node, str]] = set()
     reached: dict[tuple[Node, str], list] = {}
     how: dict[Node, str] = {}
-    memo: dict[Node, dict[Node, list]] = {}
-
-    def steps_from(start: Node) -> dict[Node, list]:
-        if start not in memo:
-            memo[start] = {node: found[0] for node, found in reach(graph, start, None).items()}
-        return memo[start]
-
+    steps_from = _Walk(graph, reach)
     for origin, cls, label, arrivals in _origins(graph, steps_from):
         for thread, weight, steps, method in arrivals:
             if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
@@ -204,6 +256,11 @@ def _receivers(
                     if inner is not None:
                         inner = (inner[0], inner[1], [*inner[2], step])
                     yield from _receivers(graph, steps_from, symbol[0], symbol[1], param, cls, inner, hops + 1)
+        if how == "c":  # `bus.subscribe(stats.on_event)`: the threads that fire the registry run it
+            for site, times, steps in _fired(graph, steps_from, module, qual, text, pos):
+                step = [path, line, col, f"`{module}.{qual}` registers `{name}.{kind}` with `{text}`"]
+                handed_at = line if handed_at is None else min(handed_at, line)
+                yield site, 2 if times or copies else 1, [steps[0], step, *steps[1:]], kind
     for record in records:
         if record[0] != "use" or record[1] != name:
             continue
@@ -215,6 +272,49 @@ def _receivers(
             yield thread[0], thread[1], [*thread[2], step], method
         elif handed_at is not None and line > handed_at:  # the maker keeps using what it handed over
             yield "maker", 1, [[path, line, 0, f"`{module}.{qual}` keeps calling `{name}.{method}()` after handing it over"]], method
+
+
+def _fired(graph: Any, steps_from: Steps, module: str, qual: str, callee: str, pos: Any) -> Iterator[tuple]:
+    """(thread site, runs copies, steps) for each thread entry reaching a method that fires the registry
+    the call `callee(..., cb)` adds `cb` to: `self._callbacks.append(callback)` in the registering method,
+    `for cb in self._callbacks: cb(...)` in a method of the same class some thread entry reaches."""
+    method = _registry_method(graph, module, qual, callee)
+    if method is None or not isinstance(pos, int):
+        return
+    info = graph.summary(method[0])["functions"][method[1]]
+    param = _param(graph, method, pos, callee)
+    attrs = {attr for attr, name in info.get("registers", ()) if name == param}
+    if not attrs:
+        return
+    klass = method[1].split(".")[0]
+    for fire_qual, fire_info in graph.summary(method[0])["functions"].items():
+        if fire_qual.split(".")[0] != klass or not attrs.intersection(fire_info.get("fires", ())):
+            continue
+        fire = [graph.path(method[0]), fire_info.get("line", 0), 0, f"`{fire_qual}` calls the registered callbacks"]
+        for site, copies, steps in steps_from.threads_at((method[0], fire_qual)):
+            yield site, copies, [*steps, fire]
+
+
+def _registry_method(graph: Any, module: str, qual: str, callee: str) -> Optional[Node]:
+    """The method `callee` names (`self.subscribe`, `self.bus.subscribe`, `Bus.subscribe` for a local
+    `bus = Bus()`, `events.bus.subscribe` for a module's instance), when it registers a callback."""
+    found: Optional[Node] = None
+    head, _, rest = callee.partition(".")
+    owner, _, method = callee.rpartition(".")
+    if head == "self" and rest.count(".") == 1 and "." in qual:
+        held = graph.summary(module)["classes"].get(qual.split(".")[0], {}).get("held", {}).get(rest.split(".")[0])
+        cls = _class_of(graph, module, held[1], qual) if held and held[0] == "c" else None
+        found = (cls[0], f"{cls[1]}.{method}") if cls else None
+    else:
+        cls = _class_of(graph, module, owner, qual) if owner else None
+        if cls is not None:
+            found = (cls[0], f"{cls[1]}.{method}")
+        else:
+            ref = graph.resolve_ref(module, qual, "n", callee)
+            found = ref[0] if ref is not None else None
+    if found is None or "registers" not in graph.summary(found[0])["functions"].get(found[1], {}):
+        return None
+    return found
 
 
 def _param(graph: Any, target: Node, pos: Any, text: str) -> Optional[str]:
