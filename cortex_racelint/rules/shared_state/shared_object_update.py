@@ -25,20 +25,29 @@ PROJECT_KNOWN_PROBLEMS = """
 
     Objects handed over are followed too: one object a function makes (`stats = Stats()`, a
     call of a capitalised name that resolves to a project class, not in a loop) and gives to a
-    thread as an argument (`Thread(target=f, args=(stats,))`, `pool.submit(f, stats)`, then the
-    target's parameter and the functions of the same module it passes it to, up to 4 hops), as a bound-method target (`pool.map(stats.add, items)`, `Thread(target=stats.run)`),
-    or to a constructor that keeps it (`Worker(stats)` with `self.stats = stats` in `__init__`,
-    reached by the threads `Worker` starts on its own methods); also `self.stats = Stats()` in a
-    class that starts threads on its own methods, reached by those threads and by the class's
-    public methods they do not run (its callers' threads, as CRL401 models the class's own
-    attributes); a `threading.Thread` subclass's `run` is not yet such a thread. Each thread reaching the object counts once
+    thread as an argument (`Thread(target=f, args=(stats,))`, `pool.submit(f, stats)`,
+    `partial(f, stats)`, `lambda: f(stats)`, then the target's parameter and the functions of the
+    same module it passes it to, up to 4 hops), as a bound-method target (`pool.map(stats.add,
+    items)`, `Thread(target=stats.run)`, `partial(stats.add, 1)`, `lambda: stats.add(1)`), as a
+    task object whose `__call__` a pool runs (`pool.submit(task)`), or to a constructor that keeps
+    it (`Worker(stats)` with `self.stats = stats` in `__init__`), reached by the threads `Worker`
+    starts on its own methods (a `Thread` subclass's `run` included) and by the methods the
+    making function hands to threads (`w = Worker(stats); pool.submit(w.run)`; workers made in a
+    container, `[Worker(stats) for ...]` then `for w in workers: ...`, each hold the one
+    `stats`); also `self.stats = Stats()` in a class that starts threads on its own methods,
+    reached by those threads and by the class's public methods they do not run (its callers'
+    threads, as CRL401 models the class's own attributes). A callback registered where the
+    firing thread is known counts as handed to that thread: a registry of the entry table
+    (`add_done_callback`, `atexit.register`, `signal.signal`), or a registry of the project (a
+    method appending its parameter to `self._callbacks`, another calling `for cb in
+    self._callbacks: cb(...)`) that a thread entry fires; any instance of the registry's class
+    firing on a thread counts. Each thread reaching the object counts once
     (twice when it runs copies); the making function counts once when it calls the object after
     handing it over. Only with two threads is it reported: one thread given its own object, an
     object made per loop iteration or per task, and a maker that only uses the object before
-    starting the thread are not races. Not followed: callback registries
-    (`bus.subscribe(obj.on_event)`, `signal.connect(handler)`: which thread runs the callback is
-    not known), objects put in containers or returned, calls through `getattr`, `functools.partial`
-    arguments, inherited methods. An update every path reaches holding one same lock (a call made under `with _lock:` or
+    starting the thread are not races. Not followed: registries fired only by their callers
+    (the callback runs on the caller's thread), objects in module-level containers, objects
+    returned, calls through `getattr`, inherited methods. An update every path reaches holding one same lock (a call made under `with _lock:` or
     `with monitor.lock:`, in any module; not a lock each caller object has its own of) is
     guarded. A class that starts threads on its own methods is left to
     CRL401/CRL402. Files are joined per configuration group of a run.
