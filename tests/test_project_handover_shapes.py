@@ -270,3 +270,40 @@ def test_a_done_callback_of_a_pool_future_is_a_thread(tmp_path: Path) -> None:
                     future.add_done_callback(partial(collector.on_event))
     """)
     assert _attrs(classes, "Collector", "on_event") == ["events"]
+
+
+SERVER = """
+    class Server:
+        def __init__(self):
+            self.stats = Stats()
+
+        def serve(self):
+            self.stats.record(True)
+
+        def report(self):
+            self.stats.record(False)
+            return self.stats.total()
+"""
+
+
+def test_an_object_held_by_a_handed_over_object_goes_with_it(tmp_path: Path) -> None:
+    """`server.serve` on a thread, `server.report()` on the maker's: `self.stats` is one object of both."""
+    classes = _shared(tmp_path, SERVER, """
+        def main():
+            server = Server()
+            threading.Thread(target=server.serve).start()
+            server.report()
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+    assert "`Server.stats`" in classes["Stats"]["shared"]
+
+
+def test_an_object_held_by_one_server_per_thread_is_not_shared(tmp_path: Path) -> None:
+    assert _shared(tmp_path, SERVER, """
+        def main(n):
+            for _ in range(n):
+                server = Server()
+                threading.Thread(target=server.serve).start()
+            server = Server()
+            threading.Thread(target=server.serve).start()
+    """) == {}

@@ -173,6 +173,7 @@ def _origins(graph: Any, steps_from: Steps) -> Iterator[tuple[Any, Node, str, li
                 if arrivals:
                     label = f"one instance made in `{module}.{qual}()` and handed to other threads"
                     yield (module, qual, name), cls, label, arrivals
+                    yield from _held(graph, steps_from, (module, qual, name), cls, arrivals)
         for klass, info in summary["classes"].items():  # `self.stats = Stats()` in a class starting threads
             if not info.get("own_threads") and not any(e[0] == THREAD_SUBCLASS for e in _own_entries(summary, klass)):
                 continue
@@ -185,6 +186,24 @@ def _origins(graph: Any, steps_from: Steps) -> Iterator[tuple[Any, Node, str, li
                     arrivals += _callers(graph, steps_from, module, klass, attr)
                     label = f"the instance in `{klass}.{attr}` that threads started by `{module}.{klass}` share"
                     yield (module, klass, attr), cls, label, arrivals
+
+
+def _held(graph: Any, steps_from: Steps, origin: Any, cls: Node, arrivals: list) -> Iterator:
+    """The objects a handed-over object holds (`self.stats = Stats()` in its class) go with it: the
+    threads reaching its methods reach `self.stats.<m>()` in them (one level)."""
+    summary = graph.summary(cls[0])
+    for attr, held in summary["classes"].get(cls[1], {}).get("held", {}).items():
+        inner = _class_of(graph, cls[0], held[1], cls[1]) if held[0] == "c" else None
+        if inner is None or inner == cls:
+            continue
+        found: list[_Arrival] = []
+        for thread, weight, steps, method in arrivals:
+            if f"{cls[1]}.{method}" in summary["functions"]:
+                for more, used in _attr_calls(graph, steps_from, (cls[0], f"{cls[1]}.{method}"), cls[1], attr):
+                    found.append((thread, weight, [*steps, *more], used))
+        if found:
+            label = f"the instance in `{cls[1]}.{attr}` of the object made in `{origin[0]}.{origin[1]}()`, handed to other threads"
+            yield (*origin, attr), inner, label, found
 
 
 def _class_of(graph: Any, module: str, called: str, scope: str) -> Optional[Node]:
