@@ -307,3 +307,23 @@ def test_an_object_held_by_one_server_per_thread_is_not_shared(tmp_path: Path) -
             server = Server()
             threading.Thread(target=server.serve).start()
     """) == {}
+
+
+def test_partial_mapped_over_items_and_a_timer_callback(tmp_path: Path) -> None:
+    """`pool.map(partial(work, stats), items)`: every task gets the one `stats`; a `Timer` is a thread too."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    mapped = _shared(tmp_path / "a", """
+        def main(items):
+            stats = Stats()
+            with ThreadPoolExecutor() as pool:
+                list(pool.map(partial(work, stats), items))
+    """)
+    assert _attrs(mapped, "Stats", "record") == ["done"]
+    timed = _shared(tmp_path / "b", """
+        def main():
+            stats = Stats()
+            threading.Timer(1.0, partial(stats.record, True)).start()
+            stats.record(False)
+    """)
+    assert _attrs(timed, "Stats", "record") == ["done"]
