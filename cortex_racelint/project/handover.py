@@ -11,7 +11,13 @@ args=(stats,))`, `pool.submit(f, stats)`), as a bound method (`Thread(target=sta
   to an entry's argument (`how` "e": `pos` is its index in the target's arguments), as the
   receiver of an entry's bound-method target ("t", `text` the method), or to a call ("k":
   `pos` an index or a keyword); `copies`: several copies of that entry may run at once;
+- `["give", name, "c", method, callee, pos, line, col, looped]`: the bound method `name.method`
+  given to a call (`bus.subscribe(stats.on_event)`; a local receiver made here is written as its
+  class, `Bus.subscribe`): a callback, run by whichever thread fires the registry;
 - `["use", name, method, line]`: `name.method()` on a parameter, or on a local after it was given.
+
+Per method, `registers`: [attribute, parameter] for `self._callbacks.append(callback)`, and
+`fires`: the attributes whose items it calls (`for cb in self._callbacks: cb(...)`).
 
 and `info["params"]` (parameter names, for binding arguments), and per class `bound`: attribute ->
 the `__init__` parameter stored in it (`self.stats = stats`). A `Thread` subclass's `run` is an
