@@ -327,3 +327,28 @@ def test_partial_mapped_over_items_and_a_timer_callback(tmp_path: Path) -> None:
             stats.record(False)
     """)
     assert _attrs(timed, "Stats", "record") == ["done"]
+
+
+def test_a_thread_subclass_run_is_an_entry_of_the_join(tmp_path: Path) -> None:
+    """The table's `Thread`-subclass row: `Poller.run` reaches the module's instance like a thread target,
+    so with one other thread there are two entries on `_stats`."""
+    classes = _facts(tmp_path, """
+        _stats = Stats()
+
+
+        class Poller(threading.Thread):
+            def run(self):
+                _stats.record(True)
+
+
+        def flush():
+            _stats.record(False)
+
+
+        def main():
+            Poller().start()
+            threading.Thread(target=flush).start()
+    """)
+    assert _attrs(classes, "Stats", "record") == ["done"]
+    firsts = {path[0][3] for path in classes["Stats"]["methods"]["record"]["paths"]}
+    assert "thread (`Thread` subclass) `self.run` started in `app.mod.Poller.run`" in firsts
