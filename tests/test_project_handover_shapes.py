@@ -352,3 +352,15 @@ def test_a_thread_subclass_run_is_an_entry_of_the_join(tmp_path: Path) -> None:
     assert _attrs(classes, "Stats", "record") == ["done"]
     firsts = {path[0][3] for path in classes["Stats"]["methods"]["record"]["paths"]}
     assert "thread (`Thread` subclass) `self.run` started in `app.mod.Poller.run`" in firsts
+
+
+def test_lazy_attribute_through_a_lambda_target_is_shared(tmp_path: Path) -> None:
+    """CRL108's facts come from the same join: `if self._cache is None:` run by a pool's lambdas."""
+    classes = _shared(tmp_path, """
+        def main(items):
+            stats = Stats()
+            with ThreadPoolExecutor() as pool:
+                for item in items:
+                    pool.submit(lambda: stats.cache())
+    """)
+    assert _attrs(classes, "Stats", "cache") == ["_cache"]
