@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
+from .object_data import origin_object
+
 Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
 MAX_HOPS = 4
@@ -33,6 +35,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     started: set[tuple[Any, Node, str]] = set()
     reached: dict[tuple[Node, str], list] = {}
     how: dict[Node, str] = {}
+    objects: dict[Node, dict] = {}  # class -> its origin as data (`object_data.py`)
     for origin, cls, label, arrivals in _origins(graph):
         for thread, weight, steps, method in arrivals:
             if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
@@ -55,6 +58,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
                     if thread != "maker":
                         started.add(key)
             how.setdefault(cls, label)
+            objects.setdefault(cls, origin_object(graph, origin, cls))
     racing = {(cls, attr) for (origin, cls, attr), seen in weights.items() if sum(seen.values()) >= 2 and (origin, cls, attr) in started}
     facts: dict[str, dict] = {}
     for (cls, qual), paths in reached.items():
@@ -66,7 +70,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
             continue
         paths.sort(key=lambda steps: 0 if _first_is_entry(steps) else 1)
         entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
-        klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "methods": {}})
+        klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "object": objects[cls], "methods": {}})
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
     return facts
 
@@ -76,7 +80,7 @@ def merge(facts: dict[str, dict], extra: dict[str, dict]) -> dict[str, dict]:
     for path, entry in extra.items():
         classes = facts.setdefault(path, {"classes": {}})["classes"]
         for name, klass in entry["classes"].items():
-            mine = classes.setdefault(name, {"shared": klass["shared"], "methods": {}})
+            mine = classes.setdefault(name, {"shared": klass["shared"], "object": klass.get("object"), "methods": {}})
             for method, found in klass["methods"].items():
                 have = mine["methods"].get(method)
                 if have is None:
