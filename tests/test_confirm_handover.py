@@ -156,3 +156,43 @@ def test_a_maker_passing_constants_is_followed(tmp_path):
     (confirmation,) = confirm_paths([str(_package(tmp_path, text))], ("CRL404",), runs=3, threads=8)
     assert confirmation.status is Status.CONFIRMED, confirmation.reason
     assert json.loads(confirmation.spec.shared_build)["kwargs"] == {"clock": "3"}
+
+
+LAZY = '''
+    import threading
+
+
+    def make_cipher():
+        return object()
+
+
+    class Vault:
+        def __init__(self):
+            self._cipher = None
+
+        def cipher(self):
+            if self._cipher is None:
+                self._cipher = make_cipher()
+            return self._cipher
+
+
+    def _work(vault):
+        vault.cipher()
+
+
+    def run():
+        vault = Vault()
+        threads = [threading.Thread(target=_work, args=(vault,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+'''
+
+
+def test_a_lazy_attribute_of_a_handed_over_object_is_confirmed(tmp_path):
+    """CRL108 on a hand-over: the creation family runs the method on the object the maker makes."""
+    (confirmation,) = confirm_paths([str(_package(tmp_path, LAZY))], ("CRL108",), runs=3, threads=8)
+    assert confirmation.finding.shared is not None and confirmation.finding.shared.how == "handover"
+    assert confirmation.status is Status.CONFIRMED, confirmation.reason
+    assert "`self._cipher = make_cipher()` ran more often than in any serial order" in confirmation.reason

@@ -251,7 +251,7 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
             entry = spec["entry"]
             direct = entry == spec["function"]  # else a class (`Service()`) or a closure (`get_a`), called bare
             # CRL108: a method of the process-wide object the project index found, run on that object
-            state.instance = instance_for(module, spec) if spec.get("shared_object") else None
+            state.instance = instance_for(module, spec) if spec.get("shared_object") or spec.get("shared_build") else None
             target = resolve(module, spec["function"], state.instance) if direct else _creation_entry(module, entry)
             state.targets = [target, _second(module, state.instance, target)]
             return state
