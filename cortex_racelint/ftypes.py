@@ -121,14 +121,6 @@ class SharedObject:
     methods: tuple[str, ...] = ()  # the methods thread entries run on the object that update `attr`
     entry: str = ""  # the thread entry of the finding's flow (its first step)
 
-    def describe(self) -> str:
-        """`accessor `pkg.stats.get_stats()``, `made at x.py:41 in `pkg.run.main``: for reasons and reports."""
-        if self.how in ("accessor", "global"):
-            return f"{self.how} `{self.expression}`"
-        if self.how == "held":
-            return f"`{self.maker}.{self.holder}`"
-        return f"made at {self.path}:{self.line} in `{self.maker}`" + (f" and handed to {self.entry}" if self.entry else "")
-
 
 @dataclass(frozen=True)
 class Finding:

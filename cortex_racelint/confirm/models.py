@@ -239,8 +239,10 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
         raise NoModel("a side runs as a thread loop that only the other side stops; DPOR workers must finish")
     sandbox = Sandbox(spec, base)
     label = spec["function"]
-    # a reset against an update: a count moved from the discarded dict to the new one keeps the dict's size
-    picture = _contents if family == "rmw" and spec.get("other_function") else _project
+    # an entry update (`self.d[k] = self.d.get(k, 0) + 1`) loses a count, not an entry; a reset against an
+    # update moves a count from the discarded dict into the new one: both keep the dict's size, so compare items
+    entry_update = spec.get("act_source", "").startswith(f"self.{spec.get('attr')}[")
+    picture = _contents if family == "rmw" and (spec.get("other_function") or entry_update) else _project
 
     def setup() -> State:
         setattr(builtins, ACT, lambda: None)  # acts the module's own import runs (`START = fib(3)`) are not the race's

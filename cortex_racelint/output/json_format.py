@@ -51,7 +51,7 @@ def shared_object_json(f: Finding) -> dict:
         "class": shared.cls,
         "expression": shared.expression,
         "maker": shared.maker,
-        "made_at": {"filename": _filename(shared.path), "row": shared.line} if shared.path else None,
+        "made_at": {"filename": _filename(shared.path), "row": shared.line or None} if shared.path else None,
         "holder": shared.holder,
         "attribute": shared.attr,
         "methods": list(shared.methods),
