@@ -300,9 +300,11 @@ def test_a_reset_on_a_reporter_thread_is_confirmed_and_its_fix_certified(tmp_pat
     racelint_main(["check", str(folder), "--select", "CRL404", "--fix", "--unsafe-fixes", "--certify", "--certify-runs", "3",
                    "--no-cache"])
     printed = capsys.readouterr()
-    assert "meter.py:13: CRL404 certified: no race and no deadlock" in printed.out + printed.err, printed.out + printed.err
+    out = printed.out + printed.err
+    assert "meter.py:13: CRL404 certified: no race and no deadlock" in out, out
     fixed = (folder / "meter.py").read_text(encoding="utf-8")
-    unlocked_reset = fixed.replace("with self._lock:\n            self.per_source = {}", "if True:\n            self.per_source = {}")
+    reset_text = "\n            self.per_source = {}"
+    unlocked_reset = fixed.replace("with self._lock:" + reset_text, "if True:" + reset_text)
     assert unlocked_reset != fixed
     ok, message = certify_fix(reset, unlocked_reset)
     assert not ok and "landed in the discarded value" in message, message

@@ -33,6 +33,7 @@ _WHY_NOT = {
                "see docs/CONFIRM.md"),
 }
 
+
 def shared_object(finding: Finding) -> tuple[str, str]:
     """(accessor or global to import, hand-over recipe): how to get the object a CRL404/CRL108 finding's
     method runs on, from the finding's data (`Finding.shared`), never from its message."""
