@@ -101,6 +101,28 @@ class FlowStep:
 
 
 @dataclass(frozen=True)
+class SharedObject:
+    """The object a project-wide finding's threads share (CRL404, CRL108), as data: what `confirm` builds
+    its reproducer from and what JSON carries as `shared_object` (no reader parses the message for it).
+
+    `how` is "accessor" (`expression` is `pkg.mod.get_x()`), "global" (`pkg.mod._x`), "handover" (one
+    instance made by the function `maker` at `path:line` and handed to threads) or "held" (the instance
+    a class that starts threads keeps in `self.<holder>`: `maker` is `pkg.mod.Class`).
+    """
+
+    how: str
+    cls: str  # `pkg.mod.Class`, the shared object's class
+    expression: str = ""  # accessor or global, importable: how to get the object (accessor/global)
+    maker: str = ""  # `pkg.mod.function` making it (handover), `pkg.mod.Class` keeping it (held)
+    path: str = ""  # where it is made
+    line: int = 0
+    holder: str = ""  # held: the attribute of `maker` holding it
+    attr: str = ""  # the finding's attribute
+    methods: tuple[str, ...] = ()  # the methods thread entries run on the object that update `attr`
+    entry: str = ""  # the thread entry of the finding's flow (its first step)
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. `fix_applicability` is None when no fix is offered."""
 
@@ -120,6 +142,8 @@ class Finding:
     flow: tuple[FlowStep, ...] = ()
     #: set when a baseline was given: "new" (not in it); SARIF's `baselineState`
     baseline_state: Optional[str] = None
+    #: for a project-wide finding: the object its threads share (`SharedObject`), as data
+    shared: Optional[SharedObject] = None
 
     @property
     def severity(self) -> Optional[Severity]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Sequence, Union
 import libcst as cst
 
 from .analysis.context import LintContext
-from .ftypes import Config, Consequence, FixApplicability, FlowStep, GilExposure, WithheldFix
+from .ftypes import Config, Consequence, FixApplicability, FlowStep, GilExposure, SharedObject, WithheldFix
 from .prose import first_sentence
 
 if TYPE_CHECKING:
@@ -131,6 +131,8 @@ class Report:
     primary: Optional[cst.CSTNode] = None
     #: thread entry -> calls -> this access, across files (`FlowStep`s; the last one is placed here)
     flow: tuple[FlowStep, ...] = ()
+    #: the object a project-wide finding's threads share (`ftypes.SharedObject`)
+    shared: Optional[SharedObject] = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class Rule:
         consequence: Optional[Consequence] = None,
         primary: Optional[cst.CSTNode] = None,
         flow: tuple[FlowStep, ...] = (),
+        shared: Optional[SharedObject] = None,
     ) -> None:
         consequence = consequence or self.CONSEQUENCE
         text = message or self.MESSAGE
@@ -200,6 +203,7 @@ class Rule:
                 consequence=consequence,
                 primary=primary,
                 flow=flow,
+                shared=shared,
             )
         )
 

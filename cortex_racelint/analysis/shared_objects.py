@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from ..ftypes import FlowStep
+from ..ftypes import FlowStep, SharedObject
 from .context import LintContext
 from .self_attributes import self_attr
 from .traverse import children
@@ -39,6 +39,8 @@ class SharedSite:
     method: cst.FunctionDef
     shared: str  # why the object is shared
     flow: tuple[FlowStep, ...]
+    #: the object as data (`confirm` builds it from this; JSON's `shared_object`)
+    object: Optional[SharedObject] = None
 
 
 def shared_object_sites(context: LintContext, class_node: cst.ClassDef) -> list[SharedSite]:
@@ -77,7 +79,21 @@ def _sites(context: LintContext, class_node: cst.ClassDef) -> Iterator[SharedSit
             line = next((p for p in reversed(path) if isinstance(p, cst.SimpleStatementLine)), None)
             holder = path[-2] if kind == LAZY else (path[path.index(line) - 1] if line in path else None)
             block = holder if isinstance(holder, cst.IndentedBlock) else None
-            yield SharedSite(kind, attr, node, line if kind != LAZY else None, block, method, klass["shared"], flow)
+            yield SharedSite(kind, attr, node, line if kind != LAZY else None, block, method, klass["shared"], flow,
+                             _object(klass, attr, flow))
+
+
+def _object(klass: dict, attr: str, flow: tuple[FlowStep, ...]) -> Optional[SharedObject]:
+    """The facts' `object` with this site's attribute, the methods the threads run that update it, the entry."""
+    data = klass.get("object")
+    if not data:
+        return None
+    methods = tuple(sorted(name for name, facts in klass["methods"].items() if attr in facts["attrs"]))
+    return SharedObject(
+        how=data["how"], cls=data.get("class", ""), expression=data.get("expression", ""), maker=data.get("maker", ""),
+        path=data.get("path", ""), line=data.get("line", 0), holder=data.get("holder", ""), attr=attr,
+        methods=methods, entry=flow[0].message if flow else "",
+    )
 
 
 def _updates(

@@ -4,7 +4,9 @@ CRL404, and CRL108's creation on a shared object).
 These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
 edit of the module: the spec names the function holding the window, the window's line
 (found again by its text in a fixed module), the attribute for CRL4 and, for CRL401, the
-method on the other side of the race (the finding's window `act`).
+method on the other side of the race (the finding's window `act`). CRL404/CRL108 get their shared object
+from the finding's data (`Finding.shared`): an accessor or global to import, or a hand-over's making call
+(`handover.py`); a CRL404 reset races with the method the threads run to update the attribute.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 
 from ..ftypes import Finding
 from .callers import find_writer
+from .handover import recipe
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
@@ -30,16 +33,26 @@ _WHY_NOT = {
                "see docs/CONFIRM.md"),
 }
 
-#: how the project index names a shared object in the finding's message (`project/join.py`)
-_SHARED_AS = re.compile(r"shared as (?:module global|singleton accessor) `([\w.]+(?:\(\))?)`")
+
+def shared_object(finding: Finding) -> tuple[str, str]:
+    """(accessor or global to import, hand-over recipe): how to get the object a CRL404/CRL108 finding's
+    method runs on, from the finding's data (`Finding.shared`), never from its message."""
+    shared = finding.shared
+    if shared is None:
+        raise NotRunnable("the finding carries no shared-object data (it was not found by the project index)")
+    if shared.how in ("accessor", "global"):
+        return shared.expression, ""
+    return "", recipe(shared)
 
 
-def shared_object(finding: Finding) -> str:
-    """`pkg.stats.get_stats()` / `pkg.stats._stats`: the object a CRL404/CRL108 finding's method runs on."""
-    match = _SHARED_AS.search(finding.message)
-    if match is None:
-        raise NotRunnable("the finding does not name the shared object (accessor or module global) its threads use")
-    return match.group(1)
+def _updater(finding: Finding, function: str) -> str:
+    """For a reset or derived value in a method the threads do not run to update the attribute (`drain()`
+    rebinding `self.stats`): the method they do run (`record()`), the other side of its race."""
+    shared = finding.shared
+    owner, name = function.split(".", 1)
+    if shared is None or not shared.methods or name in shared.methods:
+        return ""
+    return f"{owner}.{shared.methods[0]}"
 
 
 def _function(tree: ast.Module, line: int, what: str) -> str:
@@ -115,12 +128,14 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     function = _function(tree, line, "race")
     if family == "creation":  # CRL108 points at the lazy `if`; the act counted is the creation inside it
         line = finding.window.act.start.line if finding.window is not None else _lazy_act(tree, line)
-    attr = other = other_entry = shared = ""
+    attr = other = other_entry = shared = build = ""
     entry = function
     if finding.code in SHARED_OBJECT_RULES:
         if "." not in function:
             raise NotRunnable("the update is not in a method of the shared object")
-        shared = shared_object(finding)
+        shared, build = shared_object(finding)
+        if family == "rmw":
+            other = _updater(finding, function)
     if family in ("shared", "rmw", "connection"):
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
@@ -139,6 +154,7 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     return located_spec(
         finding, path, line, lines[line - 1].strip(), entry, function,
         family=family, attr=attr, other_function=other, other_entry=other_entry, shared_object=shared,
+        shared_build=build,
     )
 
 

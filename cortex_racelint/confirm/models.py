@@ -141,6 +141,15 @@ def _project(value: Any) -> Any:
     return type(value).__name__
 
 
+def _contents(value: Any) -> Any:
+    """`_project`, with a small container's items (a count per key) instead of only its size."""
+    if isinstance(value, dict) and len(value) <= 32:
+        return ("dict", tuple(sorted((repr(k), _project(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)) and len(value) <= 32:
+        return (type(value).__name__, tuple(_project(v) for v in value))
+    return _project(value)
+
+
 class _Tracked:
     """A connection proxy recording which thread's writes are pending, to see whose commit ends them."""
 
@@ -230,6 +239,10 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
         raise NoModel("a side runs as a thread loop that only the other side stops; DPOR workers must finish")
     sandbox = Sandbox(spec, base)
     label = spec["function"]
+    # an entry update (`self.d[k] = self.d.get(k, 0) + 1`) loses a count, not an entry; a reset against an
+    # update moves a count from the discarded dict into the new one: both keep the dict's size, so compare items
+    entry_update = spec.get("act_source", "").startswith(f"self.{spec.get('attr')}[")
+    picture = _contents if family == "rmw" and (spec.get("other_function") or entry_update) else _project
 
     def setup() -> State:
         setattr(builtins, ACT, lambda: None)  # acts the module's own import runs (`START = fib(3)`) are not the race's
@@ -240,7 +253,7 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
             entry = spec["entry"]
             direct = entry == spec["function"]  # else a class (`Service()`) or a closure (`get_a`), called bare
             # CRL108: a method of the process-wide object the project index found, run on that object
-            state.instance = instance_for(module, spec) if spec.get("shared_object") else None
+            state.instance = instance_for(module, spec) if spec.get("shared_object") or spec.get("shared_build") else None
             target = resolve(module, spec["function"], state.instance) if direct else _creation_entry(module, entry)
             state.targets = [target, _second(module, state.instance, target)]
             return state
@@ -253,10 +266,12 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
             attr = spec["attr"]
             setattr(state.instance, attr, _Tracked(getattr(state.instance, attr), state))
         else:
-            state.initial = _project(getattr(state.instance, spec["attr"], None))
+            if spec.get("other_function"):  # a reset racing the update: the update runs once first, so there is
+                resolve(module, spec["other_function"], state.instance).call()  # a count the reset can lose
+            state.initial = picture(getattr(state.instance, spec["attr"], None))
         target = resolve(module, spec["function"], state.instance)
-        if family == "connection" and spec.get("other_function") and pair == "self":
-            state.targets = [target, resolve(module, spec["other_function"], state.instance)]  # reader vs writer
+        if spec.get("other_function") and pair == "self":  # reader vs writer (CRL202), reset vs update (CRL404)
+            state.targets = [target, resolve(module, spec["other_function"], state.instance)]
         else:
             state.targets = [target, _second(module, state.instance, target)]
         return state
@@ -276,12 +291,14 @@ def build_model(spec: dict, base: Path, pair: str = "self") -> Model:
                      f"`{spec['act_source']}` ran more often than in any serial order of the two calls: {harm}",
                      "the act runs as often as in a serial order (one instance)", lambda s: bool(s.acts))
     if family == "rmw":
-        attr = spec["attr"]
-        serial = lambda s: (_project(getattr(s.instance, attr, None)), len(s.finished))  # noqa: E731
+        attr, other = spec["attr"], spec.get("other_function")
+        serial = lambda s: (picture(getattr(s.instance, attr, None)), len(s.finished))  # noqa: E731
+        calls = f"`{label}()` and `{other}()`" if other else f"two `{label}()` calls"
+        harm = "an update landed in the discarded value or undid the reset" if other else "a lost update"
         return Model(setup, workers, lambda s: True, {"serializable_invariant": serial},
-                     f"`self.{attr}` ended with a value no serial order of two `{label}()` calls gives: a lost update",
+                     f"`self.{attr}` ended with a value no serial order of {calls} gives: {harm}",
                      f"`self.{attr}` ends as some serial order leaves it",
-                     lambda s: _project(getattr(s.instance, attr, None)) != s.initial)
+                     lambda s: picture(getattr(s.instance, attr, None)) != s.initial)
     if family == "shared":
         other = spec["other_function"]
         # frontrun reports every unordered access; the child keeps those to `self.<attr>` (`dpor_child.raced_objects`)

@@ -87,6 +87,9 @@ def run(spec: dict, threads: int, timeout: float) -> Report:
     family = spec.get("family", "creation")
     if family not in SCENARIOS:
         return {"unrunnable": f"the {family} family has no barrier reproducer: only frontrun drives it ({'install cortex-racelint[confirm]'})"}
+    if family == "rmw" and spec.get("other_function"):  # the barrier runs one method on every thread
+        return {"unrunnable": (f"a reset racing `{spec['other_function']}()` has no barrier reproducer: only frontrun's "
+                               "model runs the pair")}
     try:
         driven_calls()  # forget the previous run's
         result = SCENARIOS[family](spec, threads, timeout)

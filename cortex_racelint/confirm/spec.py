@@ -47,6 +47,7 @@ class ReproducerSpec:
     other_entry: str = ""  # what drives the other side: the method itself or the one starting its thread
     caller: str = ""  # a function calling `function` in the same module/class: certificates drive it too
     shared_object: str = ""  # CRL404/CRL108: the process-wide object (`pkg.mod.get_x()`, `pkg.mod._x`) the methods run on
+    shared_build: str = ""  # CRL404/CRL108 on a hand-over: how the maker builds the object (JSON, `handover.recipe`)
     arguments: str = ""  # JSON `{qualified name: [argument set, ...]}` inferred from the module (`inference.py`)
 
     def to_dict(self) -> dict:

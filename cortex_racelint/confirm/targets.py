@@ -77,6 +77,10 @@ def instance_for(module: ModuleType, spec: dict) -> Optional[Any]:
     """The object the racing method runs on: the shared one the index names (CRL404/CRL108), else a fresh one."""
     if spec.get("shared_object"):
         return shared_instance(spec["shared_object"])
+    if spec.get("shared_build"):  # a hand-over: made as its maker makes it
+        from .handover import build
+
+        return build(spec["shared_build"])
     return build_instance(module, spec["function"])
 
 

@@ -38,13 +38,14 @@ from ..ftypes import (
     Position,
     RaceWindow,
     Severity,
+    SharedObject,
     Span,
     WithheldFix,
 )
 
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"
-FORMAT = 3
+FORMAT = 4
 #: the row suffix of a summary stored without a result (`put_summaries`)
 SUMMARY_ONLY = ":summary"
 #: seconds a writer waits for another process's transaction before it skips its own
@@ -114,6 +115,8 @@ def _finding_to_json(finding: Finding) -> dict:
     data["related"] = [[[s.start.line, s.start.column], [s.end.line, s.end.column]] for s in finding.related]
     if finding.consequence is not None:
         data["consequence"] = {**data["consequence"], "severity": finding.consequence.severity.value}
+    if finding.shared is not None:
+        data["shared"] = {**data["shared"], "methods": list(finding.shared.methods)}
     return data
 
 
@@ -141,6 +144,7 @@ def _finding_from_json(data: dict) -> Finding:
         consequence=_consequence_from_json(data.get("consequence")),
         related=tuple(Span(Position(*start), Position(*end)) for start, end in data.get("related", [])),
         flow=tuple(FlowStep(*step) for step in data.get("flow", [])),
+        shared=SharedObject(**{**data["shared"], "methods": tuple(data["shared"]["methods"])}) if data.get("shared") else None,
     )
 
 

@@ -298,6 +298,7 @@ def _finding(report: Report, span: Span, path: str, run: ModuleRun, config: Conf
         flow=(*report.flow, FlowStep(path, span.start.line, span.start.column, "the access, without a lock"))
         if report.flow
         else (),
+        shared=report.shared,
     )
 
 

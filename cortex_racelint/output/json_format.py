@@ -2,7 +2,8 @@
 
 Ruff's fields (`cell`, `code`, `end_location`, `filename`, `fix`, `location`, `message`,
 `noqa_row`, `url`, and its newer `name` and `severity`) plus racelint's own
-(`consequence`, `related`, `race_window`). `fix.edits` are what `--fix` writes: see
+(`consequence`, `related`, `race_window`, and for a project-wide finding `flow` and
+`shared_object`). `fix.edits` are what `--fix` writes: see
 `output.edits` for what a consumer must do with them.
 """
 
@@ -41,6 +42,23 @@ def _fix(finding: Finding, edits: dict[tuple, list[Edit]], config: Optional[Conf
     }
 
 
+def shared_object_json(f: Finding) -> dict:
+    """`shared_object`: stable keys, empty strings for what the kind of sharing does not have."""
+    shared = f.shared
+    assert shared is not None
+    return {
+        "how": shared.how,
+        "class": shared.cls,
+        "expression": shared.expression,
+        "maker": shared.maker,
+        "made_at": {"filename": _filename(shared.path), "row": shared.line or None} if shared.path else None,
+        "holder": shared.holder,
+        "attribute": shared.attr,
+        "methods": list(shared.methods),
+        "entry": shared.entry,
+    }
+
+
 def _filename(path: str) -> str:
     return os.path.abspath(path) if path != "-" else path
 
@@ -76,6 +94,8 @@ def as_json(
                 {"filename": _filename(step.path), "location": _row_column(step.line, step.column + 1), "message": step.message}
                 for step in f.flow
             ]
+        if f.shared is not None:  # a project-wide finding: the object its threads share, as data
+            item["shared_object"] = shared_object_json(f)
         if f.window is not None:
             item["race_window"] = {
                 "check": _row_column(f.window.check.start.line, f.window.check.start.column + 1),

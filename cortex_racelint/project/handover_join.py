@@ -41,6 +41,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Optional
 
 from ..analysis.entry_table import THREAD_SUBCLASS
+from .object_data import origin_object
 
 Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
@@ -95,6 +96,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     reached: dict[tuple[Node, str], list] = {}
     how: dict[Node, str] = {}
     steps_from = _Walk(graph, reach)
+    objects: dict[Node, dict] = {}  # class -> its origin as data (`object_data.py`)
     for origin, cls, label, arrivals in _origins(graph, steps_from):
         for thread, weight, steps, method in arrivals:
             if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
@@ -117,6 +119,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
                     if thread != "maker":
                         started.add(key)
             how.setdefault(cls, label)
+            objects.setdefault(cls, origin_object(graph, origin, cls))
     racing = {(cls, attr) for (origin, cls, attr), seen in weights.items() if sum(seen.values()) >= 2 and (origin, cls, attr) in started}
     facts: dict[str, dict] = {}
     for (cls, qual), paths in reached.items():
@@ -128,7 +131,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
             continue
         paths.sort(key=lambda steps: 0 if _first_is_entry(steps) else 1)
         entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
-        klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "methods": {}})
+        klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "object": objects[cls], "methods": {}})
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
     return facts
 
@@ -138,7 +141,7 @@ def merge(facts: dict[str, dict], extra: dict[str, dict]) -> dict[str, dict]:
     for path, entry in extra.items():
         classes = facts.setdefault(path, {"classes": {}})["classes"]
         for name, klass in entry["classes"].items():
-            mine = classes.setdefault(name, {"shared": klass["shared"], "methods": {}})
+            mine = classes.setdefault(name, {"shared": klass["shared"], "object": klass.get("object"), "methods": {}})
             for method, found in klass["methods"].items():
                 have = mine["methods"].get(method)
                 if have is None:
@@ -203,7 +206,7 @@ def _held(graph: Any, steps_from: Steps, origin: Any, cls: Node, arrivals: list)
                     found.append((thread, weight, [*steps, *more], used))
         if found:
             label = f"the instance in `{cls[1]}.{attr}` of the object made in `{origin[0]}.{origin[1]}()`, handed to other threads"
-            yield (*origin, attr), inner, label, found
+            yield (*origin, attr, cls), inner, label, found  # `object_data.origin_object` reads the holder
 
 
 def _class_of(graph: Any, module: str, called: str, scope: str) -> Optional[Node]:

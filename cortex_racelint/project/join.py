@@ -19,6 +19,7 @@ from typing import Iterable, Optional
 
 from .handover_join import handover_facts, merge
 from .modules import SymbolTable, module_name
+from .object_data import accessor_object, global_object
 
 #: how many calls a thread entry is followed through
 MAX_DEPTH = 8
@@ -31,6 +32,7 @@ class _Graph:
         self.instances: dict[tuple[str, str], Node] = {}  # (module, global) -> class
         self.accessors: dict[Node, Node] = {}  # function -> class of the shared object it returns
         self.how: dict[Node, str] = {}  # class -> why it is shared
+        self.objects: dict[Node, dict] = {}  # class -> how to get the object, as data (`object_data.py`)
         self._edges: dict[Node, list[tuple[Node, int, int, Optional[Node], frozenset]]] = {}
         self._shared_objects()
 
@@ -47,6 +49,7 @@ class _Graph:
                 if target is not None and target[1] in self.summary(target[0])["classes"]:
                     self.instances[(module, name)] = target
                     self.how.setdefault(target, f"module global `{module}.{name}`")
+                    self.objects.setdefault(target, global_object(module, name))
         for module, (_, summary) in self.table.modules.items():
             for qual, info in summary["functions"].items():
                 returned = info.get("returns")
@@ -60,6 +63,7 @@ class _Graph:
                     continue
                 self.accessors[(module, qual)] = cls
                 self.how[cls] = f"singleton accessor `{module}.{qual}()`"
+                self.objects[cls] = accessor_object(module, qual)
 
     def resolve_ref(self, module: str, scope: str, kind: str, text: str) -> Optional[tuple[Node, Optional[Node]]]:
         """The function a call (or entry target) reaches, and the shared class it goes through."""
@@ -222,7 +226,9 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         if not attrs:
             continue
         entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
-        klass = entry["classes"].setdefault(cls[1], {"shared": graph.how[cls], "methods": {}})
+        klass = entry["classes"].setdefault(
+            cls[1], {"shared": graph.how[cls], "object": {**graph.objects[cls], "class": f"{cls[0]}.{cls[1]}"}, "methods": {}}
+        )
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
         if holders.get((cls, qual)):  # `with monitor.lock: monitor.record()` somewhere: not to be taken again
             klass["methods"][qual.split(".", 1)[1]]["caller_locks"] = sorted(holders[(cls, qual)])

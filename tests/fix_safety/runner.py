@@ -6,7 +6,8 @@ soon as it finishes; the parent reads the last line it got to name the step that
 
     python -m tests.fix_safety.runner FOLDER [--explore]
 
-FOLDER holds `case_module.py` (the module under test, original or fixed) and `case_drivers.py` (the
+FOLDER holds `case_module.py` (the module under test, original or fixed; a multi-module case's package
+`case_module/` instead) and `case_drivers.py` (the
 drivers below the case's marker). The repository root goes on `sys.path` so the helpers a fix imports
 (`cortex.utils.db_pool`, `cortex.utils.fileio`) resolve.
 """
@@ -56,6 +57,22 @@ def load(path: Path, name: str) -> ModuleType:
     return module
 
 
+def load_case_module(folder: Path) -> ModuleType:
+    """The module under test: `case_module.py`, or a multi-module case's package `case_module/` with every
+    module imported (`m.NAME`), imported afresh (a package's modules import each other: all are dropped)."""
+    package = folder / MODULE_NAME
+    if not package.is_dir():
+        return load(folder / f"{MODULE_NAME}.py", MODULE_NAME)
+    for name in [name for name in sys.modules if name == MODULE_NAME or name.startswith(MODULE_NAME + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    module = importlib.import_module(MODULE_NAME)
+    for path in sorted(package.glob("*.py")):
+        if path.stem != "__init__":
+            importlib.import_module(f"{MODULE_NAME}.{path.stem}")
+    return module
+
+
 def forget_helpers() -> None:
     """Drop the repo's helper modules (`cortex.utils.*`) so the next import re-creates their locks.
 
@@ -71,13 +88,13 @@ class _State:
 
     def __init__(self, folder: Path, drivers: ModuleType) -> None:
         forget_helpers()
-        self.module = load(folder / f"{MODULE_NAME}.py", MODULE_NAME)
+        self.module = load_case_module(folder)
         self.bodies: list[Callable[[], Any]] = list(drivers.threaded(self.module))
 
 
 def explore(folder: Path, drivers: ModuleType) -> dict[str, Any]:
     """DPOR over the case's thread bodies; every execution gets a freshly imported module."""
-    count = len(drivers.threaded(load(folder / f"{MODULE_NAME}.py", MODULE_NAME)))
+    count = len(drivers.threaded(load_case_module(folder)))
     check: Callable[[Any], bool] | None = getattr(drivers, "invariant", None)
     result = frontrun.explore(
         setup=lambda: _State(folder, drivers),
@@ -131,7 +148,7 @@ def main(argv: list[str]) -> int:
     self_deadlock.install(lambda report: (emit("error", error=report), os._exit(3)))
     try:
         drivers = load(folder / f"{DRIVERS_NAME}.py", DRIVERS_NAME)
-        module = load(folder / f"{MODULE_NAME}.py", MODULE_NAME)
+        module = load_case_module(folder)
         emit("import")
         emit("single_threaded", output=repr(watched(lambda: drivers.single_threaded(module), "single_threaded")))
         if "--explore" in argv:

@@ -303,8 +303,8 @@ class SharedObjectUpdate(Rule):
                     f"which several threads run on the object shared as {site.shared} (from {entry})"
                 )
             if isinstance(plan, str):
-                self.report(site.node, message, no_fix_reason=plan, flow=site.flow)
+                self.report(site.node, message, no_fix_reason=plan, flow=site.flow, shared=site.object)
             else:
-                self.report(site.node, message, fix=plan, flow=site.flow)
+                self.report(site.node, message, fix=plan, flow=site.flow, shared=site.object)
             for other in group[1:]:  # the same critical section: a related location of this finding
                 self.report(other.node, message, primary=site.node)

@@ -115,7 +115,7 @@ class SharedObjectLazyAttribute(Rule):
                 f"which several threads run on the object shared as {site.shared} (from {entry})"
             )
             init = _initialiser(self.context.module, site.node, site.attr)
-            self.report(site.node, message, no_fix_reason=NO_FIX.format(init=init), flow=site.flow)
+            self.report(site.node, message, no_fix_reason=NO_FIX.format(init=init), flow=site.flow, shared=site.object)
 
 
 def _initialiser(module: cst.Module, check: cst.CSTNode, attr: str) -> str:
