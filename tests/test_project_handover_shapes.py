@@ -296,6 +296,9 @@ def test_an_object_held_by_a_handed_over_object_goes_with_it(tmp_path: Path) -> 
     """)
     assert _attrs(classes, "Stats", "record") == ["done"]
     assert "`Server.stats`" in classes["Stats"]["shared"]
+    held = classes["Stats"]["object"]  # as data for `confirm`: the class that keeps it, and where
+    assert (held["how"], held["holder"]) == ("held", "stats")
+    assert held["maker"].endswith(".Server")
 
 
 def test_an_object_held_by_one_server_per_thread_is_not_shared(tmp_path: Path) -> None:
