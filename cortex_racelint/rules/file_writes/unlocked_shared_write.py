@@ -13,6 +13,7 @@ import libcst as cst
 from ...analysis.file_creates import create_site
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
+from ...analysis.load_save import saver_covered
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
@@ -165,6 +166,12 @@ class UnlockedSharedFileWrite(Rule):
         `shutil.copy` of a fixed file (its source names no parameter, `self` or local built
         from one: a file bundled with the package) — every writer copies the same bytes to the
         same offsets, so concurrent copies converge (a reader can still see one half done).
+
+        A saving helper every in-module call of which loads the file first, changes what it
+        loaded and passes it in (`entries = self._load(); entries.append(x);
+        self._save(entries)`) is CRL304's finding: a lock on the write alone would still lose
+        an entry, and CRL304's lock from the load through the call covers the write too
+        (CRL301 reports it when CRL304 is not selected).
     """
     WHY = """
         `open(p, "w")` truncates the file first and writes it later: a reader in another
@@ -260,6 +267,8 @@ class UnlockedSharedFileWrite(Rule):
         codes = self.context.codes
         if (codes is None or "CRL303" in codes) and create_site(analysis, op) is not None:
             return  # a check-then-create: CRL303's finding (one finding per race), when it runs
+        if (codes is None or "CRL304" in codes) and saver_covered(analysis, op):
+            return  # a saving helper only load-modify-save spans call: CRL304's finding, whose lock covers it
         fix, reason = write_fix(analysis, op)
         region = file_region(analysis, op)
         act = region.statements[-1] if region is not None else node
