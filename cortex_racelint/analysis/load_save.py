@@ -94,6 +94,16 @@ def _sites(analysis: FileAnalysis, function: FunctionInfo) -> Iterator[LoadSave]
                         break
 
 
+def loads_first(analysis: FileAnalysis, op: FileOp, region: Optional[Region]) -> bool:
+    """CRL301's region starts at a *load* of the written file (a read of it, or a helper reading
+    it), not only an existence check: a load-modify-save in one function, whose race loses an entry."""
+    if region is None or not region.read_first or op.function is None:
+        return False
+    return any(
+        _reads_file(analysis, stmt, op, op.function) is not None for stmt in region.block.body[region.start : region.end]
+    )
+
+
 def _blocks(node: cst.FunctionDef) -> Iterator[cst.IndentedBlock]:
     for child in walk_statements([node.body]):
         if isinstance(child, cst.IndentedBlock):
@@ -191,4 +201,4 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk_all(node))
 
 
-__all__ = ["LoadSave", "load_save_sites", "saver_covered"]
+__all__ = ["LoadSave", "load_save_sites", "loads_first", "saver_covered"]
