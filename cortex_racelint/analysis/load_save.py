@@ -77,8 +77,8 @@ def saver_covered(analysis: FileAnalysis, op: FileOp) -> bool:
 
 def _sites(analysis: FileAnalysis, function: FunctionInfo) -> Iterator[LoadSave]:
     node = function.node
-    if node.asynchronous is not None or analysis.one_shot(function) is not None:
-        return
+    if node.asynchronous is not None or analysis.one_shot(function) is not None or analysis.async_only(function):
+        return  # one event-loop thread, or one short-lived caller (as CRL301 judges its writes)
     if analysis.inherited_locks(function):
         return
     for block in _blocks(node):
