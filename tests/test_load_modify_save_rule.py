@@ -123,3 +123,11 @@ def test_crl301_says_the_entry_is_lost_when_it_loads_first_in_the_same_function(
     plain = text.replace("        with open(self.path) as f:\n            entries = json.load(f)\n", "        entries = []\n")
     (finding,) = findings(plain)
     assert "change is lost" not in finding.message and finding.message.endswith("(torn or lost file)")
+
+
+def test_a_public_saver_keeps_crl301_and_the_span_gets_no_fix():
+    """Callers outside the module may call a public `save()` without loading: its write stays CRL301's."""
+    text = log(ADD.replace("_save", "save")).replace("def _save(", "def save(")
+    found = {f.code: f for f in findings(text)}
+    assert set(found) == {"CRL301", "CRL304"}
+    assert "(it is public: callers outside this module)" in found["CRL304"].no_fix_reason

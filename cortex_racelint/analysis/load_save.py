@@ -65,10 +65,10 @@ def load_save_sites(analysis: FileAnalysis) -> list[LoadSave]:
 
 
 def saver_covered(analysis: FileAnalysis, op: FileOp) -> bool:
-    """`op` is a saving helper's write whose every call in the module is a load-modify-save span:
+    """`op` is a private saving helper's write whose every call in the module is a load-modify-save span:
     the race is CRL304's (one finding per race), and its lock around the span guards the write."""
-    if op.function is None:
-        return False
+    if op.function is None or not op.function.is_private or op.function.parent is not None:
+        return False  # a public saver: callers outside the module may save without loading (CRL301's)
     sites = [site for site in load_save_sites(analysis) if site.write is op]
     calls = analysis.call_sites(op.function)
     spans = {id(site.save_call) for site in sites}
@@ -99,9 +99,8 @@ def loads_first(analysis: FileAnalysis, op: FileOp, region: Optional[Region]) ->
     it), not only an existence check: a load-modify-save in one function, whose race loses an entry."""
     if region is None or not region.read_first or op.function is None:
         return False
-    return any(
-        _reads_file(analysis, stmt, op, op.function) is not None for stmt in region.block.body[region.start : region.end]
-    )
+    before = region.block.body[region.start : region.end]
+    return any(_reads_file(analysis, stmt, op, op.function) is not None for stmt in before)
 
 
 def _blocks(node: cst.FunctionDef) -> Iterator[cst.IndentedBlock]:

@@ -6,8 +6,9 @@ after a global, `locked(path)` for a check-then-appended file), spelt for the sp
 function. No lock is added where it could be taken twice by one thread:
 - the function is called with that (plain) lock held, or a helper inside takes it
   (`deadlock_reason`, the caller-locks analysis of CRL301);
-- the saving helper has other callers that do not load first: CRL301 gives its write its own
-  lock, which the span would then hold when it calls the helper;
+- the saving helper has other callers that do not load first (in the module, or outside it: a
+  public helper): CRL301 gives its write its own lock, which the span would then hold when it
+  calls the helper;
 - the span calls a callable its caller hands in (a parameter, a stored `self.<attr>` that is not
   a method): it can come back to this function, or to another user of the lock.
 """
@@ -38,17 +39,20 @@ def span_op(site: LoadSave) -> Optional[FileOp]:
     return dataclasses.replace(site.write, function=function, path=path)
 
 
-def span_lock(analysis: FileAnalysis, site: LoadSave) -> tuple[Optional[tuple[cst.BaseExpression, list, str]], Optional[str]]:
+Chosen = tuple[cst.BaseExpression, list, str]  # the lock, its module edits, its key
+
+
+def span_lock(analysis: FileAnalysis, site: LoadSave) -> tuple[Optional[Chosen], Optional[str]]:
     """((lock, edits, key), None) for the span, or (None, why no lock can be held across it)."""
     op = span_op(site)
     if op is None:
         return None, "the span is in a nested function that cannot name the object's lock"
     saver = site.saver.name
     if unlocked_write(analysis, site.write) and not saver_covered(analysis, site.write):
-        others = sorted(
-            {s.caller.name for s in analysis.call_sites(site.saver) if s.caller is not None and s.caller is not site.function}
-        )
+        callers = [s.caller for s in analysis.call_sites(site.saver) if s.caller is not None]
+        others = sorted({caller.name for caller in callers if caller is not site.function})
         where = f" (also from `{'()`, `'.join(others)}()`)" if others else ""
+        where = where or ("" if site.saver.is_private else " (it is public: callers outside this module)")
         return None, (
             f"`{saver}()` is called without a load first{where}: its write gets its own lock (CRL301), "
             "which this span would then take again; hold one lock in every caller"

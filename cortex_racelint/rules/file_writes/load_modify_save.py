@@ -29,7 +29,9 @@ class LoadModifySave(Rule):
         return facts.where("shared_write")
 
     CONSEQUENCE = Consequence(
-        "lost update", Severity.HIGH, "two callers load the same content; the later save drops the entry the earlier added"
+        "lost update",
+        Severity.HIGH,
+        "two callers load the same content; the later save drops the entry the earlier added",
     )
     MESSAGE = (
         "`{function}()` loads shared file `{path}` ({loader}), changes it and saves it through `{saver}()` "
@@ -73,7 +75,8 @@ class LoadModifySave(Rule):
         finding says why, when the lock could be taken twice by one thread: the function is
         called with that (plain) lock held, or a helper in the span takes it itself (the
         saving helper locking its own write); the saving helper also has callers that do not
-        load first (its write then gets CRL301's own lock); or the span calls a callable its
+        load first, or is public (callers outside the module may not: its write then gets
+        CRL301's own lock); or the span calls a callable its
         caller hands in (a parameter or a stored callback), which could come back. An `await`
         or `yield` in the span withholds the fix too.
     """
@@ -98,7 +101,10 @@ class LoadModifySave(Rule):
             self.report(
                 node,
                 self.MESSAGE.format(
-                    function=site.function.name, path=site.write.path.key, loader=f"`{site.loader}`", saver=site.saver.name
+                    function=site.function.name,
+                    path=site.write.path.key,
+                    loader=f"`{site.loader}`",
+                    saver=site.saver.name,
                 ),
                 fix=fix,
                 no_fix_reason=reason,

@@ -172,7 +172,7 @@ class UnlockedSharedFileWrite(Rule):
         from one: a file bundled with the package) — every writer copies the same bytes to the
         same offsets, so concurrent copies converge (a reader can still see one half done).
 
-        A saving helper every in-module call of which loads the file, changes the copy and
+        A private saving helper every in-module call of which loads the file, changes the copy and
         passes it in (`e = self._load(); e.append(x); self._save(e)`) is CRL304's finding (a
         lock on the write alone still loses an entry), or CRL301's when CRL304 is not selected.
     """
