@@ -165,6 +165,7 @@ def _load_before(
             bare = any(isinstance(arg, cst.Name) and arg.value == name for arg in passed)
             inside = any(_mentions(arg, name) for arg in passed if not isinstance(arg, cst.Name))
             changed = any(_mentions(between, name) for between in block.body[index + 1 : save_index])
+            changed = changed or _uses(block.body[save_index], name) > _uses(save_call, name)  # `if x not in d: d.append(x)`
             if not ((bare and changed) or inside):
                 continue
             if _guarded(analysis, saver, block, save_call):
@@ -194,6 +195,10 @@ def _bound_names(stmt: cst.CSTNode) -> list[str]:
             targets = [node.target]
         names.extend(t.value for t in targets if isinstance(t, cst.Name))
     return list(dict.fromkeys(names))
+
+
+def _uses(node: cst.CSTNode, name: str) -> int:
+    return sum(1 for n in walk_all(node) if isinstance(n, cst.Name) and n.value == name)
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:

@@ -37,7 +37,7 @@ class LoadModifySave(Rule):
         "`{function}()` loads shared file `{path}` ({loader}), changes it and saves it through `{saver}()` "
         "without one lock held from the load through the save: a concurrent caller's entry is lost"
     )
-    EVIDENCE = ("open", "write_text", "write_bytes")
+    EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # the saving helper's write (CRL301's evidence)
     FIX = FixApplicability.SAFE
     WHAT = """
         Finds a function that loads a shared file into a local (a read of it: `open(p)`,
