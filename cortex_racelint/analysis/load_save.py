@@ -60,7 +60,9 @@ def load_save_sites(analysis: FileAnalysis) -> list[LoadSave]:
     key = ("load_save_sites", 0)
     memo = analysis.context.memo
     if key not in memo:
-        memo[key] = [site for function in list(analysis.functions.values()) for site in _sites(analysis, function)]
+        savers = {op.function.name for op in analysis.ops if op.is_write and op.path is not None and op.function}
+        functions = list(analysis.functions.values()) if savers else []
+        memo[key] = [site for function in functions for site in _sites(analysis, function, savers)]
     return memo[key]  # type: ignore[return-value]
 
 
@@ -75,7 +77,7 @@ def saver_covered(analysis: FileAnalysis, op: FileOp) -> bool:
     return bool(sites) and all(id(site._stack[-1]) in spans for site in calls)
 
 
-def _sites(analysis: FileAnalysis, function: FunctionInfo) -> Iterator[LoadSave]:
+def _sites(analysis: FileAnalysis, function: FunctionInfo, savers: set[str]) -> Iterator[LoadSave]:
     node = function.node
     if node.asynchronous is not None or analysis.one_shot(function) is not None or analysis.async_only(function):
         return  # one event-loop thread, or one short-lived caller (as CRL301 judges its writes)
@@ -84,6 +86,10 @@ def _sites(analysis: FileAnalysis, function: FunctionInfo) -> Iterator[LoadSave]
     for block in _blocks(node):
         for save_index, stmt in enumerate(block.body):
             for call in _calls(stmt):
+                func = call.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+                if name not in savers:
+                    continue  # cheap: only calls of a function that writes a shared file can save
                 saver = analysis.helper_called(call, function)
                 if saver is None or saver is function:
                     continue
