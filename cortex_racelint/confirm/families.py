@@ -21,7 +21,7 @@ from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_f
 
 #: code -> scenario family
 FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create",
-            "CRL401": "shared", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
+            "CRL304": "load-save", "CRL401": "shared", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
 
 #: the project-wide rules: the object the methods run on is the one the project index found
 SHARED_OBJECT_RULES = ("CRL404", "CRL108")

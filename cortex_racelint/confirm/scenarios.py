@@ -43,6 +43,7 @@ from .arguments import Unbuildable
 from .drive import Report, describe, report
 from .file_creates import install_create, run_file_create
 from .io_races import install_io, run_file_write, run_sqlite
+from .load_save import install_load_save, run_load_save
 from .state_races import run_rmw, run_shared
 from .targets import driven_calls, resolve
 
@@ -73,6 +74,7 @@ SCENARIOS: dict[str, Callable[[dict, int, float], Report]] = {
     "shared": run_shared,
     "file-write": run_file_write,
     "file-create": run_file_create,
+    "load-save": run_load_save,
     "sqlite": run_sqlite,
 }
 
@@ -81,6 +83,7 @@ def install(family: str) -> None:
     """Patches that must be in place before the user's module is imported."""
     install_io(family)
     install_create(family)
+    install_load_save(family)
 
 
 def run(spec: dict, threads: int, timeout: float) -> Report:

@@ -49,12 +49,12 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 EVENT_LOOP_PACKAGES = ("twisted",)
 #: the rules whose premise is two threads running the same code (lazy init, file writes, connections)
 CODES = frozenset(
-    {"CRL101", "CRL102", "CRL105", "CRL106", "CRL107", "CRL201", "CRL301", "CRL302", "CRL303"}
+    {"CRL101", "CRL102", "CRL105", "CRL106", "CRL107", "CRL201", "CRL301", "CRL302", "CRL303", "CRL304"}
 )
 #: a coroutine keeps the lazy-init codes: tasks interleave at each `await` of the window, and the rules
 #: already leave out a window with none (`rules/singletons/classification.py`); its file and
 #: connection uses run between two awaits, whole
-COROUTINE_CODES = frozenset({"CRL201", "CRL301", "CRL302", "CRL303"})
+COROUTINE_CODES = frozenset({"CRL201", "CRL301", "CRL302", "CRL303", "CRL304"})
 REACTOR = "runs on Twisted's reactor thread: nothing in the project hands it to a thread (deferToThread, callInThread, a Thread)"
 COROUTINE = "a coroutine on the event loop's thread: the project runs no event loop on another thread"
 PROTOCOL = "an asyncio protocol callback, run by the event loop's thread (the project runs no event loop on another thread)"

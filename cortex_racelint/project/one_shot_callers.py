@@ -35,7 +35,7 @@ _WORD = re.compile(rb"[A-Za-z_]\w*")
 _Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 #: the codes one-shot code does not have (`analysis/one_shot.py` users: file writes, per-call connections);
 #: a fix run gets the same answer through the file's facts, read by `one_shot_reason`
-CODES = frozenset({"CRL301", "CRL302", "CRL201"})
+CODES = frozenset({"CRL301", "CRL302", "CRL304", "CRL201"})
 
 
 def _last(node: ast.AST) -> str:

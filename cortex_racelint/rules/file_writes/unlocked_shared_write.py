@@ -13,6 +13,7 @@ import libcst as cst
 from ...analysis.file_creates import create_site
 from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
 from ...analysis.file_writes import FileAnalysis, FileOp, Region
+from ...analysis.load_save import loads_first, saver_covered
 from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from ...fixes.helper_imports import missing_fileio
 from ...fixes.locked_write import locked_write_fix, no_lock_reason
@@ -78,6 +79,9 @@ def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
     return f" (not atomic: this project has no `{config.atomic_write_module}`)"
 
 
+LOADED = "; it loads the file first, so a concurrent caller's change is lost"
+
+
 def _describe(op: FileOp) -> str:
     if op.verb == "copy":
         return "shutil copy onto it"
@@ -103,6 +107,8 @@ class UnlockedSharedFileWrite(Rule):
 
     NAME = "unlocked-shared-file-write"
     CONSEQUENCE = Consequence("torn or lost file", Severity.HIGH, "two writers interleave or truncate each other's output")
+    LOST_ENTRY = Consequence("lost update", Severity.HIGH, "two callers load the same content; the later save drops the other's change")
+    CONSEQUENCES = "Lost update, high, when the function loads the file before the write (load-modify-save)."
     MESSAGE = (
         "Write to shared file `{path}` (`{how}`) is not under a lock: "
         "concurrent writers interleave and readers can see it half-written"
@@ -165,6 +171,10 @@ class UnlockedSharedFileWrite(Rule):
         `shutil.copy` of a fixed file (its source names no parameter, `self` or local built
         from one: a file bundled with the package) — every writer copies the same bytes to the
         same offsets, so concurrent copies converge (a reader can still see one half done).
+
+        A private saving helper every in-module call of which loads the file, changes the copy and
+        passes it in (`e = self._load(); e.append(x); self._save(e)`) is CRL304's finding (a
+        lock on the write alone still loses an entry), or CRL301's when CRL304 is not selected.
     """
     WHY = """
         `open(p, "w")` truncates the file first and writes it later: a reader in another
@@ -260,16 +270,16 @@ class UnlockedSharedFileWrite(Rule):
         codes = self.context.codes
         if (codes is None or "CRL303" in codes) and create_site(analysis, op) is not None:
             return  # a check-then-create: CRL303's finding (one finding per race), when it runs
+        if (codes is None or "CRL304" in codes) and saver_covered(analysis, op):
+            return  # a saving helper only load-modify-save spans call: CRL304's finding, whose lock covers it
         fix, reason = write_fix(analysis, op)
         region = file_region(analysis, op)
+        lost = loads_first(analysis, op, region)  # a load-modify-save: say the entry is lost
         act = region.statements[-1] if region is not None else node
-        self.report(
-            node,
-            self.MESSAGE.format(path=op.path.key, how=_describe(op)),
-            fix=fix,
-            no_fix_reason=reason,
-            window=WindowNodes(check=node, act=act, hold_call=node, exposure=GilExposure.GIL),
-        )
+        message = self.MESSAGE.format(path=op.path.key, how=_describe(op)) + (LOADED if lost else "")
+        window = WindowNodes(check=node, act=act, hold_call=node, exposure=GilExposure.GIL)
+        consequence = self.LOST_ENTRY if lost else None
+        self.report(node, message, fix=fix, no_fix_reason=reason, window=window, consequence=consequence)
 
     VALID = [
         Valid(
