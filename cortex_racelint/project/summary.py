@@ -56,9 +56,10 @@ from .entries import (
     runs_event_loop,
     scheduled_callback,
 )
+from .acquire_held import acquire_map
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 7
+VERSION = 8
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -97,7 +98,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam", "hand_params", "hand_new")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -111,19 +112,21 @@ class _Frame:
         self.aliases: dict[str, str] = {}
         self.declared: set[str] = set()
         self.bound: set[str] = set()  # parameters and locals: calls on them resolve to nothing
-        self.acquires = False
         self.method = method
         self.direct: Optional[Counter] = Counter() if direct else None  # calls made here, not in lambdas
         self.argv = False  # parses the command line
         self.lam = 0  # inside how many lambdas
         self.hand_params: list[str] = []  # parameters and locals made by a call (`handover.py`)
         self.hand_new: Optional[dict] = None
+        self.node: Optional[ast.AST] = None  # the def, for its acquire regions
+        self.amap: Optional[dict[int, list[str]]] = None  # `acquire_held.acquire_map`, once it calls `acquire()`
 
 
 class _Builder:
     def __init__(self, table: Entries) -> None:
         self.table = table
         self.held: list[list[list]] = []  # the locks of the `with` statements around the walk, innermost last
+        self.acquired: list[list] = []  # the locks acquire regions hold at the statement being walked
         self.entry_classes: dict[str, list[ThreadEntrySpec]] = {}  # class -> the base rows it matches
         self.unthreaded: set[str] = set()  # calls seen with their "runs one thread" keyword set
         self.imports: dict[str, list] = {}
@@ -157,6 +160,16 @@ class _Builder:
                 visit(value, frame, looped, locked)
 
     def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
+        if frame.amap is not None and isinstance(node, ast.stmt):  # inside `lock.acquire()` ... `release()`?
+            saved = self.acquired
+            keys = frame.amap.get(id(node))
+            self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
+            self._visit(node, frame, looped, locked)
+            self.acquired = saved
+        else:
+            self._visit(node, frame, looped, locked)
+
+    def _visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
         kind = type(node)
         if kind is ast.Call:
             self._call(node, frame, looped)  # type: ignore[arg-type]
@@ -167,12 +180,12 @@ class _Builder:
             self._class(node, frame)  # type: ignore[arg-type]
             return
         elif kind is ast.Assign:
-            self._assign(node, frame, locked)  # type: ignore[arg-type]
+            self._assign(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
             handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
-            self._store(node, frame, locked)
+            self._store(node, frame, locked or bool(self.acquired))
         elif kind is ast.If:
-            self._if(node, frame, locked)  # type: ignore[arg-type]
+            self._if(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
         elif kind is ast.Return:
             if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
                 frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
@@ -208,6 +221,7 @@ class _Builder:
             qual = f"{outer.qual}.{node.name}"
             outer.bound.add(node.name)
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
+        frame.node = node
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
         frame.info["end"] = node.end_lineno
         if isinstance(node, ast.AsyncFunctionDef):
@@ -223,8 +237,9 @@ class _Builder:
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
         held, self.held = self.held, []  # a function defined under a lock runs later, without it
+        acquired, self.acquired = self.acquired, []
         self.walk_body(node.body, frame, False, False)
-        self.held = held
+        self.held, self.acquired = held, acquired
         self.finish(frame)
         handover.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
@@ -257,9 +272,6 @@ class _Builder:
         """Calls on parameters and locals name nothing another module defines: dropped."""
         local = frame.bound - frame.declared - {"self", "cls"}
         frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
-        if frame.acquires and frame.method:  # `lock.acquire()` somewhere: phase 2 judges, the join trusts it
-            for site in (*frame.info["rmw"], *frame.info["lazy"]):
-                site[3] = True
 
     def prune(self) -> None:
         """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
@@ -389,8 +401,8 @@ class _Builder:
 
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "acquire":
-            frame.acquires = True
+        if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
+            frame.amap = acquire_map(frame.node)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
@@ -407,8 +419,10 @@ class _Builder:
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
-            if self.held and frame.lam == 0:  # a call under `with <lock>:`: its callee runs holding it
-                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, [r for h in self.held for r in h]])
+            if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
+                refs = [r for h in self.held for r in h]
+                refs += [r for r in self.acquired if r not in refs]
+                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, refs])
         if node.keywords and func_name(func) in self.table.unthreaders:
             self._unthreaded(node)
         entry = self.table.call(node)
