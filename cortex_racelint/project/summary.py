@@ -142,7 +142,10 @@ class _Builder:
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
         for node in body:
-            self.visit(node, frame, looped, locked)
+            if frame.amap is None:
+                self.visit(node, frame, looped, locked)
+            else:
+                self.visit_held(node, frame, looped, locked)
 
     def children(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
         kind = type(node)
@@ -154,22 +157,14 @@ class _Builder:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    if frame.amap is not None and isinstance(item, ast.stmt):
+                        self.visit_held(item, frame, looped, locked)
+                    elif isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
                         visit(item, frame, looped, locked)
             elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
                 visit(value, frame, looped, locked)
 
     def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
-        if frame.amap is not None and isinstance(node, ast.stmt):  # inside `lock.acquire()` ... `release()`?
-            saved = self.acquired
-            keys = frame.amap.get(id(node))
-            self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
-            self._visit(node, frame, looped, locked)
-            self.acquired = saved
-        else:
-            self._visit(node, frame, looped, locked)
-
-    def _visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
         kind = type(node)
         if kind is ast.Call:
             self._call(node, frame, looped)  # type: ignore[arg-type]
@@ -209,6 +204,14 @@ class _Builder:
                 self.held.pop()
                 return
         self.children(node, frame, looped, locked)
+
+    def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
+        """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
+        saved = self.acquired
+        keys = frame.amap.get(id(node)) if frame.amap is not None else None
+        self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
+        self.visit(node, frame, looped, locked)
+        self.acquired = saved
 
     # -- definitions ----------------------------------------------------------------------
     def _function(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef], outer: _Frame) -> None:
