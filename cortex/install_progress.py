@@ -26,8 +26,7 @@ class InstallProgress:
 
     def drain(self) -> dict[str, int]:
         counts = self.per_source
-        with self._lock:
-            self.per_source = {}
+        self.per_source = {}
         return counts
 
 

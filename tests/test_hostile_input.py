@@ -481,13 +481,13 @@ def test_lock_analysis_is_linear_in_module_size(monkeypatch):
     from cortex_racelint.analysis import locks
 
     calls = {"n": 0}
-    real = locks._lock_calls
+    real = locks._CstSyntax.lock_calls  # read once per statement a block scan looks at
 
-    def counting(statements, analysis):
+    def counting(self, stmt):
         calls["n"] += 1
-        return real(statements, analysis)
+        return real(self, stmt)
 
-    monkeypatch.setattr(locks, "_lock_calls", counting)
+    monkeypatch.setattr(locks._CstSyntax, "lock_calls", counting)
 
     def cost(n: int) -> int:
         calls["n"] = 0
@@ -496,6 +496,7 @@ def test_lock_analysis_is_linear_in_module_size(monkeypatch):
         return calls["n"]
 
     small, large = cost(50), cost(200)
+    assert small > 0, "no lock scan counted: the counter watches the wrong function"
     assert large <= 5 * small, f"{small} -> {large} lock scans for 4x the module"
 
 

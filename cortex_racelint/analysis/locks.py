@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from .acquire_regions import UNKNOWN, Regions, blocking, combine, held as acquired
 from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
 from .traverse import walk
@@ -136,9 +137,8 @@ class LockAnalysis:
     def __init__(self, imports: ImportMap, inventory: LockInventory) -> None:
         self.imports = imports
         self.inventory = inventory
-        #: id(statement list) -> (the list, id(statement) -> index, locks held before each index);
-        #: the list itself is kept so its id cannot be reused by another list while cached
-        self._held_before: dict[int, tuple[Sequence[cst.CSTNode], dict[int, int], list[tuple[str, ...]]]] = {}
+        self.syntax = _CstSyntax(self)
+        self.regions: Regions[cst.CSTNode] = Regions(self.syntax)
 
     def is_lock_factory_call(self, node: cst.BaseExpression) -> bool:
         return call_factory(node, self.imports) in LOCK_FACTORIES
@@ -174,8 +174,11 @@ class LockAnalysis:
 
     def locks_held(self, path: Sequence[cst.CSTNode]) -> list[str]:
         """Locks held at `path[-1]`, given the chain of ancestors from the module down; a function a
-        wrapper runs under a lock (`@synchronized`) holds it in its body, not in a def or lambda nested there."""
+        wrapper runs under a lock (`@synchronized`) holds it in its body, not in a def or lambda nested there.
+        `acquire()`/`release()` regions follow `analysis.acquire_regions`."""
         held: list[str] = []
+        counts: dict[str, int] = {}  # acquire regions: net acquires on the way down
+        order: list[str] = []  # the keys counts holds, outermost first
         wrapper: Optional[str] = None  # the innermost function's
         for index, ancestor in enumerate(path[:-1]):
             child = path[index + 1]
@@ -187,74 +190,156 @@ class LockAnalysis:
                     if self.is_lock(item.item):
                         held.append(self.lock_key(item.item))
             elif isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
-                held.extend(self._acquired_before(ancestor.body, child))
-            elif isinstance(ancestor, cst.Try) and child is ancestor.body:
-                held.extend(self._released_in_finally(ancestor))
+                counts = combine(counts, self.regions.before(ancestor.body, child))
+                order = _outermost_first(order, counts)
+            elif isinstance(ancestor, cst.If) and child is ancestor.body:
+                guard = self.syntax.guard(ancestor)
+                if guard is not None and guard[1] == "body":  # `if lock.acquire(blocking=False):`
+                    counts = combine(counts, {guard[0]: 1})
+                    order = _outermost_first(order, counts)
+        held.extend(key for key in order if key not in held)
         if wrapper is not None:
             held.append(wrapper)
         return held
 
-    def _released_in_finally(self, node: cst.Try) -> list[str]:
-        """`try: ... finally: lock.release()` with the acquire inside the try body."""
-        if node.finalbody is None:
-            return []
-        released = [key for key, verb in _lock_calls(node.finalbody.body.body, self) if verb == "release"]
-        acquired = [key for key, verb in _lock_calls(node.body.body[:1], self) if verb == "acquire"]
-        return [key for key in released if key in acquired]
-
     def _acquired_before(self, body: Sequence[cst.CSTNode], child: cst.CSTNode) -> list[str]:
-        """Locks acquired by earlier sibling statements and not yet released.
-
-        Every statement of a block asks this question about the same siblings, so the
-        answers for the whole block are computed once: rescanning the earlier statements
-        per query made a module of n racy functions cost n² scans.
-        """
-        cached = self._held_before.get(id(body))
-        if cached is None or cached[0] is not body:
-            cached = (body, *self._scan_block(body))
-            self._held_before[id(body)] = cached
-        _, index, held = cached
-        return list(held[index.get(id(child), len(body))])
-
-    def _scan_block(self, body: Sequence[cst.CSTNode]) -> tuple[dict[int, int], list[tuple[str, ...]]]:
-        """`id(stmt) -> index` (first occurrence) and the locks held before each index (and after the last)."""
-        index: dict[int, int] = {}
-        held: list[tuple[str, ...]] = []
-        balance: dict[str, int] = {}
-        current: tuple[str, ...] = ()
-        for position, stmt in enumerate(body):
-            index.setdefault(id(stmt), position)
-            held.append(current)
-            calls = _lock_calls([stmt], self)
-            if calls:
-                for key, verb in calls:
-                    balance[key] = balance.get(key, 0) + (1 if verb == "acquire" else -1)
-                current = tuple(key for key, count in balance.items() if count > 0)
-        held.append(current)
-        return index, held
+        """Locks acquired by earlier sibling statements and not yet released (memoised per block:
+        rescanning the earlier statements per query made a module of n racy functions cost n² scans)."""
+        return acquired(self.regions.before(body, child))
 
     def is_guarded(self, path: Sequence[cst.CSTNode]) -> bool:
         return bool(self.locks_held(path))
 
 
+def _outermost_first(order: list[str], counts: dict[str, int]) -> list[str]:
+    """The held keys of `order`, then the newly held ones."""
+    kept = [key for key in order if counts.get(key, 0) > 0]
+    return kept + [key for key in acquired(counts) if key not in kept]
+
+
 def _lock_calls(statements: Sequence[cst.CSTNode], analysis: LockAnalysis) -> list[tuple[str, str]]:
-    """`(lock, "acquire"|"release")` for bare `x.acquire()` / `x.release()` statements, and for the
-    conditional spelling `if x is not None: x.acquire()` (tqdm's optional lock): when the test is the
+    """`(lock, "acquire"|"release")` of the bare blocking `x.acquire()` / `x.release()` statements, and of
+    the conditional spelling `if x is not None: x.acquire()` (tqdm's optional lock): when the test is the
     lock's own presence, the statements after it hold the lock whenever there is one."""
     calls: list[tuple[str, str]] = []
     for stmt in statements:
+        for key, verb, waits in analysis.syntax.lock_calls(stmt) or ():
+            if verb == "release" or waits:
+                calls.append((key, verb))
+    return calls
+
+
+class _CstSyntax:
+    """`analysis.acquire_regions` on LibCST statements."""
+
+    def __init__(self, analysis: LockAnalysis) -> None:
+        self.analysis = analysis
+
+    def lock_calls(self, stmt: cst.CSTNode) -> Optional[list[tuple[str, str, bool]]]:
         if isinstance(stmt, cst.If):
             stmt = _presence_guarded(stmt)  # type: ignore[assignment]
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return None
+        calls = []
         for small in stmt.body:
-            if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-                continue
-            func = small.value.func
-            if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
-                if analysis.is_lock(func.value):
-                    calls.append((analysis.lock_key(func.value), func.attr.value))
-    return calls
+            if isinstance(small, cst.Expr):
+                found = self._lock_call(small.value)
+                if found is not None:
+                    calls.append(found)
+        return calls
+
+    def _lock_call(self, expr: cst.BaseExpression) -> Optional[tuple[str, str, bool]]:
+        """`(lock, verb, blocking)` for `x.acquire(...)` / `x.release()` on a lock."""
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
+            return None
+        verb = expr.func.attr.value
+        if verb not in ("acquire", "release") or not self.analysis.is_lock(expr.func.value):
+            return None
+        args = [(arg.keyword.value if arg.keyword else None, _literal(arg.value)) for arg in expr.args]
+        if any(arg.star for arg in expr.args):
+            args.append((None, UNKNOWN))
+        return self.analysis.lock_key(expr.func.value), verb, verb == "acquire" and blocking(args)
+
+    def guard(self, stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
+        if not isinstance(stmt, (cst.If, cst.While)):
+            return None
+        test, negated = stmt.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        found = self._lock_call(test)
+        if found is None or found[1] != "acquire":
+            return None
+        if isinstance(stmt, cst.If):
+            if not negated:
+                return found[0], "body"
+            branch = self.blocks(stmt)[0]
+            return (found[0], "after") if stmt.orelse is None and branch and self.leaves(branch[-1]) else None
+        if negated and stmt.orelse is None and not _breaks(stmt.body):  # `while not x.acquire(False): sleep()`
+            return found[0], "after"
+        return None
+
+    def try_parts(self, stmt: cst.CSTNode):
+        if not isinstance(stmt, cst.Try):
+            return None
+        final = stmt.finalbody.body.body if stmt.finalbody is not None else ()
+        others = [_statements(h.body) for h in stmt.handlers]
+        if stmt.orelse is not None:
+            others.append(_statements(stmt.orelse.body))
+        return stmt.body.body, final, others
+
+    def blocks(self, stmt: cst.CSTNode) -> list[Sequence[cst.CSTNode]]:
+        if isinstance(stmt, cst.If):
+            found = [_statements(stmt.body)]
+            if isinstance(stmt.orelse, cst.If):
+                found.append((stmt.orelse,))
+            elif stmt.orelse is not None:
+                found.append(_statements(stmt.orelse.body))
+            return found
+        if isinstance(stmt, (cst.For, cst.While)):
+            return [_statements(stmt.body)] + ([_statements(stmt.orelse.body)] if stmt.orelse is not None else [])
+        if isinstance(stmt, cst.With):
+            return [_statements(stmt.body)]
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            found = [_statements(stmt.body), *(_statements(h.body) for h in stmt.handlers)]
+            for extra in (stmt.orelse, stmt.finalbody):
+                if extra is not None:
+                    found.append(_statements(extra.body))
+            return found
+        return []
+
+    def leaves(self, stmt: cst.CSTNode) -> bool:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and stmt.body:
+            return isinstance(stmt.body[-1], (cst.Return, cst.Raise))
+        return False
+
+
+def _statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    """A block's statements; a one-line suite (`if x: lock.release()`) is its own one statement."""
+    return block.body if isinstance(block, cst.IndentedBlock) else (block,)
+
+
+def _literal(expr: cst.BaseExpression) -> object:
+    """The value of a literal argument (`False`, `0`, `-1`, `None`, `2.5`), else `UNKNOWN`."""
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[expr.value]
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return expr.evaluated_value
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _literal(expr.expression)
+        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else UNKNOWN
+    return UNKNOWN
+
+
+def _breaks(block: cst.BaseSuite) -> bool:
+    """A `break` anywhere in a loop body (a nested loop's too: a conservative "maybe")."""
+    stack: list[cst.CSTNode] = [block]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Break):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(node.children)
+    return False
 
 
 def _presence_guarded(node: cst.If) -> Optional[cst.SimpleStatementLine]:

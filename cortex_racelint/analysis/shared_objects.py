@@ -22,6 +22,7 @@ import libcst as cst
 
 from ..ftypes import FlowStep, SharedObject
 from .context import LintContext
+from .reset_order import ordered_after_joins
 from .self_attributes import self_attr
 from .traverse import children
 
@@ -76,6 +77,8 @@ def _sites(context: LintContext, class_node: cst.ClassDef) -> Iterator[SharedSit
                 flow = tuple(FlowStep(*step) for step in any_flow)
             if context.locks.locks_held([*context.ancestors, *path]):
                 continue
+            if kind in (RESET, DERIVED) and ordered_after_joins(context, class_node, method, klass):
+                continue  # every call runs after the threads given the object are joined
             line = next((p for p in reversed(path) if isinstance(p, cst.SimpleStatementLine)), None)
             holder = path[-2] if kind == LAZY else (path[path.index(line) - 1] if line in path else None)
             block = holder if isinstance(holder, cst.IndentedBlock) else None

@@ -56,6 +56,7 @@ from .entries import (
     runs_event_loop,
     scheduled_callback,
 )
+from .acquire_held import acquire_map
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
 VERSION = 8
@@ -97,7 +98,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "acquires", "method", "direct", "argv", "lam", "hand_params", "hand_new")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -111,19 +112,21 @@ class _Frame:
         self.aliases: dict[str, str] = {}
         self.declared: set[str] = set()
         self.bound: set[str] = set()  # parameters and locals: calls on them resolve to nothing
-        self.acquires = False
         self.method = method
         self.direct: Optional[Counter] = Counter() if direct else None  # calls made here, not in lambdas
         self.argv = False  # parses the command line
         self.lam = 0  # inside how many lambdas
         self.hand_params: list[str] = []  # parameters and locals made by a call (`handover.py`)
         self.hand_new: Optional[dict] = None
+        self.node: Optional[ast.AST] = None  # the def, for its acquire regions
+        self.amap: Optional[dict[int, list[str]]] = None  # `acquire_held.acquire_map`, once it calls `acquire()`
 
 
 class _Builder:
     def __init__(self, table: Entries) -> None:
         self.table = table
         self.held: list[list[list]] = []  # the locks of the `with` statements around the walk, innermost last
+        self.acquired: list[list] = []  # the locks acquire regions hold at the statement being walked
         self.entry_classes: dict[str, list[ThreadEntrySpec]] = {}  # class -> the base rows it matches
         self.unthreaded: set[str] = set()  # calls seen with their "runs one thread" keyword set
         self.imports: dict[str, list] = {}
@@ -139,7 +142,10 @@ class _Builder:
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
         for node in body:
-            self.visit(node, frame, looped, locked)
+            if frame.amap is None:
+                self.visit(node, frame, looped, locked)
+            else:
+                self.visit_held(node, frame, looped, locked)
 
     def children(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
         kind = type(node)
@@ -151,7 +157,9 @@ class _Builder:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    if frame.amap is not None and isinstance(item, ast.stmt):
+                        self.visit_held(item, frame, looped, locked)
+                    elif isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
                         visit(item, frame, looped, locked)
             elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
                 visit(value, frame, looped, locked)
@@ -167,12 +175,12 @@ class _Builder:
             self._class(node, frame)  # type: ignore[arg-type]
             return
         elif kind is ast.Assign:
-            self._assign(node, frame, locked)  # type: ignore[arg-type]
+            self._assign(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
             handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
-            self._store(node, frame, locked)
+            self._store(node, frame, locked or bool(self.acquired))
         elif kind is ast.If:
-            self._if(node, frame, locked)  # type: ignore[arg-type]
+            self._if(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
         elif kind is ast.Return:
             if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
                 frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
@@ -199,6 +207,14 @@ class _Builder:
                 return
         self.children(node, frame, looped, locked)
 
+    def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
+        """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
+        saved = self.acquired
+        keys = frame.amap.get(id(node)) if frame.amap is not None else None
+        self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
+        self.visit(node, frame, looped, locked)
+        self.acquired = saved
+
     # -- definitions ----------------------------------------------------------------------
     def _function(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef], outer: _Frame) -> None:
         frame_class = outer.class_name if outer.qual.endswith(".<class>") else None
@@ -210,6 +226,7 @@ class _Builder:
             qual = f"{outer.qual}.{node.name}"
             outer.bound.add(node.name)
         frame = _Frame(qual, frame_class or outer.class_name, self.functions, method=frame_class is not None)
+        frame.node = node
         frame.info["line"], frame.info["col"] = node.lineno, node.col_offset
         frame.info["end"] = node.end_lineno
         if isinstance(node, ast.AsyncFunctionDef):
@@ -225,8 +242,9 @@ class _Builder:
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
         held, self.held = self.held, []  # a function defined under a lock runs later, without it
+        acquired, self.acquired = self.acquired, []
         self.walk_body(node.body, frame, False, False)
-        self.held = held
+        self.held, self.acquired = held, acquired
         self.finish(frame)
         handover.finish(frame)
         nested = frame_class is None and outer.qual != MODULE_CODE
@@ -258,9 +276,6 @@ class _Builder:
         """Calls on parameters and locals name nothing another module defines: dropped."""
         local = frame.bound - frame.declared - {"self", "cls"}
         frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
-        if frame.acquires and frame.method:  # `lock.acquire()` somewhere: phase 2 judges, the join trusts it
-            for site in (*frame.info["rmw"], *frame.info["lazy"]):
-                site[3] = True
 
     def prune(self) -> None:
         """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
@@ -390,8 +405,8 @@ class _Builder:
 
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "acquire":
-            frame.acquires = True
+        if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
+            frame.amap = acquire_map(frame.node)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
@@ -408,8 +423,10 @@ class _Builder:
         ref = call_ref(func, frame.aliases)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
-            if self.held and frame.lam == 0:  # a call under `with <lock>:`: its callee runs holding it
-                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, [r for h in self.held for r in h]])
+            if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
+                refs = [r for h in self.held for r in h]
+                refs += [r for r in self.acquired if r not in refs]
+                frame.info.setdefault("under", []).append([node.lineno, node.col_offset, refs])
         if node.keywords and func_name(func) in self.table.unthreaders:
             self._unthreaded(node)
         entry = self.table.call(node)

@@ -71,7 +71,12 @@ class SharedObjectUpdate(Rule):
         method but `__init__`: a reset that rebinds the attribute (`self.per_host = {}`,
         `self.failures = 0`: an update lands in the discarded dict or undoes the reset) and a
         value derived from the updated attributes (`self.degraded = self.failures > 5` in the
-        updating method, or a value read from two of them: a mix of old and new counts). The
+        updating method, or a value read from two of them: a mix of old and new counts). A reset
+        or derived value is ordered, not reported, when the object is one a function of the module
+        makes and hands only to threads it then joins (`for t in threads: t.join()` without a
+        timeout, the end of `with ThreadPoolExecutor()`), and the method is called only after
+        that, by that function. Locks count whether taken by `with` or by `acquire()` ...
+        `release()` (a non-blocking or timed `acquire` only in the branch that got the lock). The
         finding carries the path from the thread entry to the update (JSON `flow`, SARIF
         `codeFlows`, the `full` format).
     """
