@@ -19,13 +19,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
-from .project.import_time import import_time_functions
 from .project.join import join
-from .project.event_loop import file_facts as loop_facts
-from .project.one_shot_callers import one_shot_functions
+from .project.filters import Project as FilterProject, facts_for
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
 from .project.standalone import with_facts
-from .project.thread_reach import unreached_modules
 from .engine.lint import lint_source
 from .ftypes import Config, FileResult, FixApplicability, ParseError
 from .engine.gctuning import tune_for_run, tuned_collector
@@ -172,14 +169,8 @@ def _fix_files(
     every = sorted({*paths, *(project_paths or ())})
     parsed = parse_summaries(every, config)
     facts = join(parsed)
-    for path, functions in one_shot_functions(parsed, every, read_bytes).items():
-        facts.setdefault(path, {})["one_shot"] = functions
-    for path, own in loop_facts(parsed, config.event_loop_packages).items():
+    for path, own in facts_for(FilterProject(parsed, every, read_bytes, config)).items():  # `project/filters.py`
         facts.setdefault(path, {}).update(own)
-    for path, functions in import_time_functions(parsed).items():
-        facts.setdefault(path, {})["import_time"] = functions
-    for path, reason in unreached_modules(parsed, read_bytes).items():
-        facts.setdefault(path, {})["unreached"] = reason
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     plain = [i for i, path in enumerate(paths) if path not in facts]
