@@ -134,6 +134,7 @@ def run_files(
     progress: Optional[Progress] = None,
     stats: Optional[ProjectStats] = None,
     project_paths: Optional[Sequence[str]] = None,
+    summaries: Optional[dict[str, dict]] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
@@ -143,11 +144,12 @@ def run_files(
     Two phases (`project.phase`): the per-file pass also summarises each module; the
     summaries are joined and the files the join gives facts are re-linted by the project
     rules. `stats` hears what each phase did. A fix of some files of a project joins the
-    summaries of `project_paths` (default: `paths`), so their facts are the whole project's.
+    summaries of `project_paths` (default: `paths`), so their facts are the whole project's;
+    `summaries` are those a check of the same bytes already made (not parsed again).
     """
     with tuned_collector():
         if fix:
-            return _fix_files(paths, config, jobs, progress, stats, project_paths)
+            return _fix_files(paths, config, jobs, progress, stats, project_paths, summaries)
         results = _run_files(paths, config, fix, jobs, cache, progress, stats)
         try:
             run_phase_two(results, config, cache, lambda path: relative_path(path, config), stats)
@@ -164,12 +166,18 @@ def _fix_files(
     progress: Optional[Progress],
     stats: Optional[ProjectStats],
     project_paths: Optional[Sequence[str]] = None,
+    summaries: Optional[dict[str, dict]] = None,
 ) -> list[FileResult]:
-    """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
+    """Fix: the summaries come straight from the files (or a check's, `summaries`); a file with
+    project facts is fixed with them. The project filters are asked about the fixed files only."""
     every = sorted({*paths, *(project_paths or ())})
-    parsed = parse_summaries(every, config)
+    known = summaries or {}
+    parsed = {path: known[path] for path in every if known.get(path)}
+    parsed.update(parse_summaries([path for path in every if path not in parsed], config))
     facts = join(parsed)
-    for path, own in facts_for(FilterProject(parsed, every, read_bytes, config)).items():  # `project/filters.py`
+    names = {qual.rpartition(".")[2] for path in paths for qual in parsed.get(path, {}).get("functions", {})}
+    wanted = {"one_shot": names, "unreached": set(paths)}
+    for path, own in facts_for(FilterProject(parsed, every, read_bytes, config), wanted).items():  # `project/filters.py`
         facts.setdefault(path, {}).update(own)
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts

@@ -60,8 +60,7 @@ def run_phase_two(
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
     drop_filtered(results, config, cache, stats)
-    for result in results:
-        result.summary = None  # joined (and cached by phase 1): not kept for the report
+    # the summaries stay on the results: a report's fix edits (`output/edits.py`) join them again
     if stats is not None:
         stats.with_facts = len(facts)
         stats.facts = facts
