@@ -73,6 +73,7 @@ def _process_batch(
     fix: bool,
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     """Process a batch; with a cache, store its results under the bytes just linted.
 
@@ -82,7 +83,7 @@ def _process_batch(
     """
     done = []
     for path in batch:
-        done.append(_read_and_process(path, config, fix))
+        done.append(_read_and_process(path, own.get(path, config) if own else config, fix))
         if progress is not None:
             progress(1)
     if cache is not None and not fix:
@@ -181,14 +182,8 @@ def _fix_files(
         facts.setdefault(path, {}).update(own)
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
-    plain = [i for i, path in enumerate(paths) if path not in facts]
-    results: dict[int, FileResult] = dict(zip(plain, _run_files([paths[i] for i in plain], config, True, jobs, None, progress)))
-    for index, path in enumerate(paths):
-        if index not in results:
-            results[index] = process_file(path, with_facts(config, facts[path]), True)
-            if progress is not None:
-                progress(1)
-    return [results[i] for i in range(len(paths))]
+    own = {path: with_facts(config, facts[path]) for path in paths if path in facts}
+    return _run_files(paths, config, True, jobs, None, progress, own=own)  # files with facts in the pool too
 
 
 def _run_files(
@@ -199,7 +194,9 @@ def _run_files(
     cache: Optional[ResultCache],
     progress: Optional[Progress] = None,
     stats: Optional[ProjectStats] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
+    """`own`: path -> the configuration of a file fixed with its project facts (default `config`)."""
     results: dict[int, FileResult] = {}
     if fix:
         cache = None
@@ -220,7 +217,7 @@ def _run_files(
     if progress is not None and results:
         progress(len(results))
     try:
-        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache, progress)):
+        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache, progress, own)):
             results[index] = result
     finally:
         if cache is not None:
@@ -331,15 +328,16 @@ def _run_uncached(
     jobs: Optional[int],
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
-        return _process_batch(paths, config, fix, cache, progress)
+        return _process_batch(paths, config, fix, cache, progress, own)
     batches = _batches(paths, jobs)
     try:
         with _stoppable() as interrupt:
             done = _run_pool(
-                [[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache, progress
+                [[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache, progress, own
             )
         results: list[Optional[FileResult]] = [None] * len(paths)
         for index, result in zip((i for batch in batches for i in batch), done):
@@ -360,6 +358,7 @@ def _run_pool(
     interrupt: _Interrupt,
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
@@ -371,7 +370,10 @@ def _run_pool(
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
         with termination_deferred():  # the workers are forked here, and an at-fork hook swallows what a handler raises
-            futures = [executor.submit(_process_batch, batch, config, fix, cache) for batch in batches]
+            futures = [
+                executor.submit(_process_batch, batch, config, fix, cache, None, {p: own[p] for p in batch if p in own} if own else None)
+                for batch in batches
+            ]
         results: list[FileResult] = []
         for future in futures:
             while True:

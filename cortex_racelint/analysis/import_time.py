@@ -29,7 +29,12 @@ def initialised_at_import(context: LintContext, function: cst.FunctionDef, state
 
 def _reason(context: LintContext, function: cst.FunctionDef, state: str) -> Optional[str]:
     body = context.module.body
-    if not any(stmt is function for stmt in body) or _assigned_elsewhere(context.module, function, state):
+    if not any(stmt is function for stmt in body):
+        return None
+    key = ("global_writers", id(context.module))
+    if key not in context.memo:  # one walk of the module for all its lazy sites, not one each
+        context.memo[key] = _global_writers(context.module)
+    if any(writer is not function for writer in context.memo[key].get(state, ())):  # type: ignore[union-attr]
         return None
     name = function.name.value
     facts = context.project_facts.get("import_time", {}) if context.config.project_facts else {}
@@ -57,20 +62,24 @@ def _calls(node: cst.CSTNode, name: str) -> bool:
     return False
 
 
-def _assigned_elsewhere(module: cst.Module, function: cst.FunctionDef, state: str) -> bool:
-    """Another function declares `global state` and assigns (or deletes) it."""
+def _global_writers(module: cst.Module) -> dict[str, list[cst.FunctionDef]]:
+    """global name -> the functions (nested ones too) that declare `global name` and assign (or
+    delete) it: a function other than the accessor among them re-opens the window."""
+    writers: dict[str, list[cst.FunctionDef]] = {}
     for node in _functions(module):
-        if node is function or not _declares_global(node, state):
+        declared = _declared_globals(node)
+        if not declared:
             continue
+        assigned: set[str] = set()
         stack: list[cst.CSTNode] = [node.body]
         while stack:
             current = stack.pop()
             if isinstance(current, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
-                target = current.target
-                if any(isinstance(n, cst.Name) and n.value == state for n in _names(target)):
-                    return True
+                assigned.update(n.value for n in _names(current.target) if isinstance(n, cst.Name))
             stack.extend(current.children)
-    return False
+        for state in declared & assigned:
+            writers.setdefault(state, []).append(node)
+    return writers
 
 
 def _functions(module: cst.Module) -> list[cst.FunctionDef]:
@@ -83,15 +92,17 @@ def _functions(module: cst.Module) -> list[cst.FunctionDef]:
     return found
 
 
-def _declares_global(function: cst.FunctionDef, state: str) -> bool:
+def _declared_globals(function: cst.FunctionDef) -> set[str]:
+    """The names of the function's own `global` statements (not those of nested defs or classes)."""
+    found: set[str] = set()
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Global) and any(item.name.value == state for item in node.names):
-            return True
+        if isinstance(node, cst.Global):
+            found.update(item.name.value for item in node.names)
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             stack.extend(node.children)
-    return False
+    return found
 
 
 def _names(target: cst.CSTNode) -> list[cst.CSTNode]:
