@@ -64,44 +64,51 @@ def _calls(node: cst.CSTNode, name: str) -> bool:
 
 def _global_writers(module: cst.Module) -> dict[str, list[cst.FunctionDef]]:
     """global name -> the functions (nested ones too) that declare `global name` and assign (or
-    delete) it: a function other than the accessor among them re-opens the window."""
+    delete) it: a function other than the accessor among them re-opens the window. Definitions,
+    `global` statements and assignments are all statements: the walk never enters an expression."""
     writers: dict[str, list[cst.FunctionDef]] = {}
-    for node in _functions(module):
-        declared = _declared_globals(node)
+    for node in _statements(module, True):
+        if not isinstance(node, cst.FunctionDef):
+            continue
+        declared = {item.name.value for stmt in _statements(node, False) if isinstance(stmt, cst.Global) for item in stmt.names}
         if not declared:
             continue
         assigned: set[str] = set()
-        stack: list[cst.CSTNode] = [node.body]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
-                assigned.update(n.value for n in _names(current.target) if isinstance(n, cst.Name))
-            stack.extend(current.children)
+        for stmt in _statements(node, True):
+            if isinstance(stmt, cst.Assign):
+                targets = [target.target for target in stmt.targets]
+            elif isinstance(stmt, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+                targets = [stmt.target]
+            else:
+                continue
+            for target in targets:
+                assigned.update(n.value for n in _names(target) if isinstance(n, cst.Name))
         for state in declared & assigned:
             writers.setdefault(state, []).append(node)
     return writers
 
 
-def _functions(module: cst.Module) -> list[cst.FunctionDef]:
-    found, stack = [], list(module.children)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.FunctionDef):
-            found.append(node)
-        stack.extend(node.children)
-    return found
+#: the fields holding statements (suites, `else`, handlers, `finally`, match cases)
+_SUITES = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
-def _declared_globals(function: cst.FunctionDef) -> set[str]:
-    """The names of the function's own `global` statements (not those of nested defs or classes)."""
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = [function.body]
+def _statements(root: cst.CSTNode, into_defs: bool) -> list[cst.CSTNode]:
+    """Every statement and small statement under `root` (and the blocks holding them), entering
+    nested function and class definitions only when `into_defs`."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [root]
     while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Global):
-            found.update(item.name.value for item in node.names)
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            stack.extend(node.children)
+        current = stack.pop()
+        if current is not root:
+            found.append(current)
+            if not into_defs and isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                continue
+        for name in _SUITES:
+            value = getattr(current, name, None)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(value)
     return found
 
 
