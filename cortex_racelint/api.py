@@ -19,13 +19,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .engine.cache import ResultCache
-from .project.import_time import import_time_functions
 from .project.join import join
-from .project.event_loop import file_facts as loop_facts
-from .project.one_shot_callers import one_shot_functions
+from .project.filters import Project as FilterProject, facts_for
 from .project.phase import ProjectStats, parse_summaries, run_phase_two
 from .project.standalone import with_facts
-from .project.thread_reach import unreached_modules
 from .engine.lint import lint_source
 from .ftypes import Config, FileResult, FixApplicability, ParseError
 from .engine.gctuning import tune_for_run, tuned_collector
@@ -76,6 +73,7 @@ def _process_batch(
     fix: bool,
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     """Process a batch; with a cache, store its results under the bytes just linted.
 
@@ -85,7 +83,7 @@ def _process_batch(
     """
     done = []
     for path in batch:
-        done.append(_read_and_process(path, config, fix))
+        done.append(_read_and_process(path, own.get(path, config) if own else config, fix))
         if progress is not None:
             progress(1)
     if cache is not None and not fix:
@@ -137,6 +135,7 @@ def run_files(
     progress: Optional[Progress] = None,
     stats: Optional[ProjectStats] = None,
     project_paths: Optional[Sequence[str]] = None,
+    summaries: Optional[dict[str, dict]] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
@@ -146,11 +145,12 @@ def run_files(
     Two phases (`project.phase`): the per-file pass also summarises each module; the
     summaries are joined and the files the join gives facts are re-linted by the project
     rules. `stats` hears what each phase did. A fix of some files of a project joins the
-    summaries of `project_paths` (default: `paths`), so their facts are the whole project's.
+    summaries of `project_paths` (default: `paths`), so their facts are the whole project's;
+    `summaries` are those a check of the same bytes already made (not parsed again).
     """
     with tuned_collector():
         if fix:
-            return _fix_files(paths, config, jobs, progress, stats, project_paths)
+            return _fix_files(paths, config, jobs, progress, stats, project_paths, summaries)
         results = _run_files(paths, config, fix, jobs, cache, progress, stats)
         try:
             run_phase_two(results, config, cache, lambda path: relative_path(path, config), stats)
@@ -167,29 +167,23 @@ def _fix_files(
     progress: Optional[Progress],
     stats: Optional[ProjectStats],
     project_paths: Optional[Sequence[str]] = None,
+    summaries: Optional[dict[str, dict]] = None,
 ) -> list[FileResult]:
-    """Fix: the summaries come straight from the files; a file with project facts is fixed with them."""
+    """Fix: the summaries come straight from the files (or a check's, `summaries`); a file with
+    project facts is fixed with them. The project filters are asked about the fixed files only."""
     every = sorted({*paths, *(project_paths or ())})
-    parsed = parse_summaries(every, config)
+    known = summaries or {}
+    parsed = {path: known[path] for path in every if known.get(path)}
+    parsed.update(parse_summaries([path for path in every if path not in parsed], config))
     facts = join(parsed)
-    for path, functions in one_shot_functions(parsed, every, read_bytes).items():
-        facts.setdefault(path, {})["one_shot"] = functions
-    for path, own in loop_facts(parsed, config.event_loop_packages).items():
+    names = {qual.rpartition(".")[2] for path in paths for qual in parsed.get(path, {}).get("functions", {})}
+    wanted = {"one_shot": names, "unreached": set(paths)}
+    for path, own in facts_for(FilterProject(parsed, every, read_bytes, config), wanted).items():  # `project/filters.py`
         facts.setdefault(path, {}).update(own)
-    for path, functions in import_time_functions(parsed).items():
-        facts.setdefault(path, {})["import_time"] = functions
-    for path, reason in unreached_modules(parsed, read_bytes).items():
-        facts.setdefault(path, {})["unreached"] = reason
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
-    plain = [i for i, path in enumerate(paths) if path not in facts]
-    results: dict[int, FileResult] = dict(zip(plain, _run_files([paths[i] for i in plain], config, True, jobs, None, progress)))
-    for index, path in enumerate(paths):
-        if index not in results:
-            results[index] = process_file(path, with_facts(config, facts[path]), True)
-            if progress is not None:
-                progress(1)
-    return [results[i] for i in range(len(paths))]
+    own = {path: with_facts(config, facts[path]) for path in paths if path in facts}
+    return _run_files(paths, config, True, jobs, None, progress, own=own)  # files with facts in the pool too
 
 
 def _run_files(
@@ -200,7 +194,9 @@ def _run_files(
     cache: Optional[ResultCache],
     progress: Optional[Progress] = None,
     stats: Optional[ProjectStats] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
+    """`own`: path -> the configuration of a file fixed with its project facts (default `config`)."""
     results: dict[int, FileResult] = {}
     if fix:
         cache = None
@@ -221,7 +217,7 @@ def _run_files(
     if progress is not None and results:
         progress(len(results))
     try:
-        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache, progress)):
+        for index, result in zip(todo, _run_uncached([paths[i] for i in todo], config, fix, jobs, cache, progress, own)):
             results[index] = result
     finally:
         if cache is not None:
@@ -332,15 +328,16 @@ def _run_uncached(
     jobs: Optional[int],
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 8:
-        return _process_batch(paths, config, fix, cache, progress)
+        return _process_batch(paths, config, fix, cache, progress, own)
     batches = _batches(paths, jobs)
     try:
         with _stoppable() as interrupt:
             done = _run_pool(
-                [[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache, progress
+                [[paths[i] for i in batch] for batch in batches], config, fix, jobs, interrupt, cache, progress, own
             )
         results: list[Optional[FileResult]] = [None] * len(paths)
         for index, result in zip((i for batch in batches for i in batch), done):
@@ -361,6 +358,7 @@ def _run_pool(
     interrupt: _Interrupt,
     cache: Optional[ResultCache] = None,
     progress: Optional[Progress] = None,
+    own: Optional[dict[str, Config]] = None,
 ) -> list[FileResult]:
     """Run the batches on a pool; on any interruption (SIGINT, SIGTERM) stop the workers before unwinding."""
     if gil_enabled():
@@ -372,7 +370,10 @@ def _run_pool(
         executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
         with termination_deferred():  # the workers are forked here, and an at-fork hook swallows what a handler raises
-            futures = [executor.submit(_process_batch, batch, config, fix, cache) for batch in batches]
+            futures = [
+                executor.submit(_process_batch, batch, config, fix, cache, None, {p: own[p] for p in batch if p in own} if own else None)
+                for batch in batches
+            ]
         results: list[FileResult] = []
         for future in futures:
             while True:

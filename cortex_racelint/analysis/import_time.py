@@ -29,7 +29,12 @@ def initialised_at_import(context: LintContext, function: cst.FunctionDef, state
 
 def _reason(context: LintContext, function: cst.FunctionDef, state: str) -> Optional[str]:
     body = context.module.body
-    if not any(stmt is function for stmt in body) or _assigned_elsewhere(context.module, function, state):
+    if not any(stmt is function for stmt in body):
+        return None
+    key = ("global_writers", id(context.module))
+    if key not in context.memo:  # one walk of the module for all its lazy sites, not one each
+        context.memo[key] = _global_writers(context.module)
+    if any(writer is not function for writer in context.memo[key].get(state, ())):  # type: ignore[union-attr]
         return None
     name = function.name.value
     facts = context.project_facts.get("import_time", {}) if context.config.project_facts else {}
@@ -57,41 +62,54 @@ def _calls(node: cst.CSTNode, name: str) -> bool:
     return False
 
 
-def _assigned_elsewhere(module: cst.Module, function: cst.FunctionDef, state: str) -> bool:
-    """Another function declares `global state` and assigns (or deletes) it."""
-    for node in _functions(module):
-        if node is function or not _declares_global(node, state):
+def _global_writers(module: cst.Module) -> dict[str, list[cst.FunctionDef]]:
+    """global name -> the functions (nested ones too) that declare `global name` and assign (or
+    delete) it: a function other than the accessor among them re-opens the window. Definitions,
+    `global` statements and assignments are all statements: the walk never enters an expression."""
+    writers: dict[str, list[cst.FunctionDef]] = {}
+    for node in _statements(module, True):
+        if not isinstance(node, cst.FunctionDef):
             continue
-        stack: list[cst.CSTNode] = [node.body]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
-                target = current.target
-                if any(isinstance(n, cst.Name) and n.value == state for n in _names(target)):
-                    return True
-            stack.extend(current.children)
-    return False
+        declared = {item.name.value for stmt in _statements(node, False) if isinstance(stmt, cst.Global) for item in stmt.names}
+        if not declared:
+            continue
+        assigned: set[str] = set()
+        for stmt in _statements(node, True):
+            if isinstance(stmt, cst.Assign):
+                targets = [target.target for target in stmt.targets]
+            elif isinstance(stmt, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+                targets = [stmt.target]
+            else:
+                continue
+            for target in targets:
+                assigned.update(n.value for n in _names(target) if isinstance(n, cst.Name))
+        for state in declared & assigned:
+            writers.setdefault(state, []).append(node)
+    return writers
 
 
-def _functions(module: cst.Module) -> list[cst.FunctionDef]:
-    found, stack = [], list(module.children)
+#: the fields holding statements (suites, `else`, handlers, `finally`, match cases)
+_SUITES = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+def _statements(root: cst.CSTNode, into_defs: bool) -> list[cst.CSTNode]:
+    """Every statement and small statement under `root` (and the blocks holding them), entering
+    nested function and class definitions only when `into_defs`."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [root]
     while stack:
-        node = stack.pop()
-        if isinstance(node, cst.FunctionDef):
-            found.append(node)
-        stack.extend(node.children)
+        current = stack.pop()
+        if current is not root:
+            found.append(current)
+            if not into_defs and isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                continue
+        for name in _SUITES:
+            value = getattr(current, name, None)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(value)
     return found
-
-
-def _declares_global(function: cst.FunctionDef, state: str) -> bool:
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Global) and any(item.name.value == state for item in node.names):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            stack.extend(node.children)
-    return False
 
 
 def _names(target: cst.CSTNode) -> list[cst.CSTNode]:

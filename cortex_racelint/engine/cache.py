@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (path, config)
 )
 """
+#: the project filters' answers of the last run per configuration (`project/filters.py`)
+_ANSWERS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    config TEXT PRIMARY KEY,  -- config_id() of the run
+    tool TEXT NOT NULL,       -- tool_fingerprint() of the writer
+    key TEXT NOT NULL,        -- the tool and `filters.digest` of every file's path and bytes
+    data TEXT NOT NULL        -- filter name -> path -> answer, as JSON
+)
+"""
 
 
 #: the whole `cortex_racelint` package: a change to any rule, fix or analysis changes results
@@ -93,6 +102,10 @@ def entry_key(path: str, raw: bytes, config: Config) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _answers_key(digest: str) -> str:
+    return hashlib.sha256(f"{tool_fingerprint()}\0{digest}".encode()).hexdigest()
 
 
 def _span(data: dict) -> Span:
@@ -214,6 +227,7 @@ class ResultCache:
             if connection is not None:
                 with self._quiet():
                     connection.execute("DELETE FROM results WHERE tool != ?", (tool_fingerprint(),))
+                    connection.execute("DELETE FROM answers WHERE tool != ?", (tool_fingerprint(),))
 
     def _connect(self) -> Optional[sqlite3.Connection]:
         if self._broken:
@@ -241,6 +255,7 @@ class ResultCache:
                     self.database, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
                 )
                 connection.execute(_SCHEMA)
+                connection.execute(_ANSWERS_SCHEMA)
                 with contextlib.suppress(sqlite3.OperationalError):  # WAL is unavailable on some file systems
                     connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
@@ -283,26 +298,32 @@ class ResultCache:
             pass  # locked past the timeout, disk full, corrupt page: only speed is lost
 
     # -- entries ----------------------------------------------------------------------
-    def get(self, path: str, raw: bytes, config: Config) -> Optional[FileResult]:
-        """The stored result for exactly these bytes, tool and configuration, else None."""
-        key = entry_key(path, raw, config)
+    def _rows(self, path: str, configs: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(key, data) of the rows of `path` (absolute) under these configuration ids; none when
+        the cache is unusable (`get`, `summary` and the filters' answers look rows up alike)."""
+        marks = ", ".join("?" * len(configs))
         with _connections_lock:
             connection = self._connect()
             if connection is None:
-                return None
+                return []
             try:
-                row = connection.execute(
-                    "SELECT key, data FROM results WHERE path = ? AND config = ?",
-                    (os.path.abspath(path), config_id(config)),
-                ).fetchone()
+                return connection.execute(
+                    f"SELECT key, data FROM results WHERE path = ? AND config IN ({marks})", (path, *configs)
+                ).fetchall()
             except sqlite3.Error:
-                return None
-        if row is None or row[0] != key:
-            return None
-        try:
-            return _result_from_json(row[1], path)
-        except (ValueError, KeyError, TypeError):
-            return None  # a row that does not parse is recomputed (and replaced)
+                return []
+
+    def get(self, path: str, raw: bytes, config: Config) -> Optional[FileResult]:
+        """The stored result for exactly these bytes, tool and configuration, else None."""
+        key = entry_key(path, raw, config)
+        for row_key, data in self._rows(os.path.abspath(path), (config_id(config),)):
+            if row_key != key:
+                continue
+            try:
+                return _result_from_json(data, path)
+            except (ValueError, KeyError, TypeError):
+                return None  # a row that does not parse is recomputed (and replaced)
+        return None
 
     def summary(self, path: str, raw: bytes, config: Config) -> Optional[dict]:
         """The project-index summary for exactly these bytes, tool and configuration, however the
@@ -310,18 +331,7 @@ class ResultCache:
         alone by `put_summaries`."""
         key = entry_key(path, raw, config)
         plain = config_id(config)
-        with _connections_lock:
-            connection = self._connect()
-            if connection is None:
-                return None
-            try:
-                rows = connection.execute(
-                    "SELECT key, data FROM results WHERE path = ? AND config IN (?, ?)",
-                    (os.path.abspath(path), plain, plain + SUMMARY_ONLY),
-                ).fetchall()
-            except sqlite3.Error:
-                return None
-        for row_key, data in rows:
+        for row_key, data in self._rows(os.path.abspath(path), (plain, plain + SUMMARY_ONLY)):
             if row_key != key:
                 continue
             try:
@@ -331,6 +341,36 @@ class ResultCache:
             if isinstance(summary, dict):
                 return summary
         return None
+
+    def filter_answers(self, digest: str, config: Config) -> Optional[dict]:
+        """The project filters' answers (`project/filters.py`) stored under `digest` (every file's
+        bytes and the configuration) by this tool, else None."""
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return None
+            try:
+                row = connection.execute("SELECT key, data FROM answers WHERE config = ?", (config_id(config),)).fetchone()
+            except sqlite3.Error:
+                return None
+        if row is None or row[0] != _answers_key(digest):
+            return None
+        try:
+            known = json.loads(row[1])
+        except ValueError:
+            return None
+        return known if isinstance(known, dict) else None
+
+    def put_filter_answers(self, digest: str, config: Config, known: dict) -> None:
+        """Store the filters' answers of a run: one row per configuration, replaced by the next
+        run whose files differ (the cache does not grow with the edits)."""
+        row = (config_id(config), tool_fingerprint(), _answers_key(digest), json.dumps(known, sort_keys=True))
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return
+            with self._quiet():
+                connection.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", row)
 
     def put_summaries(self, entries: Iterable[tuple[str, bytes, Config, dict]]) -> None:
         """Store summaries a single-file adapter parsed (rows of their own, never read as a

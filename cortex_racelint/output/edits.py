@@ -80,7 +80,8 @@ def fix_edits(
     wanted = [r for r in results if any(enabled(f, config) for f in r.findings)]
     on_disk = [r.path for r in wanted if r.new_source is None and r.old_source is None and r.path != "-"]
     project = [r.path for r in results if r.path != "-"]  # the project rules' facts come from every file
-    fixed = dict(zip(on_disk, _fix_files(on_disk, config, project)))
+    summaries = {r.path: r.summary for r in results if r.summary}  # a check's: not parsed again
+    fixed = dict(zip(on_disk, _fix_files(on_disk, config, project, summaries)))
     edits: dict[tuple, list[Edit]] = {}
     for result in wanted:
         done = fixed.get(result.path)
@@ -96,14 +97,16 @@ def fix_edits(
     return edits
 
 
-def _fix_files(paths: Sequence[str], config: Config, project: Sequence[str]) -> Sequence[Optional[FileResult]]:
+def _fix_files(
+    paths: Sequence[str], config: Config, project: Sequence[str], summaries: Optional[dict[str, dict]] = None
+) -> Sequence[Optional[FileResult]]:
     """The files fixed as `--fix` fixes them (with the project facts of all of `project`), in parallel."""
     if not paths:
         return []
     from ..api import run_files
 
     try:
-        return run_files(paths, config, True, project_paths=project)
+        return run_files(paths, config, True, project_paths=project, summaries=summaries)
     except Exception:  # noqa: BLE001 - each file is then fixed here, one by one
         return [None] * len(paths)
 

@@ -26,72 +26,125 @@ and a caller outside the project (a private module's is unsupported).
 Only private modules qualify: another project could import a public one and call anything.
 A module the run cannot parse has no dead definitions; a module of the project that cannot
 be read makes none dead (it could name them).
+
+Phase 1 records what this needs in each module's summary (`record`: the names each top-level
+definition uses, those of the code outside them, whether the module looks itself up), from
+the tree it parses anyway: the join never parses a module again.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Callable, Iterable, Optional
+from typing import Iterable, Optional
 
 Span = tuple[int, int, str]  # first line, last line, name
-
-
-def parse(path: str, read: Callable[[str], bytes]) -> Optional[ast.Module]:
-    """The module's tree, None when it cannot be read or parsed."""
-    try:
-        return ast.parse(read(path))
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+_KINDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def names_in(nodes: Iterable[ast.AST]) -> set[str]:
     """Every name the code uses: names, attributes, imported names, identifier-like strings."""
-    found = set()
+    found: set[str] = set()
     for top in nodes:
-        for node in ast.walk(top):
-            if isinstance(node, ast.Name):
-                found.add(node.id)
-            elif isinstance(node, ast.Attribute):
-                found.add(node.attr)
-            elif isinstance(node, ast.alias):
-                found.update(node.name.split("."))
-                if node.asname:
-                    found.add(node.asname)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-                found.add(node.value)
+        _collect(top, found)
+    return found
+
+
+def _collect(top: ast.AST, found: set[str]) -> bool:
+    """Add the names under `top` to `found` (one stack walk: `ast.walk` costs 2.5x); whether it
+    looks its module up (`globals()`, `vars()` or `dir()` without an argument)."""
+    add = found.add
+    stack: list = [top]
+    looks = False
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            add(node.id)
+            continue
+        if kind is ast.Constant:
+            if type(node.value) is str and node.value.isidentifier():
+                add(node.value)
+            continue
+        if kind is ast.Attribute:
+            add(node.attr)
+        elif kind is ast.alias:
+            found.update(node.name.split("."))
+            if node.asname:
+                add(node.asname)
+            continue
+        elif kind is ast.Call and type(node.func) is ast.Name:
+            name = node.func.id
+            looks = looks or name == "globals" or (name in ("vars", "dir") and not node.args)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f != "ctx")
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return looks
+
+
+def record(tree: ast.Module) -> dict:
+    """The summary's `dead_defs`: `defs` [name, first line, last line, decorated, class, names it
+    uses (space-separated)] per top-level definition, `rest` (the names of the other top-level
+    code) and `lookup` (the module reads its own namespace)."""
+    defs = []
+    rest: set[str] = set()
+    looks = False
+    for node in tree.body:
+        if isinstance(node, _KINDS):
+            used: set[str] = set()
+            looks = _collect(node, used) or looks
+            end = node.end_lineno or node.lineno
+            defs.append([node.name, node.lineno, end, bool(node.decorator_list), isinstance(node, ast.ClassDef), " ".join(sorted(used))])
+        else:
+            looks = _collect(node, rest) or looks
+    return {"defs": defs, "rest": " ".join(sorted(rest)), "lookup": looks}
+
+
+def module_names(summary: dict) -> Optional[set[str]]:
+    """Every name the module's code uses (`names_in` of its tree), from its summary; None when
+    the summary does not have them."""
+    recorded = summary.get("dead_defs")
+    if not isinstance(recorded, dict):
+        return None
+    found = set(recorded["rest"].split())
+    for *_, used in recorded["defs"]:
+        found.update(used.split())
     return found
 
 
 def dead_definitions(tree: ast.Module, elsewhere: set[str], live_quals: Iterable[str]) -> list[Span]:
-    """The dead top-level definitions of `tree` (rules 1-4 of the module docstring).
+    """`dead_spans` of a parsed module (tests, and callers holding a tree)."""
+    return dead_spans(record(tree), elsewhere, live_quals)
+
+
+def dead_spans(recorded: dict, elsewhere: set[str], live_quals: Iterable[str]) -> list[Span]:
+    """The dead top-level definitions of a module, from its summary's `dead_defs` (rules 1-4 of
+    the module docstring).
 
     `elsewhere`: the names the project's other modules use; `live_quals`: the qualified names
     a thread entry reaches or that start a thread in this module (rules 1-2)."""
-    if _looks_itself_up(tree):
+    if recorded["lookup"]:
         return []
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    if "__subclasses__" in elsewhere or "__subclasses__" in names_in([tree]):
-        kinds = (ast.FunctionDef, ast.AsyncFunctionDef)  # a class may be found by enumeration
-    defs = [node for node in tree.body if isinstance(node, kinds)]
-    rest = [node for node in tree.body if not isinstance(node, kinds)]
-    live = names_in(rest) | elsewhere
-    live.update(node.name for node in defs if node.decorator_list)
+    defs = [(name, first, last, decorated, is_class, set(used.split())) for name, first, last, decorated, is_class, used in recorded["defs"]]
+    rest = set(recorded["rest"].split())
+    if "__subclasses__" in elsewhere or "__subclasses__" in rest or any("__subclasses__" in d[5] for d in defs):
+        rest = rest.union(*(d[5] for d in defs if d[4]))  # a class may be found by enumeration: code like the rest
+        defs = [d for d in defs if not d[4]]
+    live = rest | elsewhere
+    live.update(name for name, _, _, decorated, _, _ in defs if decorated)
     live.update(qual.split(".")[0] for qual in live_quals)
-    used = {id(node): names_in([node]) - {node.name} for node in defs}
+    used_by = [used - {name} for name, *_, used in defs]  # per definition: a name may be defined twice
     changed = True
     while changed:
         changed = False
-        for node in defs:
-            if node.name in live and not used[id(node)] <= live:
-                live |= used[id(node)]
+        for (name, *_), used in zip(defs, used_by):
+            if name in live and not used <= live:
+                live |= used
                 changed = True
-    return [(node.lineno, node.end_lineno or node.lineno, node.name) for node in defs if node.name not in live]
-
-
-def _looks_itself_up(tree: ast.Module) -> bool:
-    """Whether the module reads its own namespace: `globals()`, or `vars()`/`dir()` without an argument."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "globals" or (node.func.id in ("vars", "dir") and not node.args):
-                return True
-    return False
+    return [(first, last, name) for name, first, last, *_ in defs if name not in live]

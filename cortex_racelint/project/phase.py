@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -17,12 +18,9 @@ from ..engine.cache import ResultCache
 from ..engine.lint import lint_source
 from ..engine.sourcefile import read_bytes
 from ..ftypes import Config, FileResult, Finding
-from .event_loop import drop_event_loop_findings
-from .import_time import drop_import_time_findings, import_time_functions
+from . import filters
 from .join import join
-from .one_shot_callers import drop_one_shot_findings
 from .standalone import with_facts
-from .thread_reach import CODES as UNREACHED_CODES, drop_unreached_findings, unreached_code
 from .summary import build_summary
 
 
@@ -33,6 +31,7 @@ class ProjectStats:
     linted: int = 0  # phase-1 lints run (cache misses)
     with_facts: int = 0  # files the join gave facts
     relinted: int = 0  # phase-2 lints run (cache misses)
+    filtered: int = 0  # project filters' answers computed (not read from the cache)
     facts: dict = dataclasses.field(default_factory=dict)
 
 
@@ -60,14 +59,8 @@ def run_phase_two(
 ) -> None:
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
-    drop_one_shot_findings(results, read_bytes)
-    drop_event_loop_findings(results, config.event_loop_packages)
-    wanted = {r.path for r in results if any(f.code in UNREACHED_CODES for f in r.findings)}
-    if wanted:
-        drop_unreached_findings(results, *unreached_code(summaries(results), read_bytes, wanted))
-    drop_import_time_findings(results, import_time_functions(summaries(results)))
-    for result in results:
-        result.summary = None  # joined (and cached by phase 1): not kept for the report
+    drop_filtered(results, config, cache, stats)
+    # the summaries stay on the results: a report's fix edits (`output/edits.py`) join them again
     if stats is not None:
         stats.with_facts = len(facts)
         stats.facts = facts
@@ -88,6 +81,32 @@ def run_phase_two(
             if cache is not None:
                 cache.put_many([(result.path, raw, file_config, found)])
         _merge(result, found)
+
+
+def drop_filtered(
+    results: Sequence[FileResult], config: Config, cache: Optional[ResultCache], stats: Optional[ProjectStats] = None
+) -> None:
+    """Drop the phase-1 findings the project filters (`filters.FILTERS`) judge harmless. Their
+    answers are cached under a digest of every file's bytes: a run where nothing changed reads
+    them instead of recomputing one-shot callers, event-loop ranges, thread reach, dead
+    definitions and import-time accessors; any changed file recomputes them all."""
+    contents = []
+    for result in results:
+        try:
+            contents.append((result.path, hashlib.sha256(read_bytes(result.path)).digest()))
+        except OSError:
+            contents.append((result.path, b""))  # unreadable now: the filters see it so too
+    key = filters.digest(contents, config)
+    known = cache.filter_answers(key, config) if cache is not None else None
+    if known is None:
+        project = filters.Project(summaries(results), [r.path for r in results], read_bytes, config)
+        known = filters.answers({r.path: r.findings for r in results}, project)
+        if cache is not None:
+            cache.put_filter_answers(key, config, known)
+        if stats is not None:
+            stats.filtered += 1
+    for result in results:
+        result.findings = filters.apply(result.findings, result.path, result.summary, known)
 
 
 def _merge(result: FileResult, extra: FileResult) -> None:

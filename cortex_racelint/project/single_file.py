@@ -31,13 +31,10 @@ from ..engine.discovery import discover
 from ..engine.sourcefile import read_bytes
 from ..engine.lint import lint_source
 from ..ftypes import Config, FileResult
+from . import filters
 from .join import join
-from .event_loop import file_facts as loop_facts
-from .import_time import CODES as IMPORT_TIME_CODES, import_time_functions
-from .one_shot_callers import CODES, enclosing, one_shot_functions
 from .standalone import with_facts
 from .summary import build_summary
-from .thread_reach import CODES as UNREACHED_CODES, unreached_code
 
 _Stat = tuple[int, int]  # (mtime_ns, size)
 #: a walk finding more files than this is no project (a home folder): the file stands alone
@@ -153,10 +150,11 @@ class ProjectFacts:
         if project.joined is None or project.joined[0] != project.version:
             summaries = {path: summary for path, (_, _, summary) in project.summaries.items() if summary}
             facts = join(summaries)
-            for path, own in loop_facts(summaries, project.config.event_loop_packages).items():
+            inputs = filters.Project(summaries, project.files, read_bytes, project.config)
+            for path, own in filters.answer(filters.EVENT_LOOP, inputs, None).items():
                 facts[path] = {**facts.get(path, {}), **own}  # the event-loop model, as a project check has it
             project.stats.joins += 1
-            project.joined = (project.version, {"facts": facts, "summaries": summaries})
+            project.joined = (project.version, {"facts": facts, "summaries": summaries, "filters": inputs})
         return project.joined[1]
 
 
@@ -207,44 +205,9 @@ def lint_in_project(raw: bytes, path: str, config: Config, relative_path: str = 
     own = joined["facts"].get(full) or {}
     result = lint_source(raw, path, with_facts(config, own), relative_path, honour_noqa=honour_noqa)
     summary = joined["summaries"].get(full)
-    wanted = {
-        qual.rpartition(".")[2]
-        for finding in result.findings
-        if finding.code in CODES and summary is not None and (qual := enclosing(summary, finding.line)) is not None
-    }
-    if wanted:
-        one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full, {})
-        result.findings = [f for f in result.findings if f.code not in CODES or enclosing(summary, f.line) not in one_shot]
-    at_import = _import_time(joined).get(full)
-    if at_import and summary is not None:  # accessors first called at import (`project/import_time.py`)
-        result.findings = [
-            f for f in result.findings if f.code not in IMPORT_TIME_CODES or enclosing(summary, f.line) not in at_import
-        ]
-    if any(f.code in UNREACHED_CODES for f in result.findings) and full in _unreached(joined, full):
-        result.findings = [f for f in result.findings if f.code not in UNREACHED_CODES]  # `project/thread_reach.py`
-    spans = (joined.get("dead") or {}).get(full) or []
-    if spans:  # dead definitions of a reached private module (`project/dead_defs.py`)
-        result.findings = [
-            f for f in result.findings if f.code not in UNREACHED_CODES or not any(a <= f.line <= b for a, b, _ in spans)
-        ]
+    known = filters.answers({full: result.findings}, joined["filters"])  # as a check drops them (`filters.py`)
+    result.findings = filters.apply(result.findings, full, summary, known)
     return result
-
-
-def _import_time(joined: dict) -> dict:
-    """path -> accessors first called at import, once per join."""
-    if "import_time" not in joined:
-        joined["import_time"] = import_time_functions(joined["summaries"])
-    return joined["import_time"]
-
-
-def _unreached(joined: dict, full: str) -> dict:
-    """The private modules no thread reaches, asked about `full` once per join."""
-    known = joined.setdefault("unreached", {})
-    if full not in known:
-        modules, dead = unreached_code(joined["summaries"], read_bytes, {full}, joined.setdefault("names", {}))
-        known[full] = modules.get(full)
-        joined.setdefault("dead", {})[full] = dead.get(full)
-    return {path: reason for path, reason in known.items() if reason}
 
 
 def config_in_project(raw: bytes, path: str, config: Config) -> Config:
@@ -257,17 +220,8 @@ def config_in_project(raw: bytes, path: str, config: Config) -> Config:
     full = os.path.abspath(path)
     own = dict(joined["facts"].get(full) or {})
     summary = joined["summaries"].get(full)
-    if summary:
-        wanted = {qual.rpartition(".")[2] for qual in summary.get("functions", {})}
-        one_shot = one_shot_functions(joined["summaries"], project.files, read_bytes, wanted).get(full)
-        if one_shot:
-            own["one_shot"] = one_shot
-    at_import = _import_time(joined).get(full)
-    if at_import:
-        own["import_time"] = at_import
-    reason = _unreached(joined, full).get(full)
-    if reason:
-        own["unreached"] = reason
+    names = {qual.rpartition(".")[2] for qual in (summary or {}).get("functions", {})}
+    own.update(filters.facts_for(joined["filters"], {"one_shot": names, "unreached": {full}}).get(full, {}))
     return with_facts(config, own)
 
 

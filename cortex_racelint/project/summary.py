@@ -31,6 +31,8 @@ file's result. It records names as written; `join.py` resolves them across modul
 - `import_calls`: the names called by the module's own top-level statements, unconditionally
   at import (not in an `if`, `try`, loop, lambda or def), and functions carry `gstores`, the
   globals they declare and assign (`import_time.py`: accessors first called at import).
+- `dead_defs`: the names each top-level definition and the rest of the module's code use, for
+  `dead_defs.py` (and `thread_reach.py`'s names of a module), so the join never parses again.
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -43,7 +45,7 @@ from typing import Optional, Union
 from ..analysis.locks import looks_like_lock_name
 from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
-from . import handover
+from . import dead_defs, handover
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -92,6 +94,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
         "spawns": sorted(builder.spawns),
         "imported": builder.imported,
         "import_calls": import_calls(tree),
+        "dead_defs": dead_defs.record(tree),
     }
 
 

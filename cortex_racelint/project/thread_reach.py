@@ -43,7 +43,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Optional
 
 from ..ftypes import FileResult
-from .dead_defs import Span, dead_definitions, names_in, parse
+from .dead_defs import Span, dead_spans, module_names
 from .join import MAX_DEPTH, _Graph, _reach
 from .modules import SymbolTable, absolute_import, module_name
 
@@ -147,7 +147,8 @@ def unreached_code(
 ) -> tuple[dict[str, str], dict[str, list[Span]]]:
     """The unreached private modules (path -> reason), and the dead definitions (`dead_defs.py`)
     of the reached ones (path -> spans), among `wanted`. `parsed` keeps the modules' names
-    (path -> names) between calls on the same files (flake8 asks file by file)."""
+    (path -> names, from their summaries) between calls on the same files (flake8 asks file by
+    file). `read` is not used any more: every name comes from the summaries."""
     modules: dict[str, tuple[str, dict]] = {}
     for path in sorted(summaries):
         if summaries[path]:
@@ -184,46 +185,39 @@ def unreached_code(
     facts = {}
     for module in sorted(candidates - reached):
         path = modules[module][0]
-        words = _names(path, read)
+        words = module_names(modules[module][1])
         if words is not None and not words & surface:  # 4: it names what starts a thread
             facts[path] = f"{REASON} (`{module}`: private to `{_private_owner(module)}`, which starts no thread reaching it)"
     dead: dict[str, list[Span]] = {}
     parsed = {} if parsed is None else parsed
     for module in sorted(candidates & reached):
         path, summary = modules[module]
-        tree = parse(path, read)
-        elsewhere = _project_names(module, modules, read, parsed)
-        if tree is not None and elsewhere is not None:
+        recorded = summary.get("dead_defs")
+        elsewhere = _project_names(module, modules, parsed)
+        if recorded is not None and elsewhere is not None:
             live = quals.get(module, set()) | set(summary.get("spawns", []))
-            spans = dead_definitions(tree, elsewhere, live)
+            spans = dead_spans(recorded, elsewhere, live)
             if spans:
                 dead[path] = spans
     return facts, dead
 
 
 def _project_names(
-    module: str, modules: dict[str, tuple[str, dict]], read: Callable[[str], bytes], parsed: dict[str, Optional[set[str]]]
+    module: str, modules: dict[str, tuple[str, dict]], parsed: dict[str, Optional[set[str]]]
 ) -> Optional[set[str]]:
-    """The names the other modules of `module`'s project use (`dead_defs.py`, rule 4); None
-    when one cannot be read. The project is the owner package and everything under it."""
+    """The names the other modules of `module`'s project use (`dead_defs.py`, rule 4), from
+    their summaries; None when one has none. The project is the owner package and everything under it."""
     owner = _private_owner(module)
     found: set[str] = set()
-    for other, (path, _) in modules.items():
+    for other, (path, summary) in modules.items():
         if other != module and (other == owner or other.startswith(f"{owner}.")):
             if path not in parsed:
-                parsed[path] = _names(path, read)
+                parsed[path] = module_names(summary)
             words = parsed[path]
             if words is None:
                 return None
             found |= words
     return found
-
-
-def _names(path: str, read: Callable[[str], bytes]) -> Optional[set[str]]:
-    """Every name the module's code uses: names, attributes, imported names, and strings that
-    could be one (`getattr(obj, "start")`); comments are not code. None when it cannot be read."""
-    tree = parse(path, read)
-    return None if tree is None else names_in([tree])
 
 
 def drop_unreached_findings(
