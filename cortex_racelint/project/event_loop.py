@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional
 
-from ..ftypes import FileResult, Finding
+from ..ftypes import Finding
 from .join import _Graph, _reach
 from .modules import SymbolTable, module_name
 from .entries import LOOP_RUNNERS, PROTOCOL_CALLBACKS
@@ -255,22 +255,6 @@ def keep(findings: Iterable[Finding], ranges: Optional[Ranges]) -> list[Finding]
     if not ranges:
         return list(findings)
     return [f for f in findings if reason_at(ranges, f.line, f.code) is None]
-
-
-def drop_event_loop_findings(results: Sequence[FileResult], packages: tuple[str, ...] = ()) -> int:
-    """Remove the two-thread findings in code only an event loop runs (phase 1 of a project check,
-    before the summaries are dropped); how many were removed."""
-    if not any(f.code in CODES for result in results for f in result.findings):
-        return 0
-    facts = loop_only({result.path: result.summary for result in results if result.summary}, packages)
-    removed = 0
-    for result in results:
-        ranges = facts.get(result.path)
-        if ranges:
-            kept = keep(result.findings, ranges)
-            removed += len(result.findings) - len(kept)
-            result.findings = kept
-    return removed
 
 
 #: the rule pages' section on this model (`docs.render_rule`, for the rules in `CODES`)

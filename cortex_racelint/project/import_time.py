@@ -14,11 +14,7 @@ Missed: a thread calling the accessor before any of those modules is imported.
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from ..ftypes import FileResult
 from .modules import SymbolTable, module_name
-from .one_shot_callers import enclosing
 
 #: the lazy-init codes whose site is a module global checked in a module function
 CODES = frozenset({"CRL101", "CRL107"})
@@ -48,16 +44,3 @@ def _sole_writer(summary: dict, qual: str) -> bool:
     functions = summary.get("functions", {})
     mine = set(functions.get(qual, {}).get("gstores", []))
     return bool(mine) and not any(mine & set(info.get("gstores", [])) for other, info in functions.items() if other != qual)
-
-
-def drop_import_time_findings(results: Iterable[FileResult], facts: dict[str, dict[str, str]]) -> int:
-    """Remove lazy-init findings in accessors first called at import; how many were removed."""
-    removed = 0
-    for result in results:
-        own = facts.get(result.path)
-        if not own or not result.summary:
-            continue
-        kept = [f for f in result.findings if f.code not in CODES or enclosing(result.summary, f.line) not in own]
-        removed += len(result.findings) - len(kept)
-        result.findings = kept
-    return removed

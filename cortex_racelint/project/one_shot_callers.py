@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Callable, Iterable, Optional, Union
 
 from ..analysis.one_shot import (
     APP_BASE_SUFFIXES,
@@ -29,7 +29,6 @@ from ..analysis.one_shot import (
     COMMAND_DECORATORS,
     is_test_module,
 )
-from ..ftypes import FileResult
 
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 _Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -232,32 +231,3 @@ def enclosing(summary: dict, line: int) -> Optional[str]:
         if start is not None and end is not None and start <= line <= end and (best is None or start < best[0]):
             best = (start, qual)
     return best[1] if best is not None else None
-
-
-def drop_one_shot_findings(results: Sequence[FileResult], read: Callable[[str], bytes]) -> int:
-    """Remove CRL301/CRL302 findings inside functions only one-shot code calls; how many were removed.
-
-    Run on the phase-1 results before their summaries are dropped; reads files only when such a
-    finding exists.
-    """
-    summaries = {result.path: result.summary for result in results if result.summary}
-    wanted = set()
-    for result in results:
-        summary = summaries.get(result.path)
-        for finding in result.findings:
-            qual = enclosing(summary, finding.line) if summary is not None and finding.code in CODES else None
-            if qual is not None:
-                wanted.add(qual.rpartition(".")[2])
-    if not wanted:
-        return 0
-    facts = one_shot_functions(summaries, [result.path for result in results], read, wanted)
-    removed = 0
-    for result in results:
-        own = facts.get(result.path)
-        summary = summaries.get(result.path)
-        if not own or summary is None:
-            continue
-        kept = [f for f in result.findings if f.code not in CODES or enclosing(summary, f.line) not in own]
-        removed += len(result.findings) - len(kept)
-        result.findings = kept
-    return removed

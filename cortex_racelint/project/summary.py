@@ -61,7 +61,7 @@ from .entries import (
 from .acquire_held import acquire_map
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 8
+VERSION = 9
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads

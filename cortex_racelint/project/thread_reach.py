@@ -32,17 +32,16 @@ with its project's summaries (`project/single_file.py`), as in a check; a file i
 a project of one module, and nothing private is exempt there. Users' `thread-entries` are rows
 of the index's table (`analysis/entry_table.py`) and count like built-in entries.
 
-A check drops the phase-1 findings of these modules after the join (`drop_unreached_findings`):
-recomputed from the cached summaries on every run, so no cached result depends on other files.
+A check drops the phase-1 findings of these modules after the join (`project/filters.py`):
+its answer is cached under a digest of every file (`engine/cache.py` answers), so no per-file cached result depends on other files.
 A project `--fix` passes the fact (`"unreached"` in the file's project facts, part of the cache
 key through the facts digest) and the registry runs none of `CODES` there.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
-from ..ftypes import FileResult
 from .dead_defs import Span, dead_spans, module_names
 from .join import MAX_DEPTH, _Graph, _reach
 from .modules import SymbolTable, absolute_import, module_name
@@ -85,7 +84,7 @@ built at run time (`getattr(m, "_" + x)`) is not seen. A public module's definit
 project may call them. A project `--fix` still fixes dead code (a lock in code that never runs
 changes nothing).
 """
-__all__ = ["CODES", "REASON", "MAX_DEPTH", "unreached_modules", "unreached_code", "drop_unreached_findings"]
+__all__ = ["CODES", "REASON", "MAX_DEPTH", "unreached_modules", "unreached_code"]
 
 
 def _private_owner(module: str) -> Optional[str]:
@@ -218,23 +217,3 @@ def _project_names(
                 return None
             found |= words
     return found
-
-
-def drop_unreached_findings(
-    results: Iterable[FileResult], unreached: dict[str, str], dead: Optional[dict[str, list[Span]]] = None
-) -> int:
-    """Remove the two-thread rules' findings in unreached private modules, and inside the dead
-    definitions of the reached ones; how many were removed."""
-    removed = 0
-    for result in results:
-        spans = (dead or {}).get(result.path, [])
-        if result.path in unreached or spans:
-            kept = [
-                f
-                for f in result.findings
-                if f.code not in CODES
-                or (result.path not in unreached and not any(first <= f.line <= last for first, last, _ in spans))
-            ]
-            removed += len(result.findings) - len(kept)
-            result.findings = kept
-    return removed
