@@ -9,6 +9,7 @@ is understood by every rule at once.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -233,7 +234,8 @@ class _CstSyntax:
     """`analysis.acquire_regions` on LibCST statements."""
 
     def __init__(self, analysis: LockAnalysis) -> None:
-        self.analysis = analysis
+        # a proxy: a strong reference back would make every module's analysis cyclic garbage (`test_gc_tuning`)
+        self.analysis = weakref.proxy(analysis)
 
     def lock_calls(self, stmt: cst.CSTNode) -> Optional[list[tuple[str, str, bool]]]:
         if isinstance(stmt, cst.If):
