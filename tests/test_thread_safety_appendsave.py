@@ -11,6 +11,7 @@ barrier times out for each and both entries stay.
 from __future__ import annotations
 
 import json
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -29,11 +30,19 @@ def tree(request):
 
 
 def _held_log(module, path, hold: WindowHold):
+    saving = threading.Lock()
+
     class HeldLog(module.InstallLog):  # the log with the window held open after each load
         def _read(self):
             entries = super()._read()
             hold()
             return entries
+
+        def _write(self, entries):
+            # one save at a time: two released together may interleave their bytes in the one file
+            # (another way to lose data); the race this test pins is the entry lost between load and save
+            with saving:
+                super()._write(entries)
 
     return HeldLog(path)
 
