@@ -86,7 +86,9 @@ def _process_batch(
         done.append(_read_and_process(path, own.get(path, config) if own else config, fix))
         if progress is not None:
             progress(1)
-    if cache is not None and not fix:
+    if cache is not None and fix:
+        cache.put_fixed((path, raw, own.get(path, config) if own else config, result) for path, (raw, result) in zip(batch, done))
+    elif cache is not None:
         cache.put_many((path, raw, config, result) for path, (raw, result) in zip(batch, done))
     return [result for _, result in done]
 
@@ -136,11 +138,13 @@ def run_files(
     stats: Optional[ProjectStats] = None,
     project_paths: Optional[Sequence[str]] = None,
     summaries: Optional[dict[str, dict]] = None,
+    fix_cache: Optional[ResultCache] = None,
 ) -> list[FileResult]:
     """Process files, in parallel when worthwhile; results come back in input order.
 
     Cache hits are answered in this process before any worker starts, so a warm run
-    over an unchanged tree costs a read and a hash per file. Fixing is never cached.
+    over an unchanged tree costs a read and a hash per file. `cache` is for lints only;
+    a fix reads and stores `fix_cache` (given by the JSON/SARIF edits, which write no file).
     `progress` is called in this process as files finish (per batch in parallel runs).
     Two phases (`project.phase`): the per-file pass also summarises each module; the
     summaries are joined and the files the join gives facts are re-linted by the project
@@ -150,7 +154,7 @@ def run_files(
     """
     with tuned_collector():
         if fix:
-            return _fix_files(paths, config, jobs, progress, stats, project_paths, summaries)
+            return _fix_files(paths, config, jobs, progress, stats, project_paths, summaries, fix_cache)
         results = _run_files(paths, config, fix, jobs, cache, progress, stats)
         try:
             run_phase_two(results, config, cache, lambda path: relative_path(path, config), stats)
@@ -168,6 +172,7 @@ def _fix_files(
     stats: Optional[ProjectStats],
     project_paths: Optional[Sequence[str]] = None,
     summaries: Optional[dict[str, dict]] = None,
+    cache: Optional[ResultCache] = None,
 ) -> list[FileResult]:
     """Fix: the summaries come straight from the files (or a check's, `summaries`); a file with
     project facts is fixed with them. The project filters are asked about the fixed files only."""
@@ -183,7 +188,7 @@ def _fix_files(
     if stats is not None:
         stats.with_facts, stats.facts = len(facts), facts
     own = {path: with_facts(config, facts[path]) for path in paths if path in facts}
-    return _run_files(paths, config, True, jobs, None, progress, own=own)  # files with facts in the pool too
+    return _run_files(paths, config, True, jobs, cache, progress, own=own)  # files with facts in the pool too
 
 
 def _run_files(
@@ -198,8 +203,6 @@ def _run_files(
 ) -> list[FileResult]:
     """`own`: path -> the configuration of a file fixed with its project facts (default `config`)."""
     results: dict[int, FileResult] = {}
-    if fix:
-        cache = None
     if cache is not None:
         cache.prepare()
         for index, path in enumerate(paths):
@@ -207,7 +210,7 @@ def _run_files(
                 raw = read_bytes(path)
             except OSError:
                 continue
-            hit = cache.get(path, raw, config)
+            hit = cache.get_fixed(path, raw, own.get(path, config) if own else config) if fix else cache.get(path, raw, config)
             if hit is not None:
                 results[index] = hit
         cache.close()  # before workers fork: they open their own connections

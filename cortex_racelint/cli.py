@@ -308,6 +308,7 @@ def _check(args: argparse.Namespace) -> int:
         progress.close()
     own_config = {files[i]: file_config for file_config, indices in groups for i in indices}
     args.config_for = lambda path: own_config.get(path, config)  # each file's own configuration, for the report
+    args.result_cache = None if fixing else cache  # the JSON/SARIF edits' fix run reads and stores it (`--no-cache`: None)
     adopted = _adoption_steps(args, results)
     if adopted is not None:
         return adopted
@@ -443,7 +444,8 @@ def _report(
     else:
         sources = _sources(findings) if args.format == "full" else {}
         rendered = RENDERERS[args.format](
-            findings, errors, sources=sources, results=results, config=config, config_for=getattr(args, "config_for", None)
+            findings, errors, sources=sources, results=results, config=config, config_for=getattr(args, "config_for", None),
+            cache=getattr(args, "result_cache", None),
         )
         if rendered and not (args.diff and args.format in ("concise", "full")):
             out_lines.append(rendered)

@@ -14,6 +14,7 @@ file that is not a database is replaced.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -45,9 +46,13 @@ from ..ftypes import (
 
 CACHE_DIR = ".racelint_cache"
 DATABASE = "results.sqlite3"
-FORMAT = 4
+FORMAT = 5
 #: the row suffix of a summary stored without a result (`put_summaries`)
 SUMMARY_ONLY = ":summary"
+#: the row suffix of a fix result (`get_fixed`/`put_fixed`): what `--fix` makes of the file
+FIXED = ":fixed"
+#: the row suffix of a file's per-finding fix edits (`get_edits`/`put_edits`, `output/edits.py`)
+EDITS = ":edits"
 #: seconds a writer waits for another process's transaction before it skips its own
 BUSY_TIMEOUT = 5.0
 _SCHEMA = """
@@ -102,6 +107,33 @@ def entry_key(path: str, raw: bytes, config: Config) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def fixed_key(path: str, raw: bytes, config: Config) -> str:
+    """The lint row's key plus a marker: a fix depends on exactly what a lint does (bytes,
+    configuration incl. `unsafe_fixes` and the file's project facts, tool, path)."""
+    return hashlib.sha256(f"{entry_key(path, raw, config)}\0fixed".encode()).hexdigest()
+
+
+def _fixed_to_json(result: FileResult) -> str:
+    data = json.loads(_result_to_json(result))
+    data["fixed_count"] = result.fixed_count
+    data["fix_error"] = result.fix_error
+    data["new_source"] = base64.b64encode(result.new_source).decode("ascii") if result.new_source is not None else None
+    return json.dumps(data)
+
+
+def _fixed_from_json(text: str, path: str, raw: bytes) -> Optional[FileResult]:
+    result = _result_from_json(text, path)
+    if result is None:
+        return None
+    data = json.loads(text)
+    result.old_source = raw
+    result.fixed_count = int(data.get("fixed_count", 0))
+    result.fix_error = data.get("fix_error")
+    new = data.get("new_source")
+    result.new_source = base64.b64decode(new) if new is not None else None
+    return result
 
 
 def _answers_key(digest: str) -> str:
@@ -324,6 +356,60 @@ class ResultCache:
             except (ValueError, KeyError, TypeError):
                 return None  # a row that does not parse is recomputed (and replaced)
         return None
+
+    def get_fixed(self, path: str, raw: bytes, config: Config) -> Optional[FileResult]:
+        """What fixing exactly these bytes with this tool and configuration (its project facts
+        included) gave, `old_source` set to `raw`; else None."""
+        key = fixed_key(path, raw, config)
+        for row_key, data in self._rows(os.path.abspath(path), (config_id(config) + FIXED,)):
+            if row_key != key:
+                continue
+            try:
+                return _fixed_from_json(data, path, raw)
+            except (ValueError, KeyError, TypeError):
+                return None
+        return None
+
+    def put_fixed(self, entries: Iterable[tuple[str, bytes, Config, FileResult]]) -> None:
+        """Store fix results, `(path, bytes fixed, config, result)` each: one row per file and
+        configuration beside its lint row (replaced by the next fix of other bytes)."""
+        now = time.time_ns()
+        rows = [
+            (os.path.abspath(path), config_id(config) + FIXED, tool_fingerprint(), fixed_key(path, raw, config), _fixed_to_json(result), now)
+            for path, raw, config, result in entries
+            if not (result.error is not None and result.error.message.startswith("cannot read"))
+        ]
+        self._put_rows(rows)
+
+    def get_edits(self, path: str, key: str, config: Config) -> Optional[dict]:
+        """The per-finding edits `output/edits.py` stored under `key` (its own digest of
+        everything they depend on), as the JSON it stored; else None."""
+        for row_key, data in self._rows(os.path.abspath(path), (config_id(config) + EDITS,)):
+            if row_key != key:
+                continue
+            try:
+                found = json.loads(data)
+            except ValueError:
+                return None
+            return found if isinstance(found, dict) else None
+        return None
+
+    def put_edits(self, entries: Iterable[tuple[str, str, Config, dict]]) -> None:
+        """Store per-finding edits, `(path, key, config, JSON-able dict)` each."""
+        now = time.time_ns()
+        self._put_rows(
+            [(os.path.abspath(path), config_id(config) + EDITS, tool_fingerprint(), key, json.dumps(data), now) for path, key, config, data in entries]
+        )
+
+    def _put_rows(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        with _connections_lock:
+            connection = self._connect()
+            if connection is None:
+                return
+            with self._quiet():
+                connection.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def summary(self, path: str, raw: bytes, config: Config) -> Optional[dict]:
         """The project-index summary for exactly these bytes, tool and configuration, however the

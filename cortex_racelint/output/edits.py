@@ -20,11 +20,13 @@ them; nor has a fix that `--fix` would revert (the fixed file did not compile).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from ..engine.cache import ResultCache, entry_key
 from ..ftypes import Config, FileResult, Finding, FixApplicability
 
 
@@ -61,9 +63,12 @@ def fix_edits(
     results: Sequence[FileResult],
     config: Optional[Config],
     config_for: Optional[Callable[[str], Config]] = None,
+    cache: Optional[ResultCache] = None,
 ) -> dict[tuple, list[Edit]]:
     """(path, code, line, column) of each finding with an enabled fix -> its edits; each file
-    fixed with its own configuration when `config_for` gives it (configuration per file)."""
+    fixed with its own configuration when `config_for` gives it (configuration per file).
+    With a `cache` (none under `--no-cache`) the fix run and each file's edit split are read
+    back when nothing they depend on changed: a warm JSON run fixes nothing again."""
     config = config or Config()
     if config_for is not None:
         groups: dict[str, tuple[Config, list[FileResult]]] = {}
@@ -73,7 +78,7 @@ def fix_edits(
         if len(groups) > 1:
             edits: dict[tuple, list[Edit]] = {}
             for own, group in groups.values():
-                edits.update(fix_edits(group, own))
+                edits.update(fix_edits(group, own, None, cache))
             return edits
         if groups:
             config = next(iter(groups.values()))[0]
@@ -81,24 +86,64 @@ def fix_edits(
     on_disk = [r.path for r in wanted if r.new_source is None and r.old_source is None and r.path != "-"]
     project = [r.path for r in results if r.path != "-"]  # the project rules' facts come from every file
     summaries = {r.path: r.summary for r in results if r.summary}  # a check's: not parsed again
-    fixed = dict(zip(on_disk, _fix_files(on_disk, config, project, summaries)))
+    fixed = dict(zip(on_disk, _fix_files(on_disk, config, project, summaries, cache)))
     edits: dict[tuple, list[Edit]] = {}
+    stored: list[tuple[str, str, Config, dict]] = []
     for result in wanted:
         done = fixed.get(result.path)
         source = done.old_source if done is not None else _linted_source(result)
         if source is None:
             continue
-        try:
-            per_finding = _file_edits(result, source, config, done)
-        except Exception:  # noqa: BLE001 - no edits is the honest answer when they cannot be computed
-            continue
-        for key, found in per_finding.items():
-            edits[(result.path, *key)] = found
+        key = _edits_key(result, source, config, done) if cache is not None and done is not None else None
+        per_finding = _edits_from_json(cache.get_edits(result.path, key, config)) if key is not None else None
+        if per_finding is None:
+            try:
+                per_finding = _file_edits(result, source, config, done)
+            except Exception:  # noqa: BLE001 - no edits is the honest answer when they cannot be computed
+                continue
+            if key is not None:
+                stored.append((result.path, key, config, _edits_to_json(per_finding)))
+        for finding_key, found in per_finding.items():
+            edits[(result.path, *finding_key)] = found
+    if cache is not None:
+        cache.put_edits(stored)
+        cache.close()  # this process's connection: opened again by the next run that needs it
     return edits
 
 
+def _edits_key(result: FileResult, source: bytes, config: Config, done: FileResult) -> str:
+    """Everything `_file_edits` reads: the file's lint key (tool, configuration, path, bytes),
+    its enabled findings in order and what the fix made of it."""
+    digest = hashlib.sha256(entry_key(result.path, source, config).encode())
+    owners = [(*_key(f), f.fix_applicability.value) for f in sorted(result.findings, key=Finding.sort_key) if enabled(f, config)]
+    digest.update(repr((owners, done.fix_error, done.error is not None)).encode())
+    digest.update(hashlib.sha256(done.new_source or b"").hexdigest().encode())
+    return digest.hexdigest()
+
+
+def _edits_to_json(per_finding: dict[tuple, list[Edit]]) -> dict:
+    return {"items": [[list(key), [[list(e.start), list(e.end), e.content] for e in found]] for key, found in per_finding.items()]}
+
+
+def _edits_from_json(data: Optional[dict]) -> Optional[dict[tuple, list[Edit]]]:
+    """The stored edits, or None (recomputed) when absent or not as `_edits_to_json` writes them."""
+    if data is None:
+        return None
+    try:
+        return {
+            tuple(key): [Edit((int(s[0]), int(s[1])), (int(e[0]), int(e[1])), str(content)) for s, e, content in found]
+            for key, found in data["items"]
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _fix_files(
-    paths: Sequence[str], config: Config, project: Sequence[str], summaries: Optional[dict[str, dict]] = None
+    paths: Sequence[str],
+    config: Config,
+    project: Sequence[str],
+    summaries: Optional[dict[str, dict]] = None,
+    cache: Optional[ResultCache] = None,
 ) -> Sequence[Optional[FileResult]]:
     """The files fixed as `--fix` fixes them (with the project facts of all of `project`), in parallel."""
     if not paths:
@@ -106,7 +151,7 @@ def _fix_files(
     from ..api import run_files
 
     try:
-        return run_files(paths, config, True, project_paths=project, summaries=summaries)
+        return run_files(paths, config, True, project_paths=project, summaries=summaries, fix_cache=cache)
     except Exception:  # noqa: BLE001 - each file is then fixed here, one by one
         return [None] * len(paths)
 

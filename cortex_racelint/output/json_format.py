@@ -14,6 +14,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from ..ftypes import Config, FileResult, Finding, ParseError
+from ..engine.cache import ResultCache
 from .edits import Edit, enabled, fix_edits
 from .rule_info import rule_name, rule_url
 
@@ -69,9 +70,10 @@ def as_json(
     results: Sequence[FileResult] = (),
     config: Optional[Config] = None,
     config_for: Optional[Callable[[str], Config]] = None,
+    cache: Optional[ResultCache] = None,
     **_: object,
 ) -> str:
-    edits = fix_edits(results, config, config_for) if results else {}
+    edits = fix_edits(results, config, config_for, cache) if results else {}
     items: list[dict] = []
     for f in findings:
         item = {

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, Severity, Span
+from ..engine.cache import ResultCache
 from .edits import Edit, fix_edits
 from .rule_info import PROJECT_URL, full_description, help_markdown, help_text, rule_name, rule_url, short_description
 
@@ -157,6 +158,7 @@ def sarif(
     results: Sequence[FileResult] = (),
     config: Optional[Config] = None,
     config_for: Optional[Callable[[str], Config]] = None,
+    cache: Optional[ResultCache] = None,
     **_: object,
 ) -> str:
     config = config or Config()
@@ -165,7 +167,7 @@ def sarif(
     index = {code: i for i, code in enumerate(codes)}
     # only safe fixes become SARIF fixes: their edits are those of `--fix` without unsafe fixes
     safe_only = None if config_for is None else (lambda path: dataclasses.replace(config_for(path), unsafe_fixes=False))
-    edits = fix_edits(results, dataclasses.replace(config, unsafe_fixes=False), safe_only) if results else {}
+    edits = fix_edits(results, dataclasses.replace(config, unsafe_fixes=False), safe_only, cache) if results else {}
     notifications = [
         {
             "level": "error",
