@@ -9,7 +9,9 @@ does not parse is a miss, never trusted. Workers write their results one transac
 per batch (one file per entry cost ~0.4 ms each to create here); SQLite in WAL mode
 lets several racelint processes share the cache, a writer waiting at most 5 s for
 another before it skips (a cache that cannot be written only costs speed). A cache
-file that is not a database is replaced.
+file that is not a database is replaced. A file also has a row of what fixing it gave and
+one of its per-finding fix edits (`FIXED`, `EDITS`): read only by the JSON/SARIF edits,
+whose fix run writes no file, never by `--fix`.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def summaries(results: Sequence[FileResult]) -> dict[str, dict]:
 
 
 def parse_summaries(paths: Sequence[str], config: Optional[Config] = None) -> dict[str, dict]:
-    """Summaries straight from the files (`--fix` runs: fixing is never cached, no phase 1 to reuse)."""
+    """Summaries straight from the files (fix runs: no phase 1 to reuse)."""
     found = {}
     for path in paths:
         try:
