@@ -471,14 +471,7 @@ class ResultCache:
             )
             for path, raw, config, summary in entries
         ]
-        if not rows:
-            return
-        with _connections_lock:
-            connection = self._connect()
-            if connection is None:
-                return
-            with self._quiet():
-                connection.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._put_rows(rows)
 
     def put_many(self, entries: Iterable[tuple[str, bytes, Config, FileResult]]) -> None:
         """Store results, one transaction: `(path, bytes linted, config, result)` each."""
