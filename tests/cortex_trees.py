@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -52,4 +52,11 @@ def import_cortex(root: Path, module_name: str, *, fresh: bool = True) -> Module
     assert package_file.parent == expected, f"imported {package_file}, wanted a module under {expected}"
     return module
 
+
+def loaded_tree(root: Path) -> SimpleNamespace:
+    """One tree for a runtime race test: `root`, whether it is the racy legacy one, and `load(name)`
+    importing a module from it (`tree` fixtures yield it and purge the `cortex` modules after)."""
+    return SimpleNamespace(
+        root=root, racy=root == LEGACY_ROOT, load=lambda name, fresh=True: import_cortex(root, name, fresh=fresh)
+    )
 

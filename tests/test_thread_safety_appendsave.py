@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import threading
-from types import SimpleNamespace
 
 import pytest
 
 from cortex_racelint.racetest import WindowHold
 
-from .cortex_trees import LEGACY_ROOT, TREES, import_cortex, purge_cortex_modules
+from .cortex_trees import TREES, loaded_tree, purge_cortex_modules
 
 
 @pytest.fixture(params=TREES)
 def tree(request):
-    loaded = SimpleNamespace(root=request.param, racy=request.param == LEGACY_ROOT)
-    loaded.load = lambda name, fresh=True: import_cortex(request.param, name, fresh=fresh)
-    yield loaded
+    yield loaded_tree(request.param)
     purge_cortex_modules()
 
 

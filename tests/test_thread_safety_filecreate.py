@@ -9,20 +9,16 @@ the barrier times out, and both callers end with the key the file holds.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from cortex_racelint.racetest import WindowHold, run_together
 
-from .cortex_trees import LEGACY_ROOT, TREES, import_cortex, purge_cortex_modules
+from .cortex_trees import TREES, loaded_tree, purge_cortex_modules
 
 
 @pytest.fixture(params=TREES)
 def tree(request):
-    loaded = SimpleNamespace(root=request.param, racy=request.param == LEGACY_ROOT)
-    loaded.load = lambda name: import_cortex(request.param, name)
-    yield loaded
+    yield loaded_tree(request.param)
     purge_cortex_modules()
 
 
