@@ -4,7 +4,9 @@ One rule descriptor per reported code, with a whole-sentence short description, 
 description and help (text, and the rule page as Markdown) and its page as `helpUri`.
 Paths are relative to `%SRCROOT%` (the configuration's root, else the working folder),
 given in `originalUriBaseIds`, so a report stays valid when checked out elsewhere. The
-other sites of a race and its window are related locations; a safe fix is a SARIF fix.
+other sites of a race and its window are related locations; a safe fix is a SARIF fix. A
+project-wide finding's shared object is the `sharedObject` property (JSON's `shared_object`,
+its `madeAt` relative to the source root too) and, where it is made, a related location.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
-from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, Severity, Span
+from ..ftypes import Config, FileResult, Finding, FixApplicability, ParseError, Position, Severity, SharedObject, Span
 from ..engine.cache import ResultCache
 from .edits import Edit, fix_edits
 from .rule_info import PROJECT_URL, full_description, help_markdown, help_text, rule_name, rule_url, short_description
+from .shared_object import describe, made_here
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
+#: the related location where a hand-over's shared object is made (1, 2: the race window; 101...: other sites)
+MADE_AT_ID = 3
 #: SARIF `level` for each severity (a finding without one is an error)
 SARIF_LEVELS = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
 
@@ -86,7 +91,33 @@ def _related(artifacts: _Artifacts, f: Finding) -> list[dict]:
             related.append(
                 {"id": number, "message": {"text": f"race window: {label}"}, "physicalLocation": _physical(artifacts, f.path, span)}
             )
+    if f.shared is not None and f.shared.path:
+        related.append({"id": MADE_AT_ID, "message": {"text": made_here(f.shared)}, "physicalLocation": _made_at(artifacts, f.shared)})
     return related
+
+
+def _made_at(artifacts: _Artifacts, shared: SharedObject) -> dict:
+    """Where the shared instance is made: a line, or the file alone when the line is unknown."""
+    location: dict = {"artifactLocation": artifacts.location(shared.path)}
+    if shared.line:
+        location["region"] = {"startLine": shared.line}
+    return location
+
+
+def _shared_object(artifacts: _Artifacts, shared: SharedObject) -> dict:
+    """JSON's `shared_object` as a SARIF property (camelCase, `madeAt` relative to the source root)."""
+    return {
+        "how": shared.how,
+        "class": shared.cls,
+        "expression": shared.expression,
+        "maker": shared.maker,
+        "madeAt": _made_at(artifacts, shared) if shared.path else None,
+        "holder": shared.holder,
+        "attribute": shared.attr,
+        "methods": list(shared.methods),
+        "entry": shared.entry,
+        "description": describe(shared),
+    }
 
 
 def _code_flow(artifacts: _Artifacts, f: Finding) -> dict:
@@ -143,6 +174,8 @@ def _result(artifacts: _Artifacts, f: Finding, index: int, edits: dict[tuple, li
         result["codeFlows"] = [_code_flow(artifacts, f)]
     if f.window is not None:
         properties.update(gilExposure=f.window.exposure.value, holdCall=f.window.hold_call)
+    if f.shared is not None:
+        properties["sharedObject"] = _shared_object(artifacts, f.shared)
     if properties:
         result["properties"] = properties
     if f.fix_applicability is FixApplicability.SAFE:

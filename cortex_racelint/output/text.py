@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from ..ftypes import Config, Finding, FixApplicability, ParseError
+from .shared_object import describe
 
 
 def _fix_note(finding: Finding, unsafe_fixes: bool = False) -> str:
@@ -51,6 +52,10 @@ def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dic
             block.append("  = also at: " + ", ".join(f"{s.start.line}:{s.start.column + 1}" for s in f.related))
         for number, step in enumerate(f.flow, start=1):
             block.append(f"  = path {number}: {step.path}:{step.line}:{step.column + 1}: {step.message}")
+        if f.shared is not None:
+            block.append(f"  = shared object: {describe(f.shared)}")
+            if f.shared.path:
+                block.append(f"  = made at: {f.shared.path}:{f.shared.line}" if f.shared.line else f"  = made in: {f.shared.path}")
         if f.consequence is not None:
             block.append(f"  = consequence ({f.consequence.severity.value}): {f.consequence.describe()}")
         if f.fix_message:
