@@ -205,6 +205,21 @@ class _CallSite:
             self._held = analysis.held_at(self._stack, self.caller)[0]
         return self._held
 
+    @property
+    def call(self) -> cst.CSTNode:
+        """The call node itself (what a caller matches a span's save call against)."""
+        return self._stack[-1]
+
+    def held_inside(self, block: cst.CSTNode) -> Optional[tuple[str, ...]]:
+        """Lock keys held just inside `block`, an ancestor of the call; None when the call is not in it.
+        (Locks taken between `block` and the call do not count: they do not cover the whole block.)"""
+        position = next((i for i, node in enumerate(self._stack) if node is block), None)
+        if position is None:
+            return None
+        analysis = self._analysis()
+        assert analysis is not None, "a call site outlived its FileAnalysis"
+        return analysis.held_at(self._stack[: position + 2], self.caller)[0]
+
 
 class FileAnalysis:
     """File operations of one module, with their paths, guards and call graph."""

@@ -74,7 +74,7 @@ def saver_covered(analysis: FileAnalysis, op: FileOp) -> bool:
     sites = [site for site in load_save_sites(analysis) if site.write is op]
     calls = analysis.call_sites(op.function)
     spans = {id(site.save_call) for site in sites}
-    return bool(sites) and all(id(site._stack[-1]) in spans for site in calls)
+    return bool(sites) and all(id(site.call) in spans for site in calls)
 
 
 def _sites(analysis: FileAnalysis, function: FunctionInfo, savers: set[str]) -> Iterator[LoadSave]:
@@ -184,10 +184,9 @@ def _load_before(
 def _guarded(analysis: FileAnalysis, saver: FunctionInfo, block: cst.IndentedBlock, save_call: cst.Call) -> bool:
     """A lock held around `block` (the load and the save are both in it): the span is guarded."""
     for site in analysis.call_sites(saver):
-        stack = site._stack
-        position = next((i for i, node in enumerate(stack) if node is block), None)
-        if stack[-1] is save_call and position is not None:
-            return bool(analysis.held_at(stack[: position + 2], site.caller)[0])
+        held = site.held_inside(block) if site.call is save_call else None
+        if held is not None:
+            return bool(held)
     return False
 
 
