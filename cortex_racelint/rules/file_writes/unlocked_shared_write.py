@@ -1,82 +1,20 @@
 """CRL301: a write to a file shared across calls, made outside any lock.
 
-The visitor reports the write; `write_fix` picks the fix form `file-write-fix` asks for
-(atomic helpers, a lock around the region, or both) and has `fixes/` build it.
+The visitor reports the write; `fixes/shared_write_fix.write_fix` picks the fix form
+`file-write-fix` asks for (atomic helpers, a lock around the region, or both) and builds it.
 """
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from ...analysis.file_creates import create_site
-from ...analysis.file_write_sites import file_region, path_locked_files, scope_id, shared_temp_target, unlocked_write
-from ...analysis.file_writes import FileAnalysis, FileOp, Region
+from ...analysis.file_write_sites import file_region, unlocked_write
+from ...analysis.file_writes import FileAnalysis, FileOp
 from ...analysis.load_save import loads_first, saver_covered
-from ...fixes.atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
-from ...fixes.helper_imports import missing_fileio
-from ...fixes.locked_write import locked_write_fix, no_lock_reason
-from ...fixes.locks.file_writes import deadlock_reason, wrapper_lock_reason, write_lock
+from ...fixes.shared_write_fix import write_fix
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
-from ...rule import Fix, Invalid, Rule, Valid, WindowNodes
-
-
-def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
-    context = analysis.context
-    style = context.config.write_fix_style()
-    want_atomic = style in ("atomic", "lock+atomic")
-    region = file_region(analysis, op)
-    assert op.path is not None
-    path_locked = (scope_id(op), op.path.key) in path_locked_files(analysis)
-    publishes = region is not None and region.publishes
-    atomic = atomic_call(analysis, op) if want_atomic and not publishes else None
-    if style == "atomic" and atomic is not None and not path_locked:
-        new_call, helper = atomic
-        missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
-        if missing is not None:
-            return None, missing
-        return atomic_fix(analysis, op, new_call, helper), None
-    reason = no_lock_reason(op, region) or wrapper_lock_reason(analysis, op)
-    if reason is not None:
-        return None, reason
-    assert region is not None
-    if path_locked:  # check-then-append: only the helper's per-path `locked` also excludes other processes
-        missing = missing_fileio(context, "locked", "the per-path lock `locked(path)`", FixApplicability.SAFE)
-        if missing is not None:
-            return None, missing
-    lock, edits, key, exists = write_lock(analysis, op, region)
-    reason = deadlock_reason(analysis, op, region, key, exists)
-    if reason is not None:
-        return None, reason
-    inner: dict[cst.CSTNode, object] = {}
-    helpers: list[str] = []
-    temp_target = shared_temp_target(analysis, op, region)
-    if want_atomic and not publishes:
-        inner, helpers = atomic_rewrites(analysis, region)
-    elif want_atomic and temp_target is not None:
-        inner, helpers = atomic_publish(analysis, op, region, temp_target)
-    if helpers:
-        for helper in helpers:
-            missing = missing_fileio(context, helper, "the atomic form", FixApplicability.UNSAFE)
-            if missing is not None:
-                return None, missing
-    note = _lock_only_note(analysis, region)
-    fix, reason = locked_write_fix(analysis, op, region, lock, edits, key, inner, helpers, note)
-    if fix is not None and temp_target is not None and helpers:
-        dead = unused_temp_binding(op, region)  # the helper made the temp path's local unused
-        if dead is not None:
-            fix.replacements[dead] = cst.RemoveFromParent()
-    return fix, reason
-
-
-def _lock_only_note(analysis: FileAnalysis, region: Region) -> str:
-    """Said in the fix message when the unconfigured style is the lock alone for want of the helpers,
-    but the region has writes the atomic form would have covered."""
-    config = analysis.context.config
-    if config.file_write_fix is not None or config.write_fix_style() != "lock" or not atomic_rewrites(analysis, region)[0]:
-        return ""
-    return f" (not atomic: this project has no `{config.atomic_write_module}`)"
+from ...rule import Invalid, Rule, Valid, WindowNodes
 
 
 LOADED = "; it loads the file first, so a concurrent caller's change is lost"
