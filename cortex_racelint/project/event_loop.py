@@ -99,6 +99,9 @@ def _loop_code(summary: dict) -> bool:
     )
 
 
+has_loop_code = _loop_code  # public: the project filters ask whether the model has anything to judge
+
+
 def _outer(qual: str, summary: dict) -> str:
     """The outermost def of `qual`: "f" for "f.inner", "C.m" for "C.m.inner"."""
     parts = qual.split(".")

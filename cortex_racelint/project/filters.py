@@ -15,6 +15,12 @@ Three paths use `FILTERS`, so they stay in step:
 
 The answer of a filter for a file does not depend on which other files were asked about
 (`wanted` only saves work), so the order of the list does not change what is dropped.
+
+Some answers change what a file's own rules report, not only which findings stay: the
+event-loop model's `loops_in_threads` (an event loop runs on a thread, so a coroutine's window
+without an `await` is raceable) makes the lazy-init rules report windows phase 1 leaves out.
+A filter names those facts in `relints`; the check re-lints such a file with its answer
+(`relint_facts`), so it reports what flake8 and a fix run, which lint with the facts, report.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class ProjectFilter:
     codes: frozenset = frozenset()
     reads = ""  # what it needs from the summaries (documentation, and the test of the list)
     fact: Optional[str] = None  # the project-fact key a fix run passes (None: a fix run does not use it)
+    relints: tuple[str, ...] = ()  # keys of its answer that change what the file's rules report
 
     def wanted(self, findings: dict[str, list[Finding]], project: Project) -> Optional[set]:
         """What to ask about (names or paths); an empty set: nothing to judge, no answer computed."""
@@ -96,9 +103,12 @@ class EventLoop(ProjectFilter):
     codes = event_loop.CODES
     reads = "functions (async, loop, scheduled, calls, line, end), classes (thread, protocol), entries, imports, import_calls, handed"
     fact = ""  # its facts (`loop_only`, `loops_in_threads`) are merged into the file's facts as they are
+    relints = ("loops_in_threads",)  # a coroutine's window without `await` is reported then
 
     def wanted(self, findings: dict[str, list[Finding]], project: Project) -> Optional[set]:
-        return None if any(f.code in self.codes for found in findings.values() for f in found) else set()
+        judged = any(f.code in self.codes for found in findings.values() for f in found)
+        # a coroutine may have a finding phase 1 left out (`relints`): asked whenever one exists
+        return None if judged or any(event_loop.has_loop_code(s) for s in project.summaries.values() if s) else set()
 
     def answer(self, project: Project, wanted: Optional[set]) -> dict[str, object]:
         return event_loop.file_facts(project.summaries, project.config.event_loop_packages)  # type: ignore[return-value]
@@ -191,6 +201,19 @@ def apply(findings: list[Finding], path: str, summary: Optional[dict], known: di
         if own:
             findings = each.drop(findings, summary, own)
     return findings
+
+
+def relint_facts(known: dict[str, dict]) -> dict[str, dict]:
+    """path -> the answers (`known`, as `answers` gives them) to lint the file with again, for the
+    files where an answer carries a fact that changes what its own rules report (`relints`)."""
+    facts: dict[str, dict] = {}
+    for each in FILTERS:
+        if not each.relints:
+            continue
+        for path, own in known.get(each.name, {}).items():
+            if isinstance(own, dict) and any(own.get(key) for key in each.relints):
+                facts.setdefault(path, {}).update(own if not each.fact else {each.fact: own})
+    return facts
 
 
 def facts_for(project: Project, wanted: Optional[dict[str, Optional[set]]] = None) -> dict[str, dict]:

@@ -59,37 +59,42 @@ def run_phase_two(
 ) -> None:
     """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
     facts = join(summaries(results))
-    drop_filtered(results, config, cache, stats)
+    known = drop_filtered(results, config, cache, stats)
+    relint = filters.relint_facts(known)  # answers that change what a file's own rules report
     # the summaries stay on the results: a report's fix edits (`output/edits.py`) join them again
     if stats is not None:
         stats.with_facts = len(facts)
         stats.facts = facts
     for result in results:
-        own = facts.get(result.path)
-        if not own or result.error is not None:
+        own, again = facts.get(result.path), relint.get(result.path)
+        if not (own or again) or result.error is not None:
             continue
-        file_config = with_facts(config, own)
+        file_config = with_facts(config, {**(own or {}), **(again or {})})
         try:
             raw = read_bytes(result.path)
         except OSError:
             continue
         found = cache.get(result.path, raw, file_config) if cache is not None else None
         if found is None:
-            found = lint_source(raw, result.path, file_config, relative(result.path), project_only=True)
+            found = lint_source(raw, result.path, file_config, relative(result.path), project_only=not again)
             if stats is not None:
                 stats.relinted += 1
             if cache is not None:
                 cache.put_many([(result.path, raw, file_config, found)])
+        if again:  # every rule ran with the facts, as flake8 lints the file: its findings replace phase 1's
+            result.findings = filters.apply(found.findings, result.path, result.summary, known)
+            result.hidden_unsafe = found.hidden_unsafe
+            continue
         _merge(result, found)
 
 
 def drop_filtered(
     results: Sequence[FileResult], config: Config, cache: Optional[ResultCache], stats: Optional[ProjectStats] = None
-) -> None:
+) -> dict[str, dict]:
     """Drop the phase-1 findings the project filters (`filters.FILTERS`) judge harmless. Their
     answers are cached under a digest of every file's bytes: a run where nothing changed reads
     them instead of recomputing one-shot callers, event-loop ranges, thread reach, dead
-    definitions and import-time accessors; any changed file recomputes them all."""
+    definitions and import-time accessors; any changed file recomputes them all. Returns the answers."""
     contents = []
     for result in results:
         try:
@@ -107,6 +112,7 @@ def drop_filtered(
             stats.filtered += 1
     for result in results:
         result.findings = filters.apply(result.findings, result.path, result.summary, known)
+    return known
 
 
 def _merge(result: FileResult, extra: FileResult) -> None:
