@@ -699,7 +699,7 @@ class _FactCollector(ast.NodeVisitor):
         CRL301 (`shared_write`: the writers) and CRL302 (`shared_read`: the readers) ask who
         calls such a function (locks every caller holds are inherited; a caller holding the
         lock makes a fix deadlock) and what it calls (a helper that reads the file first, or
-        takes the lock itself). A method is called as `self.m()` from its own class, the
+        takes the lock itself); CRL304 asks what a caller calls before it (`entries = _load()`). A method is called as `self.m()` from its own class, the
         same statement; a function outside classes as `name()`, from anywhere: those calls
         are followed, transitively.
         """
@@ -718,6 +718,9 @@ class _FactCollector(ast.NodeVisitor):
                 if id(function) not in callers and function.bare_calls & names:
                     callers.add(id(function))
                     self._mark(fact, function.top)
+                    for callee in function.bare_calls:  # a caller's helpers: the loader of its load-modify-save (CRL304)
+                        for top in self.top_defs.get(callee, ()):
+                            self._mark(fact, top)
                     names.update(f.name for f in function.chain() if f.class_name is None)
                     grown = True
         for name, top in self.outside_calls:
