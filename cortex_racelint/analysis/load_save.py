@@ -23,9 +23,13 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from ..ftypes import FlowStep
 from .file_write_sites import in_scope
 from .file_writes import FileAnalysis, FileOp, FunctionInfo, Region, walk_all
 from .lazyinit import walk_statements
+
+#: the project fact naming, per function, the path from a thread entry reaching it (`project/entry_reach.py`)
+THREAD_ENTRIES = "thread_entries"
 
 
 @dataclass
@@ -190,6 +194,26 @@ def _guarded(analysis: FileAnalysis, saver: FunctionInfo, block: cst.IndentedBlo
     return False
 
 
+def qualified_name(function: FunctionInfo) -> str:
+    """The summary's name of `function`: "f", "C.m", "C.m.inner"."""
+    names: list[str] = []
+    outer: Optional[FunctionInfo] = function
+    while outer is not None:
+        names.append(outer.name)
+        if outer.parent is None and outer.class_node is not None:
+            names.append(outer.class_node.name.value)
+        outer = outer.parent
+    return ".".join(reversed(names))
+
+
+def entry_flow(analysis: FileAnalysis, site: LoadSave) -> tuple[FlowStep, ...]:
+    """The path from a thread entry of the project to the span's function (the project index's
+    evidence of a second thread), or () when the project knows none (or the file is linted alone)."""
+    reached = analysis.context.project_facts.get(THREAD_ENTRIES, {})
+    steps = reached.get(qualified_name(site.function)) if isinstance(reached, dict) else None
+    return tuple(FlowStep(*step) for step in steps) if steps else ()
+
+
 def _bound_names(stmt: cst.CSTNode) -> list[str]:
     names: list[str] = []
     for node in walk_statements([stmt]):
@@ -210,4 +234,4 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk_all(node))
 
 
-__all__ = ["LoadSave", "load_save_sites", "loads_first", "saver_covered"]
+__all__ = ["LoadSave", "entry_flow", "load_save_sites", "loads_first", "qualified_name", "saver_covered"]

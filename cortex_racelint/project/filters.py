@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 from ..ftypes import Config, Finding
-from . import event_loop, import_time, one_shot_callers, thread_reach
+from . import entry_reach, event_loop, import_time, one_shot_callers, thread_reach
 
 Read = Callable[[str], bytes]
 
@@ -172,9 +172,37 @@ class ImportTime(ProjectFilter):
         return [f for f in findings if f.code not in self.codes or one_shot_callers.enclosing(summary, f.line) not in own]  # type: ignore[operator]
 
 
+class ThreadEntries(ProjectFilter):
+    """Drops nothing: CRL304's evidence of a second thread (`entry_reach.py`), which the rule states
+    in its message when a thread entry reaches the function (`relints`: phase 1 linted without it)."""
+
+    name = "thread_entries"
+    codes = frozenset({"CRL304"})
+    reads = "entries, functions (calls, under, line, end), globals, classes, imports"
+    fact = None  # a fix does not depend on it (`check --fix` reports what it left with the assumption)
+    relints = (entry_reach.FACT,)
+
+    def wanted(self, findings: dict[str, list[Finding]], project: Project) -> Optional[set]:
+        return {
+            (path, qual)
+            for path, found in findings.items()
+            for f in found
+            if f.code in self.codes and (summary := project.summaries.get(path)) is not None
+            and (qual := entry_reach.innermost(summary, f.line)) is not None
+        }
+
+    def answer(self, project: Project, wanted: Optional[set]) -> dict[str, object]:
+        return entry_reach.entries_reaching(project.summaries, wanted)  # type: ignore[return-value]
+
+    def drop(self, findings: list[Finding], summary: Optional[dict], own: object) -> list[Finding]:
+        return findings
+
+
 #: the project filters, in the order every path applies them
-EVENT_LOOP = EventLoop()  # a single-file adapter also lints with its facts (`single_file.ProjectFacts.facts`)
-FILTERS: tuple[ProjectFilter, ...] = (OneShotCallers(), EVENT_LOOP, UnreachedModules(), DeadDefinitions(), ImportTime())
+EVENT_LOOP = EventLoop()
+FILTERS: tuple[ProjectFilter, ...] = (
+    OneShotCallers(), EVENT_LOOP, UnreachedModules(), DeadDefinitions(), ImportTime(), ThreadEntries()
+)
 
 
 def answer(each: ProjectFilter, project: Project, wanted: Optional[set]) -> dict[str, object]:
@@ -212,7 +240,7 @@ def relint_facts(known: dict[str, dict]) -> dict[str, dict]:
             continue
         for path, own in known.get(each.name, {}).items():
             if isinstance(own, dict) and any(own.get(key) for key in each.relints):
-                facts.setdefault(path, {}).update(own if not each.fact else {each.fact: own})
+                facts.setdefault(path, {}).update(own if not each.fact else {each.fact: own})  # type: ignore[arg-type]
     return facts
 
 

@@ -151,8 +151,10 @@ class ProjectFacts:
             summaries = {path: summary for path, (_, _, summary) in project.summaries.items() if summary}
             facts = join(summaries)
             inputs = filters.Project(summaries, project.files, read_bytes, project.config)
-            for path, own in filters.answer(filters.EVENT_LOOP, inputs, None).items():
-                facts[path] = {**facts.get(path, {}), **own}  # the event-loop model, as a project check has it
+            for each in filters.FILTERS:  # the answers a check re-lints with (`relints`): the event-loop model, ...
+                if each.relints:
+                    for path, own in filters.answer(each, inputs, None).items():
+                        facts[path] = {**facts.get(path, {}), **own}  # type: ignore[dict-item]
             project.stats.joins += 1
             project.joined = (project.version, {"facts": facts, "summaries": summaries, "filters": inputs})
         return project.joined[1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis.file_writes import FileAnalysis
-from ...analysis.load_save import load_save_sites
+from ...analysis.load_save import entry_flow, load_save_sites
 from ...fixes.load_save import load_save_fix
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Invalid, Rule, Valid, WindowNodes
@@ -37,6 +37,9 @@ class LoadModifySave(Rule):
         "`{function}()` loads shared file `{path}` ({loader}), changes it and saves it through `{saver}()` "
         "without one lock held from the load through the save: a concurrent caller's entry is lost"
     )
+    #: the evidence of a second thread, appended to the message
+    REACHED = "; {entry} reaches it"
+    ASSUMED = "; two threads are assumed from the shared path (no thread entry of the project is seen reaching it)"
     EVIDENCE = ("open", "write_text", "write_bytes", "copy")  # the saving helper's write (CRL301's evidence)
     FIX = FixApplicability.SAFE
     WHAT = """
@@ -49,6 +52,15 @@ class LoadModifySave(Rule):
         those; same path text, same class), and so are the exemptions: `async def` code,
         constructors for attribute paths, test code and a script's entry points, private
         modules no thread of the project reaches.
+
+        The evidence of a second thread is CRL301's: a path shared across calls, in code that
+        is not one-shot, not on an event loop and not in a module no thread reaches. Where a
+        thread entry of the project (`docs/THREAD_ENTRIES.md`) reaches the function through
+        calls the project index resolves, the message names that entry and the finding carries
+        the path from it to the save (JSON `flow`, SARIF `codeFlows`, the `full` format), as
+        CRL404's do; where none is seen (a library's callers, an object the index does not
+        follow), the message says the second caller's thread is assumed. A file linted alone
+        sees only its own thread entries.
 
         A lock the saving helper takes inside (`with self._lock:` around its write) does not
         count: it is released between the load and the save. When the read and the write
@@ -98,17 +110,18 @@ class LoadModifySave(Rule):
                 continue
             assert site.write.path is not None
             fix, reason = load_save_fix(analysis, site)
+            flow = entry_flow(analysis, site)  # a thread entry the project index sees reaching the function
+            message = self.MESSAGE.format(
+                function=site.function.name, path=site.write.path.key, loader=f"`{site.loader}`", saver=site.saver.name
+            )
+            evidence = self.REACHED.format(entry=flow[0].message) if flow else self.ASSUMED
             self.report(
                 node,
-                self.MESSAGE.format(
-                    function=site.function.name,
-                    path=site.write.path.key,
-                    loader=f"`{site.loader}`",
-                    saver=site.saver.name,
-                ),
+                message + evidence,
                 fix=fix,
                 no_fix_reason=reason,
                 window=WindowNodes(check=site.load_call, act=node, hold_call=node, exposure=GilExposure.GIL),
+                flow=flow,
             )
             return
 
