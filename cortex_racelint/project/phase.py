@@ -57,7 +57,9 @@ def run_phase_two(
     relative: Callable[[str], str],
     stats: Optional[ProjectStats] = None,
 ) -> None:
-    """Add the project rules' findings to `results` (in place), for the files the join gives facts."""
+    """Add the project rules' findings to `results` (in place), for the files the join gives facts;
+    a file with a filter answer that changes what its own rules report (`filters.relint_facts`:
+    loops on threads, CRL304's thread entry) is linted again by every rule, as flake8 lints it."""
     facts = join(summaries(results))
     known = drop_filtered(results, config, cache, stats)
     relint = filters.relint_facts(known)  # answers that change what a file's own rules report
@@ -81,7 +83,7 @@ def run_phase_two(
                 stats.relinted += 1
             if cache is not None:
                 cache.put_many([(result.path, raw, file_config, found)])
-        if again:  # every rule ran with the facts, as flake8 lints the file: its findings replace phase 1's
+        if again and found.error is None:  # every rule ran with the facts, as flake8 lints it: they replace phase 1's
             result.findings = filters.apply(found.findings, result.path, result.summary, known)
             result.hidden_unsafe = found.hidden_unsafe
             continue
