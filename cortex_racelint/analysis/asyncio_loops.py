@@ -109,10 +109,8 @@ def cross_loop_uses(context: LintContext) -> list[CrossLoopUse]:
 
 def loops_on_threads(context: LintContext) -> bool:
     """The module runs an event loop on a thread it starts (a loop run a thread entry reaches, or
-    `submit(asyncio.run, ...)`), or the project index says some module does (`project/event_loop.py`):
-    coroutines may then run on two threads at once, and a window with no `await` is no longer whole."""
-    if context.project_facts.get("loops_in_threads"):
-        return True
+    `submit(asyncio.run, ...)`): coroutines may then run on two threads at once, and a window with
+    no `await` is no longer whole. A loop another module runs is no evidence (`project/event_loop.file_facts`)."""
     key = ("asyncio_loops_on_threads", id(context.module))
     if key not in context.memo:
         model = _Model(context)

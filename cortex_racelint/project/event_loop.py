@@ -99,9 +99,6 @@ def _loop_code(summary: dict) -> bool:
     )
 
 
-has_loop_code = _loop_code  # public: the project filters ask whether the model has anything to judge
-
-
 def _outer(qual: str, summary: dict) -> str:
     """The outermost def of `qual`: "f" for "f.inner", "C.m" for "C.m.inner"."""
     parts = qual.split(".")
@@ -115,17 +112,20 @@ def loop_only(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> dic
 
 
 def file_facts(summaries: dict[str, dict], packages: tuple[str, ...] = ()) -> dict[str, dict]:
-    """path -> the facts a file is linted with: `loop_only` ranges, `loops_in_threads` (files with coroutines)."""
-    ranges, in_threads = analyse(summaries, packages)
+    """path -> the facts a file is linted with: its `loop_only` ranges.
+
+    A loop another module runs on a thread is not a fact here: it turns the ranges off (nothing is
+    dropped as single-threaded) but is no evidence that *this* module's coroutines run on two
+    threads, so a coroutine's window without an `await` is reported only when its own module runs
+    loops on threads (`analysis/asyncio_loops.loops_on_threads`), in every path alike (a project
+    check, a file linted alone, a fix). The precision labels call the project-wide reading false
+    (distributed's `InstallPlugin._lock`, made in a coroutine of the scheduler's loop)."""
+    ranges, _ = analyse(summaries, packages)
     facts: dict[str, dict] = {path: {"loop_only": found} for path, found in ranges.items()}
     every = (*EVENT_LOOP_PACKAGES, *packages)
     for path, summary in summaries.items():  # judged with the whole project: not again on its own (`standalone`)
         if summary and path not in facts and (_framework_module(module_name(path), summary, every) or _loop_code(summary)):
             facts[path] = {"loop_only": {}}
-    if in_threads:
-        for path, summary in summaries.items():
-            if summary and any(info.get("async") for info in summary["functions"].values()):
-                facts.setdefault(path, {})["loops_in_threads"] = True
     return facts
 
 
@@ -285,7 +285,8 @@ its own thread entries.
   (`register(self._on_data)` may run it on any thread). Code that a thread's own loop runs
   (`asyncio.run(self.serve())` in a thread target) or a thread entry reaches
   (`asyncio.to_thread`, `run_in_executor`) is reported. A coroutine's own lazy initialisation is
-  reported when the window awaits (two tasks interleave there, on one thread), or when the
-  module (or, in a fix or a single-file lint, the project) runs event loops on threads; its file
-  writes and connections are not (they run whole between two awaits).
+  reported when the window awaits (two tasks interleave there, on one thread), or when its own
+  module runs event loops on threads (a loop another module runs on a thread only stops the
+  exemptions above: it is no evidence that this coroutine runs there); its file writes and
+  connections are not (they run whole between two awaits).
 """

@@ -16,11 +16,10 @@ Three paths use `FILTERS`, so they stay in step:
 The answer of a filter for a file does not depend on which other files were asked about
 (`wanted` only saves work), so the order of the list does not change what is dropped.
 
-Some answers change what a file's own rules report, not only which findings stay: the
-event-loop model's `loops_in_threads` (an event loop runs on a thread, so a coroutine's window
-without an `await` is raceable) makes the lazy-init rules report windows phase 1 leaves out.
-A filter names those facts in `relints`; the check re-lints such a file with its answer
-(`relint_facts`), so it reports what flake8 and a fix run, which lint with the facts, report.
+Some answers change what a file's own rules report, not only which findings stay: CRL304
+names the thread entry reaching its function. A filter names those facts in `relints`; the
+check re-lints such a file with its answer (`relint_facts`), so it reports what flake8, which
+lints with the facts, reports.
 """
 
 from __future__ import annotations
@@ -102,13 +101,10 @@ class EventLoop(ProjectFilter):
     name = "event_loop"
     codes = event_loop.CODES
     reads = "functions (async, loop, scheduled, calls, line, end), classes (thread, protocol), entries, imports, import_calls, handed"
-    fact = ""  # its facts (`loop_only`, `loops_in_threads`) are merged into the file's facts as they are
-    relints = ("loops_in_threads",)  # a coroutine's window without `await` is reported then
+    fact = ""  # its facts (`loop_only`) are merged into the file's facts as they are
 
     def wanted(self, findings: dict[str, list[Finding]], project: Project) -> Optional[set]:
-        judged = any(f.code in self.codes for found in findings.values() for f in found)
-        # a coroutine may have a finding phase 1 left out (`relints`): asked whenever one exists
-        return None if judged or any(event_loop.has_loop_code(s) for s in project.summaries.values() if s) else set()
+        return None if any(f.code in self.codes for found in findings.values() for f in found) else set()
 
     def answer(self, project: Project, wanted: Optional[set]) -> dict[str, object]:
         return event_loop.file_facts(project.summaries, project.config.event_loop_packages)  # type: ignore[return-value]
@@ -199,7 +195,7 @@ class ThreadEntries(ProjectFilter):
 
 
 #: the project filters, in the order every path applies them
-EVENT_LOOP = EventLoop()
+EVENT_LOOP = EventLoop()  # a single-file adapter also lints with its facts (`single_file.ProjectFacts.facts`)
 FILTERS: tuple[ProjectFilter, ...] = (
     OneShotCallers(), EVENT_LOOP, UnreachedModules(), DeadDefinitions(), ImportTime(), ThreadEntries()
 )

@@ -59,7 +59,7 @@ def run_phase_two(
 ) -> None:
     """Add the project rules' findings to `results` (in place), for the files the join gives facts;
     a file with a filter answer that changes what its own rules report (`filters.relint_facts`:
-    loops on threads, CRL304's thread entry) is linted again by every rule, as flake8 lints it."""
+    CRL304's thread entry) is linted again by every rule, as flake8 lints it."""
     facts = join(summaries(results))
     known = drop_filtered(results, config, cache, stats)
     relint = filters.relint_facts(known)  # answers that change what a file's own rules report

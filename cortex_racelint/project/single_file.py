@@ -151,8 +151,8 @@ class ProjectFacts:
             summaries = {path: summary for path, (_, _, summary) in project.summaries.items() if summary}
             facts = join(summaries)
             inputs = filters.Project(summaries, project.files, read_bytes, project.config)
-            for each in filters.FILTERS:  # the answers a check re-lints with (`relints`): the event-loop model, ...
-                if each.relints:
+            for each in filters.FILTERS:  # the event-loop model, and the answers a check re-lints with (`relints`)
+                if each is filters.EVENT_LOOP or each.relints:
                     for path, own in filters.answer(each, inputs, None).items():
                         facts[path] = {**facts.get(path, {}), **own}  # type: ignore[dict-item]
             project.stats.joins += 1
