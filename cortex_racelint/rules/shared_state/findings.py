@@ -1,4 +1,4 @@
-"""One class's CRL401/CRL402 findings, computed once and shared by both rules.
+"""One class's CRL401/CRL402/CRL403/CRL405 findings, computed once and shared by both rules.
 
 The racing accesses of `analysis.threads.class_threads` are grouped per statement and
 rule; each group gets its message (naming both sides of the race), its race window for
@@ -31,6 +31,7 @@ from ...fixes.locks.shared_fields import mutex_edits
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, WindowNodes
 from .fix_choice import SharedStatePlanner
+from .iteration_race import CODE as ITERATION_CODE, is_iteration_race, iteration_consequence, iteration_message
 
 
 @dataclass
@@ -63,11 +64,13 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
         code = "CRL402" if access.thread_side and access.kind in (BINDING_RMW, CONTENTS_RMW) else "CRL401"
         if code == "CRL401" and access.attr in flags:
             code = "CRL403"  # a one-way flag read late: harmless, opt-in
+        if code == "CRL401" and is_iteration_race(threads, access):
+            code = ITERATION_CODE  # iterated while another thread changes its size: `iteration_race`
         groups.setdefault((id(access.small), code), []).append(access)
     results = []
     for (_, code), accesses in groups.items():
         first = accesses[0]
-        message = _message(threads, code, accesses)
+        message = iteration_message(threads, accesses) if code == ITERATION_CODE else _message(threads, code, accesses)
         plan = planner.plan(first)
         fix = no_fix = None
         if isinstance(plan, Plan):
@@ -104,6 +107,8 @@ def _one_per_race(results: list[SharedStateFinding], attrs: list[str]) -> list[S
 def _consequence(threads: ClassThreads, code: str, accesses: list[Access]) -> Optional[Consequence]:
     """Two threads writing the attribute lose one write (a `stop()` undone by the loop's own
     write); a read racing a write sees a stale value (the rule's default)."""
+    if code == ITERATION_CODE:
+        return iteration_consequence(threads, accesses)
     if code != "CRL401":
         return None
     for access in accesses:

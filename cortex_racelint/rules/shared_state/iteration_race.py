@@ -1,0 +1,127 @@
+"""CRL405's part of the shared CRL4 findings: which racing accesses are an iteration against a
+size change, what the container is, and what goes wrong (a crash, or a torn snapshot)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ...analysis.scope_walk import own_nodes
+from ...analysis.iteration_sites import VIEWS, iteration_consumer
+from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, Access, ClassThreads
+from ...ftypes import Consequence, Severity
+
+CODE = "CRL405"
+_CHANGES_SIZE = (MUTATE, CONTENTS_RMW)
+_DICT_METHODS = frozenset({"setdefault", "popitem", "update", "items", "keys", "values", "get"})
+_SET_METHODS = frozenset({"add", "discard", "difference_update", "intersection_update", "symmetric_difference_update"})
+_LIST_METHODS = frozenset({"append", "extend", "insert", "sort", "reverse"})
+_DEQUE_METHODS = frozenset({"appendleft", "extendleft", "popleft", "rotate"})
+#: factories in `__init__` that say what the container is
+_FACTORIES = {
+    "dict": "dict", "defaultdict": "dict", "collections.defaultdict": "dict", "OrderedDict": "dict",
+    "collections.OrderedDict": "dict", "Counter": "dict", "collections.Counter": "dict",
+    "set": "set", "list": "list", "deque": "deque", "collections.deque": "deque",
+}
+
+
+def is_iteration_race(threads: ClassThreads, access: Access) -> bool:
+    """An iteration racing a change of the container's size, or a change whose only partners
+    are iterations (a change also racing a rebinding stays CRL401's)."""
+    others = [c.other.kind for c in threads.conflicts(access)]
+    if access.kind == ITERATE:
+        return any(kind in _CHANGES_SIZE for kind in others)
+    if access.kind in _CHANGES_SIZE:
+        return bool(others) and all(kind == ITERATE for kind in others)
+    return False
+
+
+def container_kind(threads: ClassThreads, attr: str) -> Optional[str]:
+    """"dict", "set", "list" or "deque" from how the class builds and uses `self.<attr>`; None if unknown."""
+    votes: set[str] = set()
+    for function in threads.methods.get("__init__", []):
+        for node in own_nodes(function.body):
+            if isinstance(node, cst.Assign) and any(_is_self_attr(t.target, attr) for t in node.targets):
+                votes |= _built(node.value)
+            elif isinstance(node, cst.AnnAssign) and node.value is not None and _is_self_attr(node.target, attr):
+                votes |= _built(node.value)
+    for access in threads.accesses:
+        if access.attr != attr or len(access.path) < 3:
+            continue
+        parent, grand = access.path[-2], access.path[-3]
+        if isinstance(parent, cst.AssignTarget) and isinstance(grand, cst.Assign):
+            votes |= _built(grand.value)
+        elif isinstance(parent, cst.Attribute) and parent.value is access.node:
+            method = parent.attr.value
+            for names, kind in ((_DICT_METHODS, "dict"), (_SET_METHODS, "set"), (_LIST_METHODS, "list"), (_DEQUE_METHODS, "deque")):
+                if method in names:
+                    votes.add(kind)
+    if "deque" in votes:
+        votes.discard("list")  # a deque appends too
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _is_self_attr(node: cst.BaseExpression, attr: str) -> bool:
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.attr.value == attr
+
+
+def _built(value: cst.BaseExpression) -> set[str]:
+    if isinstance(value, cst.Dict) or isinstance(value, cst.DictComp):
+        return {"dict"}
+    if isinstance(value, (cst.Set, cst.SetComp)):
+        return {"set"}
+    if isinstance(value, (cst.List, cst.ListComp)):
+        return {"list"}
+    if isinstance(value, cst.Call):
+        func = value.func
+        name = func.value if isinstance(func, cst.Name) else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            name = f"{func.value.value}.{func.attr.value}"
+        if name in _FACTORIES:
+            return {_FACTORIES[name]}
+    return set()
+
+
+def iteration_consequence(threads: ClassThreads, accesses: list[Access]) -> Consequence:
+    """A dict, set or deque changed during iteration raises RuntimeError (on any build: the
+    iteration runs Python code between steps); a list is read torn. Unknown: the worse one."""
+    first = accesses[0]
+    kind = container_kind(threads, first.attr)
+    if kind is None and any(_iterates_view(a) for a in accesses):
+        kind = "dict"
+    if kind == "list":
+        return Consequence(
+            "torn snapshot", Severity.MEDIUM, "the list is iterated while it changes: an element is skipped or seen twice"
+        )
+    shown = kind or "container"
+    return Consequence(
+        "crash",
+        Severity.HIGH,
+        f"a {shown} that changes size while it is iterated raises RuntimeError (\"changed size during iteration\")",
+    )
+
+
+def _iterates_view(access: Access) -> bool:
+    parent = access.path[-2] if len(access.path) >= 2 else None
+    return isinstance(parent, cst.Attribute) and parent.attr.value in VIEWS
+
+
+def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
+    """Both sides: who iterates (and how), who changes it."""
+    first = accesses[0]
+    conflicts = threads.conflicts(first)
+    here = sorted({c.here for c in conflicts}, key=lambda c: (c == "caller", c))[0]
+    where = threads.label(first, here)
+    partners = list(dict.fromkeys(threads.label(c.other, c.there) for c in conflicts))
+    shown = ", ".join(partners[:3]) + (f" and {len(partners) - 3} more" if len(partners) > 3 else "")
+    kind = container_kind(threads, first.attr)
+    what = f"`self.{first.attr}`" + (f" (a {kind})" if kind else "")
+    if first.kind == ITERATE:
+        return (
+            f"{what} is iterated by {where} ({iteration_consumer(first.path)}) while {shown} "
+            "changes its size, without a common lock"
+        )
+    iterations = [c for c in conflicts if c.other.kind == ITERATE]
+    how = iteration_consumer(iterations[0].other.path) if iterations else "a loop"
+    return f"{what} changes size in {where} while {shown} iterates it ({how}), without a common lock"
