@@ -15,9 +15,10 @@ class ContainerIteratedWhileChanged(SharedStateRule):
     CONSEQUENCES = """
         A dict, set or deque (built so in `__init__`, or used through a method only it has:
         `.add`, `.items()`, `.setdefault`, `.appendleft`) that changes size while it is walked
-        raises `RuntimeError` (crash, high), on every build. A list (`[]`, `.append`) is read
-        torn: an element is skipped or seen twice (torn snapshot, medium). A container of
-        unknown type counts as the worse case.
+        raises `RuntimeError` (crash, high), on every build. A list (`[]`, `.append`) that
+        loses or gains an element before the walk's position (`.remove`, `.pop`, `.insert`,
+        `del`, `.clear`, `.sort`) is read torn: an element is skipped or seen twice (torn
+        snapshot, medium). A container of unknown type counts as the worse case.
     """
     WHAT = """
         Finds a container attribute of an object (`self.data`, `self.items`, `self.seen`)
@@ -34,7 +35,10 @@ class ContainerIteratedWhileChanged(SharedStateRule):
         executor tasks, framework entries, hand-overs through events and queues, `join()`),
         so the same accesses are ordered or not; this rule takes the pairs of that model
         where one side walks the container and the other changes its size. A change that
-        also races a rebinding of the attribute (`self.items = []`) stays CRL401's.
+        also races a rebinding of the attribute (`self.items = []`) stays CRL401's, and so
+        does a plain loop over a list the other side only appends to (`append`, `extend`):
+        the walk sees the new items or stops before them, never skips one, so it is not a
+        crash or a torn snapshot (a `json.dump` of such a list is not reported at all).
     """
     WHY = """
         A dict or set iterator checks the size on every step and raises
@@ -165,40 +169,40 @@ class ContainerIteratedWhileChanged(SharedStateRule):
 
             class Worker:
                 def __init__(self, jobs):
-                    self.done = []
-                    self._stop = threading.Event()
-                    threading.Thread(target=self._run, args=(jobs,), daemon=True).start()
+                    self.pending = list(jobs)
+                    threading.Thread(target=self._run, daemon=True).start()
 
-                def _run(self, jobs):
-                    for job in jobs:
-                        self.done.append(job())
+                def _run(self):
+                    for job in list(self.pending):
+                        job()
+                        self.pending.remove(job)
 
                 def report(self):
-                    for result in self.done:
-                        print(result)
+                    for job in self.pending:
+                        print("waiting:", job)
             """,
             line=11,
             expected_fix="""
             import threading
 
             class Worker:
-                def __init__(self, jobs):
-                    self._lock = threading.Lock()
-                    self.done = []
-                    self._stop = threading.Event()
-                    threading.Thread(target=self._run, args=(jobs,), daemon=True).start()
+                _lock = threading.Lock()
 
-                def _run(self, jobs):
-                    for job in jobs:
-                        done_item = job()
+                def __init__(self, jobs):
+                    self.pending = list(jobs)
+                    threading.Thread(target=self._run, daemon=True).start()
+
+                def _run(self):
+                    for job in list(self.pending):
+                        job()
                         with self._lock:
-                            self.done.append(done_item)
+                            self.pending.remove(job)
 
                 def report(self):
                     with self._lock:
-                        done = list(self.done)
-                    for result in done:
-                        print(result)
+                        pending = list(self.pending)
+                    for job in pending:
+                        print("waiting:", job)
             """,
         ),
         Invalid(

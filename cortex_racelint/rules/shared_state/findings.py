@@ -31,7 +31,13 @@ from ...fixes.locks.shared_fields import mutex_edits
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, WindowNodes
 from .fix_choice import SharedStatePlanner
-from .iteration_race import CODE as ITERATION_CODE, is_iteration_race, iteration_consequence, iteration_message
+from .iteration_race import (
+    CODE as ITERATION_CODE,
+    is_iteration_race,
+    iteration_code,
+    iteration_consequence,
+    iteration_message,
+)
 
 
 @dataclass
@@ -65,7 +71,10 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
         if code == "CRL401" and access.attr in flags:
             code = "CRL403"  # a one-way flag read late: harmless, opt-in
         if code == "CRL401" and is_iteration_race(threads, access):
-            code = ITERATION_CODE  # iterated while another thread changes its size: `iteration_race`
+            found = iteration_code(threads, access)  # iterated while another thread changes its size
+            if found is None:
+                continue  # a list only appended to: the walk reads a consistent prefix
+            code = found
         groups.setdefault((id(access.small), code), []).append(access)
     results = []
     for (_, code), accesses in groups.items():

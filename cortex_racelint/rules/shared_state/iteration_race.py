@@ -37,6 +37,43 @@ def is_iteration_race(threads: ClassThreads, access: Access) -> bool:
     return False
 
 
+def appends_only(threads: ClassThreads, access: Access) -> bool:
+    """A list that the racing side only appends to (`append`, `extend`, `+=`... at the end): a walk
+    sees the new items or stops before them, never skips one nor sees one twice. Harmless."""
+    if container_kind(threads, access.attr) != "list":
+        return False
+    changes = [access] if access.kind != ITERATE else []
+    changes += [c.other for c in threads.conflicts(access) if c.other.kind != ITERATE]
+    return bool(changes) and all(_appends(change) for change in changes)
+
+
+def _appends(access: Access) -> bool:
+    parent = access.path[-2] if len(access.path) >= 2 else None
+    grand = access.path[-3] if len(access.path) >= 3 else None
+    return (
+        access.kind == MUTATE
+        and isinstance(parent, cst.Attribute)
+        and parent.value is access.node
+        and parent.attr.value in ("append", "extend")
+        and isinstance(grand, cst.Call)
+    )
+
+
+def plain_loop(access: Access) -> bool:
+    """`for x in self.a` / `[... for x in self.a]`: the walks CRL401 reported before CRL405 existed."""
+    parent = access.path[-2] if len(access.path) >= 2 else None
+    return isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is access.node
+
+
+def iteration_code(threads: ClassThreads, access: Access) -> Optional[str]:
+    """CRL405, or for a list only appended to (harmless): CRL401 where it reported the pair before
+    (a plain loop over the attribute), else no finding (a `json.dump` of it reads a consistent prefix)."""
+    if not appends_only(threads, access):
+        return CODE
+    walks = [access] if access.kind == ITERATE else [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
+    return "CRL401" if any(plain_loop(walk) for walk in walks) else None
+
+
 def container_kind(threads: ClassThreads, attr: str) -> Optional[str]:
     """"dict", "set", "list" or "deque" from how the class builds and uses `self.<attr>`; None if unknown."""
     votes: set[str] = set()
