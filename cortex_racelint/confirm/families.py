@@ -21,7 +21,7 @@ from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_f
 
 #: code -> scenario family
 FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create",
-            "CRL304": "load-save", "CRL401": "shared", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
+            "CRL304": "load-save", "CRL401": "shared", "CRL405": "walk", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
 
 #: the project-wide rules: the object the methods run on is the one the project index found
 SHARED_OBJECT_RULES = ("CRL404", "CRL108")
@@ -117,6 +117,14 @@ def _lazy_act(tree: ast.Module, line: int) -> int:
     raise NotRunnable("no `self.<attr> = ...` creation inside the lazy check")
 
 
+_CHANGE = r"(\[|\.(append|extend|insert|pop|popitem|remove|discard|add|clear|update|setdefault|sort|reverse)\b)"
+
+
+def changes_container(line_text: str, attr: str) -> bool:
+    """The line changes `self.<attr>` (`self.d[k] = v`, `.append(...)`, `del self.d[k]`): CRL405's changing side."""
+    return re.search(rf"\bself\.{re.escape(attr)}\s*{_CHANGE}", line_text) is not None
+
+
 def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     family = FAMILIES.get(finding.code)
     if family is None:
@@ -136,11 +144,11 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         shared, build = shared_object(finding)
         if family == "rmw":
             other = _updater(finding, function)
-    if family in ("shared", "rmw", "connection"):
+    if family in ("shared", "rmw", "connection", "walk"):
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
         attr = _attribute(lines[line - 1], finding.column)
-    if family == "shared":
+    if family in ("shared", "walk"):
         if finding.window is None:
             raise NotRunnable("the finding carries no race window (the other side is unknown)")
         other = _function(tree, finding.window.act.start.line, "other side")
@@ -148,6 +156,9 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
             raise NotRunnable(f"the other side `{other}` is not a method of the same class")
         if other == function:
             raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
+        if family == "walk" and changes_container(lines[line - 1], attr):
+            function, other = other, function  # the walk is side A (`walk_races.run_walk`)
+            line = finding.window.act.start.line
         entry, other_entry = _starter(tree, function), _starter(tree, other)
     if family == "connection":
         other = find_writer(tree, function, attr) or ""  # a reader races with a writer, a writer with itself
