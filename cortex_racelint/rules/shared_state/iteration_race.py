@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
 from ...analysis.iteration_sites import VIEWS, iteration_consumer
 from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, Access, ClassThreads
@@ -29,12 +30,23 @@ _FACTORIES = {
 def is_iteration_race(threads: ClassThreads, access: Access) -> bool:
     """An iteration racing a change of the container's size, or a change whose only partners
     are iterations (a change also racing a rebinding stays CRL401's)."""
-    others = [c.other.kind for c in threads.conflicts(access)]
+    conflicts = [c for c in threads.conflicts(access) if not _in_child(threads, c.other)]
+    others = [c.other.kind for c in conflicts]
     if access.kind == ITERATE:
-        return any(kind in _CHANGES_SIZE for kind in others)
+        return not _in_child(threads, access) and any(kind in _CHANGES_SIZE for kind in others)
     if access.kind in _CHANGES_SIZE:
         return bool(others) and all(kind == ITERATE for kind in others)
     return False
+
+
+def _in_child(threads: ClassThreads, access: Access) -> bool:
+    """A walk in a forked child (`analysis.fork_child`): the parent's other threads do not exist there.
+    Left to CRL401 as before (its model does not know forks)."""
+    if access.kind != ITERATE:
+        return False
+    region = threads.regions.get(access.region)
+    callbacks = after_fork_callbacks(f for defs in threads.methods.values() for f in defs)
+    return (region is not None and region.method in callbacks) or in_fork_child(access.path)
 
 
 def appends_only(threads: ClassThreads, access: Access) -> bool:
@@ -147,7 +159,7 @@ def _iterates_view(access: Access) -> bool:
 def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
     """Both sides: who iterates (and how), who changes it."""
     first = accesses[0]
-    conflicts = threads.conflicts(first)
+    conflicts = [c for c in threads.conflicts(first) if not _in_child(threads, c.other)]
     here = sorted({c.here for c in conflicts}, key=lambda c: (c == "caller", c))[0]
     where = threads.label(first, here)
     partners = list(dict.fromkeys(threads.label(c.other, c.there) for c in conflicts))
