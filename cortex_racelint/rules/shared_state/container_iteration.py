@@ -39,7 +39,23 @@ class ContainerIteratedWhileChanged(SharedStateRule):
         does a plain loop over a list the other side only appends to (`append`, `extend`):
         the walk sees the new items or stops before them, never skips one, so it is not a
         crash or a torn snapshot (a `json.dump` of such a list is not reported at all).
+        A walk in a forked child (the `pid == 0` branch of `os.fork()`, a method registered
+        with `register_after_fork` or `os.register_at_fork(after_in_child=...)`) races no
+        thread: the child has only the forking one.
     """
+    KNOWN_PROBLEMS = SharedStateRule.KNOWN_PROBLEMS + """
+    For this rule in particular: only a class's own threads are modelled (CRL401's model),
+    so the Cortex shape "a process-wide history object whose `append()` callers' threads race
+    a `save()` on another thread" is found only when the class itself starts the saver; an
+    object shared through the project index (CRL404's reach) is not analysed for walks yet.
+    When the walking method is public and the thread calls it too (`_autosave()` calling
+    `self.save()`), CRL401's model leaves the pair alone (the class is used from two threads
+    as a client would). A dump of a container reached through another object (`self.state.items`)
+    or a local alias (`items = self.items; json.dump(items, f)`) is not seen. `racelint confirm`
+    reproduces a finding by swapping the container for an equal one whose walks wait once their
+    iterator is taken (family `walk`); the changing side is told by its line (an item store, a
+    mutator call).
+"""
     WHY = """
         A dict or set iterator checks the size on every step and raises
         `RuntimeError: dictionary changed size during iteration` (or `Set changed size`)
