@@ -117,14 +117,6 @@ def _lazy_act(tree: ast.Module, line: int) -> int:
     raise NotRunnable("no `self.<attr> = ...` creation inside the lazy check")
 
 
-_CHANGE = r"(\[|\.(append|extend|insert|pop|popitem|remove|discard|add|clear|update|setdefault|sort|reverse)\b)"
-
-
-def changes_container(line_text: str, attr: str) -> bool:
-    """The line changes `self.<attr>` (`self.d[k] = v`, `.append(...)`, `del self.d[k]`): CRL405's changing side."""
-    return re.search(rf"\bself\.{re.escape(attr)}\s*{_CHANGE}", line_text) is not None
-
-
 def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
     family = FAMILIES.get(finding.code)
     if family is None:
@@ -152,13 +144,13 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         if finding.window is None:
             raise NotRunnable("the finding carries no race window (the other side is unknown)")
         other = _function(tree, finding.window.act.start.line, "other side")
+        if family == "walk":  # CRL405's window: the walk (`check`) and the change landing in it (`act`)
+            line = finding.window.check.start.line
+            function = _function(tree, line, "walk")
         if other.split(".")[0] != function.split(".")[0]:
             raise NotRunnable(f"the other side `{other}` is not a method of the same class")
         if other == function:
             raise NotRunnable(f"both sides of the race run `{function}()`; the reproducer needs two methods")
-        if family == "walk" and changes_container(lines[line - 1], attr):
-            function, other = other, function  # the walk is side A (`walk_races.run_walk`)
-            line = finding.window.act.start.line
         entry, other_entry = _starter(tree, function), _starter(tree, other)
     if family == "connection":
         other = find_writer(tree, function, attr) or ""  # a reader races with a writer, a writer with itself

@@ -37,6 +37,7 @@ from .iteration_race import (
     iteration_code,
     iteration_consequence,
     iteration_message,
+    iteration_window,
 )
 
 
@@ -87,7 +88,8 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
             fix = Fix(plan.message, plan.replacements, edits, FixApplicability.UNSAFE)
         else:
             no_fix = plan
-        result = SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first))
+        window = iteration_window(threads, first) if code == ITERATION_CODE else _window(threads, first)
+        result = SharedStateFinding(code, first.node, message, fix, no_fix, window)
         result.consequence = _consequence(threads, code, accesses)
         results.append(result)
     return _one_per_race(results, [accesses[0].attr for accesses in groups.values()])

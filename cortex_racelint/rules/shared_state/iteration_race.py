@@ -11,7 +11,8 @@ from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
 from ...analysis.iteration_sites import VIEWS, iteration_consumer
 from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, Access, ClassThreads
-from ...ftypes import Consequence, Severity
+from ...ftypes import Consequence, GilExposure, Severity
+from ...rule import WindowNodes
 
 CODE = "CRL405"
 _CHANGES_SIZE = (MUTATE, CONTENTS_RMW)
@@ -174,3 +175,24 @@ def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
     iterations = [c for c in conflicts if c.other.kind == ITERATE]
     how = iteration_consumer(iterations[0].other.path) if iterations else "a loop"
     return f"{what} changes size in {where} while {shown} iterates it ({how}), without a common lock"
+
+
+def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNodes]:
+    """The walk (`check`), the change landing in it (`act`) and a call inside the walk to hold: a walk
+    runs Python between its steps (a loop body, `json.dump`'s chunks), so the race fires under the GIL."""
+    partners = [c.other for c in threads.conflicts(access) if not _in_child(threads, c.other)]
+    if access.kind == ITERATE:
+        walk, change = access, next((p for p in partners if p.kind != ITERATE), None)
+    else:
+        walk, change = next((p for p in partners if p.kind == ITERATE), None), access
+    if walk is None or change is None:
+        return None
+    statement = walk.small if walk.small is not None else walk.node
+    for node in reversed(walk.path):
+        if isinstance(node, cst.For):
+            statement = node
+            break
+        if isinstance(node, (cst.SimpleStatementLine, cst.FunctionDef)):
+            break
+    hold = next((n for n in own_nodes(statement) if isinstance(n, cst.Call)), None)
+    return WindowNodes(check=walk.node, act=change.node, hold_call=hold, exposure=GilExposure.GIL)
