@@ -99,3 +99,41 @@ def test_the_dump_into_a_file_shares_crl301s_lock_in_one_critical_section():
                 json.dump(self.data, f)
     ''').strip() in textwrap.dedent(fixed.split("def _walk(self):\n")[1])
     assert lint_source(fixed.encode(), "store.py", config).findings == []
+
+
+SHARER = '''
+import threading
+from multiprocessing import util
+
+class Sharer:
+    def __init__(self):
+        self._cache = {}
+        self._thread = None
+        util.register_after_fork(self, Sharer._afterfork)
+
+    def start(self):
+        t = threading.Thread(target=self._serve)
+        t.start()
+        self._thread = t
+
+    def _serve(self):
+        while True:
+            self._cache.pop(1, None)
+
+    def stop(self):
+        JOIN
+        for key in self._cache:
+            print(key)
+
+    def _afterfork(self):
+        for key in self._cache:
+            print(key)
+'''
+
+
+def test_a_thread_joined_through_the_attribute_a_local_was_stored_in_orders_the_walk():
+    joined = lint_source(SHARER.replace("JOIN", "self._thread.join()").encode(), "s.py", CRL405).findings
+    assert joined == []  # `_afterfork` runs in the forked child; `stop()` walks after the join
+    unjoined = lint_source(SHARER.replace("JOIN", "pass").encode(), "s.py", CRL405).findings
+    assert [f.code for f in unjoined] == ["CRL405"] and "`stop()`" in unjoined[0].message
+    assert "_afterfork" not in unjoined[0].message
