@@ -46,12 +46,14 @@ def _in_child(threads: ClassThreads, access: Access) -> bool:
     if access.kind != ITERATE:
         return False
     region = threads.regions.get(access.region)
-    callbacks = after_fork_callbacks(f for defs in threads.methods.values() for f in defs)
-    return (region is not None and region.method in callbacks) or in_fork_child(access.path)
+    memo = vars(threads)  # once per class analysis, not per access pair
+    if "_after_fork_callbacks" not in memo:
+        memo["_after_fork_callbacks"] = after_fork_callbacks(f for defs in threads.methods.values() for f in defs)
+    return (region is not None and region.method in memo["_after_fork_callbacks"]) or in_fork_child(access.path)
 
 
 def appends_only(threads: ClassThreads, access: Access) -> bool:
-    """A list that the racing side only appends to (`append`, `extend`, `+=`... at the end): a walk
+    """A list that the racing side only appends to (`append`, `extend`: at the end): a walk
     sees the new items or stops before them, never skips one nor sees one twice. Harmless."""
     if container_kind(threads, access.attr) != "list":
         return False
