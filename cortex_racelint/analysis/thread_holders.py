@@ -2,7 +2,8 @@
 
 `analysis.threads` orders what follows a join. The thread (or future) can be kept:
 
-* in a name or attribute: `t = Thread(...)`, `self._t = t = Thread(...)` (every target);
+* in a name or attribute: `t = Thread(...)`, `self._t = t = Thread(...)` (every target), and
+  the attributes a local holding it is stored in later (`t = Thread(...); t.start(); self._t = t`);
 * in a collection: `threads = [Thread(...) for ...]`, `threads.append(Thread(...))`,
   `fs = [pool.submit(...) for ...]`: joined by `for t in threads: t.join()`;
 
@@ -70,3 +71,15 @@ def waits_for_all(call: cst.Call, names: set[str], imports) -> bool:
         if arg.keyword is not None and arg.keyword.value == "return_when":
             return (dotted_name(arg.value) or "").endswith("ALL_COMPLETED")
     return True
+
+
+def stored_in_attributes(function: cst.FunctionDef, local: str) -> list[str]:
+    """`self._thread = t` in `function` for a local `t`: the attributes the local's value is kept in."""
+    found: list[str] = []
+    for statement in function.body.body if isinstance(function.body, cst.IndentedBlock) else ():
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == local:
+                found += [name for t in small.targets if isinstance(t.target, cst.Attribute) and (name := dotted_name(t.target))]
+    return found

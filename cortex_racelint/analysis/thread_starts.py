@@ -8,7 +8,7 @@ import libcst as cst
 
 from .event_order import event_attributes
 from .framework_entries import call_entry
-from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, waits_for_all
+from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, stored_in_attributes, waits_for_all
 from .ready_event import local_events, waited_after
 from .names import dotted_name
 from .access_kinds import _EXECUTOR_METHODS
@@ -221,4 +221,8 @@ class StartsMixin:
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _EXECUTOR_METHODS:
             name = dotted_name(call.func.value)
             return [name] if name is not None else []
-        return kept_in(call, path)
+        holders = kept_in(call, path)
+        function = next((n for n in reversed(path) if isinstance(n, cst.FunctionDef)), None)
+        if function is not None:  # `t = Thread(...); t.start(); self._thread = t`: joined as `self._thread`
+            holders += [alias for name in holders if "." not in name for alias in stored_in_attributes(function, name)]
+        return holders

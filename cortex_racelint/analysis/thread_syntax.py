@@ -9,6 +9,7 @@ import libcst as cst
 from .entry_table import start_spec
 from .names import dotted_name
 from .traverse import children
+from .iteration_sites import iteration_use
 from .access_kinds import BINDING_RMW, CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, NOT_EXECUTORS, READ, WRITE, _EXECUTOR_METHODS
 
 def self_name(function: cst.FunctionDef) -> Optional[str]:
@@ -252,7 +253,7 @@ def _raw_kind(path: Sequence[cst.CSTNode]) -> str:
         return BINDING_RMW
     if isinstance(owner, (cst.For, cst.CompFor)) and owner.target is child:
         return WRITE
-    if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+    if iteration_use(path) is not None:  # a loop, a comprehension, `json.dump(self.d, f)`: `analysis.iteration_sites`
         return ITERATE
     if isinstance(parent, cst.Attribute) and parent.value is node:  # `self.a.m(...)`, `self.a.b = v`
         if isinstance(grand, cst.Call) and grand.func is parent:

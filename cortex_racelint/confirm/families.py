@@ -21,7 +21,7 @@ from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_f
 
 #: code -> scenario family
 FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create",
-            "CRL304": "load-save", "CRL401": "shared", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
+            "CRL304": "load-save", "CRL401": "shared", "CRL405": "walk", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
 
 #: the project-wide rules: the object the methods run on is the one the project index found
 SHARED_OBJECT_RULES = ("CRL404", "CRL108")
@@ -136,14 +136,17 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         shared, build = shared_object(finding)
         if family == "rmw":
             other = _updater(finding, function)
-    if family in ("shared", "rmw", "connection"):
+    if family in ("shared", "rmw", "connection", "walk"):
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
         attr = _attribute(lines[line - 1], finding.column)
-    if family == "shared":
+    if family in ("shared", "walk"):
         if finding.window is None:
             raise NotRunnable("the finding carries no race window (the other side is unknown)")
         other = _function(tree, finding.window.act.start.line, "other side")
+        if family == "walk":  # CRL405's window: the walk (`check`) and the change landing in it (`act`)
+            line = finding.window.check.start.line
+            function = _function(tree, line, "walk")
         if other.split(".")[0] != function.split(".")[0]:
             raise NotRunnable(f"the other side `{other}` is not a method of the same class")
         if other == function:

@@ -14,6 +14,9 @@ thread inside it, the hold timing out). Family by family:
   with no lock ordering them, the definition of a data race; the report also says if
   the value A saw was replaced under it. With a common lock B cannot get there, and
   A's wait times out.
+* walk (CRL405): the container is swapped for an equal one whose walks wait, once their
+  iterator is taken, until the changing side returned (`walk_races.py`); a change landing
+  mid-walk is the race (a dict or set walk then raises RuntimeError).
 * file-write (CRL301): every writer's first `write()` writes half of its data, flushes
   and waits (an appender waits before writing, so its content check sees what the
   others saw). Two writers inside the same file at once means interleaved output and a
@@ -45,6 +48,7 @@ from .file_creates import install_create, run_file_create
 from .io_races import install_io, run_file_write, run_sqlite
 from .load_save import install_load_save, run_load_save
 from .state_races import run_rmw, run_shared
+from .walk_races import run_walk
 from .targets import driven_calls, resolve
 
 
@@ -72,6 +76,7 @@ SCENARIOS: dict[str, Callable[[dict, int, float], Report]] = {
     "creation": run_creation,
     "rmw": run_rmw,
     "shared": run_shared,
+    "walk": run_walk,
     "file-write": run_file_write,
     "file-create": run_file_create,
     "load-save": run_load_save,

@@ -4,7 +4,8 @@ Both rules read one per-class analysis (`analysis.threads.class_threads`): which
 run on another thread, every `self.<attr>` access with its kind and the locks held, and
 which pairs of accesses race. `shared_state_findings` turns it into findings once per
 class (memoised on the context); CRL401 reports plain racing reads and writes, CRL402
-read-modify-writes on the thread side.
+read-modify-writes on the thread side, CRL405 a container walked while another thread
+changes its size (`iteration_race`; walks are `analysis.iteration_sites`').
 
 The fix (unsafe) plans one edit per finding, each as small as possible:
 

@@ -1,4 +1,4 @@
-"""One class's CRL401/CRL402 findings, computed once and shared by both rules.
+"""One class's CRL401/CRL402/CRL403/CRL405 findings, computed once and shared by both rules.
 
 The racing accesses of `analysis.threads.class_threads` are grouped per statement and
 rule; each group gets its message (naming both sides of the race), its race window for
@@ -31,6 +31,14 @@ from ...fixes.locks.shared_fields import mutex_edits
 from ...ftypes import Consequence, FixApplicability, GilExposure, Severity
 from ...rule import Fix, WindowNodes
 from .fix_choice import SharedStatePlanner
+from .iteration_race import (
+    CODE as ITERATION_CODE,
+    is_iteration_race,
+    iteration_code,
+    iteration_consequence,
+    iteration_message,
+    iteration_window,
+)
 
 
 @dataclass
@@ -63,11 +71,16 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
         code = "CRL402" if access.thread_side and access.kind in (BINDING_RMW, CONTENTS_RMW) else "CRL401"
         if code == "CRL401" and access.attr in flags:
             code = "CRL403"  # a one-way flag read late: harmless, opt-in
+        if code == "CRL401" and is_iteration_race(threads, access):
+            found = iteration_code(threads, access)  # iterated while another thread changes its size
+            if found is None:
+                continue  # a list only appended to: the walk reads a consistent prefix
+            code = found
         groups.setdefault((id(access.small), code), []).append(access)
     results = []
     for (_, code), accesses in groups.items():
         first = accesses[0]
-        message = _message(threads, code, accesses)
+        message = iteration_message(threads, accesses) if code == ITERATION_CODE else _message(threads, code, accesses)
         plan = planner.plan(first)
         fix = no_fix = None
         if isinstance(plan, Plan):
@@ -75,7 +88,8 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
             fix = Fix(plan.message, plan.replacements, edits, FixApplicability.UNSAFE)
         else:
             no_fix = plan
-        result = SharedStateFinding(code, first.node, message, fix, no_fix, _window(threads, first))
+        window = iteration_window(threads, first) if code == ITERATION_CODE else _window(threads, first)
+        result = SharedStateFinding(code, first.node, message, fix, no_fix, window)
         result.consequence = _consequence(threads, code, accesses)
         results.append(result)
     return _one_per_race(results, [accesses[0].attr for accesses in groups.values()])
@@ -104,6 +118,8 @@ def _one_per_race(results: list[SharedStateFinding], attrs: list[str]) -> list[S
 def _consequence(threads: ClassThreads, code: str, accesses: list[Access]) -> Optional[Consequence]:
     """Two threads writing the attribute lose one write (a `stop()` undone by the loop's own
     write); a read racing a write sees a stale value (the rule's default)."""
+    if code == ITERATION_CODE:
+        return iteration_consequence(threads, accesses)
     if code != "CRL401":
         return None
     for access in accesses:

@@ -12,9 +12,10 @@ from typing import Optional, Sequence, Union
 import libcst as cst
 
 from ...analysis.cheap_calls import is_consumer
-from ...analysis.threads import READ, Access
+from ...analysis.threads import ITERATE, READ, Access
 from ...fixes.critical_section import CriticalSections
 from ...fixes.field_planner import Plan, within
+from ...fixes.locked_iteration import IterationUnderLock
 from ...fixes.locks.accessor_rmw import accessor_rmw_reason
 from ...fixes.locks.lock_reuse import (
     existing_lock_reason,
@@ -26,7 +27,7 @@ from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, m
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
 
 
-class SharedStatePlanner(CriticalSections, ReadsUnderLock):
+class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
     """Plans one fix per finding of a class; each touches only its own statements."""
 
     def plan(self, access: Access) -> Union[Plan, str]:
@@ -95,6 +96,8 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock):
         if isinstance(stmt, cst.SimpleStatementLine):
             if self.cheap(stmt, access):
                 return self.wrap_unit(access, stmt, "statement")
+            if access.kind == ITERATE:  # `json.dump(self.d, f)`: a copy of the reference would not help
+                return self.hold_across_iteration(access, stmt)
             return self._hoist_or_precompute(access, stmt)
         # a compound statement whose header reads the attribute
         if any(other.check is stmt for other in self.threads.accesses):

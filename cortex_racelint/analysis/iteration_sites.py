@@ -1,0 +1,86 @@
+"""Where a `self.<attr>` container is iterated step by step (the CRL4 thread model's ITERATE kind).
+
+An iteration that runs Python code between its steps can be interrupted by a thread switch
+under the GIL, and on free-threaded builds it always overlaps other threads: a dict or set
+changed meanwhile raises `RuntimeError: dictionary changed size during iteration`, a list
+is read torn (an element skipped or seen twice). Counted as iterating:
+
+* the iterable of a `for` or a comprehension: `self.d`, `self.d.items()`/`keys()`/`values()`,
+  and those wrapped in `enumerate`/`zip`/`reversed`/`iter`/`filter`/`map`;
+* the object handed to a serialiser or copier that walks it in Python: `json.dump` (the
+  file form encodes in chunks, a generator), `json.dumps` with `indent=`/`default=`/`cls=`
+  (the pure-Python encoder on 3.12 and older, a callback on any), `pickle.dump` into a file,
+  `copy.deepcopy`, `yaml.dump`/`yaml.safe_dump`.
+
+Not counted: one C call that copies the container (`list(self.a)`, `dict(self.d)`,
+`sorted(self.d)`, `self.d.copy()`, `{**self.d}`, a plain `json.dumps(self.d)`): CPython
+runs it without a switch under the GIL and under the object's lock on free-threaded
+builds, which is why the fix's snapshot has this form.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from .names import dotted_name
+
+#: dict views iterated by a loop
+VIEWS = frozenset({"items", "keys", "values"})
+#: lazy wrappers a loop consumes step by step
+_LAZY_WRAPPERS = frozenset({"enumerate", "zip", "reversed", "iter", "filter", "map"})
+#: serialisers and copiers that walk their first argument in Python code
+WALKERS = frozenset(
+    {"json.dump", "pickle.dump", "copy.deepcopy", "deepcopy", "yaml.dump", "yaml.safe_dump", "yaml.dump_all"}
+)
+#: `json.dumps` keywords that make it walk in Python (the pure encoder or a callback)
+_PYTHON_ENCODING = frozenset({"indent", "default", "cls"})
+
+
+def iteration_use(path: Sequence[cst.CSTNode]) -> Optional[str]:
+    """How the `self.<attr>` node ending `path` is iterated step by step, or None.
+
+    The answer names the consumer for messages: "loop", "comprehension", or the walker
+    (`json.dump`, ...)."""
+    index = len(path) - 1
+    node = path[index]
+    parent = path[index - 1] if index >= 1 else None
+    # `self.d.items()`: climb to the call
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in VIEWS:
+        call = path[index - 2] if index >= 2 else None
+        if not (isinstance(call, cst.Call) and call.func is parent and not call.args):
+            return None
+        index -= 2
+        node = call
+        parent = path[index - 1] if index >= 1 else None
+    # `enumerate(self.a)`, `zip(self.a, b)`: the wrapper is what the loop consumes
+    if isinstance(parent, cst.Arg) and index >= 2:
+        call = path[index - 2]
+        if isinstance(call, cst.Call) and parent.keyword is None:
+            name = dotted_name(call.func)
+            if name in _LAZY_WRAPPERS and index >= 3:
+                holder = path[index - 3]
+                if isinstance(holder, (cst.For, cst.CompFor)) and holder.iter is call:
+                    return "loop" if isinstance(holder, cst.For) else "comprehension"
+                return None
+            if name is not None and call.args and call.args[0] is parent:
+                return _walker(name, call)
+        return None
+    if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+        return "loop" if isinstance(parent, cst.For) else "comprehension"
+    return None
+
+
+def _walker(name: str, call: cst.Call) -> Optional[str]:
+    if name in WALKERS:
+        return name
+    if name == "json.dumps" and any(a.keyword is not None and a.keyword.value in _PYTHON_ENCODING for a in call.args):
+        return name
+    return None
+
+
+def iteration_consumer(path: Sequence[cst.CSTNode]) -> str:
+    """The consumer of an ITERATE access, for messages ("a loop", "`json.dump`")."""
+    use = iteration_use(path) or "loop"
+    return {"loop": "a loop", "comprehension": "a comprehension"}.get(use, f"`{use}`")

@@ -1,0 +1,133 @@
+"""Reproducer run for a container walked while another thread changes it (CRL405, family "walk").
+
+The object's container (`self.<attr>`, a dict, set or list) is swapped, before either side
+runs, for an equal one of a throw-away subclass: its iteration (`iter()`, `.items()`,
+`.keys()`, `.values()`, what loops, `json.dump`, `pickle` and `deepcopy` call) takes the
+real iterator first and then waits until the other side has returned, and its mutators note
+a change made while a walk waits. The changing side runs once first (an empty container is
+often not walked: `json.dump` of `{}`), then again while the walk waits: a mutator called
+mid-walk is the race (if it changed a dict's or set's size the walk raises `RuntimeError:
+... changed size during iteration`; re-storing the key the first run stored changes no size,
+so only the call is seen). With a lock held across the walk the changing side cannot get
+there, and the wait times out.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any, Callable
+
+from .drive import Report, join, report, start_threads
+from .targets import instance_for, resolve
+
+REACH_SECONDS = 1.5
+_WALKS = ("__iter__", "items", "keys", "values")
+_MUTATORS = (
+    "__setitem__", "__delitem__", "pop", "popitem", "setdefault", "update", "clear", "add", "discard", "remove",
+    "append", "extend", "insert", "sort", "reverse", "__iadd__",
+)
+
+
+def held_container(
+    value: Any, walk_held: Callable[[], None], walk_over: Callable[[], None], changed: Callable[[], None]
+) -> Any:
+    """An equal container of a subclass of `value`'s type whose walks wait and whose mutators report."""
+    base = type(value)
+    if not isinstance(value, (dict, set, list)):
+        raise TypeError(f"a `{base.__name__}` is not a dict, set or list")
+    namespace: dict[str, Any] = {}
+    for name in _WALKS:
+        real = getattr(base, name, None)
+        if real is None:
+            continue
+
+        def walk(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            inner = iter(_real(self, *args, **kwargs))
+
+            def steps() -> Any:
+                walk_held()  # the real iterator exists: a change from here on lands mid-walk
+                try:
+                    yield from inner
+                finally:
+                    walk_over()
+
+            return steps()
+
+        namespace[name] = walk
+    for name in _MUTATORS:
+        real = getattr(base, name, None)
+        if real is None:
+            continue
+
+        def mutate(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            changed()
+            return _real(self, *args, **kwargs)
+
+        namespace[name] = mutate
+    held_type = type(f"Held{base.__name__}", (base,), namespace)
+    held = held_type.__new__(held_type)
+    if isinstance(value, dict):
+        dict.update(held, value)
+        if hasattr(value, "default_factory"):
+            held.default_factory = value.default_factory  # type: ignore[attr-defined]
+    elif isinstance(value, set):
+        set.update(held, value)
+    else:
+        list.extend(held, value)
+    return held
+
+
+def run_walk(spec: dict, threads: int, timeout: float) -> Report:
+    module = importlib.import_module(spec["module"])
+    instance = instance_for(module, spec)
+    drive_a = resolve(module, spec.get("entry") or spec["function"], instance)
+    drive_b = resolve(module, spec.get("other_entry") or spec["other_function"], instance)
+    attr = spec["attr"]
+    held, b_done = threading.Event(), threading.Event()
+    state = {"walker": None, "over": False, "changed_mid_walk": False, "timed_out": False}
+
+    def walk_held() -> None:
+        if state["walker"] is not None:
+            return  # one held walk is the window
+        state["walker"] = threading.get_ident()
+        held.set()
+        state["timed_out"] = not b_done.wait(timeout)
+
+    def walk_over() -> None:
+        if threading.get_ident() == state["walker"]:
+            state["over"] = True
+
+    def changed() -> None:
+        if held.is_set() and not state["over"] and threading.get_ident() != state["walker"]:
+            state["changed_mid_walk"] = True
+
+    try:
+        drive_b.call()  # one change first: an empty container is often not walked at all (`json.dump` of `{}`)
+    except Exception:  # noqa: BLE001 - a change that fails alone leaves the container as it was
+        pass
+    try:
+        setattr(instance, attr, held_container(getattr(instance, attr), walk_held, walk_over, changed))
+    except (AttributeError, TypeError) as error:
+        return report(reached=False, raced=False, serialised=False, detail=f"cannot watch `{attr}`: {error}")
+
+    def changer() -> None:
+        if held.wait(REACH_SECONDS):  # only once the walk waits with its iterator taken
+            try:
+                drive_b.call()
+            finally:
+                b_done.set()
+
+    started, errors = start_threads([drive_a.call, changer], {})
+    join(started, timeout + REACH_SECONDS + 3.0)
+    if not held.is_set():
+        return report(reached=False, raced=False, serialised=False,
+                      detail=f"driving `{drive_a.label}` never walked `{attr}`", errors=errors)
+    crashed = [e for e in errors if "changed size during iteration" in e or "mutated during iteration" in e]
+    raced = state["changed_mid_walk"] or bool(crashed)
+    if raced:
+        detail = f"`{attr}` changed while a walk over it was held" + (f" ({crashed[0]})" if crashed else "")
+    else:
+        detail = f"nothing could change `{attr}` while a walk over it was held (the hold timed out)"
+    return report(reached=True, raced=raced, serialised=state["timed_out"] and not raced, detail=detail,
+                  arrivals=1, timeouts=int(state["timed_out"]), errors=errors)
