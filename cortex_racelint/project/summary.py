@@ -42,7 +42,6 @@ import ast
 from collections import Counter
 from typing import Optional, Union
 
-from ..analysis.locks import looks_like_lock_name
 from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
 from . import dead_defs, handover
@@ -59,9 +58,10 @@ from .entries import (
     scheduled_callback,
 )
 from .acquire_held import acquire_map
+from .lock_names import LockBindings, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 9
+VERSION = 10
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -80,6 +80,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
     module = _Frame(MODULE_CODE, None, builder.functions, direct=False)
     builder.walk_body(tree.body, module, False, False)
     builder.finish(module)
+    builder.resolve_locks()
     builder.prune()
     builder.class_entries()
     return {
@@ -141,6 +142,7 @@ class _Builder:
         self.spawns: set[str] = set()
         self.imported: list[list] = []
         self.tally = OneShotTally()
+        self.locks = LockBindings()  # what names and attributes are bound to (`lock_names.py`)
 
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
@@ -178,12 +180,12 @@ class _Builder:
             self._class(node, frame)  # type: ignore[arg-type]
             return
         elif kind is ast.Assign:
-            self._assign(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
+            self._assign(node, frame, self._locked())  # type: ignore[arg-type]
             handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
-            self._store(node, frame, locked or bool(self.acquired))
+            self._store(node, frame, self._locked())
         elif kind is ast.If:
-            self._if(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
+            self._if(node, frame, self._locked())  # type: ignore[arg-type]
         elif kind is ast.Return:
             if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
                 frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
@@ -209,6 +211,31 @@ class _Builder:
                 self.held.pop()
                 return
         self.children(node, frame, looped, locked)
+
+    def _locked(self) -> list:
+        """The candidate lock refs held here (`with` items, acquire regions), resolved by `resolve_locks`."""
+        refs = [ref for refs in self.held for ref in refs]
+        return refs + [ref for ref in self.acquired if ref not in refs]
+
+    def resolve_locks(self) -> None:
+        """Keep the candidate locks that are locks (named like one or bound to a lock constructor),
+        now that the walk has seen every binding: `under` keeps the calls still made under one,
+        read-modify-writes and lazy initialisations get their `locked` flag."""
+        kinds = self.locks.kinds(self.imports)
+        for info in self.functions.values():
+            if "under" in info:
+                under = [[line, col, [r for r in refs if kinds.is_lock_ref(r)]] for line, col, refs in info["under"]]
+                info["under"] = [row for row in under if row[2]]
+                if not info["under"]:
+                    del info["under"]
+            for key in ("rmw", "lazy"):
+                for row in info.get(key, ()):
+                    row[3] = resolve_locked(row[3], kinds)
+
+    def _raises_on_failure(self, name: str) -> bool:
+        """For the acquire regions: `name` is bound only to locks whose acquire raises (filelock), as far
+        as the walk has seen (a binding met later leaves the timed acquire not held: conservative)."""
+        return self.locks.kinds(self.imports).raises_on_failure(name) if self.locks.names or self.locks.attrs else False
 
     def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
         """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
@@ -346,6 +373,8 @@ class _Builder:
         if not isinstance(value, ast.Call):  # a call's arguments are seen by `_call`
             self.handed.update(handed_values(value))
         called = dotted(value.func) if isinstance(value, ast.Call) else None
+        if called:
+            self._bind(node.targets, called, frame)
         for target in node.targets:
             if isinstance(target, ast.Name):
                 name = target.id
@@ -373,6 +402,15 @@ class _Builder:
             if attr and _reads(value, attr):
                 frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])
 
+    def _bind(self, targets: list, called: str, frame: _Frame) -> None:
+        """Record `x = f()` at module or class level (or under `global`) and `obj.x = f()` anywhere."""
+        for target in targets:
+            if isinstance(target, ast.Name):
+                if frame.qual == MODULE_CODE or frame.qual.endswith(".<class>") or target.id in frame.declared:
+                    self.locks.bind(target.id, called, False)
+            elif isinstance(target, ast.Attribute):
+                self.locks.bind(target.attr, called, True)
+
     def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
         target = node.target  # type: ignore[attr-defined]
         if isinstance(target, ast.Name) and target.id in frame.declared:
@@ -384,6 +422,8 @@ class _Builder:
                 called = dotted(node.value.func)
                 if called:
                     self.globals[target.id] = called
+            if isinstance(node.value, ast.Call) and (called := dotted(node.value.func)):
+                self._bind([target], called, frame)
             return
         if frame.method:
             attr = _stored_attr(target)
@@ -409,7 +449,7 @@ class _Builder:
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
-            frame.amap = acquire_map(frame.node)  # the statements after it: visited holding what it takes
+            frame.amap = acquire_map(frame.node, self._raises_on_failure)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
@@ -524,13 +564,9 @@ def _reads(expr: ast.AST, attr: str) -> bool:
 
 
 def _lock_names(with_node: Union[ast.With, ast.AsyncWith]) -> list[str]:
-    """The locks a `with` takes (by their names: `with self._lock:`, `with monitor.lock:`)."""
-    found = []
-    for item in with_node.items:
-        name = dotted(item.context_expr) or ""
-        if name and looks_like_lock_name(name.split(".")[-1]):
-            found.append(name)
-    return found
+    """The names a `with` may take as locks (`with self._lock:`, `with monitor.lock:`, `with _l:`):
+    every dotted item, a candidate until `_Builder.resolve_locks` knows what each name is bound to."""
+    return [name for name in (dotted(item.context_expr) for item in with_node.items) if name]
 
 
 def _lock_ref(name: str, aliases: dict[str, str]) -> list:
