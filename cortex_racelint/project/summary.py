@@ -33,6 +33,12 @@ file's result. It records names as written; `join.py` resolves them across modul
   globals they declare and assign (`import_time.py`: accessors first called at import).
 - `dead_defs`: the names each top-level definition and the rest of the module's code use, for
   `dead_defs.py` (and `thread_reach.py`'s names of a module), so the join never parses again.
+- `containers`: module global -> the class of the objects kept in it (`_STATS = {}` filled with
+  `Stats()`); a call on an entry under a key every caller shares is the ref
+  ["n", "_STATS[].record"] (`containers.py`).
+Locks (`with` items, `acquire()` receivers in `under`, the `locked` flags) are the names the
+rules count as locks: named like one, or bound to a lock constructor in this module, resolved
+once the walk has seen every binding (`lock_names.py`).
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -44,7 +50,7 @@ from typing import Optional, Union
 
 from ..ftypes import ThreadEntrySpec
 from ..analysis.entry_table import method_matches
-from . import dead_defs, handover
+from . import containers, dead_defs, handover
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -94,6 +100,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
         "one_shot_calls": builder.tally.result(tree),
         "spawns": sorted(builder.spawns),
         "imported": builder.imported,
+        "containers": builder.containers(),
         "import_calls": import_calls(tree),
         "dead_defs": dead_defs.record(tree),
     }
@@ -143,6 +150,9 @@ class _Builder:
         self.imported: list[list] = []
         self.tally = OneShotTally()
         self.locks = LockBindings()  # what names and attributes are bound to (`lock_names.py`)
+        self.constants: set[str] = set()  # module globals bound to a literal: a key every thread shares
+        self.container_globals: dict[str, str] = {}  # module global -> "" or its element class (`containers.py`)
+        self.container_items: dict[str, str] = {}  # name -> the class stored into it (`X[k] = C()`)
 
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
@@ -305,14 +315,23 @@ class _Builder:
     def finish(self, frame: _Frame) -> None:
         """Calls on parameters and locals name nothing another module defines: dropped."""
         local = frame.bound - frame.declared - {"self", "cls"}
-        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
+        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or containers.head(c[1]) not in local]
+
+    def containers(self) -> dict[str, str]:
+        """Module globals bound to a container -> the class of the objects stored in it (`containers.py`)."""
+        found = {}
+        for name, called in self.container_globals.items():
+            called = called or self.container_items.get(name, "")
+            if called:
+                found[name] = called
+        return found
 
     def prune(self) -> None:
         """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
-        known = {*self.functions, *self.classes, *self.globals, *self.imports, "self", "cls"}
+        known = {*self.functions, *self.classes, *self.globals, *self.imports, *self.container_globals, "self", "cls"}
         known.update(q.split(".")[-1] for q in self.functions)
         for info in self.functions.values():
-            info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+            info["calls"] = [c for c in info["calls"] if c[0] == "r" or containers.head(c[1]) in known]
             if "h" in info:
                 handover.prune(info, known, self.functions)
         for klass in self.classes.values():  # an attribute holding a parameter or a local names nothing shared
@@ -375,6 +394,7 @@ class _Builder:
         called = dotted(value.func) if isinstance(value, ast.Call) else None
         if called:
             self._bind(node.targets, called, frame)
+        self._container_assign(node.targets, value, frame)
         for target in node.targets:
             if isinstance(target, ast.Name):
                 name = target.id
@@ -411,6 +431,21 @@ class _Builder:
             elif isinstance(target, ast.Attribute):
                 self.locks.bind(target.attr, called, True)
 
+    def _container_assign(self, targets: list, value: ast.expr, frame: _Frame) -> None:
+        """Module constants (`KEY = "a"`), containers (`_STATS = {}`) and what is stored in them (`_STATS[k] = C()`)."""
+        if frame.qual == MODULE_CODE:
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    if isinstance(value, ast.Constant):
+                        self.constants.add(target.id)
+                    kind = containers.container_class(value)
+                    if kind is not None:
+                        self.container_globals[target.id] = kind
+        if isinstance(value, ast.Call):
+            stored = containers.stored_class(ast.Assign(targets=targets, value=value))
+            if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
+                self.container_items.setdefault(*stored)
+
     def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
         target = node.target  # type: ignore[attr-defined]
         if isinstance(target, ast.Name) and target.id in frame.declared:
@@ -424,6 +459,8 @@ class _Builder:
                     self.globals[target.id] = called
             if isinstance(node.value, ast.Call) and (called := dotted(node.value.func)):
                 self._bind([target], called, frame)
+            if node.value is not None:
+                self._container_assign([target], node.value, frame)
             return
         if frame.method:
             attr = _stored_attr(target)
@@ -464,6 +501,12 @@ class _Builder:
         if ref is not None:
             frame.info.setdefault("scheduled", []).append(ref)  # runs later on the loop's thread
         ref = call_ref(func, frame.aliases)
+        if isinstance(func, ast.Attribute):
+            if ref is None or ref[0] == "r":  # `_STATS[KEY].record()`
+                ref = containers.keyed_ref(func, self.constants, frame.bound) or ref
+            stored = containers.stored_class(node)  # `_STATS.setdefault(k, Stats())`
+            if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
+                self.container_items.setdefault(*stored)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
             if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
