@@ -221,3 +221,72 @@ def test_a_name_bound_to_a_filelock_and_to_a_thread_lock_is_not_trusted_to_raise
     source = _case("import filelock, threading\n", "filelock.FileLock('x.lock')", TIMED)
     source += "\nclass Other:\n    def __init__(self):\n        self._x = threading.Lock()\n"
     assert _rules_held(source) == []
+
+
+# -- a lock another module binds -------------------------------------------------------------
+
+MONITOR = """
+import contextlib
+import threading
+
+
+class Monitor:
+    def __init__(self):
+        self.failures = 0
+        self.gate = {gate}
+
+    def record(self, ok):
+        if not ok:
+            self.failures += 1
+
+
+_monitor = Monitor()
+
+
+def get_monitor():
+    return _monitor
+"""
+
+WORKERS = """
+from concurrent.futures import ThreadPoolExecutor
+
+from app.locks import door
+from app.monitor import get_monitor
+
+
+def check(url):
+    monitor = get_monitor()
+    with {held}:
+        monitor.record(url.startswith("https"))
+
+
+def run(urls):
+    with ThreadPoolExecutor(4) as pool:
+        for url in urls:
+            pool.submit(check, url)
+"""
+
+
+def _reached(tmp_path, gate: str, door: str, held: str) -> list[str]:
+    from cortex_racelint.project.join import join
+
+    files = {
+        "app/__init__.py": "",
+        "app/locks.py": f"import contextlib, threading\ndoor = {door}\n",
+        "app/monitor.py": MONITOR.replace("{gate}", gate),
+        "app/workers.py": WORKERS.replace("{held}", held),
+    }
+    summaries = {}
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        summaries[str(path)] = build_summary(ast.parse(text))
+    facts = join(summaries).get(str(tmp_path / "app/monitor.py"), {})
+    return sorted(facts.get("classes", {}).get("Monitor", {}).get("methods", {}))
+
+
+@pytest.mark.parametrize("held", ["monitor.gate", "door"])
+def test_a_lock_bound_in_another_module_guards_the_calls_made_under_it(tmp_path, held):
+    assert _reached(tmp_path, "threading.Lock()", "threading.Lock()", held) == []
+    assert _reached(tmp_path, "contextlib.nullcontext()", "contextlib.nullcontext()", held) == ["record"]

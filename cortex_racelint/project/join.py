@@ -21,6 +21,7 @@ from typing import Iterable, Optional
 
 from .handover_join import handover_facts, merge
 from .modules import SymbolTable, module_name
+from ..analysis.locks import looks_like_lock_name
 from .containers import MARK
 from .object_data import accessor_object, container_object, global_object
 
@@ -134,10 +135,18 @@ class _Graph:
                 target = self.resolve_ref(node[0], node[1], kind, text)
                 if target is not None and target[0] != node:
                     refs = under.get((line, col), ())
-                    locks = frozenset(filter(None, (self.lock_id(node[0], node[1], *ref) for ref in refs)))
+                    locks = frozenset(k for k in (self.lock_id(node[0], node[1], *ref) for ref in refs) if self.is_lock(k))
                     found.append((target[0], line, col, target[1], locks))
             self._edges[node] = found
         return self._edges[node]
+
+    def is_lock(self, key: Optional[tuple]) -> bool:
+        """The lock a `lock_id` names is one: named like a lock, or bound to a lock constructor in the
+        module defining it (`summary["locks"]`, `lock_names.py`)."""
+        if key is None:
+            return False
+        module, name = (key[1][0], key[2]) if key[0] == "attr" else (key[1], key[2])
+        return looks_like_lock_name(name) or name.rsplit(".", 1)[-1] in self.summary(module).get("locks", ())
 
     def lock_id(self, module: str, scope: str, kind: str, text: str) -> Optional[tuple]:
         """One identity for a lock however it is written, or None when it may be a different object

@@ -8,6 +8,10 @@ summary walks `ast` once, so a `with x:` can come before `x = threading.Lock()` 
 resolved here once the walk has seen every binding, against the same constructor list, so the
 summary and the rules agree on what a lock is.
 
+A lock of another module (`with monitor.gate:` where `monitor.py` binds `self.gate =
+threading.Lock()`, `with locks.gate:`) cannot be decided here: a call made under it keeps the ref
+(`elsewhere`), and the join asks the module defining it, whose summary lists its `locks`.
+
 `filelock.FileLock(...).acquire(timeout=5)` raises `Timeout` instead of returning False, so a timed
 acquire used as a statement holds the lock when it returns (`RAISING_ACQUIRE_FACTORIES`). The
 acquire regions are computed while the walk is under way, so only the bindings seen so far count
@@ -85,6 +89,14 @@ class LockKinds:
         """For a summary lock ref: ["n", "self._l"] or ["r", "get_monitor|lock"] (an attribute)."""
         kind, text = ref[0], ref[1]
         return self.is_lock("x." + text.partition("|")[2] if kind == "r" else text)
+
+
+def elsewhere(ref: list, imports: dict[str, list]) -> bool:
+    """A lock ref another module may define (an attribute of an object that is not `self`/`cls`,
+    an imported name): kept in `under` for the join to decide."""
+    kind, text = ref[0], ref[1]
+    head, _, rest = text.partition(".")
+    return kind == "r" or (bool(rest) and head not in ("self", "cls")) or head in imports
 
 
 def resolve_locked(value: Union[bool, list], kinds: LockKinds) -> bool:

@@ -64,7 +64,7 @@ from .entries import (
     scheduled_callback,
 )
 from .acquire_held import acquire_map
-from .lock_names import LockBindings, resolve_locked
+from .lock_names import LockBindings, elsewhere, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
 VERSION = 10
@@ -101,6 +101,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
         "spawns": sorted(builder.spawns),
         "imported": builder.imported,
         "containers": builder.containers(),
+        "locks": builder.lock_names,
         "import_calls": import_calls(tree),
         "dead_defs": dead_defs.record(tree),
     }
@@ -150,6 +151,7 @@ class _Builder:
         self.imported: list[list] = []
         self.tally = OneShotTally()
         self.locks = LockBindings()  # what names and attributes are bound to (`lock_names.py`)
+        self.lock_names: list[str] = []  # the names and attributes bound to a lock constructor here
         self.constants: set[str] = set()  # module globals bound to a literal: a key every thread shares
         self.container_globals: dict[str, str] = {}  # module global -> "" or its element class (`containers.py`)
         self.container_items: dict[str, str] = {}  # name -> the class stored into it (`X[k] = C()`)
@@ -232,9 +234,14 @@ class _Builder:
         now that the walk has seen every binding: `under` keeps the calls still made under one,
         read-modify-writes and lazy initialisations get their `locked` flag."""
         kinds = self.locks.kinds(self.imports)
+        self.lock_names = sorted(kinds.names | kinds.attrs)
+        imports = self.imports
         for info in self.functions.values():
             if "under" in info:
-                under = [[line, col, [r for r in refs if kinds.is_lock_ref(r)]] for line, col, refs in info["under"]]
+                under = [
+                    [line, col, [r for r in refs if kinds.is_lock_ref(r) or elsewhere(r, imports)]]
+                    for line, col, refs in info["under"]
+                ]
                 info["under"] = [row for row in under if row[2]]
                 if not info["under"]:
                     del info["under"]

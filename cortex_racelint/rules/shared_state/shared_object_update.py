@@ -65,8 +65,8 @@ PROJECT_KNOWN_PROBLEMS = """
     `with monitor.lock:`, in any module; not a lock each caller object has its own of) is
     guarded. A lock is what the rules count as one: named like a lock, or bound to a lock
     constructor (`_l = threading.Lock()`, `self._x = threading.RLock()`, `Condition`,
-    `Semaphore`, `multiprocessing.Lock`, `filelock.FileLock`; not `asyncio.Lock`); a lock bound
-    in another module counts only when named like one. A `with` around a nested def or lambda
+    `Semaphore`, `multiprocessing.Lock`, `filelock.FileLock`; not `asyncio.Lock`), in whichever
+    module binds it (`with monitor.gate:`, `with locks.door:`). A `with` around a nested def or lambda
     does not hold its lock in the nested body (it runs later, as a callback). A timed
     `acquire(timeout=...)` holds a `filelock` lock (it raises on failure) where the module binds
     the name to one before the acquire. A class that starts threads on its own methods is left
