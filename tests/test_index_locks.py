@@ -143,6 +143,30 @@ def test_a_def_nested_under_a_with_does_not_hold_its_lock():
     assert _rules_held(direct) == ["self._lock"]
 
 
+CALLED_HERE = """
+with self._lock:
+    def one():
+        self.n += 1
+    for _ in range(3):
+        one()
+"""
+
+
+@pytest.mark.parametrize("extra,held", [("", True), ("@staticmethod\n", False)], ids=["called", "decorated"])
+def test_a_nested_def_only_called_by_name_runs_where_it_is_called(extra, held):
+    """Called on the spot under the lock: held (no finding, so no fix taking the plain Lock again inside
+    it, which the direct call already holds); decorated: it runs later."""
+    body = CALLED_HERE.replace("    def one", "    " + extra.replace("\n", "\n    ") + "def one") if extra else CALLED_HERE
+    source = _case("import threading\n", "threading.Lock()", body).replace("self._x", "self._lock")
+    assert bool(_rules_held(source)) is held
+
+
+def test_a_nested_def_called_and_handed_on_stays_held():
+    body = CALLED_HERE + "    self.callbacks.append(one)\n"
+    source = _case("import threading\n", "threading.Lock()", body).replace("self._x", "self._lock")
+    assert _rules_held(source) == ["self._lock"]
+
+
 def test_acquire_regions_stop_at_a_nested_def():
     body = """
     self._lock.acquire()

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from .acquire_regions import UNKNOWN, Regions, blocking, combine, held as acquired
+from .deferred_defs import runs_later
 from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
 from .traverse import walk
@@ -193,8 +194,8 @@ class LockAnalysis:
 
     def locks_held(self, path: Sequence[cst.CSTNode]) -> list[str]:
         """Locks held at `path[-1]`, given the chain of ancestors from the module down. Holding stops at
-        a nested def or lambda: its body runs when it is called (often later, as a callback), not under
-        the `with` around its definition (its decorators and defaults do run there). A function a
+        a nested def or lambda that runs later (a callback: handed on, decorated; `deferred_defs.py`),
+        not under the `with` around its definition (its decorators and defaults do run there). A function a
         wrapper runs under a lock (`@synchronized`) holds it in its body, not in a def or lambda nested there.
         `acquire()`/`release()` regions follow `analysis.acquire_regions`."""
         held: list[str] = []
@@ -206,8 +207,8 @@ class LockAnalysis:
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 key = self.inventory.synchronized.get(id(ancestor))
                 wrapper = key if child is ancestor.body else None
-                if child is ancestor.body:  # runs when called (a callback), not where it is defined
-                    held, counts, order = [], {}, []
+                if child is ancestor.body and (held or counts) and runs_later(path, index):
+                    held, counts, order = [], {}, []  # a callback runs later, not under the lock around its def
             elif isinstance(ancestor, cst.With) and child is ancestor.body:
                 for item in ancestor.items:
                     if self.is_lock(item.item):
