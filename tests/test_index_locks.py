@@ -314,3 +314,23 @@ def _reached(tmp_path, gate: str, door: str, held: str) -> list[str]:
 def test_a_lock_bound_in_another_module_guards_the_calls_made_under_it(tmp_path, held):
     assert _reached(tmp_path, "threading.Lock()", "threading.Lock()", held) == []
     assert _reached(tmp_path, "contextlib.nullcontext()", "contextlib.nullcontext()", held) == ["record"]
+
+
+def test_the_summary_keeps_a_def_called_by_name_under_the_lock():
+    """As the rules: `one()` runs where it is called, under `_lock`; `later` is handed on and runs later."""
+    source = textwrap.dedent("""
+        import threading
+        _lock = threading.Lock()
+
+        def run(pool, monitor):
+            with _lock:
+                def one():
+                    monitor.record()
+                def later():
+                    monitor.flush()
+                one()
+                pool.submit(later)
+    """)
+    functions = build_summary(ast.parse(source))["functions"]
+    assert [row[0] for row in functions["run.one"].get("under", ())] == [8]
+    assert "under" not in functions["run.later"]

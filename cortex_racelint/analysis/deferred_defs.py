@@ -1,12 +1,13 @@
 """Whether a nested def or lambda runs later (a callback) or where it is called.
 
-`LockAnalysis.locks_held` asks it for a def or lambda written inside a `with lock:` (or an acquire
+`LockAnalysis.locks_held` (and the project summary, `ast_runs_later`) asks it for a def or lambda written inside a `with lock:` (or an acquire
 region): the lock around the definition is held when the body runs only if the body runs there.
 
 - a lambda is a value: it runs later, wherever it is handed (`pool.submit(lambda: ...)`), unless it
   is called on the spot (`(lambda: ...)()`);
 - a nested def that is decorated, or whose name is used as a value (passed, stored, returned) and
   never called by name in its scope, runs later;
+- a method or a module-level function runs later (callable from anywhere);
 - a nested def only called by name (`def one(): ...` then `one()`) runs where it is called: treated
   as running under the lock around its definition, as before. When it is both called there and
   handed on, it is treated the same way (held): reporting it would bring a fix that takes the lock
@@ -15,7 +16,8 @@ region): the lock around the definition is held when the body runs only if the b
 
 from __future__ import annotations
 
-from typing import Sequence
+import ast
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -30,9 +32,9 @@ def runs_later(path: Sequence[cst.CSTNode], index: int) -> bool:
         return False
     if node.decorators:
         return True
-    scope = next((a for a in reversed(path[:index]) if isinstance(a, (cst.FunctionDef, cst.Module))), None)
-    if scope is None:
-        return False
+    scope = next((a for a in reversed(path[:index]) if isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Module))), None)
+    if not isinstance(scope, cst.FunctionDef):
+        return True  # a method, or a module-level function: callable from anywhere, later
     called, as_value = _uses(scope, node)
     return as_value and not called
 
@@ -61,3 +63,28 @@ def _not_a_load(node: cst.Name, parent: cst.CSTNode) -> bool:
     if isinstance(parent, cst.Arg):
         return parent.keyword is node
     return isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.ImportAlias, cst.AsName))
+
+
+def ast_runs_later(function: ast.AST, scope: Optional[ast.AST]) -> bool:
+    """`runs_later` for the project summary's `ast` walk: `function` (a nested def) in `scope` (the
+    enclosing def, or None at module level)."""
+    if getattr(function, "decorator_list", None) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True  # decorated, a method, or a module-level function: callable from anywhere, later
+    stack, direct = list(ast.iter_child_nodes(scope)), False
+    while stack and not direct:  # a method of a class made in `scope` is not a nested def of it
+        node = stack.pop()
+        direct = node is function
+        if not isinstance(node, ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    if not direct:
+        return True
+    name = function.name  # type: ignore[attr-defined]
+    called = as_value = False
+    calls = {id(n.func) for n in ast.walk(scope) if isinstance(n, ast.Call)}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == name:
+            if id(node) in calls:
+                called = True
+            elif isinstance(node.ctx, ast.Load):
+                as_value = True
+    return as_value and not called

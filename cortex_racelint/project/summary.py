@@ -49,6 +49,7 @@ from collections import Counter
 from typing import Optional, Union
 
 from ..ftypes import ThreadEntrySpec
+from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
 from . import containers, dead_defs, handover
 from .entries import (
@@ -288,8 +289,10 @@ class _Builder:
                 self.visit(default, outer, False, False)
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
-        held, self.held = self.held, []  # a function defined under a lock runs later, without it
-        acquired, self.acquired = self.acquired, []
+        held, acquired = self.held, self.acquired
+        scope = outer.node if frame_class is None else None  # a method runs later, wherever it is called
+        if (held or acquired) and ast_runs_later(node, scope):  # a callback runs later, without the lock
+            self.held, self.acquired = [], []
         self.walk_body(node.body, frame, False, False)
         self.held, self.acquired = held, acquired
         self.finish(frame)
