@@ -783,6 +783,8 @@ LEGACY_FINDINGS = [
     ("progress_indicators.py", 68, "CRL401"),
     ("progress_indicators.py", 69, "CRL401"),
     ("progress_indicators.py", 72, "CRL401"),
+    ("request_stats.py", 23, "CRL404"),  # the module table's TOTAL entry, a constant key every worker uses
+    ("request_stats.py", 25, "CRL404"),
     ("status_server.py", 34, "CRL401"),  # a logging handler's state drained outside its handler lock
     ("status_server.py", 45, "CRL402"),  # a request handler's class-level counter
 ]
