@@ -107,7 +107,8 @@ class SharedObject:
 
     `how` is "accessor" (`expression` is `pkg.mod.get_x()`), "global" (`pkg.mod._x`), "handover" (one
     instance made by the function `maker` at `path:line` and handed to threads) or "held" (the instance
-    a class that starts threads keeps in `self.<holder>`: `maker` is `pkg.mod.Class`).
+    a class that starts threads keeps in `self.<holder>`: `maker` is `pkg.mod.Class`) or "container" (an
+    entry of the module-level container `expression`, `pkg.mod._STATS`, indexed with a constant key).
     """
 
     how: str

@@ -18,6 +18,9 @@ the model is exact or says "not held"):
   nothing after it;
 - anything else holds nothing: a non-blocking or timed acquire used as a statement (its
   result is dropped), an acquire whose result is stored, a lock passed around.
+- except a lock whose acquire raises on failure instead of returning False (`filelock.FileLock`,
+  `SoftFileLock`: `Timeout`), known by what its name is bound to: any acquire of it used as a
+  statement holds it when it returns. The adapter tells (its `blocking` flag is then True).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from .acquire_regions import UNKNOWN, Regions, blocking, combine, held as acquired
+from .deferred_defs import runs_later
 from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
 from .traverse import walk
@@ -33,8 +34,13 @@ LOCK_FACTORIES = frozenset(
         "_thread.allocate_lock",
         "_thread.RLock",
         "filelock.FileLock",
+        "filelock.SoftFileLock",
     }
 )
+
+#: Locks whose `acquire()` raises on failure (`filelock.Timeout`) instead of returning False: a timed or
+#: non-blocking acquire used as a statement holds the lock when it returns.
+RAISING_ACQUIRE_FACTORIES = frozenset({"filelock.FileLock", "filelock.SoftFileLock"})
 
 #: Objects that are safe to share through their own methods (no lock needed).
 THREAD_SAFE_FACTORIES = LOCK_FACTORIES | frozenset(
@@ -73,6 +79,9 @@ class LockInventory:
     module_locks: set[str] = field(default_factory=set)  # `_lock = threading.Lock()`
     attribute_locks: set[str] = field(default_factory=set)  # `self._lock = ...`, class attrs
     thread_safe_attributes: set[str] = field(default_factory=set)  # Event, Queue, ...
+    #: the last names bound to a lock whose acquire raises on failure (filelock), and to any other lock
+    raising_locks: set[str] = field(default_factory=set)
+    plain_locks: set[str] = field(default_factory=set)
     #: id(function) -> the lock a wrapper holds around every call of it (`analysis.lock_wrappers`)
     synchronized: dict[int, str] = field(default_factory=dict)
 
@@ -112,6 +121,9 @@ class _InventoryCollector:
         is_lock = factory in LOCK_FACTORIES
         is_safe = factory in THREAD_SAFE_FACTORIES
         for target in targets:
+            last = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else None
+            if is_lock and last is not None:
+                (self.inventory.raising_locks if factory in RAISING_ACQUIRE_FACTORIES else self.inventory.plain_locks).add(last)
             if isinstance(target, cst.Name) and self.depth == 0:
                 if is_lock:
                     self.inventory.module_locks.add(target.value)
@@ -164,6 +176,13 @@ class LockAnalysis:
             return True
         return looks_like_lock_name(name)
 
+    def raises_on_failure(self, node: cst.BaseExpression) -> bool:
+        """`node` is only ever bound to a lock whose acquire raises instead of returning False (filelock):
+        a timed `acquire(timeout=5)` that returns holds it."""
+        name = dotted_name(node)
+        last = name.rsplit(".", 1)[-1] if name else None
+        return last in self.inventory.raising_locks and last not in self.inventory.plain_locks
+
     def lock_key(self, node: cst.BaseExpression) -> str:
         """A stable name for "which lock" (`self._lock`, `_cache_lock`)."""
         if isinstance(node, cst.Call):
@@ -174,7 +193,9 @@ class LockAnalysis:
         return dotted_name(node) or "<expr>"
 
     def locks_held(self, path: Sequence[cst.CSTNode]) -> list[str]:
-        """Locks held at `path[-1]`, given the chain of ancestors from the module down; a function a
+        """Locks held at `path[-1]`, given the chain of ancestors from the module down. Holding stops at
+        a nested def or lambda that runs later (a callback: handed on, decorated; `deferred_defs.py`),
+        not under the `with` around its definition (its decorators and defaults do run there). A function a
         wrapper runs under a lock (`@synchronized`) holds it in its body, not in a def or lambda nested there.
         `acquire()`/`release()` regions follow `analysis.acquire_regions`."""
         held: list[str] = []
@@ -186,6 +207,8 @@ class LockAnalysis:
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 key = self.inventory.synchronized.get(id(ancestor))
                 wrapper = key if child is ancestor.body else None
+                if child is ancestor.body and (held or counts) and runs_later(path, index):
+                    held, counts, order = [], {}, []  # a callback runs later, not under the lock around its def
             elif isinstance(ancestor, cst.With) and child is ancestor.body:
                 for item in ancestor.items:
                     if self.is_lock(item.item):
@@ -260,7 +283,8 @@ class _CstSyntax:
         args = [(arg.keyword.value if arg.keyword else None, _literal(arg.value)) for arg in expr.args]
         if any(arg.star for arg in expr.args):
             args.append((None, UNKNOWN))
-        return self.analysis.lock_key(expr.func.value), verb, verb == "acquire" and blocking(args)
+        holds = blocking(args) or self.analysis.raises_on_failure(expr.func.value)  # filelock: holds or raises
+        return self.analysis.lock_key(expr.func.value), verb, verb == "acquire" and holds
 
     def guard(self, stmt: cst.CSTNode) -> Optional[tuple[str, str]]:
         if not isinstance(stmt, (cst.If, cst.While)):

@@ -29,6 +29,8 @@ def _calls(node: ast.AST, name: str, through_self: bool) -> tuple[bool, bool]:
                 hit = isinstance(func, ast.Name) and func.id == name
             if hit:
                 found, locked = True, locked or under_with
+        if current is not node and isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            under_with = False  # a nested def runs when called, not under the `with` around it
         inner = under_with or isinstance(current, (ast.With, ast.AsyncWith))
         stack.extend((child, inner) for child in ast.iter_child_nodes(current))
     return found, locked

@@ -42,6 +42,8 @@ def shared_object(finding: Finding) -> tuple[str, str]:
         raise NotRunnable("the finding carries no shared-object data (it was not found by the project index)")
     if shared.how in ("accessor", "global"):
         return shared.expression, ""
+    if shared.how == "container":
+        raise NotRunnable(f"the shared object is an entry of `{shared.expression}` (which entry is not an expression)")
     return "", recipe(shared)
 
 

@@ -1,26 +1,33 @@
 """The summary's `acquire()`/`release()` regions: which statements of a function hold which lock.
 
 `analysis.acquire_regions` on CPython's `ast`, so the index (calls made under a lock, updates
-made holding one) and the rules (`analysis.locks`, LibCST) agree on every region. Locks are
-known by their names here, as for `with` (`looks_like_lock_name`).
+made holding one) and the rules (`analysis.locks`, LibCST) agree on every region. Every dotted
+receiver of `acquire()`/`release()` is a candidate here, as for `with`: the summary keeps the
+ones that are locks once its walk has seen every binding (`lock_names.py`). A timed acquire
+holds where the lock's acquire raises on failure (`filelock`), as the caller tells.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..analysis.acquire_regions import UNKNOWN, Regions, blocking, combine, held
-from ..analysis.locks import looks_like_lock_name
 from .entries import dotted
 
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match)
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def acquire_map(function: ast.AST) -> dict[int, list[str]]:
-    """id(statement) -> the locks an acquire region holds there (only the statements holding one)."""
-    syntax = _AstSyntax()
+def _never(name: str) -> bool:
+    return False
+
+
+def acquire_map(function: ast.AST, raises: Callable[[str], bool] = _never) -> dict[int, list[str]]:
+    """id(statement) -> the candidate locks an acquire region holds there (only the statements holding one).
+
+    `raises(name)`: the lock bound to `name` raises when its acquire fails (a timed acquire holds it)."""
+    syntax = _AstSyntax(raises)
     regions: Regions[ast.stmt] = Regions(syntax)
     found: dict[int, list[str]] = {}
     stack: list[tuple[Sequence[ast.stmt], dict[str, int]]] = [(function.body, {})]  # type: ignore[attr-defined]
@@ -43,6 +50,9 @@ def acquire_map(function: ast.AST) -> dict[int, list[str]]:
 class _AstSyntax:
     """`analysis.acquire_regions.Syntax` on `ast` statements."""
 
+    def __init__(self, raises: Callable[[str], bool]) -> None:
+        self.raises = raises
+
     def lock_calls(self, stmt: ast.stmt) -> Optional[list[tuple[str, str, bool]]]:
         if isinstance(stmt, ast.If):
             stmt = _presence_guarded(stmt)  # type: ignore[assignment]
@@ -50,7 +60,7 @@ class _AstSyntax:
                 return None
         elif isinstance(stmt, _COMPOUND):
             return None
-        found = _lock_call(stmt.value) if isinstance(stmt, ast.Expr) else None
+        found = _lock_call(stmt.value, self.raises) if isinstance(stmt, ast.Expr) else None
         return [found] if found is not None else []
 
     def guard(self, stmt: ast.stmt) -> Optional[tuple[str, str]]:
@@ -59,7 +69,7 @@ class _AstSyntax:
         test, negated = stmt.test, False
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             test, negated = test.operand, True
-        found = _lock_call(test)
+        found = _lock_call(test, self.raises)
         if found is None or found[1] != "acquire":
             return None
         if isinstance(stmt, ast.If):
@@ -92,14 +102,16 @@ class _AstSyntax:
         return isinstance(stmt, (ast.Return, ast.Raise))
 
 
-def _lock_call(expr: ast.expr) -> Optional[tuple[str, str, bool]]:
-    """`(lock, verb, blocking)` for `x.acquire(...)` / `x.release()` on a lock-named `x`."""
+def _lock_call(expr: ast.expr, raises: Callable[[str], bool] = _never) -> Optional[tuple[str, str, bool]]:
+    """`(lock, verb, blocking)` for `x.acquire(...)` / `x.release()` on a dotted `x` (a candidate lock)."""
     if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
         return None
     verb = expr.func.attr
     name = dotted(expr.func.value) if verb in ("acquire", "release") else None
-    if not name or not looks_like_lock_name(name.split(".")[-1]):
+    if not name:
         return None
+    if verb == "acquire" and raises(name):
+        return name, verb, True  # returns holding it or raises
     args: list[tuple[Optional[str], Any]] = [(None, _literal(a)) for a in expr.args]
     args += [(k.arg, _literal(k.value)) if k.arg else (None, UNKNOWN) for k in expr.keywords]
     return name, verb, verb == "acquire" and blocking(args)

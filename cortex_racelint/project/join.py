@@ -2,7 +2,9 @@
 
 A class is *shared* when the project holds a process-wide instance of it: a module global
 bound to an instance (`_monitor = Monitor()`, also set lazily under `global`), returned by
-an accessor (`get_monitor()`), or a class-held singleton (`cls._instance`). A method of such a
+an accessor (`get_monitor()`), a class-held singleton (`cls._instance`), or the entry of a
+module-level container that callers index with a key they all share (`_STATS["total"].record()`,
+`containers.py`: a key computed per thread shares nothing the index can show). A method of such a
 class is *reached* when a thread entry in any module calls it through that instance, directly
 or through functions in between (bounded depth). Facts are kept for an attribute only where
 two threads can run its read-modify-write or lazy initialisation at once: two different
@@ -19,7 +21,9 @@ from typing import Iterable, Optional
 
 from .handover_join import handover_facts, merge
 from .modules import SymbolTable, module_name
-from .object_data import accessor_object, global_object
+from ..analysis.locks import looks_like_lock_name
+from .containers import MARK
+from .object_data import accessor_object, container_object, global_object
 
 #: how many calls a thread entry is followed through
 MAX_DEPTH = 8
@@ -30,6 +34,7 @@ class _Graph:
     def __init__(self, table: SymbolTable) -> None:
         self.table = table
         self.instances: dict[tuple[str, str], Node] = {}  # (module, global) -> class
+        self.containers: dict[tuple[str, str], Node] = {}  # (module, container global) -> class of its entries
         self.accessors: dict[Node, Node] = {}  # function -> class of the shared object it returns
         self.how: dict[Node, str] = {}  # class -> why it is shared
         self.objects: dict[Node, dict] = {}  # class -> how to get the object, as data (`object_data.py`)
@@ -50,6 +55,13 @@ class _Graph:
                     self.instances[(module, name)] = target
                     self.how.setdefault(target, f"module global `{module}.{name}`")
                     self.objects.setdefault(target, global_object(module, name))
+        for module, (_, summary) in self.table.modules.items():
+            for name, called in summary.get("containers", {}).items():
+                target = self.table.resolve(module, called)
+                if target is not None and target[1] in self.summary(target[0])["classes"]:
+                    self.containers[(module, name)] = target
+                    self.how.setdefault(target, f"an entry of the module container `{module}.{name}`, indexed with a constant key")
+                    self.objects.setdefault(target, container_object(module, name))
         for module, (_, summary) in self.table.modules.items():
             for qual, info in summary["functions"].items():
                 returned = info.get("returns")
@@ -75,6 +87,11 @@ class _Graph:
             if cls is None:
                 return None
             return self._method(cls, method, cls)
+        if MARK in text:  # `_STATS[KEY].record()`: an entry every caller shares
+            container, _, method = text.partition(MARK)
+            symbol = self.table.resolve(module, container, scope)
+            cls = self.containers.get(symbol) if symbol is not None else None
+            return self._method(cls, method, cls) if cls is not None and "." not in method else None
         head, _, rest = text.partition(".")
         if head in ("self", "cls") and rest and "." in scope:
             cls_name = scope.split(".")[0]
@@ -118,10 +135,18 @@ class _Graph:
                 target = self.resolve_ref(node[0], node[1], kind, text)
                 if target is not None and target[0] != node:
                     refs = under.get((line, col), ())
-                    locks = frozenset(filter(None, (self.lock_id(node[0], node[1], *ref) for ref in refs)))
+                    locks = frozenset(k for k in (self.lock_id(node[0], node[1], *ref) for ref in refs) if self.is_lock(k))
                     found.append((target[0], line, col, target[1], locks))
             self._edges[node] = found
         return self._edges[node]
+
+    def is_lock(self, key: Optional[tuple]) -> bool:
+        """The lock a `lock_id` names is one: named like a lock, or bound to a lock constructor in the
+        module defining it (`summary["locks"]`, `lock_names.py`)."""
+        if key is None:
+            return False
+        module, name = (key[1][0], key[2]) if key[0] == "attr" else (key[1], key[2])
+        return looks_like_lock_name(name) or name.rsplit(".", 1)[-1] in self.summary(module).get("locks", ())
 
     def lock_id(self, module: str, scope: str, kind: str, text: str) -> Optional[tuple]:
         """One identity for a lock however it is written, or None when it may be a different object

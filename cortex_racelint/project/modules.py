@@ -53,7 +53,10 @@ class SymbolTable:
 
     def _defines(self, module: str, name: str) -> bool:
         summary = self.modules[module][1]
-        return name in summary["functions"] or name in summary["classes"] or name in summary["globals"]
+        return (
+            name in summary["functions"] or name in summary["classes"] or name in summary["globals"]
+            or name in summary.get("containers", ())
+        )
 
     def resolve(self, module: str, text: str, scope: str = "", depth: int = 0) -> Optional[tuple[str, str]]:
         """The symbol `text` (dotted, as written in `module`, inside function `scope`) names, or None."""

@@ -20,6 +20,11 @@ def global_object(module: str, name: str) -> dict:
     return {"how": "global", "expression": f"{module}.{name}"}
 
 
+def container_object(module: str, name: str) -> dict:
+    """An entry of a module-level container (`containers.py`): which entry is not known as an expression."""
+    return {"how": "container", "expression": f"{module}.{name}"}
+
+
 def origin_object(graph: Any, origin: tuple[str, str, str], cls: Node) -> dict:
     """A hand-over's origin (`handover_join._origins`): made by a function (`stats = Stats()` at a line),
     kept by a class that starts threads (`self.stats = Stats()`), or kept by a handed-over object's class."""

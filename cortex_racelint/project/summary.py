@@ -33,6 +33,12 @@ file's result. It records names as written; `join.py` resolves them across modul
   globals they declare and assign (`import_time.py`: accessors first called at import).
 - `dead_defs`: the names each top-level definition and the rest of the module's code use, for
   `dead_defs.py` (and `thread_reach.py`'s names of a module), so the join never parses again.
+- `containers`: module global -> the class of the objects kept in it (`_STATS = {}` filled with
+  `Stats()`); a call on an entry under a key every caller shares is the ref
+  ["n", "_STATS[].record"] (`containers.py`).
+Locks (`with` items, `acquire()` receivers in `under`, the `locked` flags) are the names the
+rules count as locks: named like one, or bound to a lock constructor in this module, resolved
+once the walk has seen every binding (`lock_names.py`).
 The facts are a superset: phase 2 re-checks each access with the full lock analysis.
 """
 
@@ -42,10 +48,10 @@ import ast
 from collections import Counter
 from typing import Optional, Union
 
-from ..analysis.locks import looks_like_lock_name
 from ..ftypes import ThreadEntrySpec
+from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import dead_defs, handover
+from . import containers, dead_defs, handover
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -59,9 +65,10 @@ from .entries import (
     scheduled_callback,
 )
 from .acquire_held import acquire_map
+from .lock_names import LockBindings, elsewhere, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 9
+VERSION = 10
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -80,6 +87,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
     module = _Frame(MODULE_CODE, None, builder.functions, direct=False)
     builder.walk_body(tree.body, module, False, False)
     builder.finish(module)
+    builder.resolve_locks()
     builder.prune()
     builder.class_entries()
     return {
@@ -93,6 +101,8 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
         "one_shot_calls": builder.tally.result(tree),
         "spawns": sorted(builder.spawns),
         "imported": builder.imported,
+        "containers": builder.containers(),
+        "locks": builder.lock_names,
         "import_calls": import_calls(tree),
         "dead_defs": dead_defs.record(tree),
     }
@@ -141,6 +151,11 @@ class _Builder:
         self.spawns: set[str] = set()
         self.imported: list[list] = []
         self.tally = OneShotTally()
+        self.locks = LockBindings()  # what names and attributes are bound to (`lock_names.py`)
+        self.lock_names: list[str] = []  # the names and attributes bound to a lock constructor here
+        self.constants: set[str] = set()  # module globals bound to a literal: a key every thread shares
+        self.container_globals: dict[str, str] = {}  # module global -> "" or its element class (`containers.py`)
+        self.container_items: dict[str, str] = {}  # name -> the class stored into it (`X[k] = C()`)
 
     # -- the walk -----------------------------------------------------------------------
     def walk_body(self, body: list, frame: _Frame, looped: bool, locked: bool) -> None:
@@ -178,12 +193,12 @@ class _Builder:
             self._class(node, frame)  # type: ignore[arg-type]
             return
         elif kind is ast.Assign:
-            self._assign(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
+            self._assign(node, frame, self._locked())  # type: ignore[arg-type]
             handover.note_assign(frame, node, looped, self.classes)  # type: ignore[arg-type]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
-            self._store(node, frame, locked or bool(self.acquired))
+            self._store(node, frame, self._locked())
         elif kind is ast.If:
-            self._if(node, frame, locked or bool(self.acquired))  # type: ignore[arg-type]
+            self._if(node, frame, self._locked())  # type: ignore[arg-type]
         elif kind is ast.Return:
             if node.value is not None and frame.info["returns"] is None:  # type: ignore[attr-defined]
                 frame.info["returns"] = self._returned(node.value, frame)  # type: ignore[attr-defined]
@@ -209,6 +224,36 @@ class _Builder:
                 self.held.pop()
                 return
         self.children(node, frame, looped, locked)
+
+    def _locked(self) -> list:
+        """The candidate lock refs held here (`with` items, acquire regions), resolved by `resolve_locks`."""
+        refs = [ref for refs in self.held for ref in refs]
+        return refs + [ref for ref in self.acquired if ref not in refs]
+
+    def resolve_locks(self) -> None:
+        """Keep the candidate locks that are locks (named like one or bound to a lock constructor),
+        now that the walk has seen every binding: `under` keeps the calls still made under one,
+        read-modify-writes and lazy initialisations get their `locked` flag."""
+        kinds = self.locks.kinds(self.imports)
+        self.lock_names = sorted(kinds.names | kinds.attrs)
+        imports = self.imports
+        for info in self.functions.values():
+            if "under" in info:
+                under = [
+                    [line, col, [r for r in refs if kinds.is_lock_ref(r) or elsewhere(r, imports)]]
+                    for line, col, refs in info["under"]
+                ]
+                info["under"] = [row for row in under if row[2]]
+                if not info["under"]:
+                    del info["under"]
+            for key in ("rmw", "lazy"):
+                for row in info.get(key, ()):
+                    row[3] = resolve_locked(row[3], kinds)
+
+    def _raises_on_failure(self, name: str) -> bool:
+        """For the acquire regions: `name` is bound only to locks whose acquire raises (filelock), as far
+        as the walk has seen (a binding met later leaves the timed acquire not held: conservative)."""
+        return self.locks.kinds(self.imports).raises_on_failure(name) if self.locks.names or self.locks.attrs else False
 
     def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
         """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
@@ -244,8 +289,10 @@ class _Builder:
                 self.visit(default, outer, False, False)
         for decorator in node.decorator_list:
             self.visit(decorator, outer, False, False)
-        held, self.held = self.held, []  # a function defined under a lock runs later, without it
-        acquired, self.acquired = self.acquired, []
+        held, acquired = self.held, self.acquired
+        scope = outer.node if frame_class is None else None  # a method runs later, wherever it is called
+        if (held or acquired) and ast_runs_later(node, scope):  # a callback runs later, without the lock
+            self.held, self.acquired = [], []
         self.walk_body(node.body, frame, False, False)
         self.held, self.acquired = held, acquired
         self.finish(frame)
@@ -278,14 +325,23 @@ class _Builder:
     def finish(self, frame: _Frame) -> None:
         """Calls on parameters and locals name nothing another module defines: dropped."""
         local = frame.bound - frame.declared - {"self", "cls"}
-        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or c[1].split(".")[0] not in local]
+        frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or containers.head(c[1]) not in local]
+
+    def containers(self) -> dict[str, str]:
+        """Module globals bound to a container -> the class of the objects stored in it (`containers.py`)."""
+        found = {}
+        for name, called in self.container_globals.items():
+            called = called or self.container_items.get(name, "")
+            if called:
+                found[name] = called
+        return found
 
     def prune(self) -> None:
         """Drop calls of names the module neither defines nor imports (builtins, attributes of literals)."""
-        known = {*self.functions, *self.classes, *self.globals, *self.imports, "self", "cls"}
+        known = {*self.functions, *self.classes, *self.globals, *self.imports, *self.container_globals, "self", "cls"}
         known.update(q.split(".")[-1] for q in self.functions)
         for info in self.functions.values():
-            info["calls"] = [c for c in info["calls"] if c[0] == "r" or c[1].split(".")[0] in known]
+            info["calls"] = [c for c in info["calls"] if c[0] == "r" or containers.head(c[1]) in known]
             if "h" in info:
                 handover.prune(info, known, self.functions)
         for klass in self.classes.values():  # an attribute holding a parameter or a local names nothing shared
@@ -346,6 +402,9 @@ class _Builder:
         if not isinstance(value, ast.Call):  # a call's arguments are seen by `_call`
             self.handed.update(handed_values(value))
         called = dotted(value.func) if isinstance(value, ast.Call) else None
+        if called:
+            self._bind(node.targets, called, frame)
+        self._container_assign(node.targets, value, frame)
         for target in node.targets:
             if isinstance(target, ast.Name):
                 name = target.id
@@ -373,6 +432,30 @@ class _Builder:
             if attr and _reads(value, attr):
                 frame.info["rmw"].append([attr, node.lineno, node.col_offset, locked])
 
+    def _bind(self, targets: list, called: str, frame: _Frame) -> None:
+        """Record `x = f()` at module or class level (or under `global`) and `obj.x = f()` anywhere."""
+        for target in targets:
+            if isinstance(target, ast.Name):
+                if frame.qual == MODULE_CODE or frame.qual.endswith(".<class>") or target.id in frame.declared:
+                    self.locks.bind(target.id, called, False)
+            elif isinstance(target, ast.Attribute):
+                self.locks.bind(target.attr, called, True)
+
+    def _container_assign(self, targets: list, value: ast.expr, frame: _Frame) -> None:
+        """Module constants (`KEY = "a"`), containers (`_STATS = {}`) and what is stored in them (`_STATS[k] = C()`)."""
+        if frame.qual == MODULE_CODE:
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    if isinstance(value, ast.Constant):
+                        self.constants.add(target.id)
+                    kind = containers.container_class(value)
+                    if kind is not None:
+                        self.container_globals[target.id] = kind
+        if isinstance(value, ast.Call):
+            stored = containers.stored_class(ast.Assign(targets=targets, value=value))
+            if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
+                self.container_items.setdefault(*stored)
+
     def _store(self, node: ast.AST, frame: _Frame, locked: bool) -> None:
         target = node.target  # type: ignore[attr-defined]
         if isinstance(target, ast.Name) and target.id in frame.declared:
@@ -384,6 +467,10 @@ class _Builder:
                 called = dotted(node.value.func)
                 if called:
                     self.globals[target.id] = called
+            if isinstance(node.value, ast.Call) and (called := dotted(node.value.func)):
+                self._bind([target], called, frame)
+            if node.value is not None:
+                self._container_assign([target], node.value, frame)
             return
         if frame.method:
             attr = _stored_attr(target)
@@ -409,7 +496,7 @@ class _Builder:
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
-            frame.amap = acquire_map(frame.node)  # the statements after it: visited holding what it takes
+            frame.amap = acquire_map(frame.node, self._raises_on_failure)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
@@ -424,6 +511,12 @@ class _Builder:
         if ref is not None:
             frame.info.setdefault("scheduled", []).append(ref)  # runs later on the loop's thread
         ref = call_ref(func, frame.aliases)
+        if isinstance(func, ast.Attribute):
+            if ref is None or ref[0] == "r":  # `_STATS[KEY].record()`
+                ref = containers.keyed_ref(func, self.constants, frame.bound) or ref
+            stored = containers.stored_class(node)  # `_STATS.setdefault(k, Stats())`
+            if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
+                self.container_items.setdefault(*stored)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
             if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
@@ -524,13 +617,9 @@ def _reads(expr: ast.AST, attr: str) -> bool:
 
 
 def _lock_names(with_node: Union[ast.With, ast.AsyncWith]) -> list[str]:
-    """The locks a `with` takes (by their names: `with self._lock:`, `with monitor.lock:`)."""
-    found = []
-    for item in with_node.items:
-        name = dotted(item.context_expr) or ""
-        if name and looks_like_lock_name(name.split(".")[-1]):
-            found.append(name)
-    return found
+    """The names a `with` may take as locks (`with self._lock:`, `with monitor.lock:`, `with _l:`):
+    every dotted item, a candidate until `_Builder.resolve_locks` knows what each name is bound to."""
+    return [name for name in (dotted(item.context_expr) for item in with_node.items) if name]
 
 
 def _lock_ref(name: str, aliases: dict[str, str]) -> list:

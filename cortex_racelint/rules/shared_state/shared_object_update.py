@@ -13,7 +13,8 @@ PROJECT_KNOWN_PROBLEMS = """
     The project index follows names, not values: an instance is shared when a module global
     holds it (`_monitor = Monitor()`, also created lazily under `global`), an accessor returns
     such a global (`get_monitor()`), or a class method returns a class-held instance
-    (`cls._instance`); a method is reached when a thread entry (a row of the thread-entry
+    (`cls._instance`), or a module-level container holds it and callers index it with a key
+    they all share (below); a method is reached when a thread entry (a row of the thread-entry
     table, `docs/THREAD_ENTRIES.md`: a `Thread`/`Timer` target, an executor
     `submit`/`map`/`run_in_executor` callable, `asyncio.to_thread`, a done-callback, a framework's
     handler, or the project's own `thread-entries`) calls it through one of these, directly or through up to 8 calls across modules (imports
@@ -46,11 +47,30 @@ PROJECT_KNOWN_PROBLEMS = """
     handing it over. Only with two threads is it reported: one thread given its own object, an
     object made per loop iteration or per task, and a maker that only uses the object before
     starting the thread are not races. Not followed: registries fired only by their callers
-    (the callback runs on the caller's thread), objects in module-level containers, objects
-    returned, calls through `getattr`, inherited methods. An update every path reaches holding one same lock (a call made under `with _lock:` or
+    (the callback runs on the caller's thread), objects returned, calls through `getattr`,
+    inherited methods.
+
+    Objects in module-level containers (`_STATS: dict[str, Stats] = {}` filled by `_STATS[k] =
+    Stats()` or `_STATS.setdefault(k, Stats())` in that module, `defaultdict(Stats)`, `[Worker()
+    for _ in range(4)]`): which key decides sharing, and the index knows names, not values. A call
+    on an entry (`_STATS[KEY].record()`, `_STATS.setdefault(KEY, Stats()).record()`,
+    `_STATS.get(KEY).record()`) reaches one shared object when the key is the same for every
+    caller: a literal, a module constant bound once to a literal, or a tuple of these. A key
+    computed per call or per thread (the thread's argument, a local, a loop variable,
+    `threading.get_ident()`) is not reported, although two threads may get the same value (two
+    URLs of one host): the index cannot show it. An entry taken into a local first (`s =
+    _STATS[KEY]; s.record()`) is not followed.
+
+    An update every path reaches holding one same lock (a call made under `with _lock:` or
     `with monitor.lock:`, in any module; not a lock each caller object has its own of) is
-    guarded. A class that starts threads on its own methods is left to
-    CRL401/CRL402. Files are joined per configuration group of a run.
+    guarded. A lock is what the rules count as one: named like a lock, or bound to a lock
+    constructor (`_l = threading.Lock()`, `self._x = threading.RLock()`, `Condition`,
+    `Semaphore`, `multiprocessing.Lock`, `filelock.FileLock`; not `asyncio.Lock`), in whichever
+    module binds it (`with monitor.gate:`, `with locks.door:`). A `with` around a nested def or lambda
+    does not hold its lock in the nested body (it runs later, as a callback). A timed
+    `acquire(timeout=...)` holds a `filelock` lock (it raises on failure) where the module binds
+    the name to one before the acquire. A class that starts threads on its own methods is left
+    to CRL401/CRL402. Files are joined per configuration group of a run.
 """
 
 
