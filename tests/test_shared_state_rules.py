@@ -783,11 +783,11 @@ LEGACY_FINDINGS = [
     ("progress_indicators.py", 68, "CRL401"),
     ("progress_indicators.py", 69, "CRL401"),
     ("progress_indicators.py", 72, "CRL401"),
+    ("request_stats.py", 23, "CRL404"),  # the module table's TOTAL entry, a constant key every worker uses
+    ("request_stats.py", 25, "CRL404"),
     ("run_metrics.py", 31, "CRL405"),  # a dict json.dump-ed by the saver thread while record() adds to it
     ("run_metrics.py", 34, "CRL405"),  # (forget() removes from it)
     ("run_metrics.py", 38, "CRL405"),
-    ("request_stats.py", 23, "CRL404"),  # the module table's TOTAL entry, a constant key every worker uses
-    ("request_stats.py", 25, "CRL404"),
     ("status_server.py", 34, "CRL401"),  # a logging handler's state drained outside its handler lock
     ("status_server.py", 45, "CRL402"),  # a request handler's class-level counter
 ]
