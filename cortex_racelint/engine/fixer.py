@@ -23,6 +23,7 @@ from libcst.helpers import get_full_name_for_node
 
 from ..analysis.traverse import children, walk
 from ..fixes.import_placement import place_added_imports
+from ..fixes.locks.one_lock import drop_shadowed_object_locks
 from ..ftypes import Config, FileResult, Finding, FixApplicability
 from ..project.standalone import own_facts
 from ..registry import RuleSet, project_rules
@@ -131,13 +132,14 @@ def apply_fixes(
         assert report.fix is not None
         for node, new in report.fix.replacements.items():
             replacements[id(node)] = new
-        for edit in report.fix.edits:
-            if isinstance(edit, AddImport):
-                if edit.key not in seen_keys:
-                    imports.append(edit)
-            elif edit.key not in seen_keys:
-                inserts.setdefault(id(edit.anchor), []).append(edit)
-            seen_keys.add(edit.key)
+    # one lock per object: a class-body lock another fix adds in `__init__` too is left out
+    for edit in drop_shadowed_object_locks([edit for report in reports for edit in report.fix.edits]):  # type: ignore[union-attr]
+        if isinstance(edit, AddImport):
+            if edit.key not in seen_keys:
+                imports.append(edit)
+        elif edit.key not in seen_keys:
+            inserts.setdefault(id(edit.anchor), []).append(edit)
+        seen_keys.add(edit.key)
     fixed = module.visit(_FixApplier(replacements, inserts, _paths_to(module, {*replacements, *inserts})))
     if imports:
         context = CodemodContext()

@@ -19,6 +19,7 @@ from ...analysis.context import LintContext
 from ...analysis.file_writes import walk_all
 from ...analysis.locks import call_factory
 from ...rule import AddImport, InsertStatement, ModuleEdit
+from .one_lock import class_body_object_lock
 
 
 def lock_name_for(state: str) -> str:
@@ -84,9 +85,16 @@ def free_module_lock_name(context: LintContext, lock_name: str) -> str:
 
 
 def class_lock(
-    context: LintContext, class_node: cst.ClassDef, lock_name: str, attribute: str, factory: str = "Lock"
+    context: LintContext,
+    class_node: cst.ClassDef,
+    lock_name: str,
+    attribute: str,
+    factory: str = "Lock",
+    key: Optional[str] = None,
 ) -> list[ModuleEdit]:
-    """A class attribute lock beside the class attribute it guards (reused if present)."""
+    """A class attribute lock beside the class attribute it guards (reused if present).
+
+    `key` names the edit when the lock is the object's own (`one_lock.object_lock_key`)."""
     body = class_node.body
     if not isinstance(body, cst.IndentedBlock):
         return []
@@ -112,7 +120,9 @@ def class_lock(
             anchor = body.body[1]
         before = not is_docstring(anchor)
     edits: list[ModuleEdit] = [
-        InsertStatement(anchor, f"{lock_name} = {constructor}\n", f"classlock:{class_node.name.value}.{lock_name}", before)
+        InsertStatement(
+            anchor, f"{lock_name} = {constructor}\n", key or f"classlock:{class_node.name.value}.{lock_name}", before
+        )
     ]
     if needs_import:
         edits.insert(0, AddImport("threading"))
@@ -189,7 +199,7 @@ def instance_lock(
     binds to something else (`self._lock = None`, a path, an `asyncio.Lock`) is not reused:
     the lock takes a free one (`_mutex`, `_lock_2`, ...).
     """
-    existing = existing_instance_lock(context, class_node)
+    existing = existing_instance_lock(context, class_node) or class_body_object_lock(context, class_node)
     if existing is not None:
         return cst.Attribute(cst.Name("self"), cst.Name(existing)), []
     name = free_attribute_name(class_node, name)
@@ -299,7 +309,7 @@ def instance_lock_after_guard(
     construction; a lock created above that guard would be replaced under a thread holding
     it. The receiver is spelt the way the method spells it.
     """
-    existing = existing_instance_lock(context, class_node)
+    existing = existing_instance_lock(context, class_node) or class_body_object_lock(context, class_node)
     if existing is not None:
         return cst.Attribute(cst.Name(receiver), cst.Name(existing)), []
     init = init_method(class_node)

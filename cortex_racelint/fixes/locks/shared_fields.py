@@ -23,6 +23,7 @@ from ...analysis.lock_wrappers import is_wrapper_key
 from ...analysis.locks import call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
+from .one_lock import object_lock_key
 from .placement import class_lock, free_attribute_name, instance_mutex
 from .reentrancy import existing_lock_factory
 
@@ -137,7 +138,7 @@ def object_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.Ba
     if not _plain_class_body(context, class_node) or holds_uncopyable(context, class_node):
         return lock, edits
     name = free_attribute_name(class_node, "_lock")
-    class_edits = class_lock(context, class_node, name, "")
+    class_edits = class_lock(context, class_node, name, "", key=object_lock_key(class_node, name))
     imports = [e for e in class_edits if isinstance(e, AddImport)]
     return lock.with_changes(attr=cst.Name(name)), [*imports, *(e for e in class_edits if not isinstance(e, AddImport))]
 
