@@ -104,3 +104,14 @@ def test_a_singleton_creation_lock_is_not_the_objects() -> None:
     ).replace("with self._lock:\n                self.data", "with self._instance_lock:\n                self.data")
     text = _fixed(source)
     assert "self._lock = threading.Lock()" in text
+
+
+def test_a_class_without_init_gets_one_class_body_lock() -> None:
+    """Both fixes then plan the class-body form: one line, not two."""
+    source = BOTH.replace(
+        "    def __init__(self, path):\n        self.path = path\n        self.data = {}\n",
+        '    path = "store.json"\n    data = {}\n',
+    )
+    text = _fixed(source)
+    assert _lock_lines(text) == ["_lock = threading.Lock()"]
+    assert text.count("with self._lock:") == 2
