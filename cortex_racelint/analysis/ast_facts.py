@@ -979,21 +979,37 @@ def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
     lock, itself or through its own callers (`analysis.caller_locks`), needs all of them."""
     if not names:
         return set()
+    mentions, defines = _mentions_and_defines(tree)  # one walk of each statement, not one per round
     found: set[int] = set()
     pending = set(names)
     while pending:  # and the users of the functions in those statements: a caller's own callers decide too
-        seen, pending = set(pending), set()
-        for index, stmt in enumerate(tree.body):
-            if index in found:
-                continue
-            for node in ast.walk(stmt):
-                if (isinstance(node, ast.Name) and node.id in seen) or (isinstance(node, ast.Attribute) and node.attr in seen):
-                    found.add(index)
-                    pending |= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-                    break
+        seen, pending = pending, set()
+        for index, mentioned in enumerate(mentions):
+            if index not in found and not mentioned.isdisjoint(seen):
+                found.add(index)
+                pending |= defines[index]
         pending -= names
         names = names | pending
     return found
+
+
+def _mentions_and_defines(tree: ast.Module) -> tuple[list[set[str]], list[set[str]]]:
+    """Per module-body statement: the names and attribute names it mentions, and the functions it defines."""
+    mentions: list[set[str]] = []
+    defines: list[set[str]] = []
+    for stmt in tree.body:
+        mentioned: set[str] = set()
+        defined: set[str] = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                mentioned.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                mentioned.add(node.attr)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defined.add(node.name)
+        mentions.append(mentioned)
+        defines.append(defined)
+    return mentions, defines
 
 
 def _global_writers(tree: ast.Module, names: set[str]) -> set[int]:
