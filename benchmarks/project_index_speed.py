@@ -6,15 +6,20 @@ BEFORE_TREE is a checkout without the index (e.g. a `git worktree` of main); the
 script is in is "after". The corpus (default: the running interpreter's standard library
 without its tests) is linted by both, interleaved (`ab_speed.py`): cold `check --no-cache` and
 warm `check` (cache filled, nothing changed), medians and the ratio. Target: cold within
-1.3x, warm unchanged. Then, in this process with this tree, the index's own numbers: files
-summarised, files the join gives facts, phase-2 re-lints; and a warm run after editing one
-file: how many files each phase re-analysed (1 and 0 unless the edit changes some file's facts).
+1.3x, warm unchanged. Then the CPU time (user+sys, workers included) of one cold `--jobs 1`
+run per tree, JSON and concise (the fairer figure on a shared machine). Then, in this process
+with this tree, the index's own numbers: files summarised, files the join gives facts, phase-2
+re-lints; and a warm run after editing one file: how many files each phase re-analysed (1 and 0
+unless the edit changes some file's facts).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
+import subprocess
 import statistics
 import sys
 import sysconfig
@@ -53,6 +58,18 @@ def _index_numbers(corpus: Path) -> None:
           f"{warm.relinted} in phase 2")
 
 
+def cpu_seconds(tree: Path, corpus: Path, fmt: str) -> float:
+    """User+system CPU of one cold `check --no-cache --jobs 1` (its workers included): on a shared
+    machine a fairer figure than wall time, which other processes' load stretches."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, "-m", "cortex_racelint", "check", "--exit-zero", "--no-cache", "--jobs", "1",
+               "--format", fmt, str(corpus)]
+    subprocess.run(command, cwd=corpus, env=dict(os.environ, PYTHONPATH=str(tree)), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
@@ -76,6 +93,10 @@ def main() -> int:
             before = statistics.median(samples[(measure, "before")])
             after = statistics.median(samples[(measure, "after")])
             print(f"{measure:<8}{before:>9.2f}s{after:>9.2f}s{after / before:>13.2f}x")
+        for fmt in ("json", "concise"):  # json: the fix edits too (the same code in both trees); concise: the lint alone
+            cpu = {name: cpu_seconds(trees[name], corpora[name], fmt) for name in trees}
+            print(f"cold --jobs 1 --format {fmt}, CPU (user+sys): {cpu['before']:.2f}s -> {cpu['after']:.2f}s, "
+                  f"{cpu['after'] / cpu['before']:.2f}x (load average {os.getloadavg()[0]:.1f})")
         _index_numbers(corpora["after"])
     return 0
 

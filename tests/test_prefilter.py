@@ -232,6 +232,28 @@ def test_builtin_map_is_not_a_thread_entry():
     assert prefilter.ast_facts(pooled).thread_entry
 
 
+@pytest.mark.parametrize("imports, call", [
+    ("import atexit\n", "atexit.register"), ("import atexit as ax\n", "ax.register"),
+    ("from atexit import register\n", "register"), ("from atexit import register as on_exit\n", "on_exit"),
+    ("import signal\n", "signal.signal"), ("from signal import signal\n", "signal"),
+])
+def test_entries_named_by_module_need_its_import(imports, call):
+    """`atexit.register`/`signal.signal` hand a method over only in a module importing the package:
+    a registry's own `self.register(...)` (argparse, tkinter) is no thread entry, however spelled."""
+    from cortex_racelint.engine import prefilter
+
+    handler = "signal.SIGTERM, " if "signal" in call else ""
+    body = (
+        "class Log:\n    def __init__(self):\n        self.count = 0\n"
+        f"        {call}({handler}self.flush)\n\n    def flush(self):\n        self.count += 1\n\n"
+        "    def write(self):\n        self.count += 1\n"
+    ).encode()
+    assert prefilter.ast_facts(imports.encode() + body).thread_entry
+    assert not prefilter.ast_facts(body).thread_entry
+    registry = b"class Parser:\n    def __init__(self):\n        self.register('type', self._convert)\n"
+    assert not prefilter.ast_facts(registry).thread_entry
+
+
 def test_lazy_rules_keep_the_lock_holders_and_callees_of_their_sites():
     """The lock choice reads callers holding a lock and what the creation calls: never stubbed."""
     from cortex_racelint.engine import prefilter

@@ -17,11 +17,24 @@ from typing import Callable, Iterator, Optional
 from .file_writes import PATH_METHODS
 from .lazyinit import METACLASS_BASES
 from .lazy_harm import MUTATORS  # what lazy_harm reads as a change, so narrowing keeps it
-from .framework_entries import FRAMEWORK_BASE_NAMES, FRAMEWORK_CALL_NAMES, FRAMEWORK_CONTEXT_NAMES
+from .framework_entries import BUILTIN_ENTRIES, FRAMEWORK_BASE_NAMES, FRAMEWORK_CALL_NAMES, FRAMEWORK_CONTEXT_NAMES
 from .threads import NOT_EXECUTORS
 
 _LOCK_FACTORY_NAMES = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "allocate_lock"}
 _ENTRY_CALLS = {"Timer", "submit", "map", "run_in_executor", "start_new_thread", "start_new", "to_thread"} | FRAMEWORK_CALL_NAMES
+#: entry calls the entry table names by module (`atexit.register`, `signal.signal`): `framework_entries`
+#: matches them through the module's imports, so a file importing none of these packages has no such
+#: entry (`argparse`'s `self.register(...)`, tkinter's)
+def _imported_entry_calls() -> dict[str, frozenset[str]]:
+    roots: dict[str, frozenset[str]] = {}
+    for spec in BUILTIN_ENTRIES:
+        if spec.call and not spec.call.startswith("."):
+            last = spec.call.rsplit(".", 1)[-1]
+            roots[last] = roots.get(last, frozenset()) | {spec.call.split(".")[0]}
+    return roots
+
+
+_IMPORTED_ENTRY_CALLS = _imported_entry_calls()  # last name -> the packages whose import it needs
 #: entry calls that are executor methods: `analysis.threads` only counts them called on something
 _EXECUTOR_METHODS = {"submit", "map", "run_in_executor"}
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -267,6 +280,7 @@ class _FactCollector(ast.NodeVisitor):
         self.function: Optional[_Function] = None
         self.containers: list[object] = []  # enclosing ClassDef names (str) and _Function objects
         self.aliases: dict[str, str] = {}  # `from m import name as alias`: alias -> name
+        self.imported_roots: set[str] = set()  # every package an import anywhere in the module names
         self.with_depth = 0
         self.writes: list[tuple[ast.expr, _Function, bool]] = []  # (path, function, inside a `with` body)
         self.reads: list[tuple[list[ast.expr], _Function]] = []  # (paths it may read, function)
@@ -329,10 +343,13 @@ class _FactCollector(ast.NodeVisitor):
             self.visit(stmt)
 
     def visit_Import(self, node: ast.Import) -> None:
+        self.imported_roots.update(a.name.split(".")[0] for a in node.names)
         if any(a.name.split(".")[0] == "sqlite3" for a in node.names):
             self.facts.imports_sqlite = True
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.imported_roots.add((node.module or "").split(".")[0])
+        self.imported_roots.update(a.name for a in node.names)  # `from . import signal`: a superset
         if (node.module or "").split(".")[0] == "sqlite3" or any(a.name == "sqlite3" for a in node.names):
             self.facts.imports_sqlite = True
         for alias in node.names:
@@ -652,6 +669,9 @@ class _FactCollector(ast.NodeVisitor):
             if readers:
                 self._mark_scope("shared_read", readers)
         for call, function in self.entries:
+            roots = _IMPORTED_ENTRY_CALLS.get(_last_name(call.func) or "")
+            if roots is not None and roots.isdisjoint(self.imported_roots):
+                continue  # `self.register(cb)` in a module importing no `atexit`: no entry of the table
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
         facts.thread_entry = bool(facts.where("thread_entry"))
@@ -978,24 +998,44 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
 
 def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
     """Module-body statements that mention any of `names` (`f`, `x.f`), and, closed over, those that
-    mention a function defined in one of them: whether every caller of a site's function holds a
-    lock, itself or through its own callers (`analysis.caller_locks`), needs all of them."""
+    mention a function enclosing such a mention (a caller): whether every caller of a site's function
+    holds a lock, itself or through its own callers (`analysis.caller_locks`), needs all of them. Only
+    the callers' names are followed, not every function of a statement holding one (a class with one
+    caller among its methods would otherwise pull in every user of every method name)."""
     if not names:
         return set()
+    uses = _mention_callers(tree)  # one walk of each statement, not one per round
     found: set[int] = set()
+    known = set(names)
     pending = set(names)
-    while pending:  # and the users of the functions in those statements: a caller's own callers decide too
-        seen, pending = set(pending), set()
-        for index, stmt in enumerate(tree.body):
-            if index in found:
-                continue
-            for node in ast.walk(stmt):
-                if (isinstance(node, ast.Name) and node.id in seen) or (isinstance(node, ast.Attribute) and node.attr in seen):
-                    found.add(index)
-                    pending |= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-                    break
-        pending -= names
-        names = names | pending
+    while pending:  # and the users of the callers: a caller's own callers decide too
+        callers: set[str] = set()
+        for index, mentioned in enumerate(uses):
+            for name in pending.intersection(mentioned):
+                found.add(index)
+                callers |= mentioned[name]
+        pending = callers - known
+        known |= pending
+    return found
+
+
+def _mention_callers(tree: ast.Module) -> list[dict[str, set[str]]]:
+    """Per module-body statement: each name or attribute name it mentions -> the functions around
+    the mention (empty: module or class level)."""
+    found: list[dict[str, set[str]]] = []
+    for stmt in tree.body:
+        mentioned: dict[str, set[str]] = {}
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, frozenset())]
+        while stack:
+            node, around = stack.pop()
+            if isinstance(node, ast.Name):
+                mentioned.setdefault(node.id, set()).update(around)
+            elif isinstance(node, ast.Attribute):
+                mentioned.setdefault(node.attr, set()).update(around)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                around = around | {node.name}
+            stack.extend((child, around) for child in ast.iter_child_nodes(node))
+        found.append(mentioned)
     return found
 
 

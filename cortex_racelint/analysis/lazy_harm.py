@@ -21,6 +21,7 @@ from ..ftypes import Consequence, Severity
 from .context import LintContext
 from .names import dotted_name
 from .one_shot import parses_command_line
+from .source_walk import visit
 from .threads import MUTATORS as CONTAINER_MUTATORS
 
 #: constructors of objects with identity: running twice leaves one behind, and callers differ
@@ -144,7 +145,7 @@ class _Calls(cst.CSTVisitor):
 def _calls(nodes: Sequence[cst.CSTNode]) -> list[cst.Call]:
     visitor = _Calls()
     for node in nodes:
-        node.visit(visitor)
+        visit(node, visitor)
     return [call for call in visitor.found if id(call) not in visitor.skipped]
 
 
@@ -192,7 +193,7 @@ class _Returns(cst.CSTVisitor):
 
 def _returned(function: cst.FunctionDef) -> list[cst.BaseExpression]:
     visitor = _Returns(function)
-    function.visit(visitor)
+    visit(function, visitor)
     return visitor.found
 
 
@@ -229,7 +230,8 @@ class _Judge:
         classes, functions = _module_classes(self.context), _module_functions(self.context)
         if (name in classes or name in functions) and depth < 2:
             body = _init_of(classes[name]) if name in classes else [functions[name].body]
-            inner = [self.call(c, _local_names(body), depth + 1) for c in _calls(body)]
+            locals_ = _local_names(body)  # once, not per call: the body is the same
+            inner = [self.call(c, locals_, depth + 1) for c in _calls(body)]
             serious = next((c for c in inner if c is not None and c.severity is Severity.HIGH), None)
             if serious is not None:
                 return Consequence(serious.kind, Severity.HIGH, f"`{name}()` creates one: {serious.detail}")
@@ -285,7 +287,7 @@ class _Bound(cst.CSTVisitor):
 def _bound(body: Sequence[cst.CSTNode]) -> dict[str, cst.BaseExpression]:
     visitor = _Bound()
     for node in body:
-        node.visit(visitor)
+        visit(node, visitor)
     return visitor.values
 
 
@@ -335,7 +337,7 @@ def _mutated(context: LintContext, state: str, keyed: bool) -> bool:
     key = ("lazy_harm_mutated", state, keyed)
     if key not in context.memo:
         visitor = _Mutations(state.rpartition(".")[2], keyed)
-        context.module.visit(visitor)
+        visit(context.module, visitor)
         context.memo[key] = visitor.found
     return context.memo[key]  # type: ignore[return-value]
 
@@ -433,7 +435,7 @@ class _AllCalls(cst.CSTVisitor):
 
 def _all_calls(module: cst.Module) -> list[cst.Call]:
     visitor = _AllCalls()
-    module.visit(visitor)
+    visit(module, visitor)
     return visitor.found
 
 
@@ -523,7 +525,7 @@ def _result_mutated(context: LintContext, factory: str) -> bool:
     key = ("lazy_harm_result_mutated", factory)
     if key not in context.memo:
         visitor = _ResultUses(factory)
-        context.module.visit(visitor)
+        visit(context.module, visitor)
         mutated = visitor.mutated
         for alias in visitor.aliases:
             mutated = mutated or _mutated(context, alias, False)

@@ -103,9 +103,10 @@ def config_id(config: Config) -> str:
     return plain + (":project" if config.project_facts is not None else "")
 
 
-def entry_key(path: str, raw: bytes, config: Config) -> str:
+def entry_key(path: str, raw: bytes, config: Config, content: Optional[str] = None) -> str:
+    """`content`: `raw`'s sha256 hex digest when the caller already has it."""
     digest = hashlib.sha256()
-    for part in (tool_fingerprint(), config.cache_key(), os.path.abspath(path), hashlib.sha256(raw).hexdigest()):
+    for part in (tool_fingerprint(), config.cache_key(), os.path.abspath(path), content or hashlib.sha256(raw).hexdigest()):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
@@ -246,6 +247,9 @@ class ResultCache:
         self.folder = folder if folder is not None else root / CACHE_DIR
         self.database = self.folder / DATABASE
         self._broken = False
+        #: path -> sha256 of the bytes `get` last keyed it by, this run (`prepare` empties it): the
+        #: project filters' digest (`project.phase.drop_filtered`) reuses them instead of hashing again
+        self.content_digests: dict[str, bytes] = {}
 
     def __getstate__(self) -> dict:
         return {"folder": self.folder, "database": self.database}
@@ -256,6 +260,7 @@ class ResultCache:
     # -- connection -----------------------------------------------------------------
     def prepare(self) -> None:
         """Create the folder (ignored by git) and open the database; drop other tool versions' rows."""
+        self.content_digests = {}
         with _connections_lock:
             connection = self._connect()
             if connection is not None:
@@ -349,7 +354,9 @@ class ResultCache:
 
     def get(self, path: str, raw: bytes, config: Config) -> Optional[FileResult]:
         """The stored result for exactly these bytes, tool and configuration, else None."""
-        key = entry_key(path, raw, config)
+        content = hashlib.sha256(raw)
+        self.content_digests[path] = content.digest()
+        key = entry_key(path, raw, config, content.hexdigest())
         for row_key, data in self._rows(os.path.abspath(path), (config_id(config),)):
             if row_key != key:
                 continue

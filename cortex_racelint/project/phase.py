@@ -96,14 +96,10 @@ def drop_filtered(
     """Drop the phase-1 findings the project filters (`filters.FILTERS`) judge harmless. Their
     answers are cached under a digest of every file's bytes: a run where nothing changed reads
     them instead of recomputing one-shot callers, event-loop ranges, thread reach, dead
-    definitions and import-time accessors; any changed file recomputes them all. Returns the answers."""
-    contents = []
-    for result in results:
-        try:
-            contents.append((result.path, hashlib.sha256(read_bytes(result.path)).digest()))
-        except OSError:
-            contents.append((result.path, b""))  # unreadable now: the filters see it so too
-    key = filters.digest(contents, config)
+    definitions and import-time accessors; any changed file recomputes them all. The files'
+    hashes are those the cache took in phase 1 (`ResultCache.content_digests`); without a
+    cache there is nothing to key, and nothing is hashed."""
+    key = filters.digest(_contents(results, cache), config) if cache is not None else ""
     known = cache.filter_answers(key, config) if cache is not None else None
     if known is None:
         project = filters.Project(summaries(results), [r.path for r in results], read_bytes, config)
@@ -115,6 +111,21 @@ def drop_filtered(
     for result in results:
         result.findings = filters.apply(result.findings, result.path, result.summary, known)
     return known
+
+
+def _contents(results: Sequence[FileResult], cache: ResultCache) -> list[tuple[str, bytes]]:
+    """(path, sha256 of its bytes) per result: phase 1's hash when the cache keyed the file, else read now."""
+    contents = []
+    for result in results:
+        known = cache.content_digests.get(result.path)
+        if known is not None:
+            contents.append((result.path, known))
+            continue
+        try:
+            contents.append((result.path, hashlib.sha256(read_bytes(result.path)).digest()))
+        except OSError:
+            contents.append((result.path, b""))  # unreadable now: the filters see it so too
+    return contents
 
 
 def _merge(result: FileResult, extra: FileResult) -> None:

@@ -121,7 +121,7 @@ def _is_closure_variable(context: LintContext, name: str) -> bool:
     """`nonlocal inst` in the function, and an enclosing function binds `inst` (not as a
     parameter): every call of this closure (from any thread) shares it."""
     function = context.function
-    if "." in name or function is None or name not in function_nonlocals(function):
+    if "." in name or function is None or name not in _nonlocals(context, function):
         return False
     for outer in reversed([n for n in context.ancestors[:-1] if isinstance(n, cst.FunctionDef) and n is not function]):
         if name in context.locals_of(outer):
@@ -142,9 +142,18 @@ def _is_function_attribute(context: LintContext, state: str) -> bool:
     """`get._inst` where `get` is a module-level function (not rebound locally): one attribute
     for every caller, a global in all but name."""
     head, _, attribute = state.partition(".")
-    if not attribute or "." in attribute or context.function is None or head in context.locals_of(context.function):
+    if not attribute or "." in attribute or context.function is None:
         return False
-    return isinstance(context.module_assignments.get(head), cst.FunctionDef)
+    # the module lookup first: the function's locals cost a walk of its body
+    return isinstance(context.module_assignments.get(head), cst.FunctionDef) and head not in context.locals_of(context.function)
+
+
+def _nonlocals(context: LintContext, function: cst.FunctionDef) -> set[str]:
+    """`function_nonlocals`, memoised: asked for every `if` of the function, and each answer walks its body."""
+    key = ("nonlocals", id(function))
+    if key not in context.memo:
+        context.memo[key] = function_nonlocals(function)
+    return context.memo[key]  # type: ignore[return-value]
 
 
 def _awaits(body: cst.CSTNode) -> bool:
