@@ -23,6 +23,7 @@ from ...analysis.lock_wrappers import is_wrapper_key
 from ...analysis.locks import call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
+from .condition_locks import lock_identity
 from .placement import class_lock, free_attribute_name, instance_mutex
 from .reentrancy import existing_lock_factory
 
@@ -225,6 +226,7 @@ _WAITS = frozenset(
     {
         "wait", "wait_for", "result", "exception", "acquire", "recv", "recv_into", "recvfrom", "recvmsg",
         "accept", "communicate", "sleep",
+        "send", "sendall", "sendto", "sendmsg", "sendfile",  # until the peer reads (paramiko's packetizer)
     }
 )
 _WAITING_QUALIFIED = ("time.sleep", "select.", "socket.", "subprocess.")
@@ -404,14 +406,15 @@ def held_lock_conflict(
     Every `with self.<lock_attr>:` in the class, its in-module bases and subclasses (mixins
     included) is a holder. A holder that can reach `site` (through calls, `super()`, overrides,
     properties or callback attributes) would take a plain Lock twice; an RLock or Condition is
-    re-entered safely; so is a holder in another module (`caller_locks`, from the project index).
-    A holder that waits for another thread (`join()`, `Event.wait()`,
-    `queue.get()`, `recv()`, `Future.result()`; not the Condition's own `wait()`, which releases
-    it) while holding the lock would wait for the very threads the fix now makes take it.
-    """
+    re-entered safely (`condition_locks`: a Condition over a plain Lock is not; a hand-over never
+    is); so is a holder in another module (`caller_locks`). A holder waiting for another thread
+    (`join()`, `Event.wait()`, `queue.get()`, `recv()`, `send()`, `Future.result()`; not the
+    Condition's own `wait()`) while holding it would wait for the threads the fix makes take it."""
     calls = object_calls(context, class_node)
     factory = _lock_factory(context, calls, lock_attr)
-    reentrant = factory in ("threading.RLock", "threading.Condition")
+    reentrant, holders, handed = lock_identity(context, calls, lock_attr, factory, _lock_factory)
+    if handed is not None:
+        return handed
     held = (lock_attr, factory == "threading.Condition")
     if site is not None and not reentrant and lock_attr in caller_locks:  # `project.join`: a holder elsewhere
         return (
@@ -421,7 +424,7 @@ def held_lock_conflict(
         )
     for method in calls.methods():
         receivers = {_receiver(method), *calls.classes}
-        for block in _holding_blocks(method, receivers, lock_attr):
+        for block in _holding_blocks(method, receivers, holders):
             if site is not None and not reentrant and any(f is site for f in calls.reachable(block, method)):
                 return (
                     f"`{method.name.value}()` holds `self.{lock_attr}` around a call that reaches "
@@ -440,8 +443,7 @@ def held_lock_conflict(
 
 
 def _module_function_holder(calls: ObjectCalls, class_name: str, lock_attr: str, site: cst.FunctionDef) -> Optional[str]:
-    """A module function holding `obj.<lock_attr>` around `obj.m()` that reaches `site`
-    (`def flush(cache): with cache._lock: cache.hit()`): the object is taken to be this class's."""
+    """A module function holding `obj.<lock_attr>` around `obj.m()` reaching `site` (`obj` taken for this class's)."""
     for function in calls.graph.functions.values():
         for node in walk_all(function):
             if not isinstance(node, cst.With):
@@ -480,13 +482,13 @@ def _lock_factory(context: LintContext, calls: ObjectCalls, lock_attr: str) -> O
 
 
 def _holding_blocks(
-    method: cst.FunctionDef, receivers: set[Optional[str]], lock_attr: str
+    method: cst.FunctionDef, receivers: set[Optional[str]], attrs: tuple[str, ...]
 ) -> Iterator[list[cst.CSTNode]]:
-    """What `method` runs holding `<receiver>.<lock_attr>` (`self`, or the class by name): each
-    `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
+    """What `method` runs holding `<receiver>.<attr>` (`self`, or the class by name; any of `attrs`):
+    each `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
 
     def is_lock(node: cst.CSTNode) -> bool:
-        return any(_is_attr_of(node, receiver, lock_attr) for receiver in receivers)
+        return any(_is_attr_of(node, receiver, attr) for receiver in receivers for attr in attrs)
 
     for node in walk_all(method):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "acquire":
