@@ -161,6 +161,59 @@ def test_logging_handler_acquire_release_is_the_handler_lock():
     assert found(LOGGING.format(extra=textwrap.indent(textwrap.dedent(drain), " " * 8))) == []
 
 
+ROTATING = """
+    import logging
+
+    class RollingHandler(logging.Handler):
+        def __init__(self, path):
+            super().__init__()
+            self.path = path
+            self.rollovers = 0
+            self.{setup}()
+
+        def {setup}(self):
+            # the construction step: catch up with the rollovers missed while stopped
+            while self.rollovers < 3:
+                self.roll()
+
+        def emit(self, record):
+            if record.levelno > 40:
+                self.roll()
+
+        def roll(self):
+            self.rollovers += 1
+{extra}
+"""
+
+
+@pytest.mark.parametrize("setup", ["_catch_up", "catch_up"])
+def test_logging_handler_helper_also_run_by_its_construction_step_keeps_the_handler_lock(setup):
+    # `roll()` runs from `emit()` (under self.lock) and from a method only `__init__` calls:
+    # construction comes before any logging thread, so two `emit()`s cannot lose a rollover
+    assert found(ROTATING.format(setup=setup, extra="")) == []
+
+
+def test_logging_handler_helper_also_run_by_public_api_is_still_reported():
+    # a public method nothing in the class calls is API a thread may call while others log
+    api = """
+        def force_roll(self):
+            self.roll()
+    """
+    code = ROTATING.format(setup="_catch_up", extra=textwrap.indent(textwrap.dedent(api), " " * 8))
+    assert [c for c, _ in found(code)] == ["CRL402"]
+
+
+def test_at_fork_reinit_runs_alone_in_the_child():
+    # logging calls `_at_fork_reinit()` in a forked child: its one thread races nothing
+    reinit = """
+        def _at_fork_reinit(self):
+            super()._at_fork_reinit()
+            self.records = []
+            self.count = 0
+    """
+    assert found(LOGGING.format(extra=textwrap.indent(textwrap.dedent(reinit), " " * 8))) == []
+
+
 FUSE = """
     from fuse import FUSE, Operations
 

@@ -130,6 +130,73 @@ def test_a_lock_held_across_a_join_is_not_taken_by_the_threads():
     assert any("`run()` holds `self._lock` while it waits in `t.join()`" in r for r in reasons(code))
 
 
+def test_a_lock_held_across_a_socket_send_is_not_taken_by_the_timer_thread():
+    # paramiko's packetizer: a blocked send holds the write lock until the peer reads; a reader
+    # made to take that lock could not drain its side, and both ends would wait on each other
+    code = counter(
+        "        self._write_lock = threading.RLock()",
+        "\n    def send_message(self, data):\n        with self._write_lock:\n            self._write_all(data)\n\n"
+        "    def _write_all(self, data):\n        while data:\n            data = data[self.sock.send(data):]\n",
+    )
+    assert fixed(code) == code
+    assert any("`send_message()` holds `self._write_lock` while it waits in `self.sock.send()`" in r for r in reasons(code))
+
+
+def test_a_condition_over_the_objects_own_lock_is_that_lock():
+    # `Condition(self._lock)` is `self._lock`: `drain()` waits holding it, and `bump()` holds the
+    # plain Lock around `_work()`, so `with self._ready:` there would deadlock (paramiko's
+    # `server_accept_cv`); taken for an RLock-backed Condition, it was offered as the fix's lock
+    code = counter(
+        "        self._lock = threading.Lock()\n        self._ready = threading.Condition(self._lock)",
+        "\n    def bump(self):\n        self._lock.acquire()\n        try:\n            self._work()\n"
+        "        finally:\n            self._lock.release()\n"
+        "\n    def drain(self, t):\n        with self._lock:\n            t.join()\n",
+    )
+    assert fixed(code) == code
+    assert any("holds `self._lock`" in r for r in reasons(code))
+
+
+HANDOVER = """
+import threading
+
+
+class Worker(threading.Thread):
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.error = None
+        self._ready = threading.Lock()
+        self._ready.acquire()  # opened by run() once connected: a latch, not a mutex
+        self.start()
+
+    def run(self):
+        try:
+            self._open()
+        finally:
+            self._ready.release()
+
+    def _open(self):
+        try:
+            self.conn = connect(self.path)
+        except OSError as exc:
+            self.error = exc
+
+    def check(self):
+        with self._ready:
+            if self.error is not None:
+                error, self.error = self.error, None
+                raise error
+"""
+
+
+def test_a_lock_handed_over_between_threads_is_not_taken():
+    # sqlitedict: `_open()` runs while `__init__`'s acquire still holds the latch; taking it
+    # there would wait for the release that only comes after `_open()` returns
+    assert fixed(HANDOVER) == HANDOVER
+    assert any("`__init__()` acquires `self._ready` and leaves it held until `run()` releases it" in r
+               for r in reasons(HANDOVER))
+
+
 def test_a_condition_held_across_its_own_wait_is_reused():
     code = counter(
         "        self._cond = threading.Condition()",
@@ -153,6 +220,8 @@ def test_a_condition_held_across_its_own_wait_is_reused():
         ("d.get(key, 0)", False),
         ("event.wait()", True),
         ("sock.recv(1024)", True),
+        ("sock.send(data)", True),
+        ("sock.sendall(data)", True),
         ("future.result()", True),
         ("time.sleep(1)", True),
         ("items.append(x)", False),

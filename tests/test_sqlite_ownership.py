@@ -46,3 +46,27 @@ def test_a_command_class_of_an_application_is_one_shot() -> None:
     assert [f.code for f in lint_source(source, "app.py", Config()).findings] == []
     service = source.replace("HistoryTrim(BaseIPythonApplication)", "HistoryStore").replace("def start", "def trim")
     assert [f.code for f in lint_source(service, "app.py", Config()).findings] == ["CRL201"]
+
+
+TUPLE_FACTORY = (
+    "import sqlite3\nimport threading\n"
+    "class Worker(threading.Thread):\n"
+    "    def __init__(self, path):\n        super().__init__(daemon=True)\n        self.path = path\n"
+    "    def _open(self):\n        conn = sqlite3.connect(self.path, check_same_thread=False)\n"
+    "        cursor = conn.cursor()\n        return conn, cursor\n"
+)
+
+
+def test_a_factory_returning_the_connection_in_a_tuple_is_the_callers() -> None:
+    """`return conn, cursor` hands the connection over like `return conn`; a thread's `run()` keeps
+    it for the thread's life, closing it on the way out (sqlitedict's worker thread)."""
+    run = (
+        "    def run(self):\n        conn, cursor = self._open()\n        while self.serve(cursor):\n"
+        "            conn.commit()\n        conn.close()\n"
+    )
+    assert [f.code for f in lint_source(TUPLE_FACTORY + run, "app.py", Config()).findings] == []
+
+
+def test_a_tuple_factory_its_callers_open_per_call_still_is() -> None:
+    per_call = "    def put(self, row):\n        conn, cursor = self._open()\n" + WORK.replace("    ", "        ") + "        conn.close()\n"
+    assert [f.code for f in lint_source(TUPLE_FACTORY + per_call, "app.py", Config()).findings] == ["CRL201"]

@@ -31,7 +31,9 @@ _ENTRY_LABELS = {
 }
 #: methods that run before the object is shared: `__init__`, and unittest's per-test set-up
 _INIT_LIKE = frozenset({"__init__", "setUp", "asyncSetUp"})
-_NOT_CALLER_ROOTS = _INIT_LIKE | {"__new__", "__init_subclass__", "__class_getitem__", "__set_name__"}
+# `_at_fork_reinit` (logging.Handler's, and any object's that copies the convention) runs in a
+# forked child, where the forking thread is the only one: it races nothing of its own object
+_NOT_CALLER_ROOTS = _INIT_LIKE | {"__new__", "__init_subclass__", "__class_getitem__", "__set_name__", "_at_fork_reinit"}
 
 
 def _conflict(a: str, b: str) -> bool:

@@ -14,7 +14,7 @@ import libcst as cst
 
 from .context import LintContext, function_globals, function_locals
 from .lazyinit import walk_statements
-from .names import dotted_name
+from .names import ImportMap, dotted_name
 from .one_shot import one_shot_here
 from .self_attributes import assigned_self_attrs, self_attr
 from .sqlite_usage import collect_aliases, is_closing, is_sqlite_connect, walk
@@ -348,14 +348,16 @@ def _opened_per_call(context: LintContext, factory: str) -> bool:
     connection (per thread, on an object) is not."""
     key = ("sqlite_factory_per_call", factory)
     if key not in context.memo:
-        context.memo[key] = _FactoryUse(factory).found_in(context.module)
+        context.memo[key] = _FactoryUse(factory, context.imports).found_in(context.module)
     return context.memo[key]  # type: ignore[return-value]
 
 
 class _FactoryUse(cst.CSTVisitor):
-    def __init__(self, factory: str) -> None:
+    def __init__(self, factory: str, imports: ImportMap) -> None:
         self.factory = factory
+        self.imports = imports
         self.locals: list[set[str]] = [set()]
+        self.thread_classes: list[bool] = [False]
         self.per_call = False
 
     def found_in(self, module: cst.Module) -> bool:
@@ -366,15 +368,27 @@ class _FactoryUse(cst.CSTVisitor):
         name = dotted_name(node.func) if isinstance(node, cst.Call) else None
         return name is not None and name.rpartition(".")[2] == self.factory
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = [self.imports.qualify(b.value) or dotted_name(b.value) or "" for b in node.bases]
+        self.thread_classes.append(any(b == "threading.Thread" or b.rpartition(".")[2] == "Thread" for b in bases))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.thread_classes.pop()
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.locals.append(set())
+        # a thread's `run()` keeps what it opens for the thread's life (one connection per
+        # thread), even when it closes it on the way out: that is not a per-call connection
+        self.locals.append(_NEVER if self.thread_classes[-1] and node.name.value == "run" else set())
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.locals.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if self._is_factory(node.value):
-            self.locals[-1].update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+        if self._is_factory(node.value) and self.locals[-1] is not _NEVER:
+            for target in node.targets:  # `conn = factory()`, `conn, cursor = factory()`
+                bound = target.target
+                names = [e.value for e in bound.elements] if isinstance(bound, (cst.Tuple, cst.List)) else [bound]
+                self.locals[-1].update(n.value for n in names if isinstance(n, cst.Name))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         item = node.item
@@ -390,9 +404,14 @@ class _FactoryUse(cst.CSTVisitor):
                 self.per_call = True
 
 
+_NEVER: set[str] = set()  # the locals of a function whose closes never make a connection per call
+
+
 def _returns_name(function: cst.FunctionDef, name: str) -> bool:
-    """`return name` in the function itself (not in a nested def)."""
-    return any(
-        isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == name
-        for node in walk_statements([function.body])
-    )
+    """`return name`, or `return name, cursor` (a tuple holding it), in the function itself (not in a nested def)."""
+    def named(value: Optional[cst.BaseExpression]) -> bool:
+        if isinstance(value, cst.Tuple):
+            return any(named(element.value) for element in value.elements)
+        return isinstance(value, cst.Name) and value.value == name
+
+    return any(isinstance(node, cst.Return) and named(node.value) for node in walk_statements([function.body]))

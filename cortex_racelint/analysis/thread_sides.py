@@ -48,11 +48,17 @@ class SidesMixin:
             self.class_node,
             [n for n in self.regions if _private(n) and n not in referenced and n not in self.entries],
         )
+        # a locked framework entry's class (a logging handler) is built before the framework calls
+        # it: a public method only its construction calls is a set-up step too (a handler's
+        # `initialize_rollover_time()` run by `__init__`), not API racing `emit()`
+        public_setup = bool(getattr(self, "framework_holds", None))
         changed = True
         while changed:
             changed = False
             for name in self.regions:
-                if name in init_only or name in self.entries or not _private(name) or name in callback_from:
+                if name in init_only or name in self.entries or name in callback_from:
+                    continue
+                if not _private(name) and not public_setup:
                     continue
                 callers = called_by.get(name, set())
                 if callers and callers <= (_INIT_LIKE | init_only):
@@ -81,6 +87,7 @@ class SidesMixin:
                     stack.extend(callees.get(name, ()))
             return contexts
 
+        self.init_only = frozenset(init_only)  # construction steps: `_inherited_locks` skips their calls too
         contexts = spread_all(roots)
         # a public method the class itself only calls (or hands on) from thread-only code is a
         # helper of the thread (`run(): ... self.process_batch()`, a callback given to a server)
@@ -89,7 +96,7 @@ class SidesMixin:
             for name in roots - starting:
                 users = called_by.get(name, set()) | callback_from.get(name, set())
                 if getattr(self, "framework_holds", None):  # a locked framework entry's helper, also run at construction
-                    users = users - _INIT_LIKE
+                    users = users - _INIT_LIKE - init_only
                 if users and all(CALLER not in contexts.get(r, {CALLER}) for r in users):
                     helpers.add(name)
             if not helpers:
@@ -129,7 +136,7 @@ class SidesMixin:
                     continue
                 result: Optional[set[str]] = None
                 for call in sites.get(name, []):
-                    if holds and call.region in _INIT_LIKE:
+                    if holds and (call.region in _INIT_LIKE or call.region in getattr(self, "init_only", ())):
                         continue  # construction runs before any framework thread calls the object
                     outer = held.get(call.region, set())
                     if outer is None:

@@ -14,6 +14,7 @@ import libcst as cst
 from ..analysis.context import LintContext
 from ..analysis.lazy_sites import LazyInitSite, cache_read, returns_state
 from ..analysis.lazyinit import parse_lazy_check
+from ..analysis.names import dotted_name
 from ..rule import Fix
 from .blocks import block_statements, double_checked, recheck_inside, shifted, shifted_all, with_lock
 
@@ -149,3 +150,59 @@ def _reread(site: LazyInitSite) -> list[cst.BaseStatement]:
         return []
     return [cst.SimpleStatementLine(body=[site.reread.body[0].deep_clone()])]
 
+
+
+def published_half_built(statements: list[cst.CSTNode], state: str) -> Optional[str]:
+    """The first statement that sets up `state`'s object after it is assigned (`G = make()` then
+    `G.load(...)`, `G.mode = ...`, `G[k] = ...`), as code; None when the object is complete when published.
+
+    Double-checked locking leaves the fast path lock-free: a thread there returns the object as
+    soon as it is assigned, before the statements that finish it ran (Pyro5's SSL context, its
+    certificate loaded after the assignment). Locking cannot repair that; publishing last can.
+    """
+    assigned = False
+    for stmt in statements:
+        if assigned:
+            found = _sets_up(stmt, state)
+            if found is not None:
+                return found
+        elif any(isinstance(n, (cst.Assign, cst.AnnAssign)) and _assigns(n, state) for n in _nodes(stmt)):
+            assigned = True
+    return None
+
+
+def _nodes(node: cst.CSTNode):
+    """Every node of `node`, not entering nested defs, classes or lambdas (they run later)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for child in current.children:
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append(child)
+
+
+def _assigns(node: cst.CSTNode, state: str) -> bool:
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]  # type: ignore[attr-defined]
+    return any(dotted_name(t) == state for t in targets)
+
+
+def _sets_up(stmt: cst.CSTNode, state: str) -> Optional[str]:
+    for node in _nodes(stmt):
+        receiver = None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            receiver = node.func.value
+        elif isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, (cst.Attribute, cst.Subscript)):
+                    receiver = target.value
+        if receiver is not None and _rooted(receiver, state):
+            return cst.Module(body=[]).code_for_node(node).splitlines()[0].strip()
+    return None
+
+
+def _rooted(expr: cst.BaseExpression, state: str) -> bool:
+    """`state` itself or a part of it (`G`, `G.headers`): changing it changes the published object."""
+    name = dotted_name(expr) or ""
+    return name == state or name.startswith(state + ".")

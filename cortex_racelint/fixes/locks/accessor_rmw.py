@@ -29,7 +29,7 @@ def accessor_rmw_reason(
     if _lock_factory(context, calls, lock_attr) in _REENTRANT:
         return None
     for accessor in accessors:
-        if any(True for _ in _holding_blocks(accessor, {_receiver(accessor), *calls.classes}, lock_attr)):
+        if any(True for _ in _holding_blocks(accessor, {_receiver(accessor), *calls.classes}, (lock_attr,))):
             return (
                 f"`{attr}` is a property whose getter and setter each take `self.{lock_attr}`, a plain Lock: "
                 "holding it around the read-modify-write would take it twice and deadlock (make it an RLock, "

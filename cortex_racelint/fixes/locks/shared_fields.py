@@ -24,6 +24,7 @@ from ...analysis.locks import call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
 from .one_lock import object_lock_key
+from .condition_locks import lock_identity
 from .placement import class_lock, free_attribute_name, instance_mutex
 from .reentrancy import existing_lock_factory
 
@@ -96,8 +97,8 @@ _UNCOPYABLE_PREFIXES = (
 
 
 def holds_uncopyable(context: LintContext, class_node: cst.ClassDef) -> bool:
-    """Some method of the class (or of its in-module bases) stores a lock, thread, queue, executor,
-    socket, file or connection on the object: it was never picklable nor deep-copyable."""
+    """A method here or in an in-module base stores a lock, thread, queue, executor, socket, file or
+    connection on the object (so it was never picklable nor deep-copyable)."""
     graph = module_call_graph(context)
     for name in graph.ancestry(class_node.name.value) or [class_node.name.value]:
         for method in graph.methods.get(name, {}).values():
@@ -226,6 +227,7 @@ _WAITS = frozenset(
     {
         "wait", "wait_for", "result", "exception", "acquire", "recv", "recv_into", "recvfrom", "recvmsg",
         "accept", "communicate", "sleep",
+        "send", "sendall", "sendto", "sendmsg", "sendfile",  # until the peer reads (paramiko's packetizer)
     }
 )
 _WAITING_QUALIFIED = ("time.sleep", "select.", "socket.", "subprocess.")
@@ -338,10 +340,7 @@ class ObjectCalls:
                 yield from self.properties[node.attr.value]  # type: ignore[attr-defined]
 
     def first_wait(
-        self,
-        statements: Sequence[cst.CSTNode],
-        function: cst.FunctionDef,
-        held: Optional[tuple[str, bool]] = None,
+        self, statements: Sequence[cst.CSTNode], function: cst.FunctionDef, held: Optional[tuple[str, bool]] = None,
         sleeps: bool = False,
     ) -> Optional[str]:
         """The first call among `statements` (or what they reach) that waits for another thread,
@@ -405,14 +404,15 @@ def held_lock_conflict(
     Every `with self.<lock_attr>:` in the class, its in-module bases and subclasses (mixins
     included) is a holder. A holder that can reach `site` (through calls, `super()`, overrides,
     properties or callback attributes) would take a plain Lock twice; an RLock or Condition is
-    re-entered safely; so is a holder in another module (`caller_locks`, from the project index).
-    A holder that waits for another thread (`join()`, `Event.wait()`,
-    `queue.get()`, `recv()`, `Future.result()`; not the Condition's own `wait()`, which releases
-    it) while holding the lock would wait for the very threads the fix now makes take it.
-    """
+    re-entered safely (`condition_locks`: a Condition over a plain Lock is not; a hand-over never
+    is); so is a holder in another module (`caller_locks`). A holder waiting for another thread
+    (`join()`, `Event.wait()`, `queue.get()`, `recv()`, `send()`, `Future.result()`; not the
+    Condition's own `wait()`) while holding it would wait for the threads the fix makes take it."""
     calls = object_calls(context, class_node)
     factory = _lock_factory(context, calls, lock_attr)
-    reentrant = factory in ("threading.RLock", "threading.Condition")
+    reentrant, holders, handed = lock_identity(context, calls, lock_attr, factory, _lock_factory)
+    if handed is not None:
+        return handed
     held = (lock_attr, factory == "threading.Condition")
     if site is not None and not reentrant and lock_attr in caller_locks:  # `project.join`: a holder elsewhere
         return (
@@ -422,7 +422,7 @@ def held_lock_conflict(
         )
     for method in calls.methods():
         receivers = {_receiver(method), *calls.classes}
-        for block in _holding_blocks(method, receivers, lock_attr):
+        for block in _holding_blocks(method, receivers, holders):
             if site is not None and not reentrant and any(f is site for f in calls.reachable(block, method)):
                 return (
                     f"`{method.name.value}()` holds `self.{lock_attr}` around a call that reaches "
@@ -441,8 +441,7 @@ def held_lock_conflict(
 
 
 def _module_function_holder(calls: ObjectCalls, class_name: str, lock_attr: str, site: cst.FunctionDef) -> Optional[str]:
-    """A module function holding `obj.<lock_attr>` around `obj.m()` that reaches `site`
-    (`def flush(cache): with cache._lock: cache.hit()`): the object is taken to be this class's."""
+    """A module function holding `obj.<lock_attr>` around `obj.m()` reaching `site` (`obj` taken for this class's)."""
     for function in calls.graph.functions.values():
         for node in walk_all(function):
             if not isinstance(node, cst.With):
@@ -481,13 +480,13 @@ def _lock_factory(context: LintContext, calls: ObjectCalls, lock_attr: str) -> O
 
 
 def _holding_blocks(
-    method: cst.FunctionDef, receivers: set[Optional[str]], lock_attr: str
+    method: cst.FunctionDef, receivers: set[Optional[str]], attrs: tuple[str, ...]
 ) -> Iterator[list[cst.CSTNode]]:
-    """What `method` runs holding `<receiver>.<lock_attr>` (`self`, or the class by name): each
-    `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
+    """What `method` runs holding `<receiver>.<attr>` (`self`, or the class by name; any of `attrs`):
+    each `with` body; a method that calls `acquire()` on it counts as holding it throughout."""
 
     def is_lock(node: cst.CSTNode) -> bool:
-        return any(_is_attr_of(node, receiver, lock_attr) for receiver in receivers)
+        return any(_is_attr_of(node, receiver, attr) for receiver in receivers for attr in attrs)
 
     for node in walk_all(method):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "acquire":

@@ -14,7 +14,14 @@ from ...analysis.context import LintContext
 from ...analysis.lazy_harm import OPT_IN_KINDS, lazy_consequence
 from ...analysis.lazy_sites import LazyInitSite
 from ...analysis.lazyinit import first_call
-from ...fixes.double_checked_locking import assign_fix, eafp_fix, guarded_statements, lazy_init_fix, match_fix
+from ...fixes.double_checked_locking import (
+    assign_fix,
+    eafp_fix,
+    guarded_statements,
+    lazy_init_fix,
+    match_fix,
+    published_half_built,
+)
 from ...fixes.locks.lazy_init import lazy_state_lock
 from ...ftypes import Consequence, GilExposure
 from ...rule import Rule, WindowNodes
@@ -81,9 +88,17 @@ class LazyInitRule(Rule):
         harmless = consequence.kind in OPT_IN_KINDS
         if harmless != (self.REPORTS == "harmless"):
             return
-        choice = lazy_state_lock(self.context, site.check.state, guarded_statements(self.context, node, site), site.kind)
-        fix = None
-        if choice.lock is not None:
+        guarded = guarded_statements(self.context, node, site)
+        choice = lazy_state_lock(self.context, site.check.state, guarded, site.kind)
+        fix, no_fix_reason = None, choice.no_fix_reason
+        half_built = published_half_built(guarded, site.check.state) if choice.lock is not None else None
+        if half_built is not None:
+            no_fix_reason = (
+                f"`{site.check.state}` is assigned before it is set up (`{half_built}` runs after): the lock-free "
+                "fast path of double-checked locking would hand other threads the half-built object; build it "
+                f"in a local and assign `{site.check.state}` last, then lock"
+            )
+        elif choice.lock is not None:
             if site.handler is not None:
                 fix = eafp_fix(site, choice.lock, choice.edits)
             elif isinstance(node, cst.SimpleStatementLine):
@@ -100,7 +115,7 @@ class LazyInitRule(Rule):
             node,
             message,
             fix=fix,
-            no_fix_reason=choice.no_fix_reason,
+            no_fix_reason=no_fix_reason,
             window=lazy_window(check, site.made_in or site.creation),
             consequence=consequence,
         )
