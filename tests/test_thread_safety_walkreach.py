@@ -84,7 +84,8 @@ def test_a_dump_racing_a_store_on_a_singleton_is_reported_with_both_entries(tmp_
     message = found[0].message
     assert "`History.save()` (`json.dump`)" in message and "`History.record()` changes its size" in message
     assert "thread target `saver`" in message and "executor task `work`" in message
-    assert found[0].flow and found[0].no_fix_reason  # the path from the entry, and why there is no fix
+    assert found[0].flow and found[0].fix_applicability is not None  # the path from the entry; an unsafe fix
+    assert "across the walk over `self.entries` and around its size change" in (found[0].fix_message or "")
 
 
 def test_a_list_only_appended_to_is_not_reported(tmp_path):
@@ -95,6 +96,7 @@ def test_a_list_losing_items_is_a_torn_snapshot(tmp_path):
     history = HISTORY.replace("self.log.append(line)", "self.log.remove(line)")
     found = [f for f in _crl405(tmp_path, history) if "self.log" in f.message]
     assert [f.consequence.kind for f in found if f.consequence] == ["torn snapshot"]
+    assert "`for` loop" in (found[0].no_fix_reason or "")  # its body would run under the lock: no fix
 
 
 def test_entries_reaching_only_one_side_are_not_reported(tmp_path):
@@ -126,3 +128,22 @@ def test_crl405_not_selected_reports_nothing(tmp_path):
     paths = [str(p) for p in sorted(tmp_path.rglob("*.py"))]
     results = run_files(paths, Config(root=tmp_path, ignore=("CRL405",)), fix=False, jobs=1, cache=None)
     assert not [f for r in results for f in r.findings if f.code == "CRL405"]
+
+
+def test_the_fix_locks_both_sides_and_the_index_then_sees_them_guarded(tmp_path):
+    _crl405(tmp_path)
+    paths = [str(p) for p in sorted(tmp_path.rglob("*.py"))]
+    for result in run_files(paths, Config(root=tmp_path, unsafe_fixes=True), fix=True, jobs=1, cache=None):
+        if result.new_source is not None:
+            Path(result.path).write_bytes(result.new_source)
+    fixed = (tmp_path / "app/history.py").read_text()
+    assert "        with self._lock:\n            self.entries[key] = value" in fixed
+    assert "        with self._lock:\n            with open(path, \"w\") as f:\n                json.dump(self.entries, f)" in fixed
+    results = run_files(paths, Config(root=tmp_path, unsafe_fixes=True), fix=False, jobs=1, cache=None)
+    assert all("self.entries" not in f.message for r in results for f in r.findings if f.code == "CRL405")
+
+
+def test_two_size_changes_racing_the_walk_get_no_fix(tmp_path):
+    history = HISTORY.replace("self.log.append(line)", "self.log.append(line)\n            self.entries.pop(line, None)")
+    found = [f for f in _crl405(tmp_path, history) if "self.entries" in f.message]
+    assert len(found) == 1 and "several statements change the size" in (found[0].no_fix_reason or "")

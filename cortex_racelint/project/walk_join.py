@@ -3,8 +3,8 @@ entries reach (CRL404's reach, `join._reach`) on two threads, with no lock held 
 
 Fed by `join.join` for every (entry, method of a shared class) it reaches; the facts go under the
 class's `walks` key: one row per racing walk, `[attr, ordinal, method, consumer, change, appends, paths]`
-(`ordinal`: which walk of `self.<attr>` in the method, in source order; `change` = `[method, line, col,
-entry label]` of one racing size change; `appends`: every racing change is an `append`/`extend`).
+(`ordinal`: which walk of `self.<attr>` in the method, in source order; `change` = `[method, ordinal,
+how many size changes race it, entry label]` of one racing size change; `appends`: every racing change is an `append`/`extend`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ class WalkTally:
                     cls[1],
                     {"shared": graph.how[cls], "object": {**graph.objects[cls], "class": f"{cls[0]}.{cls[1]}"}, "methods": {}},
                 )
-                change = [partner[3].split(".", 1)[1], partner[4][1], partner[4][2], partner[5][0][3]]
+                c_info = partner[6]
+                c_ordinal = sorted((r[1], r[2]) for r in c_info["sizes"] if r[0] == attr).index((partner[4][1], partner[4][2]))
+                changers = len({(s[3], s[4][1], s[4][2]) for s in racing})
+                change = [partner[3].split(".", 1)[1], c_ordinal, changers, partner[5][0][3]]
                 klass.setdefault("walks", []).append(
                     [attr, ordinal, w_method.split(".", 1)[1], w_row[4], change, appends, [w_path]]
                 )

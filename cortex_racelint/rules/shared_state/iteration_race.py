@@ -11,7 +11,8 @@ from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
 from ...analysis.iteration_sites import VIEWS, iteration_consumer, iteration_use
 from ...analysis.traverse import children
-from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, Access, ClassThreads
+from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, Access, ClassThreads
+from ...fixes.shared_walk_lock import shared_walk_fix
 from ...ftypes import Consequence, FlowStep, GilExposure, Severity
 from ...rule import WindowNodes
 
@@ -203,13 +204,6 @@ def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNo
 
 # -- CRL405 on process-wide shared objects (the project index: `project/walk_join.py`) -------------
 
-SHARED_NO_FIX = (
-    "the walk and the size change run in methods of an object the whole process shares, on threads "
-    "the class does not start: no fix is offered yet (the lock must be taken by both methods; "
-    "take `with self._lock:` around the change and walk a copy made under it: `list(self.x)`)"
-)
-
-
 def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
     """Report, as CRL405, each walk the project facts name on this shared class (`walk_join.py`):
     one thread walks `self.<attr>` while another changes its size, no lock held in common."""
@@ -236,7 +230,20 @@ def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
             f"shared as {klass['shared']} (from {flow[0].message if flow else 'a thread entry'}) while "
             f"`{class_node.name.value}.{change[0]}()` changes its size (from {change[3]}), without a common lock"
         )
-        rule.report(node, message, no_fix_reason=SHARED_NO_FIX, flow=flow, consequence=_kind_consequence(kind))
+        changes = _size_nodes(methods[change[0]], attr) if change[0] in methods else []
+        held = set(context.locks.locks_held([*context.ancestors, class_node, class_node.body, *path]))
+        if held and change[2] == 1 and change[1] < len(changes):
+            if held & set(context.locks.locks_held([*context.ancestors, class_node, class_node.body, *changes[change[1]]])):
+                continue  # both sides under one lock in this file (the index runs before a fix loop's passes)
+        plan = shared_walk_fix(
+            context, class_node, (function, path), (methods[change[0]], changes[change[1]]) if change[1] < len(changes) else None,
+            attr, change[2],
+        )
+        consequence = _kind_consequence(kind)
+        if isinstance(plan, str):
+            rule.report(node, message, no_fix_reason=plan, flow=flow, consequence=consequence)
+        else:
+            rule.report(node, message, fix=plan, flow=flow, consequence=consequence)
         rule.reports[-1].code = CODE  # CRL404's project pass finds it; the finding is CRL405's
 
 
@@ -244,6 +251,36 @@ def _crl405_enabled(context: Any) -> bool:
     from ...registry import is_enabled  # noqa: PLC0415 - the registry imports the rules
 
     return is_enabled(CODE, context.config, context.path)
+
+
+def _size_nodes(function: cst.FunctionDef, attr: str) -> list[list[cst.CSTNode]]:
+    """The paths to the size changes of `self.<attr>` in the method's own code, in source order
+    (`iteration_sites.ast_size_change` on the CST: a mutator call, an item store or `del`)."""
+    found: list[list[cst.CSTNode]] = []
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(function.body, [function, function.body])]
+    while stack:
+        node, path = stack.pop()
+        if _changes_size(node, attr):
+            found.append(path)
+        for child in reversed(list(children(node))):
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append((child, [*path, child]))
+    return found
+
+
+def _changes_size(node: cst.CSTNode, attr: str) -> bool:
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in MUTATORS:
+        return _is_own(node.func.value, attr)
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, cst.Del):
+        targets = [node.target]
+    return any(isinstance(t, cst.Subscript) and _is_own(t.value, attr) for t in targets)
+
+
+def _is_own(node: cst.CSTNode, attr: str) -> bool:
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" and node.attr.value == attr
 
 
 def _walk_nodes(function: cst.FunctionDef, attr: str) -> list[tuple[cst.CSTNode, list[cst.CSTNode]]]:
