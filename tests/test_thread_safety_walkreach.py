@@ -147,3 +147,38 @@ def test_two_size_changes_racing_the_walk_get_no_fix(tmp_path):
     history = HISTORY.replace("self.log.append(line)", "self.log.append(line)\n            self.entries.pop(line, None)")
     found = [f for f in _crl405(tmp_path, history) if "self.entries" in f.message]
     assert len(found) == 1 and "several statements change the size" in (found[0].no_fix_reason or "")
+
+
+def test_the_index_and_the_rule_agree_on_what_is_walked():
+    """Every `self.<attr>` the CST definition (`iteration_use`) calls walked, the `ast` one records, in order."""
+    import ast
+
+    import libcst as cst
+
+    from cortex_racelint.analysis.iteration_sites import ast_walks, iteration_use
+    from cortex_racelint.analysis.traverse import children
+
+    source = textwrap.dedent("""
+        def f(self, out):
+            for a, b in zip(self.x, self.y):
+                pass
+            for k, v in enumerate(self.d.items()):
+                pass
+            json.dump(self.d, out)
+            json.dumps(self.x)
+            json.dumps(self.x, indent=2)
+            [n for n in self.s if n in self.t]
+            copy.deepcopy(self.d.values())
+    """)
+    tree = ast.parse(source)
+    from_ast = sorted((w.lineno, w.col_offset, w.attr) for node in ast.walk(tree) for w, _ in ast_walks(node))
+    found, stack = [], [(cst.parse_module(source), [])]
+    while stack:
+        node, path = stack.pop()
+        path = [*path, node]
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            if iteration_use(path) is not None:
+                found.append(node.attr.value)
+            continue
+        stack.extend((child, path) for child in reversed(list(children(node))))
+    assert [attr for _, _, attr in from_ast] == found == ["x", "y", "d", "d", "x", "s", "d"]

@@ -108,42 +108,35 @@ def _ast_self_attr(node: ast.AST) -> Optional[str]:
     return None
 
 
-def _ast_walked(expr: ast.AST, wrappers: bool) -> Optional[ast.Attribute]:
-    """The `self.a` node when `expr` is `self.a`, `self.a.items()` (a view), or (with `wrappers`) one of
-    those inside `enumerate(...)`/`zip(...)`/...: what a loop over `expr` walks step by step."""
+def _ast_walked(expr: ast.AST, wrappers: bool) -> list[ast.Attribute]:
+    """The `self.a` nodes a loop over `expr` walks step by step: `self.a`, `self.a.items()` (a view),
+    or (with `wrappers`) those inside `enumerate(...)`/`zip(...)`/... (each positional argument)."""
     if wrappers and isinstance(expr, ast.Call) and _ast_dotted(expr.func) in _LAZY_WRAPPERS:
-        return next((a for a in (_ast_walked(arg, False) for arg in expr.args) if a), None)
+        return [walked for arg in expr.args for walked in _ast_walked(arg, False)]
     if (
         isinstance(expr, ast.Call) and not expr.args and not expr.keywords
         and isinstance(expr.func, ast.Attribute) and expr.func.attr in VIEWS
     ):
         expr = expr.func.value
-    return expr if _ast_self_attr(expr) else None  # type: ignore[return-value]
+    return [expr] if _ast_self_attr(expr) else []  # type: ignore[list-item]
 
 
 def ast_walks(node: ast.AST) -> list[tuple[ast.Attribute, str]]:
     """(the `self.<attr>` node, consumer) for each attribute the statement or expression `node` itself
     walks step by step: a `for`'s or comprehension's iterable, a walker's first argument (the rules of
     `iteration_use`, on the stdlib `ast` the project index reads)."""
-    found: list[tuple[ast.Attribute, str]] = []
     if isinstance(node, (ast.For, ast.AsyncFor)):
-        walked = _ast_walked(node.iter, True)
-        if walked:
-            found.append((walked, "loop"))
-    elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        for generator in node.generators:
-            walked = _ast_walked(generator.iter, True)
-            if walked:
-                found.append((walked, "comprehension"))
-    elif isinstance(node, ast.Call) and node.args:
+        return [(walked, "loop") for walked in _ast_walked(node.iter, True)]
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [(walked, "comprehension") for g in node.generators for walked in _ast_walked(g.iter, True)]
+    if isinstance(node, ast.Call) and node.args:
         name = _ast_dotted(node.func)
         walker = name in WALKERS or (
             name == "json.dumps" and any(k.arg in _PYTHON_ENCODING for k in node.keywords)
         )
-        walked = _ast_walked(node.args[0], False) if walker else None
-        if walked:
-            found.append((walked, name))  # type: ignore[arg-type]
-    return found
+        if walker and not isinstance(node.args[0], ast.Starred):
+            return [(walked, name) for walked in _ast_walked(node.args[0], False)]  # type: ignore[misc]
+    return []
 
 
 def ast_size_change(node: ast.AST) -> Optional[str]:
