@@ -182,3 +182,28 @@ def test_the_index_and_the_rule_agree_on_what_is_walked():
             continue
         stack.extend((child, path) for child in reversed(list(children(node))))
     assert [attr for _, _, attr in from_ast] == found == ["x", "y", "d", "d", "x", "s", "d"]
+
+
+def test_the_index_and_the_rule_agree_on_what_changes_the_size():
+    """`ast_size_change` (the index) and the rule's CST search find the same changes, in the same order."""
+    import ast
+
+    import libcst as cst
+
+    from cortex_racelint.analysis.iteration_sites import ast_size_change
+    from cortex_racelint.rules.shared_state.iteration_race import _size_nodes
+
+    source = textwrap.dedent("""
+        def f(self, k):
+            self.a.append(self.a.pop())
+            self.a[k] = 1
+            del self.a[k]
+            x = self.a[k] = 2
+            self.a[k] += 1
+            self.a.get(k)
+            self.b.add(k)
+    """)
+    tree = ast.parse(source)
+    from_ast = sorted((n.lineno, n.col_offset) for n in ast.walk(tree) if ast_size_change(n) == "a")
+    function = cst.parse_module(source).body[0]
+    assert len(from_ast) == len(_size_nodes(function, "a")) == 5  # the `+=` is a read-modify-write, not a size change
