@@ -20,10 +20,12 @@ builds, which is why the fix's snapshot has this form.
 
 from __future__ import annotations
 
+import ast
 from typing import Optional, Sequence
 
 import libcst as cst
 
+from .access_kinds import MUTATORS
 from .names import dotted_name
 
 #: dict views iterated by a loop
@@ -84,3 +86,70 @@ def iteration_consumer(path: Sequence[cst.CSTNode]) -> str:
     """The consumer of an ITERATE access, for messages ("a loop", "`json.dump`")."""
     use = iteration_use(path) or "loop"
     return {"loop": "a loop", "comprehension": "a comprehension"}.get(use, f"`{use}`")
+
+
+# -- the same definitions on the stdlib `ast` (the project index, `project/summary.py`) ------------
+
+
+def _ast_dotted(node: ast.AST) -> Optional[str]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _ast_self_attr(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _ast_walked(expr: ast.AST, wrappers: bool) -> list[ast.Attribute]:
+    """The `self.a` nodes a loop over `expr` walks step by step: `self.a`, `self.a.items()` (a view),
+    or (with `wrappers`) those inside `enumerate(...)`/`zip(...)`/... (each positional argument)."""
+    if wrappers and isinstance(expr, ast.Call) and _ast_dotted(expr.func) in _LAZY_WRAPPERS:
+        return [walked for arg in expr.args for walked in _ast_walked(arg, False)]
+    if (
+        isinstance(expr, ast.Call) and not expr.args and not expr.keywords
+        and isinstance(expr.func, ast.Attribute) and expr.func.attr in VIEWS
+    ):
+        expr = expr.func.value
+    return [expr] if _ast_self_attr(expr) else []  # type: ignore[list-item]
+
+
+def ast_walks(node: ast.AST) -> list[tuple[ast.Attribute, str]]:
+    """(the `self.<attr>` node, consumer) for each attribute the statement or expression `node` itself
+    walks step by step: a `for`'s or comprehension's iterable, a walker's first argument (the rules of
+    `iteration_use`, on the stdlib `ast` the project index reads)."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [(walked, "loop") for walked in _ast_walked(node.iter, True)]
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [(walked, "comprehension") for g in node.generators for walked in _ast_walked(g.iter, True)]
+    if isinstance(node, ast.Call) and node.args:
+        name = _ast_dotted(node.func)
+        walker = name in WALKERS or (
+            name == "json.dumps" and any(k.arg in _PYTHON_ENCODING for k in node.keywords)
+        )
+        if walker and not isinstance(node.args[0], ast.Starred):
+            return [(walked, name) for walked in _ast_walked(node.args[0], False)]  # type: ignore[misc]
+    return []
+
+
+def ast_size_change(node: ast.AST) -> Optional[str]:
+    """`a` when `node` changes the contents of `self.a` in one step (the CRL4 model's MUTATE:
+    `self.a.append(x)`, `self.a[k] = v`, `del self.a[k]`; the container methods of `MUTATORS`)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+        return _ast_self_attr(node.func.value)
+    targets: list = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.Delete):
+        targets = node.targets
+    for target in targets:
+        if isinstance(target, ast.Subscript) and _ast_self_attr(target.value):
+            return _ast_self_attr(target.value)
+    return None

@@ -24,6 +24,7 @@ from .modules import SymbolTable, module_name
 from ..analysis.locks import looks_like_lock_name
 from .containers import MARK
 from .object_data import accessor_object, container_object, global_object
+from .walk_join import WalkTally
 
 #: how many calls a thread entry is followed through
 MAX_DEPTH = 8
@@ -217,6 +218,7 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
     reached: dict[tuple[Node, str], list] = {}  # (class, method) -> paths
     guards: dict[tuple[Node, str], frozenset] = {}  # (class, attr) -> locks every path to an update holds
     holders: dict[tuple[Node, str], set] = {}  # (class, method) -> the object's own locks some caller holds
+    walks = WalkTally()  # CRL405: walks and size changes of the shared objects' attributes (`walk_join.py`)
     for module, (path, summary) in modules.items():
         for kind, ref_kind, text, scope, line, col, copies, own in summary["entries"]:
             start = graph.resolve_ref(module, scope, ref_kind, text)
@@ -230,6 +232,8 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
                 if graph.summary(cls[0])["classes"].get(cls[1], {}).get("own_threads"):
                     continue
                 info = graph.summary(node[0])["functions"][node[1]]
+                if "walks" in info or "sizes" in info:
+                    walks.note(graph, cls, node, info, (path, line, col), bool(copies), locks, [head, *steps])
                 attrs = {a for a, _, _, locked in (*info.get("rmw", []), *info.get("lazy", [])) if not locked}
                 if not attrs:
                     continue
@@ -257,6 +261,7 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
         if holders.get((cls, qual)):  # `with monitor.lock: monitor.record()` somewhere: not to be taken again
             klass["methods"][qual.split(".", 1)[1]]["caller_locks"] = sorted(holders[(cls, qual)])
+    walks.facts(graph, facts)
     return merge(facts, handed)
 
 

@@ -51,7 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import containers, dead_defs, handover
+from . import containers, dead_defs, handover, walk_facts
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -68,7 +68,7 @@ from .acquire_held import acquire_map
 from .lock_names import LockBindings, elsewhere, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 10
+VERSION = 11
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -184,6 +184,8 @@ class _Builder:
 
     def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
         kind = type(node)
+        if frame.method and frame.lam == 0 and kind in walk_facts.KINDS:  # CRL405's walks and size changes (`walk_facts.py`)
+            walk_facts.note(frame.info, node, self._locked())
         if kind is ast.Call:
             self._call(node, frame, looped)  # type: ignore[arg-type]
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
@@ -249,6 +251,7 @@ class _Builder:
             for key in ("rmw", "lazy"):
                 for row in info.get(key, ()):
                     row[3] = resolve_locked(row[3], kinds)
+            walk_facts.resolve(info, kinds, imports)
 
     def _raises_on_failure(self, name: str) -> bool:
         """For the acquire regions: `name` is bound only to locks whose acquire raises (filelock), as far

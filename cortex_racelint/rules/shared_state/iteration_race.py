@@ -3,15 +3,17 @@ size change, what the container is, and what goes wrong (a crash, or a torn snap
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import libcst as cst
 
 from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
-from ...analysis.iteration_sites import VIEWS, iteration_consumer
-from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, Access, ClassThreads
-from ...ftypes import Consequence, GilExposure, Severity
+from ...analysis.iteration_sites import VIEWS, iteration_consumer, iteration_use
+from ...analysis.traverse import children
+from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, Access, ClassThreads
+from ...fixes.shared_walk_lock import shared_walk_fix
+from ...ftypes import Consequence, FlowStep, GilExposure, Severity
 from ...rule import WindowNodes
 
 CODE = "CRL405"
@@ -198,3 +200,119 @@ def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNo
             break
     hold = next((n for n in own_nodes(statement) if isinstance(n, cst.Call)), None)
     return WindowNodes(check=walk.node, act=change.node, hold_call=hold, exposure=GilExposure.GIL)
+
+
+# -- CRL405 on process-wide shared objects (the project index: `project/walk_join.py`) -------------
+
+def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
+    """Report, as CRL405, each walk the project facts name on this shared class (`walk_join.py`):
+    one thread walks `self.<attr>` while another changes its size, no lock held in common."""
+    context = rule.context
+    klass = context.project_facts.get("classes", {}).get(class_node.name.value)
+    if not klass or not klass.get("walks") or context.class_ is not None or not _crl405_enabled(context):
+        return
+    methods = {m.name.value: m for m in class_node.body.body if isinstance(m, cst.FunctionDef)}
+    for attr, ordinal, method, consumer, change, appends, paths in klass["walks"]:
+        function = methods.get(method)
+        kind = _init_kind(methods.get("__init__"), attr)
+        if function is None or (appends and kind == "list"):
+            continue  # a list only appended to: the walk sees a consistent prefix (as for a class's own threads)
+        walks = _walk_nodes(function, attr)
+        if ordinal >= len(walks):
+            continue
+        node, path = walks[ordinal]
+        if kind is None and any(isinstance(p, cst.Attribute) and p.attr.value in VIEWS for p in path[-2:-1]):
+            kind = "dict"
+        flow = tuple(FlowStep(*step) for step in paths[0]) if paths else ()
+        what = f"`self.{attr}`" + (f" (a {kind})" if kind else "")
+        message = (
+            f"{what} is iterated by `{class_node.name.value}.{method}()` ({iteration_consumer(path)}) on the object "
+            f"shared as {klass['shared']} (from {flow[0].message if flow else 'a thread entry'}) while "
+            f"`{class_node.name.value}.{change[0]}()` changes its size (from {change[3]}), without a common lock"
+        )
+        changes = _size_nodes(methods[change[0]], attr) if change[0] in methods else []
+        held = set(context.locks.locks_held([*context.ancestors, class_node, class_node.body, *path]))
+        if held and change[2] == 1 and change[1] < len(changes):
+            if held & set(context.locks.locks_held([*context.ancestors, class_node, class_node.body, *changes[change[1]]])):
+                continue  # both sides under one lock in this file (the index runs before a fix loop's passes)
+        plan = shared_walk_fix(
+            context, class_node, (function, path), (methods[change[0]], changes[change[1]]) if change[1] < len(changes) else None,
+            attr, change[2],
+        )
+        consequence = _kind_consequence(kind)
+        if isinstance(plan, str):
+            rule.report(node, message, no_fix_reason=plan, flow=flow, consequence=consequence)
+        else:
+            rule.report(node, message, fix=plan, flow=flow, consequence=consequence)
+        rule.reports[-1].code = CODE  # CRL404's project pass finds it; the finding is CRL405's
+
+
+def _crl405_enabled(context: Any) -> bool:
+    from ...registry import is_enabled  # noqa: PLC0415 - the registry imports the rules
+
+    return is_enabled(CODE, context.config, context.path)
+
+
+def _size_nodes(function: cst.FunctionDef, attr: str) -> list[list[cst.CSTNode]]:
+    """The paths to the size changes of `self.<attr>` in the method's own code, in source order
+    (`iteration_sites.ast_size_change` on the CST: a mutator call, an item store or `del`)."""
+    found: list[list[cst.CSTNode]] = []
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(function.body, [function, function.body])]
+    while stack:
+        node, path = stack.pop()
+        if _changes_size(node, attr):
+            found.append(path)
+        for child in reversed(list(children(node))):
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append((child, [*path, child]))
+    return found
+
+
+def _changes_size(node: cst.CSTNode, attr: str) -> bool:
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in MUTATORS:
+        return _is_own(node.func.value, attr)
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, cst.Del):
+        targets = [node.target]
+    return any(isinstance(t, cst.Subscript) and _is_own(t.value, attr) for t in targets)
+
+
+def _is_own(node: cst.CSTNode, attr: str) -> bool:
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" and node.attr.value == attr
+
+
+def _walk_nodes(function: cst.FunctionDef, attr: str) -> list[tuple[cst.CSTNode, list[cst.CSTNode]]]:
+    """The walks of `self.<attr>` in the method's own code, in source order (the index's order)."""
+    found: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = []
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode]]] = [(function.body, [function, function.body])]
+    while stack:
+        node, path = stack.pop()
+        if _is_self_attr(node, attr) and isinstance(node.value, cst.Name) and node.value.value == "self":  # type: ignore[attr-defined]
+            if iteration_use(path) is not None:
+                found.append((node, path))
+            continue
+        for child in reversed(list(children(node))):
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append((child, [*path, child]))
+    return found
+
+
+def _init_kind(init: Optional[cst.FunctionDef], attr: str) -> Optional[str]:
+    votes: set[str] = set()
+    for node in own_nodes(init.body) if init is not None else ():
+        if isinstance(node, cst.Assign) and any(_is_self_attr(t.target, attr) for t in node.targets):
+            votes |= _built(node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None and _is_self_attr(node.target, attr):
+            votes |= _built(node.value)
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _kind_consequence(kind: Optional[str]) -> Consequence:
+    if kind == "list":
+        return Consequence("torn snapshot", Severity.MEDIUM, "the list is iterated while it changes: an element is skipped or seen twice")
+    return Consequence(
+        "crash", Severity.HIGH,
+        f"a {kind or 'container'} that changes size while it is iterated raises RuntimeError (\"changed size during iteration\")",
+    )
