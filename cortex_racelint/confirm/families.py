@@ -28,6 +28,8 @@ SHARED_OBJECT_RULES = ("CRL404", "CRL108")
 
 _WHY_NOT = {
     "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
+    "CRL406": ("the walk family swaps the container of an object it builds from the class; a process-wide object's "
+               "walk and size change would have to be driven from the thread entries the project index found"),
     "CRL501": ("a primitive bound to another event loop fails only once a loop has to wait on it (a contended "
                "lock, an empty queue), which the model would have to set up per primitive and per loop; "
                "see docs/CONFIRM.md"),

@@ -44,20 +44,10 @@ class ContainerIteratedWhileChanged(SharedStateRule):
         thread: the child has only the forking one.
     """
     KNOWN_PROBLEMS = SharedStateRule.KNOWN_PROBLEMS + """
-    For this rule in particular: a class's own threads are CRL401's model; a process-wide
-    object (a module global instance, a singleton accessor, an entry of a module container
-    indexed with a constant key: CRL404's reach, see there what the project index follows)
-    is analysed when thread entries of the project reach both a method walking
-    `self.<attr>` and one changing its size, on two threads (two entries, or one running
-    copies), with no lock held in common (locks taken in the methods, or held by every path
-    from the entry). Not followed there yet: objects handed to threads as arguments or to a
-    constructor (CRL404's hand-overs), a list only appended to (as for a class's own
-    threads: not reported), and a method reached only by the main thread (the walk on the
-    main thread racing a worker's change is not counted: only thread entries are). Such a
-    finding is fixed (unsafe) only when one statement changes the size on the threads and
-    the walk is not a `for` loop: the change goes under the object's lock as CRL404's update
-    does, and the walk's statement (or the `with open(...)` around it) is held across;
-    otherwise no fix, with the reason.
+    For this rule in particular: a class's own threads are CRL401's model. The same race on a
+    process-wide object (a module global instance, a singleton accessor, an entry of a module
+    container indexed with a constant key) whose methods the project's thread entries reach is
+    CRL406's (a project rule: it needs the project index).
     When the walking method is public and the thread calls it too (`_autosave()` calling
     `self.save()`), CRL401's model leaves the pair alone (the class is used from two threads
     as a client would). A dump of a container reached through another object (`self.state.items`)

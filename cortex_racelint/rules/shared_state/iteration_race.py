@@ -202,14 +202,14 @@ def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNo
     return WindowNodes(check=walk.node, act=change.node, hold_call=hold, exposure=GilExposure.GIL)
 
 
-# -- CRL405 on process-wide shared objects (the project index: `project/walk_join.py`) -------------
+# -- CRL406: CRL405's race on process-wide shared objects (the project index: `project/walk_join.py`) -------------
 
 def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
-    """Report, as CRL405, each walk the project facts name on this shared class (`walk_join.py`):
-    one thread walks `self.<attr>` while another changes its size, no lock held in common."""
+    """Report (for CRL406, `shared_object_walk`) each walk the project facts name on this shared class
+    (`walk_join.py`): one thread walks `self.<attr>` while another changes its size, no lock held in common."""
     context = rule.context
     klass = context.project_facts.get("classes", {}).get(class_node.name.value)
-    if not klass or not klass.get("walks") or context.class_ is not None or not _crl405_enabled(context):
+    if not klass or not klass.get("walks") or context.class_ is not None:
         return
     methods = {m.name.value: m for m in class_node.body.body if isinstance(m, cst.FunctionDef)}
     for attr, ordinal, method, consumer, change, appends, paths in klass["walks"]:
@@ -244,13 +244,6 @@ def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
             rule.report(node, message, no_fix_reason=plan, flow=flow, consequence=consequence)
         else:
             rule.report(node, message, fix=plan, flow=flow, consequence=consequence)
-        rule.reports[-1].code = CODE  # CRL404's project pass finds it; the finding is CRL405's
-
-
-def _crl405_enabled(context: Any) -> bool:
-    from ...registry import is_enabled  # noqa: PLC0415 - the registry imports the rules
-
-    return is_enabled(CODE, context.config, context.path)
 
 
 def _size_nodes(function: cst.FunctionDef, attr: str) -> list[list[cst.CSTNode]]:

@@ -8,7 +8,6 @@ from ...analysis.shared_objects import DERIVED, RESET, RMW, shared_object_sites
 from ...fixes.shared_object_lock import grouped_fixes
 from ...ftypes import Consequence, FixApplicability, Severity
 from ...rule import Invalid, Rule, Valid
-from .iteration_race import shared_walk_reports
 
 PROJECT_KNOWN_PROBLEMS = """
     The project index follows names, not values: an instance is shared when a module global
@@ -306,7 +305,6 @@ class SharedObjectUpdate(Rule):
         return True  # runs only with project facts, on the files they name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        shared_walk_reports(self, node)  # CRL405's walks on shared objects: the same project pass
         sites = [site for site in shared_object_sites(self.context, node) if site.kind in (RMW, RESET, DERIVED)]
         for group, plan in grouped_fixes(self.context, node, sites):
             site = group[0]

@@ -1,4 +1,4 @@
-"""Multi-module (CRL405 on a shared object): `recorder` records into the process-wide `History` from a pool
+"""Multi-module (CRL406: CRL405 on a shared object): `recorder` records into the process-wide `History` from a pool
 while a saver thread `json.dump`s it; both reach the singleton through `history.get_history()`. The fix
 holds one new class lock of `History` around the item store and across the dump (nothing in the dump
 calls back into the object): the store waits for the dump, no deadlock, same single-threaded output."""
@@ -53,7 +53,7 @@ def run(items):
 # --- drivers ---
 import json
 
-FINDINGS = ("CRL405",)
+FINDINGS = ("CRL406",)
 FIXED_IN = ("unsafe",)
 
 
