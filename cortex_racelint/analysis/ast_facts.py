@@ -35,6 +35,9 @@ def _imported_entry_calls() -> dict[str, frozenset[str]]:
 
 
 _IMPORTED_ENTRY_CALLS = _imported_entry_calls()  # last name -> the packages whose import it needs
+#: entry calls the entry table counts only on a receiver bound from another method's call (an executor
+#: future's `add_done_callback`, bound from `.submit()`): asyncio's own futures hand nothing to a thread
+_RECEIVER_FROM = {spec.call[1:]: spec.receiver_from for spec in BUILTIN_ENTRIES if spec.call.startswith(".") and spec.receiver_from}
 #: entry calls that are executor methods: `analysis.threads` only counts them called on something
 _EXECUTOR_METHODS = {"submit", "map", "run_in_executor"}
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -672,6 +675,9 @@ class _FactCollector(ast.NodeVisitor):
             roots = _IMPORTED_ENTRY_CALLS.get(_last_name(call.func) or "")
             if roots is not None and roots.isdisjoint(self.imported_roots):
                 continue  # `self.register(cb)` in a module importing no `atexit`: no entry of the table
+            method = _RECEIVER_FROM.get(_last_name(call.func) or "")
+            if method is not None and not self._bound_from(call, method, function):
+                continue  # `task.add_done_callback(cb)` on an asyncio task: no entry of the table
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
         facts.thread_entry = bool(facts.where("thread_entry"))
@@ -746,6 +752,23 @@ class _FactCollector(ast.NodeVisitor):
         for name, top in self.outside_calls:
             if name in names:
                 self._mark(fact, top)
+
+    def _bound_from(self, call: ast.Call, method: str, function: _Function) -> bool:
+        """Could the receiver of `call` come from a `.<method>()` call? A superset of
+        `framework_entries._bound_from`: the call itself, or a name assigned from one anywhere in
+        the enclosing functions."""
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call):
+            return isinstance(receiver.func, ast.Attribute) and receiver.func.attr == method
+        if not isinstance(receiver, ast.Name):
+            return False
+        for scope in function.chain():
+            for node in ast.walk(scope.node):
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and isinstance(node.value, ast.Call):
+                    func = node.value.func
+                    if isinstance(func, ast.Attribute) and func.attr == method:
+                        return True
+        return False
 
     def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
         receivers = function.receivers()
