@@ -1023,7 +1023,12 @@ def _walk_statements(tree: ast.Module) -> _Walked:
             elif top_def and index not in found and isinstance(node, ast.Subscript):
                 if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
                     found.add(index)
-            stack.extend((child, around) for child in ast.iter_child_nodes(node))
+            for name in _child_fields(type(node)):  # `ast.iter_child_nodes`, minus its generic overheads
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend((child, around) for child in value if isinstance(child, ast.AST))
+                elif isinstance(value, ast.AST):
+                    stack.append((value, around))
         mentions.append(mentioned)
     return _Walked(mentions, found)
 
