@@ -278,3 +278,26 @@ def test_lazy_rules_keep_the_lock_holders_and_callees_of_their_sites():
         assert needed in kept
     [finding] = lint_source(raw, "x.py", RULES_ONLY).findings
     assert finding.fix_applicability is None and "`_config_lock` is a plain lock already" in finding.no_fix_reason
+
+
+@pytest.mark.parametrize("future, entry", [
+    ("self.pool.submit(self.work).add_done_callback(self.done)", True),
+    ("fut = self.pool.submit(self.work)\n        fut.add_done_callback(self.done)", True),
+    ("task = asyncio.ensure_future(self.work())\n        task.add_done_callback(self.done)", False),
+    ("self.loop.create_task(self.work()).add_done_callback(self.done)", False),
+])
+def test_done_callbacks_are_entries_only_on_executor_futures(future, entry):
+    """The entry table counts `add_done_callback` only on a `.submit()` future (its callbacks run on the
+    worker); an asyncio task's run on its loop: the prefilter must agree, or every asyncio module
+    keeps the CRL3/CRL4 rules and is parsed by LibCST for nothing, and the rule still reports there."""
+    from cortex_racelint.engine import prefilter
+
+    source = (
+        "import asyncio\n\nclass Job:\n    def start(self):\n        self.count = 0\n"
+        f"        {future}\n\n    def done(self, fut):\n        self.count += 1\n\n"
+        "    def bump(self):\n        self.count += 1\n"
+    ).encode()
+    assert prefilter.ast_facts(source).thread_entry is entry
+    whole = lint_source(source, "x.py", EVERYTHING, use_prefilter=False).findings
+    assert lint_source(source, "x.py", EVERYTHING).findings == whole
+    assert any(f.code.startswith("CRL3") or f.code.startswith("CRL4") for f in whole) is entry

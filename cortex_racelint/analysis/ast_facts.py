@@ -35,6 +35,9 @@ def _imported_entry_calls() -> dict[str, frozenset[str]]:
 
 
 _IMPORTED_ENTRY_CALLS = _imported_entry_calls()  # last name -> the packages whose import it needs
+#: entry calls the entry table counts only on a receiver bound from another method's call (an executor
+#: future's `add_done_callback`, bound from `.submit()`): asyncio's own futures hand nothing to a thread
+_RECEIVER_FROM = {spec.call[1:]: spec.receiver_from for spec in BUILTIN_ENTRIES if spec.call.startswith(".") and spec.receiver_from}
 #: entry calls that are executor methods: `analysis.threads` only counts them called on something
 _EXECUTOR_METHODS = {"submit", "map", "run_in_executor"}
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -672,6 +675,9 @@ class _FactCollector(ast.NodeVisitor):
             roots = _IMPORTED_ENTRY_CALLS.get(_last_name(call.func) or "")
             if roots is not None and roots.isdisjoint(self.imported_roots):
                 continue  # `self.register(cb)` in a module importing no `atexit`: no entry of the table
+            method = _RECEIVER_FROM.get(_last_name(call.func) or "")
+            if method is not None and not self._bound_from(call, method, function):
+                continue  # `task.add_done_callback(cb)` on an asyncio task: no entry of the table
             if self._hands_over_self(call, function):
                 self._mark("thread_entry", function.top)
         facts.thread_entry = bool(facts.where("thread_entry"))
@@ -746,6 +752,23 @@ class _FactCollector(ast.NodeVisitor):
         for name, top in self.outside_calls:
             if name in names:
                 self._mark(fact, top)
+
+    def _bound_from(self, call: ast.Call, method: str, function: _Function) -> bool:
+        """Could the receiver of `call` come from a `.<method>()` call? A superset of
+        `framework_entries._bound_from`: the call itself, or a name assigned from one anywhere in
+        the enclosing functions."""
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call):
+            return isinstance(receiver.func, ast.Attribute) and receiver.func.attr == method
+        if not isinstance(receiver, ast.Name):
+            return False
+        for scope in function.chain():
+            for node in ast.walk(scope.node):
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and isinstance(node.value, ast.Call):
+                    func = node.value.func
+                    if isinstance(func, ast.Attribute) and func.attr == method:
+                        return True
+        return False
 
     def _hands_over_self(self, call: ast.Call, function: _Function) -> bool:
         receivers = function.receivers()
@@ -944,21 +967,23 @@ def _written_path(call: ast.Call, name: str, imported: set[str]) -> Optional[ast
 _LOOP_METHODS = frozenset({"run_until_complete", "run_forever", "call_soon_threadsafe", "run_coroutine_threadsafe", "wrap_future"})
 
 
-def _event_loop_uses(tree: ast.Module) -> set[int]:
-    """Top-level statements that run an event loop or hand one work from another thread."""
-    found: set[int] = set()
-    for index, stmt in enumerate(tree.body):
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _LOOP_METHODS:
-                found.add(index)
-                break
-    return found
+@dataclass
+class _Walked:
+    """What one walk of every module-body statement found for the lazy rules' narrowing."""
+
+    #: per statement: each name or attribute name it mentions -> the functions around the mention
+    #: (empty: module or class level)
+    mentions: list[dict[str, set[str]]]
+    #: statements that run an event loop or hand one work from another thread (`analysis.lazy_harm`
+    #: tells a loop run on one thread from a shared one), and top-level defs/classes that change a
+    #: module name or a `cls.`/class attribute in place (`lazy_harm` tells a container callers change,
+    #: a lost update, from one nobody changes, an equal value): narrowing must keep both
+    loop_or_in_place: set[int]
 
 
-def _in_place_mutations(tree: ast.Module) -> set[int]:
-    """Top-level defs/classes that change a module name, or a `cls.`/class attribute, in place:
-    what `analysis.lazy_harm` reads to tell a lazily built container that callers change (a lost
-    update) from one nobody changes (an equal value), so narrowing must keep them."""
+def _walk_statements(tree: ast.Module) -> _Walked:
+    """The mentions, event-loop uses and in-place changes of each statement, in one walk (three walks
+    of the module were a third of the `ast` facts' time on a module with lazy sites)."""
     module_names = {
         target.id
         for stmt in tree.body
@@ -977,26 +1002,38 @@ def _in_place_mutations(tree: ast.Module) -> set[int]:
             node.value.id in ("cls", "self") or node.value.id in classes
         )
 
+    mentions: list[dict[str, set[str]]] = []
     found: set[int] = set()
     for index, stmt in enumerate(tree.body):
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
-                found.add(index)
-                break
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in MUTATORS
-                and shared(node.func.value)
-            ):
-                found.add(index)
-                break
-    return found
+        top_def = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        mentioned: dict[str, set[str]] = {}
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, frozenset())]
+        while stack:
+            node, around = stack.pop()
+            if isinstance(node, ast.Name):
+                mentioned.setdefault(node.id, set()).update(around)
+            elif isinstance(node, ast.Attribute):
+                mentioned.setdefault(node.attr, set()).update(around)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                around = around | {node.name}
+            elif index not in found and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                attr = node.func.attr
+                if attr in _LOOP_METHODS or (top_def and attr in MUTATORS and shared(node.func.value)):
+                    found.add(index)
+            elif top_def and index not in found and isinstance(node, ast.Subscript):
+                if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
+                    found.add(index)
+            for name in _child_fields(type(node)):  # `ast.iter_child_nodes`, minus its generic overheads
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend((child, around) for child in value if isinstance(child, ast.AST))
+                elif isinstance(value, ast.AST):
+                    stack.append((value, around))
+        mentions.append(mentioned)
+    return _Walked(mentions, found)
 
 
-def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
+def _name_users(uses: list[dict[str, set[str]]], names: set[str]) -> set[int]:
     """Module-body statements that mention any of `names` (`f`, `x.f`), and, closed over, those that
     mention a function enclosing such a mention (a caller): whether every caller of a site's function
     holds a lock, itself or through its own callers (`analysis.caller_locks`), needs all of them. Only
@@ -1004,7 +1041,6 @@ def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
     caller among its methods would otherwise pull in every user of every method name)."""
     if not names:
         return set()
-    uses = _mention_callers(tree)  # one walk of each statement, not one per round
     found: set[int] = set()
     known = set(names)
     pending = set(names)
@@ -1016,26 +1052,6 @@ def _name_users(tree: ast.Module, names: set[str]) -> set[int]:
                 callers |= mentioned[name]
         pending = callers - known
         known |= pending
-    return found
-
-
-def _mention_callers(tree: ast.Module) -> list[dict[str, set[str]]]:
-    """Per module-body statement: each name or attribute name it mentions -> the functions around
-    the mention (empty: module or class level)."""
-    found: list[dict[str, set[str]]] = []
-    for stmt in tree.body:
-        mentioned: dict[str, set[str]] = {}
-        stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, frozenset())]
-        while stack:
-            node, around = stack.pop()
-            if isinstance(node, ast.Name):
-                mentioned.setdefault(node.id, set()).update(around)
-            elif isinstance(node, ast.Attribute):
-                mentioned.setdefault(node.attr, set()).update(around)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                around = around | {node.name}
-            stack.extend((child, around) for child in ast.iter_child_nodes(node))
-        found.append(mentioned)
     return found
 
 
@@ -1126,12 +1142,12 @@ def ast_facts(raw: bytes, tree: Optional[ast.Module] = None) -> Optional[AstFact
         facts = collector.finish()
         lazy = facts.where("lazy_global") | facts.where("lazy_class") | facts.where("lazy_keyed")
         if lazy:
+            walked = _walk_statements(tree)
             facts.statements["lazy_lock_scope"] = (
                 lazy
                 | collector.reach.lock_scope()
-                | _in_place_mutations(tree)
-                | _event_loop_uses(tree)
-                | _name_users(tree, collector.reach.site_names())
+                | walked.loop_or_in_place
+                | _name_users(walked.mentions, collector.reach.site_names())
                 | _global_writers(tree, collector.reach.site_names())
                 # a metaclass's bases decide that it is one (`class SingletonMeta(Meta)`): keep them whole
                 | {collector.top_classes[name][0] for name in collector.metaclasses if name in collector.top_classes}
