@@ -26,7 +26,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from .access_kinds import MUTATORS
-from .names import dotted_name
+from .names import ast_dotted, dotted_name
 
 #: dict views iterated by a loop
 VIEWS = frozenset({"items", "keys", "values"})
@@ -91,17 +91,6 @@ def iteration_consumer(path: Sequence[cst.CSTNode]) -> str:
 # -- the same definitions on the stdlib `ast` (the project index, `project/summary.py`) ------------
 
 
-def _ast_dotted(node: ast.AST) -> Optional[str]:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _ast_self_attr(node: ast.AST) -> Optional[str]:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         return node.attr
@@ -111,7 +100,7 @@ def _ast_self_attr(node: ast.AST) -> Optional[str]:
 def _ast_walked(expr: ast.AST, wrappers: bool) -> list[ast.Attribute]:
     """The `self.a` nodes a loop over `expr` walks step by step: `self.a`, `self.a.items()` (a view),
     or (with `wrappers`) those inside `enumerate(...)`/`zip(...)`/... (each positional argument)."""
-    if wrappers and isinstance(expr, ast.Call) and _ast_dotted(expr.func) in _LAZY_WRAPPERS:
+    if wrappers and isinstance(expr, ast.Call) and ast_dotted(expr.func) in _LAZY_WRAPPERS:
         return [walked for arg in expr.args for walked in _ast_walked(arg, False)]
     if (
         isinstance(expr, ast.Call) and not expr.args and not expr.keywords
@@ -130,7 +119,7 @@ def ast_walks(node: ast.AST) -> list[tuple[ast.Attribute, str]]:
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
         return [(walked, "comprehension") for g in node.generators for walked in _ast_walked(g.iter, True)]
     if isinstance(node, ast.Call) and node.args:
-        name = _ast_dotted(node.func)
+        name = ast_dotted(node.func)
         walker = name in WALKERS or (
             name == "json.dumps" and any(k.arg in _PYTHON_ENCODING for k in node.keywords)
         )

@@ -21,6 +21,8 @@ from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
 from .traverse import walk
 
+#: the factories of a lock that excludes (not a Semaphore): what a fix may take as the object's mutex
+MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
 #: Constructors whose result serialises threads when held in a `with` block.
 LOCK_FACTORIES = frozenset(
     {

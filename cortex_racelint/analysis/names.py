@@ -10,6 +10,7 @@ Local rebinding of an imported name is not tracked; no rule relies on it.
 
 from __future__ import annotations
 
+import ast
 from typing import Iterable, Optional
 
 import libcst as cst
@@ -110,3 +111,15 @@ def _walk_import_statements(body: Iterable[cst.CSTNode]) -> Iterable[cst.BaseSma
             yield from _walk_import_statements(stmt.body.body)
             for handler in stmt.handlers:
                 yield from _walk_import_statements(handler.body.body)
+
+
+def ast_dotted(node: ast.AST) -> Optional[str]:
+    """`a.b.c` for a name or attribute chain of the stdlib `ast` (the project index's trees), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..analysis.entry_table import ENTRY_TABLE, last_name
+from ..analysis.names import ast_dotted
 from ..ftypes import ThreadEntrySpec
 
 #: receivers whose `.map(...)` is not an executor's
@@ -182,13 +183,4 @@ def handed_values(node: ast.expr, scheduled: Optional[ast.expr] = None) -> Itera
             yield name
 
 
-def dotted(node: ast.AST) -> Optional[str]:
-    """`a.b.c` for a name or attribute chain, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
+dotted = ast_dotted  # `a.b.c` for a name or attribute chain, else None (the index's modules import it from here)

@@ -22,12 +22,11 @@ from typing import Optional, Sequence, TypeVar
 import libcst as cst
 
 from ...analysis.context import LintContext
-from ...analysis.locks import call_factory
+from ...analysis.locks import MUTEX_FACTORIES, call_factory
 
 OBJECT_LOCK_PREFIX = "objlock:"
 _SAME_LOCK_PREFIXES = ("instlock:", "classlock:")
 _OBJECT_LOCK_NAME = re.compile(r"_lock(_\d+)?|_mutex")
-_MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
 
 Edit = TypeVar("Edit")
 
@@ -62,7 +61,7 @@ def class_body_object_lock(context: LintContext, class_node: cst.ClassDef) -> Op
         return None
     for stmt in class_node.body.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
+            if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in MUTEX_FACTORIES:
                 for target in small.targets:
                     if isinstance(target.target, cst.Name) and _OBJECT_LOCK_NAME.fullmatch(target.target.value):
                         return target.target.value

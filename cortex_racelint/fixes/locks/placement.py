@@ -17,7 +17,7 @@ import libcst as cst
 
 from ...analysis.context import LintContext
 from ...analysis.file_writes import walk_all
-from ...analysis.locks import call_factory
+from ...analysis.locks import MUTEX_FACTORIES, call_factory
 from ...rule import AddImport, InsertStatement, ModuleEdit
 from .one_lock import class_body_object_lock
 
@@ -333,7 +333,6 @@ def instance_lock_after_guard(
     return lock.with_changes(value=cst.Name(receiver)), edits
 
 
-_MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
 
 
 def instance_mutex(
@@ -355,7 +354,7 @@ def instance_mutex(
                 isinstance(small, cst.Assign)
                 and len(small.targets) == 1
                 and isinstance(small.targets[0].target, cst.Attribute)
-                and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
+                and call_factory(small.value, context.imports) in MUTEX_FACTORIES
             ):
                 target = small.targets[0].target
                 if isinstance(target.value, cst.Name) and target.value.value == "self":
@@ -368,7 +367,7 @@ def instance_mutex(
                         isinstance(small, cst.Assign)
                         and len(small.targets) == 1
                         and isinstance(small.targets[0].target, cst.Name)
-                        and call_factory(small.value, context.imports) in _MUTEX_FACTORIES
+                        and call_factory(small.value, context.imports) in MUTEX_FACTORIES
                     ):
                         return receiver(small.targets[0].target.value), []
     if existing_instance_lock(context, class_node) is None:

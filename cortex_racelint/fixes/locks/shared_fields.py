@@ -20,7 +20,7 @@ from ...analysis.file_writes import walk_all
 from ...analysis.framework_entries import class_spec, entry_table
 from ...analysis.lazyinit import walk_statements
 from ...analysis.lock_wrappers import is_wrapper_key
-from ...analysis.locks import call_factory
+from ...analysis.locks import MUTEX_FACTORIES, call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
 from .one_lock import object_lock_key
@@ -156,7 +156,7 @@ def _per_class_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cs
     if isinstance(class_node.body, cst.IndentedBlock):
         for stmt in class_node.body.body:
             for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
+                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in MUTEX_FACTORIES:
                     names = [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
                     if names:
                         return cst.Attribute(cst.Name("self"), cst.Name(names[0])), []
@@ -166,7 +166,6 @@ def _per_class_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cs
     return cst.Attribute(cst.Name("self"), cst.Name(name)), [*imports, *(e for e in edits if not isinstance(e, AddImport))]
 
 
-_MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
 
 
 def existing_mutexes(context: LintContext, class_node: cst.ClassDef) -> list[str]:
@@ -182,12 +181,12 @@ def existing_mutexes(context: LintContext, class_node: cst.ClassDef) -> list[str
         init = graph.methods.get(name, {}).get("__init__")
         receiver = _receiver(init) if init is not None else None
         for assign in walk_all(init) if init is not None else ():
-            if isinstance(assign, cst.Assign) and call_factory(assign.value, context.imports) in _MUTEX_FACTORIES:
+            if isinstance(assign, cst.Assign) and call_factory(assign.value, context.imports) in MUTEX_FACTORIES:
                 targets = [t.target for t in assign.targets if _is_attr_of(t.target, receiver)]
                 names += [t.attr.value for t in targets if isinstance(t, cst.Attribute)]
         for stmt in node.body.body:
             for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in _MUTEX_FACTORIES:
+                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in MUTEX_FACTORIES:
                     names += [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
     return list(dict.fromkeys(names))
 
