@@ -17,7 +17,7 @@ then dead code that reads like a second lock. Two rules keep it one lock:
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence, TypeVar
+from typing import Iterator, Optional, Sequence, TypeVar
 
 import libcst as cst
 
@@ -57,12 +57,14 @@ def class_body_object_lock(context: LintContext, class_node: cst.ClassDef) -> Op
     Only the planner's names count: a class-body `_instance_lock` guards the singleton's
     creation (held in `__new__`), not the object's state, and is not reused for it.
     """
+    return next((name for name in class_body_mutexes(context, class_node) if _OBJECT_LOCK_NAME.fullmatch(name)), None)
+
+
+def class_body_mutexes(context: LintContext, class_node: cst.ClassDef) -> Iterator[str]:
+    """The names the class body binds to a mutex (`_lock = threading.Lock()`), in source order."""
     if not isinstance(class_node.body, cst.IndentedBlock):
-        return None
+        return
     for stmt in class_node.body.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in MUTEX_FACTORIES:
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name) and _OBJECT_LOCK_NAME.fullmatch(target.target.value):
-                        return target.target.value
-    return None
+                yield from (t.target.value for t in small.targets if isinstance(t.target, cst.Name))

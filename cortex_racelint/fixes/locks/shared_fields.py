@@ -23,7 +23,7 @@ from ...analysis.lock_wrappers import is_wrapper_key
 from ...analysis.locks import MUTEX_FACTORIES, call_factory
 from ...analysis.names import ImportMap, dotted_name
 from ...rule import AddImport, ModuleEdit
-from .one_lock import object_lock_key
+from .one_lock import class_body_mutexes, object_lock_key
 from .condition_locks import lock_identity
 from .placement import class_lock, free_attribute_name, instance_mutex
 from .reentrancy import existing_lock_factory
@@ -153,13 +153,9 @@ def per_call_object(context: LintContext, class_node: cst.ClassDef) -> bool:
 
 def _per_class_mutex(context: LintContext, class_node: cst.ClassDef) -> tuple[cst.BaseExpression, list[ModuleEdit]]:
     """The class body's own mutex (`_lock = threading.Lock()`), else a new one there."""
-    if isinstance(class_node.body, cst.IndentedBlock):
-        for stmt in class_node.body.body:
-            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-                if isinstance(small, cst.Assign) and call_factory(small.value, context.imports) in MUTEX_FACTORIES:
-                    names = [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
-                    if names:
-                        return cst.Attribute(cst.Name("self"), cst.Name(names[0])), []
+    existing = next(class_body_mutexes(context, class_node), None)
+    if existing is not None:
+        return cst.Attribute(cst.Name("self"), cst.Name(existing)), []
     name = free_attribute_name(class_node, "_lock")
     edits = class_lock(context, class_node, name, "")
     imports = [e for e in edits if isinstance(e, AddImport)]
