@@ -82,3 +82,20 @@ def test_made_at_outside_the_source_root_is_an_absolute_uri(tmp_path, sarif_sche
     (result,) = document["runs"][0]["results"]
     assert result["properties"]["sharedObject"]["madeAt"]["artifactLocation"] == {"uri": outside.resolve().as_uri()}
     assert "made at: " + str(outside) + ":7" in full([finding], [], {})
+
+
+def test_full_format_names_a_container_entry_and_does_not_repeat_the_path(racelint):
+    """A constant-key container entry reads as one (not the bare `container`), and the thread entry the
+    path already shows as its first step is not said again on the shared-object line."""
+    text = racelint("--format", "full")
+    block = next(b for b in text.split("\n\n") if b.startswith("cortex/request_stats.py:23:"))
+    line = next(row for row in block.splitlines() if row.startswith("  = shared object: "))
+    assert "an entry of the module container `cortex.request_stats._STATS`, indexed with a constant key" in line
+    assert "= path 1: " in block and "run by" not in line
+
+
+def test_full_format_names_the_entry_when_there_is_no_path():
+    span = Span(Position(3, 4), Position(3, 9))
+    shared = SharedObject(how="global", cls="m.C", expression="m._c", attr="n", methods=("add",), entry="thread `t`")
+    text = full([Finding("CRL404", "racy", "a.py", span, shared=shared)], [], {})
+    assert "the module global `m._c`; `n` updated by `add`; run by thread `t`" in text

@@ -20,16 +20,21 @@ def how_shared(shared: SharedObject) -> str:
         return f"one instance made by `{shared.maker}` and handed to threads"
     if shared.how == "held":
         return f"the instance `{shared.maker}` keeps in `self.{shared.holder}`"
+    if shared.how == "container":
+        return f"an entry of the module container `{shared.expression}`, indexed with a constant key"
     return shared.how
 
 
-def describe(shared: SharedObject) -> str:
-    """One line: the class, how it is shared, and the entry and methods that race on the attribute."""
+def describe(shared: SharedObject, with_entry: bool = True) -> str:
+    """One line: the class, how it is shared, and the entry and methods that race on the attribute.
+
+    `with_entry=False` leaves out the thread entry, for a reader who sees the finding's path (its
+    first step is that entry)."""
     text = f"`{shared.cls}`, {how_shared(shared)}"
     if shared.attr:
         methods = ", ".join(f"`{m}`" for m in shared.methods)
         text += f"; `{shared.attr}` updated by {methods}" if methods else f"; attribute `{shared.attr}`"
-    if shared.entry:
+    if shared.entry and with_entry:
         text += f"; run by {shared.entry}"
     return text
 

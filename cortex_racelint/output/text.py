@@ -53,7 +53,7 @@ def full(findings: Sequence[Finding], errors: Sequence[ParseError], sources: dic
         for number, step in enumerate(f.flow, start=1):
             block.append(f"  = path {number}: {step.path}:{step.line}:{step.column + 1}: {step.message}")
         if f.shared is not None:
-            block.append(f"  = shared object: {describe(f.shared)}")
+            block.append(f"  = shared object: {describe(f.shared, with_entry=not f.flow)}")
             if f.shared.path:
                 block.append(f"  = made at: {f.shared.path}:{f.shared.line}" if f.shared.line else f"  = made in: {f.shared.path}")
         if f.consequence is not None:
