@@ -21,14 +21,12 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.file_creates import CREATE_MODES, CreateSite, os_open_flags
-from ..analysis.file_write_sites import file_region, path_locked_files, scope_id
+from ..analysis.file_write_sites import file_region
 from ..analysis.file_writes import FileAnalysis, _argument, walk_all
 from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix
 from .blocks import replace_in, unparenthesised
-from .helper_imports import missing_fileio
-from .locked_write import locked_write_fix, no_lock_reason
-from .locks.file_writes import deadlock_reason, write_lock
+from .locked_write import locked_write_fix, no_lock_reason, region_lock
 
 _WRITE_TEXT_PARAMS = ("data", "encoding", "errors", "newline")
 
@@ -44,14 +42,10 @@ def exclusive_create_fix(analysis: FileAnalysis, site: CreateSite) -> tuple[Opti
     if reason is not None:
         return None, reason
     assert region is not None
-    if (scope_id(op), op.path.key) in path_locked_files(analysis):
-        missing = missing_fileio(analysis.context, "locked", "the per-path lock `locked(path)`", FixApplicability.UNSAFE)
-        if missing is not None:
-            return None, missing
-    lock, edits, key, exists = write_lock(analysis, op, region)
-    reason = deadlock_reason(analysis, op, region, key, exists)
-    if reason is not None:
+    chosen, reason = region_lock(analysis, op, region, FixApplicability.UNSAFE)
+    if chosen is None:
         return None, reason
+    lock, edits, key = chosen
     covered = {id(node) for stmt in region.statements for node in walk_all(stmt)}
     if id(site.create) not in covered:
         return None, "the create is outside the statements one lock can wrap with its check"

@@ -11,11 +11,13 @@ from typing import Optional
 
 import libcst as cst
 
+from ..analysis.file_write_sites import path_locked_files, scope_id
 from ..analysis.file_writes import FileAnalysis, FileOp, Region
 from ..ftypes import FixApplicability
 from ..rule import AddImport, Fix
 from .blocks import block_statements, replace_in, wrap_statements
-from .locks.file_writes import same_lock_key
+from .helper_imports import missing_fileio
+from .locks.file_writes import deadlock_reason, same_lock_key, write_lock
 from .locks.reentrancy import suspends
 
 
@@ -93,6 +95,27 @@ def no_lock_reason(op: FileOp, region: Optional[Region]) -> Optional[str]:
             return "the write is not a statement of its own (inside a lambda or comprehension)"
         return "the file object is used beyond the statements one lock could wrap"
     return None
+
+
+def region_lock(
+    analysis: FileAnalysis, op: FileOp, region: Region, applicability: FixApplicability
+) -> tuple[Optional[tuple[cst.BaseExpression, list, str]], Optional[str]]:
+    """((lock, edits, key), None) for the lock a write region's fix takes, or (None, why there is none).
+
+    CRL301 and CRL303 decide alike: a checked-then-written path needs the per-path `locked(path)`
+    (only it excludes other processes), and a lock a caller may already hold would deadlock.
+    `applicability` is the fix's, for the message when the project lacks the helper.
+    """
+    assert op.path is not None
+    if (scope_id(op), op.path.key) in path_locked_files(analysis):
+        missing = missing_fileio(analysis.context, "locked", "the per-path lock `locked(path)`", applicability)
+        if missing is not None:
+            return None, missing
+    lock, edits, key, exists = write_lock(analysis, op, region)
+    reason = deadlock_reason(analysis, op, region, key, exists)
+    if reason is not None:
+        return None, reason
+    return (lock, edits, key), None
 
 
 def locked_write_fix(

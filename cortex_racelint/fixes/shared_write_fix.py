@@ -17,8 +17,8 @@ from ..ftypes import FixApplicability
 from ..rule import Fix
 from .atomic_write import atomic_call, atomic_fix, atomic_publish, atomic_rewrites, unused_temp_binding
 from .helper_imports import missing_fileio
-from .locked_write import locked_write_fix, no_lock_reason
-from .locks.file_writes import deadlock_reason, wrapper_lock_reason, write_lock
+from .locked_write import locked_write_fix, no_lock_reason, region_lock
+from .locks.file_writes import wrapper_lock_reason
 
 
 def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Optional[str]]:
@@ -41,14 +41,10 @@ def write_fix(analysis: FileAnalysis, op: FileOp) -> tuple[Optional[Fix], Option
     if reason is not None:
         return None, reason
     assert region is not None
-    if path_locked:  # check-then-append: only the helper's per-path `locked` also excludes other processes
-        missing = missing_fileio(context, "locked", "the per-path lock `locked(path)`", FixApplicability.SAFE)
-        if missing is not None:
-            return None, missing
-    lock, edits, key, exists = write_lock(analysis, op, region)
-    reason = deadlock_reason(analysis, op, region, key, exists)
-    if reason is not None:
+    chosen, reason = region_lock(analysis, op, region, FixApplicability.SAFE)
+    if chosen is None:
         return None, reason
+    lock, edits, key = chosen
     inner: dict[cst.CSTNode, object] = {}
     helpers: list[str] = []
     temp_target = shared_temp_target(analysis, op, region)
