@@ -161,3 +161,18 @@ def test_an_object_created_later_is_not_runnable_and_says_why(tmp_path):
     for confirmation in found:
         assert confirmation.status is Status.NOT_RUNNABLE
         assert "`books.ledger.get_ledger()` is None after import (created later, lazily)" in confirmation.reason
+
+
+def test_the_legacy_ledger_is_confirmed_and_its_migrated_form_certified(tmp_path):
+    """`racelint confirm` on the legacy tree: `usage_ledger.py`'s dump crashes on every run; `cortex/` certifies."""
+    from .conftest import FIXTURES, REPO
+
+    root = tmp_path / "cortex"
+    shutil.copytree(FIXTURES / "cortex_legacy" / "cortex", root, ignore=shutil.ignore_patterns("__pycache__"))
+    (confirmation,) = [c for c in confirm_paths([str(root)], ("CRL406",), runs=3, threads=8)
+                       if c.finding.path.endswith("usage_ledger.py")]
+    assert confirmation.status is Status.CONFIRMED and confirmation.raced_runs == 3, confirmation.reason
+    assert confirmation.spec.shared_object == "cortex.usage_ledger.get_usage_ledger()"
+    assert "RuntimeError: dictionary changed size during iteration" in confirmation.reason
+    ok, message = certify_fix(confirmation, (REPO / "cortex" / "usage_ledger.py").read_text(encoding="utf-8"), runs=3)
+    assert ok and message.startswith("certified 3/3"), message

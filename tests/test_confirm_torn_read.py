@@ -137,3 +137,18 @@ def test_a_reader_that_no_longer_opens_the_writers_file_is_never_certified(cache
     elsewhere = cache.read_text(encoding="utf-8").replace("with open(self.path) as f:", "with open(self.path + '.old') as f:")
     ok, message = certify_fix(confirmation, elsewhere, runs=2)
     assert not ok and "does not reach the window: driving `Cache.load()` never opened `racelint`" in message, message
+
+
+def test_the_legacy_catalog_is_confirmed_and_its_migrated_form_certified(tmp_path):
+    """`racelint confirm` on the legacy tree: `model_catalog.py`'s picker reads an empty catalog on every run (the
+    catalog's folder, named by the neutral argument, is made in the run's directory); `cortex/` certifies."""
+    from .conftest import FIXTURES, REPO
+
+    root = tmp_path / "cortex"
+    shutil.copytree(FIXTURES / "cortex_legacy" / "cortex", root, ignore=shutil.ignore_patterns("__pycache__"))
+    (confirmation,) = [c for c in confirm_paths([str(root)], ("CRL302",), runs=3, threads=8)
+                       if c.finding.path.endswith("model_catalog.py")]
+    assert confirmation.status is Status.CONFIRMED and confirmation.raced_runs == 3, confirmation.reason
+    assert "the reader opened `models.json` while the writer held it half written (0 bytes on disk)" in confirmation.reason
+    ok, message = certify_fix(confirmation, (REPO / "cortex" / "model_catalog.py").read_text(encoding="utf-8"), runs=3)
+    assert ok and message.startswith("certified 3/3"), message

@@ -193,10 +193,7 @@ def run_torn_read(spec: dict, threads: int, timeout: float) -> Report:
     instance = instance_for(module, spec)
     reader = resolve(module, spec["function"], instance)
     writer = resolve(module, spec["other_function"], instance)
-    try:  # one whole write first, outside the window: a reader finding no file reads nothing
-        writer.call()
-    except Exception:  # noqa: BLE001 - the driven calls report their own errors
-        pass
+    _first_write(writer.call)
     run = _Run(timeout)
     outcome: list[str] = []
 
@@ -236,6 +233,23 @@ def run_torn_read(spec: dict, threads: int, timeout: float) -> Report:
         detail = f"the reader could not open `{name}` while the writer held it half written (the hold timed out)"
     return report(reached=True, raced=run.torn is not None, serialised=run.torn is None and run.timed_out,
                   detail=detail, arrivals=1, timeouts=int(run.timed_out), errors=errors)
+
+
+def _first_write(call: Any) -> None:
+    """One whole write first, outside the window: a reader finding no file reads nothing. A file in a folder
+    the neutral arguments name (`Path(cache_dir) / "models.json"`) has no folder in the run's empty working
+    directory: the folder is made there (only there: the run's throw-away directory) and the write retried."""
+    for _ in range(2):
+        try:
+            call()
+            return
+        except FileNotFoundError as error:
+            folder = os.path.dirname(os.path.abspath(os.fsdecode(error.filename or "")))
+            if not error.filename or os.path.exists(folder) or not folder.startswith(os.getcwd() + os.sep):
+                return
+            os.makedirs(folder)
+        except Exception:  # noqa: BLE001 - the driven calls report their own errors
+            return
 
 
 def _short(value: Any) -> str:
