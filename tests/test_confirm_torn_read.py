@@ -152,3 +152,66 @@ def test_the_legacy_catalog_is_confirmed_and_its_migrated_form_certified(tmp_pat
     assert "the reader opened `models.json` while the writer held it half written (0 bytes on disk)" in confirmation.reason
     ok, message = certify_fix(confirmation, (REPO / "cortex" / "model_catalog.py").read_text(encoding="utf-8"), runs=3)
     assert ok and message.startswith("certified 3/3"), message
+
+
+APPENDER = """
+    import threading
+
+
+    class EventLog:
+        def __init__(self, path):
+            self._lock = threading.Lock()
+            self.path = path
+
+        def append(self, line):
+            with self._lock:
+                with open(self.path, "a") as f:
+                    f.write(line + "\\n")
+
+        def lines(self):
+            with open(self.path) as f:
+                return f.read().splitlines()
+"""
+
+AUDITED = """
+    import json
+    import threading
+
+
+    class Store:
+        def __init__(self, path):
+            self._lock = threading.Lock()
+            self.path = path
+            self.audit = path + ".audit"
+
+        def save(self, data):
+            with self._lock:
+                with open(self.audit, "a") as log:
+                    log.write("save\\n")
+                with open(self.path, "w") as f:
+                    json.dump({"data": data}, f)
+
+        def load(self):
+            with open(self.path) as f:
+                return json.load(f)["data"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "seen"),
+    [
+        # an appender writes half its record too: the reader's last line is torn
+        ("log.py", APPENDER, "(it returned ['racelint', 'race'])"),
+        # the writer's first write is to another file (an audit log): the hold is at the file the reader reads
+        ("store.py", AUDITED, "(0 bytes on disk) (it raised JSONDecodeError"),
+    ],
+)
+def test_the_hold_is_on_the_file_the_reader_reads(tmp_path, capsys, name, text, seen):
+    path = _package(tmp_path, name, text)
+    confirmation = _confirmed(path)
+    assert confirmation.status is Status.CONFIRMED and confirmation.raced_runs == 3, confirmation.reason
+    assert seen in confirmation.reason, confirmation.reason
+    capsys.readouterr()
+    racelint_main(["check", str(path.parent), "--select", "CRL302", "--fix", "--no-cache"])
+    ok, message = certify_fix(confirmation, path.read_text(encoding="utf-8"), runs=3)
+    assert ok, message

@@ -12,7 +12,10 @@ writer's file proves nothing, and is not reached).
 The writer is found in the parent (`writer_of`): a function of the reader's class (or of the module,
 for a module function) that writes the same path, by its text (`self.path`), as the rule matches it,
 preferring one whose write is inside a `with` (the writers' lock). The writer runs once first,
-outside the window, so that the reader has a whole file to find at all.
+outside the window, so that the reader has a whole file to find at all; then the reader once, alone,
+to learn which files it reads: the write held is the writer's first to one of those (a writer that
+first writes a backup or a log is held at the file the reader reads). An appender writes half its
+data too: the reader then sees a torn last record.
 
 Why not frontrun: the file is what the threads share, which DPOR does not see without its I/O layer
 (`docs/CONFIRM.md`, the file-write row).
@@ -131,6 +134,12 @@ class _Run:
         self.released = self.timed_out = False
         self.torn: Optional[str] = None  # what the reader found on disk while the writer waited
         self.opened = False  # the reader opened the writer's file (at any time)
+        self.learning = True  # the reader's first call, alone: which files it reads
+        self.reads: set[str] = set()
+
+    def holds(self, path: str) -> bool:
+        """The writer's write to hold: the first to a file the reader reads (the first at all if it read none)."""
+        return self.path is None and (path in self.reads or not self.reads)
 
     def hold(self, path: str) -> None:
         """The writer, half its first write on disk, waits for the reader (or the timeout)."""
@@ -140,6 +149,9 @@ class _Run:
         self.released = True
 
     def reading(self, path: str) -> None:
+        if self.learning:
+            self.reads.add(path)
+            return
         if path != self.path:
             return
         self.opened = True
@@ -171,8 +183,9 @@ class _Hook:
                 return handle
             me = threading.get_ident()
             if _WRITING & set(mode):
-                if me == run.writer and run.path is None:
-                    return HeldFile(handle, lambda: run.hold(path), split="a" not in mode)
+                if me == run.writer and run.holds(path):
+                    run.path = path  # an appender too writes half its data: the reader sees a torn last record
+                    return HeldFile(handle, lambda: run.hold(path))
             elif me == run.reader:
                 run.reading(path)
             return handle
@@ -195,6 +208,15 @@ def run_torn_read(spec: dict, threads: int, timeout: float) -> Report:
     writer = resolve(module, spec["other_function"], instance)
     _first_write(writer.call)
     run = _Run(timeout)
+    run.reader = threading.get_ident()
+    _RUN[:] = [run]
+    try:  # the reader once, alone: the files it reads are the ones whose write is held
+        reader.call()
+    except Exception:  # noqa: BLE001 - the driven call reports its own errors
+        pass
+    finally:
+        _RUN.clear()
+    run.learning, run.reader = False, 0
     outcome: list[str] = []
 
     def write() -> None:
