@@ -176,3 +176,37 @@ def test_the_legacy_ledger_is_confirmed_and_its_migrated_form_certified(tmp_path
     assert "RuntimeError: dictionary changed size during iteration" in confirmation.reason
     ok, message = certify_fix(confirmation, (REPO / "cortex" / "usage_ledger.py").read_text(encoding="utf-8"), runs=3)
     assert ok and message.startswith("certified 3/3"), message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"k": 1}, {1, 2}, [3, 4]]
+    + [__import__("collections").OrderedDict(b=1, a=2), __import__("collections").defaultdict(list, {"x": [1]}),
+       __import__("collections").Counter("aab"), __import__("collections").deque([1, 2], maxlen=5)],
+    ids=lambda v: type(v).__name__,
+)
+def test_the_held_container_is_an_equal_one_of_the_same_kind_whose_mid_walk_change_raises(value):
+    """The swap must not change what the code sees (order, default factory, bound), and a size change landing in
+    the held walk must fail as it would on the original (a list's walk only sees a torn snapshot)."""
+    from cortex_racelint.confirm.walk_races import held_container
+
+    events: list[str] = []
+    held = held_container(value, lambda: events.append("held"), lambda: events.append("over"), lambda: events.append("changed"))
+    assert isinstance(held, type(value)) and held == value and list(held) == list(value)
+    assert getattr(held, "default_factory", None) == getattr(value, "default_factory", None)
+    assert getattr(held, "maxlen", None) == getattr(value, "maxlen", None)
+    events.clear()
+    walk = iter(held)
+    next(walk)
+    if isinstance(held, dict):
+        held["new"] = 1
+    elif isinstance(held, set):
+        held.add("new")
+    else:
+        held.append("new")
+    assert events == ["held", "changed"]
+    if isinstance(held, list):
+        assert list(walk)[-1] == "new"  # the walk sees the item added after it started
+    else:
+        with pytest.raises(RuntimeError, match="during iteration"):
+            list(walk)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections import deque
 from typing import Any, Callable
 
 from .drive import Report, join, report, start_threads
@@ -30,7 +31,7 @@ REACH_SECONDS = 1.5
 _WALKS = ("__iter__", "items", "keys", "values")
 _MUTATORS = (
     "__setitem__", "__delitem__", "pop", "popitem", "setdefault", "update", "clear", "add", "discard", "remove",
-    "append", "extend", "insert", "sort", "reverse", "__iadd__",
+    "append", "extend", "insert", "sort", "reverse", "__iadd__", "appendleft", "extendleft", "popleft", "rotate",
 )
 
 
@@ -39,8 +40,8 @@ def held_container(
 ) -> Any:
     """An equal container of a subclass of `value`'s type whose walks wait and whose mutators report."""
     base = type(value)
-    if not isinstance(value, (dict, set, list)):
-        raise TypeError(f"a `{base.__name__}` is not a dict, set or list")
+    if not isinstance(value, (dict, set, list, deque)):
+        raise TypeError(f"a `{base.__name__}` is not a dict, set, list or deque")
     namespace: dict[str, Any] = {}
     for name in _WALKS:
         real = getattr(base, name, None)
@@ -71,11 +72,17 @@ def held_container(
 
         namespace[name] = mutate
     held_type = type(f"Held{base.__name__}", (base,), namespace)
+    if isinstance(value, deque):
+        held = held_type(maxlen=value.maxlen)
+        deque.extend(held, value)
+        return held
     held = held_type.__new__(held_type)
     if isinstance(value, dict):
-        dict.update(held, value)
+        if base is not dict:
+            base.__init__(held)  # an `OrderedDict` keeps its order in C state `dict.update` would not fill
         if hasattr(value, "default_factory"):
             held.default_factory = value.default_factory  # type: ignore[attr-defined]
+        (dict.update if base is dict else base.update)(held, value)  # the base's own: its items in its order
     elif isinstance(value, set):
         set.update(held, value)
     else:
