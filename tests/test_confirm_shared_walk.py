@@ -114,6 +114,8 @@ def test_the_dict_walk_crashes_on_every_run_on_the_shared_object(verdicts):
     assert confirmation.spec.shared_object == "books.ledger.get_ledger()"
     assert "Ledger.save(path='racelint') against Ledger.add(" in confirmation.reason
     assert "RuntimeError: dictionary changed size during iteration" in confirmation.reason, confirmation.reason
+    # the change landing mid-walk stores a new key (a re-stored key would change no size), and the verdict says so
+    assert "the change mid-walk: `Ledger.add(account='racelint-2', amount='racelint-2')`" in confirmation.reason
 
 
 def test_the_list_walk_sees_a_torn_snapshot(verdicts):

@@ -34,6 +34,7 @@ class Target:
     #: the same call with each str/int argument another value of its type (a new key: the walk family's
     #: change that must change a container's size, not store again the key the first call stored)
     varied: Optional[Callable[[], Any]] = field(default=None, compare=False)
+    varied_label: str = ""
 
 
 def build_instance(module: ModuleType, qualified: str) -> Optional[Any]:
@@ -110,7 +111,8 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
         bound = getattr(instance, name)
     _RESOLVED.append(call_label(qualified, arguments))
     other = vary(arguments)
-    return Target(lambda: bound(**arguments), name, call_label(qualified, arguments), lambda: bound(**other))
+    return Target(lambda: bound(**arguments), name, call_label(qualified, arguments), lambda: bound(**other),
+                  call_label(qualified, other))
 
 
 def vary(arguments: dict[str, Any]) -> dict[str, Any]:

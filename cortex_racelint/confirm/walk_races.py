@@ -128,7 +128,7 @@ def run_walk(spec: dict, threads: int, timeout: float) -> Report:
     def changer() -> None:
         if held.wait(REACH_SECONDS):  # only once the walk waits with its iterator taken
             try:
-                _change(drive_b)
+                state["mid_walk"] = _change(drive_b)
             finally:
                 b_done.set()
 
@@ -141,21 +141,25 @@ def run_walk(spec: dict, threads: int, timeout: float) -> Report:
     raced = state["changed_mid_walk"] or bool(crashed)
     if raced:
         detail = f"`{attr}` changed while a walk over it was held" + (f" ({crashed[0]})" if crashed else _torn(state["sizes"]))
+        if state.get("mid_walk") and state["mid_walk"] != drive_b.label:
+            detail += f"; the change mid-walk: `{state['mid_walk']}`"
     else:
         detail = f"nothing could change `{attr}` while a walk over it was held (the hold timed out)"
     return report(reached=True, raced=raced, serialised=state["timed_out"] and not raced, detail=detail,
                   arrivals=1, timeouts=int(state["timed_out"]), errors=errors)
 
 
-def _change(target: Any) -> None:
-    """The change landing mid-walk: with other arguments (a new key) first, the first call's if they fail."""
-    if target.varied is not None:
+def _change(target: Any) -> str:
+    """The change landing mid-walk: with other arguments (a new key) first, the first call's if they fail.
+    Returns the call that ran, as the verdict names it."""
+    if target.varied is not None and target.varied_label != target.label:
         try:
             target.varied()
-            return
+            return target.varied_label
         except Exception:  # noqa: BLE001 - a varied value the method rejects: store as the first call did
             pass
     target.call()
+    return target.label
 
 
 def _size(instance: Any, attr: str) -> int:
