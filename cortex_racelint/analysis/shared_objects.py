@@ -15,7 +15,7 @@ them: `self.rate = self.failed / self.total`), a mix of old and new counts when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -97,6 +97,13 @@ def _object(klass: dict, attr: str, flow: tuple[FlowStep, ...]) -> Optional[Shar
         path=data.get("path", ""), line=data.get("line", 0), holder=data.get("holder", ""), attr=attr,
         methods=methods, entry=flow[0].message if flow else "",
     )
+
+
+def walk_object(klass: dict, attr: str, changer: str, flow: tuple[FlowStep, ...]) -> Optional[SharedObject]:
+    """CRL406's object as data: the facts' `object`, the walked attribute and the method changing its size
+    on another thread (`methods`: what `confirm` drives against the walk)."""
+    found = _object({**klass, "methods": {}}, attr, flow)
+    return None if found is None else replace(found, methods=(changer,))
 
 
 def _updates(

@@ -132,6 +132,9 @@ def certify_fix(confirmation: Confirmation, fixed_source: str, runs: int = 20, t
         if confirmation.spec.family == "creation":
             return True, f"certified {good}/{len(reports)}{_run_with(reports)}: one thread in the window, barrier timed out every run"
         return True, f"certified {good}/{len(reports)}{_run_with(reports)}: {reports[0].detail}"
+    unreached = next((r for r in reports if not r.reached), None)
+    if unreached is not None:  # a run that never reached the window proves nothing: never certified
+        return False, f"certificate failed: the fixed code does not reach the window: {unreached.detail}"
     return False, f"certificate failed: {len(reports) - good}/{len(reports)} runs still raced or were not serialised"
 
 

@@ -1,5 +1,5 @@
-"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL303, CRL401, CRL402,
-CRL404, and CRL108's creation on a shared object).
+"""Reproducer specs for the families beyond check-then-create (CRL201, CRL202, CRL301, CRL302, CRL303, CRL304,
+CRL401, CRL402, CRL404, CRL405, CRL406, and CRL108's creation on a shared object).
 
 These are driven through runtime hooks (see `hooks.py` and `scenarios.py`) rather than an
 edit of the module: the spec names the function holding the window, the window's line
@@ -17,19 +17,18 @@ import re
 from ..ftypes import Finding
 from .callers import find_writer
 from .handover import recipe
+from .shared_walk import shared_walk_other
+from .torn_reads import writer_of
 from .spec import NotRunnable, ReproducerSpec, _enclosing, located_spec, parse_finding_source
 
 #: code -> scenario family
-FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL303": "file-create",
-            "CRL304": "load-save", "CRL401": "shared", "CRL405": "walk", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
+FAMILIES = {"CRL201": "sqlite", "CRL202": "connection", "CRL301": "file-write", "CRL302": "torn-read", "CRL303": "file-create",
+            "CRL304": "load-save", "CRL401": "shared", "CRL405": "walk", "CRL406": "walk", "CRL402": "rmw", "CRL404": "rmw", "CRL108": "creation"}
 
 #: the project-wide rules: the object the methods run on is the one the project index found
-SHARED_OBJECT_RULES = ("CRL404", "CRL108")
+SHARED_OBJECT_RULES = ("CRL404", "CRL108", "CRL406")
 
 _WHY_NOT = {
-    "CRL302": "the reproducer does not yet pair a reader with the writer holding the lock",
-    "CRL406": ("the walk family swaps the container of an object it builds from the class; a process-wide object's "
-               "walk and size change would have to be driven from the thread entries the project index found"),
     "CRL501": ("a primitive bound to another event loop fails only once a loop has to wait on it (a contended "
                "lock, an empty queue), which the model would have to set up per primitive and per loop; "
                "see docs/CONFIRM.md"),
@@ -144,7 +143,11 @@ def build_family_spec(finding: Finding, source: bytes) -> ReproducerSpec:
         if "." not in function:
             raise NotRunnable("the shared attribute is not accessed in a method")
         attr = _attribute(lines[line - 1], finding.column)
-    if family in ("shared", "walk"):
+    if family == "torn-read":  # the reader against the writer holding the lock (`torn_reads.py`)
+        other = writer_of(tree, function, finding.line, finding.column)
+    if finding.code == "CRL406":  # the walk and the size change, on the shared object (`shared_walk.py`)
+        other = shared_walk_other(finding, function)
+    elif family in ("shared", "walk"):
         if finding.window is None:
             raise NotRunnable("the finding carries no race window (the other side is unknown)")
         other = _function(tree, finding.window.act.start.line, "other side")

@@ -16,7 +16,11 @@ thread inside it, the hold timing out). Family by family:
   A's wait times out.
 * walk (CRL405): the container is swapped for an equal one whose walks wait, once their
   iterator is taken, until the changing side returned (`walk_races.py`); a change landing
-  mid-walk is the race (a dict or set walk then raises RuntimeError).
+  mid-walk is the race (a dict or set walk then raises RuntimeError). CRL406 runs it on the
+  process-wide object the project index found (`shared_walk.py`).
+* torn-read (CRL302): the writer's first `write()` writes half, flushes and waits with the
+  writers' lock held; the reader, driven meanwhile, opening the file is the race
+  (`torn_reads.py`); with the lock around the read it cannot, and the hold times out.
 * file-write (CRL301): every writer's first `write()` writes half of its data, flushes
   and waits (an appender waits before writing, so its content check sees what the
   others saw). Two writers inside the same file at once means interleaved output and a
@@ -48,6 +52,7 @@ from .file_creates import install_create, run_file_create
 from .io_races import install_io, run_file_write, run_sqlite
 from .load_save import install_load_save, run_load_save
 from .state_races import run_rmw, run_shared
+from .torn_reads import install_torn_read, run_torn_read
 from .walk_races import run_walk
 from .targets import driven_calls, resolve
 
@@ -80,6 +85,7 @@ SCENARIOS: dict[str, Callable[[dict, int, float], Report]] = {
     "file-write": run_file_write,
     "file-create": run_file_create,
     "load-save": run_load_save,
+    "torn-read": run_torn_read,
     "sqlite": run_sqlite,
 }
 
@@ -89,6 +95,7 @@ def install(family: str) -> None:
     install_io(family)
     install_create(family)
     install_load_save(family)
+    install_torn_read(family)
 
 
 def run(spec: dict, threads: int, timeout: float) -> Report:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Optional
 
@@ -31,6 +31,10 @@ class Target:
     call: Callable[[], Any]
     function: str  # the code object's name, to recognise its frames
     label: str
+    #: the same call with each str/int argument another value of its type (a new key: the walk family's
+    #: change that must change a container's size, not store again the key the first call stored)
+    varied: Optional[Callable[[], Any]] = field(default=None, compare=False)
+    varied_label: str = ""
 
 
 def build_instance(module: ModuleType, qualified: str) -> Optional[Any]:
@@ -106,7 +110,21 @@ def resolve(module: ModuleType, qualified: str, instance: Optional[Any]) -> Targ
         arguments = _arguments(raw, True, qualified)
         bound = getattr(instance, name)
     _RESOLVED.append(call_label(qualified, arguments))
-    return Target(lambda: bound(**arguments), name, call_label(qualified, arguments))
+    other = vary(arguments)
+    return Target(lambda: bound(**arguments), name, call_label(qualified, arguments), lambda: bound(**other),
+                  call_label(qualified, other))
+
+
+def vary(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments with each str, bytes or int value changed to another of its type (`'racelint'` -> `'racelint-2'`)."""
+    varied: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if isinstance(value, (str, bytes)) and not isinstance(value, bool):
+            value = value + (b"-2" if isinstance(value, bytes) else "-2")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = value + 1
+        varied[name] = value
+    return varied
 
 
 def call_label(qualified: str, arguments: dict[str, Any]) -> str:

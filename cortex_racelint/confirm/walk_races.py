@@ -5,17 +5,23 @@ runs, for an equal one of a throw-away subclass: its iteration (`iter()`, `.item
 `.keys()`, `.values()`, what loops, `json.dump`, `pickle` and `deepcopy` call) takes the
 real iterator first and then waits until the other side has returned, and its mutators note
 a change made while a walk waits. The changing side runs once first (an empty container is
-often not walked: `json.dump` of `{}`), then again while the walk waits: a mutator called
-mid-walk is the race (if it changed a dict's or set's size the walk raises `RuntimeError:
-... changed size during iteration`; re-storing the key the first run stored changes no size,
-so only the call is seen). With a lock held across the walk the changing side cannot get
-there, and the wait times out.
+often not walked: `json.dump` of `{}`), then again while the walk waits, with its str/int
+arguments changed to other values (`targets.vary`: a new key, so that the size changes; the
+first call's arguments if the varied call raises): a mutator called mid-walk is the race (if it
+changed a dict's or set's size the walk raises `RuntimeError: ... changed size during
+iteration`; a list's walk ends with another length than it started with: a torn snapshot;
+re-storing a key changes no size, so only the call is seen). With a lock held across the walk
+the changing side cannot get there, and the wait times out.
+
+The object is the one `targets.instance_for` gives: built from the class (CRL405), or the
+process-wide object the project index found (CRL406, `shared_walk.py`).
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
+from collections import deque
 from typing import Any, Callable
 
 from .drive import Report, join, report, start_threads
@@ -25,7 +31,7 @@ REACH_SECONDS = 1.5
 _WALKS = ("__iter__", "items", "keys", "values")
 _MUTATORS = (
     "__setitem__", "__delitem__", "pop", "popitem", "setdefault", "update", "clear", "add", "discard", "remove",
-    "append", "extend", "insert", "sort", "reverse", "__iadd__",
+    "append", "extend", "insert", "sort", "reverse", "__iadd__", "appendleft", "extendleft", "popleft", "rotate",
 )
 
 
@@ -34,8 +40,8 @@ def held_container(
 ) -> Any:
     """An equal container of a subclass of `value`'s type whose walks wait and whose mutators report."""
     base = type(value)
-    if not isinstance(value, (dict, set, list)):
-        raise TypeError(f"a `{base.__name__}` is not a dict, set or list")
+    if not isinstance(value, (dict, set, list, deque)):
+        raise TypeError(f"a `{base.__name__}` is not a dict, set, list or deque")
     namespace: dict[str, Any] = {}
     for name in _WALKS:
         real = getattr(base, name, None)
@@ -66,11 +72,17 @@ def held_container(
 
         namespace[name] = mutate
     held_type = type(f"Held{base.__name__}", (base,), namespace)
+    if isinstance(value, deque):
+        held = held_type(maxlen=value.maxlen)
+        deque.extend(held, value)
+        return held
     held = held_type.__new__(held_type)
     if isinstance(value, dict):
-        dict.update(held, value)
+        if base is not dict:
+            base.__init__(held)  # an `OrderedDict` keeps its order in C state `dict.update` would not fill
         if hasattr(value, "default_factory"):
             held.default_factory = value.default_factory  # type: ignore[attr-defined]
+        (dict.update if base is dict else base.update)(held, value)  # the base's own: its items in its order
     elif isinstance(value, set):
         set.update(held, value)
     else:
@@ -85,18 +97,20 @@ def run_walk(spec: dict, threads: int, timeout: float) -> Report:
     drive_b = resolve(module, spec.get("other_entry") or spec["other_function"], instance)
     attr = spec["attr"]
     held, b_done = threading.Event(), threading.Event()
-    state = {"walker": None, "over": False, "changed_mid_walk": False, "timed_out": False}
+    state: dict[str, Any] = {"walker": None, "over": False, "changed_mid_walk": False, "timed_out": False, "sizes": []}
 
     def walk_held() -> None:
         if state["walker"] is not None:
             return  # one held walk is the window
         state["walker"] = threading.get_ident()
+        state["sizes"].append(_size(instance, attr))
         held.set()
         state["timed_out"] = not b_done.wait(timeout)
 
     def walk_over() -> None:
-        if threading.get_ident() == state["walker"]:
+        if threading.get_ident() == state["walker"] and not state["over"]:
             state["over"] = True
+            state["sizes"].append(_size(instance, attr))
 
     def changed() -> None:
         if held.is_set() and not state["over"] and threading.get_ident() != state["walker"]:
@@ -114,7 +128,7 @@ def run_walk(spec: dict, threads: int, timeout: float) -> Report:
     def changer() -> None:
         if held.wait(REACH_SECONDS):  # only once the walk waits with its iterator taken
             try:
-                drive_b.call()
+                state["mid_walk"] = _change(drive_b)
             finally:
                 b_done.set()
 
@@ -126,8 +140,37 @@ def run_walk(spec: dict, threads: int, timeout: float) -> Report:
     crashed = [e for e in errors if "changed size during iteration" in e or "mutated during iteration" in e]
     raced = state["changed_mid_walk"] or bool(crashed)
     if raced:
-        detail = f"`{attr}` changed while a walk over it was held" + (f" ({crashed[0]})" if crashed else "")
+        detail = f"`{attr}` changed while a walk over it was held" + (f" ({crashed[0]})" if crashed else _torn(state["sizes"]))
+        if state.get("mid_walk") and state["mid_walk"] != drive_b.label:
+            detail += f"; the change mid-walk: `{state['mid_walk']}`"
     else:
         detail = f"nothing could change `{attr}` while a walk over it was held (the hold timed out)"
     return report(reached=True, raced=raced, serialised=state["timed_out"] and not raced, detail=detail,
                   arrivals=1, timeouts=int(state["timed_out"]), errors=errors)
+
+
+def _change(target: Any) -> str:
+    """The change landing mid-walk: with other arguments (a new key) first, the first call's if they fail.
+    Returns the call that ran, as the verdict names it."""
+    if target.varied is not None and target.varied_label != target.label:
+        try:
+            target.varied()
+            return target.varied_label
+        except Exception:  # noqa: BLE001 - a varied value the method rejects: store as the first call did
+            pass
+    target.call()
+    return target.label
+
+
+def _size(instance: Any, attr: str) -> int:
+    try:
+        return len(getattr(instance, attr))
+    except (AttributeError, TypeError):
+        return -1
+
+
+def _torn(sizes: list[int]) -> str:
+    """A walk that ended with another size than it started with saw a torn snapshot (a list's walk)."""
+    if len(sizes) == 2 and sizes[0] != sizes[1] and -1 not in sizes:
+        return f" (a torn snapshot: {sizes[0]} items when the walk started, {sizes[1]} when it ended)"
+    return ""

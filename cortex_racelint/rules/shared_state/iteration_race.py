@@ -9,6 +9,7 @@ import libcst as cst
 
 from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
+from ...analysis.shared_objects import walk_object
 from ...analysis.iteration_sites import VIEWS, iteration_consumer, iteration_use
 from ...analysis.traverse import children
 from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, Access, ClassThreads
@@ -240,10 +241,11 @@ def shared_walk_reports(rule: Any, class_node: cst.ClassDef) -> None:
             attr, change[2],
         )
         consequence = _kind_consequence(kind)
+        shared = walk_object(klass, attr, change[0], flow)  # what `confirm` drives (`confirm/families.py`)
         if isinstance(plan, str):
-            rule.report(node, message, no_fix_reason=plan, flow=flow, consequence=consequence)
+            rule.report(node, message, no_fix_reason=plan, flow=flow, consequence=consequence, shared=shared)
         else:
-            rule.report(node, message, fix=plan, flow=flow, consequence=consequence)
+            rule.report(node, message, fix=plan, flow=flow, consequence=consequence, shared=shared)
 
 
 def _size_nodes(function: cst.FunctionDef, attr: str) -> list[list[cst.CSTNode]]:
