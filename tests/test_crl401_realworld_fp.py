@@ -139,3 +139,104 @@ def test_a_local_def_defined_before_the_start_is_not_ordered_by_its_definition()
         late()
     """
     assert _codes(_nested(body)) == ["CRL401"]
+
+
+# -- 3. a lock handed over to the thread as a latch -------------------------------------
+LATCH = '''
+import sys
+import threading
+
+
+class Worker(threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self._ready = threading.{factory}()
+        {init}
+        self.exception = None
+
+    def _connect(self):
+        try:
+            return open("/nonexistent")
+        except Exception:
+            self.exception = sys.exc_info()
+            raise
+
+    def run(self):
+        {run}
+
+    def check(self):
+        with self._ready:
+            if self.exception:
+                self.exception = None
+                raise RuntimeError("failed")
+{extra}
+'''
+_ACQUIRE_THEN_START = "self._ready.acquire()\n        self.start()"
+_CONNECT_THEN_RELEASE = "try:\n            self._connect()\n        finally:\n            self._ready.release()"
+
+
+def _latch(factory: str = "Lock", init: str = _ACQUIRE_THEN_START, run: str = _CONNECT_THEN_RELEASE, extra: str = "") -> str:
+    return LATCH.format(factory=factory, init=init, run=run, extra=extra)
+
+
+def test_writes_before_the_thread_releases_a_handed_over_lock_hold_it() -> None:
+    assert _codes(_latch()) == []
+
+
+def test_a_release_after_the_connect_without_finally_also_holds() -> None:
+    run = "self._connect()\n        self._ready.release()"
+    assert _codes(_latch(run=run)) == []
+
+
+def test_writes_after_the_release_race() -> None:
+    run = "self._ready.release()\n        self._connect()"
+    assert _codes(_latch(run=run)) == ["CRL401"]
+
+
+def test_an_acquire_after_the_start_hands_nothing_over() -> None:
+    assert _codes(_latch(init="self.start()\n        self._ready.acquire()")) == ["CRL401"]
+
+
+def test_an_rlock_is_no_latch() -> None:
+    assert _codes(_latch(factory="RLock")) == ["CRL401"]
+
+
+def test_a_second_releaser_breaks_the_latch() -> None:
+    extra = "\n    def abort(self):\n        self._ready.release()\n"
+    assert _codes(_latch(extra=extra)) == ["CRL401"]
+
+
+def test_a_release_in_a_loop_is_no_latch() -> None:
+    run = "for _ in range(2):\n            self._connect()\n            self._ready.release()"
+    assert _codes(_latch(run=run)) == ["CRL401"]
+
+
+def test_a_latch_handed_to_a_target_thread() -> None:
+    source = """
+    import threading
+
+
+    class Conn:
+        def __init__(self):
+            self._ready = threading.Lock()
+            self.error = None
+
+        def open(self):
+            self._ready.acquire()
+            threading.Thread(target=self._serve).start()
+
+        def _serve(self):
+            try:
+                self.error = self._dial()
+            finally:
+                self._ready.release()
+
+        def _dial(self):
+            return None
+
+        def failed(self):
+            with self._ready:
+                return self.error
+    """
+    assert _codes(source) == []
+    assert _codes(source.replace("self._ready.acquire()\n", "")) == ["CRL401"]
