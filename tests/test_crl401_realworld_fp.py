@@ -240,3 +240,74 @@ def test_a_latch_handed_to_a_target_thread() -> None:
     """
     assert _codes(source) == []
     assert _codes(source.replace("self._ready.acquire()\n", "")) == ["CRL401"]
+
+
+# -- 4. a container one side only grows and the other drains after an emptiness test ------
+QUEUE = '''
+import threading
+
+
+class Conn:
+    def __init__(self, channel):
+        self._channel = channel
+        self._sendlock = threading.Lock()
+        self._queue = []
+        self._pool = None
+
+    def start(self, pool):
+        pool.submit(self._send, b"hello")
+
+    def _send(self, data):
+        self._queue.{grow}(data)
+        while {test}:
+            if not self._sendlock.acquire(False):
+                return
+            try:
+                data = self._queue.{take}
+                self._channel.send(data)
+            finally:
+                self._sendlock.release()
+'''
+
+
+def _queue(grow: str = "append", test: str = "self._queue", take: str = "pop(0)") -> str:
+    return QUEUE.format(grow=grow, test=test, take=take)
+
+
+def test_a_lock_free_append_against_a_tested_pop_is_no_race() -> None:
+    # rpyc's Connection._send(): producers append, whoever gets the lock drains
+    assert _codes(_queue()) == []
+    assert _codes(_queue(test="len(self._queue) and self._channel")) == []
+
+
+def test_a_clear_after_the_test_loses_the_append() -> None:
+    assert _codes(_queue(take="clear()")) == ["CRL401"]
+
+
+def test_a_size_comparison_is_falsified_by_an_append() -> None:
+    assert _codes(_queue(test="len(self._queue) == 1")) == ["CRL401"]
+
+
+def test_a_test_or_ed_with_something_else_guards_nothing() -> None:
+    assert _codes(_queue(test="self._queue or self._channel")) == ["CRL401"]
+
+
+def test_an_inner_index_pop_is_shifted_by_a_growth_at_the_front() -> None:
+    assert _codes(_queue(grow="appendleft", take="pop(1)")) == ["CRL401"]
+
+
+def test_two_unlocked_drainers_still_race_each_other() -> None:
+    source = """
+    class Conn:
+        def __init__(self):
+            self._queue = []
+
+        def start(self, pool):
+            pool.submit(self._send, b"hello")
+
+        def _send(self, data):
+            self._queue.append(data)
+            if self._queue:
+                return self._queue.pop()
+    """
+    assert _codes(source) == ["CRL402"]  # the check-then-act of the two pops
