@@ -65,7 +65,10 @@ def test_a_local_def_called_through_another_local_def_and_a_loop() -> None:
         def go():
             if self.x:
                 self._start()
-            on_error()
+            retry(step)
+
+        def step():
+            return on_error()
 
         def on_error():
             retry(go)

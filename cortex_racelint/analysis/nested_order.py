@@ -51,8 +51,10 @@ def _before_every_use(path: Sequence[cst.CSTNode], depth: int, following: set[in
     None means "no bound from here" (no local def on the path, or only reached from a def
     being followed); an empty set means nothing is known to precede it."""
     index = _innermost_def(path)
-    if index is None or depth <= 0:
+    if index is None:
         return None
+    if depth <= 0:
+        return set()  # followed far enough: nothing known
     nested = path[index]
     if not isinstance(nested, cst.FunctionDef):
         return set()  # a lambda: where it is called is not tracked
@@ -75,9 +77,12 @@ def _before_every_use(path: Sequence[cst.CSTNode], depth: int, following: set[in
         if call is None:
             return set()  # escapes: it may run from anywhere
         here = _before(_statement_chain(call))
+        # a use inside a local def `g` (another one, or the enclosing def itself when that is
+        # local too) also follows what precedes every use of `g`
         outer = _before_every_use(call, depth - 1, following)
-        if outer is not None:
-            here |= outer
+        if outer is None and _innermost_def(call) is not None:
+            continue  # `g` runs only from defs being followed: after one of their other uses
+        here |= outer or set()
         result = here if result is None else result & here
     if result is None:
         return None
