@@ -314,3 +314,37 @@ def test_two_unlocked_drainers_still_race_each_other() -> None:
                 return self._queue.pop()
     """
     assert _codes(source) == ["CRL402"]  # the check-then-act of the two pops
+
+
+# -- a local def written before a start but run after it (found on the way) --------------
+def test_a_local_def_written_before_the_start_and_called_after_it_races() -> None:
+    body = """
+        def late():
+            self.x = x
+
+        self._start()
+        late()
+    """
+    assert _codes(_nested(body)) == ["CRL401"]
+
+
+def test_a_local_def_handed_on_before_the_start_races() -> None:
+    body = """
+        def later():
+            self.x = x
+
+        retry(later)
+        self._start()
+    """
+    assert _codes(_nested(body)) == ["CRL401"]
+
+
+def test_a_local_def_called_before_the_start_is_ordered() -> None:
+    body = """
+        def early():
+            self.x = x
+
+        early()
+        self._start()
+    """
+    assert _codes(_nested(body)) == []

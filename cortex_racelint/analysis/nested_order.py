@@ -14,8 +14,9 @@ a use reached only from inside the def itself (recursion, a cycle of local defs)
 Any other use (stored, returned, put in a container) lets it run from anywhere: no statement of
 the enclosing function is then known to precede it.
 
-Nested `def` statements themselves are left out of the outer part: their bodies run when they
-are called, not where they are defined.
+Nested `def` statements themselves are not "before" a start because they are written before it:
+their bodies run when they are called. One before the start in the same function counts only when
+every use of it is a direct call that is also before the start.
 """
 
 from __future__ import annotations
@@ -33,9 +34,41 @@ _DEPTH = 4
 
 def before_start(path: Sequence[cst.CSTNode]) -> set[int]:
     """Ids of the statements that run before the call at `path[-1]` (path from the region's def)."""
-    ids = _before(_statement_chain(path))
+    chain = _statement_chain(path)
+    ids = _before(chain)
+    _drop_late_defs(chain, path, ids)
     outer = _before_every_use(path, _DEPTH, set())
     return ids | outer if outer else ids
+
+
+def _drop_late_defs(chain, path: Sequence[cst.CSTNode], ids: set[int]) -> None:
+    """A local `def` written before the start is before it only when every use of it is a
+    direct call that also runs before the start (`def setup(): ...; setup(); t.start()`);
+    one called after the start, or handed on, runs its body after the thread began."""
+    scope = path[_innermost_def(path) or 0]
+    for block, stmt, repeats in chain:
+        if repeats:
+            continue
+        for sibling in block.body:
+            if sibling is stmt:
+                break
+            if isinstance(sibling, cst.FunctionDef) and not _called_only_before(sibling, scope, ids):
+                ids.discard(id(sibling))
+
+
+def _called_only_before(nested: cst.FunctionDef, scope: cst.CSTNode, ids: set[int]) -> bool:
+    name = nested.name.value
+    for node, use in _walk(scope, [], set()):
+        if not isinstance(node, cst.Name) or node.value != name or node is nested.name or _not_a_use(use):
+            continue
+        if any(step is nested for step in use):
+            continue  # a recursive call: runs only once an outer call did
+        parent = use[-2] if len(use) >= 2 else None
+        if not (isinstance(parent, cst.Call) and parent.func is node):
+            return False  # handed on or kept: it may run at any time
+        if not any(id(step) in ids for step in use):
+            return False  # called after the start
+    return True
 
 
 def _innermost_def(path: Sequence[cst.CSTNode]) -> Optional[int]:
