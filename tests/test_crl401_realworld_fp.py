@@ -348,3 +348,7 @@ def test_a_local_def_called_before_the_start_is_ordered() -> None:
         self._start()
     """
     assert _codes(_nested(body)) == []
+
+
+def test_a_non_blocking_acquire_hands_nothing_over() -> None:
+    assert _codes(_latch(init="self._ready.acquire(False)\n        self.start()")) == ["CRL401"]

@@ -10,8 +10,8 @@ Modelled only where that is sound:
 
 * the attribute is only ever assigned a lock another thread may release (`threading.Lock`,
   `_thread.allocate_lock`, a `Semaphore`: not an `RLock`, whose owner alone releases it);
-* exactly one method leaves it acquired (more bare `acquire()` calls than `release()` calls)
-  and that acquire runs before the thread is started (it is in the entry's ordered set);
+* exactly one method leaves it acquired (more bare `acquire()` calls than `release()` calls),
+  with a blocking `acquire()` that runs before the thread is started (in the entry's ordered set);
 * exactly one method releases more than it acquires, it is that thread's entry, the entry runs
   on one thread at a time, and its single release is neither in a loop nor in a local def.
 
@@ -68,7 +68,7 @@ def latch_holds(regions: Mapping, entries: Mapping, ordered: Mapping[str, Sites]
         if entry is None or entry.multi or "<locals>" in giver:
             continue
         acquires = sites.get((attr, taker, "acquire"), [])
-        if not acquires or not all(_ordered(path, taker, ordered.get(giver, ())) for path in acquires):
+        if not acquires or not all(_blocking(path[-1]) and _ordered(path, taker, ordered.get(giver, ())) for path in acquires):
             continue
         releases = sites.get((attr, giver, "release"), [])
         if len(releases) != 1 or sites.get((attr, giver, "acquire")):
@@ -101,6 +101,12 @@ def _bare_call(node: cst.CSTNode, self_name: str) -> tuple[str, Optional[str]]:
     if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == self_name:
         return verb, owner.attr.value
     return "", None
+
+
+def _blocking(call: cst.CSTNode) -> bool:
+    """`acquire()` / `acquire(True)`: it returns holding the lock (a timed or non-blocking one may not)."""
+    args = call.args if isinstance(call, cst.Call) else ()
+    return not args or (len(args) == 1 and args[0].keyword is None and isinstance(args[0].value, cst.Name) and args[0].value.value == "True")
 
 
 def _ordered(path: list[cst.CSTNode], region: str, sites: Sites) -> bool:
