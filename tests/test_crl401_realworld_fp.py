@@ -352,3 +352,17 @@ def test_a_local_def_called_before_the_start_is_ordered() -> None:
 
 def test_a_non_blocking_acquire_hands_nothing_over() -> None:
     assert _codes(_latch(init="self._ready.acquire(False)\n        self.start()")) == ["CRL401"]
+
+
+def test_a_local_def_called_from_a_local_def_run_after_the_start_races() -> None:
+    body = """
+        def late():
+            self.x = x
+
+        def step():
+            late()
+
+        self._start()
+        step()
+    """
+    assert _codes(_nested(body)) == ["CRL401"]

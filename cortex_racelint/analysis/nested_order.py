@@ -63,6 +63,8 @@ def _called_only_before(nested: cst.FunctionDef, scope: cst.CSTNode, ids: set[in
             continue
         if any(step is nested for step in use):
             continue  # a recursive call: runs only once an outer call did
+        if any(isinstance(step, _DEFS) for step in use[1:-1]):
+            return False  # called from another local def: when that one runs is not followed here
         parent = use[-2] if len(use) >= 2 else None
         if not (isinstance(parent, cst.Call) and parent.func is node):
             return False  # handed on or kept: it may run at any time
