@@ -25,8 +25,9 @@ from typing import Mapping, Optional, Sequence
 
 import libcst as cst
 
+from .access_kinds import CHANGES
 from .locks import call_factory
-from .thread_syntax import _LOOPS, _walk
+from .thread_syntax import _LOOPS
 
 #: locks any thread may release (a latch); an RLock is released by its owner only
 _HANDOVER_FACTORIES = frozenset(
@@ -36,25 +37,40 @@ _HANDOVER_FACTORIES = frozenset(
 Sites = Sequence[tuple[str, set[int]]]
 
 
-def latch_holds(regions: Mapping, entries: Mapping, ordered: Mapping[str, Sites], imports) -> dict[str, list[tuple[str, set[int]]]]:
+def apply_latches(raw: list, calls: list, entries: Mapping, ordered: Mapping[str, Sites], imports) -> None:
+    """Add a handed-over lock to the accesses and calls its thread makes before releasing it.
+
+    Read from the class's collected accesses (`raw`, `_Call`s): no walk of its own."""
+    latches = latch_holds(raw, entries, ordered, imports)
+    if not latches:
+        return
+    for item in list(raw) + list(calls):
+        held = {key for key, ids in latches.get(item.region, ()) if any(id(n) in ids for n in item.path)}
+        if held:
+            item.locks = frozenset(item.locks) | held
+
+
+def latch_holds(raw: Sequence, entries: Mapping, ordered: Mapping[str, Sites], imports) -> dict[str, list[tuple[str, set[int]]]]:
     """Per region: (`self.<lock>`, ids of the statements that run while the latch is held)."""
     factories: dict[str, set[Optional[str]]] = {}
     balance: dict[tuple[str, str], int] = {}  # (attr, region) -> acquires - releases
-    sites: dict[tuple[str, str, str], list[list[cst.CSTNode]]] = {}  # (attr, region, verb) -> paths
-    for region in regions.values():
-        if "<locals>" in region.name:
+    sites: dict[tuple[str, str, str], list[Sequence[cst.CSTNode]]] = {}  # (attr, region, verb) -> paths
+    for access in raw:
+        path = access.path
+        parent = path[-2] if len(path) >= 2 else None
+        owner = path[-3] if len(path) >= 3 else None
+        if access.kind in CHANGES and not isinstance(parent, cst.Attribute):
+            # a binding of `self.<attr>`: only `self.<attr> = <lock factory>()` keeps it a latch candidate
+            assigned = isinstance(parent, cst.AssignTarget) and isinstance(owner, cst.Assign) and isinstance(owner.value, cst.Call)
+            factories.setdefault(access.attr, set()).add(call_factory(owner.value, imports) if assigned else None)  # type: ignore[union-attr]
             continue
-        for node, path in _walk(region.function.body, [region.function], set()):
-            attr = _self_attr(node, region.self_name)
-            if attr is not None:
-                value = node.value  # type: ignore[attr-defined]
-                factories.setdefault(attr, set()).add(call_factory(value, imports) if isinstance(value, cst.Call) else None)
-                continue
-            verb, attr = _bare_call(node, region.self_name)
-            if attr is None:
-                continue
-            balance[(attr, region.name)] = balance.get((attr, region.name), 0) + (1 if verb == "acquire" else -1)
-            sites.setdefault((attr, region.name, verb), []).append(list(path))
+        if not (isinstance(parent, cst.Attribute) and parent.value is access.node and isinstance(owner, cst.Call) and owner.func is parent):
+            continue
+        verb = parent.attr.value
+        if verb in ("acquire", "release"):
+            key = (access.attr, access.region)
+            balance[key] = balance.get(key, 0) + (1 if verb == "acquire" else -1)
+            sites.setdefault((access.attr, access.region, verb), []).append(path[:-2])  # to the call
     result: dict[str, list[tuple[str, set[int]]]] = {}
     for attr, kinds in factories.items():
         if not kinds or not kinds <= _HANDOVER_FACTORIES:
@@ -73,34 +89,10 @@ def latch_holds(regions: Mapping, entries: Mapping, ordered: Mapping[str, Sites]
         releases = sites.get((attr, giver, "release"), [])
         if len(releases) != 1 or sites.get((attr, giver, "acquire")):
             continue
-        held = _held_before(releases[0])
+        held = _held_before(list(releases[0]))
         if held:
             result.setdefault(giver, []).append((f"self.{attr}", held))
     return result
-
-
-def _self_attr(node: cst.CSTNode, self_name: str) -> Optional[str]:
-    """`self.<attr> = ...`: the attribute."""
-    if not isinstance(node, cst.Assign):
-        return None
-    for target in node.targets:
-        t = target.target
-        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == self_name:
-            return t.attr.value
-    return None
-
-
-def _bare_call(node: cst.CSTNode, self_name: str) -> tuple[str, Optional[str]]:
-    """`self.<attr>.acquire()` / `.release()`: (verb, attr)."""
-    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
-        return "", None
-    verb = node.func.attr.value
-    owner = node.func.value
-    if verb not in ("acquire", "release"):
-        return "", None
-    if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == self_name:
-        return verb, owner.attr.value
-    return "", None
 
 
 def _blocking(call: cst.CSTNode) -> bool:

@@ -52,7 +52,7 @@ from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
 from .setup_order import rerunnable_starters, setup_methods
-from .latch_locks import latch_holds
+from .latch_locks import apply_latches
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
     BINDING_RMW,
@@ -149,6 +149,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         if self.framework_holds:
             self.lock_analysis = ObjectAsLock(self.context.locks, frozenset(r.self_name for r in self.regions.values()))
         calls, raw = self._collect()
+        apply_latches(raw, calls, self.entries, self.ordered, self.imports)  # a lock handed over to a thread
         if self.per_call:
             raw = shared_across_calls(raw, self.class_node)
         contexts = self._contexts(calls, raw)
@@ -199,9 +200,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         calls: list[_Call] = []
         raw: list[Access] = []
         nested_ids = set(self.nested_targets)
-        latches = latch_holds(self.regions, self.entries, self.ordered, self.imports)
         for region in self.regions.values():
-            latched = latches.get(region.name, ())
             skip = {i for i in nested_ids if i != id(region.function)} | self.target_lambdas
             for node, path in _walk(region.function.body, [region.function], skip):
                 if self.per_call:
@@ -219,8 +218,6 @@ class _Analyzer(StartsMixin, SidesMixin):
                     continue
                 attr = node.attr.value
                 held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(path))
-                if latched:  # a lock handed over to this thread, not yet released (analysis.latch_locks)
-                    held |= {key for key, ids in latched if any(id(n) in ids for n in path)}
                 if attr in self.methods:
                     parent = path[-2]
                     if attr == "__init__":
