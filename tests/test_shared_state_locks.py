@@ -174,6 +174,7 @@ class Worker(threading.Thread):
             self._open()
         finally:
             self._ready.release()
+        self.error = self.conn.poll()  # after the release: a race the fix would lock
 
     def _open(self):
         try:
@@ -191,7 +192,8 @@ class Worker(threading.Thread):
 
 def test_a_lock_handed_over_between_threads_is_not_taken():
     # sqlitedict: `_open()` runs while `__init__`'s acquire still holds the latch; taking it
-    # there would wait for the release that only comes after `_open()` returns
+    # there would wait for the release that only comes after `_open()` returns. (`_open()`'s
+    # own write holds the latch, analysis/latch_locks; the write after the release races.)
     assert fixed(HANDOVER) == HANDOVER
     assert any("`__init__()` acquires `self._ready` and leaves it held until `run()` releases it" in r
                for r in reasons(HANDOVER))

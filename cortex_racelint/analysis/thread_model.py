@@ -10,6 +10,7 @@ import libcst as cst
 from ..ftypes import ThreadEntrySpec
 from .event_order import held_with, set_after, waited_before
 from .handoff import precedes
+from .growth_only import growth_against_tested_removal
 from .ready_event import published_before
 from .access_kinds import BINDING_RMW, CALLER, CHANGES, WRITE, _ENTRY_LABELS, _conflict
 from .thread_syntax import _private
@@ -190,6 +191,8 @@ class ClassThreads:
                     continue
                 if access.locks & other.locks:
                     continue
+                if growth_against_tested_removal(access, other):
+                    continue  # an append cannot falsify the other side's emptiness test (analysis.growth_only)
                 if self._event_ordered(access, other) or self._event_ordered(other, access):
                     continue
                 if self._handed_off(access, other) or self._handed_off(other, access):

@@ -11,9 +11,14 @@ from .framework_entries import call_entry
 from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, stored_in_attributes, waits_for_all
 from .ready_event import local_events, waited_after
 from .names import dotted_name
+from .nested_order import before_start
 from .access_kinds import _EXECUTOR_METHODS
-from .thread_syntax import _after, _before, _statement_chain, _unwrap_callable, _waits, _walk, thread_target
+from .thread_syntax import _after, _statement_chain, _unwrap_callable, _waits, _walk, thread_target
 from .thread_model import Entry, Region
+
+
+def _after_chain(path: list[cst.CSTNode]) -> set[int]:
+    return _after(_statement_chain(path))
 
 
 class StartsMixin:
@@ -83,7 +88,7 @@ class StartsMixin:
             if starts:
                 start_paths = starts
         for start_region, start_path in start_paths:
-            sites.append((start_region.name, _before(_statement_chain(start_path))))
+            sites.append((start_region.name, before_start(start_path)))
             if self.class_events is None:
                 self.class_events = event_attributes(self.class_node, self.imports)
             known = local_events(start_region.function, self.imports) | {
@@ -130,7 +135,7 @@ class StartsMixin:
                             and node.func.value.value == region.self_name
                             and node.func.attr.value in frontier
                         ):
-                            before = _before(_statement_chain(list(path)))
+                            before = before_start(list(path))
                             self.ordered.setdefault(entry, []).append((region.name, before))
                             callers.add(region.name)
                 starting |= callers
@@ -142,7 +147,7 @@ class StartsMixin:
         """A Thread subclass starts and joins itself: `self.start()`, `self.join()`."""
         sites = self.ordered.setdefault("run", [])
         for region in list(self.regions.values()):
-            for verb, order in (("start", _before), ("join", _after)):
+            for verb, order in (("start", before_start), ("join", _after_chain)):
                 for node, path in _walk(region.function.body, [region.function], set()):
                     if (
                         isinstance(node, cst.Call)
@@ -151,7 +156,7 @@ class StartsMixin:
                         and self._is_self_thread_call(node, region)
                         and _waits(node, verb)
                     ):
-                        sites.append((region.name, order(_statement_chain(list(path)))))
+                        sites.append((region.name, order(list(path))))
 
     def _is_self_thread_call(self, call: cst.Call, region: Region) -> bool:
         """`self.start()`, `super().start()`, `threading.Thread.start(self)`."""

@@ -52,6 +52,7 @@ from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
 from .setup_order import rerunnable_starters, setup_methods
+from .latch_locks import apply_latches
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
     BINDING_RMW,
@@ -148,6 +149,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         if self.framework_holds:
             self.lock_analysis = ObjectAsLock(self.context.locks, frozenset(r.self_name for r in self.regions.values()))
         calls, raw = self._collect()
+        apply_latches(raw, calls, self.entries, self.ordered, self.imports)  # a lock handed over to a thread
         if self.per_call:
             raw = shared_across_calls(raw, self.class_node)
         contexts = self._contexts(calls, raw)

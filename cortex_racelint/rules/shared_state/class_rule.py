@@ -89,7 +89,13 @@ _KNOWN_PROBLEMS = """
       or only before an inline call of the thread's own method; a private `_init()` only
       subclasses' `__init__` in the same module call is construction. Not when the starting
       method can run again while the thread lives: a `Timer` the callback re-arms, a `start()`
-      the class calls in a loop; those writes stay reported.
+      the class calls in a loop; those writes stay reported. A start made inside a local def
+      orders what precedes every use of that def (a call, or the def handed to a call:
+      websocket-client's `run_forever()` and its `initialize_socket()`); a local def written
+      before a start is before it only when every use is a direct call before the start.
+    - A lock handed over as a latch: a method leaves a `Lock` acquired and starts the thread,
+      whose entry is the one method releasing it, once; what the entry runs before that
+      release holds the lock (sqlitedict's connecting thread).
     - `join()` (a timed `join(timeout)` too: what follows assumes the thread ended; a thread
       still alive after it is a stuck thread, not judged here), through a local alias or a
       chained target (`self._t = t = Thread()`), over a list (`for t in threads: t.join()`),

@@ -50,7 +50,9 @@ class SharedStateRace(SharedStateRule):
         `threading.Event`, `queue.Queue` and locks used through their methods are not
         reported, nor are attributes assigned only in `__init__`, nor single `list.append` /
         `d[k] = v` calls (free-threaded CPython makes those atomic) unless another method
-        swaps the container or iterates it.
+        swaps the container or iterates it, nor an `append`/`add` against a `pop()`/`remove()`
+        that an emptiness or membership test of the same container guards (a lock-free send
+        queue drained under a lock): growing it cannot make that test wrong.
     """
     VALID = [
         Valid(
