@@ -11,8 +11,6 @@ CASES = all_cases()
 
 # (case, mode) -> the fix defect that makes it fail today. strict: a later fix flips it to a failure here.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("lock_read_after_wait_in_loop_condition", "unsafe"): "the polling-loop fix copies a read that follows "
-    "the wait in the loop condition before the wait (stale `running`)",
     ("state_test_then_use_same_field", "unsafe"): "the `if` test and the use in its body get two copies "
     "under two `with` blocks: the use can meet `None`",
 }
