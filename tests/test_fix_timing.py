@@ -32,7 +32,7 @@ def reasons(code: str) -> list[str]:
 
 def method(text: str, name: str) -> str:
     """The source of method `name` in `text` (up to the next `def`)."""
-    return "    def " + text.split(f"    def {name}(")[1].split("\n    def ")[0]
+    return f"    def {name}(" + text.split(f"    def {name}(")[1].split("\n    def ")[0]
 
 
 _PINGER = """
@@ -160,3 +160,116 @@ def test_a_condition_that_does_not_wait_keeps_the_one_guarded_test():
     )
     body = method(text, "_ping")
     assert "with self._lock:\n                if not self.running:\n                    break\n                sock = self.sock" in body
+
+
+_HANDLER = """
+import threading
+
+
+class Handler:
+    def __init__(self, stream):
+        self._lock = threading.Lock()
+        self.ready = threading.Event()
+        self.stream = stream
+
+    def start(self):
+        threading.Thread(target=self.flush).start()
+
+    def flush(self):
+{body}
+
+    def close(self):
+        self.stream = None
+"""
+
+
+def handler(body: str) -> str:
+    return _HANDLER.format(body=textwrap.indent(src(body), " " * 8))
+
+
+def test_a_field_tested_and_used_in_the_block_is_read_once():
+    text = fixed(
+        handler(
+            """
+            if self.stream and not self.stream.closed:
+                self.stream.flush()
+            else:
+                print(self.stream)
+            """
+        )
+    )
+    assert (
+        textwrap.indent(
+            src(
+                """
+                with self._lock:
+                    stream = self.stream
+                if stream and not stream.closed:
+                    stream.flush()
+                else:
+                    print(stream)
+                """
+            ),
+            " " * 8,
+        )
+        in method(text, "flush")
+    )
+
+
+def test_a_use_after_a_wait_in_the_block_keeps_its_own_read():
+    """What follows the wait must see what the other thread wrote before ending it."""
+    text = fixed(
+        handler(
+            """
+            if self.stream is not None:
+                self.stream.flush()
+                self.ready.wait()
+                self.stream.flush()
+            """
+        )
+    )
+    assert (
+        textwrap.indent(
+            src(
+                """
+                if stream is not None:
+                    stream.flush()
+                    self.ready.wait()
+                    with self._lock:
+                        stream_value = self.stream
+                    stream_value.flush()
+                """
+            ),
+            " " * 8,
+        )
+        in method(text, "flush")
+    )
+
+
+def test_a_use_in_a_loop_that_waits_keeps_its_own_read():
+    text = fixed(
+        handler(
+            """
+            if self.stream is not None:
+                for _ in range(2):
+                    self.stream.flush()
+                    self.ready.wait()
+            """
+        )
+    )
+    assert (
+        textwrap.indent(
+            src(
+                """
+                if stream is not None:
+                    for _ in range(2):
+                        with self._lock:
+                            stream_value = self.stream
+                        stream_value.flush()
+                        self.ready.wait()
+                """
+            ),
+            " " * 8,
+        )
+        in method(text, "flush")
+    )

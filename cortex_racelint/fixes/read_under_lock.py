@@ -15,13 +15,14 @@ import libcst as cst
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import CHANGES, READ, Access
-from .blocks import negated, wrap_statements
+from .blocks import negated, replace_in, wrap_statements
 from .field_planner import Plan, assign, is_self_attr, within
 from .local_copies import copy_field, evaluated_after, plain_read, replace_child, replace_reads
+from .test_and_use import HeaderCopies
 from .waiting_condition import WaitingConditions
 
 
-class ReadsUnderLock(WaitingConditions):
+class ReadsUnderLock(WaitingConditions, HeaderCopies):
     def copy_reads(
         self, access: Access, stmt: cst.CSTNode, header: Optional[cst.CSTNode], lock: cst.BaseExpression
     ) -> Union[Plan, str]:
@@ -51,12 +52,18 @@ class ReadsUnderLock(WaitingConditions):
                 locals_for[node.attr.value] = self.local_name(node.attr.value, access, taken)
         copies = [copy_field(local, region.self_name, attr) for attr, local in locals_for.items()]
         new_scope = replace_reads(scope, region.self_name, locals_for)
-        new_stmt = new_scope if header is None else replace_child(stmt, header, new_scope)
+        uses: dict[cst.CSTNode, cst.CSTNode] = {}
+        if header is None:
+            new_stmt = new_scope
+        else:  # the block uses the header's copies: the test and the use read the field once
+            uses = self.uses_of_copies(access, stmt, locals_for)
+            new_stmt = replace_in(stmt, {header: new_scope, **uses}) if uses else replace_child(stmt, header, new_scope)
         guarded = wrap_statements(lock, copies).with_changes(leading_lines=getattr(stmt, "leading_lines", ()))
         new_stmt = new_stmt.with_changes(leading_lines=())
+        block = "; the block uses the copies" if header is not None and uses else ""
         return Plan(
             f"Copy {', '.join(f'`self.{a}`' for a in locals_for)} into locals under `{lock_text}`, "
-            "outside the call",
+            f"outside the call{block}",
             {stmt: cst.FlattenSentinel([guarded, new_stmt])},
             lock,
         )

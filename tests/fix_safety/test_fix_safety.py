@@ -10,10 +10,7 @@ from .harness import MODES, Case, all_cases, fixed_module, original_run, reporte
 CASES = all_cases()
 
 # (case, mode) -> the fix defect that makes it fail today. strict: a later fix flips it to a failure here.
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("state_test_then_use_same_field", "unsafe"): "the `if` test and the use in its body get two copies "
-    "under two `with` blocks: the use can meet `None`",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list:

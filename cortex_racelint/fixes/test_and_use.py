@@ -1,0 +1,102 @@
+"""A field an `if` (or `with`) header copies under the lock is used through that copy in its block.
+
+`if self.stream and not self.stream.closed: self.stream.flush()` gets `stream = self.stream`
+under the lock for the test; a second copy for the use, under a second `with`, could meet the
+`None` another thread stored in between (concurrent-log-handler's `flush()`), so the test and
+the use must come from one read. The block's reads of a copied field use the copy up to the
+first point where the code itself could see another value: a write to the field, a call of a
+method of the object that writes it, or a wait (what follows a wait must see what the other
+thread wrote before ending it, as the polling-loop form already respects). A read in a loop
+of the block that also holds such a point keeps its own read (the next round follows it).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from ..analysis.file_writes import walk_all
+from ..analysis.threads import READ, Access
+from .field_planner import FieldPlanner, within
+
+
+def _remainder(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    """What runs after the header of `stmt`: its block (and an `if`'s `else`/`elif`), in source order."""
+    parts: list[cst.CSTNode] = [stmt.body]  # type: ignore[attr-defined]
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(stmt, cst.If) and orelse is not None:
+        parts.append(orelse)
+    return parts
+
+
+class HeaderCopies(FieldPlanner):
+    def uses_of_copies(self, access: Access, stmt: cst.CSTNode, locals_for: dict[str, str]) -> dict[cst.CSTNode, cst.CSTNode]:
+        """The reads in `stmt`'s block of the fields its header copied, each mapped to its copy, where
+        the copy still holds what the read would see on this thread."""
+        region = self.threads.regions[access.region]
+        function = region.function
+        parts = _remainder(stmt)
+        order: dict[int, int] = {}
+        for part in parts:
+            for node in walk_all(part):
+                order.setdefault(id(node), len(order))
+        if not order:
+            return {}
+        nested = _deferred_nodes(parts)
+        cuts: dict[str, list[int]] = {attr: [] for attr in locals_for}
+        waits_at = self._first_wait(parts, function, order)
+        for attr in cuts:
+            if waits_at is not None:
+                cuts[attr].append(waits_at)
+        for other in self.threads.accesses:
+            if other.region != access.region or other.attr not in cuts or other.kind == READ:
+                continue
+            if id(other.node) in order:
+                cuts[other.attr].append(order[id(other.node)])
+        for part in parts:
+            for node in walk_all(part):
+                if id(node) in order and self.calls_method(node, region.self_name):
+                    written = self.threads.writes_by_region.get(node.func.attr.value, set())  # type: ignore[attr-defined]
+                    for attr in written & set(cuts):
+                        cuts[attr].append(order[id(node)])
+        loops = [n for part in parts for n in walk_all(part) if isinstance(n, (cst.For, cst.While))]
+        uses: dict[cst.CSTNode, cst.CSTNode] = {}
+        for other in self.threads.accesses:
+            if other.region != access.region or other.attr not in locals_for or other.kind != READ:
+                continue
+            position = order.get(id(other.node))
+            if position is None or id(other.node) in nested:
+                continue
+            first_cut = min(cuts[other.attr], default=None)
+            if first_cut is not None and first_cut <= position:
+                continue
+            if any(within(other.path, loop) and _cut_inside(loop, cuts[other.attr], order) for loop in loops):
+                continue
+            node = other.node
+            uses[node] = cst.Name(locals_for[other.attr], lpar=node.lpar, rpar=node.rpar)  # type: ignore[attr-defined]
+        return uses
+
+    def _first_wait(self, parts: Sequence[cst.CSTNode], function: cst.FunctionDef, order: dict[int, int]):
+        """Where the first call of the block that waits (itself or through what it runs) stands."""
+        calls = self.object_calls()
+        found = [calls.waiting_call(part, function) for part in parts]
+        positions = [order[id(call)] for call in found if call is not None]
+        return min(positions, default=None)
+
+
+def _cut_inside(loop: cst.CSTNode, cuts: list[int], order: dict[int, int]) -> bool:
+    """A cut stands inside `loop`: a read there may follow it on the loop's next round."""
+    inside = {order[id(n)] for n in walk_all(loop) if id(n) in order}
+    return any(cut in inside for cut in cuts)
+
+
+def _deferred_nodes(parts: Sequence[cst.CSTNode]) -> set[int]:
+    """Nodes inside a nested function, lambda or generator expression: they run later, or elsewhere."""
+    return {
+        id(inner)
+        for part in parts
+        for node in walk_all(part)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.GeneratorExp, cst.ClassDef))
+        for inner in walk_all(node)
+    }
