@@ -273,3 +273,33 @@ def test_a_use_in_a_loop_that_waits_keeps_its_own_read():
         )
         in method(text, "flush")
     )
+
+
+def test_the_use_under_a_test_shares_the_tests_fix():
+    """The use's site is fixed by the test's plan (one finding, one copy), not by a copy of its own."""
+    code = handler(
+        """
+        if self.stream and not self.stream.closed:
+            self.stream.flush()
+        """
+    )
+    findings = [f for f in lint_source(code, "example.py", CRL4).findings if f.code == "CRL401" and "flush()" in f.message]
+    assert len(findings) == 1 and findings[0].fix_message is not None
+    use_line = code.splitlines().index("            self.stream.flush()") + 1
+    assert use_line in {span.start.line for span in findings[0].related}
+
+
+def test_a_use_under_a_test_without_a_fix_gets_none_either():
+    """`if self.stream: self.stream.close(); self.stream = None` is a check-then-act across I/O (no fix):
+    a copy for the `close()` alone would leave the test and the use reading the field twice."""
+    code = handler(
+        """
+        if self.stream and not self.stream.closed:
+            self.stream.close()
+            self.stream = None
+        """
+    )
+    assert any(
+        "`self.stream` is used here under the `if` that tests it, and that test gets no fix" in r for r in reasons(code)
+    )
+    assert "self.stream.close()" in method(fixed(code), "flush")

@@ -77,6 +77,30 @@ class HeaderCopies(FieldPlanner):
             uses[node] = cst.Name(locals_for[other.attr], lpar=node.lpar, rpar=node.rpar)  # type: ignore[attr-defined]
         return uses
 
+    def testing_header(self, access: Access) -> tuple[Access, cst.CSTNode] | None:
+        """The read of the same field in the header of the innermost enclosing `if`/`with` whose copy
+        would serve this read (`if self.stream: self.stream.flush()`), with that statement: the
+        use's fix is the test's, so the two read the field once."""
+        path = access.path
+        for index in range(len(path) - 2, 0, -1):
+            stmt = path[index]
+            if isinstance(stmt, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return None
+            header = header_part(stmt)
+            if header is None or within(path, header):
+                continue
+            tests = [
+                other
+                for other in self.threads.accesses
+                if other.region == access.region and other.attr == access.attr and other.kind == READ
+                and within(other.path, header)
+            ]
+            if not tests:
+                continue
+            served = self.uses_of_copies(tests[0], stmt, {access.attr: "_"})
+            return (tests[0], stmt) if any(node is access.node for node in served) else None
+        return None
+
     def _first_wait(self, parts: Sequence[cst.CSTNode], function: cst.FunctionDef, order: dict[int, int]):
         """Where the first call of the block that waits (itself or through what it runs) stands."""
         calls = self.object_calls()
@@ -100,3 +124,12 @@ def _deferred_nodes(parts: Sequence[cst.CSTNode]) -> set[int]:
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.GeneratorExp, cst.ClassDef))
         for inner in walk_all(node)
     }
+
+
+def header_part(stmt: cst.CSTNode) -> cst.CSTNode | None:
+    """The header whose copies `HeaderCopies` lends to the block: an `if` test, a single `with` item."""
+    if isinstance(stmt, cst.If):
+        return stmt.test
+    if isinstance(stmt, cst.With) and len(stmt.items) == 1:
+        return stmt.items[0]
+    return None
