@@ -303,3 +303,64 @@ def test_a_use_under_a_test_without_a_fix_gets_none_either():
         "`self.stream` is used here under the `if` that tests it, and that test gets no fix" in r for r in reasons(code)
     )
     assert "self.stream.close()" in method(fixed(code), "flush")
+
+
+def test_a_guard_and_the_uses_after_it_read_one_copy():
+    """zeroconf: `assert self.loop is not None` / `self.loop.call_soon_threadsafe(...)`."""
+    text = fixed(
+        handler(
+            """
+            assert self.stream is not None
+            self.stream.write("x")
+            self.stream.flush()
+            """
+        )
+    )
+    assert (
+        textwrap.indent(
+            src(
+                """
+                with self._lock:
+                    stream = self.stream
+                assert stream is not None
+                stream.write("x")
+                stream.flush()
+                """
+            ),
+            " " * 8,
+        )
+        in method(text, "flush")
+    )
+
+
+def test_a_guard_that_returns_shares_its_copy_up_to_a_wait():
+    text = fixed(
+        handler(
+            """
+            if self.stream is None:
+                return
+            self.stream.write("x")
+            self.ready.wait()
+            self.stream.flush()
+            """
+        )
+    )
+    assert (
+        textwrap.indent(
+            src(
+                """
+                with self._lock:
+                    stream = self.stream
+                if stream is None:
+                    return
+                stream.write("x")
+                self.ready.wait()
+                with self._lock:
+                    stream = self.stream
+                stream.flush()
+                """
+            ),
+            " " * 8,
+        )
+        in method(text, "flush")
+    )

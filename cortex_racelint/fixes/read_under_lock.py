@@ -17,12 +17,12 @@ from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import CHANGES, READ, Access
 from .blocks import negated, replace_in, wrap_statements
 from .field_planner import Plan, assign, is_self_attr, within
+from .guard_copies import GuardCopies
 from .local_copies import copy_field, evaluated_after, plain_read, replace_child, replace_reads
-from .test_and_use import HeaderCopies
 from .waiting_condition import WaitingConditions
 
 
-class ReadsUnderLock(WaitingConditions, HeaderCopies):
+class ReadsUnderLock(WaitingConditions, GuardCopies):
     def copy_reads(
         self, access: Access, stmt: cst.CSTNode, header: Optional[cst.CSTNode], lock: cst.BaseExpression
     ) -> Union[Plan, str]:

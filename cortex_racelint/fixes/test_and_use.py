@@ -34,9 +34,15 @@ class HeaderCopies(FieldPlanner):
     def uses_of_copies(self, access: Access, stmt: cst.CSTNode, locals_for: dict[str, str]) -> dict[cst.CSTNode, cst.CSTNode]:
         """The reads in `stmt`'s block of the fields its header copied, each mapped to its copy, where
         the copy still holds what the read would see on this thread."""
+        return self.served_reads(access, _remainder(stmt), locals_for)
+
+    def served_reads(
+        self, access: Access, parts: Sequence[cst.CSTNode], locals_for: dict[str, str]
+    ) -> dict[cst.CSTNode, cst.CSTNode]:
+        """The reads in `parts` (run in order, right after a copy of `locals_for`'s fields was taken)
+        that the copy serves: before any wait, write of the field or call of a method writing it."""
         region = self.threads.regions[access.region]
         function = region.function
-        parts = _remainder(stmt)
         order: dict[int, int] = {}
         for part in parts:
             for node in walk_all(part):
@@ -105,14 +111,16 @@ class HeaderCopies(FieldPlanner):
         """Where the first call of the block that waits (itself or through what it runs) stands."""
         calls = self.object_calls()
         found = [calls.waiting_call(part, function) for part in parts]
-        positions = [order[id(call)] for call in found if call is not None]
+        # the call's receiver and arguments are read before it waits: the cut follows its subtree
+        positions = [max(order[id(n)] for n in walk_all(call)) + 1 for call in found if call is not None]
         return min(positions, default=None)
 
 
 def _cut_inside(loop: cst.CSTNode, cuts: list[int], order: dict[int, int]) -> bool:
     """A cut stands inside `loop`: a read there may follow it on the loop's next round."""
-    inside = {order[id(n)] for n in walk_all(loop) if id(n) in order}
-    return any(cut in inside for cut in cuts)
+    inside = [order[id(n)] for n in walk_all(loop) if id(n) in order]
+    # a wait's cut stands just after its call, which may be the loop's last node
+    return bool(inside) and any(min(inside) <= cut <= max(inside) + 1 for cut in cuts)
 
 
 def _deferred_nodes(parts: Sequence[cst.CSTNode]) -> set[int]:

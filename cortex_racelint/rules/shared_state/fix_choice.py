@@ -96,6 +96,9 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
         tested = self.testing_header(access)
         if tested is not None:  # `if self.s: self.s.flush()`: test and use read the field once
             return self._plan_of_test(access, *tested)
+        guarded = self.guard_plan(access)  # `assert self.s is not None` / `self.s.send()`: one copy for both
+        if guarded is not None:
+            return guarded
         if isinstance(stmt, cst.SimpleStatementLine):
             if self.cheap(stmt, access):
                 return self.wrap_unit(access, stmt, "statement")
