@@ -68,7 +68,9 @@ _FIX_SAFETY = """
     shared reads are copied into locals under the lock first, or the value to store is
     computed first; an `if`/`with` whose header is copied so gives its block the same copy
     (`if stream and not stream.closed: stream.flush()`: the test and the use read the field
-    once), up to a wait, a write of the field or a call of a method writing it. `stop()`-style methods get only their assignments wrapped, never
+    once), and so does a guard with the statements after it (`assert self.loop is not None`
+    then `self.loop.call_soon_threadsafe(cb)`: one copy before the guard), up to a wait, a
+    write of the field or a call of a method writing it. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
     expression, an `elif` test, a check-then-act spanning a blocking call, a read that
     follows a wait in the same statement or in the same operand of a loop condition, a use
