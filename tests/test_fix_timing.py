@@ -299,9 +299,11 @@ def test_a_use_under_a_test_without_a_fix_gets_none_either():
             self.stream = None
         """
     )
-    assert any(
-        "`self.stream` is used here under the `if` that tests it, and that test gets no fix" in r for r in reasons(code)
-    )
+    findings = [f for f in lint_source(code, "example.py", CRL4).findings if "is read by thread target" in f.message]
+    assert len(findings) == 1 and findings[0].fix_message is None  # the use is a site of the test's finding
+    assert "the check-then-act on `self.stream` spans a call" in (findings[0].no_fix_reason or "")
+    use_line = code.splitlines().index("            self.stream.close()") + 1
+    assert use_line in {span.start.line for span in findings[0].related}
     assert "self.stream.close()" in method(fixed(code), "flush")
 
 
