@@ -15,11 +15,14 @@ import libcst as cst
 from ..analysis.file_writes import walk_all
 from ..analysis.scope_walk import own_nodes
 from ..analysis.threads import CHANGES, READ, Access
-from .blocks import negated, wrap_statements
-from .field_planner import FieldPlanner, Plan, assign, is_self_attr, within
+from .blocks import negated, replace_in, wrap_statements
+from .field_planner import Plan, assign, is_self_attr, within
+from .guard_copies import GuardCopies
+from .local_copies import copy_field, evaluated_after, plain_read, replace_child, replace_reads
+from .waiting_condition import WaitingConditions
 
 
-class ReadsUnderLock(FieldPlanner):
+class ReadsUnderLock(WaitingConditions, GuardCopies):
     def copy_reads(
         self, access: Access, stmt: cst.CSTNode, header: Optional[cst.CSTNode], lock: cst.BaseExpression
     ) -> Union[Plan, str]:
@@ -47,14 +50,20 @@ class ReadsUnderLock(FieldPlanner):
         for node in racy:
             if node.attr.value not in locals_for:
                 locals_for[node.attr.value] = self.local_name(node.attr.value, access, taken)
-        copies = [_copy(local, region.self_name, attr) for attr, local in locals_for.items()]
-        new_scope = _replace_reads(scope, region.self_name, locals_for)
-        new_stmt = new_scope if header is None else _replace_child(stmt, header, new_scope)
+        copies = [copy_field(local, region.self_name, attr) for attr, local in locals_for.items()]
+        new_scope = replace_reads(scope, region.self_name, locals_for)
+        uses: dict[cst.CSTNode, cst.CSTNode] = {}
+        if header is None:
+            new_stmt = new_scope
+        else:  # the block uses the header's copies: the test and the use read the field once
+            uses = self.uses_of_copies(access, stmt, locals_for)
+            new_stmt = replace_in(stmt, {header: new_scope, **uses}) if uses else replace_child(stmt, header, new_scope)
         guarded = wrap_statements(lock, copies).with_changes(leading_lines=getattr(stmt, "leading_lines", ()))
         new_stmt = new_stmt.with_changes(leading_lines=())
+        block = "; the block uses the copies" if header is not None and uses else ""
         return Plan(
             f"Copy {', '.join(f'`self.{a}`' for a in locals_for)} into locals under `{lock_text}`, "
-            "outside the call",
+            f"outside the call{block}",
             {stmt: cst.FlattenSentinel([guarded, new_stmt])},
             lock,
         )
@@ -64,7 +73,7 @@ class ReadsUnderLock(FieldPlanner):
         call = self.object_calls().waiting_call(scope, function)
         if call is None:
             return None
-        later = _evaluated_after(scope, call)
+        later = evaluated_after(scope, call)
         return next((n.attr.value for n in racy if id(n) in later), None)
 
     def _path_to(self, access: Access, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
@@ -158,8 +167,35 @@ class ReadsUnderLock(FieldPlanner):
             call = calls.waiting_call(stmt, function)
             if call is None:
                 continue
-            return list(body[index + 1 :]), _evaluated_after(stmt, call)
+            return list(body[index + 1 :]), evaluated_after(stmt, call)
         return [], set()
+
+    def _guarded_condition(
+        self,
+        access: Access,
+        loop: cst.While,
+        lock: cst.BaseExpression,
+        test_accesses: list[Access],
+        locals_for: dict[str, str],
+        taken: set[str],
+        test_outside: bool,
+    ) -> list[cst.BaseStatement]:
+        """`with lock: if not <test>: break` + the copies; a test that calls out runs on copies, outside."""
+        self_name = self.threads.regions[access.region].self_name
+        test_locals: dict[str, str] = {}
+        if test_outside:  # copy what the condition reads, evaluate it outside the lock
+            for test_access in test_accesses:
+                if test_access.attr not in locals_for and test_access.attr not in test_locals:
+                    test_locals[test_access.attr] = self.local_name(test_access.attr, access, taken)
+        condition = replace_reads(loop.test, self_name, {**locals_for, **test_locals}) if test_outside else loop.test
+        stop = cst.If(
+            test=negated(condition),
+            body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Break()])]),
+        )
+        copies = [copy_field(local, self_name, attr) for attr, local in {**test_locals, **locals_for}.items()]
+        if test_outside:
+            return [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(copies)), stop]
+        return [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock([stop, *copies]))]
 
     def loop_rewrite(self, access: Access, loop: cst.While) -> Union[Plan, str]:
         """`while <shared test>:` -> `while True:` + the test and the copies under the lock."""
@@ -175,8 +211,9 @@ class ReadsUnderLock(FieldPlanner):
             return "the loop condition changes shared state: rewrite it by hand"
         if any(isinstance(n, cst.Call) and self.calls_method(n, region.self_name) for n in own_nodes(loop.test)):
             return "the loop condition calls a method of the object: rewrite it by hand"
+        waiting = self.waits_in_condition(access, loop)
         test_outside = not self.cheap(loop.test, access)
-        if test_outside and any(
+        if test_outside and not waiting and any(
             not plain_read(a.node, a.path) or isinstance(a.path[-2], cst.Attribute) for a in test_accesses
         ):
             return "the loop condition calls out with shared state it cannot copy first: rewrite it by hand"
@@ -190,26 +227,18 @@ class ReadsUnderLock(FieldPlanner):
         localised = self.localised(loop, region.self_name, access.region)
         taken: set[str] = set()
         locals_for = {attr: self.local_name(attr, access, taken) for attr in localised}
-        test_locals: dict[str, str] = {}
-        if test_outside:  # copy what the condition reads, evaluate it outside the lock
-            for test_access in test_accesses:
-                if test_access.attr not in locals_for and test_access.attr not in test_locals:
-                    test_locals[test_access.attr] = self.local_name(test_access.attr, access, taken)
         lock = self.lock_for(access)
-        condition = _replace_reads(loop.test, region.self_name, {**locals_for, **test_locals}) if test_outside else loop.test
-        stop = cst.If(
-            test=negated(condition),
-            body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Break()])]),
-        )
-        copies = [_copy(local, region.self_name, attr) for attr, local in {**test_locals, **locals_for}.items()]
-        if test_outside:
-            guarded_block = [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock(copies)), stop]
+        if waiting:  # reads after the condition's wait are copied after it
+            split = self.split_condition(access, loop, lock, locals_for, taken)
+            if isinstance(split, str):
+                return split
+            guarded_block: list[cst.BaseStatement] = split
         else:
-            guarded_block = [cst.With(items=[cst.WithItem(item=lock)], body=cst.IndentedBlock([stop, *copies]))]
+            guarded_block = self._guarded_condition(access, loop, lock, test_accesses, locals_for, taken, test_outside)
         body = loop.body
         if not isinstance(body, cst.IndentedBlock):
             return "the loop body is on one line; rewrite it by hand"
-        new_body = [_replace_reads(s, region.self_name, locals_for) for s in body.body]
+        new_body = [replace_reads(s, region.self_name, locals_for) for s in body.body]
         new_loop = loop.with_changes(
             test=cst.Name("True"),
             body=body.with_changes(body=[*guarded_block, *new_body]),
@@ -217,20 +246,12 @@ class ReadsUnderLock(FieldPlanner):
         )
         lock_text = self.context.module.code_for_node(lock)
         copied = f" and copy {', '.join(f'`self.{a}`' for a in locals_for)} into locals" if locals_for else ""
+        how = " operand by operand (what follows its wait is read after it)" if waiting else ""
         return Plan(
-            f"Check the loop condition under `{lock_text}`{copied}; the body runs outside the lock",
+            f"Check the loop condition{how} under `{lock_text}`{copied}; the body runs outside the lock",
             {loop: new_loop},
             lock,
         )
-
-
-def _evaluated_after(statement: cst.CSTNode, call: cst.Call) -> set[int]:
-    """Ids of the nodes of `statement` after `call` in source order, outside it (its arguments
-    are evaluated before it runs; what follows it, after)."""
-    inside = {id(n) for n in walk_all(call)}
-    order = list(walk_all(statement))
-    start = next(i for i, n in enumerate(order) if n is call)
-    return {id(n) for n in order[start:] if id(n) not in inside}
 
 
 def header_of(stmt: cst.CSTNode) -> Optional[cst.CSTNode]:
@@ -242,66 +263,6 @@ def header_of(stmt: cst.CSTNode) -> Optional[cst.CSTNode]:
     if isinstance(stmt, cst.With) and len(stmt.items) == 1:
         return stmt.items[0]
     return None
-
-
-def plain_read(node: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
-    """Read where it stands, not later by a lambda, generator or nested function."""
-    return not any(isinstance(n, (cst.Lambda, cst.GeneratorExp, cst.FunctionDef)) for n in path[1:-1] if n is not node)
-
-
-def _copy(local: str, self_name: str, attr: str) -> cst.SimpleStatementLine:
-    """`local = self.attr`"""
-    return assign(local, cst.Attribute(cst.Name(self_name), cst.Name(attr)))
-
-
-def _replace_child(stmt: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
-    if isinstance(stmt, (cst.If, cst.While)) and stmt.test is old:
-        return stmt.with_changes(test=new)
-    if isinstance(stmt, cst.For) and stmt.iter is old:
-        return stmt.with_changes(iter=new)
-    if isinstance(stmt, cst.With) and stmt.items and stmt.items[0] is old:
-        return stmt.with_changes(items=[new, *stmt.items[1:]])
-    return stmt
-
-
-class _ReadReplacer(cst.CSTTransformer):
-    def __init__(self, self_name: str, locals_for: dict[str, str]) -> None:
-        super().__init__()
-        self.self_name = self_name
-        self.locals_for = locals_for
-        self.depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.depth += 1
-        return True
-
-    def leave_FunctionDef(self, original_node, updated_node):
-        self.depth -= 1
-        return updated_node
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        self.depth += 1  # runs later: it must keep reading the attribute itself
-        return True
-
-    def leave_Lambda(self, original_node, updated_node):
-        self.depth -= 1
-        return updated_node
-
-    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute):
-        if (
-            self.depth == 0
-            and isinstance(original_node.value, cst.Name)
-            and original_node.value.value == self.self_name
-            and original_node.attr.value in self.locals_for
-        ):
-            return cst.Name(self.locals_for[original_node.attr.value], lpar=updated_node.lpar, rpar=updated_node.rpar)
-        return updated_node
-
-
-def _replace_reads(node: cst.CSTNode, self_name: str, locals_for: dict[str, str]) -> cst.CSTNode:
-    if not locals_for:
-        return node
-    return node.visit(_ReadReplacer(self_name, locals_for))
 
 
 def _in_inner_loop(path: Sequence[cst.CSTNode], loop: cst.While) -> bool:

@@ -60,13 +60,21 @@ _FIX_SAFETY = """
     wait must see what the other thread wrote before ending it (a handshake would stall on
     a copy taken too early); later reads get their own critical sections, and so does a
     read inside a loop nested in the body (that inner loop may never return to the top,
-    and a copy would never see `stop()`). A
+    and a copy would never see `stop()`). A condition that waits itself (`while not
+    stop.wait(t) and self.running:`) is split into its `and` operands, `if not <operand>:
+    break` each, every operand's shared reads copied just before it runs and the body's
+    copies taken after the last wait, so nothing read after the wait is older than it. A
     statement that also does I/O or calls a method of the object keeps that call outside:
     shared reads are copied into locals under the lock first, or the value to store is
-    computed first. `stop()`-style methods get only their assignments wrapped, never
+    computed first; an `if`/`with` whose header is copied so gives its block the same copy
+    (`if stream and not stream.closed: stream.flush()`: the test and the use read the field
+    once), and so does a guard with the statements after it (`assert self.loop is not None`
+    then `self.loop.call_soon_threadsafe(cb)`: one copy before the guard), up to a wait, a
+    write of the field or a call of a method writing it. `stop()`-style methods get only their assignments wrapped, never
     `join()`. Where none of this is possible (an access in a lambda, a lazy generator
     expression, an `elif` test, a check-then-act spanning a blocking call, a read that
-    follows a wait in the same statement) the finding is reported without a fix and says
+    follows a wait in the same statement or in the same operand of a loop condition, a use
+    under an `if` whose test gets no fix) the finding is reported without a fix and says
     why. An existing lock is not reused where the method creates it later (`__init__`
     setting fields before its locks, reached again through `self.__init__()`), nor when
     some method holds it around a callback (a call through a local, a parameter or a

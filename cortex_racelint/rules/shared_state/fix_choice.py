@@ -93,6 +93,12 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
                 return plan
         if _in_lazy_generator(access):
             return "the access is inside a generator expression that runs later: the lock would not cover it"
+        tested = self.testing_header(access)
+        if tested is not None:  # `if self.s: self.s.flush()`: test and use read the field once
+            return self._plan_of_test(access, tested[0])
+        guarded = self.guard_plan(access)  # `assert self.s is not None` / `self.s.send()`: one copy for both
+        if guarded is not None:
+            return guarded
         if isinstance(stmt, cst.SimpleStatementLine):
             if self.cheap(stmt, access):
                 return self.wrap_unit(access, stmt, "statement")
@@ -109,6 +115,12 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
         if isinstance(stmt, cst.If) or (isinstance(stmt, cst.With) and len(stmt.items) == 1):
             return self._hoist_or_precompute(access, stmt)
         return f"`self.{access.attr}` is used in the header of a `{type(stmt).__name__.lower()}` that cannot be split"
+
+    def _plan_of_test(self, access: Access, test: Access) -> Union[Plan, str]:
+        """A use of a field its enclosing `if`/`with` header tests gets the test's fix, which covers it,
+        or the test's reason for having none: a copy for the use alone would not make the two agree
+        (and with the same reason the use stays one site of the test's finding)."""
+        return self.plan(test)
 
     def _plan_whole_statement(self, access: Access) -> Union[Plan, str]:
         """State reached through the class or the server (`type(self).n`, `self.server.x`: a request
