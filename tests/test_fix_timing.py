@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
+import libcst as cst
+
 from cortex_racelint import Config, fix_source, lint_source
 
 CRL4 = Config(select=("CRL4",), unsafe_fixes=True)
@@ -92,7 +94,7 @@ def test_a_read_after_the_wait_in_the_loop_condition_is_copied_after_it():
                     if self.stop.wait(interval):
                         break
                     with self._lock:
-                        if not self.running is True:
+                        if self.running is not True:
                             break
                         sock = self.sock
                         payload = self.payload
@@ -366,3 +368,19 @@ def test_a_guard_that_returns_shares_its_copy_up_to_a_wait():
         )
         in method(text, "flush")
     )
+
+
+def test_a_negated_identity_or_membership_test_is_spelt_with_its_operator():
+    """`not (a is b)` reads as `a is not b` (E714), `not (k in d)` as `k not in d` (E713); `==` stays
+    under `not`, since a class may define `__ne__` apart from `__eq__`."""
+    from cortex_racelint.fixes.blocks import negated
+
+    module = cst.parse_module("")
+    spelt = {
+        source: module.code_for_node(negated(cst.parse_expression(source)))
+        for source in ("x is True", "x is not None", "k in d", "k not in d", "a == b", "a is b is c", "(x is None)")
+    }
+    assert spelt == {
+        "x is True": "x is not True", "x is not None": "x is None", "k in d": "k not in d", "k not in d": "k in d",
+        "a == b": "not a == b", "a is b is c": "not a is b is c", "(x is None)": "not (x is None)",
+    }

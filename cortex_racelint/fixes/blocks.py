@@ -7,7 +7,7 @@ block keep their comments, blank lines and string contents byte for byte.
 from __future__ import annotations
 
 import re
-from typing import Sequence, TypeVar
+from typing import Optional, Sequence, TypeVar
 
 import libcst as cst
 
@@ -85,14 +85,34 @@ class _Swap(cst.CSTTransformer):
 
 
 def negated(test: cst.BaseExpression) -> cst.BaseExpression:
-    """`not test`, spelt simply: `x` -> `not x`, `not x` -> `x`, `a and b` -> `not (a and b)`."""
+    """`not test`, spelt simply: `x` -> `not x`, `not x` -> `x`, `a and b` -> `not (a and b)`, and
+    `a is b` -> `a is not b`, `a in b` -> `a not in b` (and back), which Python defines as the same
+    test (`==` is not turned into `!=`: a class may define them apart)."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = test.expression.deep_clone()
         return inner.with_changes(lpar=[], rpar=[]) if isinstance(inner, (cst.Name, cst.Attribute, cst.Call)) else inner
+    flipped = _flipped_comparison(test)
+    if flipped is not None:
+        return flipped
     operand = test.deep_clone()
     if isinstance(operand, (cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.NamedExpr)) and not operand.lpar:
         operand = operand.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return cst.UnaryOperation(operator=cst.Not(), expression=operand)
+
+
+_OPPOSITE = {cst.Is: cst.IsNot, cst.IsNot: cst.Is, cst.In: cst.NotIn, cst.NotIn: cst.In}
+
+
+def _flipped_comparison(test: cst.BaseExpression) -> Optional[cst.Comparison]:
+    """`a is b` as `a is not b` (one `is`/`in` comparison, no parentheses), else None."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 or test.lpar:
+        return None
+    target = test.comparisons[0]
+    opposite = _OPPOSITE.get(type(target.operator))
+    if opposite is None:
+        return None
+    operator = opposite(whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" "))
+    return test.deep_clone().with_changes(comparisons=[target.deep_clone().with_changes(operator=operator)])
 
 
 def wrap_statements(lock: cst.BaseExpression, stmts: Sequence[cst.BaseStatement]) -> cst.With:
