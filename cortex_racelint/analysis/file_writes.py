@@ -36,6 +36,7 @@ from .context import LintContext, _is_main_guard
 from .lazyinit import walk_statements
 from .names import dotted_name
 from .one_shot import one_shot_reason
+from .path_methods import not_pathlib_call
 from .traverse import walk
 from .traverse import children
 
@@ -304,6 +305,8 @@ class FileAnalysis:
             mode_text = _string(mode) if mode is not None else "r"
             return ("path_open", mode_text, receiver) if mode_text is not None else None
         if method in WRITE_METHODS or method in READ_METHODS:
+            if not_pathlib_call(call, method):
+                return None  # `fs.write_text(path, value, **kw)`: a file-system object, not a path
             return method, "", receiver
         if method in CHECK_METHODS and not call.args:
             return "check", "", receiver
