@@ -1,0 +1,50 @@
+"""Fix diffs stay reviewable on real code (session 11, a third real-world corpus).
+
+werkzeug's `get_machine_id` defines a 70-line `_generate()` after its early return and before
+`_machine_id = _generate()`: the double-checked locking fix used to move the whole `def` under
+the lock, re-indenting every line of it. A `def` that runs no code when defined stays put.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cortex_racelint import Config, fix_source
+
+SOURCE = '''\
+_id = None
+
+
+def get_id():
+    global _id
+    if _id is not None:
+        return _id
+
+    def _generate{signature}:
+        # long body
+        return object()
+
+    _id = _generate()
+    return _id
+'''
+
+
+def fixed(signature: str) -> str:
+    result = fix_source(SOURCE.format(signature=signature), "m.py", Config())
+    assert result.error is None and result.fix_error is None
+    return result.new_source.decode()
+
+
+@pytest.mark.parametrize("signature", ["()", "() -> object", "(x=1, *args, y: int = 2)"])
+def test_a_plain_nested_def_stays_before_the_lock_unindented(signature):
+    text = fixed(signature)
+    assert f"\n    def _generate{signature}:\n" in text
+    assert "        # long body\n" in text  # the def's body kept its indentation
+    assert "    with _id_lock:\n        if _id is None:\n            _id = _generate()\n" in text
+
+
+@pytest.mark.parametrize("signature", ["(x=make())", "(x: f() = 1)"])
+def test_a_def_whose_definition_runs_code_stays_under_the_lock(signature):
+    """A default or annotation that calls runs at definition: it stays guarded, as before."""
+    text = fixed(signature)
+    assert f"            def _generate{signature}" in text
