@@ -573,3 +573,49 @@ def test_a_module_class_with_the_method_is_not_a_path():
         "    def reader(self, data):\n        self.console.write_bytes(data)\n"
     )
     assert codes(src) == []
+
+
+# -- session 11 (realworld2): a helper only the object's construction calls ----------------------------
+BUILT = """\
+import os
+
+class Cache:
+    def __init__(self, location, size):
+        self.location = location
+        self.size = size
+        self.cache = self._makefile()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.cache = self._makefile()
+
+    def _makefile(self):
+        with open(self.location, "wb+") as fd:
+            fd.seek(self.size - 1)
+            fd.write(b"1")
+        return self.location
+{extra}"""
+
+
+def test_a_helper_only_construction_calls_is_not_reported():
+    """fsspec's MMapCache._makefile: called by __init__ and __setstate__ only, before the object is shared."""
+    assert codes(BUILT.format(extra="")) == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "\n    def reset(self):\n        self.cache = self._makefile()\n",  # called again later
+        "\n    def later(self):\n        return self._makefile\n",  # handed out
+    ],
+)
+def test_a_helper_called_after_construction_is_still_reported(extra):
+    assert [c for c, _ in codes(BUILT.format(extra=extra))] == ["CRL301"]
+
+
+def test_a_nested_def_in_the_constructor_is_not_construction():
+    src = BUILT.format(extra="").replace(
+        "        self.cache = self._makefile()\n\n    def __setstate__",
+        "        self.cache = None\n        self.on_reset = lambda: self._makefile()\n\n    def __setstate__",
+    )
+    assert [c for c, _ in codes(src)] == ["CRL301"]

@@ -211,6 +211,11 @@ class _CallSite:
         """The call node itself (what a caller matches a span's save call against)."""
         return self._stack[-1]
 
+    @property
+    def in_lambda(self) -> bool:
+        """The call is inside a lambda (its caller is the function around the lambda: it runs later)."""
+        return any(isinstance(node, cst.Lambda) for node in self._stack)
+
     def held_inside(self, block: cst.CSTNode) -> Optional[tuple[str, ...]]:
         """Lock keys held just inside `block`, an ancestor of the call; None when the call is not in it.
         (Locks taken between `block` and the call do not count: they do not cover the whole block.)"""
