@@ -48,3 +48,37 @@ def test_a_def_whose_definition_runs_code_stays_under_the_lock(signature):
     """A default or annotation that calls runs at definition: it stays guarded, as before."""
     text = fixed(signature)
     assert f"            def _generate{signature}" in text
+
+
+# -- the harm model: a nested helper is judged by its own annotation and returns ---------------------
+from cortex_racelint import lint_source  # noqa: E402
+
+NESTED = '''\
+_machine_id = None
+
+
+def get_machine_id():
+    global _machine_id
+    if _machine_id is not None:
+        return _machine_id
+
+    def _generate(){returns}:
+        with open("/etc/machine-id", "rb") as f:
+            return {value}
+
+    _machine_id = _generate()
+    return _machine_id
+'''
+
+
+@pytest.mark.parametrize("returns, value", [(" -> str | bytes | None", "f.readline().strip()"), ("", "f.readline().strip().decode()")])
+def test_a_nested_helper_returning_an_equal_value_is_harmless(returns, value):
+    """werkzeug's `get_machine_id`: two first callers read an equal id (CRL107, opt-in), not two objects."""
+    found = lint_source(NESTED.format(returns=returns, value=value), "m.py", Config(extend_select=("CRL107",))).findings
+    assert [f.code for f in found] == ["CRL107"]
+
+
+def test_a_nested_helper_building_an_object_is_still_reported():
+    found = lint_source(NESTED.format(returns="", value="Registry(f.read())").replace(
+        "_machine_id = None\n", "_machine_id = None\n\n\nclass Registry:\n    def __init__(self, data):\n        self.items = [data]\n"), "m.py", Config()).findings
+    assert [f.code for f in found] == ["CRL101"]
