@@ -82,3 +82,35 @@ def test_a_nested_helper_building_an_object_is_still_reported():
     found = lint_source(NESTED.format(returns="", value="Registry(f.read())").replace(
         "_machine_id = None\n", "_machine_id = None\n\n\nclass Registry:\n    def __init__(self, data):\n        self.items = [data]\n"), "m.py", Config()).findings
     assert [f.code for f in found] == ["CRL101"]
+
+
+KEYED = '''\
+from kombu.utils.imports import symbol_by_name
+
+_cache = {{}}
+
+
+def resolve(name):
+    if "." not in name:
+        name = "pkg." + name
+    return {make}(name)
+
+
+def get_cls(name):
+    if name not in _cache:
+        _cache[name] = resolve(name)
+    return _cache[name]
+'''
+
+
+@pytest.mark.parametrize("make", ["symbol_by_name", "importlib.import_module"])
+def test_a_cache_of_imported_symbols_is_harmless(make):
+    """kombu's `_transport_cache`: two first callers import the same class, nothing is lost."""
+    src = KEYED.format(make=make).replace("from kombu", "import importlib\nfrom kombu")
+    found = lint_source(src, "m.py", Config()).findings
+    assert [f.code for f in found] == []
+
+
+def test_a_cache_of_built_objects_is_still_reported():
+    src = KEYED.format(make="Client").replace("from kombu.utils.imports import symbol_by_name\n", "from pkg import Client\n")
+    assert [f.code for f in lint_source(src, "m.py", Config()).findings] == ["CRL105"]
