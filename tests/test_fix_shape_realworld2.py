@@ -1,4 +1,5 @@
-"""Fix diffs stay reviewable on real code (session 11, a third real-world corpus).
+"""Repairs from session 11's third real-world corpus: fix diffs that stay reviewable, the lazy-init
+harm model, CRL104's handed-on locks.
 
 werkzeug's `get_machine_id` defines a 70-line `_generate()` after its early return and before
 `_machine_id = _generate()`: the double-checked locking fix used to move the whole `def` under
@@ -114,3 +115,32 @@ def test_a_cache_of_imported_symbols_is_harmless(make):
 def test_a_cache_of_built_objects_is_still_reported():
     src = KEYED.format(make="Client").replace("from kombu.utils.imports import symbol_by_name\n", "from pkg import Client\n")
     assert [f.code for f in lint_source(src, "m.py", Config()).findings] == ["CRL105"]
+
+
+# -- CRL104: a per-call lock handed on (sh's `OProc(..., process_assign_lock)`) ------------------------
+PER_CALL = """\
+import threading
+
+def start(cmd, jobs):
+    lock = threading.Lock()
+{extra}    with lock:
+        return cmd()
+"""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "    proc = Process(cmd, lock)\n",  # passed to a call (a thread it starts takes it)
+        "    holder.lock = lock\n",  # stored
+        "    def worker():\n        with lock:\n            pass\n",  # a closure over it
+        "    run_later(lambda: lock.locked())\n",
+    ],
+)
+def test_a_lock_handed_on_is_not_reported(extra):
+    assert [f.code for f in lint_source(PER_CALL.format(extra=extra), "m.py", Config()).findings] == []
+
+
+@pytest.mark.parametrize("extra", ["", "    lock.acquire(); lock.release()\n"])
+def test_a_lock_only_this_call_uses_is_reported(extra):
+    assert [f.code for f in lint_source(PER_CALL.format(extra=extra), "m.py", Config()).findings] == ["CRL104"]

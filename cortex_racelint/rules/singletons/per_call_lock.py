@@ -21,6 +21,11 @@ def _handed_on(function: cst.FunctionDef, name: str) -> bool:
     Passed to a call, stored, returned or read by a nested def, the lock reaches code that can
     run on another thread, so one lock per call may still exclude that code (not reported).
     """
+    for nested in _nodes(function.body):
+        if isinstance(nested, (cst.FunctionDef, cst.Lambda)) and any(
+            isinstance(n, cst.Name) and n.value == name for n in _nodes(nested)
+        ):
+            return True  # a closure over the lock: the nested def may run on another thread
     uses = 0
     benign = 0
     for node in _nodes(function.body):
