@@ -107,6 +107,21 @@ PACKAGES: dict[str, Package] = {
             "websocket-client", "1.9.2", "websocket", ".", "websocket", ("websocket/tests",), ("python-socks",),
             exclude=("*/tests/*",), note="websocket/tests is not fixed; the tests needing the internet skip",
         ),
+        # session 11: a third corpus nobody had labelled (labels: precision/realworld_s11.jsonl)
+        Package(
+            "werkzeug", "3.1.9", "src/werkzeug", "src", "werkzeug", ("tests",),
+            ("cffi", "cryptography", "ephemeral-port-reserve", "watchdog"),
+            note="the dev-server tests start servers on 127.0.0.1",
+        ),
+        Package("invoke", "3.0.3", "invoke", ".", "invoke", ("tests",), ("pytest-relaxed", "pytest-mock", "icecream")),
+        Package("pyserial", "3.5", "serial", ".", "serial", ("test",),
+                note="the unittest suites against loop:// (no serial hardware); rfc2217 needs a server and skips"),
+        Package("sh", "2.4.0", "src/sh", "src", "sh", ("tests",), note="runs real child processes"),
+        Package(
+            "cherrypy", "18.10.0", "cherrypy", ".", "cherrypy", ("cherrypy/test",),
+            ("objgraph", "path.py", "requests_toolbelt", "pytest-services>=2", "setuptools", "pytest-forked"),
+            exclude=("*/test/*",), note="cherrypy/test is not fixed; its servers listen on 127.0.0.1",
+        ),
     )
 }
 

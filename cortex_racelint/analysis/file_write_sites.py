@@ -42,7 +42,74 @@ def unlocked_write(analysis: FileAnalysis, op: Optional[FileOp]) -> bool:
         and not analysis.caller_named(op)
         and not one_append(analysis, op)
         and not fixed_copy(analysis, op)
+        and not built_only(analysis, op)
     )
+
+
+#: methods that run while the object is built (unpickling builds one too): no other thread has it
+_BUILDING = (*_CONSTRUCTORS, "__setstate__")
+
+
+def built_only(analysis: FileAnalysis, op: FileOp) -> bool:
+    """An attribute path written by a private method that only the object's construction calls.
+
+    fsspec's `MMapCache._makefile()` is called by `__init__` and `__setstate__` alone: the write
+    runs before any other thread can hold the object, as a write in `__init__` itself does (which
+    `in_scope` already skips). Every mention of the method's name in the module must be a direct
+    `self._m(...)` call from a constructor or `__setstate__` of its class (not from a nested def
+    or lambda, which can run later; not stored, passed or called from elsewhere). As for the
+    inherited-lock helpers, a subclass's call is seen only while the prefilter keeps its class.
+    """
+    function = op.function
+    if (
+        op.path is None
+        or op.path.kind == "global"
+        or function is None
+        or function.parent is not None
+        or function.class_node is None
+        or function.kind != "instance"
+        or not function.is_private
+        or function.node.decorators
+        or function.name in analysis._value_uses()
+    ):
+        return False
+    sites = analysis.call_sites(function)
+    if not sites or len(sites) != _mentions(analysis, function.name):
+        return False
+    for site in sites:
+        caller, call = site.caller, site.call
+        if (
+            caller is None
+            or site.in_lambda
+            or caller.parent is not None
+            or caller.class_node is not function.class_node
+            or caller.name not in _BUILDING
+            or not isinstance(call, cst.Call)
+            or not isinstance(call.func, cst.Attribute)
+            or not isinstance(call.func.value, cst.Name)
+            or call.func.value.value != caller.receiver
+        ):
+            return False
+    return True
+
+
+def _mentions(analysis: FileAnalysis, name: str) -> int:
+    """How many times the module names `name` as an attribute (`x.name`) or a plain name."""
+    key = ("file_name_mentions", 0)
+    memo = analysis.context.memo
+    if key not in memo:
+        counts: dict[str, int] = {}
+        nodes = list(walk_all(analysis.context.module))
+        named = {id(n.attr) for n in nodes if isinstance(n, cst.Attribute)}  # counted as the attribute
+        named |= {id(n.name) for n in nodes if isinstance(n, (cst.FunctionDef, cst.ClassDef))}  # a definition
+        for node in nodes:
+            if isinstance(node, cst.Attribute):
+                counts[node.attr.value] = counts.get(node.attr.value, 0) + 1
+            elif isinstance(node, cst.Name) and id(node) not in named:
+                counts[node.value] = counts.get(node.value, 0) + 1
+        memo[key] = counts
+    counts = memo[key]  # type: ignore[assignment]
+    return counts.get(name, 0)  # type: ignore[union-attr]
 
 
 def fixed_copy(analysis: FileAnalysis, op: FileOp) -> bool:

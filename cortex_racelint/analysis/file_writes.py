@@ -36,6 +36,7 @@ from .context import LintContext, _is_main_guard
 from .lazyinit import walk_statements
 from .names import dotted_name
 from .one_shot import one_shot_reason
+from .path_methods import not_pathlib_call
 from .traverse import walk
 from .traverse import children
 
@@ -210,6 +211,11 @@ class _CallSite:
         """The call node itself (what a caller matches a span's save call against)."""
         return self._stack[-1]
 
+    @property
+    def in_lambda(self) -> bool:
+        """The call is inside a lambda (its caller is the function around the lambda: it runs later)."""
+        return any(isinstance(node, cst.Lambda) for node in self._stack)
+
     def held_inside(self, block: cst.CSTNode) -> Optional[tuple[str, ...]]:
         """Lock keys held just inside `block`, an ancestor of the call; None when the call is not in it.
         (Locks taken between `block` and the call do not count: they do not cover the whole block.)"""
@@ -304,6 +310,8 @@ class FileAnalysis:
             mode_text = _string(mode) if mode is not None else "r"
             return ("path_open", mode_text, receiver) if mode_text is not None else None
         if method in WRITE_METHODS or method in READ_METHODS:
+            if not_pathlib_call(call, method):
+                return None  # `fs.write_text(path, value, **kw)`: a file-system object, not a path
             return method, "", receiver
         if method in CHECK_METHODS and not call.args:
             return "check", "", receiver

@@ -78,6 +78,10 @@ PURE = (
     "__import__", "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.LoadLibrary",
     "ctypes.util.", "ctypes.sizeof", "ctypes.POINTER",
 )
+#: import-by-name helpers (celery/kombu `symbol_by_name`, werkzeug/django `import_string`, tornado
+#: `import_object`, `pydoc.locate`), matched on the last name: they return what the import system
+#: already holds (a module or one of its attributes), the same object on every call
+IMPORT_BY_NAME = frozenset({"symbol_by_name", "import_string", "import_object", "locate"})
 #: return annotations naming an immutable value (`-> bool`, `-> tuple[int, ...] | None`): what the
 #: function returns compares equal on every run, whatever calls it makes to compute it
 IMMUTABLE_TYPES = frozenset(
@@ -175,6 +179,18 @@ def _module_functions(context: LintContext) -> dict[str, cst.FunctionDef]:
     return context.memo[key]  # type: ignore[return-value]
 
 
+def _visible_functions(context: LintContext) -> dict[str, cst.FunctionDef]:
+    """The module's functions, and the ones the enclosing function defines in its own body (which
+    shadow them): `_machine_id = _generate()` after a nested `def _generate() -> str | bytes | None`
+    is judged by that def (werkzeug's `get_machine_id`), not taken for a class of unknown objects."""
+    functions = _module_functions(context)
+    enclosing = context.function
+    if enclosing is None or not isinstance(enclosing.body, cst.IndentedBlock):
+        return functions
+    nested = {stmt.name.value: stmt for stmt in enclosing.body.body if isinstance(stmt, cst.FunctionDef)}
+    return {**functions, **nested} if nested else functions
+
+
 class _Returns(cst.CSTVisitor):
     def __init__(self, function: cst.FunctionDef) -> None:
         self.function = function
@@ -250,7 +266,9 @@ class _Judge:
             method = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
             if _matches(name, PURE) or _matches(name, QUERY_COMMANDS) or method in PURE_METHODS:
                 return None  # the output of a query command is text: equal on each run
-            functions, classes = _module_functions(self.context), _module_classes(self.context)
+            if name.rpartition(".")[2] in IMPORT_BY_NAME and name not in _visible_functions(self.context):
+                return None  # an imported module's attribute: the same object each time
+            functions, classes = _visible_functions(self.context), _module_classes(self.context)
             if name in classes and _immutable_class(classes[name]):
                 return None  # a NamedTuple, an Enum, a frozen dataclass: equal instances are interchangeable
             if name in functions and immutable_annotation(functions[name].returns):

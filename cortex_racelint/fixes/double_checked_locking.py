@@ -30,12 +30,39 @@ def lazy_init_fix(context: LintContext, node: cst.If, site: LazyInitSite, lock: 
     index = next(i for i, stmt in enumerate(block.body) if stmt is node)
     rest = list(block.body[index + 1 :])
     tail = [rest.pop()] if rest and returns_state(rest[-1], state, site.check.alias) and len(rest) > 1 else []
+    hoisted = _leading_plain_defs(rest)
+    rest = rest[len(hoisted) :]
     leading = rest[0].leading_lines if rest else ()
     rest[0] = rest[0].with_changes(leading_lines=())
     guarded = cst.If(test=missing_test(node.test), body=cst.IndentedBlock(body=rest))
     wrapped = with_lock(lock, [guarded]).with_changes(leading_lines=leading)
-    new_block = block.with_changes(body=[*block.body[: index + 1], wrapped, *tail])
+    new_block = block.with_changes(body=[*block.body[: index + 1], *hoisted, wrapped, *tail])
     return Fix(message, {block: new_block}, edits)
+
+
+def _leading_plain_defs(rest: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The nested `def`s that open `rest`, when defining them runs no code: no decorator, and no
+    call in a default or an annotation. They stay before the lock, unindented: binding a local
+    function has no effect another thread can see, and the diff does not re-indent its body
+    (werkzeug's `get_machine_id` defines a 70-line `_generate()` before `_machine_id = _generate()`).
+    At least one statement is left to guard."""
+    hoisted: list[cst.BaseStatement] = []
+    for stmt in rest[:-1]:
+        if not isinstance(stmt, cst.FunctionDef) or stmt.decorators or stmt.asynchronous is not None:
+            break
+        evaluated = [p.default for p in _all_params(stmt.params) if p.default is not None]
+        evaluated += [p.annotation for p in _all_params(stmt.params) if p.annotation is not None]
+        if stmt.returns is not None:
+            evaluated.append(stmt.returns)
+        if any(isinstance(n, (cst.Call, cst.Await, cst.NamedExpr)) for e in evaluated for n in _nodes(e)):
+            break
+        hoisted.append(stmt)
+    return hoisted
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    stars = [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+    return [*params.posonly_params, *params.params, *params.kwonly_params, *stars]
 
 
 def eafp_fix(site: LazyInitSite, lock: cst.BaseExpression, edits: list) -> Fix:

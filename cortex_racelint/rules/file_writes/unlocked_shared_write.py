@@ -78,8 +78,12 @@ class UnlockedSharedFileWrite(Rule):
         also through a local every assignment of which is one: `fname = f"{os.getpid()}_{time.time()}"`);
         `self.<attr>` paths the class only ever sets to a fresh temp folder
         (`self.tmp = tempfile.mkdtemp()`: the object's own); writes in `__init__` to the
-        object's own attribute paths; `if __name__ == "__main__":` code, module-level code
-        and `async def` bodies.
+        object's own attribute paths, and in a private method only the constructors and
+        `__setstate__` of its class call, directly (fsspec's `MMapCache._makefile()`: the
+        object is not shared yet); `if __name__ == "__main__":` code, module-level code
+        and `async def` bodies; and `x.write_text(...)`/`write_bytes` calls pathlib would
+        reject (more arguments than its signature, another keyword, a `**` splat: fsspec's
+        `self.fs.write_text(path, value, **kwargs)` is a file system's method, not a path's).
 
         Not reported either, because one short-lived caller runs it rather than the threads of
         a service (`analysis/one_shot.py`): test code (a `test_*.py`/`*_test.py`/`conftest.py`

@@ -15,6 +15,37 @@ from ...rule import Invalid, Rule, Valid, WindowNodes
 from .lazy_rule import lazy_window
 
 
+def _handed_on(function: cst.FunctionDef, name: str) -> bool:
+    """`name` is used other than as its assignment's target, a `with` item or an attribute's receiver.
+
+    Passed to a call, stored, returned or read by a nested def, the lock reaches code that can
+    run on another thread, so one lock per call may still exclude that code (not reported).
+    """
+    for nested in _nodes(function.body):
+        if isinstance(nested, (cst.FunctionDef, cst.Lambda)) and any(
+            isinstance(n, cst.Name) and n.value == name for n in _nodes(nested)
+        ):
+            return True  # a closure over the lock: the nested def may run on another thread
+    uses = 0
+    benign = 0
+    for node in _nodes(function.body):
+        if isinstance(node, cst.Name) and node.value == name:
+            uses += 1
+        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name:
+            benign += 1  # `lock.acquire()`: used here, not handed on
+        elif isinstance(node, cst.WithItem) and isinstance(node.item, cst.Name) and node.item.value == name:
+            benign += 1
+        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name) and node.target.value == name:
+            benign += 1
+    return uses > benign
+
+
+def _nodes(node: cst.CSTNode):
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
+
+
 class PerCallLock(Rule):
     CODE = "CRL104"
 
@@ -33,7 +64,10 @@ class PerCallLock(Rule):
     MESSAGE = "Lock `{lock}` is created on every call, so it never excludes another thread"
     WHAT = """
         Finds a lock created inside the function that uses it, `with threading.Lock():` or
-        `lock = threading.Lock()` followed by `with lock:`.
+        `lock = threading.Lock()` followed by `with lock:`. Not reported: a named lock the
+        function hands on (passed to a call, stored, returned, or named by a nested def): whoever
+        receives it, a thread the call starts for instance, takes the same lock (sh's
+        `OProc(..., process_assign_lock)`).
     """
     WHY = """
         Each call gets its own new lock, so every thread acquires a different object and
@@ -92,10 +126,21 @@ class PerCallLock(Rule):
                     and dotted_name(small.targets[0].target) == expr.value
                     and locks.is_lock_factory_call(small.value)
                 ):
-                    return expr.value, stmt
+                    return None if _handed_on(function, expr.value) else (expr.value, stmt)
         return None
 
     VALID = [
+        Valid(
+            """
+            import threading
+
+            def start(cmd):
+                ready = threading.Lock()
+                with ready:
+                    proc = Process(cmd, ready)
+                return proc
+            """
+        ),
         Valid(
             """
             import threading
