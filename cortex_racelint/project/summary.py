@@ -51,7 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import containers, dead_defs, handover, walk_facts
+from . import containers, dead_defs, handover, timed_acquire, walk_facts
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -64,11 +64,10 @@ from .entries import (
     runs_event_loop,
     scheduled_callback,
 )
-from .acquire_held import acquire_map
 from .lock_names import LockBindings, elsewhere, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 11
+VERSION = 12
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -240,6 +239,7 @@ class _Builder:
         self.lock_names = sorted(kinds.names | kinds.attrs)
         imports = self.imports
         for info in self.functions.values():
+            timed_acquire.settle_info(info, kinds)  # a timed acquire met before its lock's binding
             if "under" in info:
                 under = [
                     [line, col, [r for r in refs if kinds.is_lock_ref(r) or elsewhere(r, imports)]]
@@ -253,16 +253,11 @@ class _Builder:
                     row[3] = resolve_locked(row[3], kinds)
             walk_facts.resolve(info, kinds, imports)
 
-    def _raises_on_failure(self, name: str) -> bool:
-        """For the acquire regions: `name` is bound only to locks whose acquire raises (filelock), as far
-        as the walk has seen (a binding met later leaves the timed acquire not held: conservative)."""
-        return self.locks.kinds(self.imports).raises_on_failure(name) if self.locks.names or self.locks.attrs else False
-
     def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
         """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
         saved = self.acquired
         keys = frame.amap.get(id(node)) if frame.amap is not None else None
-        self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
+        self.acquired = [timed_acquire.lock_ref(key, frame.aliases, _lock_ref) for key in keys] if keys else []
         self.visit(node, frame, looped, locked)
         self.acquired = saved
 
@@ -499,7 +494,7 @@ class _Builder:
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
-            frame.amap = acquire_map(frame.node, self._raises_on_failure)  # the statements after it: visited holding what it takes
+            frame.amap = timed_acquire.acquire_regions(frame.node, self.locks, self.imports)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
