@@ -51,7 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import containers, dead_defs, handover, timed_acquire, walk_facts
+from . import containers, dead_defs, entry_locals, handover, timed_acquire, walk_facts
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -110,7 +110,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap", "entry_locals")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -132,6 +132,7 @@ class _Frame:
         self.hand_new: Optional[dict] = None
         self.node: Optional[ast.AST] = None  # the def, for its acquire regions
         self.amap: Optional[dict[int, list[str]]] = None  # `acquire_held.acquire_map`, once it calls `acquire()`
+        self.entry_locals: Optional[entry_locals.EntryLocals] = None  # `s = _STATS[KEY]` (`entry_locals.py`)
 
 
 class _Builder:
@@ -322,6 +323,7 @@ class _Builder:
 
     def finish(self, frame: _Frame) -> None:
         """Calls on parameters and locals name nothing another module defines: dropped."""
+        entry_locals.settle(frame)  # calls through `s = _STATS[KEY]` where `s` is bound more than once
         local = frame.bound - frame.declared - {"self", "cls"}
         frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or containers.head(c[1]) not in local]
 
@@ -402,6 +404,8 @@ class _Builder:
         called = dotted(value.func) if isinstance(value, ast.Call) else None
         if called:
             self._bind(node.targets, called, frame)
+        if frame.qual != MODULE_CODE:
+            entry_locals.note_assign(frame, node, self.constants)  # `s = _STATS[KEY]`, before `s` counts as bound
         self._container_assign(node.targets, value, frame)
         for target in node.targets:
             if isinstance(target, ast.Name):
@@ -512,11 +516,15 @@ class _Builder:
         if isinstance(func, ast.Attribute):
             if ref is None or ref[0] == "r":  # `_STATS[KEY].record()`
                 ref = containers.keyed_ref(func, self.constants, frame.bound) or ref
+            if frame.entry_locals is not None:  # `s = _STATS[KEY]; s.record()`
+                ref = entry_locals.call_ref(func, frame) or ref
             stored = containers.stored_class(node)  # `_STATS.setdefault(k, Stats())`
             if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
                 self.container_items.setdefault(*stored)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
+            if frame.entry_locals is not None:
+                entry_locals.note_call(frame, func, frame.info["calls"][-1])
             if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
                 refs = [r for h in self.held for r in h]
                 refs += [r for r in self.acquired if r not in refs]
