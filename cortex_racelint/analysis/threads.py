@@ -51,6 +51,7 @@ from .event_order import event_attributes, local_events
 from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
+from .alias_walks import alias_of, alias_walks
 from .setup_order import rerunnable_starters, setup_methods
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
@@ -230,7 +231,17 @@ class _Analyzer(StartsMixin, SidesMixin):
                         calls.append(_Call(attr, frozenset(), region.name, True, tuple(path), loop))
                     continue
                 raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held))
+                if isinstance(path[-2], cst.Assign):  # `d = self.d`, then `for k in d:` (`analysis.alias_walks`)
+                    raw.extend(self._alias_walks(attr, path, region))
         return calls, raw
+
+    def _alias_walks(self, attr: str, path: list, region: Region) -> list[Access]:
+        alias = alias_of(path)
+        found = []
+        for walk in alias_walks(path):
+            held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(walk))
+            found.append(Access(attr, walk[-1], ITERATE, region.name, tuple(walk), held, alias=alias))
+        return found
 
     def _normalise_lock(self, key: str, region: Region) -> str:
         if key == region.self_name and self.framework_holds:

@@ -51,7 +51,9 @@ class ContainerIteratedWhileChanged(SharedStateRule):
     When the walking method is public and the thread calls it too (`_autosave()` calling
     `self.save()`), CRL401's model leaves the pair alone (the class is used from two threads
     as a client would). A dump of a container reached through another object (`self.state.items`)
-    or a local alias (`items = self.items; json.dump(items, f)`) is not seen. `racelint confirm`
+    is not seen. A walk through a local bound once to the attribute (`items = self.items`, then
+    `for x in items:` or `json.dump(items, f)` in the same method) is reported, without a fix: the
+    lock would have to cover the walk of the local, which the fix does not rewrite. `racelint confirm`
     reproduces a finding by swapping the container for an equal one whose walks wait once their
     iterator is taken (family `walk`); the changing side is told by its line (an item store, a
     mutator call).

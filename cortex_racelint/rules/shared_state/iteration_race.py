@@ -172,13 +172,33 @@ def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
     kind = container_kind(threads, first.attr)
     what = f"`self.{first.attr}`" + (f" (a {kind})" if kind else "")
     if first.kind == ITERATE:
+        through = f" through the local `{first.alias}`" if first.alias else ""
         return (
-            f"{what} is iterated by {where} ({iteration_consumer(first.path)}) while {shown} "
+            f"{what} is iterated{through} by {where} ({iteration_consumer(first.path)}) while {shown} "
             "changes its size, without a common lock"
         )
     iterations = [c for c in conflicts if c.other.kind == ITERATE]
     how = iteration_consumer(iterations[0].other.path) if iterations else "a loop"
     return f"{what} changes size in {where} while {shown} iterates it ({how}), without a common lock"
+
+
+def alias_walk_reason(threads: ClassThreads, access: Access) -> Optional[str]:
+    """No fix for a walk through a local alias (`d = self.d; for k in d:`), nor for a change whose only
+    racing walks are such: a snapshot at the alias would miss the method's own changes made before the
+    walk, and a lock around the change alone would not keep it out of the walk."""
+    if access.kind == ITERATE:
+        alias = access.alias
+    elif access.kind not in _CHANGES_SIZE or not is_iteration_race(threads, access):
+        return None
+    else:
+        walks = [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
+        alias = walks[0].alias if walks and all(w.alias for w in walks) else None
+    if alias is None:
+        return None
+    return (
+        f"`self.{access.attr}` is walked through the local `{alias}`: hold the object's lock across that walk "
+        f"and around each change by hand (or walk a copy taken under it)"
+    )
 
 
 def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNodes]:

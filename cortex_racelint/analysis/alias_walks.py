@@ -1,0 +1,71 @@
+"""Walks of a `self.<attr>` container through a local alias: `subs = self._subs`, then `for s in subs:`.
+
+The alias is the same object, so a step-by-step walk of it (`analysis.iteration_sites`: a loop, a
+comprehension, `json.dump(subs, f)`) races a size change of `self._subs` as a walk of the attribute
+does. Followed only where that is sound: the local is bound once in the method (the assignment
+itself: no other binding anywhere in it, nested functions included) and walked in the method's own
+code (not in a nested def or lambda, which runs later). A copy (`list(subs)`, `dict(subs)`) is one C
+call, not a walk, as for the attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from .iteration_sites import iteration_use
+from .traverse import children
+
+#: nodes whose `Name` child (climbing tuples and starred elements) binds the name
+_BINDERS = (
+    cst.AssignTarget, cst.AsName, cst.Del, cst.Param, cst.NameItem, cst.ImportAlias, cst.MatchAs, cst.MatchStar,
+)
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def alias_of(path: Sequence[cst.CSTNode]) -> Optional[str]:
+    """The local `x` when the `self.<attr>` node ending `path` is the whole value of `x = self.<attr>`."""
+    node, parent = path[-1], path[-2] if len(path) >= 2 else None
+    if not isinstance(parent, cst.Assign) or parent.value is not node or len(parent.targets) != 1:
+        return None
+    target = parent.targets[0].target
+    return target.value if isinstance(target, cst.Name) else None
+
+
+def alias_walks(path: Sequence[cst.CSTNode]) -> list[list[cst.CSTNode]]:
+    """The paths (from the method, as `path`) to each step-by-step walk of the alias `path` binds, if the
+    alias is bound once in the method; [] otherwise."""
+    name = alias_of(path)
+    function = path[0]
+    if name is None or not isinstance(function, cst.FunctionDef):
+        return []
+    walks: list[list[cst.CSTNode]] = []
+    bindings = 0
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode], bool]] = [(function, [function], False)]
+    while stack:
+        node, at, nested = stack.pop()
+        if isinstance(node, cst.Name) and node.value == name:
+            if _binds(at):
+                bindings += 1
+            elif not nested and iteration_use(at) is not None:
+                walks.append(at)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function and node.name.value == name:
+            bindings += 1
+        for child in reversed(list(children(node))):  # source order
+            stack.append((child, [*at, child], nested or isinstance(child, _NESTED)))
+    return walks if bindings == 1 else []
+
+
+def _binds(at: Sequence[cst.CSTNode]) -> bool:
+    index = len(at) - 2
+    while index > 0 and isinstance(at[index], (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+        index -= 1
+    owner, child = at[index], at[index + 1]
+    if isinstance(owner, _BINDERS):
+        return True
+    if isinstance(owner, (cst.For, cst.CompFor)) and owner.target is child:
+        return True
+    if isinstance(owner, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)) and owner.target is child:
+        return True
+    return False

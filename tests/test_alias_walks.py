@@ -1,0 +1,82 @@
+"""CRL405 through a local alias (`analysis/alias_walks.py`): `subs = self.subs; for s in subs:` walks the
+attribute's object; followed only when the local is bound once and walked in the method's own code."""
+
+from __future__ import annotations
+
+import pytest
+
+from cortex_racelint import Config, lint_source
+
+CONFIG = Config(select=("CRL401", "CRL405"), unsafe_fixes=True)
+
+CLASS = '''
+import json
+import threading
+
+class Hub:
+    def __init__(self, path):
+        self.path = path
+        self.subs = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._publish, daemon=True).start()
+
+    def subscribe(self, key, fn):
+        {CHANGE}
+
+    def _publish(self):
+        {WALK}
+'''
+
+
+def _findings(walk: str, change: str = "self.subs[key] = fn"):
+    source = CLASS.replace("{WALK}", walk).replace("{CHANGE}", change)
+    return lint_source(source.encode(), "hub.py", CONFIG).findings
+
+
+def _line(walk: str, text: str) -> int:
+    source = CLASS.replace("{WALK}", walk)
+    return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize(
+    "walk,at",
+    [
+        ("subs = self.subs\n        for key in subs:\n            print(key)", "for key in subs"),
+        ("subs = self.subs\n        for key, fn in subs.items():\n            fn(key)", "for key, fn in subs"),
+        ("subs = self.subs\n        print([k for k in subs])", "print([k"),
+        ("subs = self.subs\n        json.dump(subs, open(self.path, 'w'))", "json.dump"),
+    ],
+)
+def test_a_walk_through_a_local_bound_once_is_the_attributes_walk(walk, at):
+    found = [f for f in _findings(walk) if f.code == "CRL405"]
+    assert len(found) == 1
+    [finding] = found
+    lines = {finding.line} | {r.start.line for r in finding.related}
+    assert _line(walk, at) in lines, (lines, finding.message)
+    assert finding.fix_applicability is None and "through the local `subs`" in (finding.no_fix_reason or "")
+
+
+@pytest.mark.parametrize(
+    "walk",
+    [
+        "subs = self.subs\n        for key in list(subs):\n            print(key)",  # a copy: one C call
+        "subs = self.subs\n        if not subs:\n            subs = {}\n        for key in subs:\n            print(key)",
+        "for subs in (self.subs,):\n            pass\n        subs = self.subs\n        for key in subs:\n            print(key)",
+        "subs = self.subs\n        def later():\n            for key in subs:\n                print(key)\n        return later",
+        "subs = self.subs\n        with self._lock:\n            for key in subs:\n                print(key)",
+    ],
+    ids=["copy", "rebound", "bound-by-a-loop", "nested-def", "common-lock"],
+)
+def test_no_walk_when_the_local_is_a_copy_rebound_nested_or_under_the_changes_lock(walk):
+    change = "with self._lock:\n            self.subs[key] = fn"
+    assert [f for f in _findings(walk, change) if f.code == "CRL405"] == []
+    if "_lock" not in walk:
+        assert [f for f in _findings(walk) if f.code == "CRL405"] == []
+
+
+def test_a_rebinding_of_the_attribute_does_not_race_the_walk_of_the_local():
+    """`self.subs = {}` leaves the object the local holds alone: CRL401 reports the read, not the loop."""
+    walk = "subs = self.subs\n        for key in subs:\n            print(key)"
+    found = _findings(walk, "self.subs = {}")
+    assert all(f.code == "CRL401" for f in found)
+    assert _line(walk, "for key in subs") not in {f.line for f in found} | {r.start.line for f in found for r in f.related}
