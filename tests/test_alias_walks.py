@@ -80,3 +80,66 @@ def test_a_rebinding_of_the_attribute_does_not_race_the_walk_of_the_local():
     found = _findings(walk, "self.subs = {}")
     assert all(f.code == "CRL401" for f in found)
     assert _line(walk, "for key in subs") not in {f.line for f in found} | {r.start.line for f in found for r in f.related}
+
+
+# -- through another object the class keeps: `self.state.data` -------------------------------------
+
+OWNER = '''
+import json
+import threading
+
+class State:
+    def __init__(self):
+        self.data = {}
+
+class Owner:
+    def __init__(self):
+        self.state = State()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._dump, daemon=True).start()
+
+    def put(self, key, value):
+        {CHANGE}
+
+    def _dump(self):
+        {WALK}
+'''
+
+
+def _owner_findings(walk: str, change: str = "self.state.data[key] = value"):
+    source = OWNER.replace("{WALK}", walk).replace("{CHANGE}", change)
+    return lint_source(source.encode(), "owner.py", CONFIG).findings
+
+
+@pytest.mark.parametrize(
+    "walk,change",
+    [
+        ("for key in self.state.data.items():\n            print(key)", "self.state.data[key] = value"),
+        ("json.dump(self.state.data, open('x', 'w'))", "self.state.data.pop(key, None)"),
+        ("print([k for k in self.state.data])", "self.state.data.update({key: value})"),
+    ],
+)
+def test_a_container_of_a_kept_object_walked_while_another_thread_changes_it(walk, change):
+    found = _owner_findings(walk, change)
+    assert [f.code for f in found] == ["CRL405"]
+    assert "`self.state.data`" in found[0].message
+    assert "through the object in `self.state`" in (found[0].no_fix_reason or "")
+
+
+@pytest.mark.parametrize(
+    "walk,change",
+    [
+        ("print(list(self.state.data))", "self.state.data[key] = value"),  # a copy
+        ("print(len(self.state.data))", "self.state.data[key] = value"),  # a read
+        ("for key in self.state.data:\n            print(key)", "self.state.data = {key: value}"),  # the object's own rebinding
+        ("for key in self._local.cache:\n            print(key)", "self._local.cache[key] = value"),  # per thread
+        (
+            "with self._lock:\n            for key in self.state.data:\n                print(key)",
+            "with self._lock:\n            self.state.data[key] = value",
+        ),
+    ],
+    ids=["copy", "read", "rebinding", "thread-local", "common-lock"],
+)
+def test_no_walk_of_a_kept_object_for_copies_reads_rebindings_thread_locals_or_a_common_lock(walk, change):
+    assert [f for f in _owner_findings(walk, change) if f.code == "CRL405"] == []

@@ -1,4 +1,5 @@
-"""Walks of a `self.<attr>` container through a local alias: `subs = self._subs`, then `for s in subs:`.
+"""Walks of a `self.<attr>` container through a local alias (`subs = self._subs`, then `for s in subs:`)
+or through another object (`for k in self.state.data:` against `self.state.data[k] = v`).
 
 The alias is the same object, so a step-by-step walk of it (`analysis.iteration_sites`: a loop, a
 comprehension, `json.dump(subs, f)`) races a size change of `self._subs` as a walk of the attribute
@@ -6,6 +7,11 @@ does. Followed only where that is sound: the local is bound once in the method (
 itself: no other binding anywhere in it, nested functions included) and walked in the method's own
 code (not in a nested def or lambda, which runs later). A copy (`list(subs)`, `dict(subs)`) is one C
 call, not a walk, as for the attribute.
+
+A container reached through another object the class keeps (`self.state.data`) is the same object on
+every thread while `self.state` is not rebound: its walks and size changes (the same kinds as for
+`self.<attr>`) are accesses of the pseudo-attribute `state.data`, for CRL405 only (a read of it or a
+rebinding is not followed: the object's own class decides those).
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from .access_kinds import CONTENTS_RMW, ITERATE, MUTATE
 from .iteration_sites import iteration_use
+from .thread_syntax import _raw_kind
 from .traverse import children
 
 #: nodes whose `Name` child (climbing tuples and starred elements) binds the name
@@ -69,3 +77,13 @@ def _binds(at: Sequence[cst.CSTNode]) -> bool:
     if isinstance(owner, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)) and owner.target is child:
         return True
     return False
+
+
+def inner_container(path: Sequence[cst.CSTNode]) -> Optional[tuple[str, str]]:
+    """(kind, `b`) when the `self.a` node ending `path` is walked or changes size as `self.a.b`
+    (ITERATE, MUTATE or CONTENTS_RMW of `self.a.b`); None otherwise."""
+    node, parent = path[-1], path[-2]
+    if not isinstance(parent, cst.Attribute) or parent.value is not node or len(path) < 3:
+        return None
+    kind = _raw_kind(path[:-1])  # the kinds of `self.<attr>`, one level down
+    return (kind, parent.attr.value) if kind in (ITERATE, MUTATE, CONTENTS_RMW) else None

@@ -51,7 +51,7 @@ from .event_order import event_attributes, local_events
 from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
-from .alias_walks import alias_of, alias_walks
+from .alias_walks import alias_of, alias_walks, inner_container
 from .setup_order import rerunnable_starters, setup_methods
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
@@ -162,8 +162,8 @@ class _Analyzer(StartsMixin, SidesMixin):
         skipped = self._skipped_attributes(raw)
         accesses = []
         for access in self._classify(raw):
-            if access.attr in skipped:
-                continue
+            if access.attr in skipped or (access.alias is not None and access.attr.split(".")[0] in skipped):
+                continue  # also `self._local.cache`: a `threading.local()`'s entries are per thread
             access.contexts = contexts.get(access.region, frozenset())
             if not access.contexts:
                 continue
@@ -231,12 +231,18 @@ class _Analyzer(StartsMixin, SidesMixin):
                         calls.append(_Call(attr, frozenset(), region.name, True, tuple(path), loop))
                     continue
                 raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held))
-                if isinstance(path[-2], cst.Assign):  # `d = self.d`, then `for k in d:` (`analysis.alias_walks`)
+                parent = path[-2]
+                if isinstance(parent, cst.Assign):  # `d = self.d`, then `for k in d:` (`analysis.alias_walks`)
                     raw.extend(self._alias_walks(attr, path, region))
+                elif isinstance(parent, cst.Attribute) and not self.per_call:  # `for k in self.state.data:`
+                    inner = inner_container(path)
+                    if inner is not None:
+                        raw.append(Access(f"{attr}.{inner[1]}", path[-2], inner[0], region.name, tuple(path[:-1]), held,
+                                          alias=f"the object in `self.{attr}`"))
         return calls, raw
 
     def _alias_walks(self, attr: str, path: list, region: Region) -> list[Access]:
-        alias = alias_of(path)
+        alias = f"the local `{alias_of(path)}`"
         found = []
         for walk in alias_walks(path):
             held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(walk))

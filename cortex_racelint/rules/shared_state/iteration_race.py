@@ -172,7 +172,7 @@ def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
     kind = container_kind(threads, first.attr)
     what = f"`self.{first.attr}`" + (f" (a {kind})" if kind else "")
     if first.kind == ITERATE:
-        through = f" through the local `{first.alias}`" if first.alias else ""
+        through = f" through {first.alias}" if first.alias else ""
         return (
             f"{what} is iterated{through} by {where} ({iteration_consumer(first.path)}) while {shown} "
             "changes its size, without a common lock"
@@ -186,8 +186,10 @@ def alias_walk_reason(threads: ClassThreads, access: Access) -> Optional[str]:
     """No fix for a walk through a local alias (`d = self.d; for k in d:`), nor for a change whose only
     racing walks are such: a snapshot at the alias would miss the method's own changes made before the
     walk, and a lock around the change alone would not keep it out of the walk."""
-    if access.kind == ITERATE:
+    if access.alias is not None:
         alias = access.alias
+    elif access.kind == ITERATE:
+        return None
     elif access.kind not in _CHANGES_SIZE or not is_iteration_race(threads, access):
         return None
     else:
@@ -196,7 +198,7 @@ def alias_walk_reason(threads: ClassThreads, access: Access) -> Optional[str]:
     if alias is None:
         return None
     return (
-        f"`self.{access.attr}` is walked through the local `{alias}`: hold the object's lock across that walk "
+        f"`self.{access.attr}` is walked through {alias}: hold one lock across that walk "
         f"and around each change by hand (or walk a copy taken under it)"
     )
 
