@@ -51,7 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import containers, dead_defs, entry_locals, handover, timed_acquire, walk_facts
+from . import containers, dead_defs, entry_locals, handover, main_side, timed_acquire, walk_facts
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -219,6 +219,7 @@ class _Builder:
             if kind is ast.For or kind is ast.AsyncFor:
                 handover.note_for(frame, node)
         elif kind is ast.With or kind is ast.AsyncWith:
+            main_side.note_with(frame.info, node)  # `with ThreadPoolExecutor() as pool:` waits at its exit
             names = _lock_names(node)  # type: ignore[arg-type]
             if names:
                 self.held.append([_lock_ref(name, frame.aliases) for name in names])
@@ -497,6 +498,8 @@ class _Builder:
 
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("join", "shutdown", "wait"):
+            main_side.note_wait(frame.info, node)  # the starter waits for its threads (`main_side.py`)
         if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
             frame.amap = timed_acquire.acquire_regions(frame.node, self.locks, self.imports)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):

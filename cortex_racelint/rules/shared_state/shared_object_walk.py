@@ -54,11 +54,13 @@ class SharedObjectContainerIterated(Rule):
         or several statements change the size.
     """
     KNOWN_PROBLEMS = PROJECT_KNOWN_PROBLEMS + """
-    For this rule in particular: for a handed-over object, the function that made it counts as
-    a side when it calls the object after handing it over, even after a `join()` (as for CRL404's
-    hand-overs); for a process-wide object, a method reached only from the main thread does not
-    count as a side; a list built outside `__init__` and only appended to counts as unknown (it
-    could be a deque) and is reported.
+    For this rule in particular: the function starting a thread entry (or module code) is a side
+    for what it calls after the start and before it waits (a `.join()`, `.shutdown()` or
+    `.wait()` call on anything, the exit of a `with ...Executor(...)` block); code of the main
+    thread that did not start an entry is not. For a handed-over object, the function that made
+    it counts as a side when it calls the object after handing it over, even after a `join()` (as
+    for CRL404's hand-overs). A list built outside `__init__` and only appended to counts as
+    unknown (it could be a deque) and is reported.
 """
     VALID = [
         Valid(
