@@ -41,28 +41,39 @@ def alias_of(path: Sequence[cst.CSTNode]) -> Optional[str]:
     return target.value if isinstance(target, cst.Name) else None
 
 
-def alias_walks(path: Sequence[cst.CSTNode]) -> list[list[cst.CSTNode]]:
+def alias_walks(path: Sequence[cst.CSTNode], memo: Optional[dict] = None) -> list[list[cst.CSTNode]]:
     """The paths (from the method, as `path`) to each step-by-step walk of the alias `path` binds, if the
-    alias is bound once in the method; [] otherwise."""
+    alias is bound once in the method; [] otherwise. `memo`: per method, its locals' bindings and walks
+    (one walk of the method for all its aliases)."""
     name = alias_of(path)
     function = path[0]
     if name is None or not isinstance(function, cst.FunctionDef):
         return []
-    walks: list[list[cst.CSTNode]] = []
-    bindings = 0
+    memo = {} if memo is None else memo
+    if id(function) not in memo:
+        memo[id(function)] = _local_index(function)
+    bindings, walks = memo[id(function)]
+    return walks.get(name, []) if bindings.get(name) == 1 else []
+
+
+def _local_index(function: cst.FunctionDef) -> tuple[dict[str, int], dict[str, list[list[cst.CSTNode]]]]:
+    """How often each name is bound in the method (nested scopes included), and where each is walked
+    step by step in the method's own code, in source order."""
+    bindings: dict[str, int] = {}
+    walks: dict[str, list[list[cst.CSTNode]]] = {}
     stack: list[tuple[cst.CSTNode, list[cst.CSTNode], bool]] = [(function, [function], False)]
     while stack:
         node, at, nested = stack.pop()
-        if isinstance(node, cst.Name) and node.value == name:
+        if isinstance(node, cst.Name):
             if _binds(at):
-                bindings += 1
+                bindings[node.value] = bindings.get(node.value, 0) + 1
             elif not nested and iteration_use(at) is not None:
-                walks.append(at)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function and node.name.value == name:
-            bindings += 1
+                walks.setdefault(node.value, []).append(at)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
+            bindings[node.name.value] = bindings.get(node.name.value, 0) + 1
         for child in reversed(list(children(node))):  # source order
             stack.append((child, [*at, child], nested or isinstance(child, _NESTED)))
-    return walks if bindings == 1 else []
+    return bindings, walks
 
 
 def _binds(at: Sequence[cst.CSTNode]) -> bool:

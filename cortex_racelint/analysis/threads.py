@@ -122,6 +122,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         #: a new object per call (a request handler): only class-level and server state is shared
         self.per_call = False
         self.framework_holds: dict[str, set[str]] = {}  # entry -> `self.<lock>` its framework holds around it
+        self.alias_memo: dict = {}  # per method: its locals' bindings and walks (`analysis.alias_walks`)
 
     # -- 1. regions and entries -----------------------------------------------
     def run(self) -> Optional[ClassThreads]:
@@ -244,7 +245,7 @@ class _Analyzer(StartsMixin, SidesMixin):
     def _alias_walks(self, attr: str, path: list, region: Region) -> list[Access]:
         alias = f"the local `{alias_of(path)}`"
         found = []
-        for walk in alias_walks(path):
+        for walk in alias_walks(path, self.alias_memo):
             held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(walk))
             found.append(Access(attr, walk[-1], ITERATE, region.name, tuple(walk), held, alias=alias))
         return found
