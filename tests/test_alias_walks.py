@@ -143,3 +143,24 @@ def test_a_container_of_a_kept_object_walked_while_another_thread_changes_it(wal
 )
 def test_no_walk_of_a_kept_object_for_copies_reads_rebindings_thread_locals_or_a_common_lock(walk, change):
     assert [f for f in _owner_findings(walk, change) if f.code == "CRL405"] == []
+
+
+def test_a_swap_under_a_lock_hands_the_old_container_to_this_thread_alone():
+    """`batch = self.subs; self.subs = {}` (under the lock the changes take): walking `batch` races nothing."""
+    walk = "with self._lock:\n            subs = self.subs\n            self.subs = {}\n        for key in subs:\n            print(key)"
+    change = "with self._lock:\n            self.subs[key] = fn"
+    assert _findings(walk, change) == []
+    # the same list only appended to: the change side is not reported either (was CRL401 through the alias)
+    walk = walk.replace("self.subs = {}", "self.subs = []")
+    source_change = "with self._lock:\n            self.subs.append(fn)"
+    assert _findings(walk, source_change) == []
+
+
+def test_a_list_only_appended_to_and_walked_through_a_local_is_not_reported():
+    """As for a walk of the attribute: the walk sees the new items or stops before them."""
+    source = CLASS.replace("self.subs = {}", "self.subs = []")
+    source = source.replace("{WALK}", "subs = self.subs\n        for fn in subs:\n            fn()")
+    source = source.replace("{CHANGE}", "self.subs.append(fn)")
+    assert lint_source(source.encode(), "hub.py", CONFIG).findings == []
+    removing = source.replace("self.subs.append(fn)", "self.subs.remove(fn)")
+    assert [f.code for f in lint_source(removing.encode(), "hub.py", CONFIG).findings] == ["CRL405"]

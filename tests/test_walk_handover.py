@@ -101,3 +101,34 @@ def test_only_one_thread_reaching_the_object_is_no_race(tmp_path):
     reg.add(1, 1)
     threading.Thread(target=reader, args=(reg,)).start()"""
     assert _crl406(tmp_path, body) == []
+
+
+def test_a_walk_a_caller_holds_the_objects_lock_around_is_not_reported(tmp_path):
+    """`with self._lock: self._write()` then `for key in self.items` in `_write`: the index cannot name a
+    handed-over object's own lock on the path, so a class taking one is left alone (`uses_own_lock`)."""
+    locked = textwrap.dedent("""
+        import threading
+
+
+        class Registry:
+            def __init__(self):
+                self.items = {}
+                self._lock = threading.Lock()
+
+            def add(self, key, value):
+                with self._lock:
+                    self.items[key] = value
+
+            def dump(self):
+                with self._lock:
+                    self._write()
+
+            def _write(self):
+                for key in self.items:
+                    print(key)
+    """)
+    assert _crl406(tmp_path, ONE, locked) == []
+    unlocked = locked.replace("with self._lock:\n            self._write()", "self._write()")
+    unlocked = unlocked.replace("with self._lock:\n            self.items[key] = value", "self.items[key] = value")
+    assert "_lock:" not in unlocked.split("def add")[1]
+    assert len(_crl406(tmp_path, ONE, unlocked)) == 1

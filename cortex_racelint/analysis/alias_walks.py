@@ -4,8 +4,9 @@ or through another object (`for k in self.state.data:` against `self.state.data[
 The alias is the same object, so a step-by-step walk of it (`analysis.iteration_sites`: a loop, a
 comprehension, `json.dump(subs, f)`) races a size change of `self._subs` as a walk of the attribute
 does. Followed only where that is sound: the local is bound once in the method (the assignment
-itself: no other binding anywhere in it, nested functions included) and walked in the method's own
-code (not in a nested def or lambda, which runs later). A copy (`list(subs)`, `dict(subs)`) is one C
+itself: no other binding anywhere in it, nested functions included), walked in the method's own
+code (not in a nested def or lambda, which runs later), and the method never rebinds the attribute
+(`batch = self.buf; self.buf = []` under a lock hands the old list to this thread alone). A copy (`list(subs)`, `dict(subs)`) is one C
 call, not a walk, as for the attribute.
 
 A container reached through another object the class keeps (`self.state.data`) is the same object on
@@ -98,3 +99,34 @@ def inner_container(path: Sequence[cst.CSTNode]) -> Optional[tuple[str, str]]:
         return None
     kind = _raw_kind(path[:-1])  # the kinds of `self.<attr>`, one level down
     return (kind, parent.attr.value) if kind in (ITERATE, MUTATE, CONTENTS_RMW) else None
+
+
+def rebinds(function: cst.FunctionDef, self_name: str, attr: str, memo: dict) -> bool:
+    """The method assigns `self.<attr>` anywhere (`self.buf = []`, `self.buf, x = ...`, `del self.buf`)."""
+    key = ("rebinds", id(function))
+    if key not in memo:
+        found: set[str] = set()
+        for node in _all_nodes(function):
+            targets: list[cst.CSTNode] = []
+            if isinstance(node, cst.AssignTarget):
+                targets = [node.target]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, cst.Del):
+                targets = [node.target]
+            while targets:
+                target = targets.pop()
+                if isinstance(target, (cst.Tuple, cst.List)):
+                    targets.extend(e.value for e in target.elements)
+                elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self_name:
+                    found.add(target.attr.value)
+        memo[key] = found
+    return attr in memo[key]
+
+
+def _all_nodes(root: cst.CSTNode):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))

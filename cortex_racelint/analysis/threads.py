@@ -51,7 +51,7 @@ from .event_order import event_attributes, local_events
 from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
-from .alias_walks import alias_of, alias_walks, inner_container
+from .alias_walks import alias_of, alias_walks, inner_container, rebinds
 from .setup_order import rerunnable_starters, setup_methods
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
@@ -245,6 +245,8 @@ class _Analyzer(StartsMixin, SidesMixin):
     def _alias_walks(self, attr: str, path: list, region: Region) -> list[Access]:
         alias = f"the local `{alias_of(path)}`"
         found = []
+        if rebinds(region.function, region.self_name, attr, self.alias_memo):
+            return found  # `batch = self.buf; self.buf = []`: the local holds an object no one else reaches
         for walk in alias_walks(path, self.alias_memo):
             held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(walk))
             found.append(Access(attr, walk[-1], ITERATE, region.name, tuple(walk), held, alias=alias))

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from ..analysis.entry_table import THREAD_SUBCLASS
 from .object_data import origin_object
-from .walk_join import WalkTally, merge_walks
+from .walk_join import WalkTally, merge_walks, uses_own_lock
 
 Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
@@ -138,7 +138,8 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
         klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "object": objects[cls], "methods": {}})
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
     own = {cls for cls in how if graph.summary(cls[0])["classes"].get(cls[1], {}).get("own_threads")}
-    walks.rows = {key: rows for key, rows in walks.rows.items() if key[0] not in own}  # their threads: CRL405's model
+    own |= {cls for cls in {key[0] for key in walks.rows} if uses_own_lock(graph, cls)}  # a lock the index cannot name
+    walks.rows = {key: rows for key, rows in walks.rows.items() if key[0] not in own}  # own threads: CRL405's model
     walks.facts(graph, facts, lambda cls: (how[cls], objects[cls]))
     return facts
 

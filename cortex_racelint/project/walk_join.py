@@ -75,3 +75,21 @@ def merge_walks(mine: dict, found: dict) -> None:
     rows.extend(row for row in found.get("walks", ()) if (row[0], row[1], row[2]) not in have)
     if not rows:
         del mine["walks"]
+
+
+def uses_own_lock(graph: Any, cls: Node) -> bool:
+    """Some method of the class takes a lock of its own (`with self._lock:` around a call, a walk or a size
+    change). For a handed-over object the index cannot name that lock (`join.lock_id` names `self.<lock>`
+    of process-wide objects only), so a walk held under it by a caller would look unguarded: such a
+    class's walks are not reported through hand-overs (the conservative answer)."""
+    prefix = f"{cls[1]}."
+    for qual, info in graph.summary(cls[0])["functions"].items():
+        if not qual.startswith(prefix):
+            continue
+        refs = [ref for row in info.get("under", ()) for ref in row[2]]
+        refs += [ref for key in ("walks", "sizes") for row in info.get(key, ()) for ref in row[3]]
+        for kind, text in (ref[:2] for ref in refs):
+            head, _, attr = text.partition(".")
+            if kind == "n" and head == "self" and attr and "." not in attr and graph.is_lock(("attr", cls, attr)):
+                return True
+    return False

@@ -88,7 +88,7 @@ def iteration_code(threads: ClassThreads, access: Access) -> Optional[str]:
     if not appends_only(threads, access):
         return CODE
     walks = [access] if access.kind == ITERATE else [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
-    return "CRL401" if any(plain_loop(walk) for walk in walks) else None
+    return "CRL401" if any(plain_loop(walk) and walk.alias is None for walk in walks) else None  # CRL401's as before
 
 
 def container_kind(threads: ClassThreads, attr: str) -> Optional[str]:

@@ -59,7 +59,8 @@ class SharedObjectContainerIterated(Rule):
     `.wait()` call on anything, the exit of a `with ...Executor(...)` block); code of the main
     thread that did not start an entry is not. For a handed-over object, the function that made
     it counts as a side when it calls the object after handing it over, even after a `join()` (as
-    for CRL404's hand-overs). A list built outside `__init__` and only appended to counts as
+    for CRL404's hand-overs); a handed-over object whose class takes a lock of its own anywhere is
+    not followed for walks (the index cannot tell whether a caller holds it around the walk). A list built outside `__init__` and only appended to counts as
     unknown (it could be a deque) and is reported.
 """
     VALID = [
