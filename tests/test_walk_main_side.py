@@ -93,3 +93,10 @@ def test_the_starter_growing_the_container_while_the_entry_walks_it(tmp_path, bo
 )
 def test_the_starter_calling_before_the_start_or_after_waiting_is_ordered(tmp_path, body):
     assert _crl406(tmp_path, body) == []
+
+
+def test_a_string_join_is_not_a_wait(tmp_path):
+    body = f"{START}\n    print(', '.join(['a', 'b']))\n    {RECORD}"
+    assert len(_crl406(tmp_path, body)) == 1
+    body = f"{START}\n    saver.join(5)\n    {RECORD}"
+    assert _crl406(tmp_path, body) == []

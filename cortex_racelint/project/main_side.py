@@ -2,8 +2,8 @@
 into the process-wide history itself (CRL406's main-thread side).
 
 Summary (`note_wait`, `note_with`): per function, where it waits for the threads it started:
-`waits` rows `[from, to]`, `[line, line]` for a `.join()`/`.shutdown()`/`.wait()` call (any receiver:
-`Event.wait()` too, the conservative reading), and `[first, last]` for a `with ...Executor(...)`/
+`waits` rows `[from, to]`, `[line, line]` for a thread's `.join()` (no argument, a number or a timeout:
+not `", ".join(parts)`), a `.shutdown()` or a `.wait()` (`Event.wait()` too, the conservative reading), and `[first, last]` for a `with ...Executor(...)`/
 `...Pool(...)` block, whose exit waits for what was submitted inside it.
 
 Join (`main_sides`): a call the starting function (or module code) makes after a start and before the
@@ -26,10 +26,22 @@ _POOL_SUFFIXES = ("Executor", "Pool")
 
 
 def note_wait(info: dict, node: ast.Call) -> None:
-    """`t.join()`, `pool.shutdown()`, `done.wait()`: the starter waits here."""
+    """`t.join()`, `pool.shutdown()`, `done.wait()`: the starter waits here (not `", ".join(parts)`)."""
     func = node.func
-    if isinstance(func, ast.Attribute) and func.attr in _WAITS:
+    if isinstance(func, ast.Attribute) and func.attr in _WAITS and (func.attr != "join" or _thread_join(node)):
         info.setdefault("waits", []).append([node.lineno, node.lineno])
+
+
+def _thread_join(node: ast.Call) -> bool:
+    """`t.join()`, `t.join(5)`, `t.join(timeout=...)`, `t.join(self.timeout)`; not a `str`/`os.path` join."""
+    if isinstance(node.func.value, ast.Constant) or len(node.args) > 1:  # type: ignore[attr-defined]
+        return False
+    if not node.args:
+        return True
+    arg = node.args[0]
+    if isinstance(arg, ast.Constant):
+        return isinstance(arg.value, (int, float)) and not isinstance(arg.value, bool)
+    return "timeout" in (dotted(arg) or "").rsplit(".", 1)[-1].lower()
 
 
 def note_with(info: dict, node: ast.AST) -> None:
