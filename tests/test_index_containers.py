@@ -52,7 +52,15 @@ CASES = [
     ("_STATS = {}", "_STATS.setdefault(n, Stats()).record()", False),  # the thread's own argument
     ("_STATS = defaultdict(Stats)", "_STATS[threading.get_ident()].record()", False),
     ("_WORKERS = [Stats() for _ in range(4)]", "_WORKERS[n].record()", False),
-    ("_STATS = {}", 'local = {}\n        local.setdefault("total", Stats()).record()', False),  # not the global
+    ("_STATS = {}", 'local = {}\n    local.setdefault("total", Stats()).record()', False),  # not the global
+    # the entry taken into a local bound once first (`entry_locals.py`): the same call
+    ("_STATS = defaultdict(Stats)", "s = _STATS[TOTAL]\n    s.record()", True),
+    ("_STATS = {}", 's = _STATS.setdefault("total", Stats())\n    s.record()', True),
+    ("_STATS = defaultdict(Stats)", "s = _STATS[n]\n    s.record()", False),  # the thread's own key
+    # bound twice: the call may see another object
+    ("_STATS = defaultdict(Stats)", "s = _STATS[TOTAL]\n    s.record()\n    s = Stats()", False),
+    ("_STATS = defaultdict(Stats)", "for s in [Stats()]:\n        pass\n    s = _STATS[TOTAL]\n    s.record()", False),
+    ("_STATS = defaultdict(Stats)", "s = _STATS[TOTAL]\n    if n:\n        s = Stats()\n    s.record()", False),
 ]
 
 
@@ -60,6 +68,7 @@ def _write(root: Path, container: str, call: str) -> Path:
     text = textwrap.dedent(STATS).replace("{container}", container).replace("{call}", call)
     if "defaultdict" in container:
         text = "from collections import defaultdict\n" + text
+    ast.parse(text)  # a case that does not parse would be silent, whatever the index does
     path = root / "app" / "stats.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     (root / "app" / "__init__.py").write_text("")

@@ -239,6 +239,19 @@ def test_a_timed_acquire_holds_only_a_lock_that_raises_on_failure(header, lock, 
     )
     assert bool(_rules_held(early)) is held
     assert _summary_locked(early) is held
+    # bound below its use (`__init__` after `bump`): settled once the walk has seen the binding
+    assert _summary_locked(source) is held
+
+
+def test_a_timed_acquire_of_a_name_bound_below_to_a_filelock_and_a_thread_lock_holds_nothing_in_the_summary():
+    source = _case("import filelock, threading\n", "filelock.FileLock('x.lock')", TIMED)
+    source += "\nclass Other:\n    def __init__(self):\n        self._x = threading.Lock()\n"
+    assert _summary_locked(source) is False
+
+
+def test_a_timed_acquire_of_a_name_never_bound_holds_nothing_in_the_summary():
+    source = "class Counter:\n    def bump(self):\n" + textwrap.indent(textwrap.dedent(TIMED).strip("\n"), " " * 8) + "\n"
+    assert _summary_locked(source) is False
 
 
 def test_a_name_bound_to_a_filelock_and_to_a_thread_lock_is_not_trusted_to_raise():

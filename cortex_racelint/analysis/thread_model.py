@@ -73,6 +73,8 @@ class Access:
     #: `self.p` where `p` is a property whose getter and setter each hold a lock: each call is
     #: atomic, so only a read-modify-write through it (`self.p += 1`) races, with another change
     accessor: bool = False
+    #: a walk of the attribute through a local bound once to it (`d = self.d; for k in d:`): `analysis.alias_walks`
+    alias: Optional[str] = None
 
     @property
     def thread_side(self) -> bool:

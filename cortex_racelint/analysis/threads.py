@@ -51,6 +51,7 @@ from .event_order import event_attributes, local_events
 from .loop_callbacks import scheduling_loop
 from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
+from .alias_walks import alias_of, alias_walks, inner_container, rebinds
 from .setup_order import rerunnable_starters, setup_methods
 from .latch_locks import apply_latches
 from .names import dotted_name
@@ -122,6 +123,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         #: a new object per call (a request handler): only class-level and server state is shared
         self.per_call = False
         self.framework_holds: dict[str, set[str]] = {}  # entry -> `self.<lock>` its framework holds around it
+        self.alias_memo: dict = {}  # per method: its locals' bindings and walks (`analysis.alias_walks`)
 
     # -- 1. regions and entries -----------------------------------------------
     def run(self) -> Optional[ClassThreads]:
@@ -163,8 +165,8 @@ class _Analyzer(StartsMixin, SidesMixin):
         skipped = self._skipped_attributes(raw)
         accesses = []
         for access in self._classify(raw):
-            if access.attr in skipped:
-                continue
+            if access.attr in skipped or (access.alias is not None and access.attr.split(".")[0] in skipped):
+                continue  # also `self._local.cache`: a `threading.local()`'s entries are per thread
             access.contexts = contexts.get(access.region, frozenset())
             if not access.contexts:
                 continue
@@ -232,7 +234,25 @@ class _Analyzer(StartsMixin, SidesMixin):
                         calls.append(_Call(attr, frozenset(), region.name, True, tuple(path), loop))
                     continue
                 raw.append(Access(attr, node, _raw_kind(path), region.name, tuple(path), held))
+                parent = path[-2]
+                if isinstance(parent, cst.Assign):  # `d = self.d`, then `for k in d:` (`analysis.alias_walks`)
+                    raw.extend(self._alias_walks(attr, path, region))
+                elif isinstance(parent, cst.Attribute) and not self.per_call:  # `for k in self.state.data:`
+                    inner = inner_container(path)
+                    if inner is not None:
+                        raw.append(Access(f"{attr}.{inner[1]}", path[-2], inner[0], region.name, tuple(path[:-1]), held,
+                                          alias=f"the object in `self.{attr}`"))
         return calls, raw
+
+    def _alias_walks(self, attr: str, path: list, region: Region) -> list[Access]:
+        alias = f"the local `{alias_of(path)}`"
+        found = []
+        if rebinds(region.function, region.self_name, attr, self.alias_memo):
+            return found  # `batch = self.buf; self.buf = []`: the local holds an object no one else reaches
+        for walk in alias_walks(path, self.alias_memo):
+            held = frozenset(self._normalise_lock(k, region) for k in self.lock_analysis.locks_held(walk))
+            found.append(Access(attr, walk[-1], ITERATE, region.name, tuple(walk), held, alias=alias))
+        return found
 
     def _normalise_lock(self, key: str, region: Region) -> str:
         if key == region.self_name and self.framework_holds:

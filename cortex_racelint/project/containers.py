@@ -74,7 +74,13 @@ def stored_class(node: ast.AST) -> Optional[tuple[str, str]]:
 def keyed_ref(func: ast.Attribute, constants: set[str], bound: set[str]) -> Optional[list]:
     """`["n", "X[].m"]` for `X[key].m` / `X.setdefault(key, ...).m` / `X.get(key).m` with a key every
     caller shares; None for any other call (a per-thread key included)."""
-    entry = func.value
+    name = shared_entry(func.value, constants, bound)
+    return ["n", f"{name}{MARK}{func.attr}"] if name is not None else None
+
+
+def shared_entry(entry: ast.expr, constants: set[str], bound: set[str]) -> Optional[str]:
+    """The container (`_STATS`, `stats._STATS`) of `X[key]` / `X.setdefault(key, ...)` / `X.get(key)` with a
+    key every caller shares; None otherwise."""
     if isinstance(entry, ast.Subscript):
         owner, key = entry.value, entry.slice
     elif (
@@ -87,7 +93,7 @@ def keyed_ref(func: ast.Attribute, constants: set[str], bound: set[str]) -> Opti
     name = dotted(owner)  # `_STATS`, or `stats._STATS` in another module
     if name is None or name.split(".")[0] in bound or not shared_key(key, constants, bound):
         return None
-    return ["n", f"{name}{MARK}{func.attr}"]
+    return name
 
 
 def shared_key(key: ast.expr, constants: set[str], bound: set[str]) -> bool:

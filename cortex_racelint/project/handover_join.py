@@ -42,6 +42,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from ..analysis.entry_table import THREAD_SUBCLASS
 from .object_data import origin_object
+from .walk_join import WalkTally, merge_walks, uses_own_lock
 
 Node = tuple[str, str]
 #: how many calls and entries an argument is followed through
@@ -97,6 +98,7 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
     how: dict[Node, str] = {}
     steps_from = _Walk(graph, reach)
     objects: dict[Node, dict] = {}  # class -> its origin as data (`object_data.py`)
+    walks = WalkTally()  # CRL406: the objects' walks and size changes, per origin (`walk_join.py`)
     for origin, cls, label, arrivals in _origins(graph, steps_from):
         for thread, weight, steps, method in arrivals:
             if f"{cls[1]}.{method}" not in graph.summary(cls[0])["functions"]:
@@ -105,6 +107,8 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
                 if node[0] != cls[0] or node[1].split(".")[0] != cls[1] or "." not in node[1]:
                     continue
                 info = graph.summary(node[0])["functions"][node[1]]
+                if "walks" in info or "sizes" in info:
+                    walks.note(graph, cls, node, info, thread, weight > 1, frozenset(), [*steps, *more], origin)
                 attrs = {a for a, _, _, locked in (*info.get("rmw", []), *info.get("lazy", [])) if not locked}
                 if not attrs:
                     continue
@@ -133,6 +137,10 @@ def handover_facts(graph: Any, reach: Callable) -> dict[str, dict]:
         entry = facts.setdefault(graph.path(cls[0]), {"classes": {}})
         klass = entry["classes"].setdefault(cls[1], {"shared": how[cls], "object": objects[cls], "methods": {}})
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
+    own = {cls for cls in how if graph.summary(cls[0])["classes"].get(cls[1], {}).get("own_threads")}
+    own |= {cls for cls in {key[0] for key in walks.rows} if uses_own_lock(graph, cls)}  # a lock the index cannot name
+    walks.rows = {key: rows for key, rows in walks.rows.items() if key[0] not in own}  # own threads: CRL405's model
+    walks.facts(graph, facts, lambda cls: (how[cls], objects[cls]))
     return facts
 
 
@@ -148,6 +156,8 @@ def merge(facts: dict[str, dict], extra: dict[str, dict]) -> dict[str, dict]:
                     mine["methods"][method] = found
                 else:
                     have["attrs"] = sorted({*have["attrs"], *found["attrs"]})
+            if "walks" in klass:
+                merge_walks(mine, klass)
     return facts
 
 

@@ -25,6 +25,7 @@ from ..analysis.locks import looks_like_lock_name
 from .containers import MARK
 from .object_data import accessor_object, container_object, global_object
 from .walk_join import WalkTally
+from .main_side import main_sides
 
 #: how many calls a thread entry is followed through
 MAX_DEPTH = 8
@@ -261,6 +262,7 @@ def join(summaries: dict[str, dict]) -> dict[str, dict]:
         klass["methods"][qual.split(".", 1)[1]] = {"attrs": attrs, "paths": paths}
         if holders.get((cls, qual)):  # `with monitor.lock: monitor.record()` somewhere: not to be taken again
             klass["methods"][qual.split(".", 1)[1]]["caller_locks"] = sorted(holders[(cls, qual)])
+    main_sides(graph, _reach, modules, walks)  # the starting thread calling the object while its entries run
     walks.facts(graph, facts)
     return merge(facts, handed)
 

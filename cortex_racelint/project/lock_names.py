@@ -14,9 +14,8 @@ threading.Lock()`, `with locks.gate:`) cannot be decided here: a call made under
 
 `filelock.FileLock(...).acquire(timeout=5)` raises `Timeout` instead of returning False, so a timed
 acquire used as a statement holds the lock when it returns (`RAISING_ACQUIRE_FACTORIES`). The
-acquire regions are computed while the walk is under way, so only the bindings seen so far count
-there: a filelock bound later is treated as a `threading` lock (its timed acquire holds nothing),
-the conservative answer.
+acquire regions are computed while the walk is under way: a name not bound yet is taken as holding,
+tagged, and settled once every binding is known (`timed_acquire.py`).
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
-from . import containers, dead_defs, handover, walk_facts
+from . import containers, dead_defs, entry_locals, handover, main_side, timed_acquire, walk_facts
 from .entries import (
     dotted,
     SPAWNING_BASES,
@@ -64,11 +64,10 @@ from .entries import (
     runs_event_loop,
     scheduled_callback,
 )
-from .acquire_held import acquire_map
 from .lock_names import LockBindings, elsewhere, resolve_locked
 from .one_shot_callers import ARGV_READERS, OneShotTally
 
-VERSION = 11
+VERSION = 12
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: nodes with nothing below them the summary reads
@@ -111,7 +110,7 @@ def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] =
 class _Frame:
     """The function (or module code, or class body) the walk is in."""
 
-    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap")
+    __slots__ = ("qual", "class_name", "info", "aliases", "declared", "bound", "method", "direct", "argv", "lam", "hand_params", "hand_new", "node", "amap", "entry_locals")
 
     def __init__(
         self, qual: str, class_name: Optional[str], functions: dict, method: bool = False, direct: bool = True
@@ -133,6 +132,7 @@ class _Frame:
         self.hand_new: Optional[dict] = None
         self.node: Optional[ast.AST] = None  # the def, for its acquire regions
         self.amap: Optional[dict[int, list[str]]] = None  # `acquire_held.acquire_map`, once it calls `acquire()`
+        self.entry_locals: Optional[entry_locals.EntryLocals] = None  # `s = _STATS[KEY]` (`entry_locals.py`)
 
 
 class _Builder:
@@ -219,6 +219,7 @@ class _Builder:
             if kind is ast.For or kind is ast.AsyncFor:
                 handover.note_for(frame, node)
         elif kind is ast.With or kind is ast.AsyncWith:
+            main_side.note_with(frame.info, node)  # `with ThreadPoolExecutor() as pool:` waits at its exit
             names = _lock_names(node)  # type: ignore[arg-type]
             if names:
                 self.held.append([_lock_ref(name, frame.aliases) for name in names])
@@ -240,6 +241,7 @@ class _Builder:
         self.lock_names = sorted(kinds.names | kinds.attrs)
         imports = self.imports
         for info in self.functions.values():
+            timed_acquire.settle_info(info, kinds)  # a timed acquire met before its lock's binding
             if "under" in info:
                 under = [
                     [line, col, [r for r in refs if kinds.is_lock_ref(r) or elsewhere(r, imports)]]
@@ -253,16 +255,11 @@ class _Builder:
                     row[3] = resolve_locked(row[3], kinds)
             walk_facts.resolve(info, kinds, imports)
 
-    def _raises_on_failure(self, name: str) -> bool:
-        """For the acquire regions: `name` is bound only to locks whose acquire raises (filelock), as far
-        as the walk has seen (a binding met later leaves the timed acquire not held: conservative)."""
-        return self.locks.kinds(self.imports).raises_on_failure(name) if self.locks.names or self.locks.attrs else False
-
     def visit_held(self, node: ast.stmt, frame: _Frame, looped: bool, locked: bool) -> None:
         """Visit a statement of a function calling `acquire()` with the locks its acquire regions hold."""
         saved = self.acquired
         keys = frame.amap.get(id(node)) if frame.amap is not None else None
-        self.acquired = [_lock_ref(key, frame.aliases) for key in keys] if keys else []
+        self.acquired = [timed_acquire.lock_ref(key, frame.aliases, _lock_ref) for key in keys] if keys else []
         self.visit(node, frame, looped, locked)
         self.acquired = saved
 
@@ -327,6 +324,7 @@ class _Builder:
 
     def finish(self, frame: _Frame) -> None:
         """Calls on parameters and locals name nothing another module defines: dropped."""
+        entry_locals.settle(frame)  # calls through `s = _STATS[KEY]` where `s` is bound more than once
         local = frame.bound - frame.declared - {"self", "cls"}
         frame.info["calls"] = [c for c in frame.info["calls"] if c[0] == "r" or containers.head(c[1]) not in local]
 
@@ -407,6 +405,8 @@ class _Builder:
         called = dotted(value.func) if isinstance(value, ast.Call) else None
         if called:
             self._bind(node.targets, called, frame)
+        if frame.qual != MODULE_CODE:
+            entry_locals.note_assign(frame, node, self.constants)  # `s = _STATS[KEY]`, before `s` counts as bound
         self._container_assign(node.targets, value, frame)
         for target in node.targets:
             if isinstance(target, ast.Name):
@@ -498,8 +498,10 @@ class _Builder:
 
     def _call(self, node: ast.Call, frame: _Frame, looped: bool) -> None:
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("join", "shutdown", "wait"):
+            main_side.note_wait(frame.info, node)  # the starter waits for its threads (`main_side.py`)
         if isinstance(func, ast.Attribute) and func.attr == "acquire" and frame.amap is None and frame.node is not None:
-            frame.amap = acquire_map(frame.node, self._raises_on_failure)  # the statements after it: visited holding what it takes
+            frame.amap = timed_acquire.acquire_regions(frame.node, self.locks, self.imports)  # the statements after it: visited holding what it takes
         if frame.direct is not None and frame.lam == 0 and isinstance(func, (ast.Name, ast.Attribute)):
             name = func.id if isinstance(func, ast.Name) else func.attr
             frame.direct[name] = frame.direct.get(name, 0) + 1
@@ -517,11 +519,15 @@ class _Builder:
         if isinstance(func, ast.Attribute):
             if ref is None or ref[0] == "r":  # `_STATS[KEY].record()`
                 ref = containers.keyed_ref(func, self.constants, frame.bound) or ref
+            if frame.entry_locals is not None:  # `s = _STATS[KEY]; s.record()`
+                ref = entry_locals.call_ref(func, frame) or ref
             stored = containers.stored_class(node)  # `_STATS.setdefault(k, Stats())`
             if stored is not None and (frame.qual == MODULE_CODE or stored[0] not in frame.bound):
                 self.container_items.setdefault(*stored)
         if ref is not None:
             frame.info["calls"].append([*ref, node.lineno, node.col_offset])
+            if frame.entry_locals is not None:
+                entry_locals.note_call(frame, func, frame.info["calls"][-1])
             if (self.held or self.acquired) and frame.lam == 0:  # a call under a lock: its callee runs holding it
                 refs = [r for h in self.held for r in h]
                 refs += [r for r in self.acquired if r not in refs]

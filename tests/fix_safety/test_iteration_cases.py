@@ -7,7 +7,10 @@ import pytest
 
 from .harness import CASES, fixed_module, load_case, run_variant
 
-ITERATION_CASES = ["state_iterate_dict_while_adding", "state_json_dump_while_adding", "state_json_file_while_adding"]
+ITERATION_CASES = [
+    "state_iterate_dict_while_adding", "state_json_dump_while_adding", "state_json_file_while_adding",
+    "cross_module_handover_walk", "cross_module_main_side_walk",  # CRL406: a hand-over, the main-thread side
+]
 
 
 @pytest.mark.parametrize("name", ITERATION_CASES)

@@ -50,8 +50,12 @@ class ContainerIteratedWhileChanged(SharedStateRule):
     CRL406's (a project rule: it needs the project index).
     When the walking method is public and the thread calls it too (`_autosave()` calling
     `self.save()`), CRL401's model leaves the pair alone (the class is used from two threads
-    as a client would). A dump of a container reached through another object (`self.state.items`)
-    or a local alias (`items = self.items; json.dump(items, f)`) is not seen. `racelint confirm`
+    as a client would). Two walks are reported without a fix (the lock would have to cover a walk
+    the fix does not rewrite): through a local bound once to the attribute (`items = self.items`,
+    then `for x in items:` or `json.dump(items, f)` in the same method), and of a container of
+    another object the class keeps (`for k in self.state.data:` against `self.state.data[k] = v`;
+    taken to be one object while `self.state` is not rebound; a property returning a fresh
+    container each time would be a false finding). `racelint confirm`
     reproduces a finding by swapping the container for an equal one whose walks wait once their
     iterator is taken (family `walk`); the changing side is told by its line (an item store, a
     mutator call).

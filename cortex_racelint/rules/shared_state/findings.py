@@ -76,6 +76,8 @@ def _findings(planner: SharedStatePlanner) -> list[SharedStateFinding]:
             if found is None:
                 continue  # a list only appended to: the walk reads a consistent prefix
             code = found
+        if access.alias is not None and code != ITERATION_CODE:
+            continue  # a walk through a local is CRL405's only: a rebinding of the attribute leaves the local alone
         groups.setdefault((id(access.small), code), []).append(access)
     results = []
     for (_, code), accesses in groups.items():

@@ -25,6 +25,7 @@ from ...fixes.locks.lock_reuse import (
 )
 from ...fixes.locks.shared_fields import held_lock_conflict, held_lock_reason, mutex_edits, wrapper_partner_reason
 from ...fixes.read_under_lock import ReadsUnderLock, header_of
+from .iteration_race import alias_walk_reason
 
 
 class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
@@ -32,6 +33,9 @@ class SharedStatePlanner(CriticalSections, ReadsUnderLock, IterationUnderLock):
 
     def plan(self, access: Access) -> Union[Plan, str]:
         """The fix of `access`, or why there is none; an existing lock it would take is checked first."""
+        aliased = alias_walk_reason(self.threads, access)
+        if aliased is not None:
+            return aliased
         plan = self._plan(access)
         if isinstance(plan, Plan) and not mutex_edits(plan.lock, *self.lock_edits()):
             reason = self._existing_lock_conflict(access, plan.lock)

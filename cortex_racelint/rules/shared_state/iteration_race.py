@@ -89,7 +89,7 @@ def iteration_code(threads: ClassThreads, access: Access) -> Optional[str]:
     if not appends_only(threads, access):
         return CODE
     walks = [access] if access.kind == ITERATE else [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
-    return "CRL401" if any(plain_loop(walk) for walk in walks) else None
+    return "CRL401" if any(plain_loop(walk) and walk.alias is None for walk in walks) else None  # CRL401's as before
 
 
 def container_kind(threads: ClassThreads, attr: str) -> Optional[str]:
@@ -173,13 +173,35 @@ def iteration_message(threads: ClassThreads, accesses: list[Access]) -> str:
     kind = container_kind(threads, first.attr)
     what = f"`self.{first.attr}`" + (f" (a {kind})" if kind else "")
     if first.kind == ITERATE:
+        through = f" through {first.alias}" if first.alias else ""
         return (
-            f"{what} is iterated by {where} ({iteration_consumer(first.path)}) while {shown} "
+            f"{what} is iterated{through} by {where} ({iteration_consumer(first.path)}) while {shown} "
             "changes its size, without a common lock"
         )
     iterations = [c for c in conflicts if c.other.kind == ITERATE]
     how = iteration_consumer(iterations[0].other.path) if iterations else "a loop"
     return f"{what} changes size in {where} while {shown} iterates it ({how}), without a common lock"
+
+
+def alias_walk_reason(threads: ClassThreads, access: Access) -> Optional[str]:
+    """No fix for a walk through a local alias (`d = self.d; for k in d:`), nor for a change whose only
+    racing walks are such: a snapshot at the alias would miss the method's own changes made before the
+    walk, and a lock around the change alone would not keep it out of the walk."""
+    if access.alias is not None:
+        alias = access.alias
+    elif access.kind == ITERATE:
+        return None
+    elif access.kind not in _CHANGES_SIZE or not is_iteration_race(threads, access):
+        return None
+    else:
+        walks = [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
+        alias = walks[0].alias if walks and all(w.alias for w in walks) else None
+    if alias is None:
+        return None
+    return (
+        f"`self.{access.attr}` is walked through {alias}: hold one lock across that walk "
+        f"and around each change by hand (or walk a copy taken under it)"
+    )
 
 
 def iteration_window(threads: ClassThreads, access: Access) -> Optional[WindowNodes]:

@@ -27,7 +27,9 @@ class SharedObjectContainerIterated(Rule):
         Finds a walk of a container attribute (`for k in self.data`, `json.dump(self.data, f)`,
         a comprehension over `self.items`; the walks of CRL405) in a method of an object the whole
         process shares (a module global instance, a singleton accessor, a module-level container
-        indexed with a constant key: CRL404's reach), when thread entries anywhere in the project
+        indexed with a constant key, or one object made once and handed to threads as an
+        argument, a bound-method target or a registered callback: CRL404's reach and
+        hand-overs), when thread entries anywhere in the project
         reach that method and, on another thread, a method that changes the container's size
         (`self.data[k] = v`, `append`, `pop`, `del`), with no lock held in common. CRL405 is the
         same race on threads the class starts itself. The finding carries the path from the thread
@@ -52,10 +54,14 @@ class SharedObjectContainerIterated(Rule):
         or several statements change the size.
     """
     KNOWN_PROBLEMS = PROJECT_KNOWN_PROBLEMS + """
-    For this rule in particular: objects handed to threads as arguments (CRL404's hand-overs)
-    are not followed for walks; a method reached only from the main thread does not count as a
-    side; a list built outside `__init__` and only appended to counts as unknown (it could be a
-    deque) and is reported.
+    For this rule in particular: the function starting a thread entry (or module code) is a side
+    for what it calls after the start and before it waits (a `.join()`, `.shutdown()` or
+    `.wait()` call on anything, the exit of a `with ...Executor(...)` block); code of the main
+    thread that did not start an entry is not. For a handed-over object, the function that made
+    it counts as a side when it calls the object after handing it over, even after a `join()` (as
+    for CRL404's hand-overs); a handed-over object whose class takes a lock of its own anywhere is
+    not followed for walks (the index cannot tell whether a caller holds it around the walk). A list built outside `__init__` and only appended to counts as
+    unknown (it could be a deque) and is reported.
 """
     VALID = [
         Valid(
