@@ -79,6 +79,21 @@ _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def _concrete(kinds: tuple[type, ...]) -> frozenset[type]:
+    """`kinds` and their subclasses: a node's exact type is looked up in a set, no `isinstance`."""
+    found: set[type] = set()
+    pending = list(kinds)
+    while pending:
+        kind = pending.pop()
+        found.add(kind)
+        pending.extend(kind.__subclasses__())
+    return frozenset(found)
+
+
+#: what `children` never visits: the leaves, and the values of fields holding no node
+_NOT_VISITED = _concrete(_LEAVES) | {type(None), str, int, bool, bytes, float, complex, type(...)}
+
+
 def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] = ()) -> dict:
     """The summary of one parsed module (see the module docstring for its shape); one walk of the tree.
 
@@ -171,15 +186,18 @@ class _Builder:
         if fields is None:
             fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SKIPPED_FIELDS)
         visit = self.visit
+        skipped = _NOT_VISITED
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
+                    if type(item) in skipped:
+                        continue
                     if frame.amap is not None and isinstance(item, ast.stmt):
                         self.visit_held(item, frame, looped, locked)
-                    elif isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    else:
                         visit(item, frame, looped, locked)
-            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            elif type(value) not in skipped:
                 visit(value, frame, looped, locked)
 
     def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
