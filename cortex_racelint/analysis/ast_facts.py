@@ -1019,6 +1019,10 @@ class _Walked:
     loop_or_in_place: set[int]
 
 
+#: values `_walk_statements` need not visit: no node, or a node holding no name (constants, imports' aliases)
+_NO_MENTIONS = frozenset({type(None), str, int, bool, float, complex, bytes, type(...), ast.Constant, ast.alias})
+
+
 def _walk_statements(tree: ast.Module) -> _Walked:
     """The mentions, event-loop uses and in-place changes of each statement, in one walk (three walks
     of the module were a third of the `ast` facts' time on a module with lazy sites)."""
@@ -1046,27 +1050,33 @@ def _walk_statements(tree: ast.Module) -> _Walked:
         top_def = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         mentioned: dict[str, set[str]] = {}
         stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, frozenset())]
+        pop, push, fields, skipped = stack.pop, stack.append, _FIELDS, _NO_MENTIONS
         while stack:
-            node, around = stack.pop()
-            if isinstance(node, ast.Name):
+            node, around = pop()
+            kind = type(node)
+            if kind is ast.Name:
                 mentioned.setdefault(node.id, set()).update(around)
-            elif isinstance(node, ast.Attribute):
+                continue  # no child but its context
+            if kind is ast.Attribute:
                 mentioned.setdefault(node.attr, set()).update(around)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 around = around | {node.name}
-            elif index not in found and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                attr = node.func.attr
-                if attr in _LOOP_METHODS or (top_def and attr in MUTATORS and shared(node.func.value)):
-                    found.add(index)
-            elif top_def and index not in found and isinstance(node, ast.Subscript):
+            elif kind is ast.Call:
+                if index not in found and type(node.func) is ast.Attribute:
+                    attr = node.func.attr
+                    if attr in _LOOP_METHODS or (top_def and attr in MUTATORS and shared(node.func.value)):
+                        found.add(index)
+            elif kind is ast.Subscript and top_def and index not in found:
                 if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
                     found.add(index)
-            for name in _child_fields(type(node)):  # `ast.iter_child_nodes`, minus its generic overheads
+            for name in fields.get(kind) or fields.setdefault(kind, _child_fields(kind)):  # `ast.iter_child_nodes`, minus its overheads
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    stack.extend((child, around) for child in value if isinstance(child, ast.AST))
-                elif isinstance(value, ast.AST):
-                    stack.append((value, around))
+                    for child in value:
+                        if type(child) not in skipped:
+                            push((child, around))
+                elif type(value) not in skipped:
+                    push((value, around))
         mentions.append(mentioned)
     return _Walked(mentions, found)
 
