@@ -51,6 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
+from ..analysis.traverse import node_types
 from . import containers, dead_defs, handover, walk_facts
 from .entries import (
     dotted,
@@ -79,19 +80,8 @@ _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _concrete(kinds: tuple[type, ...]) -> frozenset[type]:
-    """`kinds` and their subclasses: a node's exact type is looked up in a set, no `isinstance`."""
-    found: set[type] = set()
-    pending = list(kinds)
-    while pending:
-        kind = pending.pop()
-        found.add(kind)
-        pending.extend(kind.__subclasses__())
-    return frozenset(found)
-
-
-#: what `children` never visits: the leaves, and the values of fields holding no node
-_NOT_VISITED = _concrete(_LEAVES) | {type(None), str, int, bool, bytes, float, complex, type(...)}
+#: what `children` never visits (by exact type, no `isinstance`): the leaves, and the values of fields holding no node
+_NOT_VISITED = node_types(*_LEAVES) | {type(None), str, int, bool, bytes, float, complex, type(...)}
 
 
 def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] = ()) -> dict:
