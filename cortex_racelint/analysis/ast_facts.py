@@ -113,12 +113,18 @@ def _bound_at_module(tree: ast.Module) -> tuple[set[str], set[str]]:
             imported.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, (*_FUNCTION, ast.ClassDef)):
             assigned.add(node.name)
-        elif isinstance(node, (ast.Lambda, ast.expr_context)):
+        elif isinstance(node, ast.Lambda) or not isinstance(node, ast.AST):
             continue
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             assigned.add(node.id)
         else:
-            stack.extend(ast.iter_child_nodes(node))
+            kind = type(node)
+            for name in _FIELDS.get(kind) or _FIELDS.setdefault(kind, _child_fields(kind)):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend(value)
+                elif value is not None:
+                    stack.append(value)
     return assigned, imported
 
 
@@ -266,6 +272,32 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
 
 
+#: node type -> `_child_fields`, read without a call (the walks below ask once per node)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+#: what `generic_visit` never dispatches: the leaves (their visit is `_skip`), `None`, strings
+_NOT_VISITED = frozenset({type(None), str, *_LEAVES})
+
+
+def _nodes(root: ast.AST) -> Iterator[ast.AST]:
+    """Every node under `root`, itself included, minus contexts and operators: what `ast.walk`
+    yields for the checks here (each asks whether some node matches, so order does not matter),
+    at about half its cost (no `iter_fields`/`iter_child_nodes` generators per node)."""
+    stack: list = [root]
+    fields = _FIELDS
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, ast.AST):
+            continue  # `None` in `Dict.keys`, names in `Global.names`
+        yield node
+        kind = type(node)
+        for name in fields.get(kind) or fields.setdefault(kind, _child_fields(kind)):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif value is not None:
+                stack.append(value)
+
+
 def _skip(collector: object, node: ast.AST) -> None:
     """The visit of a node below which no fact can be (a name, a constant, a string)."""
 
@@ -320,13 +352,19 @@ class _FactCollector(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         dispatch = self._dispatch
-        for name in _child_fields(type(node)):
+        skipped = _NOT_VISITED  # half the nodes are leaves: no call for them
+        kind = type(node)
+        for name in _FIELDS.get(kind) or _FIELDS.setdefault(kind, _child_fields(kind)):
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    (dispatch.get(type(item)) or self._method(type(item)))(self, item)
+                    kind = type(item)
+                    if kind not in skipped:
+                        (dispatch.get(kind) or self._method(kind))(self, item)
             else:
-                (dispatch.get(type(value)) or self._method(type(value)))(self, value)
+                kind = type(value)
+                if kind not in skipped:
+                    (dispatch.get(kind) or self._method(kind))(self, value)
 
     def _reach_key(self) -> int:
         """The function a call or `with` is in (its node's id), else its module-body statement (< 0)."""
@@ -417,7 +455,7 @@ class _FactCollector(ast.NodeVisitor):
         function = self.function
         if function is not None:
             shared = False
-            for sub in ast.walk(node.test):
+            for sub in _nodes(node.test):
                 if isinstance(sub, ast.Name):
                     function.tested_names.add(sub.id)
                     shared = shared or sub.id in self.module_names or sub.id in function.globals
@@ -763,7 +801,7 @@ class _FactCollector(ast.NodeVisitor):
         if not isinstance(receiver, ast.Name):
             return False
         for scope in function.chain():
-            for node in ast.walk(scope.node):
+            for node in _nodes(scope.node):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and isinstance(node.value, ast.Call):
                     func = node.value.func
                     if isinstance(func, ast.Attribute) and func.attr == method:
@@ -776,7 +814,7 @@ class _FactCollector(ast.NodeVisitor):
             return False
         defs = set().union(*(f.defs for f in function.chain()))
         for arg in [*call.args, *(k.value for k in call.keywords)]:
-            for sub in ast.walk(arg):
+            for sub in _nodes(arg):
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in receivers:
                     return True
                 if isinstance(sub, ast.Name) and sub.id in defs:
@@ -790,7 +828,7 @@ class _FactCollector(ast.NodeVisitor):
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in PATH_METHODS:
             return self._path_is_shared(expr.func.value, function, resolving)
         receivers = function.receivers()
-        for sub in ast.walk(expr):
+        for sub in _nodes(expr):
             if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
                 if sub.value.id in receivers or sub.value.id in self.class_names:
                     return True
@@ -866,7 +904,7 @@ def _creates(node: "ast.If | ast.match_case", state: str, missing: bool, functio
     if not missing:
         return head in (function.stored_heads if attribute else function.stored)
     for stmt in node.body:
-        for sub in ast.walk(stmt):
+        for sub in _nodes(stmt):
             if attribute:
                 if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store) and _dotted(sub) == state:
                     return True
@@ -904,7 +942,7 @@ def _catches_missing(handler: ast.ExceptHandler) -> bool:
 
 
 def _takes_lock(stmt: ast.AST) -> bool:
-    for node in ast.walk(stmt):
+    for node in _nodes(stmt):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             return True
         if isinstance(node, ast.Call) and _last_name(node.func) == "acquire":
@@ -981,6 +1019,10 @@ class _Walked:
     loop_or_in_place: set[int]
 
 
+#: values `_walk_statements` need not visit: no node, or a node holding no name (constants, imports' aliases)
+_NO_MENTIONS = frozenset({type(None), str, int, bool, float, complex, bytes, type(...), ast.Constant, ast.alias})
+
+
 def _walk_statements(tree: ast.Module) -> _Walked:
     """The mentions, event-loop uses and in-place changes of each statement, in one walk (three walks
     of the module were a third of the `ast` facts' time on a module with lazy sites)."""
@@ -1008,27 +1050,33 @@ def _walk_statements(tree: ast.Module) -> _Walked:
         top_def = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         mentioned: dict[str, set[str]] = {}
         stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, frozenset())]
+        pop, push, fields, skipped = stack.pop, stack.append, _FIELDS, _NO_MENTIONS
         while stack:
-            node, around = stack.pop()
-            if isinstance(node, ast.Name):
+            node, around = pop()
+            kind = type(node)
+            if kind is ast.Name:
                 mentioned.setdefault(node.id, set()).update(around)
-            elif isinstance(node, ast.Attribute):
+                continue  # no child but its context
+            if kind is ast.Attribute:
                 mentioned.setdefault(node.attr, set()).update(around)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 around = around | {node.name}
-            elif index not in found and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                attr = node.func.attr
-                if attr in _LOOP_METHODS or (top_def and attr in MUTATORS and shared(node.func.value)):
-                    found.add(index)
-            elif top_def and index not in found and isinstance(node, ast.Subscript):
+            elif kind is ast.Call:
+                if index not in found and type(node.func) is ast.Attribute:
+                    attr = node.func.attr
+                    if attr in _LOOP_METHODS or (top_def and attr in MUTATORS and shared(node.func.value)):
+                        found.add(index)
+            elif kind is ast.Subscript and top_def and index not in found:
                 if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node.value):
                     found.add(index)
-            for name in _child_fields(type(node)):  # `ast.iter_child_nodes`, minus its generic overheads
+            for name in fields.get(kind) or fields.setdefault(kind, _child_fields(kind)):  # `ast.iter_child_nodes`, minus its overheads
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    stack.extend((child, around) for child in value if isinstance(child, ast.AST))
-                elif isinstance(value, ast.AST):
-                    stack.append((value, around))
+                    for child in value:
+                        if type(child) not in skipped:
+                            push((child, around))
+                elif type(value) not in skipped:
+                    push((value, around))
         mentions.append(mentioned)
     return _Walked(mentions, found)
 
@@ -1063,7 +1111,7 @@ def _global_writers(tree: ast.Module, names: set[str]) -> set[int]:
         name
         for stmt in tree.body
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in names
-        for node in ast.walk(stmt)
+        for node in _nodes(stmt)
         if isinstance(node, ast.Global)
         for name in node.names
     }
@@ -1072,7 +1120,7 @@ def _global_writers(tree: ast.Module, names: set[str]) -> set[int]:
     return {
         index
         for index, stmt in enumerate(tree.body)
-        if any(isinstance(node, ast.Global) and declared.intersection(node.names) for node in ast.walk(stmt))
+        if any(isinstance(node, ast.Global) and declared.intersection(node.names) for node in _nodes(stmt))
     }
 
 
@@ -1101,7 +1149,7 @@ def _cache_factory_scope(tree: ast.Module, collector: "_FactCollector") -> set[i
     names = {f.name for f in cached}
     users = {
         index for index, stmt in enumerate(tree.body)
-        if any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names) for n in ast.walk(stmt))
+        if any((isinstance(n, ast.Name) and n.id in names) or (isinstance(n, ast.Attribute) and n.attr in names) for n in _nodes(stmt))
     }
     return {f.top for f in collector.functions if f.cached} | collector.reach.closure({id(f.node) for f in cached}) | users
 

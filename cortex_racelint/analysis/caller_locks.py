@@ -179,6 +179,9 @@ def _module_caller_sites(context: LintContext) -> dict[int, list[Optional[tuple[
     return context.memo[key]  # type: ignore[return-value]
 
 
+_LEAVING = (None, None, False)  # on the stack after a node's children: pop it from the path
+
+
 class _CallSites:
     """One walk of the module, keeping the ancestor path (the lock analysis reads it)."""
 
@@ -198,20 +201,23 @@ class _CallSites:
         """Walk the module once (iteratively: a deeply nested expression must not hit the recursion limit)."""
         path: list[cst.CSTNode] = []
         stack: list[tuple[Optional[cst.CSTNode], Optional[cst.FunctionDef], bool]] = [(self.context.module, None, False)]
+        pop, push, owners = stack.pop, stack.append, self.graph.owner
         while stack:
-            node, function, nested = stack.pop()
+            node, function, nested = pop()
             if node is None:  # leaving the node on top of the path
                 path.pop()
                 continue
             path.append(node)
-            if isinstance(node, cst.FunctionDef) and id(node) in self.graph.owner and function is None:
+            kind = type(node)  # exact types: LibCST's node classes are ABCs, slow to `isinstance`
+            if kind is cst.FunctionDef and function is None and id(node) in owners:
                 function = node
-            elif isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            elif kind is cst.FunctionDef or kind is cst.Lambda:
                 nested = True  # a def or lambda inside a function (or at module level): it may run later
-            elif isinstance(node, cst.Call):
-                self._call(node, path, function, nested)
-            stack.append((None, None, False))
-            stack.extend((child, function, nested) for child in reversed(list(children(node))))
+            elif kind is cst.Call:
+                self._call(node, path, function, nested)  # type: ignore[arg-type]
+            push(_LEAVING)
+            for child in reversed(list(children(node))):
+                push((child, function, nested))
         self.context.memo[("caller_resolved_funcs",)] = self.resolved_funcs
         self.context.memo[("caller_owners",)] = self.callers
         self.context.memo[("caller_functions",)] = self.caller_functions

@@ -15,6 +15,7 @@ from typing import Optional
 import libcst as cst
 
 from .context import LintContext
+from .traverse import node_types
 
 _UNCONDITIONAL = (cst.Expr, cst.Assign, cst.AnnAssign, cst.AugAssign)
 
@@ -90,6 +91,9 @@ def _global_writers(module: cst.Module) -> dict[str, list[cst.FunctionDef]]:
 
 #: the fields holding statements (suites, `else`, handlers, `finally`, match cases)
 _SUITES = ("body", "orelse", "handlers", "finalbody", "cases")
+#: exact types for the walk below (LibCST's node classes are ABCs, slow to `isinstance`)
+_NODES = node_types(cst.CSTNode)
+_DEFS = frozenset({cst.FunctionDef, cst.ClassDef})
 
 
 def _statements(root: cst.CSTNode, into_defs: bool) -> list[cst.CSTNode]:
@@ -101,11 +105,13 @@ def _statements(root: cst.CSTNode, into_defs: bool) -> list[cst.CSTNode]:
         current = stack.pop()
         if current is not root:
             found.append(current)
-            if not into_defs and isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            if not into_defs and type(current) in _DEFS:
                 continue
         for name in _SUITES:
             value = getattr(current, name, None)
-            if isinstance(value, cst.CSTNode):
+            if value is None:
+                continue
+            if type(value) in _NODES:
                 stack.append(value)
             elif isinstance(value, (list, tuple)):
                 stack.extend(value)

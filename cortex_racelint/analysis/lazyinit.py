@@ -128,13 +128,19 @@ def _in_boolean(test: cst.BooleanOperation) -> Optional[LazyCheck]:
     return None
 
 
+#: the scopes `walk_statements` does not enter, by exact type (LibCST's node classes are ABCs:
+#: an `isinstance` against three of them, per node, was most of this hot walk's own cost)
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+
+
 def walk_statements(stmts: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """Every node under `stmts`, not descending into nested functions or classes."""
     stack = list(reversed(stmts))
+    scopes = _SCOPES
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(node) in scopes:
             continue
         stack.extend(reversed(list(children(node))))
 

@@ -19,7 +19,7 @@ from .acquire_regions import UNKNOWN, Regions, blocking, combine, held as acquir
 from .deferred_defs import runs_later
 from .lock_wrappers import synchronized_functions
 from .names import ImportMap, dotted_name
-from .traverse import walk
+from .traverse import node_types, walk
 
 #: the factories of a lock that excludes (not a Semaphore): what a fix may take as the object's mutex
 MUTEX_FACTORIES = frozenset({"threading.Lock", "threading.RLock", "threading.Condition", "_thread.allocate_lock"})
@@ -96,6 +96,10 @@ class LockInventory:
         return inventory
 
 
+#: locks are made by statements, never inside expressions: the walk does not descend into these
+_EXPRESSIONS = node_types(cst.BaseExpression)
+
+
 class _InventoryCollector:
     def __init__(self, inventory: LockInventory, imports: ImportMap) -> None:
         self.inventory = inventory
@@ -103,17 +107,18 @@ class _InventoryCollector:
         self.depth = 0  # function nesting; 0 is module or class body
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef):
+        kind = type(node)  # exact types: LibCST's node classes are ABCs, slow to `isinstance`
+        if kind is cst.FunctionDef:
             self.depth += 1
-        elif isinstance(node, cst.Assign):
-            self._record([t.target for t in node.targets], node.value)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            self._record([node.target], node.value)
+        elif kind is cst.Assign:
+            self._record([t.target for t in node.targets], node.value)  # type: ignore[attr-defined]
+        elif kind is cst.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
+            self._record([node.target], node.value)  # type: ignore[attr-defined]
         # locks are made by statements, never inside expressions: do not descend into them
-        return not isinstance(node, cst.BaseExpression)
+        return kind not in _EXPRESSIONS
 
     def on_leave(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.FunctionDef):
+        if type(node) is cst.FunctionDef:
             self.depth -= 1
 
     def _record(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression) -> None:

@@ -60,17 +60,30 @@ def _flatten_class_body(stmts: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
             yield stmt
 
 
+_LEAVE = object()  # on `_walk`'s stack after a node's children: its path entry is popped
+
+
 def _walk(
     node: cst.CSTNode, path: list[cst.CSTNode], skip: set[int]
 ) -> Iterator[tuple[cst.CSTNode, list[cst.CSTNode]]]:
-    """Pre-order walk yielding (node, path-including-node); `skip` prunes subtrees by id."""
-    path.append(node)
-    yield node, path
-    for child in children(node):
-        if id(child) in skip or isinstance(child, cst.ClassDef):
+    """Pre-order walk yielding (node, path-including-node); `skip` prunes subtrees by id.
+
+    Iterative: a recursive generator passes each node up through every level above it. A
+    child is tested against `skip` when the walk reaches it, as before (a caller may add to
+    `skip` while walking)."""
+    stack: list = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        current = pop()
+        if current is _LEAVE:
+            path.pop()
             continue
-        yield from _walk(child, path, skip)
-    path.pop()
+        if current is not node and (id(current) in skip or type(current) is cst.ClassDef):
+            continue
+        path.append(current)
+        yield current, path
+        push(_LEAVE)
+        stack.extend(reversed(list(children(current))))
 
 
 def _unwrap_callable(expr: cst.BaseExpression, imports) -> cst.BaseExpression:

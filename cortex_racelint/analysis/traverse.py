@@ -44,6 +44,19 @@ def child_fields(node_type: type) -> tuple[str, ...]:
 _OTHER, _NODE, _SEQUENCE = 0, 1, 2
 
 
+def node_types(*bases: type) -> frozenset[type]:
+    """`bases` and every subclass: a hot walk tests `type(node) in` this set instead of an
+    `isinstance` against LibCST's node bases, ABCs whose check costs several times more."""
+    found: set[type] = set()
+    pending = list(bases)
+    while pending:
+        kind = pending.pop()
+        if kind not in found:
+            found.add(kind)
+            pending.extend(kind.__subclasses__())
+    return frozenset(found)
+
+
 @functools.cache
 def _kind(value_type: type) -> int:
     """Per-type answer to "walk into this?": LibCST's bases are ABCs, whose isinstance is slow."""

@@ -16,8 +16,10 @@ import gc
 import threading
 from typing import Iterator
 
-#: allocations between young-generation collections during a run (CPython's default: 700)
-RUN_THRESHOLD = 10_000
+#: allocations between young-generation collections during a run (CPython's default: 700); 100,000
+#: rather than 10,000: the collector's own CPU in a cold check of the standard library 0.33 -> 0.07 s
+#: (185 young collections -> 6); what a young generation holds is freed by reference counting anyway
+RUN_THRESHOLD = 100_000
 
 
 def tune_for_run() -> None:

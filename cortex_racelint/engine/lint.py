@@ -34,7 +34,7 @@ from ..project import event_loop
 from ..project.standalone import own_facts_and_tree
 from ..registry import RuleSet, all_rules, project_rules
 from ..rule import Report, Rule
-from . import deep_statements, prefilter
+from . import deep_statements, prefilter, unvalidated
 from .positions import LazyPositions
 from .sourcefile import NewlineStyle
 from .suppressions import SuppressionTable
@@ -144,7 +144,7 @@ def parse(raw: bytes, depth_checked: bool = False) -> cst.Module:
     """LibCST module of `raw`; `depth_checked` when `ast` already parsed it (the prefilter did)."""
     if not depth_checked:
         _refuse_deep_nesting(raw)
-    return cst.parse_module(raw)
+    return unvalidated.parse_module(raw)
 
 
 def run_rules(

@@ -26,6 +26,10 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 _NOT_RECORDING = contextlib.nullcontext()
 
 
+class _AllRecorded(Exception):
+    """Every root's range is known: code generation stops (nothing after them is asked for)."""
+
+
 class _RecordingCodegenState(CodegenState):
     """Code generation that knows where it is, and records ranges only within `roots`.
 
@@ -39,6 +43,7 @@ class _RecordingCodegenState(CodegenState):
         self.line = 1
         self.column = 0
         self.roots = roots  # None: record everything
+        self.pending: set[cst.CSTNode] = set(roots) if roots else set()  # roots not generated yet
         self.recording = roots is None
         self.active_root: Optional[cst.CSTNode] = None
         self.starts: list[CodePosition] = []
@@ -75,9 +80,12 @@ class _RecordingCodegenState(CodegenState):
         start = self.starts.pop()
         if node not in self.computed:
             self.computed[node] = CodeRange(start, CodePosition(self.line, self.column))
+        self.pending.discard(node)
         if node is self.active_root:
             self.recording = False
             self.active_root = None
+            if not self.pending:
+                raise _AllRecorded  # the rest of the module holds no root: no need to generate it
 
     def record_syntactic_position(  # type: ignore[override]
         self,
@@ -108,8 +116,14 @@ class _RecordingCodegenState(CodegenState):
 
 def record_positions(module: cst.Module, roots: Optional[Iterable[cst.CSTNode]] = None) -> dict[cst.CSTNode, CodeRange]:
     """`PositionProvider`'s ranges for `roots` and every node inside them (None: all nodes)."""
-    state = _RecordingCodegenState(module, None if roots is None else set(roots))
-    module._codegen(state)
+    roots = None if roots is None else set(roots)
+    if roots is not None and not roots:
+        return {}  # nothing to record
+    state = _RecordingCodegenState(module, roots)
+    try:
+        module._codegen(state)
+    except _AllRecorded:
+        pass
     return state.computed
 
 

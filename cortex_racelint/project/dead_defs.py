@@ -40,6 +40,8 @@ from typing import Iterable, Optional
 Span = tuple[int, int, str]  # first line, last line, name
 _KINDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+#: fields that never hold a name: contexts and operators (a node each, walked for nothing)
+_NAMELESS_FIELDS = frozenset({"ctx", "op", "ops"})
 
 
 def names_in(nodes: Iterable[ast.AST]) -> set[str]:
@@ -78,7 +80,7 @@ def _collect(top: ast.AST, found: set[str]) -> bool:
             looks = looks or name == "globals" or (name in ("vars", "dir") and not node.args)
         fields = _FIELDS.get(kind)
         if fields is None:
-            fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f != "ctx")
+            fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _NAMELESS_FIELDS)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:

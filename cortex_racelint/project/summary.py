@@ -51,6 +51,7 @@ from typing import Optional, Union
 from ..ftypes import ThreadEntrySpec
 from ..analysis.deferred_defs import ast_runs_later
 from ..analysis.entry_table import method_matches
+from ..analysis.traverse import node_types
 from . import containers, dead_defs, entry_locals, handover, main_side, timed_acquire, walk_facts
 from .entries import (
     dotted,
@@ -76,6 +77,10 @@ MODULE_CODE = "<module>"
 #: fields that hold no call the summary needs (contexts, operators, annotations)
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "annotation", "returns", "type_comment", "type_ignores"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+#: what `children` never visits (by exact type, no `isinstance`): the leaves, and the values of fields holding no node
+_NOT_VISITED = node_types(*_LEAVES) | {type(None), str, int, bool, bytes, float, complex, type(...)}
 
 
 def build_summary(tree: ast.Module, extra_entries: tuple[ThreadEntrySpec, ...] = ()) -> dict:
@@ -171,15 +176,18 @@ class _Builder:
         if fields is None:
             fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SKIPPED_FIELDS)
         visit = self.visit
+        skipped = _NOT_VISITED
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
+                    if type(item) in skipped:
+                        continue
                     if frame.amap is not None and isinstance(item, ast.stmt):
                         self.visit_held(item, frame, looped, locked)
-                    elif isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    else:
                         visit(item, frame, looped, locked)
-            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            elif type(value) not in skipped:
                 visit(value, frame, looped, locked)
 
     def visit(self, node: ast.AST, frame: _Frame, looped: bool, locked: bool) -> None:
