@@ -15,18 +15,19 @@ import threading
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.base import CSTNode
 
 _STATE = threading.local()
-_VALIDATING_POST_INIT = CSTNode.__post_init__
+#: `CSTNode.__post_init__` is LibCST's, not public API: a LibCST that moved it parses validated, as before
+_VALIDATING_POST_INIT = getattr(cst.CSTNode, "__post_init__", None)
 
 
 def _post_init(self: Any) -> None:
     if not getattr(_STATE, "parsing", False):
-        _VALIDATING_POST_INIT(self)
+        _VALIDATING_POST_INIT(self)  # type: ignore[misc]
 
 
-CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]  # installed once, on import
+if _VALIDATING_POST_INIT is not None and "__post_init__" in vars(cst.CSTNode):
+    cst.CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]  # installed once, on import
 
 
 def parse_module(source: bytes) -> cst.Module:
