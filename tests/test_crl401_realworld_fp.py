@@ -295,6 +295,11 @@ def test_a_test_or_ed_with_something_else_guards_nothing() -> None:
     assert _codes(_queue(test="self._queue or self._channel")) == ["CRL401"]
 
 
+def test_an_and_ed_test_of_the_last_item_is_falsified_by_an_append() -> None:
+    """`q and q[-1] == x` then `q.pop()`: an append after the test makes the pop take the new item."""
+    assert _codes(_queue(test="self._queue and self._queue[-1] == data", take="pop()")) == ["CRL401"]
+
+
 def test_an_inner_index_pop_is_shifted_by_a_growth_at_the_front() -> None:
     assert _codes(_queue(grow="appendleft", take="pop(1)")) == ["CRL401"]
 

@@ -75,11 +75,13 @@ def _end_index(expr: cst.BaseExpression) -> bool:
 
 def _tests_only(test: cst.BaseExpression, attr: cst.Attribute) -> bool:
     """The test decides on the emptiness of, or membership in, `self.<attr>` (possibly `and`-ed
-    with conditions on other things)."""
+    with conditions on other things). Every operand that reads `self.<attr>` must be such a test:
+    `q and q[-1] == x` then `q.pop()` pops an item appended after the test, not `x`."""
     if isinstance(test, cst.BooleanOperation):
         if not isinstance(test.operator, cst.And):
             return False
-        return _tests_only(test.left, attr) or _tests_only(test.right, attr)
+        operands = [o for o in (test.left, test.right) if _mentions(o, attr)]
+        return bool(operands) and all(_tests_only(o, attr) for o in operands)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return _tests_only(test.expression, attr)
     if _same(test, attr):
@@ -100,3 +102,17 @@ def _same(expr: cst.BaseExpression, attr: cst.Attribute) -> bool:
         and expr.value.value == attr.value.value
         and expr.attr.value == attr.attr.value
     )
+
+
+def _mentions(expr: cst.BaseExpression, attr: cst.Attribute) -> bool:
+    """`expr` reads `self.<attr>` somewhere."""
+    found = False
+
+    class _Find(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            nonlocal found
+            found = found or _same(node, attr)
+            return not found
+
+    expr.visit(_Find())
+    return found
