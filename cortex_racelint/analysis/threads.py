@@ -53,6 +53,7 @@ from .framework_entries import ObjectAsLock, class_entries, entry_table
 from .per_call_state import pseudo_access, shared_across_calls
 from .setup_order import rerunnable_starters, setup_methods
 from .latch_locks import apply_latches
+from .thread_end import ended_sites, merge
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
     BINDING_RMW,
@@ -158,6 +159,9 @@ class _Analyzer(StartsMixin, SidesMixin):
         for entry, regions in rerunnable_starters(starting, contexts, sites).items():
             self.ordered[entry] = [(r, ids) for r, ids in self.ordered.get(entry, []) if r not in regions]
         setup = setup_methods(self.entries, self.ordered, sites, self.regions)
+        # reads once the thread's `is_alive()` is False (analysis.thread_end)
+        subclass = _is_thread_subclass(self.class_node, self.imports)
+        merge(self.ordered, ended_sites(self.regions, self.entries, self.entry_holders, subclass))
         entry_locks = self._inherited_locks(calls, contexts)
         lock_alias = self._lock_aliases()
         skipped = self._skipped_attributes(raw)
