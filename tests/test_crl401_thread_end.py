@@ -233,3 +233,42 @@ class Port:
 def test_a_re_raise_caught_in_the_same_method_still_precedes_the_start() -> None:
     # the outer handler swallows it and the start follows: the write is before the start
     assert _codes(CAUGHT) == []
+
+
+# -- 3. a public method only construction and the thread call ------------------------------
+ONE_THREAD = '''
+import threading
+
+
+class Term:
+    def __init__(self):
+        self.eol = "lf"
+        self.table = []
+        self.refresh()
+
+    def start(self):
+        threading.Thread(target=self.writer).start()
+
+    def refresh(self):
+        self.table = [self.eol]
+
+    def writer(self):
+        while True:
+            key = input()
+            if key == "e":
+                self.eol = "crlf"
+                self.refresh()
+            for t in self.table:
+                print(t)
+{extra}
+'''
+
+
+def test_a_public_method_only_init_and_the_thread_call_runs_on_the_thread() -> None:
+    # pyserial miniterm `update_transformations()`: `__init__` and the writer's menu call it
+    assert _codes(ONE_THREAD.format(extra="")) == []
+
+
+def test_another_caller_side_user_keeps_it_on_the_caller_side() -> None:
+    extra = "\n    def set_eol(self, eol):\n        self.refresh()\n"
+    assert "CRL401" in _codes(ONE_THREAD.format(extra=extra))
