@@ -272,3 +272,62 @@ def test_a_public_method_only_init_and_the_thread_call_runs_on_the_thread() -> N
 def test_another_caller_side_user_keeps_it_on_the_caller_side() -> None:
     extra = "\n    def set_eol(self, eol):\n        self.refresh()\n"
     assert "CRL401" in _codes(ONE_THREAD.format(extra=extra))
+
+
+# -- 2. a swap between a join and the next start -------------------------------------------
+SWAP = '''
+import threading
+
+
+class Term:
+    def __init__(self, port):
+        self.port = port
+        self.reader_thread = None
+
+    def start(self):
+        threading.Thread(target=self.writer).start()
+        self._start_reader()
+
+    def _start_reader(self):
+        self.reader_thread = threading.Thread(target=self.reader)
+        self.reader_thread.start()
+
+    def _stop_reader(self):
+        self.port.cancel_read()
+        self.reader_thread.join({timeout})
+
+    def reader(self):
+        for _ in range(9):
+            self.port.read()
+
+    def writer(self):
+        while True:
+            if input() == "p":
+                self.change_port(open_port())
+
+    def change_port(self, new):
+{body}
+'''
+
+
+def _swap(body: str, timeout: str = "") -> str:
+    return SWAP.format(body=textwrap.indent(textwrap.dedent(body).strip("\n"), " " * 8), timeout=timeout)
+
+
+def test_a_swap_between_the_join_and_the_next_start_is_ordered() -> None:
+    # pyserial miniterm `change_port()` on the writer thread
+    body = "self._stop_reader()\ntry:\n    new.open()\nexcept OSError:\n    pass\nelse:\n    self.port = new\nself._start_reader()"
+    assert _codes(_swap(body)) == []
+
+
+def test_a_swap_after_the_restart_races() -> None:
+    assert _codes(_swap("self._stop_reader()\nself._start_reader()\nself.port = new")) == ["CRL401"]
+
+
+def test_a_timed_join_orders_nothing() -> None:
+    assert _codes(_swap("self._stop_reader()\nself.port = new\nself._start_reader()", "1.0")) == ["CRL401"]
+
+
+def test_a_join_on_one_branch_orders_nothing_after_the_if() -> None:
+    body = "if new:\n    self._stop_reader()\nself.port = new\nself._start_reader()"
+    assert _codes(_swap(body)) == ["CRL401"]

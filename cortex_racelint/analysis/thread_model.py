@@ -73,6 +73,8 @@ class Access:
     #: `self.p` where `p` is a property whose getter and setter each hold a lock: each call is
     #: atomic, so only a read-modify-write through it (`self.p += 1`) races, with another change
     accessor: bool = False
+    #: entries joined before it and not started again yet (analysis.join_window)
+    paused: frozenset[str] = frozenset()
 
     @property
     def thread_side(self) -> bool:
@@ -158,6 +160,8 @@ class ClassThreads:
             for cb in sorted(b.contexts):
                 if ca == CALLER and cb == CALLER:
                     continue  # one owner thread calls the public methods
+                if self._paused(a, ca, cb) or self._paused(b, cb, ca):
+                    continue  # between a join of that thread and its next start
                 if ca != CALLER and cb != CALLER and ca != cb and self.entries[ca].interrupts and self.entries[cb].interrupts:
                     continue  # both run on the main thread
                 if ca == cb:
@@ -178,6 +182,12 @@ class ClassThreads:
                         continue  # the thread calls the object's public API: a usage contract, not judged
                 return ca, cb
         return None
+
+    def _paused(self, access: Access, here: str, there: str) -> bool:
+        """`access` (run on `here`) is in a join window of the single thread `there`."""
+        if there == CALLER or there not in access.paused or self.entries[there].multi:
+            return False
+        return here == CALLER or not self.entries[here].multi
 
     def conflicts(self, access: Access) -> list[Conflict]:
         """Accesses that race with `access`: concurrent, one changes, no common lock."""

@@ -54,6 +54,7 @@ from .per_call_state import pseudo_access, shared_across_calls
 from .setup_order import rerunnable_starters, setup_methods
 from .latch_locks import apply_latches
 from .thread_end import ended_sites, merge
+from .join_window import join_windows, paused_entries
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
     BINDING_RMW,
@@ -165,6 +166,7 @@ class _Analyzer(StartsMixin, SidesMixin):
         entry_locks = self._inherited_locks(calls, contexts)
         lock_alias = self._lock_aliases()
         skipped = self._skipped_attributes(raw)
+        paused = join_windows(self.regions, self.entries, self.entry_holders, starting, calls)  # analysis.join_window
         accesses = []
         for access in self._classify(raw):
             if access.attr in skipped:
@@ -180,6 +182,7 @@ class _Analyzer(StartsMixin, SidesMixin):
                 for region, ids in sites
                 if region == access.region and any(id(n) in ids for n in access.path)
             ) | setup.get(access.region, frozenset())
+            access.paused = paused_entries(paused, access.region, access.path)
             accesses.append(access)
         result = ClassThreads(
             self.class_node, self.methods, self.properties, self.entries, self.regions, contexts, accesses, skipped
