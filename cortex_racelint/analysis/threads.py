@@ -28,7 +28,10 @@ For one class, computed once and memoised on `context.memo`:
   its thread lives). Pairs are ordered by an Event/Condition/Barrier/Queue
   (`analysis.event_order`), a readiness event the starter waits on (`analysis.ready_event`)
   and a callback hand-off to an event loop (`analysis.handoff`); loop callbacks run on the
-  loop's thread (`analysis.loop_callbacks`).
+  loop's thread (`analysis.loop_callbacks`). Reads once `is_alive()` is False
+  (`analysis.thread_end`), branches that exclude the start (`analysis.start_exclusive`) and
+  code between a join and the next start, also on another thread (`analysis.join_window`),
+  are ordered too.
 
 The parts live in their own modules: `access_kinds` (the vocabulary), `thread_syntax`
 (methods, thread targets, statement order), `thread_model` (`ClassThreads` and its questions),
