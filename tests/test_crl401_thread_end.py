@@ -183,7 +183,7 @@ def test_a_failure_write_after_the_start_races() -> None:
     assert "CRL401" in _codes(STARTED_IN_TRY)
 
 
-def test_the_other_branch_of_an_if_is_ordered_but_not_in_a_loop() -> None:
+def test_the_other_branch_of_a_lazy_start_races_and_so_does_a_loop() -> None:
     branch = STARTED_IN_TRY.replace(
         """        try:
             threading.Thread(target=self._loop, daemon=True).start()
@@ -197,10 +197,22 @@ def test_the_other_branch_of_an_if_is_ordered_but_not_in_a_loop() -> None:
             self.handle = None""",
     )
     assert branch != STARTED_IN_TRY
-    assert _codes(branch) == []
+    # `if not started: start() else: use()`: the else branch is the "already running" one
+    assert "CRL401" in _codes(branch)
     head, _, tail = branch.partition("        if dev.ok():")
     block, _, rest = tail.partition("\n\n")
     looped = head + "        for _ in range(2):\n" + textwrap.indent("        if dev.ok():" + block, "    ") + "\n\n" + rest
+    assert "CRL401" in _codes(looped)
+
+
+def test_a_handler_in_a_loop_around_the_start_races() -> None:
+    looped = _opener("self.handle = None\nraise").replace(
+        "        try:\n            dev.configure()", "        for _ in range(2):\n          try:\n            dev.configure()"
+    )
+    head, _, tail = looped.partition("          try:")
+    body, _, rest = tail.partition("\n\n")
+    looped = head + textwrap.indent("        try:" + body, "  ") + "\n\n" + rest
+    assert "for _ in range(2)" in looped
     assert "CRL401" in _codes(looped)
 
 

@@ -12,10 +12,13 @@ no execution reaches it after the start:
 
 * in a block on the path: the siblings before the path's statement (not inside a loop around
   the start: the next round runs them again);
-* `if`: the other branch; `try` whose `else` or handler holds the start: the other handlers
-  (and the `else` of one whose handler holds it), never the `finally`; a `try` whose body holds
-  the start: none of its handlers, `else` or `finally`;
-* a loop, `with`, `match` or anything else on the path: nothing more than its own block.
+* `try` whose `else` or handler holds the start: the other handlers (and the `else` of one
+  whose handler holds it), never the `finally`; a `try` whose body holds the start: none of its
+  handlers, `else` or `finally`;
+* an `if`, loop, `with`, `match` or anything else on the path: nothing more than its own block.
+  The other branch of an `if` is left out on purpose: in a lazy starter (`if self._t is None:
+  start() else: self.n += 1`) it is the "already running" branch, concurrent with the thread.
+  A failed set-up (an exception) is not a sign of a running thread.
 
 A statement holding a nested `def`, `lambda` or class is left out: its body runs whenever called.
 """
@@ -47,10 +50,6 @@ def exclusive_of_start(path: Sequence[cst.CSTNode]) -> set[int]:
                 if statement is child:
                     break
                 _add(statement, ids)
-        elif isinstance(node, cst.If) and not in_loop:
-            other = node.orelse if child is node.body else node.body if child is node.orelse else None
-            if other is not None:
-                _add(other, ids)
         elif isinstance(node, cst.Try) and not in_loop:
             handlers = list(node.handlers)
             if child is node.orelse or any(child is h for h in handlers):
