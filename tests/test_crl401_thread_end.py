@@ -343,3 +343,14 @@ def test_a_timed_join_orders_nothing() -> None:
 def test_a_join_on_one_branch_orders_nothing_after_the_if() -> None:
     body = "if new:\n    self._stop_reader()\nself.port = new\nself._start_reader()"
     assert _codes(_swap(body)) == ["CRL401"]
+
+
+def test_a_holder_shared_with_another_entry_orders_nothing() -> None:
+    shared = _swap("self._stop_reader()\nself.port = new\nself._start_reader()").replace(
+        "    def start(self):\n        threading.Thread(target=self.writer).start()",
+        "    def start(self):\n        threading.Thread(target=self.writer).start()\n\n"
+        "    def probe(self):\n        self.reader_thread = threading.Thread(target=self.prober)\n        self.reader_thread.start()\n\n"
+        "    def prober(self):\n        pass",
+    )
+    assert "def prober" in shared
+    assert "CRL401" in _codes(shared)

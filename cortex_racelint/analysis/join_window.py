@@ -14,7 +14,8 @@ Its *starters*: the methods that start it, and their callers (transitively).
 A *window* is the statements after a joiner call (or the join itself) in the same block, up to
 the first one that could start the entry again (it names a starter, or calls any `.start()`).
 Only the innermost block counts (after an `if` that joins on one branch nothing is known), and
-only for a single-instance entry, run from a single-instance thread or the caller.
+only for a single-instance entry kept in attributes no other entry uses, run from a
+single-instance thread or the caller.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def join_windows(
     for call in calls:
         callers.setdefault(call.callee, set()).add(call.region)
     found: dict[str, list[tuple[str, set[int]]]] = {}
+    shared = {h for entry, kept in holders.items() for other, more in holders.items() if other != entry for h in kept & more}
     for entry, kept in holders.items():
         if entry not in entries or entries[entry].multi:
             continue
-        attrs = {h.partition(".")[2] for h in kept if h.startswith("self.")}
+        # an attribute that also keeps another entry's thread: its join may join that one
+        attrs = {h.partition(".")[2] for h in kept if h.startswith("self.") and h not in shared}
         if not attrs:
             continue
         starting = _closure(set(starters.get(entry, ())), callers)
