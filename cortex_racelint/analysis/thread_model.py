@@ -75,6 +75,8 @@ class Access:
     accessor: bool = False
     #: a walk of the attribute through a local bound once to it (`d = self.d; for k in d:`): `analysis.alias_walks`
     alias: Optional[str] = None
+    #: entries joined before it and not started again yet (analysis.join_window)
+    paused: frozenset[str] = frozenset()
 
     @property
     def thread_side(self) -> bool:
@@ -160,6 +162,8 @@ class ClassThreads:
             for cb in sorted(b.contexts):
                 if ca == CALLER and cb == CALLER:
                     continue  # one owner thread calls the public methods
+                if self._paused(a, ca, cb) or self._paused(b, cb, ca):
+                    continue  # between a join of that thread and its next start
                 if ca != CALLER and cb != CALLER and ca != cb and self.entries[ca].interrupts and self.entries[cb].interrupts:
                     continue  # both run on the main thread
                 if ca == cb:
@@ -180,6 +184,12 @@ class ClassThreads:
                         continue  # the thread calls the object's public API: a usage contract, not judged
                 return ca, cb
         return None
+
+    def _paused(self, access: Access, here: str, there: str) -> bool:
+        """`access` (run on `here`) is in a join window of the single thread `there`."""
+        if there == CALLER or there not in access.paused or self.entries[there].multi:
+            return False
+        return here == CALLER or not self.entries[here].multi
 
     def conflicts(self, access: Access) -> list[Conflict]:
         """Accesses that race with `access`: concurrent, one changes, no common lock."""

@@ -95,8 +95,9 @@ class SidesMixin:
             helpers = set()
             for name in roots - starting:
                 users = called_by.get(name, set()) | callback_from.get(name, set())
-                if getattr(self, "framework_holds", None):  # a locked framework entry's helper, also run at construction
-                    users = users - _INIT_LIKE - init_only
+                # construction runs before any thread (a helper `__init__` also calls: miniterm's
+                # `update_transformations()`): only the other users tell which side it is on
+                users = users - _INIT_LIKE - init_only
                 if users and all(CALLER not in contexts.get(r, {CALLER}) for r in users):
                     helpers.add(name)
             if not helpers:

@@ -11,10 +11,16 @@ from .framework_entries import call_entry
 from .thread_holders import FUTURE_WAITS, kept_in, loop_alias, stored_in_attributes, waits_for_all
 from .ready_event import local_events, waited_after
 from .names import dotted_name
-from .nested_order import before_start
+from .nested_order import before_start as _before_only
+from .start_exclusive import exclusive_of_start
 from .access_kinds import _EXECUTOR_METHODS
 from .thread_syntax import _after, _statement_chain, _unwrap_callable, _waits, _walk, thread_target
 from .thread_model import Entry, Region
+
+
+def before_start(path: list[cst.CSTNode]) -> set[int]:
+    """Statements before the start, and those on branches that exclude it (`analysis.start_exclusive`)."""
+    return _before_only(path) | exclusive_of_start(path)
 
 
 def _after_chain(path: list[cst.CSTNode]) -> set[int]:

@@ -28,7 +28,10 @@ For one class, computed once and memoised on `context.memo`:
   its thread lives). Pairs are ordered by an Event/Condition/Barrier/Queue
   (`analysis.event_order`), a readiness event the starter waits on (`analysis.ready_event`)
   and a callback hand-off to an event loop (`analysis.handoff`); loop callbacks run on the
-  loop's thread (`analysis.loop_callbacks`).
+  loop's thread (`analysis.loop_callbacks`). Reads once `is_alive()` is False
+  (`analysis.thread_end`), branches that exclude the start (`analysis.start_exclusive`) and
+  code between a join and the next start, also on another thread (`analysis.join_window`),
+  are ordered too.
 
 The parts live in their own modules: `access_kinds` (the vocabulary), `thread_syntax`
 (methods, thread targets, statement order), `thread_model` (`ClassThreads` and its questions),
@@ -54,6 +57,8 @@ from .per_call_state import pseudo_access, shared_across_calls
 from .alias_walks import alias_of, alias_walks, inner_container, rebinds
 from .setup_order import rerunnable_starters, setup_methods
 from .latch_locks import apply_latches
+from .thread_end import ended_sites, merge
+from .join_window import join_windows, paused_entries
 from .names import dotted_name
 from .access_kinds import (  # re-exported: the rules and fixes import the vocabulary from here
     BINDING_RMW,
@@ -160,9 +165,13 @@ class _Analyzer(StartsMixin, SidesMixin):
         for entry, regions in rerunnable_starters(starting, contexts, sites).items():
             self.ordered[entry] = [(r, ids) for r, ids in self.ordered.get(entry, []) if r not in regions]
         setup = setup_methods(self.entries, self.ordered, sites, self.regions)
+        # reads once the thread's `is_alive()` is False (analysis.thread_end)
+        subclass = _is_thread_subclass(self.class_node, self.imports)
+        merge(self.ordered, ended_sites(self.regions, self.entries, self.entry_holders, subclass))
         entry_locks = self._inherited_locks(calls, contexts)
         lock_alias = self._lock_aliases()
         skipped = self._skipped_attributes(raw)
+        paused = join_windows(self.regions, self.entries, self.entry_holders, starting, calls)  # analysis.join_window
         accesses = []
         for access in self._classify(raw):
             if access.attr in skipped or (access.alias is not None and access.attr.split(".")[0] in skipped):
@@ -178,6 +187,7 @@ class _Analyzer(StartsMixin, SidesMixin):
                 for region, ids in sites
                 if region == access.region and any(id(n) in ids for n in access.path)
             ) | setup.get(access.region, frozenset())
+            access.paused = paused_entries(paused, access.region, access.path)
             accesses.append(access)
         result = ClassThreads(
             self.class_node, self.methods, self.properties, self.entries, self.regions, contexts, accesses, skipped
