@@ -281,6 +281,16 @@ def test_a_public_method_only_init_and_the_thread_call_runs_on_the_thread() -> N
     assert _codes(ONE_THREAD.format(extra="")) == []
 
 
+def test_a_constructor_that_starts_the_thread_first_still_races_it() -> None:
+    """`__init__` starting the writer, then calling `refresh()` itself: both threads run it."""
+    source = ONE_THREAD.format(extra="").replace(
+        "        self.refresh()\n\n    def start(self):\n        threading.Thread(target=self.writer).start()\n",
+        "        threading.Thread(target=self.writer).start()\n        self.refresh()\n\n    def start(self):\n        pass\n",
+    )
+    assert "threading.Thread(target=self.writer).start()\n        self.refresh()" in source
+    assert "CRL401" in _codes(source)
+
+
 def test_another_caller_side_user_keeps_it_on_the_caller_side() -> None:
     extra = "\n    def set_eol(self, eol):\n        self.refresh()\n"
     assert "CRL401" in _codes(ONE_THREAD.format(extra=extra))

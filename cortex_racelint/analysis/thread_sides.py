@@ -96,8 +96,9 @@ class SidesMixin:
             for name in roots - starting:
                 users = called_by.get(name, set()) | callback_from.get(name, set())
                 # construction runs before any thread (a helper `__init__` also calls: miniterm's
-                # `update_transformations()`): only the other users tell which side it is on
-                users = users - _INIT_LIKE - init_only
+                # `update_transformations()`): only the other users tell which side it is on. Not a
+                # constructor that starts a thread itself: its call may run beside the thread's
+                users = users - ((_INIT_LIKE | init_only) - starting)
                 if users and all(CALLER not in contexts.get(r, {CALLER}) for r in users):
                     helpers.add(name)
             if not helpers:
