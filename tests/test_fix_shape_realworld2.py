@@ -144,3 +144,12 @@ def test_a_lock_handed_on_is_not_reported(extra):
 @pytest.mark.parametrize("extra", ["", "    lock.acquire(); lock.release()\n"])
 def test_a_lock_only_this_call_uses_is_reported(extra):
     assert [f.code for f in lint_source(PER_CALL.format(extra=extra), "m.py", Config()).findings] == ["CRL104"]
+
+
+@pytest.mark.parametrize("make", ["pydoc.locate", "geo.locate"])
+def test_locate_is_an_import_by_name_only_as_pydocs(make):
+    """`pydoc.locate` imports by name; another module's `locate()` (a geocoder, an image finder) builds
+    what it returns, so its cache stays a finding."""
+    src = KEYED.format(make=make).replace("from kombu.utils.imports import symbol_by_name\n", "import geo\nimport pydoc\n")
+    codes = [f.code for f in lint_source(src, "m.py", Config()).findings]
+    assert codes == ([] if make == "pydoc.locate" else ["CRL105"])

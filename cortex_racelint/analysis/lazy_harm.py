@@ -79,9 +79,11 @@ PURE = (
     "ctypes.util.", "ctypes.sizeof", "ctypes.POINTER",
 )
 #: import-by-name helpers (celery/kombu `symbol_by_name`, werkzeug/django `import_string`, tornado
-#: `import_object`, `pydoc.locate`), matched on the last name: they return what the import system
-#: already holds (a module or one of its attributes), the same object on every call
-IMPORT_BY_NAME = frozenset({"symbol_by_name", "import_string", "import_object", "locate"})
+#: `import_object`), matched on the last name, and `pydoc.locate` (its last name is too common to
+#: match alone): they return what the import system already holds (a module or one of its
+#: attributes), the same object on every call
+IMPORT_BY_NAME = frozenset({"symbol_by_name", "import_string", "import_object"})
+IMPORT_BY_DOTTED_NAME = frozenset({"pydoc.locate"})
 #: return annotations naming an immutable value (`-> bool`, `-> tuple[int, ...] | None`): what the
 #: function returns compares equal on every run, whatever calls it makes to compute it
 IMMUTABLE_TYPES = frozenset(
@@ -266,7 +268,8 @@ class _Judge:
             method = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
             if _matches(name, PURE) or _matches(name, QUERY_COMMANDS) or method in PURE_METHODS:
                 return None  # the output of a query command is text: equal on each run
-            if name.rpartition(".")[2] in IMPORT_BY_NAME and name not in _visible_functions(self.context):
+            by_name = name.rpartition(".")[2] in IMPORT_BY_NAME or name in IMPORT_BY_DOTTED_NAME
+            if by_name and name not in _visible_functions(self.context):
                 return None  # an imported module's attribute: the same object each time
             functions, classes = _visible_functions(self.context), _module_classes(self.context)
             if name in classes and _immutable_class(classes[name]):
