@@ -125,6 +125,17 @@ class HeldFile:
         return getattr(self._file, name)
 
 
+def opened_path(file: Any) -> Optional[str]:
+    """The real path an `open()` call names (None for a descriptor or an object that is no path):
+    the key the file families match a window's file by."""
+    if isinstance(file, int):
+        return None
+    try:
+        return os.path.realpath(os.fsdecode(os.fspath(file)))
+    except TypeError:
+        return None
+
+
 def _fd_path(fd: int) -> str:
     """The file behind a descriptor (`os.fdopen` of a `mkstemp` temp file)."""
     try:

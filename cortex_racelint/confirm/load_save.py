@@ -23,20 +23,11 @@ import threading
 from typing import Any, Optional
 
 from .drive import Report, join, report, start_threads
-from .hooks import window_frame
+from .hooks import opened_path, window_frame
 from .io_races import Gather
 from .targets import instance_for, resolve
 
 _WRITING = frozenset("wxa+")
-
-
-def _key(file: Any) -> Optional[str]:
-    if isinstance(file, int):
-        return None
-    try:
-        return os.path.realpath(os.fsdecode(os.fspath(file)))
-    except TypeError:
-        return None
 
 
 class _Run:
@@ -127,7 +118,7 @@ class _Hook:
 
         def hooked_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
             run = _active()
-            path = _key(file) if run is not None else None
+            path = opened_path(file) if run is not None else None
             if run is None or path is None:
                 return real_open(file, mode, *args, **kwargs)
             if _WRITING & set(mode):
@@ -138,7 +129,7 @@ class _Hook:
         def publishing(real: Any) -> Any:
             def hooked(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
                 run = _active()
-                path = _key(dst) if run is not None else None
+                path = opened_path(dst) if run is not None else None
                 if run is not None and path is not None:
                     run.saving(path)
                 return real(src, dst, *args, **kwargs)

@@ -32,7 +32,7 @@ import threading
 from typing import Any, Optional
 
 from .drive import Report, describe, join, report, start_threads
-from .hooks import HeldFile
+from .hooks import HeldFile, opened_path
 from .spec import NotRunnable
 from .targets import instance_for, resolve
 
@@ -116,15 +116,6 @@ def writer_of(tree: ast.Module, reader: str, line: int, column: int) -> str:
 
 # -- the child: the run -----------------------------------------------------------------
 
-def _key(file: Any) -> Optional[str]:
-    if isinstance(file, int):
-        return None
-    try:
-        return os.path.realpath(os.fsdecode(os.fspath(file)))
-    except TypeError:
-        return None
-
-
 class _Run:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -178,7 +169,7 @@ class _Hook:
         def hooked_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
             handle = real_open(file, mode, *args, **kwargs)
             run = _RUN[-1] if _RUN else None
-            path = _key(file) if run is not None else None
+            path = opened_path(file) if run is not None else None
             if run is None or path is None:
                 return handle
             me = threading.get_ident()
