@@ -72,6 +72,18 @@ def test_one_call_snapshots_and_a_forked_child_are_not_reported(walk):
     assert findings(walk) == []
 
 
+def test_a_sorted_json_dump_copies_a_dict_but_walks_a_list():
+    """`sort_keys=True` starts each dict with `sorted(d.items())`, one C call: no size change mid-walk.
+    A list is still encoded item by item, and an unsorted dump of the dict still walks it."""
+    sorted_dump = "json.dump(self.data, open(self.path, 'w'), sort_keys=True)"
+    assert findings(sorted_dump) == []
+    assert findings("print(json.dumps(self.data, indent=2, sort_keys=True))") == []
+    [walked] = findings(sorted_dump, "self.data.remove(value)", "[]")
+    assert walked.code == "CRL405" and walked.consequence.kind == "torn snapshot"
+    [unsorted] = findings("json.dump(self.data, open(self.path, 'w'), sort_keys=False)")
+    assert unsorted.consequence.kind == "crash"
+
+
 def test_a_list_only_appended_to_is_not_a_torn_walk_but_a_removal_is():
     assert findings("json.dump(self.data, open(self.path, 'w'))", "self.data.append(value)", "[]") == []
     [finding] = findings("json.dump(self.data, open(self.path, 'w'))", "self.data.remove(value)", "[]")

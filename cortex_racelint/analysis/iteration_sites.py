@@ -12,6 +12,10 @@ is read torn (an element skipped or seen twice). Counted as iterating:
   (the pure-Python encoder on 3.12 and older, a callback on any), `pickle.dump` into a file,
   `copy.deepcopy`, `yaml.dump`/`yaml.safe_dump`.
 
+A `json.dump`/`json.dumps` with `sort_keys=True` starts each dict with `sorted(d.items())`, one C
+call copying it (`sorted_dump`): a dict walked so cannot change size under it (CRL405 judges the
+container's kind); a list is still walked item by item.
+
 Not counted: one C call that copies the container (`list(self.a)`, `dict(self.d)`,
 `sorted(self.d)`, `self.d.copy()`, `{**self.d}`, a plain `json.dumps(self.d)`): CPython
 runs it without a switch under the GIL and under the object's lock on free-threaded
@@ -95,6 +99,20 @@ def _ast_self_attr(node: ast.AST) -> Optional[str]:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         return node.attr
     return None
+
+
+def sorted_dump(path: Sequence[cst.CSTNode]) -> bool:
+    """The `self.<attr>` node ending `path` is the first argument of `json.dump(..., sort_keys=True)`
+    (or `json.dumps`): the encoder copies each dict with `sorted(d.items())` before it writes."""
+    if len(path) < 3 or not isinstance(path[-2], cst.Arg) or not isinstance(path[-3], cst.Call):
+        return False
+    call = path[-3]
+    if dotted_name(call.func) not in ("json.dump", "json.dumps") or not call.args or call.args[0] is not path[-2]:
+        return False
+    return any(
+        a.keyword is not None and a.keyword.value == "sort_keys" and isinstance(a.value, cst.Name) and a.value.value == "True"
+        for a in call.args
+    )
 
 
 def _ast_walked(expr: ast.AST, wrappers: bool) -> list[ast.Attribute]:

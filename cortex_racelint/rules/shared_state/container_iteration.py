@@ -72,7 +72,9 @@ class ContainerIteratedWhileChanged(SharedStateRule):
         One C call that copies the container (`list(self.a)`, `dict(self.d)`,
         `sorted(self.d)`, `self.d.copy()`, `{**self.d}`, a plain `json.dumps(self.d)`) is
         not reported: CPython runs it without a thread switch under the GIL and under the
-        object's own lock on free-threaded builds; it is the snapshot the fix takes.
+        object's own lock on free-threaded builds; it is the snapshot the fix takes. Nor is
+        a `json.dump(self.d, f, sort_keys=True)` of a dict: the encoder starts each dict
+        with `sorted(d.items())`, such a copy (a list is still encoded item by item).
     """
     FREE_THREADING = """
         Under the GIL the walk must be interrupted between two steps: a `for` body that

@@ -10,7 +10,7 @@ import libcst as cst
 from ...analysis.fork_child import after_fork_callbacks, in_fork_child
 from ...analysis.scope_walk import own_nodes
 from ...analysis.shared_objects import walk_object
-from ...analysis.iteration_sites import VIEWS, iteration_consumer, iteration_use
+from ...analysis.iteration_sites import VIEWS, iteration_consumer, iteration_use, sorted_dump
 from ...analysis.traverse import children
 from ...analysis.threads import CONTENTS_RMW, ITERATE, MUTATE, MUTATORS, Access, ClassThreads
 from ...fixes.shared_walk_lock import shared_walk_fix
@@ -65,6 +65,15 @@ def appends_only(threads: ClassThreads, access: Access) -> bool:
     return bool(changes) and all(_appends(change) for change in changes)
 
 
+def sorted_dict_dump(threads: ClassThreads, access: Access) -> bool:
+    """Every walk of the pair is a `json.dump(..., sort_keys=True)` of a dict: the encoder's
+    `sorted(d.items())` copies it in one C call, so its size cannot change mid-walk (no finding)."""
+    if container_kind(threads, access.attr) != "dict":
+        return False
+    walks = [access] if access.kind == ITERATE else [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
+    return bool(walks) and all(walk.alias is None and sorted_dump(walk.path) for walk in walks)
+
+
 def _appends(access: Access) -> bool:
     parent = access.path[-2] if len(access.path) >= 2 else None
     grand = access.path[-3] if len(access.path) >= 3 else None
@@ -86,6 +95,8 @@ def plain_loop(access: Access) -> bool:
 def iteration_code(threads: ClassThreads, access: Access) -> Optional[str]:
     """CRL405, or for a list only appended to (harmless): CRL401 where it reported the pair before
     (a plain loop over the attribute), else no finding (a `json.dump` of it reads a consistent prefix)."""
+    if sorted_dict_dump(threads, access):
+        return None
     if not appends_only(threads, access):
         return CODE
     walks = [access] if access.kind == ITERATE else [c.other for c in threads.conflicts(access) if c.other.kind == ITERATE]
