@@ -21,6 +21,7 @@ from typing import Optional
 import libcst as cst
 
 from .access_kinds import CONTENTS_RMW, MUTATE
+from .file_writes import walk_all
 
 _GROWTH = frozenset({"append", "appendleft", "extend", "extendleft", "add"})
 _REMOVAL = frozenset({"pop", "popleft", "remove", "discard"})
@@ -106,13 +107,4 @@ def _same(expr: cst.BaseExpression, attr: cst.Attribute) -> bool:
 
 def _mentions(expr: cst.BaseExpression, attr: cst.Attribute) -> bool:
     """`expr` reads `self.<attr>` somewhere."""
-    found = False
-
-    class _Find(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            nonlocal found
-            found = found or _same(node, attr)
-            return not found
-
-    expr.visit(_Find())
-    return found
+    return any(isinstance(node, cst.Attribute) and _same(node, attr) for node in walk_all(expr))

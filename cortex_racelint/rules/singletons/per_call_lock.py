@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from ...analysis.context import function_globals
+from ...analysis.file_writes import walk_all
 from ...analysis.lazyinit import find_creation, parse_lazy_check, walk_statements
 from ...analysis.names import dotted_name
 from ...fixes.shared_lock import shared_lock_fix
@@ -21,14 +22,14 @@ def _handed_on(function: cst.FunctionDef, name: str) -> bool:
     Passed to a call, stored, returned or read by a nested def, the lock reaches code that can
     run on another thread, so one lock per call may still exclude that code (not reported).
     """
-    for nested in _nodes(function.body):
+    for nested in walk_all(function.body):
         if isinstance(nested, (cst.FunctionDef, cst.Lambda)) and any(
-            isinstance(n, cst.Name) and n.value == name for n in _nodes(nested)
+            isinstance(n, cst.Name) and n.value == name for n in walk_all(nested)
         ):
             return True  # a closure over the lock: the nested def may run on another thread
     uses = 0
     benign = 0
-    for node in _nodes(function.body):
+    for node in walk_all(function.body):
         if isinstance(node, cst.Name) and node.value == name:
             uses += 1
         elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name:
@@ -38,12 +39,6 @@ def _handed_on(function: cst.FunctionDef, name: str) -> bool:
         elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name) and node.target.value == name:
             benign += 1
     return uses > benign
-
-
-def _nodes(node: cst.CSTNode):
-    yield node
-    for child in node.children:
-        yield from _nodes(child)
 
 
 class PerCallLock(Rule):
